@@ -1,0 +1,73 @@
+/**
+ * The lifecycle every kind of device under test implements (loopback, veth,
+ * QEMU guest, physical port pair), like a pool worker: start, run actions,
+ * collect evidence, stop. Checks see only this, never the kind of target.
+ */
+import type { ActionName, ActionParams, ActionResult } from '../harness/agent/protocol.js';
+import type { DeviceIdentity, DriverInfo, FeatureSnapshot, TargetKind } from '../matrix/record.js';
+
+export type Side = 'dut' | 'peer';
+
+/** One end of the link, as the checks need to address it. */
+export interface EndpointInfo {
+  /** Interface name in that endpoint's context (netns or guest). */
+  ifname: string;
+  mac: string;
+  mtu: number;
+  /** Test addresses the harness put there (documentation/benchmark ranges). */
+  ipv4: string;
+  ipv6: string;
+}
+
+/** What a started target offers to checks. */
+export interface LinkInfo {
+  dut: EndpointInfo;
+  peer: EndpointInfo;
+  /**
+   * True when DUT and peer share one interface (loopback): the peer's capture
+   * then sees the DUT's frames as received on that same interface.
+   */
+  sameInterface: boolean;
+}
+
+/** Identity and configuration facts of a started target, for the run record. */
+export interface TargetFacts {
+  kind: TargetKind;
+  device: DeviceIdentity;
+  driver: DriverInfo;
+  kernel: string;
+  features: FeatureSnapshot;
+  dimensions: Record<string, string>;
+  evidence: Record<string, unknown>;
+}
+
+export interface RunActionOptions {
+  /** Give up after this long (default: the agent client's default). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** A device under test with its peer. */
+export interface Dut {
+  /** The target spec as given (`veth`, `qemu:e1000`...). */
+  readonly spec: string;
+  /**
+   * Brings the link up (namespaces, devices, guest, agents, addresses).
+   * Registers its own teardowns before each setup step, so a failure half-way
+   * still undoes what was done.
+   */
+  start(signal: AbortSignal): Promise<LinkInfo>;
+  /** Executes one primitive action on one side of the link. */
+  run<A extends ActionName>(side: Side, action: A, params: ActionParams<A>, opts?: RunActionOptions): Promise<ActionResult<A>>;
+  /** Identity, feature snapshot and target-level evidence (console log...). */
+  collect(): Promise<TargetFacts>;
+  /** Undoes everything `start` did; safe to call twice, or after a failed start. */
+  stop(): Promise<void>;
+}
+
+/** A parsed target spec, before anything is created. */
+export type TargetSpec =
+  | { kind: 'lo'; spec: string }
+  | { kind: 'veth'; spec: string }
+  | { kind: 'qemu'; spec: string; model: string; options: Record<string, string> }
+  | { kind: 'phys'; spec: string; dut: { netns?: string; ifname: string }; peer: { netns?: string; ifname: string } };

@@ -1,0 +1,118 @@
+/**
+ * The agent's RPC: newline-delimited JSON over a byte stream (stdio for a
+ * netns agent, a virtio-serial port for a guest agent). Binary data travels
+ * as base64. Pure types; no I/O.
+ */
+import type { DriverInfo, FeatureSnapshot } from '../../matrix/record.js';
+
+export interface Request {
+  id: number;
+  method: string;
+  params: unknown;
+}
+
+export type Response =
+  | { id: number; result: unknown }
+  | { id: number; error: { code: string; message: string; details?: Record<string, unknown> } };
+
+/** First line an agent prints once it can take requests. */
+export interface Hello {
+  hello: 'nicmatrix-agent';
+  pid: number;
+  kernel: string;
+  node: string;
+}
+
+export interface IfInfo {
+  ifname: string;
+  ifindex: number;
+  mac: string;
+  mtu: number;
+  operstate: string;
+  /** Addresses as `ip -json addr` reports them (local/prefixlen). */
+  addresses: { family: 4 | 6; local: string; prefixlen: number }[];
+}
+
+/** A frame seen by an AF_PACKET capture, with what PACKET_AUXDATA said of it. */
+export interface CapturedFrame {
+  /** Frame bytes from the Ethernet header on (base64). */
+  data: string;
+  /** Original length on the wire (may exceed `data` when snapped). */
+  len: number;
+  /** tp_status bits from PACKET_AUXDATA (TP_STATUS_CSUMNOTREADY = 8, TP_STATUS_CSUM_VALID = 128). */
+  status: number;
+  /** PACKET_HOST, PACKET_OUTGOING... (sll_pkttype). */
+  pkttype: number;
+  /** VLAN TCI the device stripped (tp_vlan_tci), with tp_vlan_tpid; 0 if none. */
+  vlanTci: number;
+  vlanTpid: number;
+  /** For a CHECKSUM_PARTIAL frame (status & CSUMNOTREADY): where the checksum starts and goes, from PACKET_VNET_HDR. */
+  csumStart?: number;
+  csumOffset?: number;
+  /** Capture time, ns since the capture started. */
+  tsNs: number;
+}
+
+/** virtio_net_hdr fields for a PACKET_VNET_HDR send. */
+export interface VnetHeader {
+  /** VIRTIO_NET_HDR_F_NEEDS_CSUM = 1. */
+  flags: number;
+  gsoType: number;
+  hdrLen: number;
+  gsoSize: number;
+  csumStart: number;
+  csumOffset: number;
+}
+
+/** Every action an agent executes: name → params and result. */
+export interface ActionMap {
+  'agent.ping': { params: Record<string, never>; result: { pid: number; kernel: string } };
+  'link.info': { params: { ifname: string }; result: IfInfo };
+  'ethtool.features': { params: { ifname: string }; result: FeatureSnapshot };
+  /** Sets features (`ethtool -K`); returns the snapshot after, so the caller sees what took. */
+  'ethtool.setFeatures': { params: { ifname: string; features: Record<string, boolean> }; result: FeatureSnapshot };
+  'ethtool.driver': { params: { ifname: string }; result: DriverInfo };
+  /** `ethtool -S`: driver counters, empty when the driver has none. */
+  'ethtool.stats': { params: { ifname: string }; result: Record<string, number> };
+  /** Absolute kernel MIB counters (`nstat --json -a -z -s`), flattened. */
+  'nstat.read': { params: Record<string, never>; result: Record<string, number> };
+  /** Starts an AF_PACKET capture with PACKET_AUXDATA on an interface. */
+  'capture.start': { params: { ifname: string; snaplen?: number; vnetHdr?: boolean }; result: { id: string } };
+  /** Waits `settleMs` (or until `expect` frames arrived, at most `timeoutMs`), then drains and closes. */
+  'capture.stop': {
+    params: { id: string; settleMs?: number; expect?: number; timeoutMs?: number; ignoreOutgoing?: boolean };
+    result: { frames: CapturedFrame[]; dropped: number };
+  };
+  /** Sends raw frames on an interface through AF_PACKET (with a virtio_net_hdr per frame if given). */
+  'packet.send': { params: { ifname: string; frames: string[]; vnet?: VnetHeader[] }; result: { sent: number } };
+  /** Sends UDP datagrams through an ordinary kernel socket. */
+  'udp.send': {
+    params: {
+      family: 4 | 6;
+      src?: string;
+      dst: string;
+      sport: number;
+      dport: number;
+      payloads: string[];
+      /** IPv4 only: SO_NO_CHECK, the datagram goes out with checksum 0. */
+      noChecksum?: boolean;
+      /** IPv4 options (raw bytes, base64) set with IP_OPTIONS. */
+      ipOptions?: string;
+      /** IPv6 destination-options header (raw bytes, base64) set with IPV6_DSTOPTS. */
+      ipv6DstOpts?: string;
+    };
+    result: { sent: number };
+  };
+  /** Opens a TCP listener that accepts and counts/discards what it receives. */
+  'tcp.listen': { params: { family: 4 | 6; addr: string; port: number }; result: { id: string } };
+  'tcp.listenClose': { params: { id: string }; result: { bytes: number; connections: number; sha256: string } };
+  /** Connects and writes each payload as its own segment (TCP_NODELAY, one send per payload). */
+  'tcp.send': {
+    params: { family: 4 | 6; src?: string; dst: string; dport: number; sport?: number; payloads: string[]; gapMs?: number };
+    result: { sent: number; bytes: number; sport: number };
+  };
+}
+
+export type ActionName = keyof ActionMap;
+export type ActionParams<A extends ActionName> = ActionMap[A]['params'];
+export type ActionResult<A extends ActionName> = ActionMap[A]['result'];

@@ -1,0 +1,57 @@
+/**
+ * A check: a stable ID (the matrix column), the variants it runs in, and a
+ * run function that drives the link and judges what the peer saw.
+ */
+import type { Dut, LinkInfo } from '../../drivers/types.js';
+import type { Evidence, FeatureSnapshot, Status } from '../../matrix/record.js';
+import type { CapturedFrame } from '../agent/protocol.js';
+
+/** One configuration of a check, e.g. TX checksum offload on or off. */
+export interface Variant {
+  /** Stable name, e.g. `offload-on`. */
+  name: string;
+  /**
+   * DUT features to set before the variant runs (`ethtool -K` names). When
+   * one cannot take the wanted value (it is `[fixed]`), the variant is
+   * `unsupported` unless `optional` lists it.
+   */
+  features?: Record<string, boolean>;
+  /** Features of `features` that may stay as they are without making the variant unsupported. */
+  optional?: string[];
+  /** Free parameters for the check's run function. */
+  params?: Record<string, unknown>;
+}
+
+export interface CheckContext {
+  readonly link: LinkInfo;
+  readonly dut: Dut;
+  readonly variant: Variant;
+  /** Feature snapshot of the DUT after the variant's features were applied. */
+  readonly features: FeatureSnapshot;
+  /** Seed for every random choice of this check × variant; logged in the evidence. */
+  readonly seed: number;
+  readonly signal: AbortSignal;
+  /** A line of progress, shown on a terminal and in CI logs. */
+  log(line: string): void;
+  /** Writes frames as a pcap beside the run record; returns the path to put in evidence. */
+  writePcap(name: string, frames: CapturedFrame[]): Promise<string | undefined>;
+}
+
+/** What a check found; the runner adds duration, counters and features. */
+export interface CheckOutcome {
+  status: Status;
+  message: string;
+  evidence: Evidence;
+}
+
+export interface Check {
+  /** Stable ID: never rename once published. */
+  readonly id: string;
+  /** Family, the part before the slash (`tx-csum`). */
+  readonly family: string;
+  /** One line for people. */
+  readonly title: string;
+  /** The variants to run on this link, given the DUT's features when it came up. */
+  variants(link: LinkInfo, features: FeatureSnapshot): Variant[];
+  run(ctx: CheckContext): Promise<CheckOutcome>;
+}

@@ -1,0 +1,60 @@
+/** Stable error codes: scripts and the run record rely on them, so never rename one. */
+export type ErrorCode =
+  | 'USAGE'
+  | 'TARGET_SPEC'
+  | 'TARGET_SETUP'
+  | 'PREREQUISITE'
+  | 'COMMAND_FAILED'
+  | 'SYSCALL'
+  | 'AGENT'
+  | 'AGENT_EXITED'
+  | 'TIMEOUT'
+  | 'INTERRUPTED'
+  | 'RECORD_INVALID'
+  | 'RECORD_VERSION'
+  | 'STORE'
+  | 'CODEC'
+  | 'GUEST'
+  | 'PROFILE_INVALID'
+  | 'INTERNAL';
+
+/**
+ * The one error class of nicmatrix. `code` is stable; `message` says what was
+ * expected and what was found; the lower error is kept as `cause`.
+ */
+export class NicmatrixError extends Error {
+  readonly code: ErrorCode;
+  /** Extra facts for evidence (the command, its stderr, the console tail...). */
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'NicmatrixError';
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+}
+
+export function isNicmatrixError(e: unknown, code?: ErrorCode): e is NicmatrixError {
+  return e instanceof NicmatrixError && (code === undefined || e.code === code);
+}
+
+/** Message of any thrown value, with its cause chain, for records and terminals. */
+export function describeError(e: unknown): string {
+  const parts: string[] = [];
+  let cur: unknown = e;
+  for (let depth = 0; cur !== undefined && cur !== null && depth < 5; depth++) {
+    if (cur instanceof Error) {
+      parts.push(cur.message);
+      cur = (cur as { cause?: unknown }).cause;
+    } else {
+      parts.push(String(cur));
+      break;
+    }
+  }
+  return parts.filter((p, i) => i === 0 || !parts[i - 1].includes(p)).join(': caused by: ');
+}
+
+export function errorCode(e: unknown): ErrorCode {
+  return e instanceof NicmatrixError ? e.code : 'INTERNAL';
+}
