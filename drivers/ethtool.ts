@@ -1,0 +1,58 @@
+/** Parsers for ethtool output (pure): `--json -k` where it answers, text where it does not. */
+import type { DriverInfo, FeatureSnapshot, FeatureState } from '../matrix/record.js';
+
+/** Parses `ethtool --json -k IF` (an array with one object per interface). */
+export function parseFeaturesJson(text: string, source = 'ethtool --json -k'): FeatureSnapshot {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new Error(`${source}: expected JSON, found ${JSON.stringify(text.slice(0, 60))}`);
+  }
+  const obj = Array.isArray(data) ? data[0] : data;
+  if (!obj || typeof obj !== 'object') throw new Error(`${source}: expected an array with one interface object`);
+  const out: FeatureSnapshot = {};
+  for (const [name, v] of Object.entries(obj as Record<string, unknown>)) {
+    if (!v || typeof v !== 'object' || !('active' in v)) continue;
+    const s = v as Partial<FeatureState>;
+    out[name] = { active: Boolean(s.active), fixed: s.fixed ?? null, requested: s.requested ?? null };
+  }
+  return out;
+}
+
+/** Parses `ethtool -i IF` text (no JSON form in ethtool 6.1). */
+export function parseDriverInfo(text: string): DriverInfo {
+  const get = (key: string) => {
+    const m = new RegExp(`^${key}:[ \\t]*(.*)$`, 'm').exec(text);
+    return m ? m[1].trim() : '';
+  };
+  return { name: get('driver'), version: get('version'), firmware: get('firmware-version'), bus: get('bus-info') };
+}
+
+/** Parses `ethtool -S IF` text into counters; non-numeric lines are skipped. */
+export function parseStats(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^\s+([^:]+):\s+(-?\d+)\s*$/.exec(line);
+    if (m) out[m[1].trim()] = Number(m[2]);
+  }
+  return out;
+}
+
+/** Counter deltas `after - before` for keys present in both, dropping zeros. */
+export function counterDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) {
+    const d = v - (before[k] ?? 0);
+    if (d !== 0) out[k] = d;
+  }
+  return out;
+}
+
+/** Flattens `nstat --json` ({"kernel": {...}}) into one counter map. */
+export function parseNstatJson(text: string): Record<string, number> {
+  const data = JSON.parse(text) as Record<string, Record<string, number>>;
+  const out: Record<string, number> = {};
+  for (const group of Object.values(data)) for (const [k, v] of Object.entries(group)) out[k] = Number(v);
+  return out;
+}

@@ -1,0 +1,44 @@
+/** Agent actions that ask the system tools: ethtool, nstat, ip. */
+import os from 'node:os';
+import { parseDriverInfo, parseFeaturesJson, parseNstatJson, parseStats } from '../../../drivers/ethtool.js';
+import { NicmatrixError } from '../../errors.js';
+import { run, runJson } from '../../exec.js';
+import type { IfInfo } from '../protocol.js';
+import { defineAction } from '../registry.js';
+
+
+defineAction('agent.ping', async () => ({ pid: process.pid, kernel: os.release() }));
+
+defineAction('link.info', async ({ ifname }) => {
+  type IpAddr = { ifname: string; ifindex: number; address: string; mtu: number; operstate: string; addr_info: { family: string; local: string; prefixlen: number }[] };
+  const [info] = await runJson<IpAddr[]>('ip', ['-json', 'addr', 'show', 'dev', ifname]);
+  if (!info) throw new NicmatrixError('TARGET_SETUP', `link.info: interface ${ifname} not found`);
+  const result: IfInfo = {
+    ifname: info.ifname,
+    ifindex: info.ifindex,
+    mac: info.address,
+    mtu: info.mtu,
+    operstate: info.operstate,
+    addresses: info.addr_info.map((a) => ({ family: a.family === 'inet6' ? 6 : 4, local: a.local, prefixlen: a.prefixlen })),
+  };
+  return result;
+});
+
+defineAction('ethtool.features', async ({ ifname }) => parseFeaturesJson((await run('ethtool', ['--json', '-k', ifname])).stdout));
+
+defineAction('ethtool.setFeatures', async ({ ifname, features }) => {
+  const args = Object.entries(features).flatMap(([k, v]) => [k, v ? 'on' : 'off']);
+  // ethtool exits non-zero when a [fixed] feature cannot change; the snapshot after tells what took.
+  if (args.length > 0) await run('ethtool', ['-K', ifname, ...args], { reject: false });
+  return parseFeaturesJson((await run('ethtool', ['--json', '-k', ifname])).stdout);
+});
+
+defineAction('ethtool.driver', async ({ ifname }) => parseDriverInfo((await run('ethtool', ['-i', ifname])).stdout));
+
+defineAction('ethtool.stats', async ({ ifname }) => {
+  const r = await run('ethtool', ['-S', ifname], { reject: false });
+  // Drivers without statistics (lo) answer "no stats available": that is an empty set, not an error.
+  return r.exitCode === 0 ? parseStats(r.stdout) : {};
+});
+
+defineAction('nstat.read', async () => parseNstatJson((await run('nstat', ['--json', '-a', '-z', '-s'])).stdout));

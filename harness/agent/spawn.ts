@@ -1,0 +1,38 @@
+import { execa } from 'execa';
+import { cleanup } from '../cleanup.js';
+import { agentMainPath } from '../paths.js';
+import { stopChild } from '../process.js';
+import { AgentClient } from './client.js';
+
+/** How long a fresh agent may take to say hello (node start-up on a loaded host). */
+export const AGENT_START_TIMEOUT_MS = 15_000;
+
+export interface LocalAgent {
+  client: AgentClient;
+  /** Stops the agent (closing its input first); also registered in the cleanup registry. */
+  stop(): Promise<void>;
+}
+
+/** Starts an agent on this host, inside `netns` when given, talking over stdio. */
+export async function spawnLocalAgent(name: string, netns: string | undefined, signal?: AbortSignal): Promise<LocalAgent> {
+  const [file, args] = netns ? ['ip', ['netns', 'exec', netns, process.execPath, agentMainPath]] : [process.execPath, [agentMainPath]];
+  let stderrTail = '';
+  let child: ReturnType<typeof execa> | undefined;
+  // Registered before the spawn so an interrupt during start-up still kills it.
+  const teardown = cleanup.register(`agent ${name}`, async () => {
+    if (child) await stopChild(child, () => client?.close());
+  });
+  let client: AgentClient | undefined;
+  child = execa(file, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false, cleanup: true });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderrTail = (stderrTail + d.toString()).slice(-2000);
+  });
+  client = new AgentClient(name, child.stdout!, child.stdin!, () => stderrTail);
+  try {
+    await client.ready(AGENT_START_TIMEOUT_MS, signal);
+  } catch (e) {
+    await teardown.run();
+    throw e;
+  }
+  return { client, stop: () => teardown.run() };
+}
