@@ -1,0 +1,188 @@
+/** IPv6 header and extension-header chain (RFC 8200): parse, build. */
+import { NicmatrixError } from '../errors.js';
+import { bytesToIpv6, ipv6ToBytes } from './addr.js';
+import type { FragmentInfo } from './ipv4.js';
+
+export const IPV6_HLEN = 40;
+export const NEXTHDR_HOP = 0;
+export const NEXTHDR_ROUTING = 43;
+export const NEXTHDR_FRAGMENT = 44;
+export const NEXTHDR_AUTH = 51;
+export const NEXTHDR_NONE = 59;
+export const NEXTHDR_DEST = 60;
+/** Headers with the generic (8-octet units, excluding the first 8) length byte. */
+const GENERIC_EXT = new Set([NEXTHDR_HOP, NEXTHDR_ROUTING, NEXTHDR_DEST, 135, 139, 140]);
+
+/** One extension header found in a frame. */
+export interface Ipv6ExtHeader {
+  /** Its protocol number (0, 43, 44, 51, 60...). */
+  type: number;
+  offset: number;
+  length: number;
+  /** Protocol number of what follows it. */
+  nextHeader: number;
+}
+
+export interface Ipv6Info {
+  family: 6;
+  offset: number;
+  /** Fixed header plus every extension header walked (up to the upper layer). */
+  hdrLen: number;
+  /** 40 + payload length. */
+  totalLen: number;
+  payloadLen: number;
+  trafficClass: number;
+  flowLabel: number;
+  hopLimit: number;
+  /** Next Header of the fixed header. */
+  nextHeader: number;
+  /** Upper-layer protocol at the end of the chain (59 for none). */
+  proto: number;
+  src: string;
+  dst: string;
+  extHeaders: Ipv6ExtHeader[];
+  fragment?: FragmentInfo;
+}
+
+export interface Ipv6Parse {
+  ip?: Ipv6Info;
+  error?: string;
+}
+
+export function isIpv6ExtHeader(type: number): boolean {
+  return GENERIC_EXT.has(type) || type === NEXTHDR_FRAGMENT || type === NEXTHDR_AUTH;
+}
+
+/** Parses the fixed header at `off` and walks the extension chain; never throws. */
+export function parseIpv6(buf: Uint8Array, off: number): Ipv6Parse {
+  const have = buf.length - off;
+  if (have < IPV6_HLEN) return { error: `ipv6: header needs ${IPV6_HLEN} bytes at offset ${off}, frame has ${have}` };
+  const version = buf[off] >> 4;
+  if (version !== 6) return { error: `ipv6: expected version 6 at offset ${off}, found ${version}` };
+  const payloadLen = (buf[off + 4] << 8) | buf[off + 5];
+  const ip: Ipv6Info = {
+    family: 6,
+    offset: off,
+    hdrLen: IPV6_HLEN,
+    totalLen: IPV6_HLEN + payloadLen,
+    payloadLen,
+    trafficClass: ((buf[off] & 0x0f) << 4) | (buf[off + 1] >> 4),
+    flowLabel: ((buf[off + 1] & 0x0f) << 16) | (buf[off + 2] << 8) | buf[off + 3],
+    hopLimit: buf[off + 7],
+    nextHeader: buf[off + 6],
+    proto: buf[off + 6],
+    src: bytesToIpv6(buf, off + 8),
+    dst: bytesToIpv6(buf, off + 24),
+    extHeaders: [],
+  };
+  // The chain may only be walked within the captured bytes and the payload length.
+  const limit = Math.min(buf.length, off + ip.totalLen);
+  let cur = off + IPV6_HLEN;
+  while (isIpv6ExtHeader(ip.proto)) {
+    const type = ip.proto;
+    if (cur + 8 > limit) return { ip, error: `ipv6: extension header ${type} at offset ${cur} needs 8 bytes, ${limit - cur} left` };
+    let length = 8;
+    if (GENERIC_EXT.has(type)) length = (buf[cur + 1] + 1) * 8;
+    else if (type === NEXTHDR_AUTH) length = (buf[cur + 1] + 2) * 4;
+    if (cur + length > limit) {
+      return { ip, error: `ipv6: extension header ${type} at offset ${cur} has length ${length}, ${limit - cur} bytes left` };
+    }
+    const nextHeader = buf[cur];
+    ip.extHeaders.push({ type, offset: cur, length, nextHeader });
+    ip.proto = nextHeader;
+    cur += length;
+    ip.hdrLen = cur - off;
+    if (type === NEXTHDR_FRAGMENT) {
+      const word = (buf[cur - 6] << 8) | buf[cur - 5];
+      const id = ((buf[cur - 4] << 24) | (buf[cur - 3] << 16) | (buf[cur - 2] << 8) | buf[cur - 1]) >>> 0;
+      ip.fragment = { offset: word & 0xfff8, more: (word & 1) !== 0, id, headerOffset: cur - length };
+      // Past a non-first fragment header the bytes are a slice of the original payload, not headers.
+      if (ip.fragment.offset > 0) break;
+    }
+  }
+  if (IPV6_HLEN + payloadLen > have) return { ip, error: `ipv6: payload length ${payloadLen} exceeds the ${have - IPV6_HLEN} bytes captured after the header` };
+  return { ip };
+}
+
+/** An extension header to build. Options are raw TLVs, padded with Pad1/PadN to the 8-byte unit. */
+export type Ipv6ExtSpec =
+  | { kind: 'hop-by-hop' | 'destination'; options?: Uint8Array }
+  | { kind: 'routing'; routingType?: number; segmentsLeft?: number; data?: Uint8Array }
+  | { kind: 'fragment'; offset: number; more: boolean; id: number };
+
+export function extSpecType(spec: Ipv6ExtSpec): number {
+  switch (spec.kind) {
+    case 'hop-by-hop':
+      return NEXTHDR_HOP;
+    case 'destination':
+      return NEXTHDR_DEST;
+    case 'routing':
+      return NEXTHDR_ROUTING;
+    case 'fragment':
+      return NEXTHDR_FRAGMENT;
+  }
+}
+
+function padTlv(body: number[], total: number): void {
+  const pad = total - body.length;
+  if (pad === 1) body.push(0);
+  else if (pad >= 2) body.push(1, pad - 2, ...new Array<number>(pad - 2).fill(0));
+}
+
+/** Builds one extension header followed by protocol `next`. */
+export function buildExtHeader(spec: Ipv6ExtSpec, next: number): Buffer {
+  if (spec.kind === 'fragment') {
+    if (spec.offset % 8 !== 0 || spec.offset < 0 || spec.offset > 0xfff8) {
+      throw new NicmatrixError('CODEC', `ipv6 fragment: offset must be a multiple of 8 up to 65528, found ${spec.offset}`);
+    }
+    const h = Buffer.alloc(8);
+    h[0] = next;
+    h.writeUInt16BE(spec.offset | (spec.more ? 1 : 0), 2);
+    h.writeUInt32BE(spec.id >>> 0, 4);
+    return h;
+  }
+  const body: number[] = [next, 0];
+  if (spec.kind === 'routing') {
+    // Default type 253 (RFC 4727 experiment) with no segments left: every receiver skips it.
+    body.push(spec.routingType ?? 253, spec.segmentsLeft ?? 0, ...(spec.data ?? [0, 0, 0, 0]));
+    while (body.length % 8 !== 0) body.push(0);
+  } else {
+    body.push(...(spec.options ?? []));
+    padTlv(body, Math.max(8, Math.ceil(body.length / 8) * 8));
+  }
+  if (body.length > 2048) throw new NicmatrixError('CODEC', `ipv6 ${spec.kind}: header of ${body.length} bytes exceeds 2048`);
+  body[1] = body.length / 8 - 1;
+  return Buffer.from(body);
+}
+
+/** Fixed header fields; defaults: hop limit 64, traffic class 0, flow label 0. */
+export interface Ipv6HeaderSpec {
+  src: string;
+  dst: string;
+  hopLimit?: number;
+  trafficClass?: number;
+  flowLabel?: number;
+  /** Force this payload length; computed otherwise. */
+  payloadLength?: number;
+}
+
+/** Fixed header + extension headers for an upper layer `proto` of `upperLen` bytes. */
+export function buildIpv6Header(spec: Ipv6HeaderSpec, proto: number, upperLen: number, ext: readonly Ipv6ExtSpec[] = []): Buffer {
+  const exts: Buffer[] = [];
+  for (let i = ext.length - 1, next = proto; i >= 0; i--) {
+    exts.unshift(buildExtHeader(ext[i], next));
+    next = extSpecType(ext[i]);
+  }
+  const extLen = exts.reduce((n, b) => n + b.length, 0);
+  const payloadLen = spec.payloadLength ?? extLen + upperLen;
+  if (payloadLen > 0xffff) throw new NicmatrixError('CODEC', `ipv6: payload length ${payloadLen} exceeds 65535 (jumbograms are not built)`);
+  const h = Buffer.alloc(IPV6_HLEN);
+  const tc = spec.trafficClass ?? 0;
+  h.writeUInt32BE(((6 << 28) | ((tc & 0xff) << 20) | ((spec.flowLabel ?? 0) & 0xfffff)) >>> 0, 0);
+  h.writeUInt16BE(payloadLen, 4);
+  h[6] = ext.length > 0 ? extSpecType(ext[0]) : proto;
+  h[7] = spec.hopLimit ?? 64;
+  ipv6ToBytes(spec.src).copy(h, 8);
+  ipv6ToBytes(spec.dst).copy(h, 24);
+  return Buffer.concat([h, ...exts]);
+}
