@@ -1,0 +1,36 @@
+/**
+ * What a driver claims, read from its `ethtool -k` snapshot, per check: the
+ * features that must be active for the offload a check family exercises.
+ * "Claimed" sits beside "verified" in the matrix; a device that claims an
+ * offload and fails its check stands out.
+ */
+import type { FeatureSnapshot } from './record.js';
+
+/** Features any of which, when active, means the driver claims the offload the check tests. */
+export function claimFeatures(check: string): string[] {
+  const [family, name = ''] = check.split('/', 2);
+  switch (family) {
+    case 'tx-csum':
+      if (name.startsWith('ipv4')) return ['tx-checksum-ipv4', 'tx-checksum-ip-generic'];
+      if (name.startsWith('ipv6')) return ['tx-checksum-ipv6', 'tx-checksum-ip-generic'];
+      if (name.startsWith('generic')) return ['tx-checksum-ip-generic'];
+      return ['tx-checksum-ipv4', 'tx-checksum-ipv6', 'tx-checksum-ip-generic'];
+    case 'rx-csum':
+      return ['rx-checksumming'];
+    case 'zc':
+      return ['scatter-gather', 'tcp-segmentation-offload'];
+    default:
+      // Fragment reassembly is the kernel's work: the driver claims nothing.
+      return [];
+  }
+}
+
+/**
+ * true: the driver advertises the offload; false: it has the features but
+ * they are off; null: the check tests no offload or the snapshot lacks them.
+ */
+export function claimed(check: string, features: FeatureSnapshot | undefined): boolean | null {
+  const names = claimFeatures(check).filter((n) => features?.[n] !== undefined);
+  if (names.length === 0) return null;
+  return names.some((n) => features![n].active);
+}

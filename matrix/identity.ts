@@ -1,0 +1,48 @@
+/**
+ * Device identity and ordering helpers for the matrix: a device is what the
+ * record says it is (QEMU model, or PCI id, or the link kind and its
+ * description) plus the driver that bound and its firmware. Pure.
+ */
+import type { TargetRecord } from './record.js';
+
+/** The identity key of a target's device: `<base>|<driver>|<firmware>`. */
+export function deviceKey(t: Pick<TargetRecord, 'kind' | 'device' | 'driver'>): string {
+  const base = t.device.model ? `qemu:${t.device.model}` : t.device.pciId ? `pci:${t.device.pciId}` : `${t.kind}:${t.device.description}`;
+  return `${base}|${t.driver.name}|${t.driver.firmware}`;
+}
+
+/** FNV-1a, 32 bits, as 8 hex digits: short stable suffixes for names. */
+export function shortHash(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/** A file-name-safe, unique form of any key (readable part + hash of the whole). */
+export function slug(key: string): string {
+  const readable = key.toLowerCase().replace(/[^a-z0-9.]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 60);
+  return `${readable || 'x'}-${shortHash(key)}`;
+}
+
+/** Orders kernel releases by their numbers: 6.1.0 < 6.1.0-18-amd64 < 6.9 < 6.18.2. */
+export function compareKernels(a: string, b: string): number {
+  const pa = a.split(/(\d+)/);
+  const pb = b.split(/(\d+)/);
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    if (pa[i] === pb[i]) continue;
+    const na = Number(pa[i]);
+    const nb = Number(pb[i]);
+    if (i % 2 === 1 && Number.isFinite(na) && Number.isFinite(nb) && na !== nb) return na - nb;
+    return pa[i] < pb[i] ? -1 : 1;
+  }
+  return pa.length - pb.length;
+}
+
+/** The family of a check ID: the part before the first slash. */
+export function familyOf(check: string): string {
+  const i = check.indexOf('/');
+  return i < 0 ? check : check.slice(0, i);
+}
