@@ -5,7 +5,7 @@
  */
 import { ETH_P_IPV4, ETH_P_IPV6, parseEthernet, type EthernetInfo, type VlanTag } from './ethernet.js';
 import { parseIpv4, type Ipv4Info } from './ipv4.js';
-import { parseIpv6, type Ipv6Info } from './ipv6.js';
+import { isIpv6ExtHeader, parseIpv6, type Ipv6Info } from './ipv6.js';
 import { parseTcp, TCP_CSUM_OFFSET, type TcpInfo } from './tcp.js';
 import { parseUdp, UDP_CSUM_OFFSET, UDP_HLEN, type UdpInfo } from './udp.js';
 
@@ -39,7 +39,10 @@ export interface ParsedFrame {
   vlans: VlanTag[];
   ip?: IpInfo;
   l4?: L4Info;
-  /** Application data (for a non-first fragment: the fragment's data), clipped to the capture. */
+  /**
+   * Application data after the UDP/TCP header; for other protocols the whole L4 part;
+   * for a non-first fragment the fragment's data. Clipped to the capture.
+   */
   payload?: { offset: number; length: number };
   /** Bytes after the IP packet: Ethernet padding or a trailer. */
   trailer: number;
@@ -77,7 +80,8 @@ export function parseFrame(buf: Uint8Array): ParsedFrame {
     out.payload = { offset: l4off, length: end - l4off };
     return out;
   }
-  if (ip.family === 6 && ip.proto === 59) return out;
+  // An unfinished chain (cut or malformed extension header) has no upper layer to read.
+  if (ip.family === 6 && (ip.proto === 59 || isIpv6ExtHeader(ip.proto))) return out;
   parseL4(buf, ip.proto, l4off, l4len, end, out, note);
   return out;
 }
@@ -93,7 +97,8 @@ function parseL4(buf: Uint8Array, proto: number, off: number, len: number, end: 
     out.l4 = l4;
     const dataEnd = Math.min(end, off + Math.max(UDP_HLEN, Math.min(u.udp.length, len)));
     out.payload = { offset: off + UDP_HLEN, length: dataEnd - off - UDP_HLEN };
-    if (u.udp.length > len) note(`udp: length field ${u.udp.length} exceeds the ${len} bytes the IP header gives`);
+    // A first fragment holds only the start of the datagram the length field describes.
+    if (u.udp.length > len && !out.ip?.fragment) note(`udp: length field ${u.udp.length} exceeds the ${len} bytes the IP header gives`);
     return;
   }
   if (proto === 6) {
