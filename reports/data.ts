@@ -1,0 +1,66 @@
+/**
+ * The matrix as plain data for downloads and the JSON report: every cell's
+ * per-kernel verdicts and flags, no evidence (that stays in the run records).
+ * Also its CSV form, one row per device × check × kernel. Pure.
+ */
+import type { Matrix } from '../matrix/aggregate.js';
+import type { Status } from '../matrix/record.js';
+import { familyOf } from '../matrix/identity.js';
+import { csvField } from './text.js';
+
+export const MATRIX_DATA_SCHEMA = 'nicmatrix.matrix/1';
+
+export interface MatrixData {
+  schema: typeof MATRIX_DATA_SCHEMA;
+  generatedAt: string;
+  kernels: string[];
+  checks: string[];
+  devices: {
+    key: string; description: string; model?: string; pciId?: string; driver: string; driverVersion: string; firmware: string;
+    kernels: string[]; untested: boolean; note?: string;
+  }[];
+  cells: {
+    device: string; check: string; status: Status; kernel: string; regressed: boolean; claimed: boolean | null; claimedButFailed: boolean;
+    perKernel: { kernel: string; status: Status; runId: string; finishedAt: string; regression: boolean }[];
+  }[];
+  runs: Matrix['runs'];
+}
+
+export function matrixData(m: Matrix, generatedAt: string): MatrixData {
+  return {
+    schema: MATRIX_DATA_SCHEMA,
+    generatedAt,
+    kernels: m.kernels,
+    checks: m.checks,
+    devices: m.devices.map((d) => ({
+      key: d.key, description: d.description, model: d.model, pciId: d.pciId, driver: d.driver, driverVersion: d.driverVersion,
+      firmware: d.firmware, kernels: d.kernels, untested: d.untested, note: d.note,
+    })),
+    cells: m.devices.flatMap((d) => Object.values(m.cells[d.key] ?? {}).map((c) => ({
+      device: c.device, check: c.check, status: c.status, kernel: c.kernel, regressed: c.regressed, claimed: c.claimed, claimedButFailed: c.claimedButFailed,
+      perKernel: c.perKernel.map(({ kernel, status, runId, finishedAt, regression }) => ({ kernel, status, runId, finishedAt, regression })),
+    }))),
+    runs: m.runs,
+  };
+}
+
+const CSV_HEADER = ['device', 'description', 'driver', 'firmware', 'pci_id', 'model', 'check', 'family', 'kernel', 'status', 'regression', 'claimed', 'claimed_but_failed', 'run_id', 'finished_at'];
+
+/** One row per device × check × kernel; devices nobody ran get one `untested` row. */
+export function matrixCsv(m: Matrix): string {
+  const lines = [CSV_HEADER.join(',')];
+  const row = (values: (string | number | boolean | null | undefined)[]): void => {
+    lines.push(values.map(csvField).join(','));
+  };
+  for (const d of m.devices) {
+    const id = [d.key, d.description, d.driver, d.firmware, d.pciId, d.model];
+    if (d.untested) row([...id, '', '', '', 'untested', false, null, false, '', '']);
+    for (const check of m.checks) {
+      const c = m.cells[d.key]?.[check];
+      for (const k of c?.perKernel ?? []) {
+        row([...id, check, familyOf(check), k.kernel, k.status, k.regression, k.claimed, k.claimed === true && k.status === 'fail', k.runId, k.finishedAt]);
+      }
+    }
+  }
+  return lines.join('\r\n') + '\r\n';
+}

@@ -1,0 +1,11 @@
+/** The single-file reporters by `--format` name. */
+import { jsonReporter } from './json.js';
+import { junitReporter } from './junit.js';
+import { markdownReporter } from './markdown.js';
+import type { Reporter } from './types.js';
+
+export const REPORTERS: Readonly<Record<string, Reporter>> = {
+  junit: junitReporter,
+  markdown: markdownReporter,
+  json: jsonReporter,
+};

@@ -1,0 +1,86 @@
+/**
+ * JUnit XML for CI: one testsuite per run × target, one testcase per
+ * target × check × variant. classname is `spec/device`, name `check [variant]`;
+ * fail → <failure>, error → <error>, skip and unsupported → <skipped>. Pure.
+ */
+import type { ResultRecord, RunRecord, TargetRecord } from '../matrix/record.js';
+import { clip, xmlAttr, xmlEscape } from './text.js';
+import type { ReportInput, Reporter } from './types.js';
+
+/** Longest message or details text put in one testcase; CI viewers choke on more. */
+const MAX_TEXT = 8000;
+
+const attrs = (a: Record<string, string | number>): string =>
+  Object.entries(a).map(([k, v]) => ` ${k}="${xmlAttr(String(v))}"`).join('');
+
+const seconds = (ms: number): string => (ms / 1000).toFixed(3);
+
+/** How the device is named in classnames: QEMU model, PCI id, or driver. */
+export function deviceName(t: TargetRecord): string {
+  return t.device.model ?? t.device.pciId ?? t.driver.name;
+}
+
+function details(r: ResultRecord): string {
+  const lines = [r.message];
+  for (const f of r.evidence.frames ?? []) lines.push(`frame: ${f.reason}: ${f.hex.slice(0, 256)}`);
+  if (typeof r.evidence.pcap === 'string') lines.push(`pcap: ${r.evidence.pcap}`);
+  if (r.evidence.seed !== undefined) lines.push(`seed: ${r.evidence.seed}`);
+  return clip(lines.join('\n'), MAX_TEXT);
+}
+
+function testcase(t: TargetRecord, r: ResultRecord): string {
+  const head = `    <testcase${attrs({ classname: `${t.spec}/${deviceName(t)}`, name: `${r.check} [${r.variant}]`, time: seconds(r.durationMs) })}`;
+  const message = clip(r.message, MAX_TEXT);
+  switch (r.status) {
+    case 'pass':
+      return `${head}/>`;
+    case 'fail':
+      return `${head}>\n      <failure${attrs({ message, type: 'fail' })}>${xmlEscape(details(r))}</failure>\n    </testcase>`;
+    case 'error':
+      return `${head}>\n      <error${attrs({ message, type: 'error' })}>${xmlEscape(details(r))}</error>\n    </testcase>`;
+    default:
+      return `${head}>\n      <skipped${attrs({ message: `${r.status}${message ? `: ${message}` : ''}` })}/>\n    </testcase>`;
+  }
+}
+
+function counts(results: readonly ResultRecord[]): { tests: number; failures: number; errors: number; skipped: number; time: string } {
+  const n = (pred: (r: ResultRecord) => boolean): number => results.filter(pred).length;
+  return {
+    tests: results.length,
+    failures: n((r) => r.status === 'fail'),
+    errors: n((r) => r.status === 'error'),
+    skipped: n((r) => r.status === 'skip' || r.status === 'unsupported'),
+    time: seconds(results.reduce((s, r) => s + r.durationMs, 0)),
+  };
+}
+
+function testsuite(run: RunRecord, t: TargetRecord): string {
+  const props: Record<string, string> = {
+    run: run.id, kernel: t.kernel, driver: t.driver.name, 'driver.version': t.driver.version, firmware: t.driver.firmware,
+    device: t.device.description, ...Object.fromEntries(Object.entries(t.dimensions).map(([k, v]) => [`dimension.${k}`, v])),
+  };
+  if (t.setupError) props.setupError = `${t.setupError.code}: ${t.setupError.message}`;
+  return [
+    `  <testsuite${attrs({ name: `${t.spec} (${deviceName(t)}, ${t.kernel})`, ...counts(t.results), timestamp: run.startedAt.replace(/Z$/, ''), hostname: run.host.hostname })}>`,
+    '    <properties>',
+    ...Object.entries(props).map(([name, value]) => `      <property${attrs({ name, value })}/>`),
+    '    </properties>',
+    ...t.results.map((r) => testcase(t, r)),
+    '  </testsuite>',
+  ].join('\n');
+}
+
+export const junitReporter: Reporter = {
+  format: 'junit',
+  extension: 'xml',
+  render(input: ReportInput): string {
+    const all = input.runs.flatMap((run) => run.targets.flatMap((t) => t.results));
+    return [
+      '<?xml version="1.0" encoding="UTF-8"?>',
+      `<testsuites${attrs({ name: 'nicmatrix', ...counts(all) })}>`,
+      ...input.runs.flatMap((run) => run.targets.map((t) => testsuite(run, t))),
+      '</testsuites>',
+      '',
+    ].join('\n');
+  },
+};
