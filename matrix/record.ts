@@ -45,8 +45,8 @@ export interface Evidence {
   seed?: number;
   /** Feature snapshot at the time of this variant. */
   features?: FeatureSnapshot;
-  /** Counter deltas over the variant: `nstat` (kernel MIB) and `ethtool -S` (driver). */
-  counters?: { nstat?: Record<string, number>; ethtool?: Record<string, number> };
+  /** Counter deltas over the variant: DUT `nstat` (kernel MIB), DUT `ethtool -S` (driver), peer `nstat`. */
+  counters?: { nstat?: Record<string, number>; ethtool?: Record<string, number>; peerNstat?: Record<string, number> };
   /** Offending frames in hex (capped), each with why it was judged wrong. */
   frames?: { hex: string; reason: string }[];
   /** Pcap of the offending frames, path relative to the run record's directory. */

@@ -1,0 +1,63 @@
+/** Network namespaces and links the harness creates, each with its teardown registered first. */
+import { cleanup, type Teardown } from '../harness/cleanup.js';
+import { run } from '../harness/exec.js';
+
+/** Creates a netns (teardown registered before creation) with `lo` up. */
+export async function createNetns(name: string): Promise<Teardown> {
+  const teardown = cleanup.register(`netns ${name}`, async () => {
+    // Deleting the netns also deletes every virtual link inside it.
+    await run('ip', ['netns', 'delete', name], { reject: false });
+  });
+  await run('ip', ['netns', 'add', name]);
+  await run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+  return teardown;
+}
+
+/** Creates a veth pair with each end directly in its namespace. */
+export async function createVethPair(a: { netns: string; ifname: string }, b: { netns: string; ifname: string }): Promise<void> {
+  await run('ip', ['-n', a.netns, 'link', 'add', a.ifname, 'type', 'veth', 'peer', 'name', b.ifname, 'netns', b.netns]);
+}
+
+export interface AddressPlan {
+  ipv4: string;
+  ipv4Prefix: number;
+  ipv6: string;
+  ipv6Prefix: number;
+}
+
+/** Adds the test addresses (IPv6 without DAD, so they are usable at once) and brings the link up. */
+export async function configureAddresses(netns: string | undefined, ifname: string, plan: AddressPlan): Promise<void> {
+  const ns = netns ? ['-n', netns] : [];
+  await run('ip', [...ns, 'addr', 'add', `${plan.ipv4}/${plan.ipv4Prefix}`, 'dev', ifname]);
+  await run('ip', [...ns, '-6', 'addr', 'add', `${plan.ipv6}/${plan.ipv6Prefix}`, 'dev', ifname, 'nodad']);
+  await run('ip', [...ns, 'link', 'set', ifname, 'up']);
+}
+
+/**
+ * Address pair for link instance `n`: 198.18.0.0/15 (RFC 2544 benchmarking)
+ * and 2001:db8::/32 (documentation), so nothing real is ever addressed.
+ */
+export function addressPair(n: number): { dut: AddressPlan; peer: AddressPlan } {
+  const hi = 18 + ((n >> 8) & 1);
+  const mid = n & 0xff;
+  const sub = (n & 0xffff).toString(16);
+  return {
+    dut: { ipv4: `198.${hi}.${mid}.1`, ipv4Prefix: 24, ipv6: `2001:db8:${sub}::1`, ipv6Prefix: 64 },
+    peer: { ipv4: `198.${hi}.${mid}.2`, ipv4Prefix: 24, ipv6: `2001:db8:${sub}::2`, ipv6Prefix: 64 },
+  };
+}
+
+/** Installs static neighbour entries both ways, so no ARP/ND traffic mixes into captures or delays the first frame. */
+export async function pinNeighbours(
+  a: { netns?: string; ifname: string; mac: string; plan: AddressPlan },
+  b: { netns?: string; ifname: string; mac: string; plan: AddressPlan },
+): Promise<void> {
+  for (const [self, other] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const ns = self.netns ? ['-n', self.netns] : [];
+    await run('ip', [...ns, 'neigh', 'replace', other.plan.ipv4, 'lladdr', other.mac, 'dev', self.ifname, 'nud', 'permanent']);
+    await run('ip', [...ns, '-6', 'neigh', 'replace', other.plan.ipv6, 'lladdr', other.mac, 'dev', self.ifname, 'nud', 'permanent']);
+  }
+}

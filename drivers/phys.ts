@@ -1,0 +1,101 @@
+/**
+ * `phys:DUT,PEER`: interfaces that already exist (a NIC port cabled to
+ * another). Nothing is created or deleted; the test addresses, neighbour
+ * entries and link state the harness changes are put back on stop.
+ */
+import { cleanup } from '../harness/cleanup.js';
+import { NicmatrixError } from '../harness/errors.js';
+import { run, runJson } from '../harness/exec.js';
+import type { DeviceIdentity, DriverInfo } from '../matrix/record.js';
+import { LocalDut } from './local.js';
+import { nextInstance } from './names.js';
+import { type AddressPlan, addressPair, pinNeighbours } from './netns.js';
+import type { LinkInfo } from './types.js';
+
+type End = { netns?: string; ifname: string };
+
+export class PhysDut extends LocalDut {
+  readonly kind = 'phys' as const;
+  private pciId: string | undefined;
+
+  constructor(
+    spec: string,
+    private readonly ends: { dut: End; peer: End },
+  ) {
+    super(spec);
+  }
+
+  protected async setup(signal: AbortSignal): Promise<LinkInfo> {
+    const { dut, peer } = this.ends;
+    if ((dut.netns ?? '') === (peer.netns ?? '')) {
+      throw new NicmatrixError(
+        'TARGET_SPEC',
+        `${this.spec}: DUT ${dut.ifname} and peer ${peer.ifname} are in the same network namespace; traffic between them would go through loopback, not the wire. Move the peer port into a namespace (ip link set ${peer.ifname} netns NAME) and give it as NAME/${peer.ifname}`,
+      );
+    }
+    for (const end of [dut, peer]) await this.assertExists(end);
+    const base = 0x100 + (nextInstance() & 0xff);
+    const plan = addressPair(base);
+    await this.borrow(dut, plan.dut);
+    await this.borrow(peer, plan.peer);
+    this.pciId = await this.readPciId(dut);
+    await this.startAgent(['dut'], dut.netns, signal);
+    await this.startAgent(['peer'], peer.netns, signal);
+    const [d, p] = await Promise.all([this.run('dut', 'link.info', { ifname: dut.ifname }), this.run('peer', 'link.info', { ifname: peer.ifname })]);
+    const neigh = cleanup.register(`neighbour entries on ${this.spec}`, async () => {
+      for (const [end, other] of [
+        [dut, plan.peer],
+        [peer, plan.dut],
+      ] as const) {
+        const ns = end.netns ? ['-n', end.netns] : [];
+        await run('ip', [...ns, 'neigh', 'del', other.ipv4, 'dev', end.ifname], { reject: false });
+        await run('ip', [...ns, '-6', 'neigh', 'del', other.ipv6, 'dev', end.ifname], { reject: false });
+      }
+    });
+    this.teardowns.push(neigh);
+    await pinNeighbours({ ...dut, mac: d.mac, plan: plan.dut }, { ...peer, mac: p.mac, plan: plan.peer });
+    return {
+      dut: { ifname: dut.ifname, mac: d.mac, mtu: d.mtu, ipv4: plan.dut.ipv4, ipv6: plan.dut.ipv6 },
+      peer: { ifname: peer.ifname, mac: p.mac, mtu: p.mtu, ipv4: plan.peer.ipv4, ipv6: plan.peer.ipv6 },
+      sameInterface: false,
+    };
+  }
+
+  private async assertExists(end: End): Promise<void> {
+    const ns = end.netns ? ['-n', end.netns] : [];
+    const r = await run('ip', [...ns, '-json', 'link', 'show', 'dev', end.ifname], { reject: false });
+    if (r.exitCode !== 0) {
+      const where = end.netns ? `network namespace ${end.netns}` : 'the host namespace';
+      throw new NicmatrixError('TARGET_SPEC', `${this.spec}: expected an existing interface ${end.ifname} in ${where}, found none (${r.stderr.trim()})`);
+    }
+  }
+
+  /** Adds our addresses and brings the link up; the teardown (registered first) puts both back. */
+  private async borrow(end: End, plan: AddressPlan): Promise<void> {
+    const ns = end.netns ? ['-n', end.netns] : [];
+    const [link] = await runJson<{ flags: string[] }[]>('ip', [...ns, '-json', 'link', 'show', 'dev', end.ifname]);
+    const wasUp = link.flags.includes('UP');
+    const addrs = [`${plan.ipv4}/${plan.ipv4Prefix}`, `${plan.ipv6}/${plan.ipv6Prefix}`];
+    this.teardowns.push(
+      cleanup.register(`restore ${end.ifname}`, async () => {
+        for (const a of addrs) await run('ip', [...ns, 'addr', 'del', a, 'dev', end.ifname], { reject: false });
+        if (!wasUp) await run('ip', [...ns, 'link', 'set', end.ifname, 'down'], { reject: false });
+      }),
+    );
+    await run('ip', [...ns, 'addr', 'add', addrs[0], 'dev', end.ifname]);
+    await run('ip', [...ns, '-6', 'addr', 'add', addrs[1], 'dev', end.ifname, 'nodad']);
+    await run('ip', [...ns, 'link', 'set', end.ifname, 'up']);
+  }
+
+  private async readPciId(end: End): Promise<string | undefined> {
+    // sysfs shows the namespace of the reader; ask from inside the DUT's namespace.
+    const path = `/sys/class/net/${end.ifname}/device`;
+    const r = await run('sh', ['-c', `cat ${path}/vendor ${path}/device ${path}/subsystem_vendor ${path}/subsystem_device 2>/dev/null`], { netns: end.netns, reject: false });
+    const ids = r.stdout.split('\n').map((s) => s.trim().replace(/^0x/, '')).filter(Boolean);
+    return ids.length >= 2 ? ids.join(':') : undefined;
+  }
+
+  protected device(driver: DriverInfo): DeviceIdentity {
+    return { pciId: this.pciId, description: `${driver.name} port ${this.ends.dut.ifname}${this.pciId ? ` (PCI ${this.pciId})` : ''}` };
+  }
+}

@@ -1,0 +1,44 @@
+/** Parsing of target specs (pure): `lo`, `veth`, `qemu:MODEL[,k=v…]`, `phys:[NS/]IF,[NS/]IF`. */
+import type { TargetSpec } from './types.js';
+
+export class TargetSpecError extends Error {}
+
+const IFNAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
+const NETNS = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export const TARGET_SPEC_HELP = 'lo | veth | qemu:MODEL[,key=value…] | phys:[NETNS/]DUT_IF,[NETNS/]PEER_IF';
+
+export function parseTargetSpec(spec: string): TargetSpec {
+  const s = spec.trim();
+  if (s === 'lo' || s === 'veth') return { kind: s, spec: s };
+  const colon = s.indexOf(':');
+  const kind = colon < 0 ? s : s.slice(0, colon);
+  const rest = colon < 0 ? '' : s.slice(colon + 1);
+  if (kind === 'qemu') {
+    const [model, ...opts] = rest.split(',');
+    if (!model || !/^[A-Za-z0-9_-]+$/.test(model)) throw new TargetSpecError(`target "${spec}": expected qemu:MODEL (e.g. qemu:e1000), found no model name`);
+    const options: Record<string, string> = {};
+    for (const o of opts) {
+      const eq = o.indexOf('=');
+      if (eq <= 0) throw new TargetSpecError(`target "${spec}": expected key=value after the model, found "${o}"`);
+      options[o.slice(0, eq)] = o.slice(eq + 1);
+    }
+    return { kind: 'qemu', spec: s, model, options };
+  }
+  if (kind === 'phys') {
+    const parts = rest.split(',');
+    if (parts.length !== 2) throw new TargetSpecError(`target "${spec}": expected phys:DUT_IF,PEER_IF (each optionally NETNS/IF), found ${parts.length} interface(s)`);
+    const [dut, peer] = parts.map((p) => parseEnd(spec, p));
+    return { kind: 'phys', spec: s, dut, peer };
+  }
+  throw new TargetSpecError(`target "${spec}": unknown kind "${kind}"; expected one of: ${TARGET_SPEC_HELP}`);
+}
+
+function parseEnd(spec: string, text: string): { netns?: string; ifname: string } {
+  const slash = text.indexOf('/');
+  const netns = slash < 0 ? undefined : text.slice(0, slash);
+  const ifname = slash < 0 ? text : text.slice(slash + 1);
+  if (netns !== undefined && !NETNS.test(netns)) throw new TargetSpecError(`target "${spec}": "${netns}" is not a valid network namespace name`);
+  if (!IFNAME.test(ifname)) throw new TargetSpecError(`target "${spec}": "${ifname}" is not a valid interface name (1–15 characters, no spaces or slashes)`);
+  return netns === undefined ? { ifname } : { netns, ifname };
+}

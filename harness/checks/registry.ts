@@ -1,0 +1,7 @@
+/** Every check nicmatrix knows, in the order the matrix shows its columns. */
+import type { Check } from './types.js';
+import { txCsumChecks } from './tx-csum/index.js';
+
+export function allChecks(): Check[] {
+  return [...txCsumChecks];
+}

@@ -1,0 +1,62 @@
+/**
+ * Byte-exact judging of hand-made frames (pure): the wire must carry exactly
+ * the frame we sent with its checksum completed at csum_start/csum_offset, or,
+ * delivered CHECKSUM_PARTIAL, the frame we sent unchanged.
+ */
+import { completePartial } from '../../codec/index.js';
+import { sameOnesComplement } from '../../checksum.js';
+import type { WireFrame } from '../wire.js';
+import type { FrameFault, FrameTally } from './judge.js';
+
+export interface SentFrame {
+  frame: Buffer;
+  csumStart: number;
+  csumOffset: number;
+}
+
+/** The frame as the DUT handed it over: a tag the receiver stripped into metadata goes back in. */
+export function retag(f: WireFrame): { data: Buffer; shift: number } {
+  if (f.vlanTci === undefined) return { data: f.data, shift: 0 };
+  const tag = Buffer.alloc(4);
+  tag.writeUInt16BE(f.raw.vlanTpid || 0x8100, 0);
+  tag.writeUInt16BE(f.vlanTci, 2);
+  return { data: Buffer.concat([f.data.subarray(0, 12), tag, f.data.subarray(12)]), shift: 4 };
+}
+
+function equalOutside(a: Buffer, b: Buffer, field: number): boolean {
+  if (a.length < b.length) return false;
+  return a.subarray(0, field).equals(b.subarray(0, field)) && a.subarray(field + 2, b.length).equals(b.subarray(field + 2));
+}
+
+/** Matches every captured frame to one sent frame and judges its checksum field. */
+export function judgeExact(sent: readonly SentFrame[], frames: readonly WireFrame[]): { tally: FrameTally; missing: number; paddingLeaks: number } {
+  const tally: FrameTally = { frames: frames.length, complete: 0, partial: 0, faults: [] };
+  const taken = new Set<number>();
+  let paddingLeaks = 0;
+  for (const f of frames) {
+    const { data, shift } = retag(f);
+    const i = sent.findIndex((s, k) => !taken.has(k) && equalOutside(data, s.frame, s.csumStart + s.csumOffset));
+    if (i < 0) {
+      tally.faults.push({ index: f.index, reason: `frame of ${data.length} bytes matches no frame sent: bytes outside the checksum field changed` });
+      continue;
+    }
+    taken.add(i);
+    const s = sent[i];
+    const field = s.csumStart + s.csumOffset;
+    if (data.length > s.frame.length && data.subarray(s.frame.length).some((b) => b !== 0)) paddingLeaks++;
+    const found = data.readUInt16BE(field);
+    if (f.partial) {
+      const start = f.csumStart === undefined ? undefined : f.csumStart + shift;
+      if (start !== undefined && (start !== s.csumStart || f.csumOffset !== s.csumOffset)) {
+        tally.faults.push({ index: f.index, reason: `arrived CHECKSUM_PARTIAL with csum_start ${start}/csum_offset ${f.csumOffset}, sent ${s.csumStart}/${s.csumOffset}` });
+      } else if (found !== s.frame.readUInt16BE(field)) {
+        tally.faults.push({ index: f.index, reason: `arrived CHECKSUM_PARTIAL but its seed changed from 0x${s.frame.readUInt16BE(field).toString(16)} to 0x${found.toString(16)}` });
+      } else tally.partial++;
+      continue;
+    }
+    const expected = completePartial(s.frame, s.csumStart, s.csumOffset).readUInt16BE(field);
+    if (sameOnesComplement(found, expected)) tally.complete++;
+    else tally.faults.push({ index: f.index, reason: `checksum at offset ${field} (csum_start ${s.csumStart}, csum_offset ${s.csumOffset}) is 0x${found.toString(16)}, expected 0x${expected.toString(16)}` });
+  }
+  return { tally, missing: sent.length - taken.size, paddingLeaks };
+}

@@ -1,0 +1,57 @@
+/** Turns tallies into a verdict, a message and evidence (pure). */
+import type { Evidence } from '../../../matrix/record.js';
+import type { CheckOutcome } from '../types.js';
+import { frameHex, type WireFrame } from '../wire.js';
+import type { FrameFault, FrameTally } from './judge.js';
+
+/** Frames put into a record's evidence at most; the pcap has them all. */
+export const MAX_EVIDENCE_FRAMES = 8;
+
+export interface TxFindings {
+  what: string;
+  sent: number;
+  tally: FrameTally;
+  /** Accounting problems: missing datagrams, stream holes, payload mismatches. */
+  accounting: string[];
+  /** Frames with accounting faults (unexpected payloads). */
+  extraFaults?: FrameFault[];
+  frames: readonly WireFrame[];
+  evidence: Evidence;
+}
+
+/** How the device delivered the checksums, in words for the matrix. */
+export function delivery(t: FrameTally): 'complete' | 'partial' | 'mixed' | 'none' {
+  if (t.frames === 0) return 'none';
+  if (t.partial === 0) return 'complete';
+  return t.complete === 0 ? 'partial' : 'mixed';
+}
+
+export function txOutcome(f: TxFindings): { outcome: CheckOutcome; offending: WireFrame[] } {
+  const faults = [...f.tally.faults, ...(f.extraFaults ?? [])];
+  const byIndex = new Map(f.frames.map((w) => [w.index, w]));
+  const offending = faults.map((x) => byIndex.get(x.index)).filter((w): w is WireFrame => w !== undefined);
+  const evidence: Evidence = {
+    ...f.evidence,
+    sent: f.sent,
+    framesOnWire: f.tally.frames,
+    completeChecksums: f.tally.complete,
+    partialChecksums: f.tally.partial,
+    delivery: delivery(f.tally),
+    frames: faults.slice(0, MAX_EVIDENCE_FRAMES).map((x) => ({ hex: byIndex.get(x.index) ? frameHex(byIndex.get(x.index)!.data) : '', reason: x.reason })),
+  };
+  if (f.tally.frames === 0) {
+    return { outcome: { status: 'fail', message: `${f.what}: nothing of the ${f.sent} sent arrived at the peer`, evidence }, offending };
+  }
+  const problems: string[] = [];
+  if (f.tally.faults.length > 0) problems.push(`${f.tally.faults.length} of ${f.tally.frames} frames with a wrong checksum (first: ${f.tally.faults[0].reason})`);
+  problems.push(...f.accounting);
+  if (f.extraFaults?.length) problems.push(`${f.extraFaults.length} frame(s) matched nothing sent (first: ${f.extraFaults[0].reason})`);
+  if (problems.length > 0) return { outcome: { status: 'fail', message: `${f.what}: ${problems.join('; ')}`, evidence }, offending };
+  const how =
+    delivery(f.tally) === 'partial'
+      ? 'all arrived CHECKSUM_PARTIAL with a correct pseudo-header seed (the device leaves the sum to the receiver)'
+      : delivery(f.tally) === 'mixed'
+        ? `${f.tally.complete} with correct checksums, ${f.tally.partial} CHECKSUM_PARTIAL with correct seeds`
+        : 'all with correct checksums';
+  return { outcome: { status: 'pass', message: `${f.what}: ${f.tally.frames} frames, ${how}`, evidence: { ...evidence, frames: undefined } }, offending };
+}

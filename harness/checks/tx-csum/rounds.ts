@@ -1,0 +1,109 @@
+/**
+ * One transmit round: the peer captures, the DUT sends, the peer's capture is
+ * decoded and cut down to the flow. The judging happens elsewhere (pure).
+ */
+import type { CapturedFrame } from '../../agent/protocol.js';
+import type { IpFamily } from '../../codec/index.js';
+import type { CheckContext } from '../types.js';
+import { decodeCapture, flowFilter, type WireFrame } from '../wire.js';
+
+/** After the last frame was handed to the DUT, how long the wire may take to deliver it. */
+export const SETTLE_MS = 300;
+/** Upper bound to wait for the expected frames (a TCG guest is slow). */
+export const ARRIVAL_TIMEOUT_MS = 15_000;
+
+export function addresses(ctx: CheckContext, family: IpFamily): { src: string; dst: string } {
+  return family === 4 ? { src: ctx.link.dut.ipv4, dst: ctx.link.peer.ipv4 } : { src: ctx.link.dut.ipv6, dst: ctx.link.peer.ipv6 };
+}
+
+/** Runs `send` while the peer captures; returns every frame the peer received. */
+export async function capturing(ctx: CheckContext, expect: number, send: () => Promise<unknown>): Promise<CapturedFrame[]> {
+  const { id } = await ctx.dut.run('peer', 'capture.start', { ifname: ctx.link.peer.ifname, vnetHdr: true });
+  let sendError: unknown;
+  try {
+    await send();
+  } catch (e) {
+    sendError = e;
+  }
+  const { frames, dropped } = await ctx.dut.run(
+    'peer',
+    'capture.stop',
+    { id, expect, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS, ignoreOutgoing: true },
+    { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 },
+  );
+  if (sendError) throw sendError;
+  if (dropped > 0) ctx.log(`capture dropped ${dropped} frame(s) in the kernel`);
+  return frames;
+}
+
+export interface UdpRound {
+  family: IpFamily;
+  payloads: Buffer[];
+  sport: number;
+  dport: number;
+  noChecksum?: boolean;
+  ipOptions?: Buffer;
+  ipv6DstOpts?: Buffer;
+}
+
+/** Sends datagrams through an ordinary DUT socket; returns the flow's frames as the peer saw them. */
+export async function udpRound(ctx: CheckContext, r: UdpRound): Promise<{ frames: WireFrame[]; raw: CapturedFrame[] }> {
+  const { src, dst } = addresses(ctx, r.family);
+  const raw = await capturing(ctx, r.payloads.length, () =>
+    ctx.dut.run('dut', 'udp.send', {
+      family: r.family,
+      src,
+      dst,
+      sport: r.sport,
+      dport: r.dport,
+      payloads: r.payloads.map((p) => p.toString('base64')),
+      noChecksum: r.noChecksum,
+      ipOptions: r.ipOptions?.toString('base64'),
+      ipv6DstOpts: r.ipv6DstOpts?.toString('base64'),
+    }),
+  );
+  const frames = decodeCapture(raw).filter(flowFilter({ src, dst, proto: 17, sport: r.sport, dport: r.dport }));
+  return { frames, raw };
+}
+
+/** Writes each payload as its own segment over a TCP connection DUT → peer; returns the DUT → peer frames. */
+export async function tcpRound(
+  ctx: CheckContext,
+  r: { family: IpFamily; payloads: Buffer[]; dport: number },
+): Promise<{ frames: WireFrame[]; raw: CapturedFrame[]; received: { bytes: number; sha256: string } }> {
+  const { src, dst } = addresses(ctx, r.family);
+  const { id: listener } = await ctx.dut.run('peer', 'tcp.listen', { family: r.family, addr: dst, port: r.dport });
+  let sport = 0;
+  let received = { bytes: 0, sha256: '' };
+  try {
+    const raw = await capturing(ctx, r.payloads.length + 3, async () => {
+      const res = await ctx.dut.run('dut', 'tcp.send', { family: r.family, src, dst, dport: r.dport, payloads: r.payloads.map((p) => p.toString('base64')) });
+      sport = res.sport;
+    });
+    const frames = decodeCapture(raw).filter(flowFilter({ src, dst, proto: 6, sport, dport: r.dport }));
+    return { frames, raw, received: await closeListener() };
+  } finally {
+    await closeListener().catch(() => undefined);
+  }
+
+  async function closeListener(): Promise<{ bytes: number; sha256: string }> {
+    if (received.sha256 !== '' || listener === '') return received;
+    const res = await ctx.dut.run('peer', 'tcp.listenClose', { id: listener });
+    received = { bytes: res.bytes, sha256: res.sha256 };
+    return received;
+  }
+}
+
+/** Sends hand-made frames through the DUT's AF_PACKET socket with a virtio_net_hdr each. */
+export async function vnetRound(
+  ctx: CheckContext,
+  frames: { frame: Buffer; csumStart: number; csumOffset: number }[],
+): Promise<CapturedFrame[]> {
+  return capturing(ctx, frames.length, () =>
+    ctx.dut.run('dut', 'packet.send', {
+      ifname: ctx.link.dut.ifname,
+      frames: frames.map((f) => f.frame.toString('base64')),
+      vnet: frames.map((f) => ({ flags: 1, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: f.csumStart, csumOffset: f.csumOffset })),
+    }),
+  );
+}

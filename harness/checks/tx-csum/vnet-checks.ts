@@ -1,0 +1,87 @@
+/** TX checksum checks with hand-made frames through PACKET_VNET_HDR: any csum_start/csum_offset, tagged frames. */
+import { buildTcpFrame, buildUdpFrame, macToBytes, partialOffsets, wrapL4, type IpFamily } from '../../codec/index.js';
+import { createRng, type Rng } from '../../random.js';
+import type { CheckContext, CheckOutcome } from '../types.js';
+import { decodeCapture, type WireFrame } from '../wire.js';
+import { judgeExact, type SentFrame } from './exact.js';
+import { txOutcome } from './outcome.js';
+import { vnetRound } from './rounds.js';
+
+/** Local experimental EtherType (IEEE 802): a frame no stack on the path interprets. */
+export const ETHERTYPE_EXPERIMENTAL = 0x88b5;
+/** IP protocol for experimentation (RFC 3692): carries our shim + UDP-like header. */
+export const IPPROTO_EXPERIMENTAL = 253;
+
+type Ends = { srcMac: string; dstMac: string; v4: [string, string]; v6: [string, string] };
+
+function ends(ctx: CheckContext): Ends {
+  const { dut, peer } = ctx.link;
+  return { srcMac: dut.mac, dstMac: peer.mac, v4: [dut.ipv4, peer.ipv4], v6: [dut.ipv6, peer.ipv6] };
+}
+
+function ipFrame(rng: Rng, e: Ends, family: IpFamily, proto: 'udp' | 'tcp', maxPayload: number, vlan?: number): SentFrame {
+  const [src, dst] = family === 4 ? e.v4 : e.v6;
+  const payload = rng.bytes(rng.int(0, maxPayload));
+  const common = { srcMac: e.srcMac, dstMac: e.dstMac, family, src, dst, payload, checksum: 'partial' as const, vlan: vlan === undefined ? undefined : [{ tpid: 0x8100, tci: vlan }] };
+  const frame =
+    proto === 'udp'
+      ? buildUdpFrame({ ...common, sport: rng.int(40000, 49999), dport: rng.int(40000, 49999) })
+      : buildTcpFrame({ ...common, sport: rng.int(40000, 49999), dport: rng.int(40000, 49999), seq: rng.u32(), ack: rng.u32(), flags: 0x18, window: 512 });
+  const offs = partialOffsets(frame)!;
+  return { frame, ...offs };
+}
+
+/** IPv4 carrying a 4-byte shim before a UDP-like header: the checksum starts 4 bytes after the IP header. */
+function shimFrame(rng: Rng, e: Ends, maxPayload: number): SentFrame {
+  const l4 = Buffer.concat([rng.bytes(4), Buffer.alloc(8), rng.bytes(rng.int(0, maxPayload))]);
+  l4.writeUInt16BE(rng.u32() & 0xffff, 4 + 6);
+  const frame = wrapL4({ srcMac: e.srcMac, dstMac: e.dstMac, family: 4, src: e.v4[0], dst: e.v4[1] }, IPPROTO_EXPERIMENTAL, l4);
+  return { frame, csumStart: 14 + 20 + 4, csumOffset: 6 };
+}
+
+/** A non-IP frame with the checksum anywhere: the NETIF_F_HW_CSUM "any data" case. */
+function rawFrame(rng: Rng, e: Ends, maxLen: number): SentFrame {
+  const len = rng.int(60, maxLen);
+  const frame = Buffer.concat([macToBytes(e.dstMac), macToBytes(e.srcMac), Buffer.from([ETHERTYPE_EXPERIMENTAL >> 8, ETHERTYPE_EXPERIMENTAL & 0xff]), rng.bytes(len - 14)]);
+  const csumStart = rng.int(14, len - 4);
+  const csumOffset = 2 * rng.int(0, Math.min(32, Math.floor((len - csumStart - 2) / 2)));
+  return { frame, csumStart, csumOffset };
+}
+
+async function judgeRound(ctx: CheckContext, what: string, sent: SentFrame[], ours: (f: WireFrame) => boolean): Promise<CheckOutcome> {
+  const raw = await vnetRound(ctx, sent);
+  const frames = decodeCapture(raw).filter(ours);
+  const { tally, missing, paddingLeaks } = judgeExact(sent, frames);
+  const accounting = missing > 0 ? [`${missing} of ${sent.length} frames never arrived`] : [];
+  const { outcome, offending } = txOutcome({ what, sent: sent.length, tally, accounting, frames, evidence: { capturedFrames: raw.length, nonZeroPadding: paddingLeaks } });
+  if (offending.length > 0) outcome.evidence.pcap = await ctx.writePcap('offending', offending.map((f) => f.raw));
+  return outcome;
+}
+
+const fromDut = (mac: string) => (f: WireFrame) => f.parsed.eth?.src === mac;
+
+export async function runGenericCase(ctx: CheckContext): Promise<CheckOutcome> {
+  const rng = createRng(ctx.seed);
+  const e = ends(ctx);
+  const maxFrame = Math.min(ctx.link.dut.mtu, 1500) + 14;
+  const sent: SentFrame[] = [];
+  for (let i = 0; i < 25; i++) {
+    sent.push(ipFrame(rng, e, 4, 'udp', maxFrame - 14 - 28));
+    sent.push(ipFrame(rng, e, 6, 'tcp', maxFrame - 14 - 60));
+    sent.push(shimFrame(rng, e, maxFrame - 14 - 32));
+    sent.push(rawFrame(rng, e, maxFrame));
+  }
+  return judgeRound(ctx, 'arbitrary csum_start/csum_offset (IPv4 UDP, IPv6 TCP, IP with a 4-byte shim, non-IP EtherType)', rng.shuffle(sent), fromDut(e.srcMac));
+}
+
+export async function runVlanCase(ctx: CheckContext): Promise<CheckOutcome> {
+  const rng = createRng(ctx.seed);
+  const e = ends(ctx);
+  const maxFrame = Math.min(ctx.link.dut.mtu, 1500) + 14;
+  const sent: SentFrame[] = [];
+  for (let i = 0; i < 50; i++) {
+    sent.push(ipFrame(rng, e, 4, 'udp', maxFrame - 14 - 28, rng.int(2, 4094)));
+    sent.push(ipFrame(rng, e, 6, 'tcp', maxFrame - 14 - 60, rng.int(2, 4094)));
+  }
+  return judgeRound(ctx, '802.1Q-tagged IPv4 UDP and IPv6 TCP with the checksum left to the device', sent, fromDut(e.srcMac));
+}

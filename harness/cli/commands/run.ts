@@ -1,0 +1,62 @@
+import { randomInt } from 'node:crypto';
+import os from 'node:os';
+import { parseTargetSpec, TargetSpecError, TARGET_SPEC_HELP } from '../../../drivers/spec.js';
+import { exitCodeFor } from '../../../matrix/record.js';
+import { allChecks } from '../../checks/registry.js';
+import { interruptSignal } from '../../cleanup.js';
+import { NicmatrixError } from '../../errors.js';
+import { DEFAULT_TARGETS, defaultJobs, defaultRecordPath } from '../../run/defaults.js';
+import { selectChecks } from '../../run/plan.js';
+import { runMatrix } from '../../run/runner.js';
+import type { Command } from '../command.js';
+import { lineProgress } from '../progress/lines.js';
+import { ttyProgress } from '../progress/tty.js';
+
+export const command: Command = {
+  name: 'run',
+  summary: 'run checks on targets and write a run record',
+  usage: [
+    'usage: nicmatrix run [--target SPEC]… [--checks GLOB]… [--out FILE] [--jobs N] [--seed N] [--verbose]',
+    '',
+    `  --target SPEC   ${TARGET_SPEC_HELP}; repeatable (default: ${DEFAULT_TARGETS.join(', ')})`,
+    '  --checks GLOB   check IDs or families, e.g. tx-csum/* ; repeatable (default: all)',
+    '  --out FILE      run record path (default: out/runs/run-<time>.json); pcaps go to FILE minus .json plus .pcap/',
+    '  --jobs N        targets run at once (default: one per core)',
+    '  --seed N        seed for every random choice (default: random, printed)',
+    '  --verbose       print every check log line',
+  ].join('\n'),
+  options: {
+    target: { type: 'string', multiple: true },
+    checks: { type: 'string', multiple: true },
+    out: { type: 'string' },
+    jobs: { type: 'string' },
+    seed: { type: 'string' },
+    verbose: { type: 'boolean' },
+  },
+  async run({ values }, io) {
+    const targets = (values.target as string[] | undefined) ?? [...DEFAULT_TARGETS];
+    for (const t of targets) {
+      try {
+        parseTargetSpec(t);
+      } catch (e) {
+        if (e instanceof TargetSpecError) throw new NicmatrixError('TARGET_SPEC', e.message);
+        throw e;
+      }
+    }
+    const globs = (values.checks as string[] | undefined) ?? [];
+    const { checks, unmatched } = selectChecks(allChecks(), globs);
+    if (unmatched.length > 0) throw new NicmatrixError('USAGE', `--checks ${unmatched.join(', ')}: matches no check; known: ${allChecks().map((c) => c.id).join(', ')}`);
+    const jobs = values.jobs === undefined ? defaultJobs(os.cpus().length) : Number(values.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new NicmatrixError('USAGE', `--jobs: expected a whole number ≥ 1, found "${String(values.jobs)}"`);
+    const seed = values.seed === undefined ? randomInt(2 ** 31) : Number(values.seed);
+    if (!Number.isInteger(seed) || seed < 0) throw new NicmatrixError('USAGE', `--seed: expected a whole number ≥ 0, found "${String(values.seed)}"`);
+    const out = (values.out as string | undefined) ?? defaultRecordPath();
+    const listener = io.interactive ? ttyProgress(process.stderr) : lineProgress((l) => io.err(l), Boolean(values.verbose));
+    const record = await runMatrix({ targets, checks, checkGlobs: globs, seed, jobs, out, argv: process.argv.slice(2), signal: interruptSignal, listener });
+    if (interruptSignal.aborted) {
+      io.err(`nicmatrix run: interrupted; the verdicts so far are in ${out}`);
+      return 130;
+    }
+    return exitCodeFor(record);
+  },
+};

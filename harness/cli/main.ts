@@ -1,0 +1,95 @@
+/** `nicmatrix` entry: dispatches to one command module, loaded only when used (fast --help). */
+import { parseArgs } from 'node:util';
+import { cleanup, installSignalHandlers } from '../cleanup.js';
+import { describeError, isNicmatrixError } from '../errors.js';
+import type { Command, CommandIO } from './command.js';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
+  doctor: { summary: 'check system prerequisites; --install fetches them', load: () => import('./commands/doctor.js') },
+  targets: { summary: 'list what can be tested here', load: () => import('./commands/targets.js') },
+  run: { summary: 'run checks on targets and write a run record', load: () => import('./commands/run.js') },
+  ingest: { summary: 'add run records to the matrix store', load: () => import('./commands/ingest.js') },
+  site: { summary: 'build the compatibility website', load: () => import('./commands/site.js') },
+  report: { summary: 'JUnit, Markdown or JSON reports from the store or a run record', load: () => import('./commands/report.js') },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    'usage: nicmatrix <command> [options]',
+    '',
+    'Qualifies network cards and their Linux drivers and publishes a compatibility matrix.',
+    '',
+    'commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    "Run 'nicmatrix help <command>' for a command's options.",
+    'Exit status: 0 all verdicts pass/unsupported/skip, 1 a check failed, 2 harness or usage error.',
+  ].join('\n');
+}
+
+export function defaultIO(): CommandIO {
+  return {
+    out: (line) => process.stdout.write(line + '\n'),
+    err: (line) => process.stderr.write(line + '\n'),
+    interactive: Boolean(process.stderr.isTTY) && !process.env.CI,
+  };
+}
+
+export async function main(argv: string[], io: CommandIO = defaultIO()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    io.out(usage());
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    const { toolVersion } = await import('../paths.js');
+    io.out(toolVersion);
+    return 0;
+  }
+  if (name === 'help') return help(rest[0], io);
+  const entry = COMMANDS[name];
+  if (!entry) {
+    io.err(`nicmatrix: unknown command "${name}"; expected one of: ${Object.keys(COMMANDS).join(', ')}`);
+    return 2;
+  }
+  let command: Command;
+  try {
+    ({ command } = await entry.load());
+  } catch (e) {
+    io.err(`nicmatrix: the ${name} command is not available: ${describeError(e)}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(command.usage);
+    return 0;
+  }
+  let args;
+  try {
+    args = parseArgs({ args: rest, options: command.options, allowPositionals: command.positionals ?? false, strict: true });
+  } catch (e) {
+    io.err(`nicmatrix ${name}: ${describeError(e)}\n\n${command.usage}`);
+    return 2;
+  }
+  installSignalHandlers((line) => io.err(line));
+  try {
+    return await command.run({ values: args.values as Record<string, unknown>, positionals: args.positionals }, io);
+  } catch (e) {
+    const code = isNicmatrixError(e) ? e.code : 'INTERNAL';
+    io.err(`nicmatrix ${name}: error [${code}]: ${describeError(e)}`);
+    if (!isNicmatrixError(e) && e instanceof Error && e.stack) io.err(e.stack);
+    return 2;
+  } finally {
+    for (const failure of await cleanup.runAll()) io.err(`nicmatrix: ${failure}`);
+  }
+}
+
+async function help(name: string | undefined, io: CommandIO): Promise<number> {
+  const entry = name ? COMMANDS[name] : undefined;
+  if (!entry) {
+    io.out(usage());
+    return name ? 2 : 0;
+  }
+  io.out((await entry.load()).command.usage);
+  return 0;
+}

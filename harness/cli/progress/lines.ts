@@ -1,0 +1,27 @@
+/** Plain, line-oriented progress for CI logs and pipes: one line per event that matters. */
+import type { RunListener } from '../../run/listener.js';
+
+export function lineProgress(write: (line: string) => void, verbose = false): RunListener {
+  const counts = new Map<string, number>();
+  return {
+    onRunStart: (i) => write(`run ${i.id}: ${i.targets.length} target(s) × ${i.checks.length} check(s), seed ${i.seed}, jobs ${i.jobs}`),
+    onTargetStart: (spec) => write(`[${spec}] starting`),
+    onTargetReady: (spec, t, ms) => write(`[${spec}] ready in ${ms} ms: driver ${t.driver.name || '?'} ${t.driver.version}, kernel ${t.kernel}`),
+    onResult: (spec, r) => {
+      counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+      write(`[${spec}] ${r.status.toUpperCase().padEnd(11)} ${r.check} [${r.variant}] ${r.durationMs} ms${r.status === 'pass' ? '' : `: ${r.message}`}`);
+    },
+    onLog: verbose ? (spec, line) => write(`[${spec}] ${line}`) : undefined,
+    onTargetEnd: (spec, t) => write(`[${spec}] done: ${summarize(t.results.map((r) => r.status))}`),
+    onRunEnd: (_record, file) => {
+      write(`total: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ') || 'no verdicts'}`);
+      if (file) write(`run record: ${file}`);
+    },
+  };
+}
+
+export function summarize(statuses: string[]): string {
+  const m = new Map<string, number>();
+  for (const s of statuses) m.set(s, (m.get(s) ?? 0) + 1);
+  return [...m].map(([s, n]) => `${n} ${s}`).join(', ') || 'no verdicts';
+}

@@ -1,0 +1,44 @@
+/** Terminal progress: a status line redrawn in place, with non-pass verdicts printed above it. */
+import type { RunListener } from '../../run/listener.js';
+import { lineProgress } from './lines.js';
+
+export function ttyProgress(stream: NodeJS.WriteStream): RunListener {
+  const lines = lineProgress((l) => print(l));
+  const active = new Map<string, string>();
+  let done = 0;
+  let total = 0;
+  const clear = () => stream.write('\r\x1b[2K');
+  const status = () => {
+    const now = [...active].map(([t, c]) => `${t}: ${c}`).join(' | ');
+    stream.write(`\r\x1b[2K${done}/${total || '?'} ${now}`.slice(0, (stream.columns ?? 100) - 1));
+  };
+  const print = (line: string) => {
+    clear();
+    stream.write(line + '\n');
+    status();
+  };
+  return {
+    ...lines,
+    onRunStart: (i) => {
+      total = 0;
+      lines.onRunStart?.(i);
+    },
+    onVariantStart: (spec, check, variant) => {
+      active.set(spec, `${check} [${variant}]`);
+      status();
+    },
+    onResult: (spec, r) => {
+      done++;
+      if (r.status === 'pass') status();
+      else lines.onResult?.(spec, r);
+    },
+    onTargetEnd: (spec, t) => {
+      active.delete(spec);
+      lines.onTargetEnd?.(spec, t);
+    },
+    onRunEnd: (rec, file) => {
+      clear();
+      lines.onRunEnd?.(rec, file);
+    },
+  };
+}

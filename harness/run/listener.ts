@@ -1,0 +1,13 @@
+import type { ResultRecord, RunRecord, TargetRecord } from '../../matrix/record.js';
+
+/** Progress events of a run; the CLI shows them on a terminal or as CI lines. */
+export interface RunListener {
+  onRunStart?(info: { id: string; targets: string[]; checks: string[]; seed: number; jobs: number }): void;
+  onTargetStart?(spec: string): void;
+  onTargetReady?(spec: string, target: TargetRecord, ms: number): void;
+  onVariantStart?(spec: string, check: string, variant: string): void;
+  onResult?(spec: string, result: ResultRecord): void;
+  onLog?(spec: string, line: string): void;
+  onTargetEnd?(spec: string, target: TargetRecord): void;
+  onRunEnd?(record: RunRecord, file: string | undefined): void;
+}
