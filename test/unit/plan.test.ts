@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import type { Check } from '../../harness/checks/types.js';
+import { restoreSettings, unmetFeatures } from '../../harness/run/features.js';
+import { deriveSeed, globToRegExp, selectChecks } from '../../harness/run/plan.js';
+
+const check = (id: string): Check => ({ id, family: id.split('/')[0], title: id, variants: () => [], run: async () => ({ status: 'pass', message: '', evidence: {} }) });
+const all = ['tx-csum/ipv4-udp', 'tx-csum/ipv6-udp', 'rx-csum/ipv4-udp', 'zc/sendfile'].map(check);
+
+describe('check selection', () => {
+  it('matches globs and families, keeps registry order, reports unmatched globs', () => {
+    expect(globToRegExp('tx-csum/*').test('tx-csum/ipv4-udp')).toBe(true);
+    expect(globToRegExp('tx-csum/*').test('rx-csum/ipv4-udp')).toBe(false);
+    expect(selectChecks(all, ['*/ipv4-udp']).checks.map((c) => c.id)).toEqual(['tx-csum/ipv4-udp', 'rx-csum/ipv4-udp']);
+    expect(selectChecks(all, ['zc']).checks.map((c) => c.id)).toEqual(['zc/sendfile']);
+    expect(selectChecks(all, []).checks).toHaveLength(4);
+    expect(selectChecks(all, ['tx-csum/*', 'nope/*']).unmatched).toEqual(['nope/*']);
+  });
+
+  it('derives stable, distinct seeds', () => {
+    expect(deriveSeed(1, 'veth', 'a', 'on')).toBe(deriveSeed(1, 'veth', 'a', 'on'));
+    expect(deriveSeed(1, 'veth', 'a', 'on')).not.toBe(deriveSeed(2, 'veth', 'a', 'on'));
+    expect(deriveSeed(1, 'veth', 'a', 'on')).not.toBe(deriveSeed(1, 'veth', 'a', 'off'));
+    expect(deriveSeed(1, 'ab', 'c')).not.toBe(deriveSeed(1, 'a', 'bc'));
+  });
+});
+
+describe('feature rules', () => {
+  const snap = {
+    'tx-checksumming': { active: true, fixed: null, requested: null },
+    'tx-checksum-ip-generic': { active: true, fixed: true, requested: false },
+    'scatter-gather': { active: false, fixed: false, requested: false },
+  };
+  it('names the features that did not take, and why', () => {
+    expect(unmetFeatures({ 'tx-checksumming': false }, snap)).toEqual(['tx-checksumming stays on']);
+    expect(unmetFeatures({ 'tx-checksum-ip-generic': false }, snap)).toEqual(['tx-checksum-ip-generic stays on [fixed]']);
+    expect(unmetFeatures({ 'hw-tc-offload': true }, snap)).toEqual(['hw-tc-offload is not a feature of this device']);
+    expect(unmetFeatures({ 'tx-checksumming': false }, snap, ['tx-checksumming'])).toEqual([]);
+  });
+  it('restores only what changed and can change', () => {
+    const now = { ...snap, 'scatter-gather': { active: true, fixed: false, requested: true }, 'tx-checksum-ip-generic': { active: false, fixed: true, requested: false } };
+    expect(restoreSettings(snap, now)).toEqual({ 'scatter-gather': false });
+  });
+});

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { parseTargetSpec, TargetSpecError } from '../../drivers/spec.js';
+
+describe('parseTargetSpec', () => {
+  it('parses every kind', () => {
+    expect(parseTargetSpec('lo')).toEqual({ kind: 'lo', spec: 'lo' });
+    expect(parseTargetSpec('veth')).toEqual({ kind: 'veth', spec: 'veth' });
+    expect(parseTargetSpec('qemu:e1000')).toMatchObject({ kind: 'qemu', model: 'e1000', options: {} });
+    expect(parseTargetSpec('qemu:virtio-net-pci,backend=tap-vnet')).toMatchObject({ model: 'virtio-net-pci', options: { backend: 'tap-vnet' } });
+    expect(parseTargetSpec('phys:eth0,peerns/eth1')).toEqual({ kind: 'phys', spec: 'phys:eth0,peerns/eth1', dut: { ifname: 'eth0' }, peer: { netns: 'peerns', ifname: 'eth1' } });
+  });
+
+  it.each([
+    ['', /unknown kind/],
+    ['vethx', /unknown kind "vethx"/],
+    ['qemu:', /expected qemu:MODEL/],
+    ['qemu:e1000,novalue', /expected key=value.*"novalue"/],
+    ['phys:eth0', /expected phys:DUT_IF,PEER_IF.*found 1/],
+    ['phys:eth0,this-name-is-too-long', /not a valid interface name/],
+    ['phys:bad ns/eth0,eth1', /not a valid network namespace/],
+  ])('rejects %j with a message naming the cause', (spec, msg) => {
+    expect(() => parseTargetSpec(spec)).toThrow(TargetSpecError);
+    expect(() => parseTargetSpec(spec)).toThrow(msg);
+  });
+});
