@@ -17,17 +17,15 @@ export interface LocalAgent {
 export async function spawnLocalAgent(name: string, netns: string | undefined, signal?: AbortSignal): Promise<LocalAgent> {
   const [file, args] = netns ? ['ip', ['netns', 'exec', netns, process.execPath, agentMainPath]] : [process.execPath, [agentMainPath]];
   let stderrTail = '';
-  let child: ReturnType<typeof execa> | undefined;
   // Registered before the spawn so an interrupt during start-up still kills it.
   const teardown = cleanup.register(`agent ${name}`, async () => {
-    if (child) await stopChild(child, () => client?.close());
+    await stopChild(child, () => client.close());
   });
-  let client: AgentClient | undefined;
-  child = execa(file, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false, cleanup: true });
+  const child = execa(file, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false, cleanup: true });
   child.stderr?.on('data', (d: Buffer) => {
     stderrTail = (stderrTail + d.toString()).slice(-2000);
   });
-  client = new AgentClient(name, child.stdout!, child.stdin!, () => stderrTail);
+  const client = new AgentClient(name, child.stdout!, child.stdin!, () => stderrTail);
   try {
     await client.ready(AGENT_START_TIMEOUT_MS, signal);
   } catch (e) {

@@ -6,7 +6,7 @@
 import { completePartial } from '../../codec/index.js';
 import { sameOnesComplement } from '../../checksum.js';
 import type { WireFrame } from '../wire.js';
-import type { FrameFault, FrameTally } from './judge.js';
+import type { FrameTally } from './judge.js';
 
 export interface SentFrame {
   frame: Buffer;
