@@ -1,0 +1,89 @@
+/** Ctrl+C mid-run and bad input: a clear message, the record so far kept, nothing left behind. */
+import { execa } from 'execa';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, nicmatrix, readRecord, tmpDir } from '../helpers/cli.js';
+import { netnsOf } from '../helpers/leftovers.js';
+
+async function descendants(pid: number): Promise<number[]> {
+  const r = await execa('ps', ['-eo', 'pid=,ppid='], { reject: false });
+  const rows = r.stdout.split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [c, pp] of rows) if (pp === p) (out.push(c), walk(c));
+  };
+  walk(pid);
+  return out;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('interrupting a run', () => {
+  it('SIGINT mid-check: exit 130, verdicts so far recorded, no netns, veth or child process remains', async () => {
+    const out = path.join(tmpDir('int'), 'run.json');
+    const child = execa(process.execPath, [BIN, 'run', '--target', 'lo', '--target', 'veth', '--checks', 'tx-csum/*', '--jobs', '1', '--out', out], { reject: false, env: { CI: 'true' }, stdin: 'ignore' });
+    let seen = '';
+    let kids: number[] = [];
+    const ready = new Promise<void>((resolve) => {
+      child.stderr!.on('data', (d: Buffer) => {
+        seen += d.toString();
+        // Interrupt once the first target finished and the second is mid-check.
+        if (/\[lo\] done/.test(seen) && /\[veth\] (PASS|UNSUPPORTED|FAIL)/i.test(seen)) resolve();
+        if (/\[veth\] ready/.test(seen)) void descendants(child.pid!).then((k) => (kids = k));
+      });
+    });
+    await ready;
+    if (kids.length === 0) kids = await descendants(child.pid!);
+    expect(kids.length).toBeGreaterThan(0);
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/SIGINT received/);
+    expect(await netnsOf(child.pid!)).toEqual([]);
+    expect(kids.filter(alive)).toEqual([]);
+    const record = readRecord(out);
+    const lo = record.targets.find((t) => t.spec === 'lo')!;
+    expect(lo.results).toHaveLength(20);
+    expect(lo.results.every((x) => x.status === 'pass' || x.status === 'unsupported')).toBe(true);
+    const veth = record.targets.find((t) => t.spec === 'veth');
+    expect(veth?.results.some((x) => x.status === 'error' && /interrupted/.test(x.message))).toBe(true);
+  });
+});
+
+describe('bad input', () => {
+  it('a wrong target spec is a usage error naming the spec, exit 2, nothing created', async () => {
+    const r = await nicmatrix(['run', '--target', 'qemu', '--checks', 'tx-csum/*']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/target "qemu": expected qemu:MODEL/);
+  });
+
+  it('an unknown check glob names the glob and the known checks', async () => {
+    const r = await nicmatrix(['run', '--target', 'lo', '--checks', 'tx-sum/*']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/--checks tx-sum\/\*: matches no check; known: tx-csum\/ipv4-udp/);
+  });
+
+  it('a phys target naming a missing interface gives error verdicts with the cause, exit 2', async () => {
+    const out = path.join(tmpDir('bad'), 'run.json');
+    const r = await nicmatrix(['run', '--target', 'phys:nonexist0,nm-none/nonexist1', '--checks', 'tx-csum/ipv4-udp', '--out', out]);
+    expect(r.exitCode).toBe(2);
+    const t = readRecord(out).targets[0];
+    expect(t.setupError?.message).toMatch(/nonexist0|nm-none/);
+    expect(t.results.every((x) => x.status === 'error')).toBe(true);
+    expect(fs.existsSync(out)).toBe(true);
+  });
+
+  it('--help is fast and lists the commands', async () => {
+    const r = await nicmatrix(['--help']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/doctor[\s\S]*targets[\s\S]*run[\s\S]*site[\s\S]*report/);
+  });
+});
