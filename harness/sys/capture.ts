@@ -1,0 +1,121 @@
+/**
+ * A capture on one interface: an AF_PACKET socket with a big receive buffer,
+ * drained in the background in short slices (the event loop keeps serving
+ * RPCs), then stopped once the expected frames came or a settle time passed.
+ */
+import { setImmediate as yieldLoop } from 'node:timers/promises';
+import * as C from './consts.js';
+import { check } from './errno.js';
+import { libc } from './libc.js';
+import { PacketSocket, type ReceivedFrame } from './packet.js';
+import { sleep } from './socket.js';
+import { decodeTimespecNs, TIMESPEC_SIZE } from './structs.js';
+
+export interface CaptureOptions {
+  snaplen?: number;
+  /** PACKET_VNET_HDR: CHECKSUM_PARTIAL frames come with csum_start/csum_offset. */
+  vnetHdr?: boolean;
+  /** SO_RCVBUFFORCE bytes; default 32 MiB (the kernel doubles it). */
+  rcvbuf?: number;
+  promisc?: boolean;
+}
+
+export interface StopOptions {
+  /** Without `expect`: how long to wait for frames (default 100 ms). With it: extra wait after the count is reached (default 0). */
+  settleMs?: number;
+  /** Stop waiting as soon as this many (kept) frames arrived. */
+  expect?: number;
+  /** Longest wait for `expect` (default 2000 ms). */
+  timeoutMs?: number;
+  /** Which frames to keep (others are dropped at once); default all. */
+  keep?: (f: ReceivedFrame) => boolean;
+}
+
+export interface CaptureResult {
+  frames: ReceivedFrame[];
+  /** Frames the kernel dropped for want of buffer (PACKET_STATISTICS tp_drops). */
+  dropped: number;
+  /** CLOCK_REALTIME ns when the capture started; frame tsNs minus this is the offset into the capture. */
+  startNs: bigint;
+}
+
+/** Background drain period, and the longest slice one drain may take. */
+const DRAIN_EVERY_MS = 20;
+const SLICE_MS = 4;
+
+/** CLOCK_REALTIME in ns, the clock SO_TIMESTAMPNS stamps frames with. */
+export function realtimeNs(): bigint {
+  const ts = Buffer.alloc(TIMESPEC_SIZE);
+  check(libc().clock_gettime(C.CLOCK_REALTIME, ts), 'clock_gettime(CLOCK_REALTIME)');
+  return decodeTimespecNs(ts);
+}
+
+export class Capture {
+  private frames: ReceivedFrame[] = [];
+  private timer: NodeJS.Timeout;
+  private keep: (f: ReceivedFrame) => boolean = () => true;
+
+  private constructor(readonly socket: PacketSocket, readonly startNs: bigint) {
+    this.timer = setInterval(() => this.drainSlice(), DRAIN_EVERY_MS);
+    this.timer.unref();
+  }
+
+  static start(ifname: string, opts: CaptureOptions = {}): Capture {
+    const startNs = realtimeNs();
+    const sock = PacketSocket.open(ifname, { vnetHdr: opts.vnetHdr, snaplen: opts.snaplen, rcvbuf: opts.rcvbuf ?? 32 << 20, promisc: opts.promisc });
+    return new Capture(sock, startNs);
+  }
+
+  /** Frames kept so far (still growing until stop). */
+  get count(): number {
+    return this.frames.length;
+  }
+
+  /** Reads queued frames for at most SLICE_MS; true when the queue is empty. */
+  private drainSlice(): boolean {
+    if (this.socket.sock.closed) return true;
+    const until = performance.now() + SLICE_MS;
+    for (;;) {
+      const f = this.socket.recv();
+      if (!f) return true;
+      if (this.keep(f)) this.frames.push(f);
+      if (performance.now() >= until) return false;
+    }
+  }
+
+  private async drainAll(): Promise<void> {
+    while (!this.drainSlice()) await yieldLoop();
+  }
+
+  /** Waits as `opts` says, reads everything queued, closes the socket and returns the frames. */
+  async stop(opts: StopOptions = {}): Promise<CaptureResult> {
+    if (opts.keep) {
+      this.keep = opts.keep;
+      this.frames = this.frames.filter(opts.keep);
+    }
+    try {
+      if (opts.expect === undefined) {
+        await sleep(opts.settleMs ?? 100);
+      } else {
+        const deadline = Date.now() + (opts.timeoutMs ?? 2000);
+        await this.drainAll();
+        while (this.frames.length < opts.expect && Date.now() < deadline) {
+          await this.socket.sock.wait(C.POLLIN, deadline - Date.now());
+          await this.drainAll();
+        }
+        if (opts.settleMs) await sleep(opts.settleMs);
+      }
+      await this.drainAll();
+      const { drops } = this.socket.stats();
+      return { frames: this.frames, dropped: drops, startNs: this.startNs };
+    } finally {
+      this.close();
+    }
+  }
+
+  /** Closes without collecting (agent exit, errors). */
+  close(): void {
+    clearInterval(this.timer);
+    this.socket.close();
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * A TCP sink: accepts connections, reads and discards what they send while
+ * counting and hashing it. Runs in the background on worker polls; the data
+ * of all connections hashes as one stream, connection after connection in
+ * accept order.
+ */
+import crypto from 'node:crypto';
+import type { IpFamily } from '../codec/addr.js';
+import * as C from './consts.js';
+import { pollSockets, sleep } from './socket.js';
+import { type TcpConnection, TcpListener } from './tcp.js';
+
+/** What a sink received. */
+export interface SinkResult {
+  bytes: number;
+  connections: number;
+  /** SHA-256 (hex) of every connection's bytes, concatenated in accept order. */
+  sha256: string;
+}
+
+type Conn = { c: TcpConnection; eof: boolean; held: Buffer[] };
+
+/** Longest time one read pass may take before yielding to the event loop. */
+const SLICE_MS = 4;
+
+export class TcpSink {
+  private conns: Conn[] = [];
+  /** Index of the connection whose bytes feed the hash now; later ones are held until it ends. */
+  private current = 0;
+  private hash = crypto.createHash('sha256');
+  private bytes = 0;
+  private stopping = false;
+  private loop: Promise<void>;
+  private failure: unknown;
+
+  private constructor(readonly listener: TcpListener) {
+    this.loop = this.run().catch((e: unknown) => {
+      this.failure = e;
+    });
+  }
+
+  /** Opens the listener (synchronously: callable inside inNetns) and starts accepting. */
+  static open(family: IpFamily, addr: string, port: number): TcpSink {
+    return new TcpSink(TcpListener.open(family, addr, port));
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      const open = this.conns.filter((k) => !k.eof);
+      await pollSockets([{ sock: this.listener.sock, events: C.POLLIN }, ...open.map((k) => ({ sock: k.c.sock, events: C.POLLIN }))], 200);
+      if (!this.stopping) this.pass();
+    }
+  }
+
+  /** Accepts what is pending and reads what is queued, for at most SLICE_MS; true when all was read. */
+  private pass(): boolean {
+    const until = performance.now() + SLICE_MS;
+    for (let c = this.listener.accept(); c; c = this.listener.accept()) this.conns.push({ c, eof: false, held: [] });
+    for (const k of this.conns) {
+      while (!k.eof) {
+        const got = k.c.recvSome();
+        if (got === null) break;
+        if (got.length === 0) {
+          k.eof = true;
+          k.c.close();
+        } else {
+          this.take(k, got);
+        }
+        if (performance.now() >= until) return false;
+      }
+    }
+    this.advance();
+    return true;
+  }
+
+  private take(k: Conn, data: Buffer): void {
+    this.bytes += data.length;
+    if (this.conns[this.current] === k) this.hash.update(data);
+    else k.held.push(data);
+  }
+
+  /** Moves the hash on past finished connections, feeding what the next ones held. */
+  private advance(): void {
+    while (this.current < this.conns.length && this.conns[this.current].eof) {
+      this.current++;
+      const next = this.conns[this.current];
+      if (next) for (const b of next.held.splice(0)) this.hash.update(b);
+    }
+  }
+
+  /**
+   * Waits up to `graceMs` for every connection (accepted or still queued) to
+   * end, reads the rest, closes everything and reports.
+   */
+  async close(graceMs = 2000): Promise<SinkResult> {
+    const deadline = Date.now() + graceMs;
+    try {
+      for (;;) {
+        while (!this.pass()) await sleep(0);
+        if (this.failure) throw this.failure;
+        if (this.conns.every((k) => k.eof) || Date.now() >= deadline) break;
+        await sleep(5);
+      }
+    } finally {
+      this.stopping = true;
+      this.listener.close();
+      for (const k of this.conns) k.c.close();
+      await this.loop;
+    }
+    for (const k of this.conns.slice(this.current + 1)) for (const b of k.held.splice(0)) this.hash.update(b);
+    return { bytes: this.bytes, connections: this.conns.length, sha256: this.hash.digest('hex') };
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * A minimal TCP client and listener on libc sockets, so the harness owns the
+ * fd (sendfile, MSG_ZEROCOPY, TCP_NODELAY, SIOCOUTQ) where Node's net module
+ * hides it. All sockets are non-blocking; waits never block the event loop.
+ */
+import type { IpFamily } from '../codec/addr.js';
+import * as C from './consts.js';
+import { check, EAGAIN, EINPROGRESS, ETIMEDOUT, syscallError } from './errno.js';
+import { inetSockaddr } from './inet.js';
+import { lastErrno, libc } from './libc.js';
+import { type InetAddr, SOCKADDR_STORAGE_SIZE } from './sockaddr.js';
+import { openSocket, Socket, sleep } from './socket.js';
+
+const fam = (f: IpFamily) => (f === 4 ? C.AF_INET : C.AF_INET6);
+const famName = (f: IpFamily) => (f === 4 ? 'AF_INET' : 'AF_INET6');
+
+export interface TcpConnectOptions {
+  /** Local address to bind before connecting. */
+  src?: string;
+  /** Local port (0 or absent: ephemeral). */
+  sport?: number;
+  /** TCP_NODELAY; default true (each send goes out at once). */
+  nodelay?: boolean;
+  timeoutMs?: number;
+}
+
+export class TcpConnection {
+  private rbuf: Buffer | undefined;
+
+  constructor(
+    readonly sock: Socket,
+    readonly family: IpFamily,
+  ) {}
+
+  /**
+   * Creates the socket (and binds it when `src`/`sport` say so) without
+   * connecting: synchronous, so it can run inside inNetns().
+   */
+  static open(family: IpFamily, opts: TcpConnectOptions = {}): TcpConnection {
+    const what = `TCP/IPv${family} socket`;
+    const sock = openSocket(fam(family), C.SOCK_STREAM, C.IPPROTO_TCP, `socket(${famName(family)}, SOCK_STREAM)`, what);
+    try {
+      if (opts.nodelay ?? true) sock.setInt(C.IPPROTO_TCP, C.TCP_NODELAY, 1, 'TCP_NODELAY');
+      if (opts.src !== undefined || opts.sport) {
+        const src = opts.src ?? (family === 4 ? '0.0.0.0' : '::');
+        sock.setInt(C.SOL_SOCKET, C.SO_REUSEADDR, 1, 'SO_REUSEADDR');
+        sock.bind(inetSockaddr(family, src, opts.sport ?? 0), `${src} port ${opts.sport ?? 0}`);
+      }
+      return new TcpConnection(sock, family);
+    } catch (e) {
+      sock.close();
+      throw e;
+    }
+  }
+
+  /** open() then connect(): the usual client. */
+  static async connect(family: IpFamily, dst: string, port: number, opts: TcpConnectOptions = {}): Promise<TcpConnection> {
+    const conn = TcpConnection.open(family, opts);
+    try {
+      await conn.connect(dst, port, opts.timeoutMs);
+      return conn;
+    } catch (e) {
+      conn.close();
+      throw e;
+    }
+  }
+
+  /** Connects to `dst`:`port` (IPv6 may carry "%ifname"), waiting at most `timeoutMs`. */
+  async connect(dst: string, port: number, timeoutMs = 5000): Promise<void> {
+    const sock = this.sock;
+    const sa = inetSockaddr(this.family, dst, port);
+    const call = `connect(${dst} port ${port})`;
+    sock.ensureOpen(call);
+    if (libc().connect(sock.fd, sa, sa.length) < 0) {
+      const errno = lastErrno();
+      if (errno !== EINPROGRESS) throw syscallError(call, errno, sock.what);
+      if ((await sock.wait(C.POLLOUT, timeoutMs)) === 0) throw syscallError(call, ETIMEDOUT, `${sock.what} (no answer within ${timeoutMs} ms)`);
+      const soErr = sock.getInt(C.SOL_SOCKET, C.SO_ERROR, 'SO_ERROR');
+      if (soErr !== 0) throw syscallError(call, soErr, sock.what);
+    }
+  }
+
+  local(): InetAddr {
+    return this.sock.localAddress();
+  }
+
+  /** Writes all of `data` (several send() calls if the kernel takes part of it), waiting for room. */
+  async sendAll(data: Buffer, timeoutMs = 30_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    let off = 0;
+    while (off < data.length) {
+      this.sock.ensureOpen('send()');
+      const n = libc().send(this.sock.fd, data.subarray(off), data.length - off, C.MSG_DONTWAIT | C.MSG_NOSIGNAL);
+      if (n >= 0) {
+        off += n;
+        continue;
+      }
+      const errno = lastErrno();
+      if (errno !== EAGAIN) throw syscallError('send()', errno, this.sock.what);
+      if (Date.now() >= deadline) throw syscallError('send()', errno, `${this.sock.what} (no room for ${timeoutMs} ms)`);
+      await this.sock.wait(C.POLLOUT, deadline - Date.now());
+    }
+    return off;
+  }
+
+  /** Bytes received, an empty Buffer at end of stream, or null when nothing is queued. */
+  recvSome(max = 262144): Buffer | null {
+    this.sock.ensureOpen('recv()');
+    if (!this.rbuf || this.rbuf.length < max) this.rbuf = Buffer.alloc(max);
+    const n = libc().recv(this.sock.fd, this.rbuf, max, C.MSG_DONTWAIT);
+    if (n >= 0) return Buffer.from(this.rbuf.subarray(0, n));
+    const errno = lastErrno();
+    if (errno === EAGAIN) return null;
+    throw syscallError('recv()', errno, this.sock.what);
+  }
+
+  /** Bytes written but not yet acknowledged by the peer (SIOCOUTQ). */
+  unacked(): number {
+    const out = Buffer.alloc(4);
+    check(libc().ioctlInt(this.sock.fd, C.SIOCOUTQ, out), 'ioctl(SIOCOUTQ)', this.sock.what);
+    return out.readInt32LE(0);
+  }
+
+  /** Waits until the peer acknowledged everything written; false if that took over `timeoutMs`. */
+  async waitAcked(timeoutMs = 2000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.unacked() > 0) {
+      if (Date.now() >= deadline) return false;
+      await sleep(1);
+    }
+    return true;
+  }
+
+  /**
+   * Ends cleanly: shutdown(SHUT_WR), then reads (and drops) until the peer's
+   * FIN so that neither side sends a reset; closes in any case.
+   */
+  async closeGracefully(timeoutMs = 2000): Promise<void> {
+    try {
+      check(libc().shutdown(this.sock.fd, C.SHUT_WR), 'shutdown(SHUT_WR)', this.sock.what);
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const got = this.recvSome();
+        if (got && got.length === 0) return;
+        if (Date.now() >= deadline) return;
+        if (!got) await this.sock.wait(C.POLLIN, deadline - Date.now());
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  close(): void {
+    this.sock.close();
+  }
+}
+
+export class TcpListener {
+  private constructor(
+    readonly sock: Socket,
+    readonly family: IpFamily,
+    private readonly where: string,
+  ) {}
+
+  /** Listens on `addr`:`port` (port 0: ephemeral, see local()). */
+  static open(family: IpFamily, addr: string, port: number, backlog = 64): TcpListener {
+    const what = `TCP/IPv${family} listener`;
+    const sock = openSocket(fam(family), C.SOCK_STREAM, C.IPPROTO_TCP, `socket(${famName(family)}, SOCK_STREAM)`, what);
+    try {
+      sock.setInt(C.SOL_SOCKET, C.SO_REUSEADDR, 1, 'SO_REUSEADDR');
+      sock.bind(inetSockaddr(family, addr, port), `${addr} port ${port}`);
+      check(libc().listen(sock.fd, backlog), 'listen()', what);
+      return new TcpListener(sock, family, `${addr} port ${port}`);
+    } catch (e) {
+      sock.close();
+      throw e;
+    }
+  }
+
+  /** A pending connection, or null when none is waiting (never blocks). */
+  accept(): TcpConnection | null {
+    this.sock.ensureOpen('accept4()');
+    const sa = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(sa.length);
+    const fd = libc().accept4(this.sock.fd, sa, len, C.SOCK_NONBLOCK | C.SOCK_CLOEXEC);
+    if (fd < 0) {
+      const errno = lastErrno();
+      if (errno === EAGAIN) return null;
+      throw syscallError('accept4()', errno, this.sock.what);
+    }
+    return new TcpConnection(new Socket(fd, `TCP/IPv${this.family} connection accepted on ${this.where}`), this.family);
+  }
+
+  local(): InetAddr {
+    return this.sock.localAddress();
+  }
+
+  close(): void {
+    this.sock.close();
+  }
+}
