@@ -63,7 +63,7 @@ function ipPart(rng: Rng, family: 4 | 6, stack: VlanSpec[], extra: number): IpFr
 describe('build -> parse round trips', () => {
   const rng = createRng(0xc0dec);
   for (const family of [4, 6] as const) {
-    for (const [si, stack] of VLAN_STACKS.entries()) {
+    for (const stack of VLAN_STACKS) {
       for (let extra = 0; extra < (family === 4 ? IP_OPTIONS.length : EXT_CHAINS.length); extra++) {
         for (const l4 of ['udp', 'tcp'] as const) {
           it(`IPv${family} ${l4}, ${stack.length} tag(s), ${family === 4 ? 'options' : 'ext chain'} #${extra}`, () => {
