@@ -23,7 +23,12 @@ function artifactIndex(input: ReportInput): ArtifactIndex {
   return index;
 }
 
-export const siteReporter: Reporter & { render(input: ReportInput): Files } = {
+/** The site renders many files, never one string. */
+export interface SiteReporter extends Reporter {
+  render(input: ReportInput): Files;
+}
+
+export const siteReporter: SiteReporter = {
   format: 'site',
   extension: '',
   render(input: ReportInput): Files {
