@@ -2,21 +2,12 @@
 import { checksum } from '../checksum.js';
 import { NicmatrixError } from '../errors.js';
 import { bytesToIpv4, ipv4ToBytes } from './addr.js';
+import { parseIpv4Options, type IpOption } from './ipv4-options.js';
+
+export * from './ipv4-options.js';
 
 export const IPV4_MIN_HLEN = 20;
 export const IPV4_MAX_OPTIONS = 40;
-/** Option type bit: the option is copied into every fragment. */
-export const IPOPT_COPY = 0x80;
-export const IPOPT_END = 0;
-export const IPOPT_NOOP = 1;
-
-/** One option found in a header (offsets are frame offsets). */
-export interface IpOption {
-  type: number;
-  offset: number;
-  /** Whole option length, type byte included (1 for END/NOOP). */
-  length: number;
-}
 
 /** Fragment fields of either family. `offset` is in bytes. */
 export interface FragmentInfo {
@@ -84,34 +75,13 @@ export function parseIpv4(buf: Uint8Array, off: number): Ipv4Parse {
     options: [],
   };
   if (mf || fragOffset > 0) ip.fragment = { offset: fragOffset, more: mf, id: ip.id };
-  const optErr = parseOptions(buf, off + IPV4_MIN_HLEN, off + hdrLen, ip.options);
+  const optErr = parseIpv4Options(buf, off + IPV4_MIN_HLEN, off + hdrLen, ip.options);
   if (optErr) return { ip, error: optErr };
   if (totalLen < hdrLen) return { ip, error: `ipv4: total length ${totalLen} is shorter than the ${hdrLen}-byte header` };
   if (totalLen > have) return { ip, error: `ipv4: total length ${totalLen} exceeds the ${have} bytes captured` };
   return { ip };
 }
 
-function parseOptions(buf: Uint8Array, start: number, end: number, out: IpOption[]): string | undefined {
-  let i = start;
-  while (i < end) {
-    const type = buf[i];
-    if (type === IPOPT_END) {
-      out.push({ type, offset: i, length: 1 });
-      return undefined;
-    }
-    if (type === IPOPT_NOOP) {
-      out.push({ type, offset: i, length: 1 });
-      i++;
-      continue;
-    }
-    if (i + 1 >= end) return `ipv4: option ${type} at offset ${i} has no length byte`;
-    const length = buf[i + 1];
-    if (length < 2 || i + length > end) return `ipv4: option ${type} at offset ${i} has length ${length}, ${end - i} bytes left`;
-    out.push({ type, offset: i, length });
-    i += length;
-  }
-  return undefined;
-}
 
 /** What to build; defaults: ttl 64, tos 0, id 0, no DF/MF, offset 0, no options. */
 export interface Ipv4HeaderSpec {
@@ -158,23 +128,4 @@ export function buildIpv4Header(spec: Ipv4HeaderSpec, payloadLen: number): Buffe
   h.set(opts, IPV4_MIN_HLEN);
   h.writeUInt16BE(spec.headerChecksum ?? checksum(h), 10);
   return h;
-}
-
-/** Options of a first fragment that must be copied into the later ones (copy bit set), re-padded. */
-export function copiedOptions(options: Uint8Array): Buffer {
-  const kept: number[] = [];
-  let i = 0;
-  while (i < options.length) {
-    const type = options[i];
-    if (type === IPOPT_END) break;
-    if (type === IPOPT_NOOP) {
-      i++;
-      continue;
-    }
-    const len = options[i + 1] ?? 0;
-    if (len < 2 || i + len > options.length) break;
-    if (type & IPOPT_COPY) kept.push(...options.subarray(i, i + len));
-    i += len;
-  }
-  return Buffer.from(kept);
 }

@@ -12,6 +12,8 @@
  *   field holds the pseudo-header sum folded and NOT complemented.
  * - net/core/dev.c skb_checksum_help (the software fallback) stores
  *   `csum_fold(csum) ?: CSUM_MANGLED_0`: a completed field is never 0.
+ * The IPv6 pseudo-header here uses the header's destination: a routing header
+ * with segments left (final destination elsewhere) is not accounted for.
  */
 import { fold, onesSum, pseudoSum, sameOnesComplement, udpTransmitted, IPPROTO_UDP } from '../checksum.js';
 import { parseFrame, type L4Info, type ParsedFrame } from './frame.js';
