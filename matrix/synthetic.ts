@@ -69,7 +69,7 @@ function syntheticTarget(i: number, rnd: () => number): Omit<TargetRecord, 'kern
   const driver = PCI_DRIVERS[i % PCI_DRIVERS.length];
   return {
     spec: `phys:eth${i},peer${i}`, kind: 'phys', device: { pciId: `8086:${hex(0x1000 + i)}`, description: `Synthetic NIC ${i} (${driver})` },
-    driver: { name: driver, version: '5.0.0', firmware: `fw ${1 + (i % 4)}.${i % 7}`, bus: `0000:${hex(i).slice(2)}:00.0` }, features, dimensions: {}, evidence: {},
+    driver: { name: driver, version: '5.0.0', firmware: `${1 + (i % 4)}.${i % 7}`, bus: `0000:${hex(i).slice(2)}:00.0` }, features, dimensions: {}, evidence: {},
   };
 }
 

@@ -38,7 +38,7 @@ export function badge(state: CellState, flags: { regressed?: boolean; claimedBut
 
 /** Badge of a cell's headline. */
 export function cellBadge(c: Cell): string {
-  return badge(c.status, c) + (c.claimed === true ? ' <span class="claim">driver claims it</span>' : '');
+  return badge(c.status, c) + (c.claimed === true && !c.claimedButFailed ? ' <span class="claim">driver claims it</span>' : '');
 }
 
 export interface PageOptions {
@@ -56,7 +56,7 @@ export function page(o: PageOptions): string {
   const scripts = (o.scripts ?? []).map((s) => `<script src="${o.root}${s}" defer></script>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(o.title)} · nicmatrix</title><link rel="stylesheet" href="${o.root}style.css">${scripts}</head>
+<title>${esc(o.title)} · nicmatrix</title><link rel="icon" href="data:,"><link rel="stylesheet" href="${o.root}style.css">${scripts}</head>
 <body><header class="top"><a class="brand" href="${o.root}index.html">nicmatrix</a><nav>${nav}</nav></header>
 <main>${o.body}</main>
 <footer>Generated ${esc(o.generatedAt)} by nicmatrix from run records. Verdicts: pass, fail, unsupported, skip, error.</footer>

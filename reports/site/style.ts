@@ -9,6 +9,7 @@ header.top .brand{font-weight:700}
 main{padding:1em}
 footer{padding:1em;color:#555;font-size:12px;border-top:1px solid #ddd}
 h1 small,h4 small{font-weight:400;color:#555}
+h1 code{font-size:inherit}
 a:focus-visible,input:focus-visible,select:focus-visible,span[tabindex]:focus-visible{outline:3px solid #2563eb;outline-offset:1px}
 code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
 pre{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:.5em;max-height:30em;overflow:auto}

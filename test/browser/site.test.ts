@@ -1,0 +1,192 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { command as ingest } from '../../harness/cli/commands/ingest.js';
+import { command as site } from '../../harness/cli/commands/site.js';
+import { syntheticRuns } from '../../matrix/synthetic.js';
+import { e1000Target, result, runRecord, vethRun } from '../fixtures/records.js';
+import { launchChromium, serveDir } from './chromium.js';
+
+const SHOTS = resolve(import.meta.dirname, '../../test-results/screenshots');
+const HOSTILE = '<script>alert(1)</script>';
+
+let dir: string;
+let siteDir: string;
+let server: Awaited<ReturnType<typeof serveDir>>;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let context: BrowserContext;
+const problems: string[] = [];
+
+const io = { out: () => {}, err: () => {}, interactive: false };
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), `nicmatrix-browser-${process.pid}-`));
+  siteDir = join(dir, 'site');
+  const store = join(dir, 'matrix.db');
+  const files: string[] = [];
+  const save = (name: string, value: unknown): void => {
+    const file = join(dir, 'records', name);
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value));
+    files.push(file);
+  };
+  syntheticRuns({ devices: 12, checks: 16, kernels: 3, devicesPerRun: 4 }).forEach((r, i) => save(`syn${i}.json`, r));
+  const veth = vethRun();
+  veth.targets[0].results[2].evidence.pcap = 'veth.pcap/tx-csum-ipv6-udp.pcap';
+  save('veth.pcap/tx-csum-ipv6-udp.pcap', 'not really a pcap');
+  files.pop();
+  save('veth.json', veth);
+  save('hostile.json', runRecord([e1000Target([result('tx-csum/ipv4-tcp', 'fail', 'offload-on', `bad ${HOSTILE}`)], {
+    device: { model: 'e1000-hostile', description: `NIC ${HOSTILE}` }, driver: { name: `drv${HOSTILE}`, version: '', firmware: '', bus: '' },
+  })]));
+  expect(await ingest.run({ values: { store }, positionals: files }, io)).toBe(0);
+  expect(await site.run({ values: { store, out: siteDir }, positionals: [] }, io)).toBe(0);
+  server = await serveDir(siteDir);
+  browser = await launchChromium();
+  context = browser.context;
+  context.on('page', watch);
+  context.pages().forEach(watch);
+  mkdirSync(SHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function watch(page: Page): void {
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${page.url()}: console ${m.type()}: ${m.text()} (${m.location().url})`);
+  });
+  page.on('pageerror', (e) => problems.push(`${page.url()}: page error: ${e.message}`));
+  page.on('dialog', (d) => {
+    problems.push(`${page.url()}: dialog opened: ${d.message()}`);
+    void d.dismiss();
+  });
+}
+
+async function openMatrix(url = server.url): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.waitForFunction(() => document.documentElement.dataset.ready === '1');
+  return page;
+}
+
+const visibleRows = (page: Page): Promise<number> => page.locator('#matrix tbody tr:visible').count();
+
+describe('compatibility website in Chromium', () => {
+  it('loads the matrix with every device, the untested ones and hostile names as text', async () => {
+    const page = await openMatrix();
+    expect(await visibleRows(page)).toBe(12 + 2 + 4);
+    expect(await page.locator('tr.untested').count()).toBe(4);
+    await expect(page.locator('#matrix tbody th', { hasText: `NIC ${HOSTILE}` }).count()).resolves.toBe(1);
+    expect(await page.locator('#matrix tbody th script').count()).toBe(0);
+    await page.screenshot({ path: join(SHOTS, 'matrix.png'), fullPage: false });
+    await page.close();
+  });
+
+  it('filters by driver, family, verdict, kernel and text', async () => {
+    const page = await openMatrix();
+    await page.selectOption('#f-driver', 'veth');
+    expect(await visibleRows(page)).toBe(1);
+    await expect(page.locator('#shown').textContent()).resolves.toMatch(/^1 of 18 devices/);
+    await page.selectOption('#f-driver', '');
+
+    await page.selectOption('#f-family', 'zc');
+    const zcHeads = await page.locator('#matrix thead th.chk:visible').allTextContents();
+    expect(zcHeads.length).toBeGreaterThan(0);
+    const titles = await page.locator('#matrix thead th.chk:visible').evaluateAll((els) => els.map((e) => e.getAttribute('title')));
+    expect(titles.every((t) => t!.startsWith('zc/'))).toBe(true);
+    await page.selectOption('#f-family', '');
+
+    await page.selectOption('#f-verdict', 'untested');
+    expect(await visibleRows(page)).toBe(4);
+    await page.selectOption('#f-verdict', 'fail');
+    const failRows = await visibleRows(page);
+    expect(failRows).toBeGreaterThan(0);
+    for (const row of await page.locator('#matrix tbody tr:visible').all()) expect(await row.locator('td.v-fail').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: join(SHOTS, 'matrix-failures.png') });
+    await page.selectOption('#f-verdict', '');
+
+    // The veth device ran only on 6.18.0: on another kernel its cells say "not run".
+    await page.selectOption('#f-driver', 'veth');
+    const vethRow = page.locator('#matrix tbody tr:visible');
+    expect(await vethRow.locator('td.v-fail').count()).toBe(1);
+    await page.selectOption('#f-kernel', '6.1.0-nm');
+    expect(await vethRow.locator('td.v-fail').count()).toBe(0);
+    expect(await vethRow.locator('td.v-none').count()).toBe(await vethRow.locator('td.v').count());
+    await page.selectOption('#f-kernel', '6.18.0');
+    expect(await vethRow.locator('td.v-fail').count()).toBe(1);
+    await page.selectOption('#f-kernel', '');
+    await page.selectOption('#f-driver', '');
+
+    await page.fill('#q', 'e1000-hostile');
+    expect(await visibleRows(page)).toBe(1);
+    await page.fill('#q', 'ipv6-udp');
+    expect(await visibleRows(page)).toBe(18);
+    const heads = await page.locator('#matrix thead th.chk:visible').evaluateAll((els) => els.map((e) => e.getAttribute('title')));
+    expect(heads.length).toBeGreaterThan(0);
+    expect(heads.every((t) => t!.includes('ipv6-udp'))).toBe(true);
+    await page.fill('#q', 'no such thing anywhere');
+    expect(await page.locator('#empty').isVisible()).toBe(true);
+    await page.close();
+  });
+
+  it('is keyboard navigable and drills into a cell, its evidence and its device', async () => {
+    const page = await openMatrix();
+    await page.keyboard.press('/');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('q');
+    await page.keyboard.type('veth pair');
+    await page.keyboard.press('Tab');
+    // Tab leaves the filters and enters the grid on one cell (roving tabindex).
+    for (let i = 0; i < 6 && !(await page.evaluate(() => document.activeElement?.closest('#matrix') !== null)); i++) await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.closest('th')?.textContent)).toContain('veth pair');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.evaluate(() => (document.activeElement?.closest('td') as HTMLTableCellElement | null)?.cellIndex)).toBe(2);
+    await page.keyboard.press('End');
+    const lastIndex = await page.evaluate(() => (document.activeElement?.closest('td') as HTMLTableCellElement | null)?.cellIndex);
+    expect(lastIndex).toBe(await page.locator('#matrix tbody tr:visible td.v').count() + 1);
+    // Walk left to the failing cell and open it with Enter.
+    for (let i = 0; i < 40; i++) {
+      if (await page.evaluate(() => document.activeElement?.closest('td')?.classList.contains('v-fail'))) break;
+      await page.keyboard.press('ArrowLeft');
+    }
+    await Promise.all([page.waitForURL(/\/c\//), page.keyboard.press('Enter')]);
+    await expect(page.locator('h1').textContent()).resolves.toContain('tx-csum/ipv6-udp');
+    await expect(page.locator('.headline').textContent()).resolves.toContain('FAIL');
+    await expect(page.locator('section.evidence .msg').first().textContent()).resolves.toBe('peer saw UDP checksum 0x0000, expected 0xffff');
+    const pcap = page.locator('a.pcap');
+    expect(await pcap.count()).toBe(1);
+    const response = await page.request.get(new URL((await pcap.getAttribute('href'))!, page.url()).href);
+    expect(await response.text()).toBe('not really a pcap');
+    await page.screenshot({ path: join(SHOTS, 'cell.png'), fullPage: true });
+    await Promise.all([page.waitForURL(/\/d\//), page.locator('.crumbs a').nth(1).click()]);
+    await expect(page.locator('h1').textContent()).resolves.toContain('veth pair');
+    await page.screenshot({ path: join(SHOTS, 'device.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('shows hostile names and messages as text on every kind of page', async () => {
+    const page = await context.newPage();
+    await page.goto(new URL('attention.html', server.url).href);
+    await page.locator('a', { hasText: `NIC ${HOSTILE}` }).first().click();
+    await expect(page.locator('section.evidence .msg').first().textContent()).resolves.toBe(`bad ${HOSTILE}`);
+    await expect(page.locator('h1').textContent()).resolves.toContain(`NIC ${HOSTILE}`);
+    await page.close();
+  });
+
+  it('works from file:// too', async () => {
+    const page = await openMatrix(pathToFileURL(join(siteDir, 'index.html')).href);
+    await page.selectOption('#f-kernel', '6.1.0-nm');
+    expect(await page.locator('#matrix td.v-untested').count()).toBe(4 * (await page.locator('#matrix thead th.chk').count()));
+    await page.close();
+  });
+
+  it('logged no console errors, page errors or dialogs', () => {
+    expect(problems).toEqual([]);
+  });
+});
