@@ -8,14 +8,15 @@ import { NicmatrixError, isNicmatrixError } from '../errors.js';
 import { lastErrno, libc } from './libc.js';
 
 let names: Map<number, string> | undefined;
+const CANONICAL = new Set(['EAGAIN', 'EOPNOTSUPP', 'EDEADLK']);
 
 /** Symbolic name of an errno value ("EINVAL"), or "errno N" when unknown. */
 export function errnoName(errno: number): string {
   if (!names) {
     names = new Map();
     for (const [name, value] of Object.entries(koffi.os.errno)) {
-      // EAGAIN and EWOULDBLOCK share a value; keep the first, canonical name.
-      if (!names.has(value)) names.set(value, name);
+      // Aliases share a value (EWOULDBLOCK, ENOTSUP, EDEADLOCK): keep the name Linux's own headers and strace use.
+      if (!names.has(value) || CANONICAL.has(name)) names.set(value, name);
     }
   }
   return names.get(errno) ?? `errno ${errno}`;
