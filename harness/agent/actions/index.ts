@@ -1,2 +1,6 @@
 // Every action module registers itself on import; the agent imports this one file.
 import './system.js';
+import './capture.js';
+import './packet.js';
+import './udp.js';
+import './tcp.js';

@@ -1,0 +1,21 @@
+/** Agent action packet.send: whole frames out of an interface through AF_PACKET. */
+import { NicmatrixError } from '../../errors.js';
+import { PacketSocket } from '../../sys/packet.js';
+import { defineAction } from '../registry.js';
+
+defineAction('packet.send', async ({ ifname, frames, vnet }) => {
+  if (vnet && vnet.length !== frames.length) {
+    throw new NicmatrixError('USAGE', `packet.send: expected one virtio_net_hdr per frame (${frames.length}), found ${vnet.length}`);
+  }
+  const sock = PacketSocket.open(ifname, { receive: false, vnetHdr: vnet !== undefined });
+  let sent = 0;
+  try {
+    for (let i = 0; i < frames.length; i++) {
+      await sock.send(Buffer.from(frames[i], 'base64'), vnet?.[i]);
+      sent++;
+    }
+  } finally {
+    sock.close();
+  }
+  return { sent };
+});
