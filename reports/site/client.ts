@@ -5,6 +5,7 @@
  * navigation of the grid with a roving tabindex. No framework, no imports.
  */
 export function matrixClient(): void {
+  const started = performance.now();
   const STATE: Record<string, string> = { p: 'pass', f: 'fail', r: 'fail', c: 'fail', b: 'fail', u: 'unsupported', s: 'skip', e: 'error', '.': 'none' };
   const TEXT: Record<string, string> = { pass: 'pass', fail: 'FAIL', unsupported: 'unsup', skip: 'skip', error: 'ERROR', none: '–' };
   const data = (window as unknown as { NICMATRIX_DATA?: { kernels: string[]; rows: (string | null)[] } }).NICMATRIX_DATA;
@@ -19,20 +20,22 @@ export function matrixClient(): void {
   const sel = { driver: $<HTMLSelectElement>('f-driver'), family: $<HTMLSelectElement>('f-family'), kernel: $<HTMLSelectElement>('f-kernel'), verdict: $<HTMLSelectElement>('f-verdict') };
   const dyn = document.createElement('style');
   document.head.appendChild(dyn);
-  const original = rows.map((r) => Array.from(r.cells).slice(2).map((td) => ({ cls: td.className, html: td.innerHTML })));
+  // The headline cells as served, captured on the first kernel switch (not at load: 6000 reads).
+  let original: { cls: string; html: string }[][] | undefined;
   const codes = data ? data.rows.map((s) => (s === null ? null : s.split(' '))) : [];
   let visRows: HTMLTableRowElement[] = rows;
   let visCols: number[] = checks.map((_, j) => j);
   let pos = { r: 0, c: -1 };
 
   function showKernel(k: number): void {
+    const saved = (original ??= rows.map((r) => Array.from(r.cells).slice(2).map((td) => ({ cls: td.className, html: td.innerHTML }))));
     rows.forEach((row, i) => {
       const rowCodes = codes[i];
       Array.from(row.cells).slice(2).forEach((td, j) => {
         if (k < 0 || !rowCodes) {
           td.title = '';
-          td.className = original[i][j].cls;
-          td.innerHTML = original[i][j].html;
+          td.className = saved[i][j].cls;
+          td.innerHTML = saved[i][j].html;
           return;
         }
         const code = rowCodes[j][k];
@@ -154,7 +157,8 @@ export function matrixClient(): void {
   apply();
   setPos(0, -1, false);
   document.documentElement.dataset.ready = '1';
-  (window as unknown as { __nicmatrixReady: number }).__nicmatrixReady = performance.now();
+  // For the benchmark: when the page became interactive, and what the script's own setup cost.
+  Object.assign(window, { __nicmatrixReady: performance.now(), __nicmatrixInitMs: performance.now() - started });
 }
 
 /** The script file's text. */
