@@ -75,16 +75,27 @@ export class PhysDut extends LocalDut {
     const ns = end.netns ? ['-n', end.netns] : [];
     const [link] = await runJson<{ flags: string[] }[]>('ip', [...ns, '-json', 'link', 'show', 'dev', end.ifname]);
     const wasUp = link.flags.includes('UP');
+    const linkLocalBefore = await this.linkLocals(end);
     const addrs = [`${plan.ipv4}/${plan.ipv4Prefix}`, `${plan.ipv6}/${plan.ipv6Prefix}`];
     this.teardowns.push(
       cleanup.register(`restore ${end.ifname}`, async () => {
         for (const a of addrs) await run('ip', [...ns, 'addr', 'del', a, 'dev', end.ifname], { reject: false });
         if (!wasUp) await run('ip', [...ns, 'link', 'set', end.ifname, 'down'], { reject: false });
+        // Carrier we brought up made the kernel add a link-local address: it was not there, so it goes.
+        for (const a of await this.linkLocals(end)) {
+          if (!linkLocalBefore.includes(a)) await run('ip', [...ns, '-6', 'addr', 'del', a, 'dev', end.ifname], { reject: false });
+        }
       }),
     );
     await run('ip', [...ns, 'addr', 'add', addrs[0], 'dev', end.ifname]);
     await run('ip', [...ns, '-6', 'addr', 'add', addrs[1], 'dev', end.ifname, 'nodad']);
     await run('ip', [...ns, 'link', 'set', end.ifname, 'up']);
+  }
+
+  private async linkLocals(end: End): Promise<string[]> {
+    const ns = end.netns ? ['-n', end.netns] : [];
+    const [info] = await runJson<{ addr_info: { family: string; local: string; prefixlen: number; scope: string }[] }[]>('ip', [...ns, '-json', '-6', 'addr', 'show', 'dev', end.ifname]);
+    return (info?.addr_info ?? []).filter((a) => a.scope === 'link').map((a) => `${a.local}/${a.prefixlen}`);
   }
 
   private async readPciId(end: End): Promise<string | undefined> {

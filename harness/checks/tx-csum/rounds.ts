@@ -16,8 +16,8 @@ export function addresses(ctx: CheckContext, family: IpFamily): { src: string; d
   return family === 4 ? { src: ctx.link.dut.ipv4, dst: ctx.link.peer.ipv4 } : { src: ctx.link.dut.ipv6, dst: ctx.link.peer.ipv6 };
 }
 
-/** Runs `send` while the peer captures; returns every frame the peer received. */
-export async function capturing(ctx: CheckContext, expect: number, send: () => Promise<unknown>): Promise<CapturedFrame[]> {
+/** Runs `send` while the peer captures; returns every frame the peer received, and the send's error if it failed. */
+export async function capturingAll(ctx: CheckContext, expect: number, send: () => Promise<unknown>): Promise<{ frames: CapturedFrame[]; sendError: unknown }> {
   const { id } = await ctx.dut.run('peer', 'capture.start', { ifname: ctx.link.peer.ifname, vnetHdr: true });
   let sendError: unknown;
   try {
@@ -33,8 +33,14 @@ export async function capturing(ctx: CheckContext, expect: number, send: () => P
     { id, ...wait, ignoreOutgoing: true },
     { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 },
   );
-  if (sendError) throw sendError;
   if (dropped > 0) ctx.log(`capture dropped ${dropped} frame(s) in the kernel`);
+  return { frames, sendError };
+}
+
+/** Like capturingAll, but a failed send is the round's error. */
+export async function capturing(ctx: CheckContext, expect: number, send: () => Promise<unknown>): Promise<CapturedFrame[]> {
+  const { frames, sendError } = await capturingAll(ctx, expect, send);
+  if (sendError) throw sendError;
   return frames;
 }
 
@@ -71,19 +77,20 @@ export async function udpRound(ctx: CheckContext, r: UdpRound): Promise<{ frames
 /** Writes each payload as its own segment over a TCP connection DUT → peer; returns the DUT → peer frames. */
 export async function tcpRound(
   ctx: CheckContext,
-  r: { family: IpFamily; payloads: Buffer[]; dport: number },
-): Promise<{ frames: WireFrame[]; raw: CapturedFrame[]; received: { bytes: number; sha256: string } }> {
+  r: { family: IpFamily; payloads: Buffer[]; sport: number; dport: number },
+): Promise<{ frames: WireFrame[]; raw: CapturedFrame[]; received: { bytes: number; sha256: string }; sendError: unknown }> {
   const { src, dst } = addresses(ctx, r.family);
   const { id: listener } = await ctx.dut.run('peer', 'tcp.listen', { family: r.family, addr: dst, port: r.dport });
-  let sport = 0;
+  // The source port is ours, so the frames of a connection that never came up can still be found.
+  const sport = r.sport;
   let received = { bytes: 0, sha256: '' };
   try {
-    const raw = await capturing(ctx, r.payloads.length + 3, async () => {
-      const res = await ctx.dut.run('dut', 'tcp.send', { family: r.family, src, dst, dport: r.dport, payloads: r.payloads.map((p) => p.toString('base64')) });
-      sport = res.sport;
+    // A connection that fails (its SYN carried a bad checksum) is judged on what reached the wire.
+    const { frames: raw, sendError } = await capturingAll(ctx, r.payloads.length + 3, async () => {
+      await ctx.dut.run('dut', 'tcp.send', { family: r.family, src, dst, sport, dport: r.dport, payloads: r.payloads.map((p) => p.toString('base64')) });
     });
     const frames = decodeCapture(raw).filter(flowFilter({ src, dst, proto: 6, sport, dport: r.dport }));
-    return { frames, raw, received: await closeListener() };
+    return { frames, raw, received: await closeListener(), sendError };
   } finally {
     await closeListener().catch(() => undefined);
   }

@@ -1,6 +1,7 @@
 /** TX checksum checks through ordinary kernel sockets: the stack hands the driver CHECKSUM_PARTIAL when offload is on. */
 import { createHash } from 'node:crypto';
 import type { IpFamily } from '../../codec/index.js';
+import { describeError } from '../../errors.js';
 import { createRng } from '../../random.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { accountDatagrams, accountStream, type FieldRule, judgeChecksums } from './judge.js';
@@ -50,15 +51,18 @@ export async function runUdpCase(ctx: CheckContext, what: string, c: UdpCase): P
 export async function runTcpCase(ctx: CheckContext, what: string, family: IpFamily): Promise<CheckOutcome> {
   const rng = createRng(ctx.seed);
   const dport = rng.int(20000, 29999);
+  const sport = rng.int(30000, 39999);
   // Room for IP, TCP and its timestamp option, so one payload is one segment.
   const max = Math.min(ctx.link.dut.mtu, 9000) - (family === 4 ? 20 : 40) - 20 - 12;
   const lengths = payloadLengths(rng, PACKETS_PER_CASE, 1, max);
   const payloads = randomPayloads(rng, lengths);
   const stream = Buffer.concat(payloads);
-  const { frames, raw, received } = await tcpRound(ctx, { family, payloads, dport });
+  const { frames, raw, received, sendError } = await tcpRound(ctx, { family, payloads, sport, dport });
   const tally = judgeChecksums(frames, 'correct');
+  // A failed connection is the device's fault only when its frames were wrong on the wire.
+  if (sendError !== undefined && tally.faults.length === 0) throw sendError;
   const acct = accountStream(stream, frames);
-  const accounting: string[] = [];
+  const accounting: string[] = sendError === undefined ? [] : [`the connection failed: ${describeError(sendError)}`];
   if (!acct.ok) accounting.push(`byte stream on the wire: ${acct.reason ?? ''}`);
   const sha = createHash('sha256').update(stream).digest('hex');
   if (received.bytes !== stream.length || received.sha256 !== sha) {
