@@ -1,0 +1,69 @@
+/**
+ * The QEMU NIC models nicmatrix tests (pure data): for each `qemu:<model>`
+ * target, the QEMU device, the Linux driver expected to bind (Debian's 6.1
+ * kernel), its PCI id and what that driver advertises. The harness records the
+ * driver that really bound; the catalogue only says what to expect.
+ */
+
+/** One emulated NIC model. */
+export interface QemuModel {
+  /** Name in the target spec (`qemu:<model>`). */
+  model: string;
+  /** QEMU `-device` name. */
+  device: string;
+  /** Linux driver expected to bind (`ethtool -i` name). */
+  driver: string;
+  /** Other drivers that claim the PCI id and are loaded too, so the kernel's own choice is what gets recorded. */
+  rivals: string[];
+  /** `vendor:device` the model presents, lowercase hex. */
+  pciId: string;
+  description: string;
+  /** TX checksum features (ethtool names) the driver turns on; empty when it offers none. */
+  txChecksum: string[];
+  /** Whether the driver advertises RX checksum offload (`rx-checksumming` not fixed off). */
+  rxChecksum: boolean;
+  /** Whether the driver offers scatter-gather (needed for zero-copy sendfile). */
+  scatterGather: boolean;
+  /** Why the model is interesting, or what differs with the backend. */
+  notes?: string;
+}
+
+const GENERIC = ['tx-checksum-ip-generic'];
+
+export const QEMU_MODELS: readonly QemuModel[] = [
+  { model: 'e1000', device: 'e1000', driver: 'e1000', rivals: [], pciId: '8086:100e', description: 'Intel 82540EM Gigabit Ethernet (QEMU e1000)', txChecksum: GENERIC, rxChecksum: true, scatterGather: true, notes: 'TX checksum via context descriptors (TUCSS/TUCSO), computed by the device model' },
+  { model: 'e1000-82544gc', device: 'e1000-82544gc', driver: 'e1000', rivals: [], pciId: '8086:100c', description: 'Intel 82544GC Gigabit Ethernet (QEMU e1000-82544gc)', txChecksum: GENERIC, rxChecksum: true, scatterGather: true },
+  { model: 'e1000-82545em', device: 'e1000-82545em', driver: 'e1000', rivals: [], pciId: '8086:100f', description: 'Intel 82545EM Gigabit Ethernet (QEMU e1000-82545em)', txChecksum: GENERIC, rxChecksum: true, scatterGather: true },
+  { model: 'e1000e', device: 'e1000e', driver: 'e1000e', rivals: [], pciId: '8086:10d3', description: 'Intel 82574L Gigabit Ethernet (QEMU e1000e)', txChecksum: GENERIC, rxChecksum: true, scatterGather: true },
+  {
+    model: 'virtio-net-pci', device: 'virtio-net-pci', driver: 'virtio_net', rivals: [], pciId: '1af4:1000', description: 'virtio network device, transitional (QEMU virtio-net-pci)',
+    txChecksum: [], rxChecksum: false, scatterGather: true,
+    notes: 'offers VIRTIO_NET_F_CSUM only when the backend takes vnet headers (vnet_hdr=on); with the default tap backend it offers no checksum offload',
+  },
+  { model: 'rtl8139', device: 'rtl8139', driver: '8139cp', rivals: ['8139too'], pciId: '10ec:8139', description: 'Realtek RTL8139C+ Fast Ethernet (QEMU rtl8139)', txChecksum: ['tx-checksum-ipv4'], rxChecksum: true, scatterGather: true, notes: 'revision 0x20 (C+): 8139too declines it and 8139cp binds' },
+  { model: 'i82557b', device: 'i82557b', driver: 'e100', rivals: [], pciId: '8086:1229', description: 'Intel 82557B Fast Ethernet (QEMU eepro100 family)', txChecksum: [], rxChecksum: false, scatterGather: false },
+  { model: 'i82559er', device: 'i82559er', driver: 'e100', rivals: [], pciId: '8086:1209', description: 'Intel 82559ER Fast Ethernet (QEMU eepro100 family)', txChecksum: [], rxChecksum: false, scatterGather: false },
+  { model: 'tulip', device: 'tulip', driver: 'tulip', rivals: [], pciId: '1011:0019', description: 'DEC 21143 Tulip Fast Ethernet (QEMU tulip)', txChecksum: [], rxChecksum: false, scatterGather: false },
+  { model: 'pcnet', device: 'pcnet', driver: 'pcnet32', rivals: [], pciId: '1022:2000', description: 'AMD PCnet-PCI II Am79C970A (QEMU pcnet)', txChecksum: [], rxChecksum: false, scatterGather: false },
+  { model: 'ne2k_pci', device: 'ne2k_pci', driver: 'ne2k-pci', rivals: [], pciId: '10ec:8029', description: 'Realtek RTL8029 NE2000-compatible (QEMU ne2k_pci)', txChecksum: [], rxChecksum: false, scatterGather: false },
+  { model: 'vmxnet3', device: 'vmxnet3', driver: 'vmxnet3', rivals: [], pciId: '15ad:07b0', description: 'VMware VMXNET3 paravirtual NIC (QEMU vmxnet3)', txChecksum: GENERIC, rxChecksum: true, scatterGather: true },
+];
+
+/** The catalogue entry of `model`, or undefined. */
+export function findQemuModel(model: string): QemuModel | undefined {
+  return QEMU_MODELS.find((m) => m.model === model);
+}
+
+/** Every Linux module a guest image needs for the catalogue's NICs (expected drivers and their rivals). */
+export function nicModules(models: readonly QemuModel[] = QEMU_MODELS): string[] {
+  return [...new Set(models.flatMap((m) => [m.driver, ...m.rivals]))].sort();
+}
+
+/**
+ * The `nicmatrix targets` rows of every model, with the QEMU version present.
+ * Loaded lazily so this module stays free of I/O for its pure users.
+ */
+export async function listQemuTargets(): Promise<import('./targets.js').QemuTargetRow[]> {
+  const { listQemuTargets: list } = await import('./targets.js');
+  return list();
+}

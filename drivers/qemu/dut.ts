@@ -1,0 +1,199 @@
+/**
+ * `qemu:<model>`: the emulated NIC inside a QEMU guest is the DUT; its backend
+ * is a tap device in a fresh peer netns on the host, where an ordinary netns
+ * agent is the peer. Spec syntax: `qemu:MODEL[,key=value…]` (see options.ts),
+ * e.g. `qemu:e1000`, `qemu:virtio-net-pci,vnet_hdr=on`,
+ * `qemu:e1000e,kernel=/src/linux/arch/x86/boot/bzImage,modules=/tmp/mods/lib/modules/6.9.0`.
+ */
+import { spawnLocalAgent, type LocalAgent } from '../../harness/agent/spawn.js';
+import type { ActionName, ActionParams, ActionResult } from '../../harness/agent/protocol.js';
+import type { Teardown } from '../../harness/cleanup.js';
+import { describeError, isNicmatrixError, NicmatrixError } from '../../harness/errors.js';
+import { agentMainPath } from '../../harness/paths.js';
+import { ifName, netnsName, nextInstance } from '../names.js';
+import { addressPair, configureAddresses, createNetns } from '../netns.js';
+import type { Dut, LinkInfo, RunActionOptions, Side, TargetFacts, TargetSpec } from '../types.js';
+import { type AccelDecision, chooseAccel } from './accel.js';
+import { findQemuModel, QEMU_MODELS, type QemuModel } from './catalogue.js';
+import { consoleTail, diagnoseGuest, parseNicLine } from './console.js';
+import { GuestProcess } from './guest.js';
+import { ensureGuestImage, type GuestImage } from './image.js';
+import { kernelCmdline } from './init-script.js';
+import { backendOf, parseQemuOptions, type QemuOptions } from './options.js';
+import { guestArgs } from './qemu-args.js';
+import { createTap, pinPeerNeighbours, tapMac } from './wire.js';
+
+/** Name the guest's init gives the NIC under test. */
+export const GUEST_IFNAME = 'eth0';
+/** How long a dead agent's QEMU gets to be seen exiting, so the error can say how it ended. */
+const EXIT_NOTICE_MS = 3_000;
+/** A guest that does not answer a ping this fast after an action timed out is taken as hung. */
+const HUNG_PING_MS = 5_000;
+
+export class QemuDut implements Dut {
+  readonly spec: string;
+  readonly model: QemuModel;
+  readonly options: QemuOptions;
+  /** Names of what this target created, for tests that check nothing is left behind. */
+  readonly names = { peerNetns: '', tap: '', dutMac: '' };
+  private teardowns: Teardown[] = [];
+  private guest: GuestProcess | undefined;
+  private peer: LocalAgent | undefined;
+  private link: LinkInfo | undefined;
+  private image: GuestImage | undefined;
+  private accel: AccelDecision | undefined;
+  private bootMs: number | undefined;
+  /** Console kept after stop, for evidence of a target already torn down. */
+  private lastConsole = '';
+
+  constructor(target: Extract<TargetSpec, { kind: 'qemu' }>) {
+    this.spec = target.spec;
+    const model = findQemuModel(target.model);
+    if (!model) throw new NicmatrixError('TARGET_SPEC', `target "${target.spec}": unknown QEMU model "${target.model}"; expected one of: ${QEMU_MODELS.map((m) => m.model).join(', ')}`);
+    this.model = model;
+    this.options = parseQemuOptions(target.spec, target.options);
+  }
+
+  /** PID of QEMU while it runs (tests kill it to simulate a crash). */
+  get qemuPid(): number | undefined {
+    return this.guest?.exit === null ? this.guest.pid : undefined;
+  }
+
+  async start(signal: AbortSignal): Promise<LinkInfo> {
+    try {
+      this.link = await this.setup(signal);
+      return this.link;
+    } catch (e) {
+      const err = this.guest && !isNicmatrixError(e, 'INTERRUPTED') ? await this.guestFault(e, 'while booting') : e;
+      await this.stop();
+      if (err instanceof NicmatrixError) throw err;
+      throw new NicmatrixError('TARGET_SETUP', `${this.spec}: could not set up the target: ${describeError(err)}`, { cause: err });
+    }
+  }
+
+  private async setup(signal: AbortSignal): Promise<LinkInfo> {
+    const o = this.options;
+    this.image = await ensureGuestImage({ kernel: o.kernel, modules: o.modules }, signal);
+    this.accel = await chooseAccel(o.accel, this.image);
+    const n = nextInstance();
+    const plan = addressPair(n);
+    const names = this.names;
+    names.peerNetns = netnsName('qpeer');
+    names.tap = ifName('t');
+    names.dutMac = `52:54:00:${hex(process.pid)}:${hex(n >> 8)}:${hex(n)}`;
+    this.teardowns.push(await createNetns(names.peerNetns));
+    this.teardowns.push(await createTap(names.peerNetns, names.tap));
+    await configureAddresses(names.peerNetns, names.tap, plan.peer);
+    const peerMac = await tapMac(names.peerNetns, names.tap);
+    await pinPeerNeighbours(names.peerNetns, names.tap, plan.dut, names.dutMac);
+    const cmdline = kernelCmdline({
+      mac: names.dutMac, ifname: GUEST_IFNAME,
+      ipv4: `${plan.dut.ipv4}/${plan.dut.ipv4Prefix}`, ipv6: `${plan.dut.ipv6}/${plan.dut.ipv6Prefix}`,
+      peerIpv4: plan.peer.ipv4, peerIpv6: plan.peer.ipv6, peerMac,
+      node: process.execPath, agent: agentMainPath, extra: o.append,
+    });
+    const args = guestArgs({
+      accel: this.accel.accel, memMiB: o.memMiB, kernel: this.image.kernel, initrd: this.image.initrd, cmdline,
+      device: this.model.device, mac: names.dutMac, tap: names.tap, vnetHdr: o.vnetHdr,
+    });
+    const t0 = Date.now();
+    this.guest = new GuestProcess(this.spec, names.peerNetns, args);
+    this.teardowns.push(this.guest.teardown);
+    // The peer agent starts while the guest boots: node's start-up hides under the boot.
+    const [booted, peer] = await Promise.allSettled([
+      this.guest.client.ready(o.bootTimeoutMs, signal),
+      spawnLocalAgent(`${this.spec} peer agent`, names.peerNetns, signal),
+    ]);
+    if (peer.status === 'fulfilled') {
+      this.peer = peer.value;
+      this.teardowns.push({ label: 'peer agent', run: peer.value.stop });
+    }
+    if (booted.status === 'rejected') throw booted.reason;
+    if (peer.status === 'rejected') throw peer.reason;
+    this.bootMs = Date.now() - t0;
+    const [d, p] = await Promise.all([this.run('dut', 'link.info', { ifname: GUEST_IFNAME }), this.run('peer', 'link.info', { ifname: names.tap })]);
+    return {
+      dut: { ifname: GUEST_IFNAME, mac: d.mac, mtu: d.mtu, ipv4: plan.dut.ipv4, ipv6: plan.dut.ipv6 },
+      peer: { ifname: names.tap, mac: p.mac, mtu: p.mtu, ipv4: plan.peer.ipv4, ipv6: plan.peer.ipv6 },
+      sameInterface: false,
+    };
+  }
+
+  async run<A extends ActionName>(side: Side, action: A, params: ActionParams<A>, opts: RunActionOptions = {}): Promise<ActionResult<A>> {
+    if (side === 'peer') {
+      if (!this.peer) throw new NicmatrixError('AGENT', `${this.spec}: no peer agent (the target is not started)`);
+      return this.peer.client.call(action, params, opts);
+    }
+    if (!this.guest) throw new NicmatrixError('AGENT', `${this.spec}: no guest (the target is not started)`);
+    try {
+      return await this.guest.client.call(action, params, opts);
+    } catch (e) {
+      throw await this.guestFault(e, `while running ${action}`);
+    }
+  }
+
+  /**
+   * Turns an agent failure into a GUEST error when the guest itself is at
+   * fault (QEMU ended, or the guest stopped answering); other errors pass through.
+   */
+  private async guestFault(e: unknown, during: string): Promise<unknown> {
+    const guest = this.guest;
+    if (!guest || isNicmatrixError(e, 'GUEST')) return e;
+    let exit = guest.exit;
+    if (isNicmatrixError(e, 'AGENT_EXITED')) exit = await guest.exitWithin(EXIT_NOTICE_MS);
+    else if (isNicmatrixError(e, 'TIMEOUT') && exit === null) {
+      const alive = await guest.client.call('agent.ping', {}, { timeoutMs: HUNG_PING_MS }).then(() => true, () => false);
+      if (alive) return e;
+    } else if (exit === null) return e;
+    const tail = guest.tail();
+    return new NicmatrixError('GUEST', `${this.spec}: ${diagnoseGuest(guest.console, exit)} (${during})`, {
+      cause: e,
+      details: { console: tail, qemuExit: exit, accel: this.accel?.accel },
+    });
+  }
+
+  async collect(): Promise<TargetFacts> {
+    if (!this.link || !this.guest || !this.image || !this.accel) throw new NicmatrixError('AGENT', `${this.spec}: collect() before start()`);
+    const ifname = this.link.dut.ifname;
+    const driver = await this.run('dut', 'ethtool.driver', { ifname });
+    const features = await this.run('dut', 'ethtool.features', { ifname });
+    const { kernel } = await this.run('dut', 'agent.ping', {});
+    const nic = parseNicLine(this.guest.console) ?? {};
+    return {
+      kind: 'qemu',
+      device: { model: this.model.model, pciId: nic.pci ?? this.model.pciId, description: this.model.description },
+      driver,
+      kernel,
+      features,
+      dimensions: { accel: this.accel.accel, backend: backendOf(this.options) },
+      evidence: {
+        console: this.guest.tail(),
+        bootMs: this.bootMs,
+        accelReason: this.accel.reason,
+        image: { source: this.image.source, release: this.image.release, hash: this.image.hash },
+        expectedDriver: this.model.driver,
+        // sysfs (the init's view) and ethtool -i (the agent's) name the same driver when all is well.
+        sysfsDriver: nic.driver,
+        driverAsExpected: driver.name === this.model.driver,
+      },
+    };
+  }
+
+  /** The console (tail) of the guest, also after stop: evidence for an `error` verdict. */
+  consoleTail(max = 4000): string {
+    return consoleTail(this.guest?.console ?? this.lastConsole, max);
+  }
+
+  async stop(): Promise<void> {
+    const steps = this.teardowns.splice(0).reverse();
+    for (const t of steps) await t.run();
+    if (this.guest) this.lastConsole = this.guest.console;
+    this.guest = undefined;
+    this.peer = undefined;
+    this.link = undefined;
+  }
+}
+
+function hex(n: number): string {
+  return (n & 0xff).toString(16).padStart(2, '0');
+}

@@ -1,0 +1,32 @@
+/**
+ * The wire of a QEMU target: a tap device created directly in the peer's
+ * netns. QEMU itself runs in that netns (`ip netns exec`) and opens the tap by
+ * name, so the tap never exists in the host's own namespace and nothing has to
+ * be moved while QEMU holds it.
+ */
+import { cleanup, type Teardown } from '../../harness/cleanup.js';
+import { NicmatrixError } from '../../harness/errors.js';
+import { run, runJson } from '../../harness/exec.js';
+import type { AddressPlan } from '../netns.js';
+
+/** Creates a tap in `netns` (teardown registered first: deleting it also detaches QEMU's queue). */
+export async function createTap(netns: string, tap: string): Promise<Teardown> {
+  const teardown = cleanup.register(`tap ${netns}/${tap}`, async () => {
+    await run('ip', ['-n', netns, 'link', 'delete', tap], { reject: false });
+  });
+  await run('ip', ['-n', netns, 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
+  return teardown;
+}
+
+/** MAC of an interface in a netns. */
+export async function tapMac(netns: string, ifname: string): Promise<string> {
+  const [info] = await runJson<{ address?: string }[]>('ip', ['-n', netns, '-json', 'link', 'show', 'dev', ifname]);
+  if (!info?.address) throw new NicmatrixError('TARGET_SETUP', `ip -n ${netns} link show ${ifname}: expected the tap's MAC address, found none`);
+  return info.address;
+}
+
+/** Static neighbour entries on the peer for the guest's addresses: no ARP/ND mixes into captures. */
+export async function pinPeerNeighbours(netns: string, ifname: string, guest: AddressPlan, guestMac: string): Promise<void> {
+  await run('ip', ['-n', netns, 'neigh', 'replace', guest.ipv4, 'lladdr', guestMac, 'dev', ifname, 'nud', 'permanent']);
+  await run('ip', ['-n', netns, '-6', 'neigh', 'replace', guest.ipv6, 'lladdr', guestMac, 'dev', ifname, 'nud', 'permanent']);
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { findQemuModel, nicModules, QEMU_MODELS } from '../../drivers/qemu/catalogue.js';
+
+describe('QEMU model catalogue', () => {
+  it('covers the twelve models the matrix promises, each once', () => {
+    const names = QEMU_MODELS.map((m) => m.model);
+    expect(names).toEqual(['e1000', 'e1000-82544gc', 'e1000-82545em', 'e1000e', 'virtio-net-pci', 'rtl8139', 'i82557b', 'i82559er', 'tulip', 'pcnet', 'ne2k_pci', 'vmxnet3']);
+    expect(new Set(names).size).toBe(names.length);
+  });
+  it('maps models to the Linux drivers expected to bind', () => {
+    const driver = (m: string) => findQemuModel(m)?.driver;
+    expect(driver('e1000')).toBe('e1000');
+    expect(driver('e1000-82545em')).toBe('e1000');
+    expect(driver('rtl8139')).toBe('8139cp');
+    expect(driver('i82557b')).toBe('e100');
+    expect(driver('i82559er')).toBe('e100');
+    expect(driver('pcnet')).toBe('pcnet32');
+    expect(driver('ne2k_pci')).toBe('ne2k-pci');
+    expect(driver('virtio-net-pci')).toBe('virtio_net');
+    expect(findQemuModel('eepro100')).toBeUndefined();
+  });
+  it('gives every model a well-formed PCI id and consistent offload claims', () => {
+    for (const m of QEMU_MODELS) {
+      expect(m.pciId, m.model).toMatch(/^[0-9a-f]{4}:[0-9a-f]{4}$/);
+      expect(m.description.length, m.model).toBeGreaterThan(10);
+      for (const f of m.txChecksum) expect(f, m.model).toMatch(/^tx-checksum-(ipv4|ipv6|ip-generic)$/);
+    }
+  });
+  it('lists each guest module once, rivals included (8139too competes for the RTL8139)', () => {
+    const mods = nicModules();
+    expect(mods).toContain('8139cp');
+    expect(mods).toContain('8139too');
+    expect(mods.filter((m) => m === 'e1000')).toHaveLength(1);
+    expect(mods).toEqual([...mods].sort());
+  });
+});
