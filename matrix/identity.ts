@@ -5,10 +5,16 @@
  */
 import type { TargetRecord } from './record.js';
 
+/** What the device is, before driver and firmware: `qemu:<model>`, `pci:<id>`, else `<kind>:<model or description>`. */
+export function deviceBase(t: Pick<TargetRecord, 'kind' | 'device'>): string {
+  if (t.kind === 'qemu' && t.device.model) return `qemu:${t.device.model}`;
+  if (t.device.pciId) return `pci:${t.device.pciId}`;
+  return `${t.kind}:${t.device.model ?? t.device.description}`;
+}
+
 /** The identity key of a target's device: `<base>|<driver>|<firmware>`. */
 export function deviceKey(t: Pick<TargetRecord, 'kind' | 'device' | 'driver'>): string {
-  const base = t.device.model ? `qemu:${t.device.model}` : t.device.pciId ? `pci:${t.device.pciId}` : `${t.kind}:${t.device.description}`;
-  return `${base}|${t.driver.name}|${t.driver.firmware}`;
+  return `${deviceBase(t)}|${t.driver.name}|${t.driver.firmware}`;
 }
 
 /** FNV-1a, 32 bits, as 8 hex digits: short stable suffixes for names. */

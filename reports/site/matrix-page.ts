@@ -44,7 +44,7 @@ function cellTd(d: DeviceRow, check: string, fam: number, c: Cell | undefined): 
 }
 
 function row(m: Matrix, d: DeviceRow, famOf: number[]): string {
-  const sub = [d.model ? `qemu:${d.model}` : d.pciId, d.firmware && `fw ${d.firmware}`, d.untested ? 'not yet tested' : `${d.kernels.length} kernel(s)`].filter(Boolean).join(' · ');
+  const sub = [d.untested ? d.pciId : d.key.slice(0, d.key.indexOf('|')), d.firmware && `fw ${d.firmware}`, d.untested ? 'not yet tested' : `${d.kernels.length} kernel(s)`].filter(Boolean).join(' · ');
   const text = [d.description, d.driver, d.model, d.pciId, d.firmware, ...d.specs].filter(Boolean).join(' ').toLowerCase();
   const cells = m.checks.map((check, i) => cellTd(d, check, famOf[i], m.cells[d.key]?.[check])).join('');
   return `<tr data-driver="${esc(d.driver)}" data-t="${esc(text)}"${d.untested ? ' class="untested"' : ''}><th scope="row"><a href="${esc(paths.device(d))}" tabindex="-1">${esc(d.description)}</a><small>${esc(sub)}</small></th><td class="drv">${esc(d.driver)}</td>${cells}</tr>`;

@@ -17,6 +17,9 @@ describe('device identity', () => {
     const phys = vethTarget([], { kind: 'phys', device: { pciId: '8086:10d3', description: 'x' }, driver: { name: 'e1000e', version: '', firmware: '0.13-4', bus: '' } });
     expect(deviceKey(phys)).toBe('pci:8086:10d3|e1000e|0.13-4');
     expect(deviceKey(vethTarget([]))).toBe('veth:veth pair|veth|');
+    expect(deviceKey(vethTarget([], { device: { model: 'veth', description: 'Linux virtual Ethernet pair' } }))).toBe('veth:veth|veth|');
+    // A QEMU model names the device for qemu targets only; elsewhere a PCI id wins.
+    expect(deviceKey(vethTarget([], { kind: 'phys', device: { model: 'x', pciId: '8086:10d3', description: 'x' } }))).toBe('pci:8086:10d3|veth|');
   });
 
   it('makes distinct file-safe slugs', () => {
