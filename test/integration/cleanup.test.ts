@@ -58,6 +58,20 @@ describe('interrupting a run', () => {
   });
 });
 
+describe('concurrent runs', () => {
+  it('two runs at once on veth and lo do not collide and both pass', async () => {
+    const dir = tmpDir('conc');
+    const runs = await Promise.all(
+      [0, 1].map((i) => nicmatrix(['run', '--target', 'veth', '--target', 'lo', '--checks', 'tx-csum/ipv*', '--out', path.join(dir, `run${i}.json`)])),
+    );
+    for (const [i, r] of runs.entries()) {
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(readRecord(path.join(dir, `run${i}.json`)).targets.flatMap((t) => t.results).every((x) => x.status === 'pass' || x.status === 'unsupported')).toBe(true);
+      expect(await netnsOf(r.pid!)).toEqual([]);
+    }
+  });
+});
+
 describe('bad input', () => {
   it('a wrong target spec is a usage error naming the spec, exit 2, nothing created', async () => {
     const r = await nicmatrix(['run', '--target', 'qemu', '--checks', 'tx-csum/*']);
