@@ -11,8 +11,9 @@ export function tmpDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `nicmatrix-${prefix}-`));
 }
 
+/** Runs the CLI; by default in a fresh directory, so its default store and outputs never touch the repo. */
 export async function nicmatrix(args: string[], opts: { timeoutMs?: number; cwd?: string } = {}) {
-  return execa(process.execPath, [BIN, ...args], { reject: false, timeout: opts.timeoutMs ?? 600_000, cwd: opts.cwd, env: { CI: 'true' }, stdin: 'ignore' });
+  return execa(process.execPath, [BIN, ...args], { reject: false, timeout: opts.timeoutMs ?? 600_000, cwd: opts.cwd ?? tmpDir('cwd'), env: { CI: 'true' }, stdin: 'ignore' });
 }
 
 export function readRecord(file: string): RunRecord {

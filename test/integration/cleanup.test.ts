@@ -29,7 +29,7 @@ const alive = (pid: number) => {
 describe('interrupting a run', () => {
   it('SIGINT mid-check: exit 130, verdicts so far recorded, no netns, veth or child process remains', async () => {
     const out = path.join(tmpDir('int'), 'run.json');
-    const child = execa(process.execPath, [BIN, 'run', '--target', 'lo', '--target', 'veth', '--checks', 'tx-csum/*', '--jobs', '1', '--out', out], { reject: false, env: { CI: 'true' }, stdin: 'ignore' });
+    const child = execa(process.execPath, [BIN, 'run', '--no-store', '--target', 'lo', '--target', 'veth', '--checks', 'tx-csum/*', '--jobs', '1', '--out', out], { reject: false, env: { CI: 'true' }, stdin: 'ignore' });
     let seen = '';
     let kids: number[] = [];
     const ready = new Promise<void>((resolve) => {

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import os from 'node:os';
 import { parseTargetSpec, TargetSpecError, TARGET_SPEC_HELP } from '../../../drivers/spec.js';
 import { exitCodeFor } from '../../../matrix/record.js';
+import { MatrixStore, resolveStorePath } from '../../../matrix/store.js';
 import { allChecks } from '../../checks/registry.js';
 import { interruptSignal } from '../../cleanup.js';
 import { NicmatrixError } from '../../errors.js';
@@ -11,6 +12,7 @@ import { runMatrix } from '../../run/runner.js';
 import type { Command } from '../command.js';
 import { lineProgress } from '../progress/lines.js';
 import { ttyProgress } from '../progress/tty.js';
+import { withMatrixErrors } from './report.js';
 
 export const command: Command = {
   name: 'run',
@@ -23,6 +25,8 @@ export const command: Command = {
     '  --out FILE      run record path (default: out/runs/run-<time>.json); pcaps go to FILE minus .json plus .pcap/',
     '  --jobs N        targets run at once (default: one per core)',
     '  --seed N        seed for every random choice (default: random, printed)',
+    '  --store PATH    matrix store the record is added to (default: .nicmatrix/matrix.db)',
+    '  --no-store      do not add the record to a store',
     '  --verbose       print every check log line',
   ].join('\n'),
   options: {
@@ -31,6 +35,8 @@ export const command: Command = {
     out: { type: 'string' },
     jobs: { type: 'string' },
     seed: { type: 'string' },
+    store: { type: 'string' },
+    'no-store': { type: 'boolean' },
     verbose: { type: 'boolean' },
   },
   async run({ values }, io) {
@@ -56,6 +62,19 @@ export const command: Command = {
     if (interruptSignal.aborted) {
       io.err(`nicmatrix run: interrupted; the verdicts so far are in ${out}`);
       return 130;
+    }
+    if (!values['no-store']) {
+      // The record file is already written: a store that refuses it loses nothing.
+      const path = resolveStorePath(values.store as string | undefined);
+      const outcome = withMatrixErrors(() => {
+        const store = MatrixStore.open(path);
+        try {
+          return store.ingestFile(out);
+        } finally {
+          store.close();
+        }
+      });
+      io.err(`run record ${outcome.status === 'added' ? 'added to' : 'already in'} the store ${path}`);
     }
     return exitCodeFor(record);
   },
