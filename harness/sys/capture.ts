@@ -5,7 +5,7 @@
  */
 import { setImmediate as yieldLoop } from 'node:timers/promises';
 import * as C from './consts.js';
-import { check } from './errno.js';
+import { check, syscallErrno } from './errno.js';
 import { libc } from './libc.js';
 import { PacketSocket, type ReceivedFrame } from './packet.js';
 import { sleep } from './socket.js';
@@ -33,8 +33,10 @@ export interface StopOptions {
 
 export interface CaptureResult {
   frames: ReceivedFrame[];
-  /** Frames the kernel dropped for want of buffer (PACKET_STATISTICS tp_drops). */
+  /** Frames missing from `frames`: kernel drops for want of buffer (PACKET_STATISTICS tp_drops) plus `unrepresentable`. */
   dropped: number;
+  /** Frames whose virtio_net_hdr the kernel could not fill (a GSO type it has no code for): recvmsg said EINVAL and consumed them. */
+  unrepresentable: number;
   /** CLOCK_REALTIME ns when the capture started; frame tsNs minus this is the offset into the capture. */
   startNs: bigint;
 }
@@ -54,6 +56,9 @@ export class Capture {
   private frames: ReceivedFrame[] = [];
   private timer: NodeJS.Timeout;
   private keep: (f: ReceivedFrame) => boolean = () => true;
+  private unrepresentable = 0;
+  /** An error of a background drain, thrown again by stop(). */
+  private failure: unknown;
 
   private constructor(readonly socket: PacketSocket, readonly startNs: bigint) {
     this.timer = setInterval(() => this.drainSlice(), DRAIN_EVERY_MS);
@@ -73,12 +78,22 @@ export class Capture {
 
   /** Reads queued frames for at most SLICE_MS; true when the queue is empty. */
   private drainSlice(): boolean {
-    if (this.socket.sock.closed) return true;
+    if (this.socket.sock.closed || this.failure) return true;
     const until = performance.now() + SLICE_MS;
     for (;;) {
-      const f = this.socket.recv();
-      if (!f) return true;
-      if (this.keep(f)) this.frames.push(f);
+      let f: ReceivedFrame | null | undefined;
+      try {
+        f = this.socket.recv();
+      } catch (e) {
+        if (!this.socket.vnetHdr || syscallErrno(e) !== 'EINVAL') {
+          // Runs from a timer too: keep the error for stop() rather than crash the agent.
+          this.failure = e;
+          return true;
+        }
+        this.unrepresentable++;
+      }
+      if (f === null) return true;
+      if (f && this.keep(f)) this.frames.push(f);
       if (performance.now() >= until) return false;
     }
   }
@@ -106,8 +121,9 @@ export class Capture {
         if (opts.settleMs) await sleep(opts.settleMs);
       }
       await this.drainAll();
+      if (this.failure) throw this.failure;
       const { drops } = this.socket.stats();
-      return { frames: this.frames, dropped: drops, startNs: this.startNs };
+      return { frames: this.frames, dropped: drops + this.unrepresentable, unrepresentable: this.unrepresentable, startNs: this.startNs };
     } finally {
       this.close();
     }

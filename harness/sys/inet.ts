@@ -9,7 +9,7 @@ import * as C from './consts.js';
 import { EAGAIN, syscallError } from './errno.js';
 import { RecvBuffers, sendMsg } from './msghdr.js';
 import { ifIndex } from './packet.js';
-import { decodeSockaddrIn, encodeSockaddrIn, type InetAddr, splitZone } from './sockaddr.js';
+import { addressFamily, addressFamilyName, decodeSockaddrIn, encodeSockaddrIn, type InetAddr, splitZone } from './sockaddr.js';
 import { openSocket, type Socket } from './socket.js';
 
 /** Address text (IPv6 may carry "%ifname") and port to a sockaddr. */
@@ -17,9 +17,6 @@ export function inetSockaddr(family: IpFamily, text: string, port: number): Buff
   const { addr, zone } = splitZone(text);
   return encodeSockaddrIn({ family, addr, port, scopeId: zone ? ifIndex(zone) : undefined });
 }
-
-const fam = (f: IpFamily) => (f === 4 ? C.AF_INET : C.AF_INET6);
-const famName = (f: IpFamily) => (f === 4 ? 'AF_INET' : 'AF_INET6');
 
 /** Sends until the kernel takes the message, waiting for room (POLLOUT) up to `timeoutMs`. */
 async function sendWithRoom(sock: Socket, parts: Buffer[], name: Buffer, control: Buffer | undefined, call: string, timeoutMs = 1000): Promise<number> {
@@ -56,7 +53,7 @@ export class UdpSocket {
 
   static open(family: IpFamily, opts: UdpSocketOptions = {}): UdpSocket {
     const what = `UDP/IPv${family} socket`;
-    const sock = openSocket(fam(family), C.SOCK_DGRAM, C.IPPROTO_UDP, `socket(${famName(family)}, SOCK_DGRAM)`, what);
+    const sock = openSocket(addressFamily(family), C.SOCK_DGRAM, C.IPPROTO_UDP, `socket(${addressFamilyName(family)}, SOCK_DGRAM)`, what);
     try {
       if (opts.device) sock.setBytes(C.SOL_SOCKET, C.SO_BINDTODEVICE, Buffer.from(opts.device + '\0'), `SO_BINDTODEVICE ${opts.device}`);
       if (opts.noChecksum) {
@@ -110,7 +107,7 @@ export class RawIpSocket {
 
   static open(family: IpFamily, opts: { device?: string } = {}): RawIpSocket {
     const what = `raw IPv${family} socket`;
-    const sock = openSocket(fam(family), C.SOCK_RAW, C.IPPROTO_RAW, `socket(${famName(family)}, SOCK_RAW, IPPROTO_RAW)`, what);
+    const sock = openSocket(addressFamily(family), C.SOCK_RAW, C.IPPROTO_RAW, `socket(${addressFamilyName(family)}, SOCK_RAW, IPPROTO_RAW)`, what);
     try {
       // IPv4 IPPROTO_RAW implies IP_HDRINCL; IPv6 needs IPV6_HDRINCL (Linux 4.5+).
       if (family === 6) sock.setInt(C.SOL_IPV6, C.IPV6_HDRINCL, 1, 'IPV6_HDRINCL');

@@ -8,7 +8,8 @@ import crypto from 'node:crypto';
 import type { IpFamily } from '../codec/addr.js';
 import * as C from './consts.js';
 import { pollSockets, sleep } from './socket.js';
-import { type TcpConnection, TcpListener } from './tcp.js';
+import { TcpListener } from './listener.js';
+import type { TcpConnection } from './tcp.js';
 
 /** What a sink received. */
 export interface SinkResult {

@@ -86,6 +86,15 @@ export function decodeSockaddrIn(b: Buffer): InetAddr {
   throw new NicmatrixError('CODEC', `sockaddr: expected AF_INET (16 bytes) or AF_INET6 (28 bytes), found family ${family} in ${b.length} bytes`);
 }
 
+/** AF_INET or AF_INET6 for an IP family, and its name for error messages. */
+export function addressFamily(family: IpFamily): number {
+  return family === 4 ? AF_INET : AF_INET6;
+}
+
+export function addressFamilyName(family: IpFamily): string {
+  return family === 4 ? 'AF_INET' : 'AF_INET6';
+}
+
 /** Splits "fe80::1%eth0" into the address and the zone name. */
 export function splitZone(text: string): { addr: string; zone?: string } {
   const i = text.indexOf('%');

@@ -1,18 +1,15 @@
 /**
- * A minimal TCP client and listener on libc sockets, so the harness owns the
- * fd (sendfile, MSG_ZEROCOPY, TCP_NODELAY, SIOCOUTQ) where Node's net module
- * hides it. All sockets are non-blocking; waits never block the event loop.
+ * A minimal TCP client on libc sockets (the listener is in listener.ts), so
+ * the harness owns the fd (sendfile, MSG_ZEROCOPY, TCP_NODELAY, SIOCOUTQ)
+ * where Node's net module hides it. Non-blocking; waits never block the event loop.
  */
 import type { IpFamily } from '../codec/addr.js';
 import * as C from './consts.js';
 import { check, EAGAIN, EINPROGRESS, ETIMEDOUT, syscallError } from './errno.js';
 import { inetSockaddr } from './inet.js';
 import { lastErrno, libc } from './libc.js';
-import { type InetAddr, SOCKADDR_STORAGE_SIZE } from './sockaddr.js';
+import { addressFamily, addressFamilyName, type InetAddr } from './sockaddr.js';
 import { openSocket, Socket, sleep } from './socket.js';
-
-const fam = (f: IpFamily) => (f === 4 ? C.AF_INET : C.AF_INET6);
-const famName = (f: IpFamily) => (f === 4 ? 'AF_INET' : 'AF_INET6');
 
 export interface TcpConnectOptions {
   /** Local address to bind before connecting. */
@@ -38,7 +35,7 @@ export class TcpConnection {
    */
   static open(family: IpFamily, opts: TcpConnectOptions = {}): TcpConnection {
     const what = `TCP/IPv${family} socket`;
-    const sock = openSocket(fam(family), C.SOCK_STREAM, C.IPPROTO_TCP, `socket(${famName(family)}, SOCK_STREAM)`, what);
+    const sock = openSocket(addressFamily(family), C.SOCK_STREAM, C.IPPROTO_TCP, `socket(${addressFamilyName(family)}, SOCK_STREAM)`, what);
     try {
       if (opts.nodelay ?? true) sock.setInt(C.IPPROTO_TCP, C.TCP_NODELAY, 1, 'TCP_NODELAY');
       if (opts.src !== undefined || opts.sport) {
@@ -148,52 +145,6 @@ export class TcpConnection {
     } finally {
       this.close();
     }
-  }
-
-  close(): void {
-    this.sock.close();
-  }
-}
-
-export class TcpListener {
-  private constructor(
-    readonly sock: Socket,
-    readonly family: IpFamily,
-    private readonly where: string,
-  ) {}
-
-  /** Listens on `addr`:`port` (port 0: ephemeral, see local()). */
-  static open(family: IpFamily, addr: string, port: number, backlog = 64): TcpListener {
-    const what = `TCP/IPv${family} listener`;
-    const sock = openSocket(fam(family), C.SOCK_STREAM, C.IPPROTO_TCP, `socket(${famName(family)}, SOCK_STREAM)`, what);
-    try {
-      sock.setInt(C.SOL_SOCKET, C.SO_REUSEADDR, 1, 'SO_REUSEADDR');
-      sock.bind(inetSockaddr(family, addr, port), `${addr} port ${port}`);
-      check(libc().listen(sock.fd, backlog), 'listen()', what);
-      return new TcpListener(sock, family, `${addr} port ${port}`);
-    } catch (e) {
-      sock.close();
-      throw e;
-    }
-  }
-
-  /** A pending connection, or null when none is waiting (never blocks). */
-  accept(): TcpConnection | null {
-    this.sock.ensureOpen('accept4()');
-    const sa = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
-    const len = Buffer.alloc(4);
-    len.writeUInt32LE(sa.length);
-    const fd = libc().accept4(this.sock.fd, sa, len, C.SOCK_NONBLOCK | C.SOCK_CLOEXEC);
-    if (fd < 0) {
-      const errno = lastErrno();
-      if (errno === EAGAIN) return null;
-      throw syscallError('accept4()', errno, this.sock.what);
-    }
-    return new TcpConnection(new Socket(fd, `TCP/IPv${this.family} connection accepted on ${this.where}`), this.family);
-  }
-
-  local(): InetAddr {
-    return this.sock.localAddress();
   }
 
   close(): void {

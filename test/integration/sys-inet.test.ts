@@ -94,6 +94,13 @@ describe('UDP socket options', () => {
     expect(parseFrame(frames[0].data).ip).toMatchObject({ nextHeader: 60, proto: 17 });
   });
 
+  it('IPV6_HOPOPTS and SO_BINDTODEVICE: a hop-by-hop header first, sent by the named device', async () => {
+    const hop = Buffer.from([0, 0, 1, 4, 0, 0, 0, 0]); // PadN
+    const { frames, delivered } = await udpFromA(6, 6005, Buffer.from('hop'), { ipv6HopOpts: hop, device: link.a.ifname });
+    expect(parseFrame(frames[0].data).ip).toMatchObject({ family: 6, nextHeader: 0, proto: 17 });
+    expect(delivered?.data.toString()).toBe('hop');
+  });
+
   it('SO_BINDTODEVICE to a missing device names the option and the errno', () => {
     expect(() => inNetns(link.a.netns, () => UdpSocket.open(4, { device: 'nmsys-none' }))).toThrow(/^setsockopt\(SO_BINDTODEVICE nmsys-none\) on UDP\/IPv4 socket: ENODEV \(No such device\)$/);
   });
