@@ -32,6 +32,7 @@ export const SO_ERROR = 4;
 export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;
 export const SO_NO_CHECK = 11;
+export const SO_LINGER = 13;
 export const SO_BINDTODEVICE = 25;
 export const SO_SNDBUFFORCE = 32;
 export const SO_RCVBUFFORCE = 33;

@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import type { IpFamily } from '../codec/addr.js';
 import * as C from './consts.js';
+import { syscallErrno } from './errno.js';
 import { pollSockets, sleep } from './socket.js';
 import { TcpListener } from './listener.js';
 import type { TcpConnection } from './tcp.js';
@@ -59,7 +60,7 @@ export class TcpSink {
     for (let c = this.listener.accept(); c; c = this.listener.accept()) this.conns.push({ c, eof: false, held: [] });
     for (const k of this.conns) {
       while (!k.eof) {
-        const got = k.c.recvSome();
+        const got = this.read(k);
         if (got === null) break;
         if (got.length === 0) {
           k.eof = true;
@@ -72,6 +73,16 @@ export class TcpSink {
     }
     this.advance();
     return true;
+  }
+
+  /** recv() on one connection; a reset ends it like EOF (what arrived counts, the hash shows what did not). */
+  private read(k: Conn): Buffer | null {
+    try {
+      return k.c.recvSome();
+    } catch (e) {
+      if (syscallErrno(e) === 'ECONNRESET') return Buffer.alloc(0);
+      throw e;
+    }
   }
 
   private take(k: Conn, data: Buffer): void {

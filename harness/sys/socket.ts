@@ -18,6 +18,7 @@ export const POLL_SLICE_MS = 50;
 export class Socket {
   private inflight = 0;
   private closing = false;
+  private fdClosed = false;
 
   /** `what` names the socket in errors ("AF_PACKET socket on veth0"). */
   constructor(readonly fd: number, readonly what: string) {}
@@ -84,7 +85,14 @@ export class Socket {
   close(): void {
     if (this.closing) return;
     this.closing = true;
-    if (this.inflight === 0) libc().close(this.fd);
+    if (this.inflight === 0) this.closeFd();
+  }
+
+  private closeFd(): void {
+    // Exactly once: a second close() could hit an fd number reused by someone else.
+    if (this.fdClosed) return;
+    this.fdClosed = true;
+    libc().close(this.fd);
   }
 
   /** @internal pollSockets bookkeeping. */
@@ -94,7 +102,7 @@ export class Socket {
 
   /** @internal */
   leave(): void {
-    if (--this.inflight === 0 && this.closing) libc().close(this.fd);
+    if (--this.inflight === 0 && this.closing) this.closeFd();
   }
 }
 

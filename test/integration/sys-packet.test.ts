@@ -176,6 +176,19 @@ describe('socket facts', () => {
     }
   });
 
+  it('a wait on a closed socket never closes the fd number a newer socket got', async () => {
+    const old = inNetns(link.a.netns, () => PacketSocket.open(link.a.ifname, { receive: false }));
+    old.close();
+    const fresh = inNetns(link.a.netns, () => PacketSocket.open(link.a.ifname, { receive: false }));
+    try {
+      expect(fresh.sock.fd).toBe(old.sock.fd);
+      expect(await old.sock.wait(C.POLLIN, 10)).toBe(0);
+      expect(fresh.sock.getInt(C.SOL_SOCKET, C.SO_TYPE, 'SO_TYPE')).toBe(C.SOCK_RAW);
+    } finally {
+      fresh.close();
+    }
+  });
+
   it('binding to a missing ifindex fails naming the call, the socket and the errno', () => {
     const err = (() => {
       try {

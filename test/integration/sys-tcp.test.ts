@@ -60,6 +60,18 @@ describe('libc TCP client and sink', () => {
     expect(await sink.close()).toEqual({ bytes: one.length + two.length, connections: 2, sha256: sha256(Buffer.concat([one, two])) });
   });
 
+  it('a connection reset by the client ends it in the sink like EOF, with what arrived counted', async () => {
+    const { sink, conn } = await pair(4);
+    await conn.sendAll(Buffer.from('before the reset'));
+    expect(await conn.waitAcked()).toBe(true);
+    // SO_LINGER {on, 0 s}: close() sends a reset instead of a FIN.
+    const linger = Buffer.alloc(8);
+    linger.writeInt32LE(1, 0);
+    conn.sock.setBytes(C.SOL_SOCKET, C.SO_LINGER, linger, 'SO_LINGER');
+    conn.close();
+    expect(await sink.close()).toMatchObject({ bytes: 16, connections: 1, sha256: sha256(Buffer.from('before the reset')) });
+  });
+
   it('connect to a closed port fails naming the call and the errno', async () => {
     const conn = inNetns(link.a.netns, () => TcpConnection.open(4));
     try {
