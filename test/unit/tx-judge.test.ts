@@ -99,6 +99,14 @@ describe('judgeExact (generic csum_start/csum_offset)', () => {
     expect(r.missing).toBe(1);
   });
 
+  it('names where a misplaced checksum landed (a device that truncates csum_offset to 8 bits)', () => {
+    const frame = Buffer.concat([Buffer.alloc(14, 1), createRng(3).bytes(400)]);
+    const s = { frame, csumStart: 300, csumOffset: 10 };
+    const wire = Buffer.from(frame);
+    wire.writeUInt16BE(wire.readUInt16BE(54) ^ 0xffff, 310 - 256);
+    expect(judgeExact([s], decodeCapture([cap(wire)])).tally.faults[0].reason).toMatch(/field at 310\) differs at byte\(s\) 54, 55/);
+  });
+
   it('puts back a VLAN tag the receiver stripped', () => {
     const tagged = buildUdpFrame({ ...flow, payload: Buffer.from('tag'), checksum: 'partial', vlan: [{ tpid: 0x8100, tci: 42 }] });
     const o = partialOffsets(tagged)!;

@@ -28,6 +28,20 @@ function equalOutside(a: Buffer, b: Buffer, field: number): boolean {
   return a.subarray(0, field).equals(b.subarray(0, field)) && a.subarray(field + 2, b.length).equals(b.subarray(field + 2));
 }
 
+/** Names the bytes that differ from the most similar frame sent, so a misplaced checksum shows itself. */
+function closest(sent: readonly SentFrame[], taken: Set<number>, data: Buffer): string {
+  let best: { k: number; diffs: number[] } | undefined;
+  sent.forEach((s, k) => {
+    if (taken.has(k) || s.frame.length > data.length) return;
+    const diffs: number[] = [];
+    for (let i = 0; i < s.frame.length && diffs.length <= 16; i++) if (s.frame[i] !== data[i]) diffs.push(i);
+    if (!best || diffs.length < best.diffs.length) best = { k, diffs };
+  });
+  if (!best || best.diffs.length > 16) return 'bytes outside the checksum field changed';
+  const s = sent[best.k];
+  return `closest frame sent (csum_start ${s.csumStart}, csum_offset ${s.csumOffset}, field at ${s.csumStart + s.csumOffset}) differs at byte(s) ${best.diffs.join(', ')}`;
+}
+
 /** Matches every captured frame to one sent frame and judges its checksum field. */
 export function judgeExact(sent: readonly SentFrame[], frames: readonly WireFrame[]): { tally: FrameTally; missing: number; paddingLeaks: number } {
   const tally: FrameTally = { frames: frames.length, complete: 0, partial: 0, faults: [] };
@@ -37,7 +51,7 @@ export function judgeExact(sent: readonly SentFrame[], frames: readonly WireFram
     const { data, shift } = retag(f);
     const i = sent.findIndex((s, k) => !taken.has(k) && equalOutside(data, s.frame, s.csumStart + s.csumOffset));
     if (i < 0) {
-      tally.faults.push({ index: f.index, reason: `frame of ${data.length} bytes matches no frame sent: bytes outside the checksum field changed` });
+      tally.faults.push({ index: f.index, reason: `frame of ${data.length} bytes matches no frame sent: ${closest(sent, taken, data)}` });
       continue;
     }
     taken.add(i);
