@@ -1,4 +1,5 @@
 /** Agent actions capture.start / capture.stop: AF_PACKET captures kept open as agent resources. */
+import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { NicmatrixError } from '../../errors.js';
 import { Capture } from '../../sys/capture.js';
 import { PACKET_OUTGOING, VIRTIO_NET_HDR_F_NEEDS_CSUM } from '../../sys/consts.js';
@@ -54,5 +55,11 @@ defineAction('capture.stop', async ({ id, settleMs, expect, timeoutMs, ignoreOut
   ctx.resources.delete(id);
   const keep = ignoreOutgoing ? (f: ReceivedFrame) => f.pkttype !== PACKET_OUTGOING : undefined;
   const r = await cap.stop({ settleMs, expect, timeoutMs, keep });
-  return { frames: r.frames.map((f) => toCapturedFrame(f, r.startNs)), dropped: r.dropped };
+  const frames: CapturedFrame[] = [];
+  for (const f of r.frames) {
+    frames.push(toCapturedFrame(f, r.startNs));
+    // Encoding a big capture yields now and then: the agent keeps answering meanwhile.
+    if (frames.length % 512 === 0) await yieldLoop();
+  }
+  return { frames, dropped: r.dropped };
 });

@@ -1,7 +1,10 @@
 /** Agent action packet.send: whole frames out of an interface through AF_PACKET. */
+import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { NicmatrixError } from '../../errors.js';
 import { PacketSocket } from '../../sys/packet.js';
 import { defineAction } from '../registry.js';
+
+const YIELD_EVERY = 64;
 
 defineAction('packet.send', async ({ ifname, frames, vnet }) => {
   if (vnet && vnet.length !== frames.length) {
@@ -12,7 +15,8 @@ defineAction('packet.send', async ({ ifname, frames, vnet }) => {
   try {
     for (let i = 0; i < frames.length; i++) {
       await sock.send(Buffer.from(frames[i], 'base64'), vnet?.[i]);
-      sent++;
+      // Long bursts yield now and then: the controller's pings must still be answered.
+      if (++sent % YIELD_EVERY === 0) await yieldLoop();
     }
   } finally {
     sock.close();
