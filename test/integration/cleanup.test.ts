@@ -77,6 +77,9 @@ describe('bad input', () => {
     const r = await nicmatrix(['run', '--target', 'qemu', '--checks', 'tx-csum/*']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/target "qemu": expected qemu:MODEL/);
+    const unknown = await nicmatrix(['run', '--target', 'qemu:e1001']);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown QEMU model "e1001"; expected one of: e1000, /);
   });
 
   it('an unknown check glob names the glob and the known checks', async () => {

@@ -42,11 +42,16 @@ export const command: Command = {
   async run({ values }, io) {
     const targets = (values.target as string[] | undefined) ?? [...DEFAULT_TARGETS];
     for (const t of targets) {
+      let spec;
       try {
-        parseTargetSpec(t);
+        spec = parseTargetSpec(t);
       } catch (e) {
         if (e instanceof TargetSpecError) throw new NicmatrixError('TARGET_SPEC', e.message);
         throw e;
+      }
+      if (spec.kind === 'qemu') {
+        const { findQemuModel, QEMU_MODELS } = await import('../../../drivers/qemu/catalogue.js');
+        if (!findQemuModel(spec.model)) throw new NicmatrixError('TARGET_SPEC', `target "${t}": unknown QEMU model "${spec.model}"; expected one of: ${QEMU_MODELS.map((m) => m.model).join(', ')}`);
       }
     }
     const globs = (values.checks as string[] | undefined) ?? [];
