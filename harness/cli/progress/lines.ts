@@ -1,7 +1,8 @@
 /** Plain, line-oriented progress for CI logs and pipes: one line per event that matters. */
 import type { RunListener } from '../../run/listener.js';
 
-export function lineProgress(write: (line: string) => void, verbose = false): RunListener {
+/** `quietPass`: count passes without a line each (the terminal view shows them in its status line). */
+export function lineProgress(write: (line: string) => void, verbose = false, quietPass = false): RunListener {
   const counts = new Map<string, number>();
   return {
     onRunStart: (i) => write(`run ${i.id}: ${i.targets.length} target(s) × ${i.checks.length} check(s), seed ${i.seed}, jobs ${i.jobs}`),
@@ -9,6 +10,7 @@ export function lineProgress(write: (line: string) => void, verbose = false): Ru
     onTargetReady: (spec, t, ms) => write(`[${spec}] ready in ${ms} ms: driver ${t.driver.name || '?'} ${t.driver.version}, kernel ${t.kernel}`),
     onResult: (spec, r) => {
       counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+      if (quietPass && r.status === 'pass') return;
       write(`[${spec}] ${r.status.toUpperCase().padEnd(11)} ${r.check} [${r.variant}] ${r.durationMs} ms${r.status === 'pass' ? '' : `: ${r.message}`}`);
     },
     onLog: verbose ? (spec, line) => write(`[${spec}] ${line}`) : undefined,

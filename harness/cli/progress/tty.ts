@@ -3,14 +3,15 @@ import type { RunListener } from '../../run/listener.js';
 import { lineProgress } from './lines.js';
 
 export function ttyProgress(stream: NodeJS.WriteStream): RunListener {
-  const lines = lineProgress((l) => print(l));
+  const lines = lineProgress((l) => print(l), false, true);
   const active = new Map<string, string>();
   let done = 0;
-  let total = 0;
+  let ended = false;
   const clear = () => stream.write('\r\x1b[2K');
   const status = () => {
+    if (ended) return;
     const now = [...active].map(([t, c]) => `${t}: ${c}`).join(' | ');
-    stream.write(`\r\x1b[2K${done}/${total || '?'} ${now}`.slice(0, (stream.columns ?? 100) - 1));
+    stream.write(`\r\x1b[2K${done} verdict(s) ${now}`.slice(0, (stream.columns ?? 100) - 1));
   };
   const print = (line: string) => {
     clear();
@@ -19,24 +20,21 @@ export function ttyProgress(stream: NodeJS.WriteStream): RunListener {
   };
   return {
     ...lines,
-    onRunStart: (i) => {
-      total = 0;
-      lines.onRunStart?.(i);
-    },
     onVariantStart: (spec, check, variant) => {
       active.set(spec, `${check} [${variant}]`);
       status();
     },
     onResult: (spec, r) => {
       done++;
-      if (r.status === 'pass') status();
-      else lines.onResult?.(spec, r);
+      lines.onResult?.(spec, r);
+      status();
     },
     onTargetEnd: (spec, t) => {
       active.delete(spec);
       lines.onTargetEnd?.(spec, t);
     },
     onRunEnd: (rec, file) => {
+      ended = true;
       clear();
       lines.onRunEnd?.(rec, file);
     },
