@@ -4,7 +4,7 @@
  * collect evidence, stop. Checks see only this, never the kind of target.
  */
 import type { ActionName, ActionParams, ActionResult } from '../harness/agent/protocol.js';
-import type { DeviceIdentity, DriverInfo, FeatureSnapshot, TargetKind } from '../matrix/record.js';
+import type { TargetRecord } from '../matrix/record.js';
 
 export type Side = 'dut' | 'peer';
 
@@ -30,16 +30,8 @@ export interface LinkInfo {
   sameInterface: boolean;
 }
 
-/** Identity and configuration facts of a started target, for the run record. */
-export interface TargetFacts {
-  kind: TargetKind;
-  device: DeviceIdentity;
-  driver: DriverInfo;
-  kernel: string;
-  features: FeatureSnapshot;
-  dimensions: Record<string, string>;
-  evidence: Record<string, unknown>;
-}
+/** Identity and configuration facts of a started target, as the run record keeps them. */
+export type TargetFacts = Pick<TargetRecord, 'kind' | 'device' | 'driver' | 'kernel' | 'features' | 'dimensions' | 'evidence'>;
 
 export interface RunActionOptions {
   /** Give up after this long (default: the agent client's default). */

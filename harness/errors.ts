@@ -1,39 +1,6 @@
-/** Stable error codes: scripts and the run record rely on them, so never rename one. */
-export type ErrorCode =
-  | 'USAGE'
-  | 'TARGET_SPEC'
-  | 'TARGET_SETUP'
-  | 'PREREQUISITE'
-  | 'COMMAND_FAILED'
-  | 'SYSCALL'
-  | 'AGENT'
-  | 'AGENT_EXITED'
-  | 'TIMEOUT'
-  | 'INTERRUPTED'
-  | 'RECORD_INVALID'
-  | 'RECORD_VERSION'
-  | 'STORE'
-  | 'CODEC'
-  | 'GUEST'
-  | 'PROFILE_INVALID'
-  | 'INTERNAL';
+import { NicmatrixError, type ErrorCode } from '../matrix/errors.js';
 
-/**
- * The one error class of nicmatrix. `code` is stable; `message` says what was
- * expected and what was found; the lower error is kept as `cause`.
- */
-export class NicmatrixError extends Error {
-  readonly code: ErrorCode;
-  /** Extra facts for evidence (the command, its stderr, the console tail...). */
-  readonly details: Record<string, unknown>;
-
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'NicmatrixError';
-    this.code = code;
-    this.details = options.details ?? {};
-  }
-}
+export { NicmatrixError, type ErrorCode };
 
 export function isNicmatrixError(e: unknown, code?: ErrorCode): e is NicmatrixError {
   return e instanceof NicmatrixError && (code === undefined || e.code === code);

@@ -1,24 +1,57 @@
 /**
- * The matrix's own error. `matrix/` must not import `harness/` at run time, so
- * it cannot throw `NicmatrixError`; this class carries the same stable `code`
- * (a subset of `ErrorCode`), `details` and `cause`, and the CLI converts it
- * with `new NicmatrixError(e.code, e.message, { cause: e, details: e.details })`.
+ * The one base error class of nicmatrix lives here, in a pure module, because
+ * `matrix/` and `reports/` must not import `harness/` at run time;
+ * `harness/errors.ts` re-exports it. `MatrixError` is the matrix's kind of it.
  */
-import type { ErrorCode } from '../harness/errors.js';
+
+/** Stable error codes: scripts and the run record rely on them, so never rename one. */
+export type ErrorCode =
+  | 'USAGE'
+  | 'TARGET_SPEC'
+  | 'TARGET_SETUP'
+  | 'PREREQUISITE'
+  | 'COMMAND_FAILED'
+  | 'SYSCALL'
+  | 'AGENT'
+  | 'AGENT_EXITED'
+  | 'TIMEOUT'
+  | 'INTERRUPTED'
+  | 'RECORD_INVALID'
+  | 'RECORD_VERSION'
+  | 'STORE'
+  | 'CODEC'
+  | 'GUEST'
+  | 'PROFILE_INVALID'
+  | 'INTERNAL';
+
+/**
+ * The one error class of nicmatrix. `code` is stable; `message` says what was
+ * expected and what was found; the lower error is kept as `cause`.
+ */
+export class NicmatrixError extends Error {
+  readonly code: ErrorCode;
+  /** Extra facts for evidence (the command, its stderr, the console tail...). */
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'NicmatrixError';
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+}
+
 
 /** The codes the matrix and reports can raise. */
 export type MatrixErrorCode = Extract<ErrorCode, 'RECORD_INVALID' | 'RECORD_VERSION' | 'STORE'>;
 
-export class MatrixError extends Error {
-  readonly code: MatrixErrorCode;
-  /** Extra facts: the file, the JSON pointers of bad fields, the run id. */
-  readonly details: Record<string, unknown>;
+/** An error of the store, validation or migration; `details` names the file, the JSON pointers, the run id. */
+export class MatrixError extends NicmatrixError {
+  declare readonly code: MatrixErrorCode;
 
   constructor(code: MatrixErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.name = 'MatrixError';
-    this.code = code;
-    this.details = options.details ?? {};
   }
 }
 

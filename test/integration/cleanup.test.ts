@@ -67,7 +67,7 @@ describe('concurrent runs', () => {
     for (const [i, r] of runs.entries()) {
       expect(r.exitCode, r.stderr).toBe(0);
       expect(readRecord(path.join(dir, `run${i}.json`)).targets.flatMap((t) => t.results).every((x) => x.status === 'pass' || x.status === 'unsupported')).toBe(true);
-      expect(await netnsOf(r.pid!)).toEqual([]);
+      expect(await netnsOf(r.pid)).toEqual([]);
     }
   });
 });

@@ -29,7 +29,7 @@ describe('tx-csum on sound devices', () => {
     expect(veth.driver.name).toBe('veth');
     expect(veth.results.find((x) => x.check === 'tx-csum/ipv4-udp' && x.variant === 'offload-on')!.evidence.delivery).toBe('partial');
     expect(veth.results.find((x) => x.check === 'tx-csum/ipv4-udp' && x.variant === 'offload-off')!.evidence.delivery).toBe('complete');
-    expect(await netnsOf(r.pid!)).toEqual([]);
+    expect(await netnsOf(r.pid)).toEqual([]);
   });
 });
 
