@@ -35,7 +35,8 @@ async function sendUdp(family: IpFamily, payload: Buffer, dport: number) {
     } finally {
       tx.close();
     }
-    const res = await cap.stop({ expect: 1, keep: incoming });
+    // Only this flow: IPv6 housekeeping (MLD, RS) from a fresh link may arrive meanwhile.
+    const res = await cap.stop({ expect: 1, keep: (f) => incoming(f) && parseFrame(f.data).l4?.dport === dport });
     await rx.sock.wait(C.POLLIN, 2000);
     return { ...res, delivered: rx.recv() };
   } finally {
@@ -170,7 +171,10 @@ describe('socket facts', () => {
       const stats = sock.stats();
       expect(stats.drops).toBe(0);
       expect(stats.packets).toBeGreaterThanOrEqual(3);
-      expect(sock.stats()).toEqual({ packets: 0, drops: 0 });
+      // Reading resets the counters (a stray IPv6 housekeeping frame may come in between).
+      const again = sock.stats();
+      expect(again.drops).toBe(0);
+      expect(again.packets).toBeLessThan(stats.packets);
     } finally {
       sock.close();
     }
