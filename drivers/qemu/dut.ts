@@ -101,14 +101,14 @@ export class QemuDut implements Dut {
     this.teardowns.push(this.guest.teardown);
     // The peer agent starts while the guest boots: node's start-up hides under the boot.
     const [booted, peer] = await Promise.allSettled([
-      this.guest.client.ready(o.bootTimeoutMs, signal),
+      this.guest.ready(o.bootTimeoutMs, signal),
       spawnLocalAgent(`${this.spec} peer agent`, names.peerNetns, signal),
     ]);
     if (peer.status === 'fulfilled') {
       this.peer = peer.value;
       this.teardowns.push({ label: 'peer agent', run: peer.value.stop });
     }
-    if (booted.status === 'rejected') throw booted.reason;
+    if (booted.status === 'rejected') throw this.bootTimeout(booted.reason, o.bootTimeoutMs);
     if (peer.status === 'rejected') throw peer.reason;
     this.bootMs = Date.now() - t0;
     const [d, p] = await Promise.all([this.run('dut', 'link.info', { ifname: GUEST_IFNAME }), this.run('peer', 'link.info', { ifname: names.tap })]);
@@ -117,6 +117,15 @@ export class QemuDut implements Dut {
       peer: { ifname: names.tap, mac: p.mac, mtu: p.mtu, ipv4: plan.peer.ipv4, ipv6: plan.peer.ipv6 },
       sameInterface: false,
     };
+  }
+
+  /** A hello that never came is the guest's fault whatever the console says; other errors pass on. */
+  private bootTimeout(e: unknown, ms: number): unknown {
+    if (!this.guest || !isNicmatrixError(e, 'TIMEOUT')) return e;
+    return new NicmatrixError('GUEST', `${this.spec}: the guest's agent was not ready within ${ms} ms: ${diagnoseGuest(this.guest.console, this.guest.exit)}`, {
+      cause: e,
+      details: { console: this.guest.tail(), qemuExit: this.guest.exit, accel: this.accel?.accel },
+    });
   }
 
   async run<A extends ActionName>(side: Side, action: A, params: ActionParams<A>, opts: RunActionOptions = {}): Promise<ActionResult<A>> {
@@ -144,6 +153,7 @@ export class QemuDut implements Dut {
     else if (isNicmatrixError(e, 'TIMEOUT') && exit === null) {
       const alive = await guest.client.call('agent.ping', {}, { timeoutMs: HUNG_PING_MS }).then(() => true, () => false);
       if (alive) return e;
+      guest.markHung();
     } else if (exit === null) return e;
     const tail = guest.tail();
     return new NicmatrixError('GUEST', `${this.spec}: ${diagnoseGuest(guest.console, exit)} (${during})`, {

@@ -48,7 +48,11 @@ export class GuestProcess {
     fs.mkdirSync(dir, { mode: 0o700 });
     this.consolePath = path.join(dir, 'console.log');
     const qemuTeardown = cleanup.register(`qemu ${name}`, async () => {
-      if (this.child) await stopChild(this.child, () => this.client.close(), GUEST_POWEROFF_MS);
+      if (!this.child) return;
+      // Asking nicely needs a live agent to hear it; a guest that never answered or hangs gets signals at once.
+      if (this.answering) await stopChild(this.child, () => this.client.close(), GUEST_POWEROFF_MS);
+      else await stopChild(this.child);
+      this.client.close();
     });
     this.teardown = { label: `qemu ${name}`, run: async () => (await qemuTeardown.run(), await dirTeardown.run()) };
     const consoleArgs = ['-chardev', `file,id=console,path=${this.consolePath}`, '-serial', 'chardev:console'];
@@ -64,6 +68,20 @@ export class GuestProcess {
       () => (this.exitInfo = { code: null, signal: null }),
     );
     this.client = new AgentClient(`${name} agent`, child.stdout!, child.stdin!, () => this.tail(600));
+  }
+
+  /** True once the agent said hello, until the guest is found hung. */
+  private answering = false;
+
+  /** Waits for the guest agent's hello. */
+  async ready(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    await this.client.ready(timeoutMs, signal);
+    this.answering = true;
+  }
+
+  /** Marks the guest as not answering: stop then skips the graceful power-off. */
+  markHung(): void {
+    this.answering = false;
   }
 
   get pid(): number | undefined {
