@@ -28,6 +28,7 @@ export const command: Command = {
     '  --store PATH    matrix store the record is added to (default: .nicmatrix/matrix.db)',
     '  --no-store      do not add the record to a store',
     '  --verbose       print every check log line',
+    '  --lab FILE [--label L]…  run a lab inventory instead, one record per machine in --out DIR (see nicmatrix help lab)',
   ].join('\n'),
   options: {
     target: { type: 'string', multiple: true },
@@ -38,8 +39,12 @@ export const command: Command = {
     store: { type: 'string' },
     'no-store': { type: 'boolean' },
     verbose: { type: 'boolean' },
+    lab: { type: 'string' },
+    label: { type: 'string', multiple: true },
   },
   async run({ values }, io) {
+    if (values.lab !== undefined) return (await import('./lab.js')).runLabCommand(values, io);
+    if (values.label !== undefined) throw new NicmatrixError('USAGE', '--label: only with --lab FILE');
     const targets = (values.target as string[] | undefined) ?? [...DEFAULT_TARGETS];
     for (const t of targets) {
       let spec;
