@@ -1,0 +1,151 @@
+/**
+ * Verdict rules for received checksums (pure). The peer chose every byte; the
+ * DUT's capture says which frames reached its stack and what the device
+ * claimed of them (TP_STATUS_CSUM_VALID); the socket says what was delivered;
+ * nstat says what was counted.
+ */
+import { canonicalIp, type IpFamily } from '../../codec/index.js';
+import type { WireFrame } from '../wire.js';
+import { ipPacketKey, type PlannedFrame } from './plan.js';
+
+/** A datagram the DUT's socket received. */
+export interface DeliveredDatagram {
+  family: IpFamily;
+  payload: Buffer;
+  from: string;
+  port: number;
+}
+
+export type RxFaultKind =
+  /** A frame that must be dropped reached the socket. */
+  | 'delivered-bad'
+  /** A good frame reached the stack (capture) but not the socket. */
+  | 'dropped-good'
+  /** A good frame never reached the stack. */
+  | 'lost'
+  /** The socket received bytes no frame carried, or from the wrong source. */
+  | 'corrupt'
+  /** A frame was delivered more often than it was sent. */
+  | 'duplicate'
+  /** The device reported a wrong checksum as valid. */
+  | 'valid-bad'
+  /** Frames that reached the stack were not counted. */
+  | 'uncounted';
+
+export interface RxFault {
+  kind: RxFaultKind;
+  count: number;
+  detail: string;
+  /** Planned frame indexes concerned (for evidence and pcaps). */
+  frames: number[];
+}
+
+export interface RxTally {
+  planned: number;
+  /** Planned frames the DUT's capture saw at least once. */
+  reached: number;
+  delivered: number;
+  /** Good frames seen by the capture, and how many of them the device marked CSUM_VALID. */
+  goodSeen: number;
+  goodValidated: number;
+  /** Frames with a wrong checksum seen, and how many the device marked CSUM_VALID. */
+  badSeen: number;
+  badValidated: number;
+  /** Counter name → [receptions that must raise it, delta seen]. */
+  counted: Record<string, [number, number]>;
+  faults: RxFault[];
+}
+
+export interface RxInput {
+  planned: readonly PlannedFrame[];
+  /** Times each planned frame was sent (index-aligned; retries send again). */
+  sent: readonly number[];
+  delivered: readonly DeliveredDatagram[];
+  /** Frames the DUT's capture received. */
+  captured: readonly WireFrame[];
+  /** nstat deltas of the DUT over the round. */
+  counters: Readonly<Record<string, number>>;
+}
+
+const dkey = (family: IpFamily, payload: Buffer) => `${family}:${payload.toString('hex')}`;
+
+/** How often the DUT's capture saw each planned frame, and which of those sightings were CSUM_VALID. */
+export function sightings(planned: readonly PlannedFrame[], captured: readonly WireFrame[]): { seen: number[]; valid: number[] } {
+  const byKey = new Map(planned.map((p) => [p.key, p.index]));
+  const seen = planned.map(() => 0);
+  const valid = planned.map(() => 0);
+  for (const f of captured) {
+    const i = byKey.get(ipPacketKey(f.data) ?? '');
+    if (i === undefined) continue;
+    seen[i]++;
+    if (f.csumValid) valid[i]++;
+  }
+  return { seen, valid };
+}
+
+/** What the device and the stack did with the frames that reached the DUT: checksum claims and counters. */
+export function deviceFacts(planned: readonly PlannedFrame[], captured: readonly WireFrame[], counters: Readonly<Record<string, number>>): Omit<RxTally, 'delivered'> & { seen: number[] } {
+  const { seen, valid } = sightings(planned, captured);
+  const faults: RxFault[] = [];
+  const validBad = planned.filter((p) => !p.csumOk && valid[p.index] > 0).map((p) => p.index);
+  if (validBad.length > 0) faults.push({ kind: 'valid-bad', count: validBad.length, detail: 'carry a wrong checksum the device reported valid (TP_STATUS_CSUM_VALID)', frames: validBad });
+  const counted: Record<string, [number, number]> = {};
+  for (const p of planned) {
+    if (p.counter && seen[p.index] > 0) counted[p.counter] = [(counted[p.counter]?.[0] ?? 0) + seen[p.index], counters[p.counter] ?? 0];
+  }
+  for (const [name, [want, delta]] of Object.entries(counted)) {
+    if (delta < want) {
+      const frames = planned.filter((p) => p.counter === name && seen[p.index] > 0).map((p) => p.index);
+      faults.push({ kind: 'uncounted', count: want - delta, detail: `${want} receptions must raise ${name}, it rose by ${delta}`, frames });
+    }
+  }
+  const good = planned.filter((p) => p.kind === 'good' && seen[p.index] > 0);
+  const bad = planned.filter((p) => !p.csumOk && seen[p.index] > 0);
+  return {
+    seen,
+    planned: planned.length,
+    reached: seen.filter((n) => n > 0).length,
+    goodSeen: good.length,
+    goodValidated: good.filter((p) => valid[p.index] > 0).length,
+    badSeen: bad.length,
+    badValidated: bad.filter((p) => valid[p.index] > 0).length,
+    counted,
+    faults,
+  };
+}
+
+/** Judges a datagram case: every frame delivered or dropped as planned, intact, from its source, once. */
+export function judgeRx(input: RxInput): RxTally {
+  const { planned, sent, delivered } = input;
+  const { seen, ...facts } = deviceFacts(planned, input.captured, input.counters);
+  const byPayload = new Map(planned.map((p) => [dkey(p.family, p.payload), p.index]));
+  const got = planned.map(() => 0);
+  const faults: RxFault[] = [];
+  const add = (kind: RxFaultKind, pred: (p: PlannedFrame) => boolean, detail: string) => {
+    const frames = planned.filter(pred).map((p) => p.index);
+    if (frames.length > 0) faults.push({ kind, count: frames.length, detail, frames });
+  };
+  const corrupt: string[] = [];
+  for (const d of delivered) {
+    const i = byPayload.get(dkey(d.family, d.payload));
+    if (i === undefined) {
+      corrupt.push(`a ${d.payload.length}-byte IPv${d.family} datagram from ${d.from} port ${d.port} matches no frame sent`);
+      continue;
+    }
+    got[i]++;
+    const p = planned[i];
+    if (canonicalIp(d.from) !== canonicalIp(p.src) || d.port !== p.sport) corrupt.push(`frame ${i} was delivered as from ${d.from} port ${d.port}, it came from ${p.src} port ${p.sport}`);
+  }
+  if (corrupt.length > 0) faults.push({ kind: 'corrupt', count: corrupt.length, detail: corrupt[0], frames: [] });
+  add('delivered-bad', (p) => p.expect === 'drop' && got[p.index] > 0, 'must be dropped but reached the socket');
+  add('duplicate', (p) => got[p.index] > sent[p.index], 'delivered more often than sent');
+  add('dropped-good', (p) => p.expect === 'deliver' && got[p.index] === 0 && seen[p.index] > 0, 'reached the DUT but not its socket');
+  add('lost', (p) => p.expect === 'deliver' && got[p.index] === 0 && seen[p.index] === 0, 'never reached the DUT (not in its capture)');
+  return { ...facts, delivered: delivered.length, faults: [...faults, ...facts.faults] };
+}
+
+/** Good frames the capture never saw: the ones worth sending again (a wire loss is not the checksum's fault). */
+export function unseenGood(planned: readonly PlannedFrame[], captured: readonly WireFrame[]): number[] {
+  const { seen } = sightings(planned, captured);
+  return planned.filter((p) => p.expect === 'deliver' && seen[p.index] === 0).map((p) => p.index);
+}

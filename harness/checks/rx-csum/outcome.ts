@@ -1,0 +1,50 @@
+/** Turns a receive tally into a verdict, a message and evidence (pure). */
+import type { Evidence } from '../../../matrix/record.js';
+import type { CheckOutcome } from '../types.js';
+import { frameHex } from '../wire.js';
+import type { RxFault, RxTally } from './judge.js';
+import { kindCounts, type PlannedFrame } from './plan.js';
+
+/** Offending frames put into a record's evidence at most; the pcap has them all. */
+export const MAX_EVIDENCE_FRAMES = 8;
+
+/** How much the device checked in hardware, in words for the matrix ("12 of 100"). */
+export function hardwareValidated(t: RxTally): string {
+  return `${t.goodValidated} of ${t.goodSeen}`;
+}
+
+function faultLine(f: RxFault, planned: readonly PlannedFrame[]): string {
+  const kinds = [...new Set(f.frames.map((i) => `IPv${planned[i].family} ${planned[i].kind}`))];
+  const what = f.kind === 'corrupt' || f.kind === 'uncounted' ? '' : `${f.count} frame(s)${kinds.length ? ` (${kinds.join(', ')})` : ''} `;
+  return `${what}${f.detail}`;
+}
+
+/** Offending planned frames, first ones of each fault, for evidence and the pcap. */
+export function offendingFrames(t: RxTally): number[] {
+  return [...new Set(t.faults.flatMap((f) => f.frames))];
+}
+
+export function rxOutcome(what: string, t: RxTally, planned: readonly PlannedFrame[], extra: Evidence): CheckOutcome {
+  const counted = Object.fromEntries(Object.entries(t.counted).map(([k, [want, delta]]) => [k, { receptions: want, delta }]));
+  const evidence: Evidence = {
+    ...extra,
+    frameKinds: kindCounts(planned),
+    reached: t.reached,
+    delivered: t.delivered,
+    hardwareValidated: hardwareValidated(t),
+    badReportedValid: t.badValidated,
+    counted,
+  };
+  const drops = planned.filter((p) => p.expect === 'drop').length;
+  const counts = Object.entries(t.counted).map(([k, [, d]]) => `${k} +${d}`);
+  if (t.faults.length > 0) {
+    const bad = offendingFrames(t).slice(0, MAX_EVIDENCE_FRAMES);
+    evidence.faults = t.faults.map((f) => ({ kind: f.kind, count: f.count, detail: f.detail }));
+    evidence.frames = bad.map((i) => ({ hex: frameHex(planned[i].frame), reason: t.faults.find((f) => f.frames.includes(i))!.detail }));
+    return { status: 'fail', message: `${what}: ${t.faults.map((f) => faultLine(f, planned)).join('; ')}`, evidence };
+  }
+  const parts = [`${planned.length - drops} delivered intact`];
+  if (drops > 0) parts.push(`${drops} dropped${counts.length ? ` (counted: ${counts.join(', ')})` : ''}`);
+  if (t.goodSeen > 0) parts.push(`the device marked ${hardwareValidated(t)} good frames CSUM_VALID`);
+  return { status: 'pass', message: `${what}: ${parts.join(', ')}`, evidence };
+}

@@ -1,0 +1,94 @@
+/**
+ * One receive round for datagrams: UDP sockets on the DUT, a capture on the
+ * DUT's interface, the peer injecting hand-made frames through AF_PACKET.
+ * Good frames the DUT never saw (a wire loss) are sent again, at most twice.
+ * The judging happens elsewhere (pure).
+ */
+import type { CapturedFrame } from '../../agent/protocol.js';
+import type { IpFamily } from '../../codec/index.js';
+import type { CheckContext } from '../types.js';
+import { decodeCapture, type WireFrame } from '../wire.js';
+import { injectionSysctls, nstatSince, withSysctls } from './context.js';
+import { unseenGood, type DeliveredDatagram } from './judge.js';
+import type { PlannedFrame } from './plan.js';
+
+/** Upper bound to wait for frames and datagrams (a TCG guest is slow); a sound device is far faster. */
+export const ARRIVAL_TIMEOUT_MS = 15_000;
+/** After the expected frames came, how long stragglers (a wrongly delivered bad frame) may take. */
+export const SETTLE_MS = 300;
+/** Rounds after the first for good frames that never reached the DUT. */
+export const MAX_RESENDS = 2;
+
+export interface Receiver {
+  family: IpFamily;
+  addr: string;
+  port: number;
+}
+
+export interface UdpRxResult {
+  delivered: DeliveredDatagram[];
+  captured: WireFrame[];
+  /** Times each planned frame was sent. */
+  sent: number[];
+  counters: Record<string, number>;
+  /** Frames the DUT's capture lost in its kernel buffer. */
+  captureDropped: number;
+}
+
+/** Injects `planned` in the given order and collects what the DUT did with it. */
+export async function udpRxRound(ctx: CheckContext, planned: readonly PlannedFrame[], receivers: readonly Receiver[]): Promise<UdpRxResult> {
+  const families = [...new Set(planned.map((p) => p.family))];
+  return withSysctls(ctx, 'dut', injectionSysctls(ctx, families), async () => {
+    const counters = await nstatSince(ctx, 'dut');
+    const ids: string[] = [];
+    const raw: CapturedFrame[] = [];
+    const sent = planned.map(() => 0);
+    let captureDropped = 0;
+    try {
+      for (const r of receivers) ids.push((await ctx.dut.run('dut', 'udp.recvStart', { family: r.family, addr: r.addr, port: r.port })).id);
+      let batch = planned.map((p) => p.index);
+      for (let round = 0; batch.length > 0 && round <= MAX_RESENDS; round++) {
+        if (round > 0) ctx.log(`resending ${batch.length} good frame(s) the DUT never saw`);
+        const got = await capturedWhile(ctx, batch.length, () =>
+          ctx.dut.run('peer', 'packet.send', { ifname: ctx.link.peer.ifname, frames: batch.map((i) => planned[i].frame.toString('base64')) }),
+        );
+        for (const i of batch) sent[i]++;
+        raw.push(...got.frames);
+        captureDropped += got.dropped;
+        batch = unseenGood(planned, decodeCapture(raw));
+      }
+    } catch (e) {
+      // No socket outlives a failed round.
+      await Promise.all(ids.map((id) => ctx.dut.run('dut', 'udp.recvStop', { id, settleMs: 0 }).catch(() => undefined)));
+      throw e;
+    }
+    const delivered = await collect(ctx, ids, receivers, planned);
+    return { delivered, captured: decodeCapture(raw), sent, counters: await counters(), captureDropped };
+  });
+}
+
+async function capturedWhile(ctx: CheckContext, expect: number, send: () => Promise<unknown>): Promise<{ frames: CapturedFrame[]; dropped: number }> {
+  const { id } = await ctx.dut.run('dut', 'capture.start', { ifname: ctx.link.dut.ifname });
+  let sendError: unknown;
+  try {
+    await send();
+  } catch (e) {
+    sendError = e;
+  }
+  const wait = sendError === undefined ? { expect, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS } : { settleMs: 0 };
+  const r = await ctx.dut.run('dut', 'capture.stop', { id, ...wait, ignoreOutgoing: true }, { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 });
+  if (sendError) throw sendError;
+  return r;
+}
+
+/** Stops the receivers, waiting for as many datagrams as frames must be delivered (a sound stack delivers them all at once). */
+async function collect(ctx: CheckContext, ids: readonly string[], receivers: readonly Receiver[], planned: readonly PlannedFrame[]): Promise<DeliveredDatagram[]> {
+  const out: DeliveredDatagram[] = [];
+  for (let k = 0; k < ids.length; k++) {
+    const family = receivers[k].family;
+    const expect = planned.filter((p) => p.family === family && p.expect === 'deliver').length;
+    const { datagrams } = await ctx.dut.run('dut', 'udp.recvStop', { id: ids[k], expect, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS }, { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 });
+    for (const d of datagrams) out.push({ family, payload: Buffer.from(d.data, 'base64'), from: d.from, port: d.port });
+  }
+  return out;
+}
