@@ -1,7 +1,9 @@
 /** Every check nicmatrix knows, in the order the matrix shows its columns. */
 import type { Check } from './types.js';
 import { txCsumChecks } from './tx-csum/index.js';
+import { rxCsumChecks } from './rx-csum/index.js';
+import { zcChecks } from './zc/index.js';
 
 export function allChecks(): Check[] {
-  return [...txCsumChecks];
+  return [...txCsumChecks, ...rxCsumChecks, ...zcChecks];
 }

@@ -4,3 +4,7 @@ import './capture.js';
 import './packet.js';
 import './udp.js';
 import './tcp.js';
+import './udp-recv.js';
+import './tcp-hold.js';
+import './sysctl.js';
+import './zc.js';
