@@ -7,4 +7,3 @@ import './tcp.js';
 import './udp-recv.js';
 import './tcp-hold.js';
 import './sysctl.js';
-import './zc.js';
