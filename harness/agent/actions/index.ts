@@ -7,3 +7,4 @@ import './tcp.js';
 import './udp-recv.js';
 import './tcp-hold.js';
 import './sysctl.js';
+import './zc.js';

@@ -1,0 +1,125 @@
+/**
+ * Agent actions zc.recvStart / zc.recvStop: the peer accepts one TCP
+ * connection and verifies what arrives as it streams (byte-exact, or per
+ * block attributed to generations), without keeping the data. Reports bytes,
+ * the first differing offset, throughput and the agent's peak RSS meanwhile.
+ */
+import fs from 'node:fs';
+import type { StreamSpec } from '../../checks/zc/pattern.js';
+import { BlockAttributor, encodeMasks, type ExactResult, ExactVerifier, type Mismatch } from '../../checks/zc/verify.js';
+import { describeError, NicmatrixError } from '../../errors.js';
+import * as C from '../../sys/consts.js';
+import { TcpListener } from '../../sys/listener.js';
+import { readToEnd } from '../../sys/stream-reader.js';
+import type { TcpConnection } from '../../sys/tcp.js';
+import { defineAction } from '../registry.js';
+
+/** What a peer's stream receiver found. */
+export interface StreamReport {
+  /** The DUT ended the stream (FIN) before the receiver stopped. */
+  eof: boolean;
+  accepted: boolean;
+  exact?: ExactResult;
+  attribution?: { bytes: number; expected: number; blockSize: number; masks: string; foreign: number; firstForeign: Mismatch[] };
+  /** First to last byte, ns. */
+  durationNs: number;
+  throughputBps?: number;
+  /** VmHWM of the receiving agent while it received (peak reset at start), and VmRSS at start. */
+  peakRssBytes?: number;
+  rssStartBytes?: number;
+  /** The connection failed on the peer's side (reset...). */
+  error?: string;
+}
+
+declare module '../protocol.js' {
+  interface ActionMap {
+    /** Listens for one connection whose bytes must be `spec` (exact), or attributed per `blockSize` block. */
+    'zc.recvStart': { params: { family: 4 | 6; addr: string; port: number; spec: StreamSpec; blockSize?: number; trackMemory?: boolean }; result: { id: string } };
+    /** Waits up to `timeoutMs` for the end of the stream, then reports. */
+    'zc.recvStop': { params: { id: string; timeoutMs?: number }; result: StreamReport };
+  }
+}
+
+function procStatusBytes(field: string): number | undefined {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) * 1024 : undefined;
+}
+
+class StreamReceiver {
+  private stopped = false;
+  private conn: TcpConnection | undefined;
+  private readonly done: Promise<void>;
+  private eof = false;
+  private durationNs = 0;
+  private failure: string | undefined;
+  private readonly rssStart: number | undefined;
+
+  constructor(
+    private readonly listener: TcpListener,
+    private readonly sink: ExactVerifier | BlockAttributor,
+    private readonly trackMemory: boolean,
+  ) {
+    // Writing 5 to clear_refs resets VmHWM to the current RSS: the peak then is this receiver's.
+    if (trackMemory) fs.writeFileSync('/proc/self/clear_refs', '5');
+    this.rssStart = trackMemory ? procStatusBytes('VmRSS') : undefined;
+    this.done = this.run().catch((e: unknown) => {
+      this.failure = describeError(e);
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped && !this.conn) {
+      await this.listener.sock.wait(C.POLLIN, 50);
+      if (!this.stopped) this.conn = this.listener.accept() ?? undefined;
+    }
+    this.listener.close();
+    if (!this.conn) return;
+    const r = await readToEnd(this.conn, (chunk) => this.sink.update(chunk), { stop: () => this.stopped });
+    this.eof = r.eof;
+    if (r.firstNs !== undefined && r.lastNs !== undefined) this.durationNs = Number(r.lastNs - r.firstNs);
+    this.conn.close();
+  }
+
+  async stop(timeoutMs: number): Promise<StreamReport> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.done, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+    this.close();
+    await this.done;
+    const out: StreamReport = { eof: this.eof, accepted: this.conn !== undefined, durationNs: this.durationNs };
+    if (this.sink instanceof ExactVerifier) out.exact = this.sink.finish();
+    else {
+      const a = this.sink.finish();
+      out.attribution = { ...a, masks: encodeMasks(a.masks) };
+    }
+    const bytes = out.exact?.bytes ?? out.attribution?.bytes ?? 0;
+    if (this.durationNs > 0) out.throughputBps = Math.round((bytes * 1e9) / this.durationNs);
+    if (this.trackMemory) {
+      out.peakRssBytes = procStatusBytes('VmHWM');
+      out.rssStartBytes = this.rssStart;
+    }
+    if (this.failure) out.error = this.failure;
+    return out;
+  }
+
+  close(): void {
+    this.stopped = true;
+    this.listener.close();
+    this.conn?.close();
+  }
+}
+
+defineAction('zc.recvStart', async ({ family, addr, port, spec, blockSize, trackMemory }, ctx) => {
+  const sink = blockSize ? new BlockAttributor(spec, blockSize) : new ExactVerifier(spec);
+  const rx = new StreamReceiver(TcpListener.open(family, addr, port), sink, trackMemory ?? false);
+  const id = ctx.newId('zc-recv');
+  ctx.resources.set(id, rx);
+  return { id };
+});
+
+defineAction('zc.recvStop', async ({ id, timeoutMs }, ctx) => {
+  const rx = ctx.resources.get(id);
+  if (!(rx instanceof StreamReceiver)) throw new NicmatrixError('AGENT', `zc.recvStop: expected a zc receiver "${id}", found ${rx ? 'another kind of resource' : 'none'}`);
+  ctx.resources.delete(id);
+  return rx.stop(timeoutMs ?? 30_000);
+});

@@ -1,0 +1,120 @@
+/**
+ * Agent actions zc.sendfile and zc.zerocopySend: the DUT sends a zc file with
+ * sendfile(2), or a pattern buffer with send(MSG_ZEROCOPY) over TCP or UDP
+ * and reads every completion from the error queue. A stalled or reset
+ * connection is reported as `failure` (the device's doing); harness trouble throws.
+ */
+import fs from 'node:fs';
+import type { Completion } from '../../checks/zc/completions.js';
+import { fillFile } from '../../checks/zc/pattern.js';
+import { describeError } from '../../errors.js';
+import { syscallErrno } from '../../sys/errno.js';
+import { UdpSocket } from '../../sys/inet.js';
+import { NativeBuffer } from '../../sys/memory.js';
+import { sendfileAll } from '../../sys/sendfile.js';
+import { TcpConnection } from '../../sys/tcp.js';
+import { connectDatagram } from '../../sys/udp-connect.js';
+import { ZerocopySender } from '../../sys/zerocopy.js';
+import { defineAction } from '../registry.js';
+import { zcFile } from './zc-file.js';
+
+interface Conn {
+  family: 4 | 6;
+  src?: string;
+  dst: string;
+  dport: number;
+  /** How long a send may find no room before the connection counts as stalled (default 10 s). */
+  stallMs?: number;
+}
+
+declare module '../protocol.js' {
+  interface ActionMap {
+    /** sendfile() of `count` bytes from `offset` of a zc file, `repeat` times over one connection. */
+    'zc.sendfile': { params: Conn & { fileId: string; offset: number; count: number; repeat?: number }; result: { sent: number; calls: number; elapsedNs: number; failure?: string } };
+    /** send(MSG_ZEROCOPY) of `size` pattern bytes in calls of `lengths` (datagrams for UDP). */
+    'zc.zerocopySend': {
+      params: Conn & { proto: 'tcp' | 'udp'; seed: number; size: number; lengths: number[]; completionWaitMs?: number };
+      result: { calls: number; bytes: number; completions: Completion[]; unsupported?: string; failure?: string };
+    };
+  }
+}
+
+/** Errors that mean the connection or the device failed, not the harness. */
+const DEVICE_ERRNOS = new Set(['EAGAIN', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
+/** The failure text of a device-side error; anything else is thrown again. */
+export function deviceFailure(e: unknown): string {
+  if (DEVICE_ERRNOS.has(syscallErrno(e) ?? '')) return describeError(e);
+  throw e;
+}
+
+/** How long closing may wait for the peer to read everything and answer with its FIN. */
+const CLOSE_WAIT_MS = 60_000;
+
+defineAction('zc.sendfile', async ({ fileId, family, src, dst, dport, offset, count, repeat, stallMs }, ctx) => {
+  const file = zcFile(ctx.resources, fileId, 'zc.sendfile');
+  const fd = fs.openSync(file.path, 'r');
+  const conn = TcpConnection.open(family, { src });
+  let sent = 0;
+  let calls = 0;
+  const t0 = process.hrtime.bigint();
+  try {
+    await conn.connect(dst, dport);
+    for (let r = 0; r < (repeat ?? 1); r++) {
+      const res = await sendfileAll(conn.sock, fd, offset, count, { stallMs });
+      sent += res.sent;
+      calls += res.calls;
+      if (res.sent < count) break;
+    }
+    await conn.closeGracefully(CLOSE_WAIT_MS);
+    return { sent, calls, elapsedNs: Number(process.hrtime.bigint() - t0) };
+  } catch (e) {
+    return { sent, calls, elapsedNs: Number(process.hrtime.bigint() - t0), failure: deviceFailure(e) };
+  } finally {
+    conn.close();
+    fs.closeSync(fd);
+  }
+});
+
+/** Sends each length in turn; for UDP each is one datagram, paced so no more than PACE wait for completion. */
+const PACE = 64;
+
+defineAction('zc.zerocopySend', async (p) => {
+  const mem = new NativeBuffer(Math.max(1, p.size));
+  fillFile(mem.bytes.subarray(0, p.size), { seed: p.seed, size: p.size }, 0);
+  const tcp = p.proto === 'tcp' ? TcpConnection.open(p.family, { src: p.src }) : undefined;
+  const udp = p.proto === 'udp' ? UdpSocket.open(p.family, { src: p.src }) : undefined;
+  const sock = (tcp?.sock ?? udp?.sock)!;
+  let zc: ZerocopySender | undefined;
+  let bytes = 0;
+  const report = (extra: { unsupported?: string; failure?: string } = {}) => ({ calls: zc?.calls ?? 0, bytes, completions: zc ? [...zc.completions] : [], ...extra });
+  try {
+    if (tcp) await tcp.connect(p.dst, p.dport);
+    else connectDatagram(sock, p.family, p.dst, p.dport);
+    try {
+      zc = new ZerocopySender(sock);
+    } catch (e) {
+      const errno = syscallErrno(e);
+      if (errno === 'EOPNOTSUPP' || errno === 'ENOPROTOOPT') return report({ unsupported: describeError(e) });
+      throw e;
+    }
+    try {
+      for (const len of p.lengths) {
+        bytes += await zc.sendAll(mem, bytes, len, p.stallMs);
+        if (udp && zc.pending >= PACE) await zc.waitAll(p.completionWaitMs ?? 10_000);
+      }
+      await zc.waitAll(p.completionWaitMs ?? 10_000);
+      if (tcp) await tcp.closeGracefully(CLOSE_WAIT_MS);
+    } catch (e) {
+      zc.readCompletions();
+      return report({ failure: deviceFailure(e) });
+    }
+    return report();
+  } finally {
+    zc?.dispose();
+    tcp?.close();
+    udp?.close();
+    // Pages still pinned by an uncompleted send stay the kernel's; freeing our mapping cannot corrupt them.
+    mem.free();
+  }
+});
