@@ -2,7 +2,8 @@
 import type { Check } from './types.js';
 import { txCsumChecks } from './tx-csum/index.js';
 import { rxCsumChecks } from './rx-csum/index.js';
+import { zcChecks } from './zc/index.js';
 
 export function allChecks(): Check[] {
-  return [...txCsumChecks, ...rxCsumChecks];
+  return [...txCsumChecks, ...rxCsumChecks, ...zcChecks];
 }

@@ -1,0 +1,47 @@
+/**
+ * The `zc/*` family: zero-copy transmit. sendfile byte-exactness over sizes,
+ * offsets and offload settings; MSG_ZEROCOPY completions and whether they
+ * were honoured (its own column); the user mutating data mid-send.
+ */
+import type { Check, CheckContext, CheckOutcome, Variant } from '../types.js';
+import { runSendfileMutate, runZerocopyMutate } from './mutate-checks.js';
+import { runSendfile } from './sendfile-check.js';
+import { runHonoured, runMsgZerocopy } from './zerocopy-check.js';
+
+const SG = 'scatter-gather';
+const TSO = 'tcp-segmentation-offload';
+const GSO = 'generic-segmentation-offload';
+const CSUM = 'tx-checksumming';
+
+/**
+ * sendfile paths: the device segments (TSO), the stack segments in software
+ * (GSO), the stack sends linear segments (no GSO), SG off (the kernel copies
+ * the pages into linear skbs), everything off (software checksums too).
+ */
+export const SENDFILE_VARIANTS: readonly Variant[] = [
+  { name: 'offload-on', features: { [CSUM]: true, [SG]: true, [TSO]: true, [GSO]: true } },
+  { name: 'tso-off', features: { [CSUM]: true, [SG]: true, [TSO]: false, [GSO]: true } },
+  { name: 'gso-off', features: { [CSUM]: true, [SG]: true, [TSO]: false, [GSO]: false } },
+  { name: 'sg-off', features: { [CSUM]: true, [SG]: false, [TSO]: false } },
+  { name: 'offload-off', features: { [CSUM]: false, [SG]: false, [TSO]: false, [GSO]: false } },
+];
+
+export const MUTATE_VARIANTS: readonly Variant[] = [SENDFILE_VARIANTS[0], SENDFILE_VARIANTS[1], SENDFILE_VARIANTS[4]];
+
+/** MSG_ZEROCOPY needs SG (and checksum offload, which SG depends on); without it the kernel copies. */
+export const ZEROCOPY_VARIANTS: readonly Variant[] = [
+  { name: 'sg-on', features: { [CSUM]: true, [SG]: true } },
+  { name: 'sg-off', features: { [SG]: false } },
+];
+
+function zcCheck(id: string, title: string, variants: readonly Variant[], run: (ctx: CheckContext) => Promise<CheckOutcome>): Check {
+  return { id: `zc/${id}`, family: 'zc', title, variants: () => [...variants], run };
+}
+
+export const zcChecks: readonly Check[] = [
+  zcCheck('sendfile', 'sendfile() to TCP arrives byte-exact: sizes, offsets, ranges, sparse files', SENDFILE_VARIANTS, runSendfile),
+  zcCheck('msg-zerocopy', 'MSG_ZEROCOPY: every send completes exactly once, bytes exact', ZEROCOPY_VARIANTS, runMsgZerocopy),
+  zcCheck('msg-zerocopy-honoured', 'MSG_ZEROCOPY is honoured (sent from user pages, not copied)', [ZEROCOPY_VARIANTS[0]], runHonoured),
+  zcCheck('sendfile-mutate', 'pwrite() during sendfile: only the user\'s own generations on the wire', MUTATE_VARIANTS, runSendfileMutate),
+  zcCheck('msg-zerocopy-mutate', 'writes during MSG_ZEROCOPY: own generations only, none after completion', ZEROCOPY_VARIANTS, runZerocopyMutate),
+];

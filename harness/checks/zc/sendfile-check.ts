@@ -1,0 +1,100 @@
+/**
+ * `zc/sendfile`: the DUT sends files with sendfile(2) over TCP, the peer
+ * verifies every byte as it streams (hash, first differing offset), for
+ * every case of the plan; the large case records throughput and the peer's
+ * peak memory.
+ */
+import type { IpFamily } from '../../codec/index.js';
+import { createRng } from '../../random.js';
+import type { CheckContext, CheckOutcome } from '../types.js';
+import { LARGE_SIZE, largeCases, largeFile, planLargeSize, type SendCase, smallCases, smallFiles } from './cases.js';
+import { streamFaults } from './judge.js';
+import { clampRange, type FileLayout } from './pattern.js';
+import { addresses, connectionFaults, portSource, startReceiver, withFiles, withReceivers } from './session.js';
+
+/** How long the peer waits for the end of a stream once the DUT's sendfile returned. */
+const END_WAIT_MS = 60_000;
+/** Longest one zc.sendfile action may take (the large case on a slow link). */
+const SEND_TIMEOUT_MS = 150_000;
+
+export interface CaseResult {
+  case: string;
+  family: IpFamily;
+  bytes: number;
+  sha256: string;
+  elapsedMs: number;
+  throughputBps?: number;
+  peakRssBytes?: number;
+  rssStartBytes?: number;
+  faults: string[];
+}
+
+/** One sendfile over a fresh connection, verified by a streaming receiver on the peer. */
+export async function sendCase(ctx: CheckContext, c: SendCase, layout: FileLayout, fileId: string, port: number, family: IpFamily, trackMemory = false): Promise<CaseResult> {
+  const name = family === 6 ? `${c.name} (IPv6)` : c.name;
+  const count = clampRange(layout.size, c.offset, c.count);
+  const rx = await startReceiver(ctx, family, port, { file: layout, offset: c.offset, count }, { trackMemory });
+  return withReceivers([rx], async () => {
+    const { src, dst } = addresses(ctx, family);
+    const sent = await ctx.dut.run('dut', 'zc.sendfile', { fileId, family, src, dst, dport: port, offset: c.offset, count: c.count }, { timeoutMs: SEND_TIMEOUT_MS });
+    const wait = sent.failure ? 2000 : END_WAIT_MS;
+    const got = await rx.stop(wait);
+    const exact = got.exact!;
+    const faults: string[] = [];
+    if (sent.failure) faults.push(`${name}: the DUT's sendfile failed: ${sent.failure}`);
+    else if (sent.sent !== count) faults.push(`${name}: sendfile() sent ${sent.sent} bytes, expected ${count}`);
+    faults.push(...connectionFaults(name, got, wait), ...streamFaults(name, exact));
+    return {
+      case: name,
+      family,
+      bytes: exact.bytes,
+      sha256: exact.sha256,
+      elapsedMs: Math.round(sent.elapsedNs / 1e6),
+      throughputBps: got.throughputBps,
+      peakRssBytes: got.peakRssBytes,
+      rssStartBytes: got.rssStartBytes,
+      faults,
+    };
+  });
+}
+
+export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
+  const port = portSource(createRng(ctx.seed));
+  const probe = await ctx.dut.run('dut', 'zc.probe', {});
+  const files = smallFiles(ctx.seed);
+  const results: CaseResult[] = [];
+  let sparseAllocated = 0;
+  await withFiles(ctx, files, async (ids) => {
+    sparseAllocated = ids.sparse.allocatedBytes;
+    for (const c of smallCases()) results.push(await sendCase(ctx, c, files[c.file], ids[c.file].id, port(), 4));
+    results.push(await sendCase(ctx, smallCases()[0], files['1MiB'], ids['1MiB'].id, port(), 6));
+  });
+  const first = results[0];
+  const rate = first.elapsedMs > 0 ? (first.bytes * 1000) / first.elapsedMs : undefined;
+  const large = planLargeSize(rate, probe.memAvailableBytes);
+  const layout = largeFile(ctx.seed, large.size);
+  await withFiles(ctx, { large: layout }, async (ids) => {
+    for (const c of largeCases(large.size)) results.push(await sendCase(ctx, c, layout, ids.large.id, port(), 4, c.offset === 0));
+  });
+  if (large.reason) ctx.log(`zc/sendfile: large file reduced to ${large.size} bytes: ${large.reason}`);
+  const big = results.find((r) => r.case === `whole large`)!;
+  const faults = results.flatMap((r) => r.faults);
+  const evidence = {
+    cases: results.map(({ faults: f, ...r }) => ({ ...r, sha256: r.sha256.slice(0, 16), ok: f.length === 0 })),
+    throughputBps: big.throughputBps,
+    largeSize: large.size,
+    ...(large.reason ? { largeReduced: { wanted: LARGE_SIZE, reason: large.reason } } : {}),
+    peerPeakRssBytes: big.peakRssBytes,
+    peerRssStartBytes: big.rssStartBytes,
+    sparse: { size: files.sparse.size, allocatedBytes: sparseAllocated },
+    tmpdir: probe.tmpdir,
+    ...(faults.length > 0 ? { faults } : {}),
+  };
+  const total = results.reduce((a, r) => a + r.bytes, 0);
+  if (faults.length > 0) {
+    const more = faults.length > 3 ? `; and ${faults.length - 3} more` : '';
+    return { status: 'fail', message: `${faults.length} fault(s) in ${results.length} sendfile cases: ${faults.slice(0, 3).join('; ')}${more}`, evidence };
+  }
+  const speed = big.throughputBps ? `, ${(big.throughputBps / 1e6).toFixed(0)} MB/s on the ${large.size / (1 << 20)} MiB file` : '';
+  return { status: 'pass', message: `${results.length} sendfile cases byte-exact (${total} bytes${speed}; sizes 0 to ${large.size}, offsets, partial ranges, sparse)`, evidence };
+}

@@ -1,0 +1,87 @@
+/**
+ * I/O shared by the zc checks: addresses and ports, files on the DUT,
+ * receivers on the peer, and nstat readings around a flow (the checks judge
+ * checksum errors and retransmissions themselves; the runner's deltas come
+ * too late for the verdict).
+ */
+import type { IpFamily } from '../../codec/index.js';
+import { counterDelta } from '../../../drivers/ethtool.js';
+import type { StreamReport } from '../../agent/actions/zc-recv.js';
+import type { Rng } from '../../random.js';
+import type { CheckContext } from '../types.js';
+import type { FileLayout, StreamSpec } from './pattern.js';
+
+export function addresses(ctx: CheckContext, family: IpFamily): { src: string; dst: string } {
+  return family === 4 ? { src: ctx.link.dut.ipv4, dst: ctx.link.peer.ipv4 } : { src: ctx.link.dut.ipv6, dst: ctx.link.peer.ipv6 };
+}
+
+/** Hands out distinct peer ports from a seeded base. */
+export function portSource(rng: Rng): () => number {
+  let next = rng.int(20000, 40000);
+  return () => next++;
+}
+
+/** Creates the files on the DUT, runs `fn`, removes them on every path. */
+export async function withFiles<T>(ctx: CheckContext, layouts: Record<string, FileLayout>, fn: (ids: Record<string, { id: string; allocatedBytes: number }>) => Promise<T>): Promise<T> {
+  const ids: Record<string, { id: string; allocatedBytes: number }> = {};
+  try {
+    for (const [name, layout] of Object.entries(layouts)) {
+      const r = await ctx.dut.run('dut', 'zc.fileCreate', { layout }, { timeoutMs: 120_000 });
+      ids[name] = { id: r.id, allocatedBytes: r.allocatedBytes };
+    }
+    return await fn(ids);
+  } finally {
+    for (const { id } of Object.values(ids)) await ctx.dut.run('dut', 'zc.fileRemove', { id }).catch(() => undefined);
+  }
+}
+
+/** A receiver on the peer, started before the DUT sends. */
+export interface Receiver {
+  port: number;
+  stop(timeoutMs: number): Promise<StreamReport>;
+}
+
+export async function startReceiver(ctx: CheckContext, family: IpFamily, port: number, spec: StreamSpec, opts: { blockSize?: number; trackMemory?: boolean } = {}): Promise<Receiver> {
+  const { dst } = addresses(ctx, family);
+  const { id } = await ctx.dut.run('peer', 'zc.recvStart', { family, addr: dst, port, spec, blockSize: opts.blockSize, trackMemory: opts.trackMemory });
+  let report: StreamReport | undefined;
+  return {
+    port,
+    async stop(timeoutMs) {
+      report ??= await ctx.dut.run('peer', 'zc.recvStop', { id, timeoutMs }, { timeoutMs: timeoutMs + 30_000 });
+      return report;
+    },
+  };
+}
+
+/** Runs `fn` with receivers stopped on every path (a stopped receiver is stopped again harmlessly). */
+export async function withReceivers<T>(receivers: Receiver[], fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } finally {
+    for (const r of receivers) await r.stop(0).catch(() => undefined);
+  }
+}
+
+/** nstat of the DUT and (unless it shares the DUT's interface) of the peer. */
+async function nstat(ctx: CheckContext): Promise<{ dut: Record<string, number>; peer: Record<string, number> }> {
+  const dut = await ctx.dut.run('dut', 'nstat.read', {});
+  return { dut, peer: ctx.link.sameInterface ? dut : await ctx.dut.run('peer', 'nstat.read', {}) };
+}
+
+/** Runs `fn` and returns its result with the DUT's and peer's nstat deltas over it. */
+export async function counting<T>(ctx: CheckContext, fn: () => Promise<T>): Promise<{ value: T; dut: Record<string, number>; peer: Record<string, number> }> {
+  const before = await nstat(ctx);
+  const value = await fn();
+  const after = await nstat(ctx);
+  return { value, dut: counterDelta(before.dut, after.dut), peer: counterDelta(before.peer, after.peer) };
+}
+
+/** Faults of a stream report besides its bytes: never accepted, never ended, failed on the peer. */
+export function connectionFaults(what: string, r: StreamReport, waitedMs: number): string[] {
+  const out: string[] = [];
+  if (!r.accepted) out.push(`${what}: the connection never reached the peer`);
+  else if (!r.eof) out.push(`${what}: stall: the stream did not end within ${Math.round(waitedMs / 1000)} s`);
+  if (r.error) out.push(`${what}: the peer's receive failed: ${r.error}`);
+  return out;
+}
