@@ -11,6 +11,10 @@ export async function createDut(spec: TargetSpec): Promise<Dut> {
     case 'veth':
       return new VethDut(spec.spec);
     case 'phys':
+      if (spec.remote) {
+        const { RemotePeerDut } = await import('./remote.js');
+        return new RemotePeerDut(spec.spec, { dut: spec.dut, peer: spec.peer, remote: spec.remote });
+      }
       return new PhysDut(spec.spec, { dut: spec.dut, peer: spec.peer });
     case 'qemu': {
       // Loaded lazily: the QEMU driver is large and most runs do not need it.

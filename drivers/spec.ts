@@ -1,4 +1,5 @@
 /** Parsing of target specs (pure): `lo`, `veth`, `qemu:MODEL[,k=v…]`, `phys:[NS/]IF,[NS/]IF`. */
+import { parseSshEnd, REMOTE_END_HELP } from './remote-spec.js';
 import type { TargetSpec } from './types.js';
 
 export class TargetSpecError extends Error {}
@@ -6,7 +7,7 @@ export class TargetSpecError extends Error {}
 const IFNAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
 const NETNS = /^[A-Za-z0-9_.-]{1,64}$/;
 
-export const TARGET_SPEC_HELP = 'lo | veth | qemu:MODEL[,key=value…] | phys:[NETNS/]DUT_IF,[NETNS/]PEER_IF';
+export const TARGET_SPEC_HELP = `lo | veth | qemu:MODEL[,key=value…] | phys:[NETNS/]DUT_IF,[NETNS/]PEER_IF | phys:[NETNS/]DUT_IF,${REMOTE_END_HELP}`;
 
 export function parseTargetSpec(spec: string): TargetSpec {
   const s = spec.trim();
@@ -28,6 +29,11 @@ export function parseTargetSpec(spec: string): TargetSpec {
   if (kind === 'phys') {
     const parts = rest.split(',');
     if (parts.length !== 2) throw new TargetSpecError(`target "${spec}": expected phys:DUT_IF,PEER_IF (each optionally NETNS/IF), found ${parts.length} interface(s)`);
+    if (parts[1].startsWith('ssh://')) {
+      const remote = parseSshEnd(parts[1]);
+      if (typeof remote === 'string') throw new TargetSpecError(`target "${spec}": peer ${remote}`);
+      return { kind: 'phys', spec: s, dut: parseEnd(spec, parts[0]), peer: parseEnd(spec, remote.path), remote: remote.remote };
+    }
     const [dut, peer] = parts.map((p) => parseEnd(spec, p));
     return { kind: 'phys', spec: s, dut, peer };
   }

@@ -5,6 +5,7 @@
  */
 import type { ActionName, ActionParams, ActionResult } from '../harness/agent/protocol.js';
 import type { TargetRecord } from '../matrix/record.js';
+import type { RemoteHost } from './remote-spec.js';
 
 export type Side = 'dut' | 'peer';
 
@@ -62,4 +63,4 @@ export type TargetSpec =
   | { kind: 'lo'; spec: string }
   | { kind: 'veth'; spec: string }
   | { kind: 'qemu'; spec: string; model: string; options: Record<string, string> }
-  | { kind: 'phys'; spec: string; dut: { netns?: string; ifname: string }; peer: { netns?: string; ifname: string } };
+  | { kind: 'phys'; spec: string; dut: { netns?: string; ifname: string }; peer: { netns?: string; ifname: string }; remote?: RemoteHost };
