@@ -1,0 +1,109 @@
+/**
+ * Verdict rules for reassembly (pure): which datagrams the receiving socket
+ * got, byte for byte, against what each datagram allowed, and which kernel
+ * counters had to move.
+ */
+import { canonicalIp } from '../../codec/index.js';
+import type { DeliveredDatagram } from '../rx-csum/judge.js';
+import type { FragDatagram } from './plan.js';
+
+/** What the judge needs of a datagram: its bytes, its source, and what may be delivered of it. */
+export type ExpectedDatagram = Pick<FragDatagram, 'index' | 'family' | 'payload' | 'expect' | 'readings' | 'src' | 'sport'>;
+
+export type FragFaultKind = 'missing' | 'delivered-bad' | 'corrupt' | 'duplicate' | 'uncounted';
+
+export interface FragFault {
+  kind: FragFaultKind;
+  count: number;
+  detail: string;
+}
+
+export interface FragTally {
+  datagrams: number;
+  delivered: number;
+  /** Per datagram: what became of it ('dropped', 'delivered', or 'reading N' for an overlap). */
+  fate: string[];
+  faults: FragFault[];
+}
+
+/** First byte where two buffers differ (or the shorter length), for messages. */
+export function firstDifference(a: Buffer, b: Buffer): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return n;
+}
+
+/** The datagram a stray delivery most likely was: same length first, else the closest length. */
+function nearest(datagrams: readonly ExpectedDatagram[], got: Buffer): ExpectedDatagram | undefined {
+  return [...datagrams].sort((x, y) => Math.abs(x.payload.length - got.length) - Math.abs(y.payload.length - got.length))[0];
+}
+
+export function judgeDelivery(datagrams: readonly ExpectedDatagram[], delivered: readonly DeliveredDatagram[]): FragTally {
+  const fate = datagrams.map(() => 'dropped');
+  const times = datagrams.map(() => 0);
+  const stray: string[] = [];
+  const wrongSource: string[] = [];
+  for (const d of delivered) {
+    let match: { i: number; reading: number } | undefined;
+    for (let i = 0; i < datagrams.length && !match; i++) {
+      const g = datagrams[i];
+      if (g.family !== d.family) continue;
+      const options = g.expect === 'either' ? (g.readings ?? []) : [g.payload];
+      const r = options.findIndex((o) => o.equals(d.payload));
+      if (r >= 0) match = { i, reading: r };
+    }
+    if (!match) {
+      const near = nearest(datagrams, d.payload);
+      stray.push(
+        near
+          ? `${d.payload.length} bytes (nearest: datagram ${near.index} of ${near.payload.length} bytes, first difference at byte ${firstDifference(near.payload, d.payload)})`
+          : `${d.payload.length} bytes`,
+      );
+      continue;
+    }
+    const g = datagrams[match.i];
+    times[match.i]++;
+    fate[match.i] = g.expect === 'either' && (g.readings?.length ?? 0) > 1 ? (match.reading === 0 ? 'first copy won' : 'last copy won') : 'delivered';
+    if (canonicalIp(d.from) !== canonicalIp(g.src) || d.port !== g.sport) wrongSource.push(`datagram ${g.index} arrived as from ${d.from} port ${d.port}, sent from ${g.src} port ${g.sport}`);
+  }
+  const faults: FragFault[] = [];
+  const add = (kind: FragFaultKind, idx: number[], detail: string) => {
+    if (idx.length > 0) faults.push({ kind, count: idx.length, detail: `${idx.length} ${detail} (datagram${idx.length > 1 ? 's' : ''} ${idx.slice(0, 8).join(', ')}${idx.length > 8 ? '…' : ''})` });
+  };
+  const where = (pred: (g: ExpectedDatagram, n: number) => boolean) => datagrams.filter((g, i) => pred(g, times[i])).map((g) => g.index);
+  add('missing', where((g, n) => g.expect === 'deliver' && n === 0), 'never delivered');
+  add('delivered-bad', where((g, n) => g.expect === 'drop' && n > 0), 'delivered though they must be dropped');
+  add('duplicate', where((_g, n) => n > 1), 'delivered more than once');
+  if (stray.length > 0) faults.push({ kind: 'corrupt', count: stray.length, detail: `${stray.length} delivered datagram(s) match no consistent reading of anything sent; first: ${stray[0]}` });
+  if (wrongSource.length > 0) faults.push({ kind: 'corrupt', count: wrongSource.length, detail: `${wrongSource.length} delivered with the wrong source; first: ${wrongSource[0]}` });
+  return { datagrams: datagrams.length, delivered: delivered.length, fate, faults };
+}
+
+/** A counter that must have risen by at least `min` over the round. */
+export interface CounterRule {
+  /** Names to try in order: the first one the kernel has is judged. */
+  names: string[];
+  min: number;
+  why: string;
+}
+
+/** Judges counter rules against the deltas; `known` lists every counter the kernel has (to pick the first of `names` it knows). */
+export function judgeCounters(rules: readonly CounterRule[], deltas: Readonly<Record<string, number>>, known: ReadonlySet<string>): FragFault[] {
+  const out: FragFault[] = [];
+  for (const r of rules) {
+    const name = r.names.find((n) => known.has(n)) ?? r.names[0];
+    const d = deltas[name] ?? 0;
+    if (d < r.min) out.push({ kind: 'uncounted', count: r.min - d, detail: `${name} rose by ${d}, ${r.why} make it rise by at least ${r.min}` });
+  }
+  return out;
+}
+
+/** Counter rules are met (for waiting on a timer-driven counter such as ReasmTimeout). */
+export function countersMet(rules: readonly CounterRule[], deltas: Readonly<Record<string, number>>, known: ReadonlySet<string>): boolean {
+  return judgeCounters(rules, deltas, known).length === 0;
+}
+
+/** Counters of reassembly and fragmentation for evidence. */
+export function reassemblyCounters(deltas: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(deltas).filter(([k]) => /Reasm|Frag|InCsumErrors|InHdrErrors/.test(k)));
+}
