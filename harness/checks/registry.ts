@@ -2,8 +2,8 @@
 import type { Check } from './types.js';
 import { txCsumChecks } from './tx-csum/index.js';
 import { rxCsumChecks } from './rx-csum/index.js';
-import { zcChecks } from './zc/index.js';
+import { fragChecks } from './frag/index.js';
 
 export function allChecks(): Check[] {
-  return [...txCsumChecks, ...rxCsumChecks, ...zcChecks];
+  return [...txCsumChecks, ...rxCsumChecks, ...fragChecks];
 }
