@@ -3,7 +3,8 @@ import type { Check } from './types.js';
 import { txCsumChecks } from './tx-csum/index.js';
 import { rxCsumChecks } from './rx-csum/index.js';
 import { fragChecks } from './frag/index.js';
+import { zcChecks } from './zc/index.js';
 
 export function allChecks(): Check[] {
-  return [...txCsumChecks, ...rxCsumChecks, ...fragChecks];
+  return [...txCsumChecks, ...rxCsumChecks, ...fragChecks, ...zcChecks];
 }
