@@ -111,6 +111,8 @@ if [ -z "$IF" ]; then
 fi
 DEV=$(readlink -f "/sys/class/net/$IF/device")
 DRV=$(readlink "$DEV/driver"); DRV=\${DRV##*/}
+# A virtio NIC's device is on the virtio bus; its PCI identity is the parent's.
+case "$(readlink "$DEV/subsystem")" in */virtio) DEV=\${DEV%/*} ;; esac
 V=$(cat "$DEV/vendor"); D=$(cat "$DEV/device"); SV=$(cat "$DEV/subsystem_vendor"); SD=$(cat "$DEV/subsystem_device")
 [ "$IF" = "$NM_IFNAME" ] || ip link set dev "$IF" name "$NM_IFNAME" || fail "could not rename $IF to $NM_IFNAME"
 IF=$NM_IFNAME

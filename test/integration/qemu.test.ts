@@ -104,6 +104,28 @@ describe.each(['e1000', 'rtl8139'])('qemu:%s guest', (model) => {
   });
 });
 
+describe('qemu:virtio-net-pci,vnet_hdr=on', () => {
+  it('offers checksum offload only with vnet headers, and records that backend', async () => {
+    const dut = qemu('virtio-net-pci', { vnet_hdr: 'on' });
+    const link = await dut.start(new AbortController().signal);
+    const facts = await dut.collect();
+    expect(facts.driver.name).toBe('virtio_net');
+    expect(facts.dimensions.backend).toBe('tap+vnet_hdr');
+    // With vnet headers QEMU may leave the checksum to the host kernel: the peer sees it still partial.
+    expect(facts.features['tx-checksum-ip-generic']?.active).toBe(true);
+    const payload = Buffer.from('partial checksum through vnet_hdr');
+    const cap = await dut.run('peer', 'capture.start', { ifname: link.peer.ifname });
+    await dut.run('dut', 'udp.send', { family: 4, src: link.dut.ipv4, dst: link.peer.ipv4, sport: 40005, dport: 40006, payloads: [payload.toString('base64')] });
+    const seen = await dut.run('peer', 'capture.stop', { id: cap.id, expect: 1, timeoutMs: 20_000, ignoreOutgoing: true });
+    const frame = seen.frames.find((f) => Buffer.from(f.data, 'base64').includes(payload));
+    expect(frame).toBeDefined();
+    expect(frame!.status & 8).toBe(8); // TP_STATUS_CSUMNOTREADY
+    const pid = dut.qemuPid;
+    await dut.stop();
+    await expectNothingLeft(dut, pid);
+  });
+});
+
 describe('guest faults', () => {
   it('QEMU killed mid-run: the next action fails with GUEST naming SIGKILL, and stop leaves nothing', async () => {
     const dut = qemu('e1000', { accel: 'tcg' });
