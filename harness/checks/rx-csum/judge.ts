@@ -136,7 +136,7 @@ export function judgeRx(input: RxInput): RxTally {
     const p = planned[i];
     if (canonicalIp(d.from) !== canonicalIp(p.src) || d.port !== p.sport) corrupt.push(`frame ${i} was delivered as from ${d.from} port ${d.port}, it came from ${p.src} port ${p.sport}`);
   }
-  if (corrupt.length > 0) faults.push({ kind: 'corrupt', count: corrupt.length, detail: corrupt[0], frames: [] });
+  if (corrupt.length > 0) faults.push({ kind: 'corrupt', count: corrupt.length, detail: `${corrupt.length} delivered datagram(s) differ from what was sent; first: ${corrupt[0]}`, frames: [] });
   add('delivered-bad', (p) => p.expect === 'drop' && got[p.index] > 0, 'must be dropped but reached the socket');
   add('duplicate', (p) => got[p.index] > sent[p.index], 'delivered more often than sent');
   add('dropped-good', (p) => p.expect === 'deliver' && got[p.index] === 0 && seen[p.index] > 0, 'reached the DUT but not its socket');

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { countersMet, firstDifference, judgeCounters, judgeDelivery, reassemblyCounters, type CounterRule, type ExpectedDatagram } from '../../harness/checks/frag/judge.js';
+import { fates, fragOutcome, sizeSummary } from '../../harness/checks/frag/outcome.js';
+import type { DeliveredDatagram } from '../../harness/checks/rx-csum/judge.js';
+
+const src = '198.18.0.2';
+const dg = (index: number, bytes: string, expect: ExpectedDatagram['expect'] = 'deliver', readings?: string[]): ExpectedDatagram => ({
+  index,
+  family: 4,
+  payload: Buffer.from(bytes),
+  expect,
+  readings: readings?.map((r) => Buffer.from(r)),
+  src,
+  sport: 31000,
+});
+const got = (bytes: string, from = src, port = 31000): DeliveredDatagram => ({ family: 4, payload: Buffer.from(bytes), from, port });
+
+describe('judgeDelivery', () => {
+  it('passes every datagram delivered once, in any order', () => {
+    const t = judgeDelivery([dg(0, 'alpha'), dg(1, 'beta'), dg(2, 'gamma', 'drop')], [got('beta'), got('alpha')]);
+    expect(t).toEqual({ datagrams: 3, delivered: 2, fate: ['delivered', 'delivered', 'dropped'], faults: [] });
+  });
+
+  it('names datagrams missing, delivered though they must be dropped, and delivered twice', () => {
+    const t = judgeDelivery([dg(0, 'alpha'), dg(1, 'beta', 'drop'), dg(2, 'gamma')], [got('beta'), got('gamma'), got('gamma')]);
+    expect(t.faults).toEqual([
+      { kind: 'missing', count: 1, detail: '1 never delivered (datagram 0)' },
+      { kind: 'delivered-bad', count: 1, detail: '1 delivered though they must be dropped (datagram 1)' },
+      { kind: 'duplicate', count: 1, detail: '1 delivered more than once (datagram 2)' },
+    ]);
+  });
+
+  it('fails bytes that match nothing sent, naming the nearest datagram and where it differs', () => {
+    const t = judgeDelivery([dg(0, 'abcdefgh'), dg(1, 'xyz')], [got('abcdXfgh'), got('xyz')]);
+    expect(t.faults).toEqual([
+      { kind: 'missing', count: 1, detail: '1 never delivered (datagram 0)' },
+      { kind: 'corrupt', count: 1, detail: '1 delivered datagram(s) match no consistent reading of anything sent; first: 8 bytes (nearest: datagram 0 of 8 bytes, first difference at byte 4)' },
+    ]);
+  });
+
+  it('accepts an overlap delivered as one consistent reading, or dropped, and says which', () => {
+    const either = [dg(0, 'orig', 'either', ['orig', 'ovlp']), dg(1, 'two!', 'either', ['two!', 'tw0!']), dg(2, 'none', 'either', ['none'])];
+    const t = judgeDelivery(either, [got('orig'), got('tw0!')]);
+    expect(t.faults).toEqual([]);
+    expect(t.fate).toEqual(['first copy won', 'last copy won', 'dropped']);
+    expect(fates(t)).toBe('1 first copy won, 1 last copy won, 1 dropped');
+    // Bytes from neither copy: no consistent reading.
+    expect(judgeDelivery(either, [got('orlp')]).faults.map((f) => f.kind)).toEqual(['corrupt']);
+  });
+
+  it('fails a datagram delivered with another source, but not an address written differently', () => {
+    expect(judgeDelivery([dg(0, 'a')], [got('a', src, 9)]).faults.map((f) => f.kind)).toEqual(['corrupt']);
+    const v6 = { ...dg(0, 'a'), family: 6 as const, src: '2001:db8::2' };
+    expect(judgeDelivery([v6], [{ family: 6, payload: Buffer.from('a'), from: '2001:0db8::0:2', port: 31000 }]).faults).toEqual([]);
+  });
+
+  it('does not match a datagram of the other family', () => {
+    const t = judgeDelivery([dg(0, 'same')], [{ family: 6, payload: Buffer.from('same'), from: '2001:db8::2', port: 31000 }]);
+    expect(t.faults.map((f) => f.kind)).toEqual(['missing', 'corrupt']);
+  });
+});
+
+describe('counters', () => {
+  const rules: CounterRule[] = [
+    { names: ['IpReasmTimeout', 'IpReasmFails'], min: 3, why: '3 incomplete datagrams timing out' },
+    { names: ['IpReasmFails'], min: 3, why: '3 incomplete datagrams' },
+  ];
+
+  it('judges the first counter the kernel has, falling back when it lacks the first', () => {
+    const known = new Set(['IpReasmTimeout', 'IpReasmFails']);
+    expect(judgeCounters(rules, { IpReasmTimeout: 3, IpReasmFails: 3 }, known)).toEqual([]);
+    expect(judgeCounters(rules, { IpReasmTimeout: 1, IpReasmFails: 3 }, known)).toEqual([
+      { kind: 'uncounted', count: 2, detail: 'IpReasmTimeout rose by 1, 3 incomplete datagrams timing out make it rise by at least 3' },
+    ]);
+    // An older kernel without IpReasmTimeout: ReasmFails stands in.
+    expect(judgeCounters(rules, { IpReasmFails: 3 }, new Set(['IpReasmFails']))).toEqual([]);
+    expect(countersMet(rules, { IpReasmFails: 2 }, new Set(['IpReasmFails']))).toBe(false);
+  });
+
+  it('keeps the reassembly, fragmentation and checksum counters for evidence', () => {
+    expect(reassemblyCounters({ IpReasmOKs: 2, IpFragCreates: 9, UdpInCsumErrors: 1, TcpInSegs: 5, Ip6ReasmFails: 1 })).toEqual({ IpReasmOKs: 2, IpFragCreates: 9, UdpInCsumErrors: 1, Ip6ReasmFails: 1 });
+  });
+});
+
+describe('fragOutcome', () => {
+  it('passes with the fates and evidence, and fails with every fault and lost fragments named', () => {
+    const ok = fragOutcome('IPv4 fragments shuffled', judgeDelivery([dg(0, 'a')], [got('a')]), [], 'delivered once, intact', { fragmentsSent: 3 });
+    expect(ok).toEqual({
+      status: 'pass',
+      message: 'IPv4 fragments shuffled: 1 datagrams delivered once, intact (1 delivered)',
+      evidence: { fragmentsSent: 3, datagrams: 1, delivered: 1, fates: '1 delivered' },
+    });
+    const bad = fragOutcome('IPv4 fragments shuffled', judgeDelivery([dg(0, 'a')], []), [{ kind: 'uncounted', count: 1, detail: 'IpReasmOKs rose by 0' }], 'x', {}, 2);
+    expect(bad.status).toBe('fail');
+    expect(bad.message).toBe('IPv4 fragments shuffled: 1 never delivered (datagram 0); IpReasmOKs rose by 0; 2 fragment(s) never reached the DUT');
+    expect(bad.evidence).toMatchObject({ fragmentsLost: 2, faults: [{ kind: 'missing' }, { kind: 'uncounted' }] });
+  });
+
+  it('summarises sizes and finds the first difference', () => {
+    expect(sizeSummary([1536, 65507, 8192])).toEqual({ count: 3, min: 1536, max: 65507 });
+    expect(firstDifference(Buffer.from('abc'), Buffer.from('abd'))).toBe(2);
+    expect(firstDifference(Buffer.from('ab'), Buffer.from('abc'))).toBe(2);
+  });
+});

@@ -1,0 +1,193 @@
+import { describe, expect, it } from 'vitest';
+import type { CapturedFrame } from '../../harness/agent/protocol.js';
+import { sameOnesComplement } from '../../harness/checksum.js';
+import { makeTci, parseFrame, verifyL4 } from '../../harness/codec/index.js';
+import { judgeRx, unseenGood, type DeliveredDatagram } from '../../harness/checks/rx-csum/judge.js';
+import { hardwareValidated, rxOutcome } from '../../harness/checks/rx-csum/outcome.js';
+import { ipPacketKey, planFrames, wrongChecksum, type FrameSpec, type PlannedFrame, type RxFlow, type RxKind } from '../../harness/checks/rx-csum/plan.js';
+import { decodeCapture, TP_STATUS_CSUM_VALID, TP_STATUS_VLAN_VALID } from '../../harness/checks/wire.js';
+import { createRng } from '../../harness/random.js';
+
+const base = { srcMac: '02:00:00:00:00:02', dstMac: '02:00:00:00:00:01', sport: 31000, dport: 21000 };
+const flow4: RxFlow = { ...base, family: 4, src: '198.18.0.2', dst: '198.18.0.1' };
+const flow6: RxFlow = { ...base, family: 6, src: '2001:db8::2', dst: '2001:db8::1' };
+const cap = (data: Buffer, status = 0, extra: Partial<CapturedFrame> = {}): CapturedFrame => ({ data: data.toString('base64'), len: data.length, status, pkttype: 0, vlanTci: 0, vlanTpid: 0, tsNs: 0, ...extra });
+const deliveredOf = (p: PlannedFrame): DeliveredDatagram => ({ family: p.family, payload: p.payload, from: p.src, port: p.sport });
+
+function plan(kinds: [RxKind, RxFlow][], seed = 1, length = 40): PlannedFrame[] {
+  const specs: FrameSpec[] = kinds.map(([kind, flow]) => ({ kind, flow }));
+  return planFrames(createRng(seed), specs, specs.map(() => length));
+}
+
+/** A sound DUT: every frame reaches the stack, good ones are delivered, bad ones counted. */
+function sound(planned: PlannedFrame[]) {
+  const counters: Record<string, number> = {};
+  for (const p of planned) if (p.counter) counters[p.counter] = (counters[p.counter] ?? 0) + 1;
+  return {
+    planned,
+    sent: planned.map(() => 1),
+    delivered: planned.filter((p) => p.expect === 'deliver').map(deliveredOf),
+    captured: decodeCapture(planned.map((p) => cap(p.frame))),
+    counters,
+  };
+}
+
+describe('planFrames', () => {
+  it('gives each kind the checksum state, fate and counter the issue names', () => {
+    const p = plan([
+      ['good', flow4],
+      ['bad-l4', flow4],
+      ['zero', flow4],
+      ['zero', flow6],
+      ['bad-ip', flow4],
+      ['bad-l4', flow6],
+    ]);
+    expect(p.map((f) => [f.kind, f.family, verifyL4(f.frame).state, f.expect, f.counter ?? '-'])).toEqual([
+      ['good', 4, 'good', 'deliver', '-'],
+      ['bad-l4', 4, 'bad', 'drop', 'UdpInCsumErrors'],
+      ['zero', 4, 'absent', 'deliver', '-'],
+      ['zero', 6, 'bad', 'drop', 'Udp6InCsumErrors'],
+      ['bad-ip', 4, 'good', 'drop', 'IpInHdrErrors'],
+      ['bad-l4', 6, 'bad', 'drop', 'Udp6InCsumErrors'],
+    ]);
+    expect(p.map((f) => f.csumOk)).toEqual([true, false, true, false, true, false]);
+    expect(parseFrame(p[4].frame).ip).toMatchObject({ family: 4, headerChecksumOk: false });
+    expect(parseFrame(p[0].frame).ip).toMatchObject({ headerChecksumOk: true });
+  });
+
+  it('never makes a corrupted UDP checksum 0 (legal on IPv4) or equal to the right one in ones complement', () => {
+    for (let seed = 0; seed < 200; seed++) {
+      const rng = createRng(seed);
+      for (const right of [0x0000, 0xffff, 0x1234, rng.int(0, 0xffff)]) {
+        const v = wrongChecksum(rng, right);
+        expect(v).not.toBe(0);
+        expect(sameOnesComplement(v, right)).toBe(false);
+      }
+    }
+  });
+
+  it('keeps payloads unique even when lengths repeat at 0 and 1', () => {
+    const specs: FrameSpec[] = Array.from({ length: 50 }, (_, i) => ({ kind: i % 2 ? 'good' : 'bad-l4', flow: flow4 }));
+    const p = planFrames(createRng(3), specs, specs.map((_, i) => i % 2));
+    expect(new Set(p.map((f) => f.payload.toString('hex'))).size).toBe(50);
+  });
+
+  it('keys a tagged frame by its IP packet: the same with the tag in the data or stripped by the device', () => {
+    const [f] = planFrames(createRng(1), [{ kind: 'good', flow: flow4, vlan: [{ tpid: 0x8100, tci: makeTci(0, 5) }] }], [10]);
+    const stripped = Buffer.concat([f.frame.subarray(0, 12), f.frame.subarray(16)]);
+    expect(ipPacketKey(stripped)).toBe(f.key);
+    // Ethernet padding after the packet does not change the key either.
+    expect(ipPacketKey(Buffer.concat([f.frame, Buffer.alloc(6)]))).toBe(f.key);
+  });
+});
+
+describe('judgeRx', () => {
+  const mixed = () => plan([
+    ['good', flow4],
+    ['bad-l4', flow4],
+    ['good', flow6],
+    ['bad-l4', flow6],
+    ['bad-ip', flow4],
+  ]);
+
+  it('passes a sound DUT and tallies what reached it', () => {
+    const t = judgeRx(sound(mixed()));
+    expect(t.faults).toEqual([]);
+    expect(t).toMatchObject({ planned: 5, reached: 5, delivered: 2, goodSeen: 2, goodValidated: 0, badSeen: 2, badValidated: 0 });
+    expect(t.counted).toEqual({ UdpInCsumErrors: [1, 1], Udp6InCsumErrors: [1, 1], IpInHdrErrors: [1, 1] });
+  });
+
+  it('fails a bad frame that reached the socket', () => {
+    const input = sound(mixed());
+    input.delivered.push(deliveredOf(input.planned[1]));
+    const t = judgeRx(input);
+    expect(t.faults.map((f) => [f.kind, f.frames])).toEqual([['delivered-bad', [1]]]);
+  });
+
+  it('tells a good frame dropped by the stack from one lost before it', () => {
+    const input = sound(mixed());
+    input.delivered = [];
+    input.captured = decodeCapture(input.planned.filter((p) => p.index !== 2).map((p) => cap(p.frame)));
+    input.counters.Udp6InCsumErrors = 1;
+    expect(judgeRx(input).faults.map((f) => [f.kind, f.frames])).toEqual([
+      ['dropped-good', [0]],
+      ['lost', [2]],
+    ]);
+  });
+
+  it('fails a wrong checksum reported CSUM_VALID, and counts good ones validated', () => {
+    const input = sound(mixed());
+    input.captured = decodeCapture(input.planned.map((p) => cap(p.frame, p.kind === 'bad-ip' ? 0 : TP_STATUS_CSUM_VALID)));
+    const t = judgeRx(input);
+    expect(t.faults.map((f) => [f.kind, f.frames])).toEqual([['valid-bad', [1, 3]]]);
+    expect(t).toMatchObject({ goodValidated: 2, goodSeen: 2, badValidated: 2 });
+    expect(hardwareValidated(t)).toBe('2 of 2');
+  });
+
+  it('fails receptions the counters did not account for (a frame seen twice counts twice)', () => {
+    const input = sound(mixed());
+    input.captured = decodeCapture([...input.planned, input.planned[1]].map((p) => cap(p.frame)));
+    const t = judgeRx(input);
+    expect(t.faults).toEqual([{ kind: 'uncounted', count: 1, detail: '2 receptions must raise UdpInCsumErrors, it rose by 1', frames: [1] }]);
+  });
+
+  it('fails bytes no frame carried, a wrong source, and more deliveries than sends', () => {
+    const input = sound(mixed());
+    input.delivered.push({ family: 4, payload: Buffer.from('not sent'), from: flow4.src, port: flow4.sport });
+    input.delivered[0] = { ...input.delivered[0], port: 9 };
+    input.delivered.push(deliveredOf(input.planned[2]));
+    const t = judgeRx(input);
+    expect(t.faults.map((f) => f.kind)).toEqual(['corrupt', 'duplicate']);
+    expect(t.faults[0]).toMatchObject({ count: 2, detail: '2 delivered datagram(s) differ from what was sent; first: frame 0 was delivered as from 198.18.0.2 port 9, it came from 198.18.0.2 port 31000' });
+  });
+
+  it('judges an address written differently as the same source', () => {
+    const input = sound(plan([['good', flow6]]));
+    input.delivered[0].from = '2001:0db8:0:0::2';
+    expect(judgeRx(input).faults).toEqual([]);
+  });
+
+  it('reads a tag stripped into metadata (TP_STATUS_VLAN_VALID) as the same frame', () => {
+    const [f] = planFrames(createRng(1), [{ kind: 'bad-l4', flow: flow4, vlan: [{ tpid: 0x8100, tci: makeTci(7) }] }], [10]);
+    const stripped = Buffer.concat([f.frame.subarray(0, 12), f.frame.subarray(16)]);
+    const t = judgeRx({ planned: [f], sent: [1], delivered: [], captured: decodeCapture([cap(stripped, TP_STATUS_VLAN_VALID, { vlanTci: 7 })]), counters: { UdpInCsumErrors: 1 } });
+    expect(t).toMatchObject({ reached: 1, badSeen: 1, faults: [] });
+  });
+});
+
+describe('unseenGood', () => {
+  it('lists only good frames the DUT never saw (bad ones are not worth resending)', () => {
+    const p = plan([
+      ['good', flow4],
+      ['bad-l4', flow4],
+      ['good', flow4],
+    ]);
+    expect(unseenGood(p, decodeCapture([cap(p[0].frame)]))).toEqual([2]);
+  });
+});
+
+describe('rxOutcome', () => {
+  it('passes with counts and the hardware validation in the message and evidence', () => {
+    const input = sound(mixed2());
+    const o = rxOutcome('IPv4 UDP', judgeRx(input), input.planned, { seedNote: 1 });
+    expect(o.status).toBe('pass');
+    expect(o.message).toBe('IPv4 UDP: 1 delivered intact, 1 dropped (counted: UdpInCsumErrors +1), the device marked 0 of 1 good frames CSUM_VALID');
+    expect(o.evidence).toMatchObject({ hardwareValidated: '0 of 1', badReportedValid: 0, frameKinds: { 'ipv4-good': 1, 'ipv4-bad-l4': 1 }, seedNote: 1 });
+  });
+
+  it('fails with every fault named and the offending frames in hex', () => {
+    const input = sound(mixed2());
+    input.delivered.push(deliveredOf(input.planned[1]));
+    const o = rxOutcome('IPv4 UDP', judgeRx(input), input.planned, {});
+    expect(o.status).toBe('fail');
+    expect(o.message).toBe('IPv4 UDP: 1 frame(s) (IPv4 bad-l4) must be dropped but reached the socket');
+    expect(o.evidence.frames).toEqual([{ hex: expect.stringMatching(/^[0-9a-f]+$/), reason: 'must be dropped but reached the socket' }]);
+  });
+
+  function mixed2() {
+    return plan([
+      ['good', flow4],
+      ['bad-l4', flow4],
+    ]);
+  }
+});
