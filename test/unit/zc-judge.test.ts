@@ -148,7 +148,7 @@ describe('plans', () => {
     expect(slow.size).toBe(19 << 20);
     expect(slow.reason).toMatch(/moved 1000000 B\/s: 64 MiB would take 67 s, over the 20 s budget/);
     expect(planLargeSize(10_000, 8e9).size).toBe(LARGE_FLOOR);
-    expect(planLargeSize(1e9, 100 << 20)).toMatchObject({ size: 25 << 20, reason: expect.stringMatching(/has 100 MiB available/) });
+    expect(planLargeSize(1e9, 100 << 20)).toMatchObject({ size: 50 << 20, reason: expect.stringMatching(/has 100 MiB available/) });
   });
 
   it('every case names a file that exists; the 1 MiB whole file comes first', () => {

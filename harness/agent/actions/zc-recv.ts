@@ -45,6 +45,17 @@ function procStatusBytes(field: string): number | undefined {
   return m ? Number(m[1]) * 1024 : undefined;
 }
 
+/** Writing 5 to clear_refs resets VmHWM to the current RSS (Linux 4.0+): the next peak is the receiver's. */
+function resetPeakRss(): boolean {
+  try {
+    fs.writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    // Without it (no procfs, an old kernel) the report simply carries no memory figures.
+    return false;
+  }
+}
+
 class StreamReceiver {
   private stopped = false;
   private conn: TcpConnection | undefined;
@@ -57,11 +68,9 @@ class StreamReceiver {
   constructor(
     private readonly listener: TcpListener,
     private readonly sink: ExactVerifier | BlockAttributor,
-    private readonly trackMemory: boolean,
+    trackMemory: boolean,
   ) {
-    // Writing 5 to clear_refs resets VmHWM to the current RSS: the peak then is this receiver's.
-    if (trackMemory) fs.writeFileSync('/proc/self/clear_refs', '5');
-    this.rssStart = trackMemory ? procStatusBytes('VmRSS') : undefined;
+    this.rssStart = trackMemory && resetPeakRss() ? procStatusBytes('VmRSS') : undefined;
     this.done = this.run().catch((e: unknown) => {
       this.failure = describeError(e);
     });
@@ -94,7 +103,7 @@ class StreamReceiver {
     }
     const bytes = out.exact?.bytes ?? out.attribution?.bytes ?? 0;
     if (this.durationNs > 0) out.throughputBps = Math.round((bytes * 1e9) / this.durationNs);
-    if (this.trackMemory) {
+    if (this.rssStart !== undefined) {
       out.peakRssBytes = procStatusBytes('VmHWM');
       out.rssStartBytes = this.rssStart;
     }

@@ -12,7 +12,7 @@ export const SPARSE_SIZE = 8 * MiB;
 /** Longest the large whole-file case should take, judged from the 1 MiB case's rate. */
 export const LARGE_BUDGET_MS = 20_000;
 /** The large file never takes more than this share of the DUT's available memory (tmpfs is RAM). */
-export const LARGE_MEMORY_SHARE = 0.25;
+export const LARGE_MEMORY_SHARE = 0.5;
 /** Smallest "large" file, so the large cases still span many calls and segments. */
 export const LARGE_FLOOR = 2 * MiB;
 

@@ -8,9 +8,9 @@ import type { IpFamily } from '../../codec/index.js';
 import { createRng } from '../../random.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { LARGE_SIZE, largeCases, largeFile, planLargeSize, type SendCase, smallCases, smallFiles } from './cases.js';
-import { streamFaults } from './judge.js';
+import { counterFaults, streamFaults } from './judge.js';
 import { clampRange, type FileLayout } from './pattern.js';
-import { addresses, connectionFaults, portSource, startReceiver, withFiles, withReceivers } from './session.js';
+import { addresses, connectionFaults, counting, portSource, startReceiver, withFiles, withReceivers } from './session.js';
 
 /** How long the peer waits for the end of a stream once the DUT's sendfile returned. */
 const END_WAIT_MS = 60_000;
@@ -62,23 +62,26 @@ export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
   const port = portSource(createRng(ctx.seed));
   const probe = await ctx.dut.run('dut', 'zc.probe', {});
   const files = smallFiles(ctx.seed);
-  const results: CaseResult[] = [];
   let sparseAllocated = 0;
-  await withFiles(ctx, files, async (ids) => {
-    sparseAllocated = ids.sparse.allocatedBytes;
-    for (const c of smallCases()) results.push(await sendCase(ctx, c, files[c.file], ids[c.file].id, port(), 4));
-    results.push(await sendCase(ctx, smallCases()[0], files['1MiB'], ids['1MiB'].id, port(), 6));
-  });
-  const first = results[0];
-  const rate = first.elapsedMs > 0 ? (first.bytes * 1000) / first.elapsedMs : undefined;
-  const large = planLargeSize(rate, probe.memAvailableBytes);
-  const layout = largeFile(ctx.seed, large.size);
-  await withFiles(ctx, { large: layout }, async (ids) => {
-    for (const c of largeCases(large.size)) results.push(await sendCase(ctx, c, layout, ids.large.id, port(), 4, c.offset === 0));
+  let large: { size: number; reason?: string } = { size: 0 };
+  const { value: results, dut, peer } = await counting(ctx, async () => {
+    const out: CaseResult[] = [];
+    await withFiles(ctx, files, async (ids) => {
+      sparseAllocated = ids.sparse.allocatedBytes;
+      for (const c of smallCases()) out.push(await sendCase(ctx, c, files[c.file], ids[c.file].id, port(), 4));
+      out.push(await sendCase(ctx, smallCases()[0], files['1MiB'], ids['1MiB'].id, port(), 6));
+    });
+    const first = out[0];
+    large = planLargeSize(first.elapsedMs > 0 ? (first.bytes * 1000) / first.elapsedMs : undefined, probe.memAvailableBytes);
+    const layout = largeFile(ctx.seed, large.size);
+    await withFiles(ctx, { large: layout }, async (ids) => {
+      for (const c of largeCases(large.size)) out.push(await sendCase(ctx, c, layout, ids.large.id, port(), 4, c.offset === 0));
+    });
+    return out;
   });
   if (large.reason) ctx.log(`zc/sendfile: large file reduced to ${large.size} bytes: ${large.reason}`);
   const big = results.find((r) => r.case === `whole large`)!;
-  const faults = results.flatMap((r) => r.faults);
+  const faults = [...results.flatMap((r) => r.faults), ...counterFaults(peer, dut)];
   const evidence = {
     cases: results.map(({ faults: f, ...r }) => ({ ...r, sha256: r.sha256.slice(0, 16), ok: f.length === 0 })),
     throughputBps: big.throughputBps,
@@ -88,12 +91,14 @@ export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
     peerRssStartBytes: big.rssStartBytes,
     sparse: { size: files.sparse.size, allocatedBytes: sparseAllocated },
     tmpdir: probe.tmpdir,
+    peerCsumErrors: peer.TcpInCsumErrors ?? 0,
+    retransmittedSegments: dut.TcpRetransSegs ?? 0,
     ...(faults.length > 0 ? { faults } : {}),
   };
   const total = results.reduce((a, r) => a + r.bytes, 0);
   if (faults.length > 0) {
     const more = faults.length > 3 ? `; and ${faults.length - 3} more` : '';
-    return { status: 'fail', message: `${faults.length} fault(s) in ${results.length} sendfile cases: ${faults.slice(0, 3).join('; ')}${more}`, evidence };
+    return { status: 'fail', message: `${faults.length} fault(s) over ${results.length} sendfile cases: ${faults.slice(0, 3).join('; ')}${more}`, evidence };
   }
   const speed = big.throughputBps ? `, ${(big.throughputBps / 1e6).toFixed(0)} MB/s on the ${large.size / (1 << 20)} MiB file` : '';
   return { status: 'pass', message: `${results.length} sendfile cases byte-exact (${total} bytes${speed}; sizes 0 to ${large.size}, offsets, partial ranges, sparse)`, evidence };

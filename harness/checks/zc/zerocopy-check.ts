@@ -9,8 +9,8 @@ import type { IpFamily } from '../../codec/index.js';
 import { createRng } from '../../random.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { combineModes, type CompletionTally, tallyCompletions } from './completions.js';
-import { honouredOutcome, streamFaults } from './judge.js';
-import { addresses, connectionFaults, portSource, startReceiver, withReceivers } from './session.js';
+import { counterFaults, honouredOutcome, streamFaults } from './judge.js';
+import { addresses, connectionFaults, counting, portSource, startReceiver, withReceivers } from './session.js';
 import { udpDatagramSize, zerocopyLengths } from './zerocopy-plan.js';
 
 /** One flow of a MSG_ZEROCOPY session and what was found. */
@@ -81,12 +81,12 @@ function flowEvidence(flows: FlowResult[]) {
 }
 
 export async function runMsgZerocopy(ctx: CheckContext): Promise<CheckOutcome> {
-  const flows = await zerocopySession(ctx, [[4, 4 << 20], [6, 1 << 20]], 128);
+  const { value: flows, dut, peer } = await counting(ctx, () => zerocopySession(ctx, [[4, 4 << 20], [6, 1 << 20]], 128));
   const zerocopy = modeOf(flows);
-  const faults = flows.flatMap((f) => f.faults);
+  const faults = [...flows.flatMap((f) => f.faults), ...counterFaults(peer, dut)];
   const copied = flows.reduce((a, f) => a + (f.tally?.copiedCalls ?? 0), 0);
   const calls = flows.reduce((a, f) => a + (f.tally?.calls ?? 0), 0);
-  const evidence = { zerocopy, copiedCalls: copied, calls, flows: flowEvidence(flows), ...(faults.length > 0 ? { faults } : {}) };
+  const evidence = { zerocopy, copiedCalls: copied, calls, flows: flowEvidence(flows), peerCsumErrors: peer.TcpInCsumErrors ?? 0, retransmittedSegments: dut.TcpRetransSegs ?? 0, ...(faults.length > 0 ? { faults } : {}) };
   const unsupported = flows.filter((f) => f.unsupported).map((f) => `${f.flow}: SO_ZEROCOPY refused (${f.unsupported})`);
   if (faults.length > 0) return { status: 'fail', message: faults.slice(0, 3).join('; ') + (faults.length > 3 ? `; and ${faults.length - 3} more` : ''), evidence };
   const how = zerocopy === 'copied' ? 'all copied by the kernel (SO_EE_CODE_ZEROCOPY_COPIED)' : zerocopy === 'mixed' ? `${copied} of ${calls} copied by the kernel` : 'none copied';
