@@ -51,7 +51,10 @@ export function flowFilter(flow: { src: string; dst: string; proto: number; spor
   };
 }
 
-/** Hex of a frame for evidence, capped so a record stays small. */
-export function frameHex(data: Buffer, max = 256): string {
-  return data.subarray(0, max).toString('hex') + (data.length > max ? `…(+${data.length - max} bytes)` : '');
+/** Bytes of a frame kept in a record's evidence; the pcap has them all. */
+export const EVIDENCE_FRAME_BYTES = 256;
+
+/** Hex of a frame for evidence, capped so a record stays small (the reason says when it was cut). */
+export function frameHex(data: Buffer, max = EVIDENCE_FRAME_BYTES): string {
+  return data.subarray(0, max).toString('hex');
 }

@@ -1,7 +1,7 @@
 /** Turns tallies into a verdict, a message and evidence (pure). */
 import type { Evidence } from '../../../matrix/record.js';
 import type { CheckOutcome } from '../types.js';
-import { frameHex, type WireFrame } from '../wire.js';
+import { EVIDENCE_FRAME_BYTES, frameHex, type WireFrame } from '../wire.js';
 import type { FrameFault, FrameTally } from './judge.js';
 
 /** Frames put into a record's evidence at most; the pcap has them all. */
@@ -37,7 +37,11 @@ export function txOutcome(f: TxFindings): { outcome: CheckOutcome; offending: Wi
     completeChecksums: f.tally.complete,
     partialChecksums: f.tally.partial,
     delivery: delivery(f.tally),
-    frames: faults.slice(0, MAX_EVIDENCE_FRAMES).map((x) => ({ hex: byIndex.get(x.index) ? frameHex(byIndex.get(x.index)!.data) : '', reason: x.reason })),
+    frames: faults.slice(0, MAX_EVIDENCE_FRAMES).map((x) => {
+      const data = byIndex.get(x.index)?.data ?? Buffer.alloc(0);
+      const cut = data.length > EVIDENCE_FRAME_BYTES ? ` (first ${EVIDENCE_FRAME_BYTES} of ${data.length} bytes shown)` : '';
+      return { hex: frameHex(data), reason: x.reason + cut };
+    }),
   };
   if (f.tally.frames === 0) {
     return { outcome: { status: 'fail', message: `${f.what}: nothing of the ${f.sent} sent arrived at the peer`, evidence }, offending };
