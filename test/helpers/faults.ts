@@ -16,3 +16,15 @@ export async function corruptEgress(netns: string, ifname: string, rules: string
   ].join('\n');
   await execa('ip', ['netns', 'exec', netns, 'nft', '-f', '-'], { input: script });
 }
+
+/** Adds an ingress chain with `rules` on `ifname` inside `netns`: frames are rewritten after AF_PACKET taps saw them, before the stack does. */
+export async function corruptIngress(netns: string, ifname: string, rules: string[]): Promise<void> {
+  const script = [
+    'table netdev nicmatrix_ingress_fault {',
+    `  chain ingress { type filter hook ingress device "${ifname}" priority 0; policy accept;`,
+    ...rules.map((r) => `    ${r}`),
+    '  }',
+    '}',
+  ].join('\n');
+  await execa('ip', ['netns', 'exec', netns, 'nft', '-f', '-'], { input: script });
+}
