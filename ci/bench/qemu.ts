@@ -21,7 +21,7 @@ async function bootOnce(model: string): Promise<Record<string, unknown>> {
     await dut.start(new AbortController().signal);
     const startMs = Date.now() - t0;
     const facts = await dut.collect();
-    return { bootMs: facts.evidence.bootMs, startMs, driver: facts.driver.name, expected: facts.evidence.expectedDriver, accel: facts.dimensions.accel };
+    return { bootMs: facts.evidence.bootMs, startMs, driver: facts.driver.name, accel: facts.dimensions.accel, catalogueMismatches: facts.evidence.catalogueMismatches };
   } catch (e) {
     return { error: describeError(e) };
   } finally {

@@ -4,6 +4,7 @@
  * kernel), its PCI id and what that driver advertises. The harness records the
  * driver that really bound; the catalogue only says what to expect.
  */
+import type { FeatureSnapshot } from '../../matrix/record.js';
 
 /** One emulated NIC model. */
 export interface QemuModel {
@@ -18,11 +19,11 @@ export interface QemuModel {
   /** `vendor:device` the model presents, lowercase hex. */
   pciId: string;
   description: string;
-  /** TX checksum features (ethtool names) the driver turns on; empty when it offers none. */
+  /** TX checksum features (ethtool names) on by default with the default backend; empty when none. */
   txChecksum: string[];
-  /** Whether the driver advertises RX checksum offload (`rx-checksumming` not fixed off). */
+  /** Whether the driver offers RX checksum offload (`rx-checksumming` not `[fixed] off`; e1000 offers it but starts with it off). */
   rxChecksum: boolean;
-  /** Whether the driver offers scatter-gather (needed for zero-copy sendfile). */
+  /** Whether `tx-scatter-gather` is on by default (zero-copy sendfile needs it). */
   scatterGather: boolean;
   /** Why the model is interesting, or what differs with the backend. */
   notes?: string;
@@ -31,14 +32,14 @@ export interface QemuModel {
 const GENERIC = ['tx-checksum-ip-generic'];
 
 export const QEMU_MODELS: readonly QemuModel[] = [
-  { model: 'e1000', device: 'e1000', driver: 'e1000', rivals: [], pciId: '8086:100e', description: 'Intel 82540EM Gigabit Ethernet (QEMU e1000)', txChecksum: GENERIC, rxChecksum: true, scatterGather: true, notes: 'TX checksum via context descriptors (TUCSS/TUCSO), computed by the device model' },
+  { model: 'e1000', device: 'e1000', driver: 'e1000', rivals: [], pciId: '8086:100e', description: 'Intel 82540EM Gigabit Ethernet (QEMU e1000)', txChecksum: GENERIC, rxChecksum: true, scatterGather: true, notes: 'TX checksum via context descriptors whose TUCSS/TUCSO fields are 8 bits wide' },
   { model: 'e1000-82544gc', device: 'e1000-82544gc', driver: 'e1000', rivals: [], pciId: '8086:100c', description: 'Intel 82544GC Gigabit Ethernet (QEMU e1000-82544gc)', txChecksum: GENERIC, rxChecksum: true, scatterGather: true },
   { model: 'e1000-82545em', device: 'e1000-82545em', driver: 'e1000', rivals: [], pciId: '8086:100f', description: 'Intel 82545EM Gigabit Ethernet (QEMU e1000-82545em)', txChecksum: GENERIC, rxChecksum: true, scatterGather: true },
   { model: 'e1000e', device: 'e1000e', driver: 'e1000e', rivals: [], pciId: '8086:10d3', description: 'Intel 82574L Gigabit Ethernet (QEMU e1000e)', txChecksum: GENERIC, rxChecksum: true, scatterGather: true },
   {
     model: 'virtio-net-pci', device: 'virtio-net-pci', driver: 'virtio_net', rivals: [], pciId: '1af4:1000', description: 'virtio network device, transitional (QEMU virtio-net-pci)',
-    txChecksum: [], rxChecksum: false, scatterGather: true,
-    notes: 'offers VIRTIO_NET_F_CSUM only when the backend takes vnet headers (vnet_hdr=on); with the default tap backend it offers no checksum offload',
+    txChecksum: [], rxChecksum: true, scatterGather: false,
+    notes: 'offers VIRTIO_NET_F_CSUM (and so SG and TSO) only when the backend takes vnet headers (vnet_hdr=on); with the default tap backend it offers no TX checksum offload',
   },
   { model: 'rtl8139', device: 'rtl8139', driver: '8139cp', rivals: ['8139too'], pciId: '10ec:8139', description: 'Realtek RTL8139C+ Fast Ethernet (QEMU rtl8139)', txChecksum: ['tx-checksum-ipv4'], rxChecksum: true, scatterGather: true, notes: 'revision 0x20 (C+): 8139too declines it and 8139cp binds' },
   { model: 'i82557b', device: 'i82557b', driver: 'e100', rivals: [], pciId: '8086:1229', description: 'Intel 82557B Fast Ethernet (QEMU eepro100 family)', txChecksum: [], rxChecksum: false, scatterGather: false },
@@ -52,6 +53,20 @@ export const QEMU_MODELS: readonly QemuModel[] = [
 /** The catalogue entry of `model`, or undefined. */
 export function findQemuModel(model: string): QemuModel | undefined {
   return QEMU_MODELS.find((m) => m.model === model);
+}
+
+/** Where a started guest differs from its catalogue entry (driver, TX checksum, RX checksum, SG); empty when it agrees. */
+export function catalogueMismatches(m: QemuModel, driver: string, features: FeatureSnapshot): string[] {
+  const out: string[] = [];
+  if (driver !== m.driver) out.push(`driver ${driver}, catalogue expects ${m.driver}`);
+  const on = (k: string) => features[k]?.active === true;
+  const tx = Object.keys(features).filter((k) => k.startsWith('tx-checksum-') && on(k)).sort();
+  if (tx.join(',') !== [...m.txChecksum].sort().join(',')) out.push(`TX checksum ${tx.join(',') || 'none'}, catalogue expects ${m.txChecksum.join(',') || 'none'}`);
+  const rx = features['rx-checksumming'];
+  const rxOffered = rx !== undefined && (rx.active || rx.fixed !== true);
+  if (rxOffered !== m.rxChecksum) out.push(`rx-checksumming ${rxOffered ? 'offered' : 'fixed off'}, catalogue expects ${m.rxChecksum ? 'offered' : 'fixed off'}`);
+  if (on('tx-scatter-gather') !== m.scatterGather) out.push(`tx-scatter-gather ${on('tx-scatter-gather') ? 'on' : 'off'}, catalogue expects ${m.scatterGather ? 'on' : 'off'}`);
+  return out;
 }
 
 /** Every Linux module a guest image needs for the catalogue's NICs (expected drivers and their rivals). */

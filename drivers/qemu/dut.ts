@@ -14,7 +14,7 @@ import { ifName, netnsName, nextInstance } from '../names.js';
 import { addressPair, configureAddresses, createNetns } from '../netns.js';
 import type { Dut, LinkInfo, RunActionOptions, Side, TargetFacts, TargetSpec } from '../types.js';
 import { type AccelDecision, chooseAccel } from './accel.js';
-import { findQemuModel, QEMU_MODELS, type QemuModel } from './catalogue.js';
+import { catalogueMismatches, findQemuModel, QEMU_MODELS, type QemuModel } from './catalogue.js';
 import { consoleTail, diagnoseGuest, parseNicLine } from './console.js';
 import { GuestProcess } from './guest.js';
 import { ensureGuestImage, type GuestImage } from './image.js';
@@ -64,10 +64,9 @@ export class QemuDut implements Dut {
       this.link = await this.setup(signal);
       return this.link;
     } catch (e) {
-      const err = this.guest && !isNicmatrixError(e, 'INTERRUPTED') ? await this.guestFault(e, 'while booting') : e;
       await this.stop();
-      if (err instanceof NicmatrixError) throw err;
-      throw new NicmatrixError('TARGET_SETUP', `${this.spec}: could not set up the target: ${describeError(err)}`, { cause: err });
+      if (e instanceof NicmatrixError) throw e;
+      throw new NicmatrixError('TARGET_SETUP', `${this.spec}: could not set up the target: ${describeError(e)}`, { cause: e });
     }
   }
 
@@ -108,7 +107,7 @@ export class QemuDut implements Dut {
       this.peer = peer.value;
       this.teardowns.push({ label: 'peer agent', run: peer.value.stop });
     }
-    if (booted.status === 'rejected') throw this.bootTimeout(booted.reason, o.bootTimeoutMs);
+    if (booted.status === 'rejected') throw await this.bootFault(booted.reason, o.bootTimeoutMs);
     if (peer.status === 'rejected') throw peer.reason;
     this.bootMs = Date.now() - t0;
     const [d, p] = await Promise.all([this.run('dut', 'link.info', { ifname: GUEST_IFNAME }), this.run('peer', 'link.info', { ifname: names.tap })]);
@@ -119,9 +118,10 @@ export class QemuDut implements Dut {
     };
   }
 
-  /** A hello that never came is the guest's fault whatever the console says; other errors pass on. */
-  private bootTimeout(e: unknown, ms: number): unknown {
-    if (!this.guest || !isNicmatrixError(e, 'TIMEOUT')) return e;
+  /** A hello that never came is the guest's fault whatever the console says; QEMU's end is diagnosed. */
+  private async bootFault(e: unknown, ms: number): Promise<unknown> {
+    if (!this.guest) return e;
+    if (!isNicmatrixError(e, 'TIMEOUT')) return this.guestFault(e, 'while booting');
     return new NicmatrixError('GUEST', `${this.spec}: the guest's agent was not ready within ${ms} ms: ${diagnoseGuest(this.guest.console, this.guest.exit)}`, {
       cause: e,
       details: { console: this.guest.tail(), qemuExit: this.guest.exit, accel: this.accel?.accel },
@@ -184,7 +184,7 @@ export class QemuDut implements Dut {
         expectedDriver: this.model.driver,
         // sysfs (the init's view) and ethtool -i (the agent's) name the same driver when all is well.
         sysfsDriver: nic.driver,
-        driverAsExpected: driver.name === this.model.driver,
+        catalogueMismatches: catalogueMismatches(this.model, driver.name, features),
       },
     };
   }

@@ -45,7 +45,8 @@ export class GuestProcess {
       this.readConsole();
       fs.rmSync(dir, { recursive: true, force: true });
     });
-    fs.mkdirSync(dir, { mode: 0o700 });
+    // recursive: a stale directory of a process with the same pid is reused (QEMU truncates the file).
+    fs.mkdirSync(dir, { mode: 0o700, recursive: true });
     this.consolePath = path.join(dir, 'console.log');
     const qemuTeardown = cleanup.register(`qemu ${name}`, async () => {
       if (!this.child) return;
@@ -55,7 +56,7 @@ export class GuestProcess {
       this.client.close();
     });
     this.teardown = { label: `qemu ${name}`, run: async () => (await qemuTeardown.run(), await dirTeardown.run()) };
-    const consoleArgs = ['-chardev', `file,id=console,path=${this.consolePath}`, '-serial', 'chardev:console'];
+    const consoleArgs = ['-chardev', `file,id=console,path=${this.consolePath.replace(/,/g, ',,')}`, '-serial', 'chardev:console'];
     const child = execa('ip', ['netns', 'exec', netns, QEMU_BINARY, ...args, ...consoleArgs], {
       stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false, cleanup: true,
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findQemuModel, nicModules, QEMU_MODELS } from '../../drivers/qemu/catalogue.js';
+import { catalogueMismatches, findQemuModel, nicModules, QEMU_MODELS } from '../../drivers/qemu/catalogue.js';
 
 describe('QEMU model catalogue', () => {
   it('covers the twelve models the matrix promises, each once', () => {
@@ -32,5 +32,22 @@ describe('QEMU model catalogue', () => {
     expect(mods).toContain('8139too');
     expect(mods.filter((m) => m === 'e1000')).toHaveLength(1);
     expect(mods).toEqual([...mods].sort());
+  });
+});
+
+describe('catalogue against a started guest', () => {
+  const f = (active: boolean, fixed: boolean | null = false) => ({ active, fixed, requested: active });
+  const e1000 = findQemuModel('e1000')!;
+  const features = { 'tx-checksum-ip-generic': f(true), 'tx-checksum-ipv4': f(false, true), 'rx-checksumming': f(false), 'tx-scatter-gather': f(true) };
+  it('agrees with what e1000 really advertises (RX checksum offered though off by default)', () => {
+    expect(catalogueMismatches(e1000, 'e1000', features)).toEqual([]);
+  });
+  it('names each difference', () => {
+    expect(catalogueMismatches(e1000, '8139too', { ...features, 'tx-checksum-ip-generic': f(false), 'rx-checksumming': f(false, true), 'tx-scatter-gather': f(false) })).toEqual([
+      'driver 8139too, catalogue expects e1000',
+      'TX checksum none, catalogue expects tx-checksum-ip-generic',
+      'rx-checksumming fixed off, catalogue expects offered',
+      'tx-scatter-gather off, catalogue expects on',
+    ]);
   });
 });
