@@ -105,4 +105,18 @@ describe('zc catches a device that alters payload bytes with valid checksums', (
       expect(x.evidence.peerCsumErrors).toBe(0);
     }
   });
+
+  it('a DUT that drops full-sized TCP segments stalls the flows: the mutation check fails naming the stall, not an error', async () => {
+    const pair = await makePortPair('zcs');
+    pairs.push(pair);
+    await corruptEgress(pair.dutNs, pair.dutIf, ['ip protocol tcp ip length > 1000 drop']);
+    const out = path.join(tmpDir('zcs'), 'run.json');
+    const r = await nicmatrix(['run', '--target', pair.spec, '--checks', 'zc/msg-zerocopy-mutate', '--out', out]);
+    const results = readRecord(out).targets[0].results;
+    expect(results.map((x) => `${x.variant} ${x.status}`), r.stderr).toEqual(['sg-on fail', 'sg-off fail']);
+    for (const x of results) {
+      expect(x.evidence.faults).toEqual(expect.arrayContaining([expect.stringMatching(/the DUT's send failed: send\(MSG_ZEROCOPY\) on TCP\/IPv4 socket: E(TIMEDOUT|AGAIN)/), expect.stringMatching(/stall: the stream did not end/)]));
+    }
+    expect(r.exitCode).toBe(1);
+  });
 });

@@ -23,7 +23,7 @@ import { TcpConnection } from '../../sys/tcp.js';
 import { ZerocopySender } from '../../sys/zerocopy.js';
 import { defineAction } from '../registry.js';
 import { zcFile } from './zc-file.js';
-import { deviceFailure } from './zc-send.js';
+import { COMPLETION_WAIT_MS, deviceFailure, STALL_MS } from './zc-send.js';
 
 interface Flow {
   family: 4 | 6;
@@ -97,7 +97,7 @@ defineAction('zc.sendfileMutate', async (p, ctx) => {
       while (sent < p.size) {
         const step = await sendfileOnce(conn.sock, fd, sent, Math.min(MAX_PER_CALL, p.size - sent));
         if (step === null) {
-          if (Date.now() - idleSince >= (p.stallMs ?? 10_000)) throw syscallError('sendfile()', EAGAIN, `${conn.sock.what} (no room for ${p.stallMs ?? 10_000} ms after ${sent} of ${p.size} bytes)`);
+          if (Date.now() - idleSince >= (p.stallMs ?? STALL_MS)) throw syscallError('sendfile()', EAGAIN, `${conn.sock.what} (no room for ${p.stallMs ?? STALL_MS} ms after ${sent} of ${p.size} bytes)`);
           await conn.sock.wait(C.POLLOUT, 50);
           continue;
         }
@@ -117,7 +117,7 @@ defineAction('zc.sendfileMutate', async (p, ctx) => {
     });
     const neighbour = flow(async () => {
       await nconn.connect(p.dst, p.neighbourDport);
-      neighbourSent = (await sendfileAll(nconn.sock, nfd, 0, other.layout.size, { stallMs: p.stallMs })).sent;
+      neighbourSent = (await sendfileAll(nconn.sock, nfd, 0, other.layout.size, { stallMs: p.stallMs ?? STALL_MS })).sent;
       await nconn.closeGracefully(CLOSE_WAIT_MS);
     });
     const [failure, neighbourFailure] = await Promise.all([main, neighbour]);
@@ -172,7 +172,7 @@ defineAction('zc.zerocopyMutate', async (p) => {
         const n = zc.send(mem, sent, Math.min(p.chunk, p.size - sent));
         if (n === null) {
           poison();
-          if (Date.now() - idleSince >= (p.stallMs ?? 10_000)) throw syscallError('send(MSG_ZEROCOPY)', EAGAIN, `${conn.sock.what} (no room for ${p.stallMs ?? 10_000} ms after ${sent} of ${p.size} bytes)`);
+          if (Date.now() - idleSince >= (p.stallMs ?? STALL_MS)) throw syscallError('send(MSG_ZEROCOPY)', EAGAIN, `${conn.sock.what} (no room for ${p.stallMs ?? STALL_MS} ms after ${sent} of ${p.size} bytes)`);
           await conn.sock.wait(C.POLLOUT, 20);
           continue;
         }
@@ -185,7 +185,7 @@ defineAction('zc.zerocopyMutate', async (p) => {
         poison();
         await yieldLoop();
       }
-      const deadline = Date.now() + (p.completionWaitMs ?? 10_000);
+      const deadline = Date.now() + (p.completionWaitMs ?? COMPLETION_WAIT_MS);
       while (zc.pending > 0 && Date.now() < deadline) {
         poison();
         await conn.sock.wait(0, 20);
@@ -196,8 +196,8 @@ defineAction('zc.zerocopyMutate', async (p) => {
     const neighbour = flow(async () => {
       await nconn.connect(p.dst, p.neighbourDport);
       nzc = new ZerocopySender(nconn.sock);
-      for (let off = 0; off < p.neighbourSize; off += p.chunk) nsent += await nzc.sendAll(nmem, off, Math.min(p.chunk, p.neighbourSize - off), p.stallMs);
-      await nzc.waitAll(p.completionWaitMs ?? 10_000);
+      for (let off = 0; off < p.neighbourSize; off += p.chunk) nsent += await nzc.sendAll(nmem, off, Math.min(p.chunk, p.neighbourSize - off), p.stallMs ?? STALL_MS);
+      await nzc.waitAll(p.completionWaitMs ?? COMPLETION_WAIT_MS);
       await nconn.closeGracefully(CLOSE_WAIT_MS);
     });
     const [failure, neighbourFailure] = await Promise.all([main, neighbour]);

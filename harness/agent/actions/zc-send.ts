@@ -23,7 +23,7 @@ interface Conn {
   src?: string;
   dst: string;
   dport: number;
-  /** How long a send may find no room before the connection counts as stalled (default 10 s). */
+  /** How long a send may find no room before the connection counts as stalled (default STALL_MS). */
   stallMs?: number;
 }
 
@@ -38,6 +38,11 @@ declare module '../protocol.js' {
     };
   }
 }
+
+/** No progress for this long is a stall (generous: a TCG guest on a loaded host is slow, not stalled). */
+export const STALL_MS = 30_000;
+/** Longest wait for the last MSG_ZEROCOPY completions once everything was sent. */
+export const COMPLETION_WAIT_MS = 30_000;
 
 /** Errors that mean the connection or the device failed, not the harness. */
 const DEVICE_ERRNOS = new Set(['EAGAIN', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
@@ -61,7 +66,7 @@ defineAction('zc.sendfile', async ({ fileId, family, src, dst, dport, offset, co
   try {
     await conn.connect(dst, dport);
     for (let r = 0; r < (repeat ?? 1); r++) {
-      const res = await sendfileAll(conn.sock, fd, offset, count, { stallMs });
+      const res = await sendfileAll(conn.sock, fd, offset, count, { stallMs: stallMs ?? STALL_MS });
       sent += res.sent;
       calls += res.calls;
       if (res.sent < count) break;
@@ -100,10 +105,10 @@ defineAction('zc.zerocopySend', async (p) => {
     }
     try {
       for (const len of p.lengths) {
-        bytes += await zc.sendAll(mem, bytes, len, p.stallMs);
-        if (udp && zc.pending >= PACE) await zc.waitAll(p.completionWaitMs ?? 10_000);
+        bytes += await zc.sendAll(mem, bytes, len, p.stallMs ?? STALL_MS);
+        if (udp && zc.pending >= PACE) await zc.waitAll(p.completionWaitMs ?? COMPLETION_WAIT_MS);
       }
-      await zc.waitAll(p.completionWaitMs ?? 10_000);
+      await zc.waitAll(p.completionWaitMs ?? COMPLETION_WAIT_MS);
       if (tcp) await tcp.closeGracefully(CLOSE_WAIT_MS);
     } catch (e) {
       zc.readCompletions();

@@ -107,5 +107,5 @@ export function honouredOutcome(mode: ZerocopyMode, tally: { calls: number; copi
   if (mode === 'none') return { status: 'fail', message: `no MSG_ZEROCOPY completion arrived for ${tally.calls} send calls: zero-copy cannot be judged honoured` };
   if (!why.sgActive) return { status: 'unsupported', message: `${n} were copied (SO_EE_CODE_ZEROCOPY_COPIED): the device has scatter-gather off, and without it the kernel copies` };
   if (why.localDelivery) return { status: 'unsupported', message: `${n} were copied (SO_EE_CODE_ZEROCOPY_COPIED): ${why.localDelivery} delivers to a local socket, and local delivery copies user pages` };
-  return { status: 'fail', message: `${n} were copied (SO_EE_CODE_ZEROCOPY_COPIED) although the device has scatter-gather on and transmits for real` };
+  return { status: 'fail', message: `${n} were copied (SO_EE_CODE_ZEROCOPY_COPIED) although the device has scatter-gather on and transmits for real (an AF_PACKET capture on the DUT would also make the kernel copy)` };
 }

@@ -26,6 +26,8 @@ export interface CaseResult {
   throughputBps?: number;
   peakRssBytes?: number;
   rssStartBytes?: number;
+  /** The connection stalled or failed: later cases would only wait out the same stall. */
+  broken: boolean;
   faults: string[];
 }
 
@@ -43,7 +45,8 @@ export async function sendCase(ctx: CheckContext, c: SendCase, layout: FileLayou
     const faults: string[] = [];
     if (sent.failure) faults.push(`${name}: the DUT's sendfile failed: ${sent.failure}`);
     else if (sent.sent !== count) faults.push(`${name}: sendfile() sent ${sent.sent} bytes, expected ${count}`);
-    faults.push(...connectionFaults(name, got, wait), ...streamFaults(name, exact));
+    const lost = connectionFaults(name, got, wait);
+    faults.push(...lost, ...streamFaults(name, exact));
     return {
       case: name,
       family,
@@ -53,6 +56,7 @@ export async function sendCase(ctx: CheckContext, c: SendCase, layout: FileLayou
       throughputBps: got.throughputBps,
       peakRssBytes: got.peakRssBytes,
       rssStartBytes: got.rssStartBytes,
+      broken: sent.failure !== undefined || lost.length > 0,
       faults,
     };
   });
@@ -66,29 +70,33 @@ export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
   let large: { size: number; reason?: string } = { size: 0 };
   const { value: results, dut, peer } = await counting(ctx, async () => {
     const out: CaseResult[] = [];
+    const broken = () => out.some((r) => r.broken);
     await withFiles(ctx, files, async (ids) => {
       sparseAllocated = ids.sparse.allocatedBytes;
-      for (const c of smallCases()) out.push(await sendCase(ctx, c, files[c.file], ids[c.file].id, port(), 4));
-      out.push(await sendCase(ctx, smallCases()[0], files['1MiB'], ids['1MiB'].id, port(), 6));
+      for (const c of smallCases()) if (!broken()) out.push(await sendCase(ctx, c, files[c.file], ids[c.file].id, port(), 4));
+      if (!broken()) out.push(await sendCase(ctx, smallCases()[0], files['1MiB'], ids['1MiB'].id, port(), 6));
     });
+    if (broken()) return out;
     const first = out[0];
     large = planLargeSize(first.elapsedMs > 0 ? (first.bytes * 1000) / first.elapsedMs : undefined, probe.memAvailableBytes);
     const layout = largeFile(ctx.seed, large.size);
     await withFiles(ctx, { large: layout }, async (ids) => {
-      for (const c of largeCases(large.size)) out.push(await sendCase(ctx, c, layout, ids.large.id, port(), 4, c.offset === 0));
+      for (const c of largeCases(large.size)) if (!broken()) out.push(await sendCase(ctx, c, layout, ids.large.id, port(), 4, c.offset === 0));
     });
     return out;
   });
   if (large.reason) ctx.log(`zc/sendfile: large file reduced to ${large.size} bytes: ${large.reason}`);
-  const big = results.find((r) => r.case === `whole large`)!;
-  const faults = [...results.flatMap((r) => r.faults), ...counterFaults(peer, dut)];
+  const big = results.find((r) => r.case === `whole large`);
+  const planned = smallCases().length + 1 + largeCases(LARGE_SIZE).length;
+  const skipped = results.some((r) => r.broken) ? [`${planned - results.length} later case(s) not run after the connection broke`] : [];
+  const faults = [...results.flatMap((r) => r.faults), ...skipped, ...counterFaults(peer, dut)];
   const evidence = {
-    cases: results.map(({ faults: f, ...r }) => ({ ...r, sha256: r.sha256.slice(0, 16), ok: f.length === 0 })),
-    throughputBps: big.throughputBps,
+    cases: results.map(({ faults: f, broken: _b, ...r }) => ({ ...r, sha256: r.sha256.slice(0, 16), ok: f.length === 0 })),
+    throughputBps: big?.throughputBps,
     largeSize: large.size,
     ...(large.reason ? { largeReduced: { wanted: LARGE_SIZE, reason: large.reason } } : {}),
-    peerPeakRssBytes: big.peakRssBytes,
-    peerRssStartBytes: big.rssStartBytes,
+    peerPeakRssBytes: big?.peakRssBytes,
+    peerRssStartBytes: big?.rssStartBytes,
     sparse: { size: files.sparse.size, allocatedBytes: sparseAllocated },
     tmpdir: probe.tmpdir,
     peerCsumErrors: peer.TcpInCsumErrors ?? 0,
@@ -100,6 +108,6 @@ export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
     const more = faults.length > 3 ? `; and ${faults.length - 3} more` : '';
     return { status: 'fail', message: `${faults.length} fault(s) over ${results.length} sendfile cases: ${faults.slice(0, 3).join('; ')}${more}`, evidence };
   }
-  const speed = big.throughputBps ? `, ${(big.throughputBps / 1e6).toFixed(0)} MB/s on the ${large.size / (1 << 20)} MiB file` : '';
+  const speed = big?.throughputBps ? `, ${(big.throughputBps / 1e6).toFixed(0)} MB/s on the ${large.size / (1 << 20)} MiB file` : '';
   return { status: 'pass', message: `${results.length} sendfile cases byte-exact (${total} bytes${speed}; sizes 0 to ${large.size}, offsets, partial ranges, sparse)`, evidence };
 }
