@@ -65,6 +65,7 @@ export async function debianKernel(root: string, signal?: AbortSignal): Promise<
         // Another run finished the same kernel first: theirs is as good as ours.
         if (!(await exists(path.join(dir, '.complete')))) throw e;
       });
+      await pruneOtherKernels(path.dirname(dir), path.basename(dir));
     } finally {
       await scratch.done();
     }
@@ -75,6 +76,14 @@ export async function debianKernel(root: string, signal?: AbortSignal): Promise<
     image: path.join(dir, 'root', 'boot', `vmlinuz-${release}`),
     modulesDir: path.join(dir, 'root', 'lib', 'modules', release),
   };
+}
+
+/** Removes unpacked kernels superseded by `keep` (each is ~400 MB); images already built from them stay usable. */
+async function pruneOtherKernels(kernelsDir: string, keep: string): Promise<void> {
+  for (const name of await fs.readdir(kernelsDir)) {
+    if (name === keep || name.includes('.tmp-') || !(await exists(path.join(kernelsDir, name, '.complete')))) continue;
+    await fs.rm(path.join(kernelsDir, name), { recursive: true, force: true });
+  }
 }
 
 async function onlyRelease(modulesRoot: string): Promise<string> {
