@@ -13,7 +13,7 @@ import { run } from '../../harness/exec.js';
 
 /** Bytes per measured transfer: the 64 MiB file sent this many times over one connection. */
 const REPEAT = 16;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const PORT = 5201;
 
 async function harnessRound(dut: VethDut, link: LinkInfo, fileId: string, port: number, repeat: number, trackMemory: boolean): Promise<StreamReport> {
