@@ -73,21 +73,25 @@ export class AgentClient {
     const id = this.nextId++;
     const timeoutMs = opts.timeoutMs ?? ACTION_TIMEOUT_MS;
     return new Promise<ActionResult<A>>((resolve, reject) => {
-      const entry: Pending = { resolve: resolve as (v: unknown) => void, reject, method };
+      const signal = opts.signal;
+      const onAbort = () => {
+        if (!this.pending.delete(id)) return;
+        clearTimeout(entry.timer);
+        reject(new NicmatrixError('INTERRUPTED', `${this.name}: ${method} interrupted`, { cause: signal?.reason }));
+      };
+      // Every way a call ends drops its abort listener, so long runs do not pile them up.
+      const done = <T>(fn: (v: T) => void) => (v: T) => {
+        signal?.removeEventListener('abort', onAbort);
+        fn(v);
+      };
+      const entry: Pending = { resolve: done(resolve as (v: unknown) => void), reject: done(reject), method };
       entry.timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new NicmatrixError('TIMEOUT', `${this.name}: ${method} did not answer within ${timeoutMs} ms`));
+        entry.reject(new NicmatrixError('TIMEOUT', `${this.name}: ${method} did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
-      if (opts.signal) {
-        const onAbort = () => {
-          if (!this.pending.delete(id)) return;
-          clearTimeout(entry.timer);
-          reject(new NicmatrixError('INTERRUPTED', `${this.name}: ${method} interrupted`, { cause: opts.signal?.reason }));
-        };
-        if (opts.signal.aborted) return onAbort();
-        opts.signal.addEventListener('abort', onAbort, { once: true });
-      }
       this.pending.set(id, entry);
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.toAgent.write(JSON.stringify({ id, method, params }) + '\n');
     });
   }
