@@ -1,0 +1,60 @@
+/**
+ * QEMU targets through the real CLI: a guest whose QEMU is killed mid-run
+ * gives `error` verdicts naming the cause with the console as evidence, the
+ * other target is still judged, and nothing is left behind.
+ */
+import path from 'node:path';
+import { execa } from 'execa';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureGuestImage } from '../../drivers/qemu/image.js';
+import { BIN, readRecord, tmpDir } from '../helpers/cli.js';
+import { harnessProcesses, netnsOf } from '../helpers/leftovers.js';
+
+beforeAll(async () => {
+  await ensureGuestImage();
+}, 600_000);
+
+/** PID of the QEMU child of `parent` that emulates `device`, if any. */
+async function qemuChild(parent: number, device: string): Promise<number | undefined> {
+  const ps = await execa('ps', ['-eo', 'pid,ppid,args'], { reject: false });
+  const line = ps.stdout.split('\n').find((l) => new RegExp(`^\\s*\\d+\\s+${parent}\\s+qemu-system`).test(l) && l.includes(`-device ${device},netdev=`));
+  return line ? Number(line.trim().split(/\s+/)[0]) : undefined;
+}
+
+describe('nicmatrix run with QEMU targets', () => {
+  it('QEMU killed mid-run: error verdicts with the cause for that target, the other judged, nothing left', async () => {
+    const out = path.join(tmpDir('qemu-kill'), 'run.json');
+    const sub = execa(process.execPath, [BIN, 'run', '--target', 'qemu:e1000', '--target', 'qemu:tulip', '--checks', 'tx-csum/*', '--jobs', '2', '--out', out], {
+      reject: false, timeout: 600_000, cwd: tmpDir('cwd'), env: { CI: 'true' }, stdin: 'ignore',
+    });
+    const pid = sub.pid!;
+    let killed: number | undefined;
+    // Kill the e1000 guest once it has judged its first check, so the kill lands mid-run.
+    const onOutput = (d: Buffer) => {
+      if (killed === undefined && /\[qemu:e1000\] (PASS|FAIL|UNSUPPORTED)/.test(d.toString())) {
+        killed = -1;
+        void qemuChild(pid, 'e1000').then((q) => {
+          killed = q;
+          if (q) process.kill(q, 'SIGKILL');
+        });
+      }
+    };
+    sub.stdout!.on('data', onOutput);
+    sub.stderr!.on('data', onOutput);
+    const r = await sub;
+    expect(killed, r.stdout + r.stderr).toBeGreaterThan(0);
+    expect(r.exitCode, r.stderr).toBe(2);
+    const record = readRecord(out);
+    const e1000 = record.targets.find((t) => t.spec === 'qemu:e1000')!;
+    const tulip = record.targets.find((t) => t.spec === 'qemu:tulip')!;
+    const errors = e1000.results.filter((x) => x.status === 'error');
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0].message).toMatch(/QEMU was killed by SIGKILL/);
+    expect(e1000.results.filter((x) => x.status !== 'error').length).toBeGreaterThan(0);
+    expect(tulip.driver.name).toBe('tulip');
+    expect(tulip.results.length).toBeGreaterThan(0);
+    expect(tulip.results.filter((x) => x.status === 'error')).toEqual([]);
+    expect(await netnsOf(pid)).toEqual([]);
+    expect(await harnessProcesses([pid])).toEqual([]);
+  });
+});
