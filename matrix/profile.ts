@@ -16,7 +16,10 @@ export const PROFILE_SCHEMA = 'nicmatrix.profile/1';
 export interface EvidenceCondition {
   /** Dot path into the result's evidence, e.g. `delivery` or `counters.nstat.UdpInCsumErrors`. */
   path: string;
-  equals: string | number | boolean | null;
+  /** The value must be exactly this (one of `equals` and `matches`). */
+  equals?: string | number | boolean | null;
+  /** The value, as text, must match this regular expression, e.g. `^[1-9][0-9]* of ` for "96 of 100". */
+  matches?: string;
   /** Why the condition matters, shown when it is not met. */
   why: string;
 }
@@ -73,8 +76,17 @@ const EVIDENCE_PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const ACCEPTABLE: readonly Status[] = ['pass', 'unsupported', 'skip'];
 const TOP_FIELDS = ['schema', 'name', 'title', 'description', 'extends', 'requirements'];
 const REQ_FIELDS = ['id', 'title', 'checks', 'variants', 'accept', 'evidence'];
-const COND_FIELDS = ['path', 'equals', 'why'];
+const COND_FIELDS = ['path', 'equals', 'matches', 'why'];
 
+const isRegExp = (v: unknown): boolean => {
+  if (typeof v !== 'string' || v === '') return false;
+  try {
+    new RegExp(v);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v));
 
@@ -119,14 +131,18 @@ function requirementIssues(r: unknown, at: string, issues: ProfileIssue[]): void
     });
   }
   if (r.evidence !== undefined) {
-    if (!Array.isArray(r.evidence)) issues.push({ pointer: `${at}/evidence`, message: `must be a list of {path, equals, why}, found ${show(r.evidence)}` });
+    if (!Array.isArray(r.evidence)) issues.push({ pointer: `${at}/evidence`, message: `must be a list of {path, equals or matches, why}, found ${show(r.evidence)}` });
     else r.evidence.forEach((c, i) => {
       const cat = `${at}/evidence/${i}`;
-      if (!isObject(c)) return issues.push({ pointer: cat, message: `must be {path, equals, why}, found ${show(c)}` });
+      if (!isObject(c)) return issues.push({ pointer: cat, message: `must be {path, equals or matches, why}, found ${show(c)}` });
       unknownFields(c, COND_FIELDS, cat, issues);
       text(c.path, `${cat}/path`, issues, { pattern: EVIDENCE_PATH, what: 'a dot path such as "delivery" or "counters.nstat.UdpInCsumErrors"' });
-      if (!('equals' in c) || (c.equals !== null && !['string', 'number', 'boolean'].includes(typeof c.equals))) {
+      if ('equals' in c === 'matches' in c) {
+        issues.push({ pointer: cat, message: 'must have exactly one of equals and matches' });
+      } else if ('equals' in c && c.equals !== null && !['string', 'number', 'boolean'].includes(typeof c.equals)) {
         issues.push({ pointer: `${cat}/equals`, message: `must be a string, number, boolean or null, found ${show(c.equals)}` });
+      } else if ('matches' in c && !isRegExp(c.matches)) {
+        issues.push({ pointer: `${cat}/matches`, message: `must be a regular expression, found ${show(c.matches)}` });
       }
       text(c.why, `${cat}/why`, issues);
     });

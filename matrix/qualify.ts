@@ -63,8 +63,10 @@ export function evidenceAt(evidence: Evidence, path: string): unknown {
 
 function conditionReason(r: ResultRecord, c: EvidenceCondition): string | undefined {
   const actual = evidenceAt(r.evidence, c.path);
-  if (actual === undefined) return `evidence has no ${c.path} (expected ${JSON.stringify(c.equals)}: ${c.why})`;
-  if (actual !== c.equals) return `evidence ${c.path} is ${JSON.stringify(actual)}, expected ${JSON.stringify(c.equals)}: ${c.why}`;
+  const expected = c.matches !== undefined ? `to match /${c.matches}/` : JSON.stringify(c.equals);
+  if (actual === undefined) return `evidence has no ${c.path} (expected ${expected}: ${c.why})`;
+  const holds = c.matches !== undefined ? ['string', 'number', 'boolean'].includes(typeof actual) && new RegExp(c.matches).test(String(actual)) : actual === c.equals;
+  if (!holds) return `evidence ${c.path} is ${JSON.stringify(actual)}, expected ${expected}: ${c.why}`;
   return undefined;
 }
 

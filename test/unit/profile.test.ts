@@ -80,8 +80,17 @@ describe('profile validation', () => {
     expect(msg).toContain('mine.json: /requirements/1/checks: must be a non-empty list');
     expect(msg).toContain('mine.json: /requirements/1/accept/1: must be one of pass, unsupported, skip (fail and error never meet a requirement), found "error"');
     expect(msg).toContain('mine.json: /requirements/1/evidence/0/path: must be a dot path');
-    expect(msg).toContain('mine.json: /requirements/1/evidence/0/equals: must be a string, number, boolean or null, found nothing');
+    expect(msg).toContain('mine.json: /requirements/1/evidence/0: must have exactly one of equals and matches');
     expect(msg).toContain('mine.json: /requirements/1/varaints: is not a field of a profile');
+  });
+
+  it('evidence conditions: exactly one of equals (a scalar) and matches (a regular expression)', () => {
+    const cond = (c: Record<string, unknown>) => minimal({ requirements: [{ id: 'a', title: 'A', checks: ['x/*'], evidence: [{ path: 'p', why: 'w', ...c }] }] });
+    expect(profileIssues(cond({ equals: null }))).toEqual([]);
+    expect(profileIssues(cond({ matches: '^[1-9]' }))).toEqual([]);
+    expect(refusal(cond({ equals: 1, matches: 'x' }))).toBe('mine.json: /requirements/0/evidence/0: must have exactly one of equals and matches');
+    expect(refusal(cond({ matches: '([' }))).toBe('mine.json: /requirements/0/evidence/0/matches: must be a regular expression, found "(["');
+    expect(refusal(cond({ equals: { a: 1 } }))).toBe('mine.json: /requirements/0/evidence/0/equals: must be a string, number, boolean or null, found {"a":1}');
   });
 
   it('refuses an unknown base, duplicate ids (also against the base) and a non-object', () => {

@@ -29,7 +29,7 @@ describe('judging a target against a profile', () => {
     expect(byId(q, 'tx-offload-ipv4').verdict).toBe('met');
     expect(byId(q, 'tx-offload-ipv4').why).toBe('2 pass across 2 check(s)');
     expect(byId(q, 'rx-offload-ipv4')).toMatchObject({ verdict: 'not-applicable', why: 'check not available in this version: no check matches rx-csum/ipv4-*' });
-    expect(q.level.why).toBe('all 4 applicable requirement(s) met; 4 not applicable');
+    expect(q.level.why).toBe('all 4 applicable requirement(s) met; 5 not applicable');
   });
 
   it('checksums left partial are not hardware offload: the requirement says which check and why', () => {
@@ -40,7 +40,7 @@ describe('judging a target against a profile', () => {
     expect(req.why).toContain('tx-csum/ipv6-udp [offload-on]: evidence delivery is "partial", expected "complete"');
     expect(req.results.filter((x) => x.effect === 'against')).toHaveLength(2);
     expect(byId(q, 'tx-csum-software').verdict).toBe('met');
-    expect(q.level.why).toBe('2 of 8 requirement(s) not met: tx-offload-ipv4, tx-offload-ipv6');
+    expect(q.level.why).toBe('2 of 9 requirement(s) not met: tx-offload-ipv4, tx-offload-ipv6');
   });
 
   it('a failed required check fails its requirement with the check message; unsupported is not enough for offload', () => {
@@ -87,6 +87,18 @@ describe('judging a target against a profile', () => {
     expect(skip.level).toMatchObject({ met: false, why: 'nothing could be verified: every requirement is not applicable' });
     const mixed = judgeTarget(p, vethTarget([r('tx-csum/vlan', 'offload-on', 'pass'), r('tx-csum/vlan', 'offload-off', 'skip')]), TX);
     expect(mixed.requirements[0].verdict).toBe('met');
+  });
+
+  it('RX offload counts only when the device itself marked good checksums valid (a matches condition)', () => {
+    const rx = ['rx-csum/ipv4-udp', 'rx-csum/ipv4-tcp', 'rx-csum/ipv6-udp', 'rx-csum/ipv6-tcp'];
+    const withRx = (validated: string) => [...txResults('complete'), ...rx.flatMap((c) => [r(c, 'offload-on', 'pass', { hardwareValidated: validated }), r(c, 'offload-off', 'pass', { hardwareValidated: '0 of 100' })])];
+    const soft = judgeTarget(offload, e1000Target(withRx('0 of 100')), [...TX, ...rx]);
+    expect(byId(soft, 'rx-hw-validated').verdict).toBe('not-met');
+    expect(byId(soft, 'rx-hw-validated').why).toContain('rx-csum/ipv4-udp [offload-on]: evidence hardwareValidated is "0 of 100", expected to match /^[1-9][0-9]* of /: the device must mark good frames valid');
+    expect(byId(soft, 'rx-offload-ipv4').verdict).toBe('met');
+    const hard = judgeTarget(offload, e1000Target(withRx('96 of 100')), [...TX, ...rx]);
+    expect(byId(hard, 'rx-hw-validated')).toMatchObject({ verdict: 'met', why: '4 pass across 4 check(s)' });
+    expect(hard.level.met).toBe(true);
   });
 
   it('checks found only in the record count as known (judging a record from a newer version)', () => {
@@ -137,7 +149,7 @@ describe('the qualification report', () => {
     expect(rep.device).toMatchObject({ pciId: '8086:100e', driver: 'e1000', driverVersion: '7.3.21-k8-NAPI', kernel: '6.18.0', spec: 'qemu:e1000' });
     expect(rep.run.sha256).toBe('ab'.repeat(32));
     expect(rep.record.targets[0].results).toHaveLength(20);
-    expect(rep.headline).toBe(`Intel <b>"82540EM"</b>  [qemu:e1000] (driver e1000 7.3.21-k8-NAPI, PCI 8086:100e, kernel 6.18.0): offload MET — all 4 applicable requirement(s) met; 4 not applicable`);
+    expect(rep.headline).toBe(`Intel <b>"82540EM"</b>  [qemu:e1000] (driver e1000 7.3.21-k8-NAPI, PCI 8086:100e, kernel 6.18.0): offload MET — all 4 applicable requirement(s) met; 5 not applicable`);
     const files = qualificationFiles(rep);
     expect(JSON.parse(files.get('report.json') as string)).toEqual(JSON.parse(JSON.stringify(rep)));
   });
