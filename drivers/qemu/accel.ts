@@ -45,11 +45,11 @@ export async function probeRomRuns(accel: Accel): Promise<ProbeResult> {
   }
 }
 
-/** Boots the guest kernel under KVM to its init (which powers off at once). */
-export async function probeKvmBoot(image: GuestImage): Promise<ProbeResult> {
-  const args = ['-nodefaults', '-no-user-config', '-display', 'none', '-machine', 'pc', '-accel', 'kvm', '-cpu', 'host', '-m', '128M', '-no-reboot',
+/** Boots the guest kernel to its init (which powers off at once), with the CPU model guests get under `accel`. */
+export async function probeBoot(image: GuestImage, accel: Accel, timeoutMs = BOOT_PROBE_TIMEOUT_MS): Promise<ProbeResult> {
+  const args = ['-nodefaults', '-no-user-config', '-display', 'none', '-machine', 'pc', '-accel', accel, '-cpu', accel === 'kvm' ? 'host' : 'max', '-m', '128M', '-no-reboot',
     '-kernel', image.kernel, '-initrd', image.initrd, '-append', PROBE_CMDLINE, '-serial', 'stdio'];
-  return runProbe(args, BOOT_PROBE_TIMEOUT_MS, (r) => r.stdout.includes(PROBE_OK), 'the guest kernel to its init');
+  return runProbe(args, timeoutMs, (r) => r.stdout.includes(PROBE_OK), 'the guest kernel to its init');
 }
 
 async function runProbe(args: string[], timeoutMs: number, ok: (r: { exitCode?: number; stdout: string }) => boolean, what: string): Promise<ProbeResult> {
@@ -76,7 +76,7 @@ export function probeKvm(image: GuestImage): Promise<ProbeResult> {
       if (dev) return { ok: false, detail: `/dev/kvm cannot be opened (${dev})` };
       const rom = await probeRomRuns('kvm');
       if (!rom.ok) return { ok: false, detail: `KVM ${rom.detail}` };
-      const boot = await probeKvmBoot(image);
+      const boot = await probeBoot(image, 'kvm');
       return boot.ok ? { ok: true, detail: 'KVM booted the guest kernel to its init' } : { ok: false, detail: `KVM ${boot.detail}` };
     })();
     kvmVerdicts.set(image.kernel, p);

@@ -10,6 +10,7 @@ import { cleanup } from '../../harness/cleanup.js';
 import { isNicmatrixError, type NicmatrixError } from '../../harness/errors.js';
 import { QemuDut } from '../../drivers/qemu/dut.js';
 import { ensureGuestImage } from '../../drivers/qemu/image.js';
+import { chooseAccel, probeBoot, probeKvm, probeRomRuns } from '../../drivers/qemu/accel.js';
 import { catalogueMismatches, findQemuModel } from '../../drivers/qemu/catalogue.js';
 import type { LinkInfo } from '../../drivers/types.js';
 import { netnsOf } from '../helpers/leftovers.js';
@@ -123,6 +124,29 @@ describe('qemu:virtio-net-pci,vnet_hdr=on', () => {
     const pid = dut.qemuPid;
     await dut.stop();
     await expectNothingLeft(dut, pid);
+  });
+});
+
+describe('accelerator choice', () => {
+  it('the probe payloads run under TCG, so a failure under KVM is KVM\'s', async () => {
+    expect(await probeRomRuns('tcg')).toEqual({ ok: true, detail: 'ran the reset-vector ROM' });
+    // TCG boots slower than KVM: it gets a generous limit, the point is the init's answer.
+    expect(await probeBoot(await ensureGuestImage(), 'tcg', 60_000)).toEqual({ ok: true, detail: 'ran the guest kernel to its init' });
+  });
+
+  it('auto takes KVM only when the probe booted the guest with it, else falls back to TCG saying why; probed once', async () => {
+    const image = await ensureGuestImage();
+    const probe = probeKvm(image);
+    expect(probeKvm(image)).toBe(probe);
+    const kvm = await probe;
+    const decision = await chooseAccel('auto', image);
+    if (kvm.ok) {
+      expect(decision).toEqual({ accel: 'kvm', reason: kvm.detail });
+    } else {
+      expect(decision).toEqual({ accel: 'tcg', reason: `fell back to TCG: ${kvm.detail}` });
+      expect(kvm.detail).toMatch(/^(\/dev\/kvm cannot be opened|KVM (did not finish|ended with))/);
+    }
+    expect(await chooseAccel('tcg', image)).toEqual({ accel: 'tcg', reason: 'accel=tcg requested' });
   });
 });
 
