@@ -21,7 +21,7 @@ const CAP_SYS_ADMIN = 21;
 async function has(cmd: string, args: string[], expect?: RegExp): Promise<{ ok: boolean; found: string }> {
   try {
     const r = await run(cmd, args, { reject: false, timeoutMs: 10_000 });
-    const text = (r.stdout + r.stderr).trim().split('\n')[0] ?? '';
+    const text = ((r.stdout + r.stderr).trim().split('\n')[0] ?? '').slice(0, 80);
     if (r.exitCode !== 0) return { ok: false, found: `\`${cmd} ${args.join(' ')}\` exited ${r.exitCode}: ${text}` };
     if (expect && !expect.test(r.stdout)) return { ok: false, found: `\`${cmd} ${args.join(' ')}\` printed ${JSON.stringify(r.stdout.slice(0, 60))}` };
     return { ok: true, found: text };
@@ -88,7 +88,9 @@ export const PREREQS: readonly Prereq[] = [
   { name: 'QEMU (qemu-system-x86_64)', for: 'qemu', pkg: 'qemu-system-x86', probe: () => has('qemu-system-x86_64', ['--version']) },
   { name: 'busybox-static (guest userland)', for: 'qemu', pkg: 'busybox-static', probe: async () => ({ ok: fs.existsSync('/bin/busybox'), found: fs.existsSync('/bin/busybox') ? '/bin/busybox' : 'no /bin/busybox' }) },
   { name: 'kmod (depmod for the guest)', for: 'qemu', pkg: 'kmod', probe: () => has('depmod', ['--version']) },
-  { name: 'cpio (guest initramfs)', for: 'qemu', pkg: 'cpio', probe: () => has('cpio', ['--version']) },
+  { name: 'OpenSSH server (remote-peer tests)', for: 'tests', pkg: 'openssh-server', probe: async () => ({ ok: fs.existsSync('/usr/sbin/sshd'), found: fs.existsSync('/usr/sbin/sshd') ? '/usr/sbin/sshd' : 'no /usr/sbin/sshd' }) },
+  { name: 'OpenSSH client (remote peers)', for: 'tests', pkg: 'openssh-client', probe: () => has('ssh', ['-V']) },
+  { name: 'tcpdump (pcap cross-check in tests)', for: 'tests', pkg: 'tcpdump', probe: () => has('tcpdump', ['--version']) },
   { name: 'iperf3 (benchmark reference)', for: 'bench', pkg: 'iperf3', probe: () => has('iperf3', ['--version']) },
   { name: 'chromium (website browser tests)', for: 'tests', pkg: 'chromium', probe: () => has('/usr/bin/chromium', ['--version']) },
 ];
