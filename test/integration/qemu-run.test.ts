@@ -3,9 +3,10 @@
  * gives `error` verdicts naming the cause with the console as evidence, the
  * other target is still judged, and nothing is left behind.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { ensureGuestImage } from '../../drivers/qemu/image.js';
 import { BIN, readRecord, tmpDir } from '../helpers/cli.js';
 import { harnessProcesses, netnsOf } from '../helpers/leftovers.js';
@@ -23,9 +24,11 @@ async function qemuChild(parent: number, device: string): Promise<number | undef
 
 describe('nicmatrix run with QEMU targets', () => {
   it('QEMU killed mid-run: error verdicts with the cause for that target, the other judged, nothing left', async () => {
-    const out = path.join(tmpDir('qemu-kill'), 'run.json');
+    const dirs = [tmpDir('qemu-kill'), tmpDir('cwd')];
+    onTestFinished(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+    const out = path.join(dirs[0], 'run.json');
     const sub = execa(process.execPath, [BIN, 'run', '--target', 'qemu:e1000', '--target', 'qemu:tulip', '--checks', 'tx-csum/*', '--jobs', '2', '--out', out], {
-      reject: false, timeout: 600_000, cwd: tmpDir('cwd'), env: { CI: 'true' }, stdin: 'ignore',
+      reject: false, timeout: 600_000, cwd: dirs[1], env: { CI: 'true' }, stdin: 'ignore',
     });
     const pid = sub.pid!;
     let killed: number | undefined;
