@@ -24,7 +24,7 @@ async function has(cmd: string, args: string[], expect?: RegExp): Promise<{ ok: 
     const text = ((r.stdout + r.stderr).trim().split('\n')[0] ?? '').slice(0, 80);
     if (r.exitCode !== 0) return { ok: false, found: `\`${cmd} ${args.join(' ')}\` exited ${r.exitCode}: ${text}` };
     if (expect && !expect.test(r.stdout)) return { ok: false, found: `\`${cmd} ${args.join(' ')}\` printed ${JSON.stringify(r.stdout.slice(0, 60))}` };
-    return { ok: true, found: text };
+    return { ok: true, found: expect ? `\`${cmd} ${args.join(' ')}\` answers as expected` : text };
   } catch {
     return { ok: false, found: `${cmd} not found` };
   }
