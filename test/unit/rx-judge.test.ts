@@ -124,6 +124,32 @@ describe('judgeRx', () => {
     expect(hardwareValidated(t)).toBe('2 of 2');
   });
 
+  it('records, without failing, IPv6 UDP without a checksum that the device marked CSUM_VALID (the stack drops it anyway)', () => {
+    const input = sound(plan([
+      ['zero', flow6],
+      ['good', flow6],
+    ]));
+    input.captured = decodeCapture(input.planned.map((p) => cap(p.frame, TP_STATUS_CSUM_VALID)));
+    const t = judgeRx(input);
+    expect(t).toMatchObject({ faults: [], zeroValidated: 1, badSeen: 0, goodValidated: 1 });
+    const o = rxOutcome('IPv6 UDP with checksum 0', t, input.planned, {});
+    expect(o.status).toBe('pass');
+    expect(o.evidence.zeroChecksumReportedValid).toBe(1);
+    expect(o.message).toMatch(/marked 1 IPv6 UDP datagrams without a checksum CSUM_VALID \(the stack dropped them anyway\)$/);
+  });
+
+  it('lists the payload lengths of good frames a validating device left to software', () => {
+    const input = sound(planFrames(createRng(2), [{ kind: 'good', flow: flow4 }, { kind: 'good', flow: flow4 }], [3, 500]));
+    input.captured = decodeCapture(input.planned.map((p) => cap(p.frame, p.payload.length > 100 ? TP_STATUS_CSUM_VALID : 0)));
+    const t = judgeRx(input);
+    expect(t.goodUnvalidated).toEqual([0]);
+    expect(rxOutcome('x', t, input.planned, {}).evidence).toMatchObject({ hardwareValidated: '1 of 2', unvalidatedPayloadLengths: [3] });
+    // With RX offload off, validating at all is worth a note (the switch is not honoured).
+    const off = rxOutcome('x', t, input.planned, {}, { rxOffloadOff: true });
+    expect(off).toMatchObject({ status: 'pass', evidence: { validatedWithOffloadOff: true } });
+    expect(off.message).toMatch(/validates although rx-checksumming is off$/);
+  });
+
   it('fails receptions the counters did not account for (a frame seen twice counts twice)', () => {
     const input = sound(mixed());
     input.captured = decodeCapture([...input.planned, input.planned[1]].map((p) => cap(p.frame)));

@@ -1,5 +1,6 @@
 /** The `frag/*` family: are IP fragments reassembled correctly, and are malicious or broken fragment sets dropped? */
 import type { IpFamily } from '../../codec/index.js';
+import { linkReady } from '../rx-csum/context.js';
 import type { Check, CheckContext, CheckOutcome, Variant } from '../types.js';
 import { runArranged, runBadChecksum, runMissing, runOverlap, runSocket } from './cases.js';
 import type { Arrangement } from './plan.js';
@@ -13,7 +14,16 @@ export const FRAG_VARIANTS: readonly Variant[] = [
 ];
 
 function fragCheck(id: string, title: string, run: (ctx: CheckContext) => Promise<CheckOutcome>): Check {
-  return { id: `frag/${id}`, family: 'frag', title, variants: () => [...FRAG_VARIANTS], run };
+  return {
+    id: `frag/${id}`,
+    family: 'frag',
+    title,
+    variants: () => [...FRAG_VARIANTS],
+    run: async (ctx) => {
+      await linkReady(ctx);
+      return run(ctx);
+    },
+  };
 }
 
 const ARRANGED: { how: Arrangement; title: string }[] = [

@@ -21,6 +21,11 @@ export interface FrameGroup {
 
 const ETH_P_8021Q = 0x8100;
 
+/** The DUT runs with RX checksum offload off (as the variant asked, and as it took). */
+function rxOffloadOff(ctx: CheckContext): boolean {
+  return ctx.features['rx-checksumming']?.active === false;
+}
+
 function flows(ctx: CheckContext, rng: Rng): Record<IpFamily, RxFlow> {
   const sport = rng.int(30000, 39999);
   const dport = rng.int(20000, 29999);
@@ -54,7 +59,7 @@ export async function runUdpRx(ctx: CheckContext, what: string, groups: readonly
     ...(groups.some((g) => g.tag === 'vlan') ? { vlanId: vid } : {}),
     resent: r.sent.reduce((n, k) => n + Math.max(0, k - 1), 0),
     captureDropped: r.captureDropped,
-  });
+  }, { rxOffloadOff: rxOffloadOff(ctx) });
   await attachPcap(ctx, outcome, planned, offendingFrames(tally));
   return outcome;
 }
@@ -80,7 +85,7 @@ export async function runTcpRx(ctx: CheckContext, what: string, family: IpFamily
     rounds: r.rounds,
     resent: r.resent,
     timestamps: r.hs.ts !== undefined,
-  });
+  }, { rxOffloadOff: rxOffloadOff(ctx) });
   await attachPcap(ctx, outcome, r.planned, offendingFrames(tally));
   return outcome;
 }

@@ -1,6 +1,7 @@
 /** The `rx-csum/*` family: does the DUT deliver good checksums and drop (and count) bad ones, with RX offload on and off? */
 import type { Check, CheckContext, CheckOutcome, Variant } from '../types.js';
 import { runTcpRx, runUdpRx } from './cases.js';
+import { linkReady } from './context.js';
 
 /** Offload on: the device may validate and say so (CHECKSUM_UNNECESSARY); off: the stack checks every byte. */
 export const RX_VARIANTS: readonly Variant[] = [
@@ -11,7 +12,16 @@ export const RX_VARIANTS: readonly Variant[] = [
 const PER_KIND = 100;
 
 function rxCheck(id: string, title: string, run: (ctx: CheckContext) => Promise<CheckOutcome>): Check {
-  return { id: `rx-csum/${id}`, family: 'rx-csum', title, variants: () => [...RX_VARIANTS], run };
+  return {
+    id: `rx-csum/${id}`,
+    family: 'rx-csum',
+    title,
+    variants: () => [...RX_VARIANTS],
+    run: async (ctx) => {
+      await linkReady(ctx);
+      return run(ctx);
+    },
+  };
 }
 
 export const rxCsumChecks: readonly Check[] = [

@@ -48,9 +48,16 @@ export interface RxTally {
   /** Good frames seen by the capture, and how many of them the device marked CSUM_VALID. */
   goodSeen: number;
   goodValidated: number;
+  /** Good frames seen that the device left unvalidated (the software fallback checked them). */
+  goodUnvalidated: number[];
   /** Frames with a wrong checksum seen, and how many the device marked CSUM_VALID. */
   badSeen: number;
   badValidated: number;
+  /**
+   * IPv6 UDP frames without a checksum (0) the device marked CSUM_VALID. Not a
+   * fault: nothing was corrupted, and the stack drops them whatever the device says.
+   */
+  zeroValidated: number;
   /** Counter name → [receptions that must raise it, delta seen]. */
   counted: Record<string, [number, number]>;
   faults: RxFault[];
@@ -87,7 +94,8 @@ export function sightings(planned: readonly PlannedFrame[], captured: readonly W
 export function deviceFacts(planned: readonly PlannedFrame[], captured: readonly WireFrame[], counters: Readonly<Record<string, number>>): Omit<RxTally, 'delivered'> & { seen: number[] } {
   const { seen, valid } = sightings(planned, captured);
   const faults: RxFault[] = [];
-  const validBad = planned.filter((p) => !p.csumOk && valid[p.index] > 0).map((p) => p.index);
+  // A missing checksum is not a corrupted one: only a wrong value the device vouched for is a fault.
+  const validBad = planned.filter((p) => !p.csumOk && p.kind !== 'zero' && valid[p.index] > 0).map((p) => p.index);
   if (validBad.length > 0) faults.push({ kind: 'valid-bad', count: validBad.length, detail: 'carry a wrong checksum the device reported valid (TP_STATUS_CSUM_VALID)', frames: validBad });
   const counted: Record<string, [number, number]> = {};
   for (const p of planned) {
@@ -100,15 +108,17 @@ export function deviceFacts(planned: readonly PlannedFrame[], captured: readonly
     }
   }
   const good = planned.filter((p) => p.kind === 'good' && seen[p.index] > 0);
-  const bad = planned.filter((p) => !p.csumOk && seen[p.index] > 0);
+  const bad = planned.filter((p) => !p.csumOk && p.kind !== 'zero' && seen[p.index] > 0);
   return {
     seen,
     planned: planned.length,
     reached: seen.filter((n) => n > 0).length,
     goodSeen: good.length,
     goodValidated: good.filter((p) => valid[p.index] > 0).length,
+    goodUnvalidated: good.filter((p) => valid[p.index] === 0).map((p) => p.index),
     badSeen: bad.length,
     badValidated: bad.filter((p) => valid[p.index] > 0).length,
+    zeroValidated: planned.filter((p) => !p.csumOk && p.kind === 'zero' && valid[p.index] > 0).length,
     counted,
     faults,
   };

@@ -24,7 +24,15 @@ export function offendingFrames(t: RxTally): number[] {
   return [...new Set(t.faults.flatMap((f) => f.frames))];
 }
 
-export function rxOutcome(what: string, t: RxTally, planned: readonly PlannedFrame[], extra: Evidence): CheckOutcome {
+/** Good frames left unvalidated put into evidence at most (their payload lengths). */
+const MAX_UNVALIDATED = 20;
+
+/**
+ * `rxOffloadOff`: the variant turned RX checksum offload off, so a device that
+ * still marks frames CSUM_VALID is not honouring the switch (noted, not a fault:
+ * the checksums it vouched for were right, or `valid-bad` says otherwise).
+ */
+export function rxOutcome(what: string, t: RxTally, planned: readonly PlannedFrame[], extra: Evidence, opts: { rxOffloadOff?: boolean } = {}): CheckOutcome {
   const counted = Object.fromEntries(Object.entries(t.counted).map(([k, [want, delta]]) => [k, { receptions: want, delta }]));
   const evidence: Evidence = {
     ...extra,
@@ -35,6 +43,18 @@ export function rxOutcome(what: string, t: RxTally, planned: readonly PlannedFra
     badReportedValid: t.badValidated,
     counted,
   };
+  const notes: string[] = [];
+  if (t.goodValidated > 0 && t.goodUnvalidated.length > 0) {
+    evidence.unvalidatedPayloadLengths = t.goodUnvalidated.slice(0, MAX_UNVALIDATED).map((i) => planned[i].payload.length);
+  }
+  if (t.zeroValidated > 0) {
+    evidence.zeroChecksumReportedValid = t.zeroValidated;
+    notes.push(`the device marked ${t.zeroValidated} IPv6 UDP datagrams without a checksum CSUM_VALID (the stack dropped them anyway)`);
+  }
+  if (opts.rxOffloadOff && t.goodValidated > 0) {
+    evidence.validatedWithOffloadOff = true;
+    notes.push('the device validates although rx-checksumming is off');
+  }
   const drops = planned.filter((p) => p.expect === 'drop').length;
   const counts = Object.entries(t.counted).map(([k, [, d]]) => `${k} +${d}`);
   if (t.faults.length > 0) {
@@ -46,5 +66,6 @@ export function rxOutcome(what: string, t: RxTally, planned: readonly PlannedFra
   const parts = [`${planned.length - drops} delivered intact`];
   if (drops > 0) parts.push(`${drops} dropped${counts.length ? ` (counted: ${counts.join(', ')})` : ''}`);
   if (t.goodSeen > 0) parts.push(`the device marked ${hardwareValidated(t)} good frames CSUM_VALID`);
+  parts.push(...notes);
   return { status: 'pass', message: `${what}: ${parts.join(', ')}`, evidence };
 }
