@@ -87,6 +87,7 @@ export const PREREQS: readonly Prereq[] = [
   },
   { name: 'QEMU (qemu-system-x86_64)', for: 'qemu', pkg: 'qemu-system-x86', probe: () => has('qemu-system-x86_64', ['--version']) },
   { name: 'busybox-static (guest userland)', for: 'qemu', pkg: 'busybox-static', probe: async () => ({ ok: fs.existsSync('/bin/busybox'), found: fs.existsSync('/bin/busybox') ? '/bin/busybox' : 'no /bin/busybox' }) },
+  { name: 'xz-utils (uncompressed guest kernel, 2 s faster boot)', for: 'qemu', pkg: 'xz-utils', probe: () => has('xz', ['--version']) },
   { name: 'kmod (depmod for the guest)', for: 'qemu', pkg: 'kmod', probe: () => has('depmod', ['--version']) },
   { name: 'OpenSSH server (remote-peer tests)', for: 'tests', pkg: 'openssh-server', probe: async () => ({ ok: fs.existsSync('/usr/sbin/sshd'), found: fs.existsSync('/usr/sbin/sshd') ? '/usr/sbin/sshd' : 'no /usr/sbin/sshd' }) },
   { name: 'OpenSSH client (remote peers)', for: 'tests', pkg: 'openssh-client', probe: () => has('ssh', ['-V']) },

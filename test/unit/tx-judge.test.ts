@@ -96,7 +96,9 @@ describe('judgeExact (generic csum_start/csum_offset)', () => {
     altered[altered.length - 1] ^= 1;
     const r = judgeExact(sent, decodeCapture([cap(altered)]));
     expect(r.tally.faults[0].reason).toMatch(/matches no frame sent/);
-    expect(r.missing).toBe(1);
+    // The altered frame is the sent one, changed: counted once, not also as missing.
+    expect(r.missing).toBe(0);
+    expect(judgeExact(sent, []).missing).toBe(1);
   });
 
   it('names where a misplaced checksum landed (a device that truncates csum_offset to 8 bits)', () => {
