@@ -58,6 +58,25 @@ describe('interrupting a run', () => {
   });
 });
 
+describe('a controller killed outright', () => {
+  it('SIGKILL leaves its netns behind; the next run removes them and their processes', async () => {
+    const child = execa(process.execPath, [BIN, 'run', '--no-store', '--target', 'veth', '--checks', 'tx-csum/*', '--out', path.join(tmpDir('kill'), 'run.json')], { reject: false, env: { CI: 'true' }, stdin: 'ignore' });
+    await new Promise<void>((resolve) => {
+      let seen = '';
+      child.stderr!.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (/\[veth\] ready/.test(seen)) resolve();
+      });
+    });
+    child.kill('SIGKILL');
+    await child;
+    expect((await netnsOf(child.pid!)).length).toBeGreaterThan(0);
+    const next = await nicmatrix(['run', '--no-store', '--target', 'lo', '--checks', 'tx-csum/ipv4-udp']);
+    expect(next.stderr).toMatch(new RegExp(`removed nm-${child.pid}-`));
+    expect(await netnsOf(child.pid!)).toEqual([]);
+  });
+});
+
 describe('concurrent runs', () => {
   it('two runs at once on veth and lo do not collide and both pass', async () => {
     const dir = tmpDir('conc');

@@ -41,3 +41,11 @@ describe('feature rules', () => {
     expect(restoreSettings(snap, now)).toEqual({ 'scatter-gather': false });
   });
 });
+
+describe('stale netns sweep', () => {
+  it('picks only harness netns whose controller is gone', async () => {
+    const { staleNetns } = await import('../../drivers/sweep.js');
+    const alive = (pid: number) => pid === 10;
+    expect(staleNetns(['nm-10-1-dut', 'nm-11-2-peer', 'other-11-x', 'nm-x-1', 't-tx-11-a'], alive)).toEqual(['nm-11-2-peer']);
+  });
+});

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import os from 'node:os';
 import { parseTargetSpec, TargetSpecError, TARGET_SPEC_HELP } from '../../../drivers/spec.js';
+import { sweepStale } from '../../../drivers/sweep.js';
 import { exitCodeFor } from '../../../matrix/record.js';
 import { MatrixStore, resolveStorePath } from '../../../matrix/store.js';
 import { allChecks } from '../../checks/registry.js';
@@ -67,6 +68,7 @@ export const command: Command = {
     const seed = values.seed === undefined ? randomInt(2 ** 31) : Number(values.seed);
     if (!Number.isInteger(seed) || seed < 0) throw new NicmatrixError('USAGE', `--seed: expected a whole number ≥ 0, found "${String(values.seed)}"`);
     const out = (values.out as string | undefined) ?? defaultRecordPath();
+    await sweepStale((line) => io.err(`nicmatrix run: ${line}`));
     const listener = io.interactive ? ttyProgress(process.stderr) : lineProgress((l) => io.err(l), Boolean(values.verbose));
     const record = await runMatrix({ targets, checks, checkGlobs: globs, seed, jobs, out, argv: process.argv.slice(2), signal: interruptSignal, listener });
     if (interruptSignal.aborted) {
