@@ -1,7 +1,10 @@
 /** The default matrix: what `nicmatrix run` tests when no --target is given. */
-export const DEFAULT_TARGETS: readonly string[] = ['lo', 'veth'];
+import { QEMU_MODELS } from '../../drivers/qemu/catalogue.js';
 
-/** Default parallel targets: one per core, at least one. */
+/** lo, veth and every QEMU model of the catalogue (the guest's default backend, vnet_hdr off). */
+export const DEFAULT_TARGETS: readonly string[] = ['lo', 'veth', ...QEMU_MODELS.map((m) => `qemu:${m.model}`)];
+
+/** Default parallel targets: one per core (a TCG guest keeps a core busy), at least one. */
 export function defaultJobs(cpus: number): number {
   return Math.max(1, cpus);
 }

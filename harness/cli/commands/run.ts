@@ -21,7 +21,7 @@ export const command: Command = {
   usage: [
     'usage: nicmatrix run [--target SPEC]… [--checks GLOB]… [--out FILE] [--jobs N] [--seed N] [--verbose]',
     '',
-    `  --target SPEC   ${TARGET_SPEC_HELP}; repeatable (default: ${DEFAULT_TARGETS.join(', ')})`,
+    `  --target SPEC   ${TARGET_SPEC_HELP}; repeatable (default: lo, veth and every QEMU model)`,
     '  --checks GLOB   check IDs or families, e.g. tx-csum/* ; repeatable (default: all)',
     '  --out FILE      run record path (default: out/runs/run-<time>.json); pcaps go to FILE minus .json plus .pcap/',
     '  --jobs N        targets run at once (default: one per core)',
