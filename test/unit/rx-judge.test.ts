@@ -148,6 +148,11 @@ describe('judgeRx', () => {
     const off = rxOutcome('x', t, input.planned, {}, { rxOffloadOff: true });
     expect(off).toMatchObject({ status: 'pass', evidence: { validatedWithOffloadOff: true } });
     expect(off.message).toMatch(/validates although rx-checksumming is off$/);
+    // GRO that could not be turned off validates in software and marks frames too: said so, whatever the offload.
+    const gro = rxOutcome('x', t, input.planned, {}, { rxOffloadOff: true, groOn: true });
+    expect(gro.evidence).toMatchObject({ csumValidIncludesGro: true });
+    expect(gro.evidence.validatedWithOffloadOff).toBeUndefined();
+    expect(gro.message).toMatch(/GRO stayed on, so CSUM_VALID includes its software validation$/);
   });
 
   it('fails receptions the counters did not account for (a frame seen twice counts twice)', () => {

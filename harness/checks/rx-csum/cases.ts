@@ -21,9 +21,9 @@ export interface FrameGroup {
 
 const ETH_P_8021Q = 0x8100;
 
-/** The DUT runs with RX checksum offload off (as the variant asked, and as it took). */
-function rxOffloadOff(ctx: CheckContext): boolean {
-  return ctx.features['rx-checksumming']?.active === false;
+/** What the DUT's receive path ran with (as the variant asked, and as it took). */
+function receiveFlags(ctx: CheckContext): { rxOffloadOff: boolean; groOn: boolean } {
+  return { rxOffloadOff: ctx.features['rx-checksumming']?.active === false, groOn: ctx.features['generic-receive-offload']?.active === true };
 }
 
 function flows(ctx: CheckContext, rng: Rng): Record<IpFamily, RxFlow> {
@@ -59,7 +59,7 @@ export async function runUdpRx(ctx: CheckContext, what: string, groups: readonly
     ...(groups.some((g) => g.tag === 'vlan') ? { vlanId: vid } : {}),
     resent: r.sent.reduce((n, k) => n + Math.max(0, k - 1), 0),
     captureDropped: r.captureDropped,
-  }, { rxOffloadOff: rxOffloadOff(ctx) });
+  }, receiveFlags(ctx));
   await attachPcap(ctx, outcome, planned, offendingFrames(tally));
   return outcome;
 }
@@ -85,7 +85,7 @@ export async function runTcpRx(ctx: CheckContext, what: string, family: IpFamily
     rounds: r.rounds,
     resent: r.resent,
     timestamps: r.hs.ts !== undefined,
-  }, { rxOffloadOff: rxOffloadOff(ctx) });
+  }, receiveFlags(ctx));
   await attachPcap(ctx, outcome, r.planned, offendingFrames(tally));
   return outcome;
 }

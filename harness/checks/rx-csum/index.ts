@@ -3,10 +3,14 @@ import type { Check, CheckContext, CheckOutcome, Variant } from '../types.js';
 import { runTcpRx, runUdpRx } from './cases.js';
 import { linkReady } from './context.js';
 
-/** Offload on: the device may validate and say so (CHECKSUM_UNNECESSARY); off: the stack checks every byte. */
+/**
+ * Offload on: the device may validate and say so (CHECKSUM_UNNECESSARY); off:
+ * the stack checks every byte. GRO off in both: GRO validates TCP/UDP sums in
+ * software and marks them like the device would, hiding what the device did.
+ */
 export const RX_VARIANTS: readonly Variant[] = [
-  { name: 'offload-on', features: { 'rx-checksumming': true } },
-  { name: 'offload-off', features: { 'rx-checksumming': false } },
+  { name: 'offload-on', features: { 'rx-checksumming': true, 'generic-receive-offload': false }, optional: ['generic-receive-offload'] },
+  { name: 'offload-off', features: { 'rx-checksumming': false, 'generic-receive-offload': false }, optional: ['generic-receive-offload'] },
 ];
 
 const PER_KIND = 100;

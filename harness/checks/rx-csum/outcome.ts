@@ -31,8 +31,9 @@ const MAX_UNVALIDATED = 20;
  * `rxOffloadOff`: the variant turned RX checksum offload off, so a device that
  * still marks frames CSUM_VALID is not honouring the switch (noted, not a fault:
  * the checksums it vouched for were right, or `valid-bad` says otherwise).
+ * `groOn`: GRO could not be turned off, and it marks what it validated in software.
  */
-export function rxOutcome(what: string, t: RxTally, planned: readonly PlannedFrame[], extra: Evidence, opts: { rxOffloadOff?: boolean } = {}): CheckOutcome {
+export function rxOutcome(what: string, t: RxTally, planned: readonly PlannedFrame[], extra: Evidence, opts: { rxOffloadOff?: boolean; groOn?: boolean } = {}): CheckOutcome {
   const counted = Object.fromEntries(Object.entries(t.counted).map(([k, [want, delta]]) => [k, { receptions: want, delta }]));
   const evidence: Evidence = {
     ...extra,
@@ -51,7 +52,11 @@ export function rxOutcome(what: string, t: RxTally, planned: readonly PlannedFra
     evidence.zeroChecksumReportedValid = t.zeroValidated;
     notes.push(`the device marked ${t.zeroValidated} IPv6 UDP datagrams without a checksum CSUM_VALID (the stack dropped them anyway)`);
   }
-  if (opts.rxOffloadOff && t.goodValidated > 0) {
+  if (opts.groOn && t.goodValidated > 0) {
+    // GRO sums TCP/UDP in software and marks the frame as a device would: the count is not the device's alone.
+    evidence.csumValidIncludesGro = true;
+    notes.push('GRO stayed on, so CSUM_VALID includes its software validation');
+  } else if (opts.rxOffloadOff && t.goodValidated > 0) {
     evidence.validatedWithOffloadOff = true;
     notes.push('the device validates although rx-checksumming is off');
   }

@@ -83,12 +83,17 @@ async function capturedWhile(ctx: CheckContext, expect: number, send: () => Prom
 
 /** Stops the receivers, waiting for as many datagrams as frames must be delivered (a sound stack delivers them all at once). */
 async function collect(ctx: CheckContext, ids: readonly string[], receivers: readonly Receiver[], planned: readonly PlannedFrame[]): Promise<DeliveredDatagram[]> {
+  // All stopped together, so one failing stop leaves no other socket open.
+  const stops = await Promise.allSettled(
+    ids.map((id, k) => {
+      const expect = planned.filter((p) => p.family === receivers[k].family && p.expect === 'deliver').length;
+      return ctx.dut.run('dut', 'udp.recvStop', { id, expect, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS }, { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 });
+    }),
+  );
   const out: DeliveredDatagram[] = [];
-  for (let k = 0; k < ids.length; k++) {
-    const family = receivers[k].family;
-    const expect = planned.filter((p) => p.family === family && p.expect === 'deliver').length;
-    const { datagrams } = await ctx.dut.run('dut', 'udp.recvStop', { id: ids[k], expect, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS }, { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 });
-    for (const d of datagrams) out.push({ family, payload: Buffer.from(d.data, 'base64'), from: d.from, port: d.port });
-  }
+  stops.forEach((s, k) => {
+    if (s.status === 'rejected') throw s.reason;
+    for (const d of s.value.datagrams) out.push({ family: receivers[k].family, payload: Buffer.from(d.data, 'base64'), from: d.from, port: d.port });
+  });
   return out;
 }
