@@ -11,7 +11,11 @@ async function descendants(pid: number): Promise<number[]> {
   const rows = r.stdout.split('\n').map((l) => l.trim().split(/\s+/).map(Number));
   const out: number[] = [];
   const walk = (p: number) => {
-    for (const [c, pp] of rows) if (pp === p) (out.push(c), walk(c));
+    for (const [c, pp] of rows) {
+      if (pp !== p) continue;
+      out.push(c);
+      walk(c);
+    }
   };
   walk(pid);
   return out;
