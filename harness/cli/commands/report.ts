@@ -57,8 +57,7 @@ export const command: Command = {
     `usage: nicmatrix report --format ${Object.keys(REPORTERS).join('|')} [--run FILE | --store PATH] [--latest] [--out FILE]`,
     '',
     '  --format F      junit: one testcase per target × check × variant; markdown: a CI job summary or PR comment;',
-    '                  json: the aggregated matrix (nicmatrix.matrix/1);
-                  kcidb: KernelCI KCIDB JSON (schema v5.3)',
+    '                  json: the aggregated matrix (nicmatrix.matrix/1); kcidb: KernelCI KCIDB JSON (schema v5.3)',
     '  --run FILE      report on this run record (validated; older schema versions are migrated)',
     STORE_HELP,
     '  --latest        from the store, only the newest run',
