@@ -10,6 +10,7 @@ import { describeError, errorCode } from '../errors.js';
 import { pcapFile } from '../pcap.js';
 import { counterDelta } from '../../drivers/ethtool.js';
 import { unmetFeatures } from './features.js';
+import { linkReady } from './link-ready.js';
 import { safeName } from './record-file.js';
 
 /** Longest a single check × variant may run before it is an `error`. */
@@ -43,12 +44,16 @@ export async function runVariant(env: VariantEnv, check: Check, variant: Variant
   const result = (o: CheckOutcome): ResultRecord => ({ check: check.id, variant: variant.name, status: o.status, durationMs: Date.now() - started, message: o.message, evidence: o.evidence });
   let features: FeatureSnapshot;
   let unmet: string[] = [];
+  let linkWaitMs = 0;
   try {
     const ifname = env.link.dut.ifname;
     features = variant.features
       ? await env.dut.run('dut', 'ethtool.setFeatures', { ifname, features: variant.features })
       : await env.dut.run('dut', 'ethtool.features', { ifname });
-    if (variant.features) unmet = unmetFeatures(variant.features, features, variant.optional);
+    if (variant.features) {
+      unmet = unmetFeatures(variant.features, features, variant.optional);
+      linkWaitMs = await linkReady(env.dut, ifname, env.signal, env.log);
+    }
   } catch (e) {
     return result({ status: 'error', message: `could not configure the DUT for ${variant.name}: ${describeError(e)}`, evidence: { seed: env.seed, errorCode: errorCode(e) } });
   }
@@ -71,6 +76,7 @@ export async function runVariant(env: VariantEnv, check: Check, variant: Variant
     outcome = { status: 'error', message: describeError(e), evidence: { errorCode: errorCode(e) } };
   }
   const evidence: Evidence = { ...outcome.evidence, seed: env.seed, features };
+  if (linkWaitMs > 0) evidence.linkWaitMs = linkWaitMs;
   if (before) {
     try {
       const after = await readCounters(env);

@@ -1,6 +1,5 @@
 /** The `frag/*` family: are IP fragments reassembled correctly, and are malicious or broken fragment sets dropped? */
 import type { IpFamily } from '../../codec/index.js';
-import { linkReady } from '../rx-csum/context.js';
 import type { Check, CheckContext, CheckOutcome, Variant } from '../types.js';
 import { runArranged, runBadChecksum, runMissing, runOverlap, runSocket } from './cases.js';
 import type { Arrangement } from './plan.js';
@@ -19,10 +18,7 @@ function fragCheck(id: string, title: string, run: (ctx: CheckContext) => Promis
     family: 'frag',
     title,
     variants: () => [...FRAG_VARIANTS],
-    run: async (ctx) => {
-      await linkReady(ctx);
-      return run(ctx);
-    },
+    run,
   };
 }
 

@@ -39,25 +39,3 @@ export async function nstatSince(ctx: CheckContext, side: Side): Promise<() => P
   return async () => counterDelta(before, await ctx.dut.run(side, 'nstat.read', {}));
 }
 
-/** Longest wait for the DUT's link to come back after the variant changed its features. */
-const LINK_UP_TIMEOUT_MS = 20_000;
-
-/**
- * Waits until the DUT's link is up: some drivers reset the device when an
- * offload changes (e1000: carrier off for about two seconds), and what is sent
- * meanwhile is lost or fails to fragment. Returns how long it waited; after the
- * bound the check runs anyway and judges what happens.
- */
-export async function linkReady(ctx: CheckContext): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    const { operstate } = await ctx.dut.run('dut', 'link.info', { ifname: ctx.link.dut.ifname });
-    // Loopback and some virtual devices report UNKNOWN while fully working.
-    if (operstate === 'UP' || operstate === 'UNKNOWN') return Date.now() - start;
-    if (Date.now() - start >= LINK_UP_TIMEOUT_MS || ctx.signal.aborted) {
-      ctx.log(`the DUT's link is still ${operstate} after ${LINK_UP_TIMEOUT_MS / 1000} s; running anyway`);
-      return Date.now() - start;
-    }
-    await new Promise((res) => setTimeout(res, 200));
-  }
-}

@@ -1,7 +1,6 @@
 /** The `rx-csum/*` family: does the DUT deliver good checksums and drop (and count) bad ones, with RX offload on and off? */
 import type { Check, CheckContext, CheckOutcome, Variant } from '../types.js';
 import { runTcpRx, runUdpRx } from './cases.js';
-import { linkReady } from './context.js';
 
 /**
  * Offload on: the device may validate and say so (CHECKSUM_UNNECESSARY); off:
@@ -21,10 +20,7 @@ function rxCheck(id: string, title: string, run: (ctx: CheckContext) => Promise<
     family: 'rx-csum',
     title,
     variants: () => [...RX_VARIANTS],
-    run: async (ctx) => {
-      await linkReady(ctx);
-      return run(ctx);
-    },
+    run,
   };
 }
 
