@@ -5,15 +5,11 @@
  * `NICMATRIX_SSH_CONFIG` names an ssh_config file (`-F`); the peer needs only
  * `node` and the project, at `NICMATRIX_REMOTE_ROOT` (default: the same path as here).
  */
-import { execa } from 'execa';
 import path from 'node:path';
-import { AgentClient } from '../harness/agent/client.js';
-import { AGENT_START_TIMEOUT_MS, type LocalAgent } from '../harness/agent/spawn.js';
-import { cleanup } from '../harness/cleanup.js';
+import { spawnAgentProcess, type LocalAgent } from '../harness/agent/spawn.js';
 import { NicmatrixError } from '../harness/errors.js';
 import { run, type RunOptions, type RunResult } from '../harness/exec.js';
 import { projectRoot } from '../harness/paths.js';
-import { stopChild } from '../harness/process.js';
 import { describeRemote, type RemoteHost } from './remote-spec.js';
 
 /** ssh's own exit status for "could not connect or authenticate" (the remote command's status otherwise). */
@@ -69,21 +65,6 @@ export async function checkRemote(r: RemoteHost): Promise<void> {
 export async function spawnSshAgent(name: string, r: RemoteHost, netns: string | undefined, signal?: AbortSignal): Promise<LocalAgent> {
   const { node, agent } = remoteLayout();
   const words = [...(netns ? ['ip', 'netns', 'exec', netns] : []), node, agent];
-  let stderrTail = '';
-  // Registered before the spawn: closing our end ends the remote agent (EOF), and ssh with it.
-  const teardown = cleanup.register(`remote agent ${name}`, async () => {
-    await stopChild(child, () => client.close());
-  });
-  const child = execa('ssh', sshArgs(r, `exec ${words.map(shellQuote).join(' ')}`), { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false, cleanup: true });
-  child.stderr?.on('data', (d: Buffer) => {
-    stderrTail = (stderrTail + d.toString()).slice(-2000);
-  });
-  const client = new AgentClient(name, child.stdout!, child.stdin!, () => stderrTail);
-  try {
-    await client.ready(AGENT_START_TIMEOUT_MS, signal);
-  } catch (e) {
-    await teardown.run();
-    throw e;
-  }
-  return { client, stop: () => teardown.run() };
+  // Closing our end ends the remote agent (EOF), and ssh with it.
+  return spawnAgentProcess(`remote agent ${name}`, name, 'ssh', sshArgs(r, `exec ${words.map(shellQuote).join(' ')}`), signal);
 }

@@ -16,9 +16,17 @@ export interface LocalAgent {
 /** Starts an agent on this host, inside `netns` when given, talking over stdio. */
 export async function spawnLocalAgent(name: string, netns: string | undefined, signal?: AbortSignal): Promise<LocalAgent> {
   const [file, args] = netns ? ['ip', ['netns', 'exec', netns, process.execPath, agentMainPath]] : [process.execPath, [agentMainPath]];
+  return spawnAgentProcess(`agent ${name}`, name, file, args, signal);
+}
+
+/**
+ * Starts any command that runs an agent on its stdio (locally, in a netns,
+ * over ssh) and waits for its hello; stopping closes its input first.
+ */
+export async function spawnAgentProcess(label: string, name: string, file: string, args: string[], signal?: AbortSignal): Promise<LocalAgent> {
   let stderrTail = '';
   // Registered before the spawn so an interrupt during start-up still kills it.
-  const teardown = cleanup.register(`agent ${name}`, async () => {
+  const teardown = cleanup.register(label, async () => {
     await stopChild(child, () => client.close());
   });
   const child = execa(file, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false, cleanup: true });

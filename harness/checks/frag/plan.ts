@@ -6,17 +6,10 @@
  */
 import { buildIpv4Fragments, buildIpv6Fragments, buildUdpFrame, ipv4FragmentAt, ipv6FragmentAt, parseFrame, verifyL4, type IpFamily } from '../../codec/index.js';
 import type { Rng } from '../../random.js';
-import { wrongChecksum } from '../rx-csum/plan.js';
+import { wrongChecksum, type RxFlow } from '../rx-csum/plan.js';
 
-export interface FragFlow {
-  family: IpFamily;
-  srcMac: string;
-  dstMac: string;
-  src: string;
-  dst: string;
-  sport: number;
-  dport: number;
-}
+/** The same addressing as an RX flow: the peer sends, the DUT receives. */
+export type FragFlow = RxFlow;
 
 /** One UDP datagram of a case and what the DUT may deliver of it. */
 export interface FragDatagram {
