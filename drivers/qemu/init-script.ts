@@ -101,8 +101,12 @@ for bus in pci virtio; do
 done
 mkdir -p /host
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 ${HOSTROOT_TAG} /host || fail "could not mount the host's root over 9p (mount_tag ${HOSTROOT_TAG})"
+# A project checked out under /tmp or /run (a CI clone) would vanish under the tmpfs below: keep it visible.
+NM_ROOT=\${NM_AGENT%/dist/harness/agent/main.js}
+case "$NM_ROOT" in /tmp/*|/run/*) mkdir -p /keep && mount -o bind "/host$NM_ROOT" /keep || fail "could not keep $NM_ROOT" ;; *) NM_ROOT= ;; esac
 mount -t proc proc /host/proc && mount -t sysfs sysfs /host/sys && mount -t devtmpfs devtmpfs /host/dev &&
   mount -t tmpfs tmpfs /host/tmp && mount -t tmpfs tmpfs /host/run || fail "could not mount proc/sys/dev/tmp/run inside the host's root"
+if [ -n "$NM_ROOT" ]; then mkdir -p "/host$NM_ROOT" && mount -o bind /keep "/host$NM_ROOT" || fail "could not mount $NM_ROOT over the guest's /tmp"; fi
 H() { chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp LC_ALL=C "$@"; }
 IF=
 for d in /sys/class/net/*; do [ "$(cat "$d/address")" = "$NM_MAC" ] && IF=\${d##*/}; done
