@@ -222,3 +222,15 @@ describe('rxOutcome', () => {
     ]);
   }
 });
+
+describe('rxOutcome for tagged frames a device filters', () => {
+  it('is unsupported only when nothing at all reached the stack and every fault is a loss', async () => {
+    const { rxOutcome } = await import('../../harness/checks/rx-csum/outcome.js');
+    const planned = [] as Parameters<typeof rxOutcome>[2];
+    const tally = { planned: 4, reached: 0, delivered: 0, goodSeen: 0, goodValidated: 0, goodUnvalidated: [], badSeen: 0, badValidated: 0, zeroValidated: 0, counted: {}, faults: [{ kind: 'lost' as const, count: 4, detail: 'never reached the DUT (not in its capture)', frames: [] }] };
+    const filtered = rxOutcome('tagged', tally as never, planned, {}, { filteredIsUnsupported: true });
+    expect(filtered).toMatchObject({ status: 'unsupported', evidence: { filteredByDevice: true } });
+    expect(rxOutcome('tagged', { ...tally, reached: 1 } as never, planned, {}, { filteredIsUnsupported: true }).status).toBe('fail');
+    expect(rxOutcome('tagged', tally as never, planned, {}).status).toBe('fail');
+  });
+});

@@ -59,7 +59,7 @@ export async function runUdpRx(ctx: CheckContext, what: string, groups: readonly
     ...(groups.some((g) => g.tag === 'vlan') ? { vlanId: vid } : {}),
     resent: r.sent.reduce((n, k) => n + Math.max(0, k - 1), 0),
     captureDropped: r.captureDropped,
-  }, receiveFlags(ctx));
+  }, { ...receiveFlags(ctx), filteredIsUnsupported: groups.every((g) => g.tag !== undefined) });
   await attachPcap(ctx, outcome, planned, offendingFrames(tally));
   return outcome;
 }

@@ -33,7 +33,13 @@ const MAX_UNVALIDATED = 20;
  * the checksums it vouched for were right, or `valid-bad` says otherwise).
  * `groOn`: GRO could not be turned off, and it marks what it validated in software.
  */
-export function rxOutcome(what: string, t: RxTally, planned: readonly PlannedFrame[], extra: Evidence, opts: { rxOffloadOff?: boolean; groOn?: boolean } = {}): CheckOutcome {
+export function rxOutcome(
+  what: string,
+  t: RxTally,
+  planned: readonly PlannedFrame[],
+  extra: Evidence,
+  opts: { rxOffloadOff?: boolean; groOn?: boolean; filteredIsUnsupported?: boolean } = {},
+): CheckOutcome {
   const counted = Object.fromEntries(Object.entries(t.counted).map(([k, [want, delta]]) => [k, { receptions: want, delta }]));
   const evidence: Evidence = {
     ...extra,
@@ -62,6 +68,14 @@ export function rxOutcome(what: string, t: RxTally, planned: readonly PlannedFra
   }
   const drops = planned.filter((p) => p.expect === 'drop').length;
   const counts = Object.entries(t.counted).map(([k, [, d]]) => `${k} +${d}`);
+  if (opts.filteredIsUnsupported && t.reached === 0 && t.faults.length > 0 && t.faults.every((f) => f.kind === 'lost')) {
+    // Nothing reached the stack at all: a VLAN filter in the device, not a checksum fault (virtio-net without 8021q).
+    return {
+      status: 'unsupported',
+      message: `${what}: none of the ${planned.length} tagged frames reached the DUT's stack: the device filters VLAN-tagged frames (no VLAN ID configured, VID 0 included), so their checksums cannot be judged here`,
+      evidence: { ...evidence, filteredByDevice: true },
+    };
+  }
   if (t.faults.length > 0) {
     const bad = offendingFrames(t).slice(0, MAX_EVIDENCE_FRAMES);
     evidence.faults = t.faults.map((f) => ({ kind: f.kind, count: f.count, detail: f.detail }));
