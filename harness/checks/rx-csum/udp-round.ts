@@ -7,15 +7,14 @@
 import type { CapturedFrame } from '../../agent/protocol.js';
 import type { IpFamily } from '../../codec/index.js';
 import type { CheckContext } from '../types.js';
+import { ARRIVAL_TIMEOUT_MS, captureWhile, SETTLE_MS } from '../capture-round.js';
 import { decodeCapture, type WireFrame } from '../wire.js';
 import { injectionSysctls, nstatSince, withSysctls } from './context.js';
 import { unseenGood, type DeliveredDatagram } from './judge.js';
 import type { PlannedFrame } from './plan.js';
 
-/** Upper bound to wait for frames and datagrams (a TCG guest is slow); a sound device is far faster. */
-export const ARRIVAL_TIMEOUT_MS = 15_000;
-/** After the expected frames came, how long stragglers (a wrongly delivered bad frame) may take. */
-export const SETTLE_MS = 300;
+// The same bounds as every round: the settle time also lets a wrongly delivered bad frame show up.
+export { ARRIVAL_TIMEOUT_MS, SETTLE_MS } from '../capture-round.js';
 /** Rounds after the first for good frames that never reached the DUT. */
 export const MAX_RESENDS = 2;
 
@@ -68,16 +67,8 @@ export async function udpRxRound(ctx: CheckContext, planned: readonly PlannedFra
 }
 
 async function capturedWhile(ctx: CheckContext, expect: number, send: () => Promise<unknown>): Promise<{ frames: CapturedFrame[]; dropped: number }> {
-  const { id } = await ctx.dut.run('dut', 'capture.start', { ifname: ctx.link.dut.ifname });
-  let sendError: unknown;
-  try {
-    await send();
-  } catch (e) {
-    sendError = e;
-  }
-  const wait = sendError === undefined ? { expect, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS } : { settleMs: 0 };
-  const r = await ctx.dut.run('dut', 'capture.stop', { id, ...wait, ignoreOutgoing: true }, { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 });
-  if (sendError) throw sendError;
+  const r = await captureWhile(ctx, 'dut', expect, send);
+  if (r.sendError) throw r.sendError;
   return r;
 }
 

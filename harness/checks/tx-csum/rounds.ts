@@ -4,37 +4,17 @@
  */
 import type { CapturedFrame } from '../../agent/protocol.js';
 import type { IpFamily } from '../../codec/index.js';
+import { captureWhile } from '../capture-round.js';
 import type { CheckContext } from '../types.js';
 import { decodeCapture, flowFilter, type WireFrame } from '../wire.js';
-
-/** After the last frame was handed to the DUT, how long the wire may take to deliver it. */
-export const SETTLE_MS = 300;
-/** Upper bound to wait for the expected frames (a TCG guest is slow). */
-export const ARRIVAL_TIMEOUT_MS = 15_000;
 
 export function addresses(ctx: CheckContext, family: IpFamily): { src: string; dst: string } {
   return family === 4 ? { src: ctx.link.dut.ipv4, dst: ctx.link.peer.ipv4 } : { src: ctx.link.dut.ipv6, dst: ctx.link.peer.ipv6 };
 }
 
-/** Runs `send` while the peer captures; returns every frame the peer received, and the send's error if it failed. */
+/** Runs `send` while the peer captures (with vnet headers: partial frames show their offsets). */
 export async function capturingAll(ctx: CheckContext, expect: number, send: () => Promise<unknown>): Promise<{ frames: CapturedFrame[]; sendError: unknown }> {
-  const { id } = await ctx.dut.run('peer', 'capture.start', { ifname: ctx.link.peer.ifname, vnetHdr: true });
-  let sendError: unknown;
-  try {
-    await send();
-  } catch (e) {
-    sendError = e;
-  }
-  // A failed send will not bring the expected frames: do not wait for them.
-  const wait = sendError === undefined ? { expect, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS } : { settleMs: 0 };
-  const { frames, dropped } = await ctx.dut.run(
-    'peer',
-    'capture.stop',
-    { id, ...wait, ignoreOutgoing: true },
-    { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 },
-  );
-  if (dropped > 0) ctx.log(`capture dropped ${dropped} frame(s) in the kernel`);
-  return { frames, sendError };
+  return captureWhile(ctx, 'peer', expect, send, { vnetHdr: true });
 }
 
 /** Like capturingAll, but a failed send is the round's error. */
