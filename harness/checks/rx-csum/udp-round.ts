@@ -17,6 +17,8 @@ import type { PlannedFrame } from './plan.js';
 export { ARRIVAL_TIMEOUT_MS, SETTLE_MS } from '../capture-round.js';
 /** Rounds after the first for good frames that never reached the DUT. */
 export const MAX_RESENDS = 2;
+/** Pause between frames sent again, so a device that overran its RX ring can drain it. */
+export const RESEND_GAP_MS = 20;
 
 export interface Receiver {
   family: IpFamily;
@@ -48,9 +50,19 @@ export async function udpRxRound(ctx: CheckContext, planned: readonly PlannedFra
       let batch = planned.map((p) => p.index);
       for (let round = 0; batch.length > 0 && round <= MAX_RESENDS; round++) {
         if (round > 0) ctx.log(`resending ${batch.length} good frame(s) the DUT never saw`);
-        const got = await capturedWhile(ctx, batch.length, () =>
-          ctx.dut.run('peer', 'packet.send', { ifname: ctx.link.peer.ifname, frames: batch.map((i) => planned[i].frame.toString('base64')) }),
-        );
+        const frames = batch.map((i) => planned[i].frame.toString('base64'));
+        // Resends go one frame at a time: a slow device whose RX ring overran on the burst gets
+        // every chance, while a device that drops a kind of frame on purpose still drops it.
+        const send =
+          round === 0
+            ? () => ctx.dut.run('peer', 'packet.send', { ifname: ctx.link.peer.ifname, frames })
+            : async () => {
+                for (const f of frames) {
+                  await ctx.dut.run('peer', 'packet.send', { ifname: ctx.link.peer.ifname, frames: [f] });
+                  await new Promise((res) => setTimeout(res, RESEND_GAP_MS));
+                }
+              };
+        const got = await capturedWhile(ctx, batch.length, send);
         for (const i of batch) sent[i]++;
         raw.push(...got.frames);
         captureDropped += got.dropped;
