@@ -23,6 +23,10 @@ export interface InjectOptions {
   waitFor?: { rules: CounterRule[]; timeoutMs: number };
 }
 
+/** Fragments injected at once, and the pause between such bursts. */
+export const INJECT_BURST = 8;
+export const INJECT_GAP_MS = 5;
+
 export interface InjectResult {
   delivered: DeliveredDatagram[];
   counters: Record<string, number>;
@@ -49,7 +53,11 @@ export async function injectRound(ctx: CheckContext, frames: readonly Buffer[], 
     let delivered: DeliveredDatagram[];
     try {
       const { id: cap } = await ctx.dut.run('dut', 'capture.start', { ifname: ctx.link.dut.ifname });
-      await ctx.dut.run('peer', 'packet.send', { ifname: ctx.link.peer.ifname, frames: frames.map((f) => f.toString('base64')) });
+      // Small bursts with a pause: a slow device (ne2k's 16 KiB ring under TCG) must not lose the set to an overrun.
+      for (let i = 0; i < frames.length; i += INJECT_BURST) {
+        await ctx.dut.run('peer', 'packet.send', { ifname: ctx.link.peer.ifname, frames: frames.slice(i, i + INJECT_BURST).map((f) => f.toString('base64')) });
+        if (i + INJECT_BURST < frames.length) await new Promise((res) => setTimeout(res, INJECT_GAP_MS));
+      }
       const got = await ctx.dut.run('dut', 'capture.stop', { id: cap, expect: frames.length, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS, ignoreOutgoing: true }, { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 });
       const keys = new Set(decodeCapture(got.frames).map((f) => ipPacketKey(f.data)));
       reached = frames.filter((f) => keys.has(ipPacketKey(f))).length;
