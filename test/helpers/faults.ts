@@ -5,11 +5,11 @@
  */
 import { execa } from 'execa';
 
-/** Adds an egress chain with `rules` on `ifname` inside `netns`. */
-export async function corruptEgress(netns: string, ifname: string, rules: string[]): Promise<void> {
+/** Adds a netdev chain on `hook` with `rules` on `ifname` inside `netns` (its own table per hook). */
+async function corrupt(hook: 'egress' | 'ingress', netns: string, ifname: string, rules: string[]): Promise<void> {
   const script = [
-    'table netdev nicmatrix_fault {',
-    `  chain egress { type filter hook egress device "${ifname}" priority 0; policy accept;`,
+    `table netdev nicmatrix_${hook}_fault {`,
+    `  chain ${hook} { type filter hook ${hook} device "${ifname}" priority 0; policy accept;`,
     ...rules.map((r) => `    ${r}`),
     '  }',
     '}',
@@ -17,14 +17,12 @@ export async function corruptEgress(netns: string, ifname: string, rules: string
   await execa('ip', ['netns', 'exec', netns, 'nft', '-f', '-'], { input: script });
 }
 
-/** Adds an ingress chain with `rules` on `ifname` inside `netns`: frames are rewritten after AF_PACKET taps saw them, before the stack does. */
-export async function corruptIngress(netns: string, ifname: string, rules: string[]): Promise<void> {
-  const script = [
-    'table netdev nicmatrix_ingress_fault {',
-    `  chain ingress { type filter hook ingress device "${ifname}" priority 0; policy accept;`,
-    ...rules.map((r) => `    ${r}`),
-    '  }',
-    '}',
-  ].join('\n');
-  await execa('ip', ['netns', 'exec', netns, 'nft', '-f', '-'], { input: script });
+/** Rewrites frames on their way out of `ifname`. */
+export function corruptEgress(netns: string, ifname: string, rules: string[]): Promise<void> {
+  return corrupt('egress', netns, ifname, rules);
+}
+
+/** Rewrites frames after AF_PACKET taps saw them, before the stack does. */
+export function corruptIngress(netns: string, ifname: string, rules: string[]): Promise<void> {
+  return corrupt('ingress', netns, ifname, rules);
 }
