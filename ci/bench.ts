@@ -20,7 +20,15 @@ const PARTS: Part[] = [
 
 function machine(): Record<string, unknown> {
   const cpus = os.cpus();
-  return { hostname: os.hostname(), kernel: os.release(), arch: os.arch(), cpus: cpus.length, cpuModel: cpus[0]?.model, memoryBytes: os.totalmem(), node: process.version };
+  return {
+    hostname: os.hostname(),
+    kernel: os.release(),
+    arch: os.arch(),
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model,
+    memoryBytes: os.totalmem(),
+    node: process.version,
+  };
 }
 
 async function bench(argv: string[]): Promise<number> {

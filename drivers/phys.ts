@@ -41,7 +41,10 @@ export class PhysDut extends LocalDut {
     this.pciId = await this.readPciId(dut);
     await this.startAgent(['dut'], dut.netns, signal);
     await this.startAgent(['peer'], peer.netns, signal);
-    const [d, p] = await Promise.all([this.run('dut', 'link.info', { ifname: dut.ifname }), this.run('peer', 'link.info', { ifname: peer.ifname })]);
+    const [d, p] = await Promise.all([
+      this.run('dut', 'link.info', { ifname: dut.ifname }),
+      this.run('peer', 'link.info', { ifname: peer.ifname }),
+    ]);
     const neigh = cleanup.register(`neighbour entries on ${this.spec}`, async () => {
       for (const [end, other] of [
         [dut, plan.peer],
@@ -66,7 +69,10 @@ export class PhysDut extends LocalDut {
     const r = await run('ip', [...ns, '-json', 'link', 'show', 'dev', end.ifname], { reject: false });
     if (r.exitCode !== 0) {
       const where = end.netns ? `network namespace ${end.netns}` : 'the host namespace';
-      throw new NicmatrixError('TARGET_SPEC', `${this.spec}: expected an existing interface ${end.ifname} in ${where}, found none (${r.stderr.trim()})`);
+      throw new NicmatrixError(
+        'TARGET_SPEC',
+        `${this.spec}: expected an existing interface ${end.ifname} in ${where}, found none (${r.stderr.trim()})`,
+      );
     }
   }
 
@@ -94,15 +100,29 @@ export class PhysDut extends LocalDut {
 
   private async linkLocals(end: End): Promise<string[]> {
     const ns = end.netns ? ['-n', end.netns] : [];
-    const [info] = await runJson<{ addr_info: { family: string; local: string; prefixlen: number; scope: string }[] }[]>('ip', [...ns, '-json', '-6', 'addr', 'show', 'dev', end.ifname]);
+    const [info] = await runJson<{ addr_info: { family: string; local: string; prefixlen: number; scope: string }[] }[]>('ip', [
+      ...ns,
+      '-json',
+      '-6',
+      'addr',
+      'show',
+      'dev',
+      end.ifname,
+    ]);
     return (info?.addr_info ?? []).filter((a) => a.scope === 'link').map((a) => `${a.local}/${a.prefixlen}`);
   }
 
   private async readPciId(end: End): Promise<string | undefined> {
     // sysfs shows the namespace of the reader; ask from inside the DUT's namespace.
     const path = `/sys/class/net/${end.ifname}/device`;
-    const r = await run('sh', ['-c', `cat ${path}/vendor ${path}/device ${path}/subsystem_vendor ${path}/subsystem_device 2>/dev/null`], { netns: end.netns, reject: false });
-    const ids = r.stdout.split('\n').map((s) => s.trim().replace(/^0x/, '')).filter(Boolean);
+    const r = await run('sh', ['-c', `cat ${path}/vendor ${path}/device ${path}/subsystem_vendor ${path}/subsystem_device 2>/dev/null`], {
+      netns: end.netns,
+      reject: false,
+    });
+    const ids = r.stdout
+      .split('\n')
+      .map((s) => s.trim().replace(/^0x/, ''))
+      .filter(Boolean);
     return ids.length >= 2 ? ids.join(':') : undefined;
   }
 

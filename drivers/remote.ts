@@ -50,17 +50,22 @@ export class RemotePeerDut extends LocalDut {
     const peerAgent = await spawnSshAgent(`${this.spec} peer agent`, remote, peer.netns, signal);
     this.teardowns.push({ label: 'remote peer agent', run: peerAgent.stop });
     this.agents.peer = peerAgent.client;
-    const [d, p] = await Promise.all([this.run('dut', 'link.info', { ifname: dut.ifname }), this.run('peer', 'link.info', { ifname: peer.ifname })]);
+    const [d, p] = await Promise.all([
+      this.run('dut', 'link.info', { ifname: dut.ifname }),
+      this.run('peer', 'link.info', { ifname: peer.ifname }),
+    ]);
     const pins: [Ip, End, AddressPlan, string][] = [
       [this.ipAt('dut'), dut, plan.peer, p.mac],
       [this.ipAt('peer'), peer, plan.dut, d.mac],
     ];
-    this.teardowns.push(cleanup.register(`neighbour entries on ${this.spec}`, async () => {
-      for (const [ip, end, other] of pins) {
-        await ip(['neigh', 'del', other.ipv4, 'dev', end.ifname], false);
-        await ip(['-6', 'neigh', 'del', other.ipv6, 'dev', end.ifname], false);
-      }
-    }));
+    this.teardowns.push(
+      cleanup.register(`neighbour entries on ${this.spec}`, async () => {
+        for (const [ip, end, other] of pins) {
+          await ip(['neigh', 'del', other.ipv4, 'dev', end.ifname], false);
+          await ip(['-6', 'neigh', 'del', other.ipv6, 'dev', end.ifname], false);
+        }
+      }),
+    );
     // Static entries both ways: no ARP/ND mixes into captures, on either host.
     for (const [ip, end, other, mac] of pins) {
       await ip(['neigh', 'replace', other.ipv4, 'lladdr', mac, 'dev', end.ifname, 'nud', 'permanent']);
@@ -82,7 +87,10 @@ export class RemotePeerDut extends LocalDut {
   private async assertExists(side: 'dut' | 'peer'): Promise<void> {
     const r = await this.ipAt(side)(['-json', 'link', 'show', 'dev', this.ends[side].ifname], false);
     if (r.exitCode !== 0) {
-      throw new NicmatrixError('TARGET_SPEC', `${this.spec}: expected an existing interface ${this.ends[side].ifname} in ${this.where(side)}, found none (${r.stderr.trim()})`);
+      throw new NicmatrixError(
+        'TARGET_SPEC',
+        `${this.spec}: expected an existing interface ${this.ends[side].ifname} in ${this.where(side)}, found none (${r.stderr.trim()})`,
+      );
     }
   }
 
@@ -92,17 +100,21 @@ export class RemotePeerDut extends LocalDut {
     const ifname = this.ends[side].ifname;
     const [link] = JSON.parse((await ip(['-json', 'link', 'show', 'dev', ifname])).stdout) as { flags: string[] }[];
     const linkLocals = async (): Promise<string[]> => {
-      const [info] = JSON.parse((await ip(['-json', '-6', 'addr', 'show', 'dev', ifname])).stdout || '[]') as { addr_info?: { local: string; prefixlen: number; scope: string }[] }[];
+      const [info] = JSON.parse((await ip(['-json', '-6', 'addr', 'show', 'dev', ifname])).stdout || '[]') as {
+        addr_info?: { local: string; prefixlen: number; scope: string }[];
+      }[];
       return (info?.addr_info ?? []).filter((a) => a.scope === 'link').map((a) => `${a.local}/${a.prefixlen}`);
     };
     const before = await linkLocals();
     const addrs = [`${plan.ipv4}/${plan.ipv4Prefix}`, `${plan.ipv6}/${plan.ipv6Prefix}`];
-    this.teardowns.push(cleanup.register(`restore ${ifname} on ${this.where(side)}`, async () => {
-      for (const a of addrs) await ip(['addr', 'del', a, 'dev', ifname], false);
-      if (!link.flags.includes('UP')) await ip(['link', 'set', ifname, 'down'], false);
-      // Carrier we brought up made the kernel add a link-local address: it was not there, so it goes.
-      for (const a of await linkLocals()) if (!before.includes(a)) await ip(['-6', 'addr', 'del', a, 'dev', ifname], false);
-    }));
+    this.teardowns.push(
+      cleanup.register(`restore ${ifname} on ${this.where(side)}`, async () => {
+        for (const a of addrs) await ip(['addr', 'del', a, 'dev', ifname], false);
+        if (!link.flags.includes('UP')) await ip(['link', 'set', ifname, 'down'], false);
+        // Carrier we brought up made the kernel add a link-local address: it was not there, so it goes.
+        for (const a of await linkLocals()) if (!before.includes(a)) await ip(['-6', 'addr', 'del', a, 'dev', ifname], false);
+      }),
+    );
     await ip(['addr', 'add', addrs[0], 'dev', ifname]);
     await ip(['-6', 'addr', 'add', addrs[1], 'dev', ifname, 'nodad']);
     await ip(['link', 'set', ifname, 'up']);
@@ -110,8 +122,14 @@ export class RemotePeerDut extends LocalDut {
 
   private async readPciId(end: End): Promise<string | undefined> {
     const p = `/sys/class/net/${end.ifname}/device`;
-    const r = await run('sh', ['-c', `cat ${p}/vendor ${p}/device ${p}/subsystem_vendor ${p}/subsystem_device 2>/dev/null`], { netns: end.netns, reject: false });
-    const ids = r.stdout.split('\n').map((s) => s.trim().replace(/^0x/, '')).filter(Boolean);
+    const r = await run('sh', ['-c', `cat ${p}/vendor ${p}/device ${p}/subsystem_vendor ${p}/subsystem_device 2>/dev/null`], {
+      netns: end.netns,
+      reject: false,
+    });
+    const ids = r.stdout
+      .split('\n')
+      .map((s) => s.trim().replace(/^0x/, ''))
+      .filter(Boolean);
     return ids.length >= 2 ? ids.join(':') : undefined;
   }
 
@@ -125,6 +143,12 @@ export class RemotePeerDut extends LocalDut {
 
   override async collect(): Promise<TargetFacts> {
     const facts = await super.collect();
-    return { ...facts, evidence: { ...facts.evidence, remotePeer: { host: describeRemote(this.ends.remote), ifname: this.ends.peer.ifname, netns: this.ends.peer.netns } } };
+    return {
+      ...facts,
+      evidence: {
+        ...facts.evidence,
+        remotePeer: { host: describeRemote(this.ends.remote), ifname: this.ends.peer.ifname, netns: this.ends.peer.netns },
+      },
+    };
   }
 }

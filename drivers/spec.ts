@@ -17,7 +17,8 @@ export function parseTargetSpec(spec: string): TargetSpec {
   const rest = colon < 0 ? '' : s.slice(colon + 1);
   if (kind === 'qemu') {
     const [model, ...opts] = rest.split(',');
-    if (!model || !/^[A-Za-z0-9_-]+$/.test(model)) throw new TargetSpecError(`target "${spec}": expected qemu:MODEL (e.g. qemu:e1000), found no model name`);
+    if (!model || !/^[A-Za-z0-9_-]+$/.test(model))
+      throw new TargetSpecError(`target "${spec}": expected qemu:MODEL (e.g. qemu:e1000), found no model name`);
     const options: Record<string, string> = {};
     for (const o of opts) {
       const eq = o.indexOf('=');
@@ -28,7 +29,10 @@ export function parseTargetSpec(spec: string): TargetSpec {
   }
   if (kind === 'phys') {
     const parts = rest.split(',');
-    if (parts.length !== 2) throw new TargetSpecError(`target "${spec}": expected phys:DUT_IF,PEER_IF (each optionally NETNS/IF), found ${parts.length} interface(s)`);
+    if (parts.length !== 2)
+      throw new TargetSpecError(
+        `target "${spec}": expected phys:DUT_IF,PEER_IF (each optionally NETNS/IF), found ${parts.length} interface(s)`,
+      );
     if (parts[1].startsWith('ssh://')) {
       const remote = parseSshEnd(parts[1]);
       if (typeof remote === 'string') throw new TargetSpecError(`target "${spec}": peer ${remote}`);
@@ -44,7 +48,9 @@ function parseEnd(spec: string, text: string): { netns?: string; ifname: string 
   const slash = text.indexOf('/');
   const netns = slash < 0 ? undefined : text.slice(0, slash);
   const ifname = slash < 0 ? text : text.slice(slash + 1);
-  if (netns !== undefined && !NETNS.test(netns)) throw new TargetSpecError(`target "${spec}": "${netns}" is not a valid network namespace name`);
-  if (!IFNAME.test(ifname)) throw new TargetSpecError(`target "${spec}": "${ifname}" is not a valid interface name (1–15 characters, no spaces or slashes)`);
+  if (netns !== undefined && !NETNS.test(netns))
+    throw new TargetSpecError(`target "${spec}": "${netns}" is not a valid network namespace name`);
+  if (!IFNAME.test(ifname))
+    throw new TargetSpecError(`target "${spec}": "${ifname}" is not a valid interface name (1–15 characters, no spaces or slashes)`);
   return netns === undefined ? { ifname } : { netns, ifname };
 }

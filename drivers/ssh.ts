@@ -28,7 +28,19 @@ export function shellQuote(word: string): string {
 
 /** ssh arguments to run `script` (a remote shell command line) on `r`. */
 export function sshArgs(r: RemoteHost, script: string, env: NodeJS.ProcessEnv = process.env): string[] {
-  const args = ['-T', '-e', 'none', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=3'];
+  const args = [
+    '-T',
+    '-e',
+    'none',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ConnectTimeout=10',
+    '-o',
+    'ServerAliveInterval=5',
+    '-o',
+    'ServerAliveCountMax=3',
+  ];
   if (env.NICMATRIX_SSH_CONFIG) args.push('-F', env.NICMATRIX_SSH_CONFIG);
   if (r.port) args.push('-p', String(r.port));
   if (r.user) args.push('-l', r.user);
@@ -36,16 +48,28 @@ export function sshArgs(r: RemoteHost, script: string, env: NodeJS.ProcessEnv = 
 }
 
 /** Runs a command (argv, quoted for the remote shell) on `r`, optionally inside a netns there. */
-export async function remoteRun(r: RemoteHost, argv: readonly string[], opts: Omit<RunOptions, 'netns'> & { netns?: string } = {}): Promise<RunResult> {
+export async function remoteRun(
+  r: RemoteHost,
+  argv: readonly string[],
+  opts: Omit<RunOptions, 'netns'> & { netns?: string } = {},
+): Promise<RunResult> {
   const words = opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...argv] : [...argv];
   const result = await run('ssh', sshArgs(r, words.map(shellQuote).join(' ')), { ...opts, netns: undefined, reject: false });
   if (result.exitCode === SSH_FAILED) {
-    throw new NicmatrixError('TARGET_SETUP', `ssh ${describeRemote(r)}: cannot run \`${words.join(' ')}\` there: ${result.stderr.trim() || 'ssh exited 255'}`, { details: { command: result.command, stderr: result.stderr } });
+    throw new NicmatrixError(
+      'TARGET_SETUP',
+      `ssh ${describeRemote(r)}: cannot run \`${words.join(' ')}\` there: ${result.stderr.trim() || 'ssh exited 255'}`,
+      { details: { command: result.command, stderr: result.stderr } },
+    );
   }
   if (result.exitCode !== 0 && opts.reject !== false) {
-    throw new NicmatrixError('COMMAND_FAILED', `on ${describeRemote(r)}: \`${words.join(' ')}\` exited ${result.exitCode}: ${result.stderr.trim() || result.stdout.trim() || 'no output'}`, {
-      details: { command: result.command, stderr: result.stderr, exitCode: result.exitCode },
-    });
+    throw new NicmatrixError(
+      'COMMAND_FAILED',
+      `on ${describeRemote(r)}: \`${words.join(' ')}\` exited ${result.exitCode}: ${result.stderr.trim() || result.stdout.trim() || 'no output'}`,
+      {
+        details: { command: result.command, stderr: result.stderr, exitCode: result.exitCode },
+      },
+    );
   }
   return result;
 }
@@ -56,7 +80,10 @@ export async function checkRemote(r: RemoteHost): Promise<void> {
   const probe = `command -v ${shellQuote(node)} >/dev/null || { echo "no ${node} in PATH"; exit 3; }; test -f ${shellQuote(agent)} || { echo "no agent at ${agent}"; exit 4; }`;
   const result = await run('ssh', sshArgs(r, probe), { reject: false, timeoutMs: 30_000 });
   if (result.exitCode === 0) return;
-  const why = result.exitCode === SSH_FAILED ? `cannot connect: ${result.stderr.trim() || 'ssh exited 255'} (the remote peer needs key authentication: BatchMode)` : result.stdout.trim() || result.stderr.trim();
+  const why =
+    result.exitCode === SSH_FAILED
+      ? `cannot connect: ${result.stderr.trim() || 'ssh exited 255'} (the remote peer needs key authentication: BatchMode)`
+      : result.stdout.trim() || result.stderr.trim();
   const hint = result.exitCode === 4 ? '; deploy the project there (clone, npm ci) or set NICMATRIX_REMOTE_ROOT to where it is' : '';
   throw new NicmatrixError('TARGET_SETUP', `remote peer ${describeRemote(r)}: ${why}${hint}`, { details: { stderr: result.stderr } });
 }

@@ -45,4 +45,3 @@ export async function sweepStale(log: (line: string) => void = () => undefined):
   }
   return stale;
 }
-

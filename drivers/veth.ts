@@ -24,7 +24,10 @@ export class VethDut extends LocalDut {
     await configureAddresses(n.peerNetns, n.peerIf, plan.peer);
     await this.startAgent(['dut'], n.dutNetns, signal);
     await this.startAgent(['peer'], n.peerNetns, signal);
-    const [d, p] = await Promise.all([this.run('dut', 'link.info', { ifname: n.dutIf }), this.run('peer', 'link.info', { ifname: n.peerIf })]);
+    const [d, p] = await Promise.all([
+      this.run('dut', 'link.info', { ifname: n.dutIf }),
+      this.run('peer', 'link.info', { ifname: n.peerIf }),
+    ]);
     await pinNeighbours(
       { netns: n.dutNetns, ifname: n.dutIf, mac: d.mac, plan: plan.dut },
       { netns: n.peerNetns, ifname: n.peerIf, mac: p.mac, plan: plan.peer },

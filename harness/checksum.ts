@@ -125,6 +125,6 @@ export function updateChecksumBytes(hc: number, offset: number, oldBytes: Uint8A
 
 /** True when two 16-bit checksums are equal in ones' complement (0x0000 and 0xFFFF both encode zero). */
 export function sameOnesComplement(a: number, b: number): boolean {
-  const n = (x: number): number => (x & 0xffff) === 0xffff ? 0 : x & 0xffff;
+  const n = (x: number): number => ((x & 0xffff) === 0xffff ? 0 : x & 0xffff);
   return n(a) === n(b);
 }

@@ -42,7 +42,11 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     throw new NicmatrixError('COMMAND_FAILED', `could not start \`${command}\``, { cause: e });
   }
   if (result.failed && (result.timedOut || result.isCanceled || result.exitCode === undefined)) {
-    const why = result.timedOut ? `timed out after ${opts.timeoutMs ?? COMMAND_TIMEOUT_MS} ms` : result.isCanceled ? 'was interrupted' : result.shortMessage;
+    const why = result.timedOut
+      ? `timed out after ${opts.timeoutMs ?? COMMAND_TIMEOUT_MS} ms`
+      : result.isCanceled
+        ? 'was interrupted'
+        : result.shortMessage;
     throw new NicmatrixError(result.timedOut ? 'TIMEOUT' : 'COMMAND_FAILED', `\`${command}\` ${why}`, {
       details: { command, stderr: String(result.stderr ?? '') },
     });
@@ -54,9 +58,13 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     command,
   };
   if (out.exitCode !== 0 && opts.reject !== false) {
-    throw new NicmatrixError('COMMAND_FAILED', `\`${command}\` exited ${out.exitCode}: ${out.stderr.trim() || out.stdout.trim() || 'no output'}`, {
-      details: { command, stderr: out.stderr, exitCode: out.exitCode },
-    });
+    throw new NicmatrixError(
+      'COMMAND_FAILED',
+      `\`${command}\` exited ${out.exitCode}: ${out.stderr.trim() || out.stdout.trim() || 'no output'}`,
+      {
+        details: { command, stderr: out.stderr, exitCode: out.exitCode },
+      },
+    );
   }
   return out;
 }
@@ -67,6 +75,10 @@ export async function runJson<T = unknown>(file: string, args: readonly string[]
   try {
     return JSON.parse(r.stdout) as T;
   } catch (e) {
-    throw new NicmatrixError('COMMAND_FAILED', `\`${r.command}\` did not print JSON (expected JSON, found ${JSON.stringify(r.stdout.slice(0, 80))})`, { cause: e });
+    throw new NicmatrixError(
+      'COMMAND_FAILED',
+      `\`${r.command}\` did not print JSON (expected JSON, found ${JSON.stringify(r.stdout.slice(0, 80))})`,
+      { cause: e },
+    );
   }
 }

@@ -18,4 +18,5 @@ export const projectRoot: string = (() => {
 export const agentMainPath = path.join(projectRoot, 'dist', 'harness', 'agent', 'main.js');
 
 /** Project version from package.json, for run records. */
-export const toolVersion: string = (JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
+export const toolVersion: string = (JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string })
+  .version;

@@ -59,7 +59,8 @@ export function readPcap(buf: Buffer): { linktype: number; nanos: boolean; frame
   let off = GLOBAL_HDR;
   while (off + RECORD_HDR <= buf.length) {
     const incl = u32(off + 8);
-    if (off + RECORD_HDR + incl > buf.length) throw new RangeError(`pcap: record at offset ${off} needs ${incl} bytes, ${buf.length - off - RECORD_HDR} left`);
+    if (off + RECORD_HDR + incl > buf.length)
+      throw new RangeError(`pcap: record at offset ${off} needs ${incl} bytes, ${buf.length - off - RECORD_HDR} left`);
     const tsNs = u32(off) * 1e9 + u32(off + 4) * (nanos ? 1 : 1000);
     frames.push({ data: buf.subarray(off + RECORD_HDR, off + RECORD_HDR + incl), tsNs, origLen: u32(off + 12) });
     off += RECORD_HDR + incl;

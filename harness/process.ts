@@ -16,7 +16,8 @@ export async function stopChild(child: ResultPromise, polite?: () => void, grace
     () => undefined,
     () => undefined,
   );
-  const waitFor = (ms: number) => Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+  const waitFor = (ms: number) =>
+    Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
   try {
     polite?.();
   } catch {

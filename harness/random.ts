@@ -49,7 +49,7 @@ export function createRng(seed: number): Rng {
       while (x >= limit) x = u32();
       return lo + (x % span);
     }
-    return lo + Math.floor((u32() * 0x1_0000_0000 + u32()) / 2 ** 64 * span);
+    return lo + Math.floor(((u32() * 0x1_0000_0000 + u32()) / 2 ** 64) * span);
   };
   return {
     seed: seed32,

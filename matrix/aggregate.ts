@@ -87,9 +87,20 @@ export function aggregate(records: readonly RunRecord[], catalogue: readonly Cat
       let row = rows.get(key);
       if (!row) {
         row = {
-          key, slug: slug(key), description: t.device.description, model: t.device.model, pciId: t.device.pciId,
-          driver: t.driver.name, driverVersion: t.driver.version, firmware: t.driver.firmware,
-          kinds: [], specs: [], kernels: [], features: {}, setupErrors: [], untested: false,
+          key,
+          slug: slug(key),
+          description: t.device.description,
+          model: t.device.model,
+          pciId: t.device.pciId,
+          driver: t.driver.name,
+          driverVersion: t.driver.version,
+          firmware: t.driver.firmware,
+          kinds: [],
+          specs: [],
+          kernels: [],
+          features: {},
+          setupErrors: [],
+          untested: false,
         };
         rows.set(key, row);
         histories.set(key, new Map());
@@ -109,17 +120,33 @@ export function aggregate(records: readonly RunRecord[], catalogue: readonly Cat
       const deviceHistories = histories.get(key)!;
       for (const [check, results] of byCheck) {
         const obs: Observation = {
-          runId: rec.id, finishedAt: rec.finishedAt, kernel: t.kernel, spec: t.spec,
+          runId: rec.id,
+          finishedAt: rec.finishedAt,
+          kernel: t.kernel,
+          spec: t.spec,
           status: combine(results.map((r) => r.status)),
           claimed: claimed(check, t.features),
-          variants: results.map((r) => ({ variant: r.variant, status: r.status, message: r.message, durationMs: r.durationMs, evidence: r.evidence })),
+          variants: results.map((r) => ({
+            variant: r.variant,
+            status: r.status,
+            message: r.message,
+            durationMs: r.durationMs,
+            evidence: r.evidence,
+          })),
         };
         const list = deviceHistories.get(check);
         if (list) list.push(obs);
         else deviceHistories.set(check, [obs]);
       }
     }
-    runs.push({ id: rec.id, startedAt: rec.startedAt, finishedAt: rec.finishedAt, hostname: rec.host.hostname, targets: rec.targets.map((t) => t.spec), counts });
+    runs.push({
+      id: rec.id,
+      startedAt: rec.startedAt,
+      finishedAt: rec.finishedAt,
+      hostname: rec.host.hostname,
+      targets: rec.targets.map((t) => t.spec),
+      counts,
+    });
   }
 
   const checkSet = new Set<string>();
@@ -135,21 +162,43 @@ export function aggregate(records: readonly RunRecord[], catalogue: readonly Cat
       const { perKernel, regressions } = judgeHistory(history);
       const head = perKernel[perKernel.length - 1];
       deviceCells[check] = {
-        device: key, check, status: head.status, kernel: head.kernel, perKernel, history, regressions,
-        regressed: head.regression, claimed: head.claimed, claimedButFailed: head.claimed === true && head.status === 'fail',
+        device: key,
+        check,
+        status: head.status,
+        kernel: head.kernel,
+        perKernel,
+        history,
+        regressions,
+        regressed: head.regression,
+        claimed: head.claimed,
+        claimedButFailed: head.claimed === true && head.status === 'fail',
       };
     }
     cells[key] = deviceCells;
   }
 
   const testedDrivers = new Set([...rows.values()].map((r) => r.driver));
-  const devices = [...rows.values()].sort((a, b) => a.driver.localeCompare(b.driver) || a.description.localeCompare(b.description) || a.key.localeCompare(b.key));
+  const devices = [...rows.values()].sort(
+    (a, b) => a.driver.localeCompare(b.driver) || a.description.localeCompare(b.description) || a.key.localeCompare(b.key),
+  );
   for (const c of catalogue) {
     if (c.drivers.some((d) => testedDrivers.has(d))) continue;
     const key = `catalogue:${c.key}`;
     devices.push({
-      key, slug: slug(key), description: c.description, pciId: c.pciId, driver: c.drivers.join('/'), driverVersion: '', firmware: '',
-      kinds: [], specs: [], kernels: [], features: {}, setupErrors: [], untested: true, note: c.note,
+      key,
+      slug: slug(key),
+      description: c.description,
+      pciId: c.pciId,
+      driver: c.drivers.join('/'),
+      driverVersion: '',
+      firmware: '',
+      kinds: [],
+      specs: [],
+      kernels: [],
+      features: {},
+      setupErrors: [],
+      untested: true,
+      note: c.note,
     });
   }
   const checks = [...checkSet].sort((a, b) => familyOf(a).localeCompare(familyOf(b)) || a.localeCompare(b));

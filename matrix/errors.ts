@@ -41,7 +41,6 @@ export class NicmatrixError extends Error {
   }
 }
 
-
 /** The codes the matrix and reports can raise. */
 export type MatrixErrorCode = Extract<ErrorCode, 'RECORD_INVALID' | 'RECORD_VERSION' | 'STORE'>;
 

@@ -70,7 +70,10 @@ export function judgeHistory(history: readonly Observation[]): { perKernel: Kern
   const perKernel: KernelVerdict[] = [];
   let prevDecisive: KernelVerdict | undefined;
   for (const kernel of [...byKernel.keys()].sort(compareKernels)) {
-    const runs = byKernel.get(kernel)!.slice().sort((a, b) => a.finishedAt.localeCompare(b.finishedAt));
+    const runs = byKernel
+      .get(kernel)!
+      .slice()
+      .sort((a, b) => a.finishedAt.localeCompare(b.finishedAt));
     let lastDecisive: Observation | undefined;
     let withinKernel = false;
     for (const o of runs) {
@@ -82,10 +85,22 @@ export function judgeHistory(history: readonly Observation[]): { perKernel: Kern
       lastDecisive = o;
     }
     const latest = runs[runs.length - 1];
-    const v: KernelVerdict = { kernel, status: latest.status, runId: latest.runId, finishedAt: latest.finishedAt, claimed: latest.claimed, regression: false };
+    const v: KernelVerdict = {
+      kernel,
+      status: latest.status,
+      runId: latest.runId,
+      finishedAt: latest.finishedAt,
+      claimed: latest.claimed,
+      regression: false,
+    };
     if (latest.status === 'fail') {
       const afterPass = prevDecisive?.status === 'pass';
-      if (afterPass) regressions.push({ across: 'kernel', from: { kernel: prevDecisive!.kernel, runId: prevDecisive!.runId }, to: { kernel, runId: latest.runId } });
+      if (afterPass)
+        regressions.push({
+          across: 'kernel',
+          from: { kernel: prevDecisive!.kernel, runId: prevDecisive!.runId },
+          to: { kernel, runId: latest.runId },
+        });
       // A fail streak that started with a regression stays one on later kernels.
       v.regression = afterPass || prevDecisive?.regression === true || withinKernel;
     }

@@ -29,7 +29,11 @@ export function shortHash(s: string): string {
 
 /** A file-name-safe, unique form of any key (readable part + hash of the whole). */
 export function slug(key: string): string {
-  const readable = key.toLowerCase().replace(/[^a-z0-9.]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 60);
+  const readable = key
+    .toLowerCase()
+    .replace(/[^a-z0-9.]+/g, '-')
+    .replace(/^[-.]+|-+$/g, '')
+    .slice(0, 60);
   return `${readable || 'x'}-${shortHash(key)}`;
 }
 

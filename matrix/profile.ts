@@ -92,11 +92,17 @@ const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringi
 
 function unknownFields(value: Record<string, unknown>, allowed: readonly string[], at: string, issues: ProfileIssue[]): void {
   for (const k of Object.keys(value)) {
-    if (!allowed.includes(k)) issues.push({ pointer: `${at}/${k}`, message: `is not a field of a profile (expected one of ${allowed.join(', ')})` });
+    if (!allowed.includes(k))
+      issues.push({ pointer: `${at}/${k}`, message: `is not a field of a profile (expected one of ${allowed.join(', ')})` });
   }
 }
 
-function text(value: unknown, at: string, issues: ProfileIssue[], opts: { pattern?: RegExp; what?: string; optional?: boolean } = {}): void {
+function text(
+  value: unknown,
+  at: string,
+  issues: ProfileIssue[],
+  opts: { pattern?: RegExp; what?: string; optional?: boolean } = {},
+): void {
   if (value === undefined && opts.optional) return;
   if (typeof value !== 'string' || value.trim() === '') {
     issues.push({ pointer: at, message: `must be a non-empty string, found ${show(value)}` });
@@ -125,41 +131,58 @@ function requirementIssues(r: unknown, at: string, issues: ProfileIssue[]): void
   stringList(r.checks, `${at}/checks`, issues, CHECK_GLOB, 'check id globs such as "tx-csum/*"');
   stringList(r.variants, `${at}/variants`, issues, /^\S+$/, 'variant name globs such as "offload-on"', true);
   if (r.accept !== undefined) {
-    if (!Array.isArray(r.accept) || r.accept.length === 0) issues.push({ pointer: `${at}/accept`, message: `must be a non-empty list of verdicts, found ${show(r.accept)}` });
-    else r.accept.forEach((s, i) => {
-      if (!ACCEPTABLE.includes(s as Status)) issues.push({ pointer: `${at}/accept/${i}`, message: `must be one of ${ACCEPTABLE.join(', ')} (fail and error never meet a requirement), found ${show(s)}` });
-    });
+    if (!Array.isArray(r.accept) || r.accept.length === 0)
+      issues.push({ pointer: `${at}/accept`, message: `must be a non-empty list of verdicts, found ${show(r.accept)}` });
+    else
+      r.accept.forEach((s, i) => {
+        if (!ACCEPTABLE.includes(s as Status))
+          issues.push({
+            pointer: `${at}/accept/${i}`,
+            message: `must be one of ${ACCEPTABLE.join(', ')} (fail and error never meet a requirement), found ${show(s)}`,
+          });
+      });
   }
   if (r.evidence !== undefined) {
-    if (!Array.isArray(r.evidence)) issues.push({ pointer: `${at}/evidence`, message: `must be a list of {path, equals or matches, why}, found ${show(r.evidence)}` });
-    else r.evidence.forEach((c, i) => {
-      const cat = `${at}/evidence/${i}`;
-      if (!isObject(c)) return issues.push({ pointer: cat, message: `must be {path, equals or matches, why}, found ${show(c)}` });
-      unknownFields(c, COND_FIELDS, cat, issues);
-      text(c.path, `${cat}/path`, issues, { pattern: EVIDENCE_PATH, what: 'a dot path such as "delivery" or "counters.nstat.UdpInCsumErrors"' });
-      if ('equals' in c === 'matches' in c) {
-        issues.push({ pointer: cat, message: 'must have exactly one of equals and matches' });
-      } else if ('equals' in c && c.equals !== null && !['string', 'number', 'boolean'].includes(typeof c.equals)) {
-        issues.push({ pointer: `${cat}/equals`, message: `must be a string, number, boolean or null, found ${show(c.equals)}` });
-      } else if ('matches' in c && !isRegExp(c.matches)) {
-        issues.push({ pointer: `${cat}/matches`, message: `must be a regular expression, found ${show(c.matches)}` });
-      }
-      text(c.why, `${cat}/why`, issues);
-    });
+    if (!Array.isArray(r.evidence))
+      issues.push({ pointer: `${at}/evidence`, message: `must be a list of {path, equals or matches, why}, found ${show(r.evidence)}` });
+    else
+      r.evidence.forEach((c, i) => {
+        const cat = `${at}/evidence/${i}`;
+        if (!isObject(c)) return issues.push({ pointer: cat, message: `must be {path, equals or matches, why}, found ${show(c)}` });
+        unknownFields(c, COND_FIELDS, cat, issues);
+        text(c.path, `${cat}/path`, issues, {
+          pattern: EVIDENCE_PATH,
+          what: 'a dot path such as "delivery" or "counters.nstat.UdpInCsumErrors"',
+        });
+        if ('equals' in c === 'matches' in c) {
+          issues.push({ pointer: cat, message: 'must have exactly one of equals and matches' });
+        } else if ('equals' in c && c.equals !== null && !['string', 'number', 'boolean'].includes(typeof c.equals)) {
+          issues.push({ pointer: `${cat}/equals`, message: `must be a string, number, boolean or null, found ${show(c.equals)}` });
+        } else if ('matches' in c && !isRegExp(c.matches)) {
+          issues.push({ pointer: `${cat}/matches`, message: `must be a regular expression, found ${show(c.matches)}` });
+        }
+        text(c.why, `${cat}/why`, issues);
+      });
   }
 }
 
 /** Schema issues of a profile as written; empty when it is valid. */
 export function profileIssues(value: unknown): ProfileIssue[] {
   const issues: ProfileIssue[] = [];
-  if (!isObject(value)) return [{ pointer: '/', message: `must be a profile object, found ${Array.isArray(value) ? 'a list' : show(value)}` }];
+  if (!isObject(value))
+    return [{ pointer: '/', message: `must be a profile object, found ${Array.isArray(value) ? 'a list' : show(value)}` }];
   unknownFields(value, TOP_FIELDS, '', issues);
-  if (value.schema !== PROFILE_SCHEMA) issues.push({ pointer: '/schema', message: `must be "${PROFILE_SCHEMA}", found ${show(value.schema)}` });
+  if (value.schema !== PROFILE_SCHEMA)
+    issues.push({ pointer: '/schema', message: `must be "${PROFILE_SCHEMA}", found ${show(value.schema)}` });
   text(value.name, '/name', issues, { pattern: NAME, what: 'lowercase letters, digits, "_" or "-"' });
   text(value.title, '/title', issues);
-  if (value.description !== undefined && typeof value.description !== 'string') issues.push({ pointer: '/description', message: `must be a string, found ${show(value.description)}` });
+  if (value.description !== undefined && typeof value.description !== 'string')
+    issues.push({ pointer: '/description', message: `must be a string, found ${show(value.description)}` });
   if (value.extends !== undefined && !SHIPPED_PROFILES.includes(value.extends as string)) {
-    issues.push({ pointer: '/extends', message: `must name a shipped profile (${SHIPPED_PROFILES.join(', ')}), found ${show(value.extends)}` });
+    issues.push({
+      pointer: '/extends',
+      message: `must name a shipped profile (${SHIPPED_PROFILES.join(', ')}), found ${show(value.extends)}`,
+    });
   }
   if (!Array.isArray(value.requirements) || (value.requirements.length === 0 && value.extends === undefined)) {
     issues.push({ pointer: '/requirements', message: `must be a non-empty list of requirements, found ${show(value.requirements)}` });
@@ -170,7 +193,9 @@ export function profileIssues(value: unknown): ProfileIssue[] {
 }
 
 function refuse(file: string, issues: readonly ProfileIssue[]): never {
-  throw new NicmatrixError('PROFILE_INVALID', issues.map((i) => `${file}: ${i.pointer}: ${i.message}`).join('\n'), { details: { file, issues } });
+  throw new NicmatrixError('PROFILE_INVALID', issues.map((i) => `${file}: ${i.pointer}: ${i.message}`).join('\n'), {
+    details: { file, issues },
+  });
 }
 
 /** Validates a profile object and resolves its `extends` chain. `file` names the source in every error. */
@@ -178,19 +203,30 @@ export function resolveProfile(value: unknown, file: string, seen: string[] = []
   const issues = profileIssues(value);
   if (issues.length > 0) refuse(file, issues);
   const src = value as ProfileSource;
-  if (seen.includes(src.name)) refuse(file, [{ pointer: '/extends', message: `profiles extend each other in a loop: ${[...seen, src.name].join(' → ')}` }]);
-  const base = src.extends === undefined ? undefined : resolveProfile(SHIPPED[src.extends], `shipped profile ${src.extends}`, [...seen, src.name]);
+  if (seen.includes(src.name))
+    refuse(file, [{ pointer: '/extends', message: `profiles extend each other in a loop: ${[...seen, src.name].join(' → ')}` }]);
+  const base =
+    src.extends === undefined ? undefined : resolveProfile(SHIPPED[src.extends], `shipped profile ${src.extends}`, [...seen, src.name]);
   const requirements = [...(base?.requirements ?? []), ...src.requirements];
   const ids = new Set<string>();
   requirements.forEach((r, i) => {
     if (ids.has(r.id)) {
       const own = i - (base?.requirements.length ?? 0);
       const where = own >= 0 ? `/requirements/${own}/id` : '/extends';
-      refuse(file, [{ pointer: where, message: `requirement id "${r.id}" is used twice${base ? ` (with ${src.extends})` : ''}; ids must be unique` }]);
+      refuse(file, [
+        { pointer: where, message: `requirement id "${r.id}" is used twice${base ? ` (with ${src.extends})` : ''}; ids must be unique` },
+      ]);
     }
     ids.add(r.id);
   });
-  return { name: src.name, title: src.title, description: src.description ?? '', source: file, chain: [...(base?.chain ?? []), src.name], requirements };
+  return {
+    name: src.name,
+    title: src.title,
+    description: src.description ?? '',
+    source: file,
+    chain: [...(base?.chain ?? []), src.name],
+    requirements,
+  };
 }
 
 /** Parses profile text (JSON). */
@@ -211,6 +247,14 @@ export function shippedProfile(name: string): Profile | undefined {
 
 /** Whole-string matcher for a shell-style glob: `*` any run of characters, `?` one. */
 export function globMatcher(globs: readonly string[]): (s: string) => boolean {
-  const res = globs.map((g) => new RegExp(`^${g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`));
+  const res = globs.map(
+    (g) =>
+      new RegExp(
+        `^${g
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+      ),
+  );
   return (s) => res.some((re) => re.test(s));
 }

@@ -65,7 +65,10 @@ function conditionReason(r: ResultRecord, c: EvidenceCondition): string | undefi
   const actual = evidenceAt(r.evidence, c.path);
   const expected = c.matches !== undefined ? `to match /${c.matches}/` : JSON.stringify(c.equals);
   if (actual === undefined) return `evidence has no ${c.path} (expected ${expected}: ${c.why})`;
-  const holds = c.matches !== undefined ? ['string', 'number', 'boolean'].includes(typeof actual) && new RegExp(c.matches).test(String(actual)) : actual === c.equals;
+  const holds =
+    c.matches !== undefined
+      ? ['string', 'number', 'boolean'].includes(typeof actual) && new RegExp(c.matches).test(String(actual))
+      : actual === c.equals;
   if (!holds) return `evidence ${c.path} is ${JSON.stringify(actual)}, expected ${expected}: ${c.why}`;
   return undefined;
 }
@@ -101,26 +104,46 @@ export function judgeRequirement(req: Requirement, target: TargetRecord, availab
   const checks = [...new Set([...available, ...recorded])].filter(matchCheck);
   const head = { id: req.id, title: req.title, checks };
   if (checks.length === 0) {
-    return { ...head, verdict: 'not-applicable', why: `check not available in this version: no check matches ${req.checks.join(', ')}`, results: [], missing: [], harnessErrors: 0 };
+    return {
+      ...head,
+      verdict: 'not-applicable',
+      why: `check not available in this version: no check matches ${req.checks.join(', ')}`,
+      results: [],
+      missing: [],
+      harnessErrors: 0,
+    };
   }
   // A target that never came up records one `all` error per check: it stands for every variant.
   const relevant = target.results.filter((r) => matchCheck(r.check) && (r.variant === 'all' || matchVariant(r.variant)));
   const results = relevant.map((r) => judgeResult(req, r));
-  const missing = checks.filter((c) => !relevant.some((r) => r.check === c)).map((check) => {
-    const ran = target.results.filter((r) => r.check === check).map((r) => r.variant);
-    const reason = ran.length === 0
-      ? 'no verdict in the run record (the run did not include this check)'
-      : `no verdict of a variant matching ${req.variants?.join(', ')} (variants run: ${ran.join(', ')})`;
-    return { check, reason };
-  });
+  const missing = checks
+    .filter((c) => !relevant.some((r) => r.check === c))
+    .map((check) => {
+      const ran = target.results.filter((r) => r.check === check).map((r) => r.variant);
+      const reason =
+        ran.length === 0
+          ? 'no verdict in the run record (the run did not include this check)'
+          : `no verdict of a variant matching ${req.variants?.join(', ')} (variants run: ${ran.join(', ')})`;
+      return { check, reason };
+    });
   const harnessErrors = results.filter((r) => r.status === 'error').length;
-  const against = [...results.filter((r) => r.effect === 'against').map((r) => `${r.check} [${r.variant}]: ${r.reason}`), ...missing.map((m) => `${m.check}: ${m.reason}`)];
+  const against = [
+    ...results.filter((r) => r.effect === 'against').map((r) => `${r.check} [${r.variant}]: ${r.reason}`),
+    ...missing.map((m) => `${m.check}: ${m.reason}`),
+  ];
   if (against.length > 0) return { ...head, verdict: 'not-met', why: listed(against), results, missing, harnessErrors };
   if (results.every((r) => r.effect === 'neutral')) {
     const why = [...new Set(results.map((r) => `${r.check} [${r.variant}]: ${r.message}`))];
     return { ...head, verdict: 'not-applicable', why: `skipped on this device: ${listed(why)}`, results, missing, harnessErrors };
   }
-  return { ...head, verdict: 'met', why: `${tally(results.filter((r) => r.effect === 'ok'))} across ${checks.length} check(s)`, results, missing, harnessErrors };
+  return {
+    ...head,
+    verdict: 'met',
+    why: `${tally(results.filter((r) => r.effect === 'ok'))} across ${checks.length} check(s)`,
+    results,
+    missing,
+    harnessErrors,
+  };
 }
 
 /** Judges a whole profile on one target. */
@@ -133,7 +156,11 @@ export function judgeTarget(profile: Profile, target: TargetRecord, available: r
   const na = counts['not-applicable'] > 0 ? `; ${counts['not-applicable']} not applicable` : '';
   let why: string;
   if (met) why = `all ${counts.met} applicable requirement(s) met${na}`;
-  else if (counts['not-met'] > 0) why = `${counts['not-met']} of ${requirements.length} requirement(s) not met: ${requirements.filter((r) => r.verdict === 'not-met').map((r) => r.id).join(', ')}`;
+  else if (counts['not-met'] > 0)
+    why = `${counts['not-met']} of ${requirements.length} requirement(s) not met: ${requirements
+      .filter((r) => r.verdict === 'not-met')
+      .map((r) => r.id)
+      .join(', ')}`;
   else why = 'nothing could be verified: every requirement is not applicable';
   return { level: { profile: profile.name, met, counts, harnessErrors, why }, requirements };
 }
@@ -161,7 +188,10 @@ export function selectTarget(record: RunRecord, file: string, spec?: string): Ta
     return t;
   }
   if (record.targets.length !== 1) {
-    throw new NicmatrixError('USAGE', `${file}: the run record has ${record.targets.length} targets${specs.length ? ` (${specs.join(', ')})` : ''}; choose one with --target SPEC`);
+    throw new NicmatrixError(
+      'USAGE',
+      `${file}: the run record has ${record.targets.length} targets${specs.length ? ` (${specs.join(', ')})` : ''}; choose one with --target SPEC`,
+    );
   }
   return record.targets[0];
 }

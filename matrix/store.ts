@@ -39,7 +39,9 @@ export function resolveStorePath(path?: string, cwd: string = process.cwd()): st
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.keys(value).sort().filter((k) => (value as Record<string, unknown>)[k] !== undefined);
+    const entries = Object.keys(value)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined);
     return `{${entries.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
@@ -50,13 +52,18 @@ export function contentHash(record: RunRecord): string {
 }
 
 export class MatrixStore {
-  private constructor(readonly path: string, private readonly db: Database.Database) {}
+  private constructor(
+    readonly path: string,
+    private readonly db: Database.Database,
+  ) {}
 
   /** Opens (creating when `create`, the default) the store at `path`. */
   static open(path: string = resolveStorePath(), opts: { create?: boolean } = {}): MatrixStore {
     const create = opts.create ?? true;
     if (!create && !existsSync(path)) {
-      throw new MatrixError('STORE', `no matrix store at ${path}: ingest run records first (nicmatrix ingest FILE… or nicmatrix run)`, { details: { path } });
+      throw new MatrixError('STORE', `no matrix store at ${path}: ingest run records first (nicmatrix ingest FILE… or nicmatrix run)`, {
+        details: { path },
+      });
     }
     let db: Database.Database;
     try {
@@ -67,7 +74,9 @@ export class MatrixStore {
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version > STORE_VERSION) {
         db.close();
-        throw new MatrixError('STORE', `${path}: store format ${version} is newer than this nicmatrix understands (${STORE_VERSION})`, { details: { path } });
+        throw new MatrixError('STORE', `${path}: store format ${version} is newer than this nicmatrix understands (${STORE_VERSION})`, {
+          details: { path },
+        });
       }
       if (version < STORE_VERSION) db.transaction(() => db.exec(SCHEMA_SQL)).immediate();
     } catch (e) {
@@ -83,7 +92,10 @@ export class MatrixStore {
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      throw new MatrixError('RECORD_INVALID', `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e, details: { file } });
+      throw new MatrixError('RECORD_INVALID', `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+        cause: e,
+        details: { file },
+      });
     }
     const value = parseJson(text, file);
     const record = upgradeRecord(value, file);
@@ -97,31 +109,72 @@ export class MatrixStore {
     return this.store(record, value, JSON.stringify(value), source, artifacts, []);
   }
 
-  private store(record: RunRecord, value: unknown, raw: string, file: string, artifacts: Map<string, Uint8Array>, missing: IngestOutcome['missingArtifacts']): IngestOutcome {
+  private store(
+    record: RunRecord,
+    value: unknown,
+    raw: string,
+    file: string,
+    artifacts: Map<string, Uint8Array>,
+    missing: IngestOutcome['missingArtifacts'],
+  ): IngestOutcome {
     const hash = contentHash(record);
-    const outcome = (status: IngestOutcome['status']): IngestOutcome => ({ id: record.id, file, status, artifacts: artifacts.size, missingArtifacts: missing });
+    const outcome = (status: IngestOutcome['status']): IngestOutcome => ({
+      id: record.id,
+      file,
+      status,
+      artifacts: artifacts.size,
+      missingArtifacts: missing,
+    });
     try {
-      return this.db.transaction((): IngestOutcome => {
-        const existing = this.db.prepare('SELECT hash, source FROM runs WHERE id = ?').get(record.id) as { hash: string; source: string } | undefined;
-        if (existing?.hash === hash) return outcome('unchanged');
-        if (existing) {
-          throw new MatrixError('STORE', `${file}: run ${record.id} is already stored with different content (from ${existing.source}); a run id must not be reused`, { details: { file, id: record.id } });
-        }
-        this.db.prepare(`INSERT INTO runs (id, hash, schema, started_at, finished_at, hostname, source, ingested_at, raw, record)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(record.id, hash, String((value as { schema: unknown }).schema), record.startedAt, record.finishedAt, record.host.hostname, file, new Date().toISOString(), raw, JSON.stringify(record));
-        const addResult = this.db.prepare(`INSERT INTO results (run_id, target, spec, device, kernel, check_id, variant, status, duration_ms, message)
+      return this.db
+        .transaction((): IngestOutcome => {
+          const existing = this.db.prepare('SELECT hash, source FROM runs WHERE id = ?').get(record.id) as
+            { hash: string; source: string } | undefined;
+          if (existing?.hash === hash) return outcome('unchanged');
+          if (existing) {
+            throw new MatrixError(
+              'STORE',
+              `${file}: run ${record.id} is already stored with different content (from ${existing.source}); a run id must not be reused`,
+              { details: { file, id: record.id } },
+            );
+          }
+          this.db
+            .prepare(
+              `INSERT INTO runs (id, hash, schema, started_at, finished_at, hostname, source, ingested_at, raw, record)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            )
+            .run(
+              record.id,
+              hash,
+              String((value as { schema: unknown }).schema),
+              record.startedAt,
+              record.finishedAt,
+              record.host.hostname,
+              file,
+              new Date().toISOString(),
+              raw,
+              JSON.stringify(record),
+            );
+          const addResult = this.db
+            .prepare(`INSERT INTO results (run_id, target, spec, device, kernel, check_id, variant, status, duration_ms, message)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-        record.targets.forEach((t, i) => {
-          const key = deviceKey(t);
-          for (const r of t.results) addResult.run(record.id, i, t.spec, key, t.kernel, r.check, r.variant, r.status, r.durationMs, r.message);
-        });
-        const addArtifact = this.db.prepare('INSERT INTO artifacts (run_id, path, sha256, data) VALUES (?, ?, ?, ?)');
-        for (const [path, data] of artifacts) addArtifact.run(record.id, path, createHash('sha256').update(data).digest('hex'), data);
-        return outcome('added');
-      }).immediate();
+          record.targets.forEach((t, i) => {
+            const key = deviceKey(t);
+            for (const r of t.results)
+              addResult.run(record.id, i, t.spec, key, t.kernel, r.check, r.variant, r.status, r.durationMs, r.message);
+          });
+          const addArtifact = this.db.prepare('INSERT INTO artifacts (run_id, path, sha256, data) VALUES (?, ?, ?, ?)');
+          for (const [path, data] of artifacts) addArtifact.run(record.id, path, createHash('sha256').update(data).digest('hex'), data);
+          return outcome('added');
+        })
+        .immediate();
     } catch (e) {
       if (e instanceof MatrixError) throw e;
-      throw new MatrixError('STORE', `${file}: storing run ${record.id} in ${this.path} failed, nothing was changed: ${(e as Error).message}`, { cause: e, details: { file } });
+      throw new MatrixError(
+        'STORE',
+        `${file}: storing run ${record.id} in ${this.path} failed, nothing was changed: ${(e as Error).message}`,
+        { cause: e, details: { file } },
+      );
     }
   }
 

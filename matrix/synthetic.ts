@@ -17,12 +17,41 @@ export interface SyntheticOptions {
 }
 
 const FAMILIES: Record<string, string[]> = {
-  'tx-csum': ['ipv4-tcp', 'ipv4-udp', 'ipv6-tcp', 'ipv6-udp', 'generic', 'odd-length', 'min-frame', 'udp-zero', 'ipv4-options', 'ipv6-exthdr'],
-  'rx-csum': ['ipv4-tcp-good', 'ipv4-tcp-bad', 'ipv4-udp-good', 'ipv4-udp-bad', 'ipv6-tcp-good', 'ipv6-tcp-bad', 'ipv6-udp-good', 'ipv6-udp-bad'],
+  'tx-csum': [
+    'ipv4-tcp',
+    'ipv4-udp',
+    'ipv6-tcp',
+    'ipv6-udp',
+    'generic',
+    'odd-length',
+    'min-frame',
+    'udp-zero',
+    'ipv4-options',
+    'ipv6-exthdr',
+  ],
+  'rx-csum': [
+    'ipv4-tcp-good',
+    'ipv4-tcp-bad',
+    'ipv4-udp-good',
+    'ipv4-udp-bad',
+    'ipv6-tcp-good',
+    'ipv6-tcp-bad',
+    'ipv6-udp-good',
+    'ipv6-udp-bad',
+  ],
   frag: ['ipv4-in-order', 'ipv4-out-of-order', 'ipv4-duplicate', 'ipv4-overlap', 'ipv6-in-order', 'ipv6-out-of-order', 'ipv6-overlap'],
   zc: ['sendfile-0', 'sendfile-1', 'sendfile-page', 'sendfile-large', 'msg-zerocopy', 'mutate-sendfile', 'mutate-zerocopy'],
 };
-const QEMU_MODELS: [string, string][] = [['e1000', 'e1000'], ['virtio-net-pci', 'virtio_net'], ['rtl8139', '8139cp'], ['i82559er', 'e100'], ['tulip', 'tulip'], ['e1000e', 'e1000e'], ['vmxnet3', 'vmxnet3'], ['pcnet', 'pcnet32']];
+const QEMU_MODELS: [string, string][] = [
+  ['e1000', 'e1000'],
+  ['virtio-net-pci', 'virtio_net'],
+  ['rtl8139', '8139cp'],
+  ['i82559er', 'e100'],
+  ['tulip', 'tulip'],
+  ['e1000e', 'e1000e'],
+  ['vmxnet3', 'vmxnet3'],
+  ['pcnet', 'pcnet32'],
+];
 const PCI_DRIVERS = ['igb', 'ixgbe', 'r8169', 'tg3', 'bnx2', 'mlx5_core', 'i40e', 'ice', 'atlantic', 'sfc'];
 
 /** Small seeded PRNG (mulberry32): the same seed gives the same records. */
@@ -41,7 +70,8 @@ export function prng(seed: number): () => number {
 export function syntheticChecks(count: number): string[] {
   const names = Object.entries(FAMILIES).flatMap(([f, ids]) => ids.map((id) => `${f}/${id}`));
   const out: string[] = [];
-  for (let i = 0; out.length < count; i++) out.push(i < names.length ? names[i] : `${names[i % names.length]}-${Math.floor(i / names.length)}`);
+  for (let i = 0; out.length < count; i++)
+    out.push(i < names.length ? names[i] : `${names[i % names.length]}-${Math.floor(i / names.length)}`);
   return out;
 }
 
@@ -54,22 +84,38 @@ export function featureSnapshot(on: Record<string, boolean>): FeatureSnapshot {
 function syntheticTarget(i: number, rnd: () => number): Omit<TargetRecord, 'kernel' | 'results'> {
   const on = (p: number): boolean => rnd() < p;
   const features = featureSnapshot({
-    'rx-checksumming': on(0.9), 'tx-checksumming': true, 'tx-checksum-ipv4': on(0.5), 'tx-checksum-ipv6': on(0.4),
-    'tx-checksum-ip-generic': on(0.5), 'scatter-gather': on(0.85), 'tcp-segmentation-offload': on(0.7), 'generic-receive-offload': true,
+    'rx-checksumming': on(0.9),
+    'tx-checksumming': true,
+    'tx-checksum-ipv4': on(0.5),
+    'tx-checksum-ipv6': on(0.4),
+    'tx-checksum-ip-generic': on(0.5),
+    'scatter-gather': on(0.85),
+    'tcp-segmentation-offload': on(0.7),
+    'generic-receive-offload': true,
   });
   const hex = (n: number): string => n.toString(16).padStart(4, '0');
   if (i % 3 === 0) {
     const [model, driver] = QEMU_MODELS[(i / 3) % QEMU_MODELS.length];
     const gen = Math.floor(i / 3 / QEMU_MODELS.length);
     return {
-      spec: `qemu:${model}`, kind: 'qemu', device: { model: gen ? `${model}-${gen}` : model, description: `QEMU ${model} (#${gen})` },
-      driver: { name: driver, version: '', firmware: '', bus: `0000:00:${hex(3 + (i % 20)).slice(2)}.0` }, features, dimensions: { accel: 'tcg' }, evidence: {},
+      spec: `qemu:${model}`,
+      kind: 'qemu',
+      device: { model: gen ? `${model}-${gen}` : model, description: `QEMU ${model} (#${gen})` },
+      driver: { name: driver, version: '', firmware: '', bus: `0000:00:${hex(3 + (i % 20)).slice(2)}.0` },
+      features,
+      dimensions: { accel: 'tcg' },
+      evidence: {},
     };
   }
   const driver = PCI_DRIVERS[i % PCI_DRIVERS.length];
   return {
-    spec: `phys:eth${i},peer${i}`, kind: 'phys', device: { pciId: `8086:${hex(0x1000 + i)}`, description: `Synthetic NIC ${i} (${driver})` },
-    driver: { name: driver, version: '5.0.0', firmware: `${1 + (i % 4)}.${i % 7}`, bus: `0000:${hex(i).slice(2)}:00.0` }, features, dimensions: {}, evidence: {},
+    spec: `phys:eth${i},peer${i}`,
+    kind: 'phys',
+    device: { pciId: `8086:${hex(0x1000 + i)}`, description: `Synthetic NIC ${i} (${driver})` },
+    driver: { name: driver, version: '5.0.0', firmware: `${1 + (i % 4)}.${i % 7}`, bus: `0000:${hex(i).slice(2)}:00.0` },
+    features,
+    dimensions: {},
+    evidence: {},
   };
 }
 
@@ -105,11 +151,13 @@ export function syntheticRuns(opts: SyntheticOptions): RunRecord[] {
       const start = new Date(base + (k * 24 + g) * 3_600_000);
       const group = targets.slice(g * perRun, (g + 1) * perRun).map((t, j): TargetRecord => {
         const d = g * perRun + j;
-        const results = checks.flatMap((check) => variants.map((variant): ResultRecord => {
-          const [status, message] = verdict(rnd, regressions.get(`${d}|${check}`), k);
-          const evidence = { seed: seed * 1000 + n, counters: { nstat: { UdpInDatagrams: Math.floor(rnd() * 100) } } };
-          return { check, variant, status, durationMs: Math.floor(rnd() * 500), message, evidence };
-        }));
+        const results = checks.flatMap((check) =>
+          variants.map((variant): ResultRecord => {
+            const [status, message] = verdict(rnd, regressions.get(`${d}|${check}`), k);
+            const evidence = { seed: seed * 1000 + n, counters: { nstat: { UdpInDatagrams: Math.floor(rnd() * 100) } } };
+            return { check, variant, status, durationMs: Math.floor(rnd() * 500), message, evidence };
+          }),
+        );
         return { ...t, kernel: kernels[k], results };
       });
       runs.push({

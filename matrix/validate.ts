@@ -45,7 +45,10 @@ function toIssue(e: ErrorObject): SchemaIssue {
     case 'required':
       return { pointer: `${base}/${escapeToken(String(p.missingProperty))}`, message: 'is required but missing' };
     case 'additionalProperties':
-      return { pointer: `${base}/${escapeToken(String(p.additionalProperty))}`, message: 'is not a field of this schema (misspelt or from another version?)' };
+      return {
+        pointer: `${base}/${escapeToken(String(p.additionalProperty))}`,
+        message: 'is not a field of this schema (misspelt or from another version?)',
+      };
     case 'enum':
       return { pointer: base || '/', message: `must be one of ${(p.allowedValues as unknown[]).join(', ')}` };
     case 'const':

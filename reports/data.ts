@@ -16,11 +16,25 @@ export interface MatrixData {
   kernels: string[];
   checks: string[];
   devices: {
-    key: string; description: string; model?: string; pciId?: string; driver: string; driverVersion: string; firmware: string;
-    kernels: string[]; untested: boolean; note?: string;
+    key: string;
+    description: string;
+    model?: string;
+    pciId?: string;
+    driver: string;
+    driverVersion: string;
+    firmware: string;
+    kernels: string[];
+    untested: boolean;
+    note?: string;
   }[];
   cells: {
-    device: string; check: string; status: Status; kernel: string; regressed: boolean; claimed: boolean | null; claimedButFailed: boolean;
+    device: string;
+    check: string;
+    status: Status;
+    kernel: string;
+    regressed: boolean;
+    claimed: boolean | null;
+    claimedButFailed: boolean;
     perKernel: { kernel: string; status: Status; runId: string; finishedAt: string; regression: boolean }[];
   }[];
   runs: Matrix['runs'];
@@ -33,18 +47,56 @@ export function matrixData(m: Matrix, generatedAt: string): MatrixData {
     kernels: m.kernels,
     checks: m.checks,
     devices: m.devices.map((d) => ({
-      key: d.key, description: d.description, model: d.model, pciId: d.pciId, driver: d.driver, driverVersion: d.driverVersion,
-      firmware: d.firmware, kernels: d.kernels, untested: d.untested, note: d.note,
+      key: d.key,
+      description: d.description,
+      model: d.model,
+      pciId: d.pciId,
+      driver: d.driver,
+      driverVersion: d.driverVersion,
+      firmware: d.firmware,
+      kernels: d.kernels,
+      untested: d.untested,
+      note: d.note,
     })),
-    cells: m.devices.flatMap((d) => Object.values(m.cells[d.key] ?? {}).map((c) => ({
-      device: c.device, check: c.check, status: c.status, kernel: c.kernel, regressed: c.regressed, claimed: c.claimed, claimedButFailed: c.claimedButFailed,
-      perKernel: c.perKernel.map(({ kernel, status, runId, finishedAt, regression }) => ({ kernel, status, runId, finishedAt, regression })),
-    }))),
+    cells: m.devices.flatMap((d) =>
+      Object.values(m.cells[d.key] ?? {}).map((c) => ({
+        device: c.device,
+        check: c.check,
+        status: c.status,
+        kernel: c.kernel,
+        regressed: c.regressed,
+        claimed: c.claimed,
+        claimedButFailed: c.claimedButFailed,
+        perKernel: c.perKernel.map(({ kernel, status, runId, finishedAt, regression }) => ({
+          kernel,
+          status,
+          runId,
+          finishedAt,
+          regression,
+        })),
+      })),
+    ),
     runs: m.runs,
   };
 }
 
-const CSV_HEADER = ['device', 'description', 'driver', 'firmware', 'pci_id', 'model', 'check', 'family', 'kernel', 'status', 'regression', 'claimed', 'claimed_but_failed', 'run_id', 'finished_at'];
+const CSV_HEADER = [
+  'device',
+  'description',
+  'driver',
+  'firmware',
+  'pci_id',
+  'model',
+  'check',
+  'family',
+  'kernel',
+  'status',
+  'regression',
+  'claimed',
+  'claimed_but_failed',
+  'run_id',
+  'finished_at',
+];
 
 /** One row per device × check × kernel; devices nobody ran get one `untested` row. */
 export function matrixCsv(m: Matrix): string {
@@ -58,7 +110,18 @@ export function matrixCsv(m: Matrix): string {
     for (const check of m.checks) {
       const c = m.cells[d.key]?.[check];
       for (const k of c?.perKernel ?? []) {
-        row([...id, check, familyOf(check), k.kernel, k.status, k.regression, k.claimed, k.claimed === true && k.status === 'fail', k.runId, k.finishedAt]);
+        row([
+          ...id,
+          check,
+          familyOf(check),
+          k.kernel,
+          k.status,
+          k.regression,
+          k.claimed,
+          k.claimed === true && k.status === 'fail',
+          k.runId,
+          k.finishedAt,
+        ]);
       }
     }
   }

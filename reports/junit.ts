@@ -11,7 +11,9 @@ import type { ReportInput, Reporter } from './types.js';
 const MAX_TEXT = 8000;
 
 const attrs = (a: Record<string, string | number>): string =>
-  Object.entries(a).map(([k, v]) => ` ${k}="${xmlAttr(String(v))}"`).join('');
+  Object.entries(a)
+    .map(([k, v]) => ` ${k}="${xmlAttr(String(v))}"`)
+    .join('');
 
 const seconds = (ms: number): string => (ms / 1000).toFixed(3);
 
@@ -56,8 +58,13 @@ function counts(results: readonly ResultRecord[]): { tests: number; failures: nu
 
 function testsuite(run: RunRecord, t: TargetRecord): string {
   const props: Record<string, string> = {
-    run: run.id, kernel: t.kernel, driver: t.driver.name, 'driver.version': t.driver.version, firmware: t.driver.firmware,
-    device: t.device.description, ...Object.fromEntries(Object.entries(t.dimensions).map(([k, v]) => [`dimension.${k}`, v])),
+    run: run.id,
+    kernel: t.kernel,
+    driver: t.driver.name,
+    'driver.version': t.driver.version,
+    firmware: t.driver.firmware,
+    device: t.device.description,
+    ...Object.fromEntries(Object.entries(t.dimensions).map(([k, v]) => [`dimension.${k}`, v])),
   };
   if (t.setupError) props.setupError = `${t.setupError.code}: ${t.setupError.message}`;
   return [

@@ -32,7 +32,12 @@ const ORIGIN = /^[a-z0-9_]+$/;
 
 /** One path component: KCIDB paths are `[a-zA-Z0-9_-]` words joined by dots. */
 export function pathPart(s: string): string {
-  return s.replace(/[^A-Za-z0-9_-]+/g, '_').replace(/-/g, '_').replace(/^_+|_+$/g, '') || 'x';
+  return (
+    s
+      .replace(/[^A-Za-z0-9_-]+/g, '_')
+      .replace(/-/g, '_')
+      .replace(/^_+|_+$/g, '') || 'x'
+  );
 }
 
 /** The device word of a test path: QEMU model, else driver, else the target kind. */
@@ -54,7 +59,15 @@ export function kcidbStatus(t: TargetRecord, r: ResultRecord): KcidbStatus {
 
 /** KCIDB architecture words (`[a-z0-9_]*`) from Node's names. */
 export function architecture(nodeArch: string): string {
-  const known: Record<string, string> = { x64: 'x86_64', ia32: 'i386', arm64: 'arm64', arm: 'arm', ppc64: 'powerpc', s390x: 's390', riscv64: 'riscv' };
+  const known: Record<string, string> = {
+    x64: 'x86_64',
+    ia32: 'i386',
+    arm64: 'arm64',
+    arm: 'arm',
+    ppc64: 'powerpc',
+    s390x: 's390',
+    riscv64: 'riscv',
+  };
   return known[nodeArch] ?? nodeArch.toLowerCase().replace(/[^a-z0-9_]/g, '_');
 }
 
@@ -66,8 +79,17 @@ const excerpt = (s: string): string => {
 
 function deviceMisc(t: TargetRecord): Record<string, unknown> {
   return {
-    device: t.device.description, model: t.device.model, pci_id: t.device.pciId, driver: t.driver.name, driver_version: t.driver.version,
-    firmware: t.driver.firmware, bus: t.driver.bus, target: t.spec, kind: t.kind, kernel: t.kernel, dimensions: t.dimensions,
+    device: t.device.description,
+    model: t.device.model,
+    pci_id: t.device.pciId,
+    driver: t.driver.name,
+    driver_version: t.driver.version,
+    firmware: t.driver.firmware,
+    bus: t.driver.bus,
+    target: t.spec,
+    kind: t.kind,
+    kernel: t.kernel,
+    dimensions: t.dimensions,
   };
 }
 
@@ -83,13 +105,27 @@ export function kcidbReport(runs: readonly RunRecord[], opts: KcidbOptions = {})
       const kernel = t.kernel || run.host.kernel;
       const checkoutId = `${origin}:kernel-${pathPart(kernel)}`;
       if (!checkouts.has(checkoutId)) {
-        checkouts.set(checkoutId, { id: checkoutId, origin, comment: noNul(`Linux ${kernel}`), valid: true, misc: { kernel_release: kernel } });
+        checkouts.set(checkoutId, {
+          id: checkoutId,
+          origin,
+          comment: noNul(`Linux ${kernel}`),
+          valid: true,
+          misc: { kernel_release: kernel },
+        });
       }
       const arch = architecture(run.host.arch);
       const buildId = `${origin}:kernel-${pathPart(kernel)}-${arch}`;
       if (!builds.has(buildId)) {
         // The kernel booted and ran the tests, so its build is known good; nicmatrix did not build it.
-        builds.set(buildId, { id: buildId, checkout_id: checkoutId, origin, architecture: arch, status: 'PASS', comment: noNul(`Linux ${kernel} (${arch})`), misc: { kernel_release: kernel } });
+        builds.set(buildId, {
+          id: buildId,
+          checkout_id: checkoutId,
+          origin,
+          architecture: arch,
+          status: 'PASS',
+          comment: noNul(`Linux ${kernel} (${arch})`),
+          misc: { kernel_release: kernel },
+        });
       }
       for (const r of t.results) {
         tests.push({
@@ -101,8 +137,19 @@ export function kcidbReport(runs: readonly RunRecord[], opts: KcidbOptions = {})
           duration: r.durationMs / 1000,
           comment: noNul(`${r.check} [${r.variant}] on ${t.device.description || t.spec}`),
           log_excerpt: excerpt(r.message),
-          environment: { comment: noNul(`${run.host.hostname}: ${t.spec}`), misc: { host: run.host.hostname, host_kernel: run.host.kernel, os: run.host.os, target: t.spec } },
-          misc: { ...deviceMisc(t), run_id: run.id, check: r.check, variant: r.variant, nicmatrix_status: r.status, seed: r.evidence.seed, started_at: run.startedAt },
+          environment: {
+            comment: noNul(`${run.host.hostname}: ${t.spec}`),
+            misc: { host: run.host.hostname, host_kernel: run.host.kernel, os: run.host.os, target: t.spec },
+          },
+          misc: {
+            ...deviceMisc(t),
+            run_id: run.id,
+            check: r.check,
+            variant: r.variant,
+            nicmatrix_status: r.status,
+            seed: r.evidence.seed,
+            started_at: run.startedAt,
+          },
         });
       }
     });

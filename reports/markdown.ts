@@ -41,34 +41,64 @@ export const markdownReporter: Reporter = {
     out.push(`${runs.length} run(s) from ${code(input.source)}, generated ${input.generatedAt}.`, '');
 
     const targets = runs.flatMap((run) => run.targets.map((t) => ({ run, t }))).reverse();
-    out.push('| target | device | driver | kernel | ' + STATUSES.join(' | ') + ' |', '| --- | --- | --- | --- |' + ' ---: |'.repeat(STATUSES.length));
-    out.push(...capped(targets, ({ t }) => {
-      const c: Record<Status, number> = { pass: 0, fail: 0, unsupported: 0, skip: 0, error: 0 };
-      for (const r of t.results) c[r.status]++;
-      const driver = [t.driver.name, t.driver.version, t.driver.firmware && `fw ${t.driver.firmware}`].filter(Boolean).join(' ');
-      return `| ${code(t.spec)} | ${mdEscape(t.device.description)} | ${mdEscape(driver)} | ${mdEscape(t.kernel)} | ${STATUSES.map((s) => (s === 'fail' || s === 'error') && c[s] ? `**${c[s]}**` : String(c[s])).join(' | ')} |`;
-    }, 'targets'));
+    out.push(
+      '| target | device | driver | kernel | ' + STATUSES.join(' | ') + ' |',
+      '| --- | --- | --- | --- |' + ' ---: |'.repeat(STATUSES.length),
+    );
+    out.push(
+      ...capped(
+        targets,
+        ({ t }) => {
+          const c: Record<Status, number> = { pass: 0, fail: 0, unsupported: 0, skip: 0, error: 0 };
+          for (const r of t.results) c[r.status]++;
+          const driver = [t.driver.name, t.driver.version, t.driver.firmware && `fw ${t.driver.firmware}`].filter(Boolean).join(' ');
+          return `| ${code(t.spec)} | ${mdEscape(t.device.description)} | ${mdEscape(driver)} | ${mdEscape(t.kernel)} | ${STATUSES.map((s) => ((s === 'fail' || s === 'error') && c[s] ? `**${c[s]}**` : String(c[s]))).join(' | ')} |`;
+        },
+        'targets',
+      ),
+    );
 
     const bad = targets.flatMap(({ t }) => t.results.filter((r) => r.status === 'fail' || r.status === 'error').map((r) => ({ t, r })));
     if (bad.length > 0) {
       out.push('', '### Failures and errors', '', '| target | check | variant | verdict | message |', '| --- | --- | --- | --- | --- |');
-      out.push(...capped(bad, ({ t, r }) => `| ${code(t.spec)} | ${code(r.check)} | ${mdEscape(r.variant)} | **${r.status}** | ${mdEscape(clip(r.message, MAX_MESSAGE))} |`, 'failures'));
+      out.push(
+        ...capped(
+          bad,
+          ({ t, r }) =>
+            `| ${code(t.spec)} | ${code(r.check)} | ${mdEscape(r.variant)} | **${r.status}** | ${mdEscape(clip(r.message, MAX_MESSAGE))} |`,
+          'failures',
+        ),
+      );
     }
     const cells = matrix.devices.flatMap((d) => Object.values(matrix.cells[d.key] ?? {}).map((c) => ({ d, c })));
     const regressed = cells.filter(({ c }) => c.regressed);
     if (regressed.length > 0) {
       out.push('', '### Regressions', '');
-      out.push(...capped(regressed, ({ d, c }) => {
-        const last = c.regressions[c.regressions.length - 1];
-        const still = last && last.to.kernel !== c.kernel ? `, still on ${mdEscape(c.kernel)}` : '';
-        const what = last ? `passed on ${mdEscape(last.from.kernel)}, fails on ${mdEscape(last.to.kernel)}${still}` : `fails on ${mdEscape(c.kernel)}`;
-        return `- **${mdEscape(d.driver)}** ${mdEscape(d.description)}: ${code(c.check)} ${what}`;
-      }, 'regressions'));
+      out.push(
+        ...capped(
+          regressed,
+          ({ d, c }) => {
+            const last = c.regressions[c.regressions.length - 1];
+            const still = last && last.to.kernel !== c.kernel ? `, still on ${mdEscape(c.kernel)}` : '';
+            const what = last
+              ? `passed on ${mdEscape(last.from.kernel)}, fails on ${mdEscape(last.to.kernel)}${still}`
+              : `fails on ${mdEscape(c.kernel)}`;
+            return `- **${mdEscape(d.driver)}** ${mdEscape(d.description)}: ${code(c.check)} ${what}`;
+          },
+          'regressions',
+        ),
+      );
     }
     const claimedFailed = cells.filter(({ c }) => c.claimedButFailed);
     if (claimedFailed.length > 0) {
       out.push('', '### Claimed but failed', '', 'The driver advertises the offload (`ethtool -k`) and the check failed:', '');
-      out.push(...capped(claimedFailed, ({ d, c }) => `- **${mdEscape(d.driver)}** ${mdEscape(d.description)}: ${code(c.check)} on ${mdEscape(c.kernel)}`, 'cells'));
+      out.push(
+        ...capped(
+          claimedFailed,
+          ({ d, c }) => `- **${mdEscape(d.driver)}** ${mdEscape(d.description)}: ${code(c.check)} on ${mdEscape(c.kernel)}`,
+          'cells',
+        ),
+      );
     }
     const untested = matrix.devices.filter((d) => d.untested);
     if (untested.length > 0) {

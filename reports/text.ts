@@ -5,7 +5,13 @@ const XML_INVALID = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
 
 /** Text safe inside an XML element or a double- or single-quoted attribute. */
 export function xmlEscape(s: string): string {
-  return s.replace(XML_INVALID, '\ufffd').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return s
+    .replace(XML_INVALID, '\ufffd')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
 }
 
 /** Text for a quoted XML attribute: also keeps line breaks and tabs, which parsers would turn into spaces. */
@@ -20,7 +26,12 @@ export function htmlEscape(s: string): string {
 
 /** Text safe inside a Markdown table cell or list item (GitHub-flavoured): no markup, no HTML, one line. */
 export function mdEscape(s: string): string {
-  return s.replace(/\r?\n/g, ' ').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/([\\`*_{}[\]()#+!|~])/g, '\\$1');
+  return s
+    .replace(/\r?\n/g, ' ')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/([\\`*_{}[\]()#+!|~])/g, '\\$1');
 }
 
 /** One CSV field (RFC 4180), with formula-looking text defused for spreadsheets. */

@@ -21,7 +21,13 @@ async function bootOnce(model: string): Promise<Record<string, unknown>> {
     await dut.start(new AbortController().signal);
     const startMs = Date.now() - t0;
     const facts = await dut.collect();
-    return { bootMs: facts.evidence.bootMs, startMs, driver: facts.driver.name, accel: facts.dimensions.accel, catalogueMismatches: facts.evidence.catalogueMismatches };
+    return {
+      bootMs: facts.evidence.bootMs,
+      startMs,
+      driver: facts.driver.name,
+      accel: facts.dimensions.accel,
+      catalogueMismatches: facts.evidence.catalogueMismatches,
+    };
   } catch (e) {
     return { error: describeError(e) };
   } finally {
@@ -42,12 +48,22 @@ export async function benchQemu(): Promise<Record<string, unknown>> {
     boots[m.model] = await bootOnce(m.model);
     process.stderr.write(`bench: qemu boot ${m.model}: ${JSON.stringify(boots[m.model])}\n`);
   }
-  const bootTimes = Object.values(boots).map((b) => (b as { bootMs?: number }).bootMs).filter((n): n is number => typeof n === 'number');
+  const bootTimes = Object.values(boots)
+    .map((b) => (b as { bootMs?: number }).bootMs)
+    .filter((n): n is number => typeof n === 'number');
 
   const { checks } = selectChecks(allChecks(), ['tx-csum/*']);
   const targets = QEMU_MODELS.map((m) => `qemu:${m.model}`);
   const t2 = Date.now();
-  const record = await runMatrix({ targets, checks, checkGlobs: ['tx-csum/*'], seed: 1, jobs: 2, argv: [], signal: new AbortController().signal });
+  const record = await runMatrix({
+    targets,
+    checks,
+    checkGlobs: ['tx-csum/*'],
+    seed: 1,
+    jobs: 2,
+    argv: [],
+    signal: new AbortController().signal,
+  });
   const matrixWallMs = Date.now() - t2;
   const perTarget = Object.fromEntries(
     record.targets.map((t) => [
@@ -55,7 +71,9 @@ export async function benchQemu(): Promise<Record<string, unknown>> {
       {
         driver: t.driver.name,
         setupError: t.setupError?.message,
-        statuses: Object.fromEntries(['pass', 'fail', 'unsupported', 'skip', 'error'].map((s) => [s, t.results.filter((r) => r.status === s).length])),
+        statuses: Object.fromEntries(
+          ['pass', 'fail', 'unsupported', 'skip', 'error'].map((s) => [s, t.results.filter((r) => r.status === s).length]),
+        ),
         failed: t.results.filter((r) => r.status === 'fail' || r.status === 'error').map((r) => `${r.check} [${r.variant}] ${r.status}`),
       },
     ]),

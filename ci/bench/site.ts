@@ -37,7 +37,10 @@ export async function benchSite(): Promise<Record<string, unknown>> {
     const out = join(dir, 'site');
     const log: string[] = [];
     t0 = performance.now();
-    const code = await siteCommand.run({ values: { store: storePath, out }, positionals: [] }, { out: () => {}, err: (l) => log.push(l), interactive: false });
+    const code = await siteCommand.run(
+      { values: { store: storePath, out }, positionals: [] },
+      { out: () => {}, err: (l) => log.push(l), interactive: false },
+    );
     const siteS = seconds(t0);
     if (code !== 0) throw new Error(`nicmatrix site exited ${code}: ${log.join('; ')}`);
 

@@ -8,12 +8,22 @@ export async function benchTxCsum(): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   for (const target of ['lo', 'veth']) {
     const t0 = Date.now();
-    const record = await runMatrix({ targets: [target], checks, checkGlobs: ['tx-csum/*'], seed: 1, jobs: 1, argv: [], signal: new AbortController().signal });
+    const record = await runMatrix({
+      targets: [target],
+      checks,
+      checkGlobs: ['tx-csum/*'],
+      seed: 1,
+      jobs: 1,
+      argv: [],
+      signal: new AbortController().signal,
+    });
     const results = record.targets[0].results;
     out[target] = {
       wallMs: Date.now() - t0,
       verdicts: results.length,
-      statuses: Object.fromEntries(['pass', 'fail', 'unsupported', 'skip', 'error'].map((s) => [s, results.filter((r) => r.status === s).length])),
+      statuses: Object.fromEntries(
+        ['pass', 'fail', 'unsupported', 'skip', 'error'].map((s) => [s, results.filter((r) => r.status === s).length]),
+      ),
       meanVariantMs: Math.round(results.reduce((a, r) => a + r.durationMs, 0) / Math.max(1, results.length)),
     };
   }

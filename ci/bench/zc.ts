@@ -16,14 +16,34 @@ const REPEAT = 16;
 const ROUNDS = 5;
 const PORT = 5201;
 
-async function harnessRound(dut: VethDut, link: LinkInfo, fileId: string, port: number, repeat: number, trackMemory: boolean): Promise<StreamReport> {
+async function harnessRound(
+  dut: VethDut,
+  link: LinkInfo,
+  fileId: string,
+  port: number,
+  repeat: number,
+  trackMemory: boolean,
+): Promise<StreamReport> {
   const layout = largeFile(1, LARGE_SIZE);
-  const { id } = await dut.run('peer', 'zc.recvStart', { family: 4, addr: link.peer.ipv4, port, spec: { file: layout, offset: 0, count: LARGE_SIZE, repeat }, trackMemory });
-  const sent = await dut.run('dut', 'zc.sendfile', { fileId, family: 4, src: link.dut.ipv4, dst: link.peer.ipv4, dport: port, offset: 0, count: LARGE_SIZE, repeat }, { timeoutMs: 120_000 });
+  const { id } = await dut.run('peer', 'zc.recvStart', {
+    family: 4,
+    addr: link.peer.ipv4,
+    port,
+    spec: { file: layout, offset: 0, count: LARGE_SIZE, repeat },
+    trackMemory,
+  });
+  const sent = await dut.run(
+    'dut',
+    'zc.sendfile',
+    { fileId, family: 4, src: link.dut.ipv4, dst: link.peer.ipv4, dport: port, offset: 0, count: LARGE_SIZE, repeat },
+    { timeoutMs: 120_000 },
+  );
   const got = await dut.run('peer', 'zc.recvStop', { id, timeoutMs: 60_000 });
   const exact = got.exact!;
   if (sent.failure || exact.mismatch || exact.bytes !== LARGE_SIZE * repeat) {
-    throw new Error(`harness sendfile round went wrong: sent ${sent.sent}${sent.failure ? ` (${sent.failure})` : ''}, received ${exact.bytes}, mismatch ${JSON.stringify(exact.mismatch)}`);
+    throw new Error(
+      `harness sendfile round went wrong: sent ${sent.sent}${sent.failure ? ` (${sent.failure})` : ''}, received ${exact.bytes}, mismatch ${JSON.stringify(exact.mismatch)}`,
+    );
   }
   return got;
 }
@@ -38,7 +58,20 @@ async function iperfRound(dut: VethDut, link: LinkInfo, bytes: number): Promise<
       if (ss.stdout.includes(String(PORT))) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    const c = await run('ip', ['netns', 'exec', n.dutNetns, 'iperf3', '-c', link.peer.ipv4, '-p', String(PORT), '-Z', '-n', String(bytes), '--json']);
+    const c = await run('ip', [
+      'netns',
+      'exec',
+      n.dutNetns,
+      'iperf3',
+      '-c',
+      link.peer.ipv4,
+      '-p',
+      String(PORT),
+      '-Z',
+      '-n',
+      String(bytes),
+      '--json',
+    ]);
     const j = JSON.parse(c.stdout) as { end: { sum_received: { bits_per_second: number } } };
     return j.end.sum_received.bits_per_second / 8;
   } finally {
@@ -71,7 +104,12 @@ export async function benchZc(): Promise<Record<string, unknown>> {
       ratio: Number((h / i).toFixed(3)),
       target: 0.8,
       rounds: { harness: harness.map(Math.round), iperf3: iperf.map(Math.round) },
-      peerVerify64MiB: { peakRssBytes: mem.peakRssBytes, rssStartBytes: mem.rssStartBytes, growthBytes: (mem.peakRssBytes ?? 0) - (mem.rssStartBytes ?? 0), throughputBps: mem.throughputBps },
+      peerVerify64MiB: {
+        peakRssBytes: mem.peakRssBytes,
+        rssStartBytes: mem.rssStartBytes,
+        growthBytes: (mem.peakRssBytes ?? 0) - (mem.rssStartBytes ?? 0),
+        throughputBps: mem.throughputBps,
+      },
     };
   } finally {
     await dut.stop();

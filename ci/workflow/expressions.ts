@@ -49,7 +49,8 @@ function tokenize(src: string): Token[] {
 }
 
 const truthy = (v: unknown): boolean => !(v === false || v === 0 || v === '' || v === null || v === undefined || Number.isNaN(v));
-const loose = (a: unknown, b: unknown): boolean => (typeof a === 'string' && typeof b === 'string' ? a.toLowerCase() === b.toLowerCase() : a === b || (a == null && b == null));
+const loose = (a: unknown, b: unknown): boolean =>
+  typeof a === 'string' && typeof b === 'string' ? a.toLowerCase() === b.toLowerCase() : a === b || (a == null && b == null);
 
 /** Evaluates one expression (without the `${{ }}`). */
 export function evaluate(src: string, scope: ExpressionScope): unknown {
@@ -58,22 +59,35 @@ export function evaluate(src: string, scope: ExpressionScope): unknown {
   const peek = (): Token | undefined => tokens[pos];
   const take = (text?: string): Token => {
     const t = tokens[pos++];
-    if (!t || (text !== undefined && t.text !== text)) throw new SyntaxError(`expression "${src}": expected ${text ?? 'more'}, found ${t?.text ?? 'the end'}`);
+    if (!t || (text !== undefined && t.text !== text))
+      throw new SyntaxError(`expression "${src}": expected ${text ?? 'more'}, found ${t?.text ?? 'the end'}`);
     return t;
   };
   const call = (name: string, args: unknown[]): unknown => {
     const status = scope.status ?? 'success';
     switch (name.toLowerCase()) {
-      case 'always': return true;
-      case 'success': return status === 'success';
-      case 'failure': return status === 'failure';
-      case 'cancelled': return status === 'cancelled';
-      case 'fromjson': return JSON.parse(String(args[0]));
-      case 'tojson': return JSON.stringify(args[0], null, 2);
-      case 'contains': return Array.isArray(args[0]) ? args[0].some((x) => loose(x, args[1])) : String(args[0]).toLowerCase().includes(String(args[1]).toLowerCase());
-      case 'startswith': return String(args[0]).toLowerCase().startsWith(String(args[1]).toLowerCase());
-      case 'format': return String(args[0]).replace(/\{(\d+)\}/g, (_m, i: string) => String(args[Number(i) + 1]));
-      default: throw new SyntaxError(`expression "${src}": function ${name} is not supported by the simulator`);
+      case 'always':
+        return true;
+      case 'success':
+        return status === 'success';
+      case 'failure':
+        return status === 'failure';
+      case 'cancelled':
+        return status === 'cancelled';
+      case 'fromjson':
+        return JSON.parse(String(args[0]));
+      case 'tojson':
+        return JSON.stringify(args[0], null, 2);
+      case 'contains':
+        return Array.isArray(args[0])
+          ? args[0].some((x) => loose(x, args[1]))
+          : String(args[0]).toLowerCase().includes(String(args[1]).toLowerCase());
+      case 'startswith':
+        return String(args[0]).toLowerCase().startsWith(String(args[1]).toLowerCase());
+      case 'format':
+        return String(args[0]).replace(/\{(\d+)\}/g, (_m, i: string) => String(args[Number(i) + 1]));
+      default:
+        throw new SyntaxError(`expression "${src}": function ${name} is not supported by the simulator`);
     }
   };
   const primary = (): unknown => {
@@ -100,11 +114,14 @@ export function evaluate(src: string, scope: ExpressionScope): unknown {
     }
     let v: unknown = Object.hasOwn(scope.contexts, t.text) ? scope.contexts[t.text] : undefined;
     while (peek()?.text === '.' || peek()?.text === '[') {
-      const key = take().text === '.' ? take().text : (() => {
-        const k = or();
-        take(']');
-        return String(k);
-      })();
+      const key =
+        take().text === '.'
+          ? take().text
+          : (() => {
+              const k = or();
+              take(']');
+              return String(k);
+            })();
       v = v !== null && typeof v === 'object' && Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key] : undefined;
     }
     return v;

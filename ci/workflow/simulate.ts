@@ -75,8 +75,18 @@ function jobOrder(jobs: Map_): string[] {
 export async function simulateWorkflow(file: string, opts: SimulateOptions): Promise<Simulation> {
   const doc = asMap(parse(fs.readFileSync(file, 'utf8')));
   const log = opts.log ?? (() => undefined);
-  const sim: Simulation = { jobs: [], artifactsDir: path.join(opts.workdir, 'artifacts'), cacheDir: path.join(opts.workdir, 'cache'), pagesDir: path.join(opts.workdir, 'pages') };
-  const github = { run_id: `${Date.now()}`, workflow: String(doc.name ?? ''), event_name: 'workflow_dispatch', repository: 'local/simulation' };
+  const sim: Simulation = {
+    jobs: [],
+    artifactsDir: path.join(opts.workdir, 'artifacts'),
+    cacheDir: path.join(opts.workdir, 'cache'),
+    pagesDir: path.join(opts.workdir, 'pages'),
+  };
+  const github = {
+    run_id: `${Date.now()}`,
+    workflow: String(doc.name ?? ''),
+    event_name: 'workflow_dispatch',
+    repository: 'local/simulation',
+  };
   const base = { github, vars: opts.vars ?? {}, inputs: opts.inputs ?? {}, env: {} as Record<string, string> };
   for (const [k, v] of Object.entries(asMap(doc.env))) base.env[k] = interpolate(String(v), { contexts: base });
   const jobs = asMap(doc.jobs);
@@ -101,7 +111,11 @@ export async function simulateWorkflow(file: string, opts: SimulateOptions): Pro
       await runJob(job, outcome, scope, opts, sim, `${id}-${++run}`, log);
     }
     sim.jobs.push(...outcomes);
-    const result = outcomes.some((o) => o.result === 'failure') ? 'failure' : outcomes.every((o) => o.result === 'skipped') ? 'skipped' : 'success';
+    const result = outcomes.some((o) => o.result === 'failure')
+      ? 'failure'
+      : outcomes.every((o) => o.result === 'skipped')
+        ? 'skipped'
+        : 'success';
     finished.set(id, { result, outputs: Object.assign({}, ...outcomes.map((o) => o.outputs)) as Record<string, string> });
   }
   return sim;
@@ -117,7 +131,15 @@ function expandMatrix(spec: Map_, scope: ExpressionScope): Record<string, unknow
   return combos;
 }
 
-async function runJob(job: Map_, outcome: JobOutcome, jobScope: ExpressionScope, opts: SimulateOptions, sim: Simulation, name: string, log: (l: string) => void): Promise<void> {
+async function runJob(
+  job: Map_,
+  outcome: JobOutcome,
+  jobScope: ExpressionScope,
+  opts: SimulateOptions,
+  sim: Simulation,
+  name: string,
+  log: (l: string) => void,
+): Promise<void> {
   const workspace = path.join(opts.workdir, 'runners', name);
   fs.mkdirSync(workspace, { recursive: true });
   const steps: Map_ = {};
@@ -147,7 +169,10 @@ async function runJob(job: Map_, outcome: JobOutcome, jobScope: ExpressionScope,
       const outputFile = path.join(workspace, `.output-${i}`);
       fs.writeFileSync(outputFile, '');
       const r = await execa('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
-        cwd: workspace, reject: false, stdin: 'ignore', all: true,
+        cwd: workspace,
+        reject: false,
+        stdin: 'ignore',
+        all: true,
         env: { ...opts.env, ...env, CI: 'true', GITHUB_ACTIONS: 'true', GITHUB_OUTPUT: outputFile, GITHUB_WORKSPACE: workspace },
       });
       for (const line of fs.readFileSync(outputFile, 'utf8').split('\n')) {
@@ -161,7 +186,8 @@ async function runJob(job: Map_, outcome: JobOutcome, jobScope: ExpressionScope,
       Object.assign(out, emulateAction(String(step.uses), withs, workspace, opts, sim));
       outcome.steps.push({ name: label, result: 'success' });
     }
-    if (typeof step.id === 'string') steps[step.id] = { outputs: out, outcome: ok ? 'success' : 'failure', conclusion: ok ? 'success' : 'failure' };
+    if (typeof step.id === 'string')
+      steps[step.id] = { outputs: out, outcome: ok ? 'success' : 'failure', conclusion: ok ? 'success' : 'failure' };
     if (!ok && step['continue-on-error'] !== true) status = 'failure';
   }
   outcome.result = status;
@@ -169,7 +195,13 @@ async function runJob(job: Map_, outcome: JobOutcome, jobScope: ExpressionScope,
 }
 
 /** The actions the lab workflow uses, done locally; returns the step's outputs. */
-function emulateAction(uses: string, withs: Record<string, string>, workspace: string, opts: SimulateOptions, sim: Simulation): Record<string, string> {
+function emulateAction(
+  uses: string,
+  withs: Record<string, string>,
+  workspace: string,
+  opts: SimulateOptions,
+  sim: Simulation,
+): Record<string, string> {
   const action = uses.replace(/@.*$/, '');
   switch (action) {
     case 'actions/checkout':
@@ -190,12 +222,15 @@ function emulateAction(uses: string, withs: Record<string, string>, workspace: s
     case 'actions/download-artifact': {
       const pattern = new RegExp(`^${(withs.pattern ?? withs.name ?? '*').replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
       const names = fs.existsSync(sim.artifactsDir) ? fs.readdirSync(sim.artifactsDir).filter((n) => pattern.test(n)) : [];
-      for (const n of names) copy(path.join(sim.artifactsDir, n), path.join(workspace, withs.path ?? '.', withs['merge-multiple'] === 'true' ? '' : n));
+      for (const n of names)
+        copy(path.join(sim.artifactsDir, n), path.join(workspace, withs.path ?? '.', withs['merge-multiple'] === 'true' ? '' : n));
       return {};
     }
     case 'actions/cache/restore': {
       const keys = fs.existsSync(sim.cacheDir) ? fs.readdirSync(sim.cacheDir).sort() : [];
-      const hit = keys.includes(withs.key) ? withs.key : keys.filter((k) => (withs['restore-keys'] ?? '').split('\n').some((p) => p.trim() && k.startsWith(p.trim()))).at(-1);
+      const hit = keys.includes(withs.key)
+        ? withs.key
+        : keys.filter((k) => (withs['restore-keys'] ?? '').split('\n').some((p) => p.trim() && k.startsWith(p.trim()))).at(-1);
       if (hit) copy(path.join(sim.cacheDir, hit), path.join(workspace, withs.path));
       return { 'cache-hit': String(hit === withs.key), 'cache-matched-key': hit ?? '' };
     }

@@ -17,12 +17,80 @@ export interface WorkflowIssue {
 }
 
 const TOP = ['name', 'run-name', 'on', 'permissions', 'env', 'defaults', 'concurrency', 'jobs'];
-const JOB = ['name', 'permissions', 'needs', 'if', 'runs-on', 'environment', 'concurrency', 'outputs', 'env', 'defaults', 'steps', 'timeout-minutes', 'strategy', 'continue-on-error', 'container', 'services', 'uses', 'with', 'secrets'];
+const JOB = [
+  'name',
+  'permissions',
+  'needs',
+  'if',
+  'runs-on',
+  'environment',
+  'concurrency',
+  'outputs',
+  'env',
+  'defaults',
+  'steps',
+  'timeout-minutes',
+  'strategy',
+  'continue-on-error',
+  'container',
+  'services',
+  'uses',
+  'with',
+  'secrets',
+];
 const STEP = ['id', 'if', 'name', 'uses', 'run', 'shell', 'with', 'env', 'continue-on-error', 'timeout-minutes', 'working-directory'];
-const EVENTS = ['branch_protection_rule', 'check_run', 'check_suite', 'create', 'delete', 'deployment', 'deployment_status', 'discussion', 'discussion_comment', 'fork', 'gollum', 'issue_comment', 'issues', 'label', 'merge_group', 'milestone', 'page_build', 'public', 'pull_request', 'pull_request_review', 'pull_request_review_comment', 'pull_request_target', 'push', 'registry_package', 'release', 'repository_dispatch', 'schedule', 'status', 'watch', 'workflow_call', 'workflow_dispatch', 'workflow_run'];
+const EVENTS = [
+  'branch_protection_rule',
+  'check_run',
+  'check_suite',
+  'create',
+  'delete',
+  'deployment',
+  'deployment_status',
+  'discussion',
+  'discussion_comment',
+  'fork',
+  'gollum',
+  'issue_comment',
+  'issues',
+  'label',
+  'merge_group',
+  'milestone',
+  'page_build',
+  'public',
+  'pull_request',
+  'pull_request_review',
+  'pull_request_review_comment',
+  'pull_request_target',
+  'push',
+  'registry_package',
+  'release',
+  'repository_dispatch',
+  'schedule',
+  'status',
+  'watch',
+  'workflow_call',
+  'workflow_dispatch',
+  'workflow_run',
+];
 const SCOPES: Record<string, string[]> = Object.fromEntries([
-  ...['actions', 'attestations', 'checks', 'contents', 'deployments', 'discussions', 'issues', 'packages', 'pages', 'pull-requests', 'repository-projects', 'security-events', 'statuses'].map((s) => [s, ['read', 'write', 'none']]),
-  ['id-token', ['write', 'none']], ['models', ['read', 'none']],
+  ...[
+    'actions',
+    'attestations',
+    'checks',
+    'contents',
+    'deployments',
+    'discussions',
+    'issues',
+    'packages',
+    'pages',
+    'pull-requests',
+    'repository-projects',
+    'security-events',
+    'statuses',
+  ].map((s) => [s, ['read', 'write', 'none']]),
+  ['id-token', ['write', 'none']],
+  ['models', ['read', 'none']],
 ]);
 const CONTEXTS = ['github', 'env', 'vars', 'job', 'jobs', 'steps', 'runner', 'secrets', 'strategy', 'matrix', 'needs', 'inputs'];
 const INPUT_TYPES = ['string', 'boolean', 'choice', 'number', 'environment'];
@@ -40,12 +108,14 @@ export function workflowIssues(doc: unknown, opts: CheckOptions = {}): WorkflowI
   const issues: WorkflowIssue[] = [];
   const add = (path: string, message: string) => issues.push({ path, message });
   const keys = (v: Record<string, unknown>, allowed: string[], at: string) => {
-    for (const k of Object.keys(v)) if (!allowed.includes(k)) add(at ? `${at}.${k}` : k, `is not a documented key here (allowed: ${allowed.join(', ')})`);
+    for (const k of Object.keys(v))
+      if (!allowed.includes(k)) add(at ? `${at}.${k}` : k, `is not a documented key here (allowed: ${allowed.join(', ')})`);
   };
   if (!isMap(doc)) return [{ path: '', message: 'a workflow must be a mapping' }];
   keys(doc, TOP, '');
   if (!('on' in doc)) add('on', 'is required');
-  if (!isMap(doc.jobs) || Object.keys(doc.jobs).length === 0) return [...issues, { path: 'jobs', message: 'is required: a mapping of at least one job' }];
+  if (!isMap(doc.jobs) || Object.keys(doc.jobs).length === 0)
+    return [...issues, { path: 'jobs', message: 'is required: a mapping of at least one job' }];
   const inputs = checkOn(doc.on, add);
   if (doc.permissions !== undefined) checkPermissions(doc.permissions, 'permissions', add);
   // Workflow-level env, run-name and concurrency see only github, inputs, vars and secrets.
@@ -54,8 +124,10 @@ export function workflowIssues(doc: unknown, opts: CheckOptions = {}): WorkflowI
       for (const expr of findExpressions(text)) {
         for (const ref of contextRefs(expr)) {
           const [root, name] = ref.split('.');
-          if (!['github', 'inputs', 'vars', 'secrets'].includes(root)) add(key, `\${{ ${expr} }} reads "${root}", which is not available at the workflow level`);
-          else if (root === 'inputs' && name && !inputs.includes(name)) add(key, `\${{ ${expr} }} reads inputs.${name}, which no trigger declares`);
+          if (!['github', 'inputs', 'vars', 'secrets'].includes(root))
+            add(key, `\${{ ${expr} }} reads "${root}", which is not available at the workflow level`);
+          else if (root === 'inputs' && name && !inputs.includes(name))
+            add(key, `\${{ ${expr} }} reads inputs.${name}, which no trigger declares`);
         }
       }
     }
@@ -70,12 +142,14 @@ export function workflowIssues(doc: unknown, opts: CheckOptions = {}): WorkflowI
     }
     keys(job, JOB, at);
     const needs = job.needs === undefined ? [] : Array.isArray(job.needs) ? job.needs : [job.needs];
-    for (const n of needs) if (typeof n !== 'string' || !(n in jobs)) add(`${at}.needs`, `names no job of this workflow: ${JSON.stringify(n)}`);
+    for (const n of needs)
+      if (typeof n !== 'string' || !(n in jobs)) add(`${at}.needs`, `names no job of this workflow: ${JSON.stringify(n)}`);
     if (job.uses === undefined) {
       if (job['runs-on'] === undefined) add(`${at}.runs-on`, 'is required for a job with steps');
       if (!Array.isArray(job.steps) || job.steps.length === 0) add(`${at}.steps`, 'is required: a list of at least one step');
     } else if (job.steps !== undefined) add(`${at}.steps`, 'a job that calls a reusable workflow (uses) has no steps');
-    if (job['timeout-minutes'] !== undefined && !(typeof job['timeout-minutes'] === 'number' && job['timeout-minutes'] > 0)) add(`${at}.timeout-minutes`, 'must be a positive number');
+    if (job['timeout-minutes'] !== undefined && !(typeof job['timeout-minutes'] === 'number' && job['timeout-minutes'] > 0))
+      add(`${at}.timeout-minutes`, 'must be a positive number');
     if (job.permissions !== undefined) checkPermissions(job.permissions, `${at}.permissions`, add);
     const hasMatrix = isMap(job.strategy) && job.strategy.matrix !== undefined;
     if (job.strategy !== undefined) {
@@ -89,11 +163,15 @@ export function workflowIssues(doc: unknown, opts: CheckOptions = {}): WorkflowI
         for (const expr of findExpressions(text)) {
           for (const ref of contextRefs(expr)) {
             const [root, name] = ref.split('.');
-            if (!CONTEXTS.includes(root)) add(where, `\${{ ${expr} }} reads "${root}", which is no context (known: ${CONTEXTS.join(', ')})`);
+            if (!CONTEXTS.includes(root))
+              add(where, `\${{ ${expr} }} reads "${root}", which is no context (known: ${CONTEXTS.join(', ')})`);
             else if (root === 'matrix' && !hasMatrix) add(where, `\${{ ${expr} }} reads matrix, but the job has no strategy.matrix`);
-            else if (root === 'needs' && name && !needs.includes(name)) add(where, `\${{ ${expr} }} reads needs.${name}, but ${name} is not in this job's needs`);
-            else if (root === 'steps' && name && !(anyStep ? stepIds : stepsSoFar).includes(name)) add(where, `\${{ ${expr} }} reads steps.${name}, but no ${anyStep ? '' : 'earlier '}step has id ${name}`);
-            else if (root === 'inputs' && name && !inputs.includes(name)) add(where, `\${{ ${expr} }} reads inputs.${name}, which no trigger declares`);
+            else if (root === 'needs' && name && !needs.includes(name))
+              add(where, `\${{ ${expr} }} reads needs.${name}, but ${name} is not in this job's needs`);
+            else if (root === 'steps' && name && !(anyStep ? stepIds : stepsSoFar).includes(name))
+              add(where, `\${{ ${expr} }} reads steps.${name}, but no ${anyStep ? '' : 'earlier '}step has id ${name}`);
+            else if (root === 'inputs' && name && !inputs.includes(name))
+              add(where, `\${{ ${expr} }} reads inputs.${name}, which no trigger declares`);
           }
         }
       }
@@ -103,7 +181,8 @@ export function workflowIssues(doc: unknown, opts: CheckOptions = {}): WorkflowI
       if (!isMap(step)) return add(sat, 'a step must be a mapping');
       keys(step, STEP, sat);
       if ((step.uses === undefined) === (step.run === undefined)) add(sat, 'a step needs exactly one of uses or run');
-      if (typeof step.uses === 'string' && !/^(\.\/|docker:\/\/)|^[\w.-]+\/[\w./-]+@[\w./-]+$/.test(step.uses)) add(`${sat}.uses`, `must be owner/repo[/path]@ref, ./path or docker://image, found "${step.uses}"`);
+      if (typeof step.uses === 'string' && !/^(\.\/|docker:\/\/)|^[\w.-]+\/[\w./-]+@[\w./-]+$/.test(step.uses))
+        add(`${sat}.uses`, `must be owner/repo[/path]@ref, ./path or docker://image, found "${step.uses}"`);
       if (typeof step.id === 'string') {
         if (!ID.test(step.id)) add(`${sat}.id`, 'must start with a letter or _ and contain only letters, digits, - and _');
         if (stepIds.includes(step.id)) add(`${sat}.id`, `"${step.id}" is already the id of another step of this job`);
@@ -112,7 +191,8 @@ export function workflowIssues(doc: unknown, opts: CheckOptions = {}): WorkflowI
       if (typeof step.id === 'string') stepIds.push(step.id);
       if (typeof step.run === 'string' && opts.executable) {
         for (const script of step.run.matchAll(/(?:^|[\s;&|(])((?:\.\/)?ci\/[\w./-]+\.sh)\b/g)) {
-          if (!opts.executable(script[1].replace(/^\.\//, ''))) add(`${sat}.run`, `calls ${script[1]}, which is not an executable file of the repository`);
+          if (!opts.executable(script[1].replace(/^\.\//, '')))
+            add(`${sat}.run`, `calls ${script[1]}, which is not an executable file of the repository`);
         }
       }
       if (typeof step.uses === 'string' && step.uses.startsWith('actions/deploy-pages@')) checkPagesJob(job, at, add);
@@ -136,7 +216,14 @@ function strings(v: unknown): string[] {
 
 /** Checks the triggers; returns the names of declared dispatch/call inputs. */
 function checkOn(on: unknown, add: (p: string, m: string) => void): string[] {
-  const events = typeof on === 'string' ? { [on]: null } : Array.isArray(on) ? Object.fromEntries(on.map((e) => [String(e), null])) : isMap(on) ? on : undefined;
+  const events =
+    typeof on === 'string'
+      ? { [on]: null }
+      : Array.isArray(on)
+        ? Object.fromEntries(on.map((e) => [String(e), null]))
+        : isMap(on)
+          ? on
+          : undefined;
   if (!events) {
     add('on', 'must be an event name, a list of them or a mapping');
     return [];
@@ -146,18 +233,22 @@ function checkOn(on: unknown, add: (p: string, m: string) => void): string[] {
     if (!EVENTS.includes(event)) add(`on.${event}`, 'is not a workflow trigger event');
     if (event === 'schedule') {
       if (!Array.isArray(cfg) || cfg.length === 0) add('on.schedule', 'must be a list of {cron}');
-      else cfg.forEach((c, i) => {
-        const fields = isMap(c) && typeof c.cron === 'string' ? c.cron.trim().split(/\s+/) : [];
-        if (fields.length !== 5 || !fields.every((f) => CRON_FIELD.test(f))) add(`on.schedule[${i}].cron`, 'must be a POSIX cron expression of 5 fields');
-      });
+      else
+        cfg.forEach((c, i) => {
+          const fields = isMap(c) && typeof c.cron === 'string' ? c.cron.trim().split(/\s+/) : [];
+          if (fields.length !== 5 || !fields.every((f) => CRON_FIELD.test(f)))
+            add(`on.schedule[${i}].cron`, 'must be a POSIX cron expression of 5 fields');
+        });
     }
     if ((event === 'workflow_dispatch' || event === 'workflow_call') && isMap(cfg) && cfg.inputs !== undefined) {
       if (!isMap(cfg.inputs)) add(`on.${event}.inputs`, 'must be a mapping of inputs');
-      else for (const [name, input] of Object.entries(cfg.inputs)) {
-        inputs.push(name);
-        if (!isMap(input)) add(`on.${event}.inputs.${name}`, 'must be a mapping');
-        else if (input.type !== undefined && !INPUT_TYPES.includes(String(input.type))) add(`on.${event}.inputs.${name}.type`, `must be one of ${INPUT_TYPES.join(', ')}`);
-      }
+      else
+        for (const [name, input] of Object.entries(cfg.inputs)) {
+          inputs.push(name);
+          if (!isMap(input)) add(`on.${event}.inputs.${name}`, 'must be a mapping');
+          else if (input.type !== undefined && !INPUT_TYPES.includes(String(input.type)))
+            add(`on.${event}.inputs.${name}.type`, `must be one of ${INPUT_TYPES.join(', ')}`);
+        }
     }
   }
   return inputs;

@@ -47,18 +47,57 @@ export async function probeRomRuns(accel: Accel): Promise<ProbeResult> {
 
 /** Boots the guest kernel to its init (which powers off at once), with the CPU model guests get under `accel`. */
 export async function probeBoot(image: GuestImage, accel: Accel, timeoutMs = BOOT_PROBE_TIMEOUT_MS): Promise<ProbeResult> {
-  const args = ['-nodefaults', '-no-user-config', '-display', 'none', '-machine', 'pc', '-accel', accel, '-cpu', accel === 'kvm' ? 'host' : 'max', '-m', '128M', '-no-reboot',
-    '-kernel', image.kernel, '-initrd', image.initrd, '-append', PROBE_CMDLINE, '-serial', 'stdio'];
+  const args = [
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-machine',
+    'pc',
+    '-accel',
+    accel,
+    '-cpu',
+    accel === 'kvm' ? 'host' : 'max',
+    '-m',
+    '128M',
+    '-no-reboot',
+    '-kernel',
+    image.kernel,
+    '-initrd',
+    image.initrd,
+    '-append',
+    PROBE_CMDLINE,
+    '-serial',
+    'stdio',
+  ];
   return runProbe(args, timeoutMs, (r) => r.stdout.includes(PROBE_OK), 'the guest kernel to its init');
 }
 
-async function runProbe(args: string[], timeoutMs: number, ok: (r: { exitCode?: number; stdout: string }) => boolean, what: string): Promise<ProbeResult> {
+async function runProbe(
+  args: string[],
+  timeoutMs: number,
+  ok: (r: { exitCode?: number; stdout: string }) => boolean,
+  what: string,
+): Promise<ProbeResult> {
   // forceKillAfterDelay: a wedged KVM vCPU may ignore SIGTERM.
-  const r = await execa(QEMU_BINARY, args, { reject: false, timeout: timeoutMs, forceKillAfterDelay: 1_000, stdin: 'ignore', cleanup: true, all: true });
+  const r = await execa(QEMU_BINARY, args, {
+    reject: false,
+    timeout: timeoutMs,
+    forceKillAfterDelay: 1_000,
+    stdin: 'ignore',
+    cleanup: true,
+    all: true,
+  });
   const out = { exitCode: r.exitCode, stdout: String(r.stdout ?? '') };
   if (ok(out)) return { ok: true, detail: `ran ${what}` };
-  const said = String(r.all ?? '').trim().split('\n').filter((l) => l.startsWith('qemu')).slice(-1)[0];
-  const how = r.timedOut ? `did not finish ${what} within ${timeoutMs} ms` : `ended with ${r.signal ?? `code ${r.exitCode}`} before finishing ${what}`;
+  const said = String(r.all ?? '')
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('qemu'))
+    .slice(-1)[0];
+  const how = r.timedOut
+    ? `did not finish ${what} within ${timeoutMs} ms`
+    : `ended with ${r.signal ?? `code ${r.exitCode}`} before finishing ${what}`;
   return { ok: false, detail: `${how}${said ? ` (${said.trim()})` : ''}` };
 }
 

@@ -31,12 +31,16 @@ export function bzImagePayload(buf: Buffer, source = 'bzImage'): BzImagePayload 
     throw new Error(`${source}: expected an x86 bzImage (setup header magic "HdrS" at 0x202), found none`);
   }
   const version = buf.readUInt16LE(0x206);
-  if (version < 0x208) throw new Error(`${source}: expected boot protocol 2.08 or later (payload_offset), found ${(version >> 8).toString()}.${(version & 0xff).toString(16)}`);
+  if (version < 0x208)
+    throw new Error(
+      `${source}: expected boot protocol 2.08 or later (payload_offset), found ${(version >> 8).toString()}.${(version & 0xff).toString(16)}`,
+    );
   // setup_sects 0 means 4, by the boot protocol's oldest rule.
   const setupSects = buf[0x1f1] || 4;
   const offset = (setupSects + 1) * 512 + buf.readUInt32LE(0x248);
   const length = buf.readUInt32LE(0x24c);
-  if (offset + length > buf.length) throw new Error(`${source}: payload (offset ${offset}, length ${length}) runs past the end of the file (${buf.length} bytes)`);
+  if (offset + length > buf.length)
+    throw new Error(`${source}: payload (offset ${offset}, length ${length}) runs past the end of the file (${buf.length} bytes)`);
   const head = buf.subarray(offset, offset + 8);
   const found = MAGICS.find(([, magic]) => magic.every((b, i) => head[i] === b));
   if (!found) throw new Error(`${source}: unknown payload compression (first bytes ${head.toString('hex')})`);
@@ -79,7 +83,7 @@ export function hasPvhNote(elf: Buffer): boolean {
   for (const ph of programHeaders(elf)) {
     if (ph.type !== 4 /* PT_NOTE */) continue;
     const end = Math.min(elf.length, ph.offset + ph.filesz);
-    for (let off = ph.offset; off + 12 <= end; ) {
+    for (let off = ph.offset; off + 12 <= end;) {
       const namesz = elf.readUInt32LE(off);
       const descsz = elf.readUInt32LE(off + 4);
       const type = elf.readUInt32LE(off + 8);

@@ -32,22 +32,142 @@ export interface QemuModel {
 const GENERIC = ['tx-checksum-ip-generic'];
 
 export const QEMU_MODELS: readonly QemuModel[] = [
-  { model: 'e1000', device: 'e1000', driver: 'e1000', rivals: [], pciId: '8086:100e', description: 'Intel 82540EM Gigabit Ethernet (QEMU e1000)', txChecksum: GENERIC, rxChecksum: true, scatterGather: true, notes: 'TX checksum via context descriptors whose TUCSS/TUCSO fields are 8 bits wide' },
-  { model: 'e1000-82544gc', device: 'e1000-82544gc', driver: 'e1000', rivals: [], pciId: '8086:100c', description: 'Intel 82544GC Gigabit Ethernet (QEMU e1000-82544gc)', txChecksum: GENERIC, rxChecksum: true, scatterGather: true },
-  { model: 'e1000-82545em', device: 'e1000-82545em', driver: 'e1000', rivals: [], pciId: '8086:100f', description: 'Intel 82545EM Gigabit Ethernet (QEMU e1000-82545em)', txChecksum: GENERIC, rxChecksum: true, scatterGather: true },
-  { model: 'e1000e', device: 'e1000e', driver: 'e1000e', rivals: [], pciId: '8086:10d3', description: 'Intel 82574L Gigabit Ethernet (QEMU e1000e)', txChecksum: GENERIC, rxChecksum: true, scatterGather: true },
   {
-    model: 'virtio-net-pci', device: 'virtio-net-pci', driver: 'virtio_net', rivals: [], pciId: '1af4:1000', description: 'virtio network device, transitional (QEMU virtio-net-pci)',
-    txChecksum: [], rxChecksum: true, scatterGather: false,
-    notes: 'offers VIRTIO_NET_F_CSUM (and so SG and TSO) only when the backend takes vnet headers (vnet_hdr=on); with the default tap backend it offers no TX checksum offload',
+    model: 'e1000',
+    device: 'e1000',
+    driver: 'e1000',
+    rivals: [],
+    pciId: '8086:100e',
+    description: 'Intel 82540EM Gigabit Ethernet (QEMU e1000)',
+    txChecksum: GENERIC,
+    rxChecksum: true,
+    scatterGather: true,
+    notes: 'TX checksum via context descriptors whose TUCSS/TUCSO fields are 8 bits wide',
   },
-  { model: 'rtl8139', device: 'rtl8139', driver: '8139cp', rivals: ['8139too'], pciId: '10ec:8139', description: 'Realtek RTL8139C+ Fast Ethernet (QEMU rtl8139)', txChecksum: ['tx-checksum-ipv4'], rxChecksum: true, scatterGather: true, notes: 'revision 0x20 (C+): 8139too declines it and 8139cp binds' },
-  { model: 'i82557b', device: 'i82557b', driver: 'e100', rivals: [], pciId: '8086:1229', description: 'Intel 82557B Fast Ethernet (QEMU eepro100 family)', txChecksum: [], rxChecksum: false, scatterGather: false },
-  { model: 'i82559er', device: 'i82559er', driver: 'e100', rivals: [], pciId: '8086:1209', description: 'Intel 82559ER Fast Ethernet (QEMU eepro100 family)', txChecksum: [], rxChecksum: false, scatterGather: false },
-  { model: 'tulip', device: 'tulip', driver: 'tulip', rivals: [], pciId: '1011:0019', description: 'DEC 21143 Tulip Fast Ethernet (QEMU tulip)', txChecksum: [], rxChecksum: false, scatterGather: false },
-  { model: 'pcnet', device: 'pcnet', driver: 'pcnet32', rivals: [], pciId: '1022:2000', description: 'AMD PCnet-PCI II Am79C970A (QEMU pcnet)', txChecksum: [], rxChecksum: false, scatterGather: false },
-  { model: 'ne2k_pci', device: 'ne2k_pci', driver: 'ne2k-pci', rivals: [], pciId: '10ec:8029', description: 'Realtek RTL8029 NE2000-compatible (QEMU ne2k_pci)', txChecksum: [], rxChecksum: false, scatterGather: false },
-  { model: 'vmxnet3', device: 'vmxnet3', driver: 'vmxnet3', rivals: [], pciId: '15ad:07b0', description: 'VMware VMXNET3 paravirtual NIC (QEMU vmxnet3)', txChecksum: GENERIC, rxChecksum: true, scatterGather: true },
+  {
+    model: 'e1000-82544gc',
+    device: 'e1000-82544gc',
+    driver: 'e1000',
+    rivals: [],
+    pciId: '8086:100c',
+    description: 'Intel 82544GC Gigabit Ethernet (QEMU e1000-82544gc)',
+    txChecksum: GENERIC,
+    rxChecksum: true,
+    scatterGather: true,
+  },
+  {
+    model: 'e1000-82545em',
+    device: 'e1000-82545em',
+    driver: 'e1000',
+    rivals: [],
+    pciId: '8086:100f',
+    description: 'Intel 82545EM Gigabit Ethernet (QEMU e1000-82545em)',
+    txChecksum: GENERIC,
+    rxChecksum: true,
+    scatterGather: true,
+  },
+  {
+    model: 'e1000e',
+    device: 'e1000e',
+    driver: 'e1000e',
+    rivals: [],
+    pciId: '8086:10d3',
+    description: 'Intel 82574L Gigabit Ethernet (QEMU e1000e)',
+    txChecksum: GENERIC,
+    rxChecksum: true,
+    scatterGather: true,
+  },
+  {
+    model: 'virtio-net-pci',
+    device: 'virtio-net-pci',
+    driver: 'virtio_net',
+    rivals: [],
+    pciId: '1af4:1000',
+    description: 'virtio network device, transitional (QEMU virtio-net-pci)',
+    txChecksum: [],
+    rxChecksum: true,
+    scatterGather: false,
+    notes:
+      'offers VIRTIO_NET_F_CSUM (and so SG and TSO) only when the backend takes vnet headers (vnet_hdr=on); with the default tap backend it offers no TX checksum offload',
+  },
+  {
+    model: 'rtl8139',
+    device: 'rtl8139',
+    driver: '8139cp',
+    rivals: ['8139too'],
+    pciId: '10ec:8139',
+    description: 'Realtek RTL8139C+ Fast Ethernet (QEMU rtl8139)',
+    txChecksum: ['tx-checksum-ipv4'],
+    rxChecksum: true,
+    scatterGather: true,
+    notes: 'revision 0x20 (C+): 8139too declines it and 8139cp binds',
+  },
+  {
+    model: 'i82557b',
+    device: 'i82557b',
+    driver: 'e100',
+    rivals: [],
+    pciId: '8086:1229',
+    description: 'Intel 82557B Fast Ethernet (QEMU eepro100 family)',
+    txChecksum: [],
+    rxChecksum: false,
+    scatterGather: false,
+  },
+  {
+    model: 'i82559er',
+    device: 'i82559er',
+    driver: 'e100',
+    rivals: [],
+    pciId: '8086:1209',
+    description: 'Intel 82559ER Fast Ethernet (QEMU eepro100 family)',
+    txChecksum: [],
+    rxChecksum: false,
+    scatterGather: false,
+  },
+  {
+    model: 'tulip',
+    device: 'tulip',
+    driver: 'tulip',
+    rivals: [],
+    pciId: '1011:0019',
+    description: 'DEC 21143 Tulip Fast Ethernet (QEMU tulip)',
+    txChecksum: [],
+    rxChecksum: false,
+    scatterGather: false,
+  },
+  {
+    model: 'pcnet',
+    device: 'pcnet',
+    driver: 'pcnet32',
+    rivals: [],
+    pciId: '1022:2000',
+    description: 'AMD PCnet-PCI II Am79C970A (QEMU pcnet)',
+    txChecksum: [],
+    rxChecksum: false,
+    scatterGather: false,
+  },
+  {
+    model: 'ne2k_pci',
+    device: 'ne2k_pci',
+    driver: 'ne2k-pci',
+    rivals: [],
+    pciId: '10ec:8029',
+    description: 'Realtek RTL8029 NE2000-compatible (QEMU ne2k_pci)',
+    txChecksum: [],
+    rxChecksum: false,
+    scatterGather: false,
+  },
+  {
+    model: 'vmxnet3',
+    device: 'vmxnet3',
+    driver: 'vmxnet3',
+    rivals: [],
+    pciId: '15ad:07b0',
+    description: 'VMware VMXNET3 paravirtual NIC (QEMU vmxnet3)',
+    txChecksum: GENERIC,
+    rxChecksum: true,
+    scatterGather: true,
+  },
 ];
 
 /** The catalogue entry of `model`, or undefined. */
@@ -60,12 +180,17 @@ export function catalogueMismatches(m: QemuModel, driver: string, features: Feat
   const out: string[] = [];
   if (driver !== m.driver) out.push(`driver ${driver}, catalogue expects ${m.driver}`);
   const on = (k: string) => features[k]?.active === true;
-  const tx = Object.keys(features).filter((k) => k.startsWith('tx-checksum-') && on(k)).sort();
-  if (tx.join(',') !== [...m.txChecksum].sort().join(',')) out.push(`TX checksum ${tx.join(',') || 'none'}, catalogue expects ${m.txChecksum.join(',') || 'none'}`);
+  const tx = Object.keys(features)
+    .filter((k) => k.startsWith('tx-checksum-') && on(k))
+    .sort();
+  if (tx.join(',') !== [...m.txChecksum].sort().join(','))
+    out.push(`TX checksum ${tx.join(',') || 'none'}, catalogue expects ${m.txChecksum.join(',') || 'none'}`);
   const rx = features['rx-checksumming'];
   const rxOffered = rx !== undefined && (rx.active || rx.fixed !== true);
-  if (rxOffered !== m.rxChecksum) out.push(`rx-checksumming ${rxOffered ? 'offered' : 'fixed off'}, catalogue expects ${m.rxChecksum ? 'offered' : 'fixed off'}`);
-  if (on('tx-scatter-gather') !== m.scatterGather) out.push(`tx-scatter-gather ${on('tx-scatter-gather') ? 'on' : 'off'}, catalogue expects ${m.scatterGather ? 'on' : 'off'}`);
+  if (rxOffered !== m.rxChecksum)
+    out.push(`rx-checksumming ${rxOffered ? 'offered' : 'fixed off'}, catalogue expects ${m.rxChecksum ? 'offered' : 'fixed off'}`);
+  if (on('tx-scatter-gather') !== m.scatterGather)
+    out.push(`tx-scatter-gather ${on('tx-scatter-gather') ? 'on' : 'off'}, catalogue expects ${m.scatterGather ? 'on' : 'off'}`);
   return out;
 }
 

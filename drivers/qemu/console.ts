@@ -42,8 +42,11 @@ export function diagnoseGuest(text: string, exit: QemuExit | null): string {
   if (initFailed) return `the guest init failed: ${initFailed}`;
   const panic = line(/Kernel panic - not syncing: (.*)$/m);
   if (panic) return `the guest kernel panicked: ${panic}`;
-  const qemuErrors = [...text.matchAll(/^qemu-system-[\w-]+: (.*)$/gm)].map((m) => m[1].trim()).filter((l) => !/^terminating on signal/.test(l));
-  const how = exit === null ? 'QEMU is still running' : exit.signal ? `QEMU was killed by ${exit.signal}` : `QEMU exited with code ${exit.code}`;
+  const qemuErrors = [...text.matchAll(/^qemu-system-[\w-]+: (.*)$/gm)]
+    .map((m) => m[1].trim())
+    .filter((l) => !/^terminating on signal/.test(l));
+  const how =
+    exit === null ? 'QEMU is still running' : exit.signal ? `QEMU was killed by ${exit.signal}` : `QEMU exited with code ${exit.code}`;
   if (qemuErrors.length > 0) return `${how}: ${qemuErrors.slice(-2).join('; ')}`;
   const agentExit = line(new RegExp(`^${INIT_PREFIX} (agent exited with status \\d+)$`, 'm'));
   if (agentExit && exit !== null) return `${how} after the guest's ${agentExit}`;

@@ -49,7 +49,11 @@ export class QemuDut implements Dut {
   constructor(target: Extract<TargetSpec, { kind: 'qemu' }>) {
     this.spec = target.spec;
     const model = findQemuModel(target.model);
-    if (!model) throw new NicmatrixError('TARGET_SPEC', `target "${target.spec}": unknown QEMU model "${target.model}"; expected one of: ${QEMU_MODELS.map((m) => m.model).join(', ')}`);
+    if (!model)
+      throw new NicmatrixError(
+        'TARGET_SPEC',
+        `target "${target.spec}": unknown QEMU model "${target.model}"; expected one of: ${QEMU_MODELS.map((m) => m.model).join(', ')}`,
+      );
     this.model = model;
     this.options = parseQemuOptions(target.spec, target.options);
   }
@@ -86,14 +90,27 @@ export class QemuDut implements Dut {
     const peerMac = await tapMac(names.peerNetns, names.tap);
     await pinPeerNeighbours(names.peerNetns, names.tap, plan.dut, names.dutMac);
     const cmdline = kernelCmdline({
-      mac: names.dutMac, ifname: GUEST_IFNAME,
-      ipv4: `${plan.dut.ipv4}/${plan.dut.ipv4Prefix}`, ipv6: `${plan.dut.ipv6}/${plan.dut.ipv6Prefix}`,
-      peerIpv4: plan.peer.ipv4, peerIpv6: plan.peer.ipv6, peerMac,
-      node: process.execPath, agent: agentMainPath, extra: o.append,
+      mac: names.dutMac,
+      ifname: GUEST_IFNAME,
+      ipv4: `${plan.dut.ipv4}/${plan.dut.ipv4Prefix}`,
+      ipv6: `${plan.dut.ipv6}/${plan.dut.ipv6Prefix}`,
+      peerIpv4: plan.peer.ipv4,
+      peerIpv6: plan.peer.ipv6,
+      peerMac,
+      node: process.execPath,
+      agent: agentMainPath,
+      extra: o.append,
     });
     const args = guestArgs({
-      accel: this.accel.accel, memMiB: o.memMiB, kernel: this.image.kernel, initrd: this.image.initrd, cmdline,
-      device: this.model.device, mac: names.dutMac, tap: names.tap, vnetHdr: o.vnetHdr,
+      accel: this.accel.accel,
+      memMiB: o.memMiB,
+      kernel: this.image.kernel,
+      initrd: this.image.initrd,
+      cmdline,
+      device: this.model.device,
+      mac: names.dutMac,
+      tap: names.tap,
+      vnetHdr: o.vnetHdr,
     });
     const t0 = Date.now();
     this.guest = new GuestProcess(this.spec, names.peerNetns, args);
@@ -110,7 +127,10 @@ export class QemuDut implements Dut {
     if (booted.status === 'rejected') throw await this.bootFault(booted.reason, o.bootTimeoutMs);
     if (peer.status === 'rejected') throw peer.reason;
     this.bootMs = Date.now() - t0;
-    const [d, p] = await Promise.all([this.run('dut', 'link.info', { ifname: GUEST_IFNAME }), this.run('peer', 'link.info', { ifname: names.tap })]);
+    const [d, p] = await Promise.all([
+      this.run('dut', 'link.info', { ifname: GUEST_IFNAME }),
+      this.run('peer', 'link.info', { ifname: names.tap }),
+    ]);
     return {
       dut: { ifname: GUEST_IFNAME, mac: d.mac, mtu: d.mtu, ipv4: plan.dut.ipv4, ipv6: plan.dut.ipv6 },
       peer: { ifname: names.tap, mac: p.mac, mtu: p.mtu, ipv4: plan.peer.ipv4, ipv6: plan.peer.ipv6 },
@@ -122,10 +142,14 @@ export class QemuDut implements Dut {
   private async bootFault(e: unknown, ms: number): Promise<unknown> {
     if (!this.guest) return e;
     if (!isNicmatrixError(e, 'TIMEOUT')) return this.guestFault(e, 'while booting');
-    return new NicmatrixError('GUEST', `${this.spec}: the guest's agent was not ready within ${ms} ms: ${diagnoseGuest(this.guest.console, this.guest.exit)}`, {
-      cause: e,
-      details: { console: this.guest.tail(), qemuExit: this.guest.exit, accel: this.accel?.accel },
-    });
+    return new NicmatrixError(
+      'GUEST',
+      `${this.spec}: the guest's agent was not ready within ${ms} ms: ${diagnoseGuest(this.guest.console, this.guest.exit)}`,
+      {
+        cause: e,
+        details: { console: this.guest.tail(), qemuExit: this.guest.exit, accel: this.accel?.accel },
+      },
+    );
   }
 
   async run<A extends ActionName>(side: Side, action: A, params: ActionParams<A>, opts: RunActionOptions = {}): Promise<ActionResult<A>> {
@@ -151,7 +175,10 @@ export class QemuDut implements Dut {
     let exit = guest.exit;
     if (isNicmatrixError(e, 'AGENT_EXITED')) exit = await guest.exitWithin(EXIT_NOTICE_MS);
     else if (isNicmatrixError(e, 'TIMEOUT') && exit === null) {
-      const alive = await guest.client.call('agent.ping', {}, { timeoutMs: HUNG_PING_MS }).then(() => true, () => false);
+      const alive = await guest.client.call('agent.ping', {}, { timeoutMs: HUNG_PING_MS }).then(
+        () => true,
+        () => false,
+      );
       if (alive) return e;
       guest.markHung();
     } else if (exit === null) return e;
@@ -163,7 +190,8 @@ export class QemuDut implements Dut {
   }
 
   async collect(): Promise<TargetFacts> {
-    if (!this.link || !this.guest || !this.image || !this.accel) throw new NicmatrixError('AGENT', `${this.spec}: collect() before start()`);
+    if (!this.link || !this.guest || !this.image || !this.accel)
+      throw new NicmatrixError('AGENT', `${this.spec}: collect() before start()`);
     const ifname = this.link.dut.ifname;
     const driver = await this.run('dut', 'ethtool.driver', { ifname });
     const features = await this.run('dut', 'ethtool.features', { ifname });

@@ -38,7 +38,11 @@ export class GuestProcess {
    * Starts QEMU in `netns` with `args` plus the console file option. Teardowns
    * (the console's directory, then QEMU) are registered before each creation.
    */
-  constructor(readonly name: string, netns: string, args: readonly string[]) {
+  constructor(
+    readonly name: string,
+    netns: string,
+    args: readonly string[],
+  ) {
     // The console goes to a file: node's stdio pipes are socketpairs, which QEMU cannot open by path.
     const dir = path.join(os.tmpdir(), `nicmatrix-qemu-${process.pid}-${++guestCount}`);
     const dirTeardown = cleanup.register(`console dir ${dir}`, () => {
@@ -58,7 +62,12 @@ export class GuestProcess {
     this.teardown = { label: `qemu ${name}`, run: async () => (await qemuTeardown.run(), await dirTeardown.run()) };
     const consoleArgs = ['-chardev', `file,id=console,path=${this.consolePath.replace(/,/g, ',,')}`, '-serial', 'chardev:console'];
     const child = execa('ip', ['netns', 'exec', netns, QEMU_BINARY, ...args, ...consoleArgs], {
-      stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false, cleanup: true,
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      reject: false,
+      buffer: false,
+      cleanup: true,
     });
     this.child = child;
     child.stderr?.on('data', (d: Buffer) => {

@@ -38,14 +38,23 @@ export function parseModulesDep(text: string): Map<string, string[]> {
 
 /** Names of built-in modules from modules.builtin (`kernel/…/name.ko` lines). */
 export function parseModulesBuiltin(text: string): Set<string> {
-  return new Set(text.split('\n').filter((l) => l.trim() !== '').map(moduleName));
+  return new Set(
+    text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map(moduleName),
+  );
 }
 
 /**
  * The module files needed to load `wanted` (by module name), dependencies
  * included, sorted; names neither in modules.dep nor built in are `missing`.
  */
-export function moduleClosure(dep: Map<string, string[]>, builtin: Set<string>, wanted: readonly string[]): { files: string[]; missing: string[]; builtin: string[] } {
+export function moduleClosure(
+  dep: Map<string, string[]>,
+  builtin: Set<string>,
+  wanted: readonly string[],
+): { files: string[]; missing: string[]; builtin: string[] } {
   const byName = new Map<string, string>();
   for (const file of dep.keys()) byName.set(moduleName(file), file);
   const files = new Set<string>();

@@ -61,11 +61,20 @@ async function build(root: string, opts: GuestImageOptions, signal?: AbortSignal
   const busybox = await fs.readFile(BUSYBOX_PATH).catch((e: unknown) => {
     throw new NicmatrixError('PREREQUISITE', `${BUSYBOX_PATH}: not readable (install busybox-static)`, { cause: e });
   });
-  if (!isStaticElf(busybox)) throw new NicmatrixError('PREREQUISITE', `${BUSYBOX_PATH}: expected a statically linked busybox (package busybox-static), found a dynamically linked one`);
+  if (!isStaticElf(busybox))
+    throw new NicmatrixError(
+      'PREREQUISITE',
+      `${BUSYBOX_PATH}: expected a statically linked busybox (package busybox-static), found a dynamically linked one`,
+    );
   const wanted = [...BASE_MODULES, ...nicModules()];
-  const modules = src.modulesDir ? await moduleFiles(src.modulesDir, wanted) : { release: 'unknown', files: new Map<string, Buffer>(), missing: [], extra: new Map<string, Buffer>() };
+  const modules = src.modulesDir
+    ? await moduleFiles(src.modulesDir, wanted)
+    : { release: 'unknown', files: new Map<string, Buffer>(), missing: [], extra: new Map<string, Buffer>() };
   if (!opts.kernel && modules.missing.length > 0) {
-    throw new NicmatrixError('PREREQUISITE', `${src.description}: expected modules ${modules.missing.join(', ')} (as modules or built in), found neither`);
+    throw new NicmatrixError(
+      'PREREQUISITE',
+      `${src.description}: expected modules ${modules.missing.join(', ')} (as modules or built in), found neither`,
+    );
   }
   const init = initScript();
   const inputs: (string | Buffer)[] = [IMAGE_FORMAT, init, busybox, modules.release];
@@ -105,7 +114,13 @@ async function moduleFiles(modulesDir: string, wanted: string[]) {
 }
 
 /** Lays the modules out in a scratch tree, runs `depmod -b` on it and returns everything as cpio entries. */
-async function depmodEntries(near: string, release: string, files: Map<string, Buffer>, extra: Map<string, Buffer>, signal?: AbortSignal): Promise<CpioEntry[]> {
+async function depmodEntries(
+  near: string,
+  release: string,
+  files: Map<string, Buffer>,
+  extra: Map<string, Buffer>,
+  signal?: AbortSignal,
+): Promise<CpioEntry[]> {
   const scratch = await scratchDir(near);
   try {
     const modDir = path.join(scratch.dir, 'lib', 'modules', release);

@@ -54,7 +54,8 @@ export function kernelCmdline(p: GuestBootParams): string {
     ['port', AGENT_PORT_NAME],
   ];
   for (const [k, v] of words) {
-    if (!/^[^\s"'\\]+$/.test(v)) throw new Error(`guest command line: nicmatrix.${k} must be one word without quotes, found ${JSON.stringify(v)}`);
+    if (!/^[^\s"'\\]+$/.test(v))
+      throw new Error(`guest command line: nicmatrix.${k} must be one word without quotes, found ${JSON.stringify(v)}`);
   }
   const line = [...BASE_CMDLINE, ...words.map(([k, v]) => `nicmatrix.${k}=${v}`), ...(p.extra ?? [])].join(' ');
   // x86 COMMAND_LINE_SIZE: the kernel would silently cut a longer line.

@@ -39,7 +39,11 @@ export async function resolveDebianKernel(signal?: AbortSignal): Promise<{ pkg: 
   if (first) return first;
   await run('apt-get', ['update', '-qq'], { timeoutMs: 300_000, signal });
   const second = await lookup();
-  if (!second) throw new NicmatrixError('PREREQUISITE', `apt knows no package that ${DEBIAN_KERNEL_META} depends on (expected "Depends: linux-image-…-amd64" from \`apt-cache depends ${DEBIAN_KERNEL_META}\`, even after apt-get update)`);
+  if (!second)
+    throw new NicmatrixError(
+      'PREREQUISITE',
+      `apt knows no package that ${DEBIAN_KERNEL_META} depends on (expected "Depends: linux-image-…-amd64" from \`apt-cache depends ${DEBIAN_KERNEL_META}\`, even after apt-get update)`,
+    );
   return second;
 }
 
@@ -51,10 +55,20 @@ export async function debianKernel(root: string, signal?: AbortSignal): Promise<
     const scratch = await scratchDir(dir);
     try {
       // apt-get download writes into its working directory; exec.run has no cwd, hence execa.
-      const dl = await execa('apt-get', ['download', `${pkg}=${version}`], { cwd: scratch.dir, reject: false, cancelSignal: signal, env: { LC_ALL: 'C' } });
-      if (dl.exitCode !== 0) throw new NicmatrixError('PREREQUISITE', `\`apt-get download ${pkg}=${version}\` exited ${dl.exitCode}: ${String(dl.stderr).trim()}`);
+      const dl = await execa('apt-get', ['download', `${pkg}=${version}`], {
+        cwd: scratch.dir,
+        reject: false,
+        cancelSignal: signal,
+        env: { LC_ALL: 'C' },
+      });
+      if (dl.exitCode !== 0)
+        throw new NicmatrixError(
+          'PREREQUISITE',
+          `\`apt-get download ${pkg}=${version}\` exited ${dl.exitCode}: ${String(dl.stderr).trim()}`,
+        );
       const deb = (await fs.readdir(scratch.dir)).find((f) => f.endsWith('.deb'));
-      if (!deb) throw new NicmatrixError('PREREQUISITE', `apt-get download ${pkg}=${version}: expected a .deb in ${scratch.dir}, found none`);
+      if (!deb)
+        throw new NicmatrixError('PREREQUISITE', `apt-get download ${pkg}=${version}: expected a .deb in ${scratch.dir}, found none`);
       await run('dpkg', ['-x', path.join(scratch.dir, deb), path.join(scratch.dir, 'root')], { timeoutMs: 120_000, signal });
       await fs.rm(path.join(scratch.dir, deb));
       const release = await onlyRelease(path.join(scratch.dir, 'root', 'lib', 'modules'));
@@ -88,7 +102,11 @@ async function pruneOtherKernels(kernelsDir: string, keep: string): Promise<void
 
 async function onlyRelease(modulesRoot: string): Promise<string> {
   const entries = await fs.readdir(modulesRoot);
-  if (entries.length !== 1) throw new NicmatrixError('PREREQUISITE', `${modulesRoot}: expected one kernel release directory, found ${entries.length} (${entries.join(', ')})`);
+  if (entries.length !== 1)
+    throw new NicmatrixError(
+      'PREREQUISITE',
+      `${modulesRoot}: expected one kernel release directory, found ${entries.length} (${entries.join(', ')})`,
+    );
   return entries[0];
 }
 
@@ -96,7 +114,10 @@ async function onlyRelease(modulesRoot: string): Promise<string> {
 export async function userKernel(kernel: string, modulesDir?: string): Promise<KernelSource> {
   if (!(await exists(kernel))) throw new NicmatrixError('TARGET_SPEC', `kernel=${kernel}: no such file`);
   if (modulesDir && !(await exists(path.join(modulesDir, 'modules.dep')))) {
-    throw new NicmatrixError('TARGET_SPEC', `modules=${modulesDir}: expected modules.dep there (run \`depmod -b BASE RELEASE\` or \`make modules_install\`), found none`);
+    throw new NicmatrixError(
+      'TARGET_SPEC',
+      `modules=${modulesDir}: expected modules.dep there (run \`depmod -b BASE RELEASE\` or \`make modules_install\`), found none`,
+    );
   }
   return { description: `user ${kernel}${modulesDir ? ` with ${modulesDir}` : ''}`, image: kernel, modulesDir };
 }
@@ -108,7 +129,11 @@ export async function userKernel(kernel: string, modulesDir?: string): Promise<K
 export async function bootableKernel(root: string, image: string, signal?: AbortSignal): Promise<string> {
   const buf = await fs.readFile(image);
   if (isElf(buf)) {
-    if (!hasPvhNote(buf)) throw new NicmatrixError('TARGET_SPEC', `kernel=${image}: an ELF vmlinux without a PVH entry (CONFIG_PVH) cannot be booted by QEMU; give the bzImage instead`);
+    if (!hasPvhNote(buf))
+      throw new NicmatrixError(
+        'TARGET_SPEC',
+        `kernel=${image}: an ELF vmlinux without a PVH entry (CONFIG_PVH) cannot be booted by QEMU; give the bzImage instead`,
+      );
     return image;
   }
   const key = inputsHash(['vmlinux', buf]);

@@ -29,9 +29,11 @@ export const DEFAULT_BOOT_TIMEOUT_MS = 60_000;
 const KNOWN = ['kernel', 'modules', 'accel', 'vnet_hdr', 'mem', 'boot_timeout', 'append'];
 
 export function parseQemuOptions(spec: string, options: Record<string, string>): QemuOptions {
-  const bad = (key: string, expected: string) => new NicmatrixError('TARGET_SPEC', `target "${spec}": option ${key} expects ${expected}, found "${options[key]}"`);
+  const bad = (key: string, expected: string) =>
+    new NicmatrixError('TARGET_SPEC', `target "${spec}": option ${key} expects ${expected}, found "${options[key]}"`);
   for (const key of Object.keys(options)) {
-    if (!KNOWN.includes(key)) throw new NicmatrixError('TARGET_SPEC', `target "${spec}": unknown option "${key}"; expected one of: ${KNOWN.join(', ')}`);
+    if (!KNOWN.includes(key))
+      throw new NicmatrixError('TARGET_SPEC', `target "${spec}": unknown option "${key}"; expected one of: ${KNOWN.join(', ')}`);
   }
   const out: QemuOptions = { accel: 'auto', vnetHdr: false, memMiB: DEFAULT_MEM_MIB, bootTimeoutMs: DEFAULT_BOOT_TIMEOUT_MS, append: [] };
   if (options.kernel !== undefined) {
@@ -40,7 +42,8 @@ export function parseQemuOptions(spec: string, options: Record<string, string>):
   }
   if (options.modules !== undefined) {
     if (!/^\/.*\/lib\/modules\/[^/]+\/?$/.test(options.modules)) throw bad('modules', 'an absolute path ending in lib/modules/VERSION');
-    if (out.kernel === undefined) throw new NicmatrixError('TARGET_SPEC', `target "${spec}": option modules= needs kernel= too (the modules must match the kernel)`);
+    if (out.kernel === undefined)
+      throw new NicmatrixError('TARGET_SPEC', `target "${spec}": option modules= needs kernel= too (the modules must match the kernel)`);
     out.modules = options.modules.replace(/\/$/, '');
   }
   if (options.accel !== undefined) {
@@ -63,7 +66,8 @@ export function parseQemuOptions(spec: string, options: Record<string, string>):
   }
   if (options.append !== undefined) {
     const words = options.append.split('+').filter((w) => w !== '');
-    if (words.length === 0 || words.some((w) => /\s|"/.test(w))) throw bad('append', 'kernel command-line words without spaces or quotes, joined by +');
+    if (words.length === 0 || words.some((w) => /\s|"/.test(w)))
+      throw bad('append', 'kernel command-line words without spaces or quotes, joined by +');
     out.append = words;
   }
   return out;

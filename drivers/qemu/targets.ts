@@ -22,7 +22,13 @@ export async function qemuVersion(): Promise<string | undefined> {
 export async function listQemuTargets(): Promise<QemuTargetRow[]> {
   const version = await qemuVersion();
   if (!version) {
-    return QEMU_MODELS.map((m) => ({ spec: `qemu:${m.model}`, kind: 'qemu', description: m.description, available: false, note: `${QEMU_BINARY} not found (install qemu-system-x86)` }));
+    return QEMU_MODELS.map((m) => ({
+      spec: `qemu:${m.model}`,
+      kind: 'qemu',
+      description: m.description,
+      available: false,
+      note: `${QEMU_BINARY} not found (install qemu-system-x86)`,
+    }));
   }
   const help = await run(QEMU_BINARY, ['-device', 'help'], { reject: false, timeoutMs: 10_000 });
   const devices = new Set([...help.stdout.matchAll(/^name "([^"]+)"/gm)].map((m) => m[1]));

@@ -21,7 +21,8 @@ export async function createTap(netns: string, tap: string): Promise<Teardown> {
 /** MAC of an interface in a netns. */
 export async function tapMac(netns: string, ifname: string): Promise<string> {
   const [info] = await runJson<{ address?: string }[]>('ip', ['-n', netns, '-json', 'link', 'show', 'dev', ifname]);
-  if (!info?.address) throw new NicmatrixError('TARGET_SETUP', `ip -n ${netns} link show ${ifname}: expected the tap's MAC address, found none`);
+  if (!info?.address)
+    throw new NicmatrixError('TARGET_SETUP', `ip -n ${netns} link show ${ifname}: expected the tap's MAC address, found none`);
   return info.address;
 }
 

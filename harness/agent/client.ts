@@ -49,7 +49,11 @@ export class AgentClient {
       this.pending.delete(msg.id);
       if (p.timer) clearTimeout(p.timer);
       if ('error' in msg) {
-        p.reject(new NicmatrixError(msg.error.code === 'SYSCALL' ? 'SYSCALL' : 'AGENT', `${this.name}: ${p.method}: ${msg.error.message}`, { details: msg.error.details }));
+        p.reject(
+          new NicmatrixError(msg.error.code === 'SYSCALL' ? 'SYSCALL' : 'AGENT', `${this.name}: ${p.method}: ${msg.error.message}`, {
+            details: msg.error.details,
+          }),
+        );
       } else {
         p.resolve(msg.result);
       }
@@ -65,10 +69,19 @@ export class AgentClient {
 
   /** Waits for the agent's hello line. */
   async ready(timeoutMs: number, signal?: AbortSignal): Promise<Hello> {
-    return withTimeout(this.helloPromise, timeoutMs, signal, () => `${this.name}: the agent did not say hello within ${timeoutMs} ms${this.tail()}`);
+    return withTimeout(
+      this.helloPromise,
+      timeoutMs,
+      signal,
+      () => `${this.name}: the agent did not say hello within ${timeoutMs} ms${this.tail()}`,
+    );
   }
 
-  call<A extends ActionName>(method: A, params: ActionParams<A>, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ActionResult<A>> {
+  call<A extends ActionName>(
+    method: A,
+    params: ActionParams<A>,
+    opts: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<ActionResult<A>> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     const id = this.nextId++;
     const timeoutMs = opts.timeoutMs ?? ACTION_TIMEOUT_MS;
@@ -80,10 +93,12 @@ export class AgentClient {
         reject(new NicmatrixError('INTERRUPTED', `${this.name}: ${method} interrupted`, { cause: signal?.reason }));
       };
       // Every way a call ends drops its abort listener, so long runs do not pile them up.
-      const done = <T>(fn: (v: T) => void) => (v: T) => {
-        signal?.removeEventListener('abort', onAbort);
-        fn(v);
-      };
+      const done =
+        <T>(fn: (v: T) => void) =>
+        (v: T) => {
+          signal?.removeEventListener('abort', onAbort);
+          fn(v);
+        };
       const entry: Pending = { resolve: done(resolve as (v: unknown) => void), reject: done(reject), method };
       entry.timer = setTimeout(() => {
         this.pending.delete(id);

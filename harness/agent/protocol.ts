@@ -12,8 +12,7 @@ export interface Request {
 }
 
 export type Response =
-  | { id: number; result: unknown }
-  | { id: number; error: { code: string; message: string; details?: Record<string, unknown> } };
+  { id: number; result: unknown } | { id: number; error: { code: string; message: string; details?: Record<string, unknown> } };
 
 /** First line an agent prints once it can take requests. */
 export interface Hello {

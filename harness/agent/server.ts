@@ -19,7 +19,9 @@ export async function serve(input: Readable, output: Writable): Promise<void> {
   const rl = readline.createInterface({ input, crlfDelay: Infinity });
   for await (const line of rl) {
     if (line.trim() === '') continue;
-    const p = handle(line, ctx).then(write).catch(() => undefined);
+    const p = handle(line, ctx)
+      .then(write)
+      .catch(() => undefined);
     pending.add(p);
     void p.finally(() => pending.delete(p));
   }

@@ -23,7 +23,13 @@ export async function spawnLocalAgent(name: string, netns: string | undefined, s
  * Starts any command that runs an agent on its stdio (locally, in a netns,
  * over ssh) and waits for its hello; stopping closes its input first.
  */
-export async function spawnAgentProcess(label: string, name: string, file: string, args: string[], signal?: AbortSignal): Promise<LocalAgent> {
+export async function spawnAgentProcess(
+  label: string,
+  name: string,
+  file: string,
+  args: string[],
+  signal?: AbortSignal,
+): Promise<LocalAgent> {
   let stderrTail = '';
   // Registered before the spawn so an interrupt during start-up still kills it.
   const teardown = cleanup.register(label, async () => {

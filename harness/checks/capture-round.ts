@@ -34,7 +34,12 @@ export async function captureWhile(
     sendError = e;
   }
   const wait = sendError === undefined ? { expect, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS } : { settleMs: 0 };
-  const { frames, dropped } = await ctx.dut.run(side, 'capture.stop', { id, ...wait, ignoreOutgoing: true }, { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 });
+  const { frames, dropped } = await ctx.dut.run(
+    side,
+    'capture.stop',
+    { id, ...wait, ignoreOutgoing: true },
+    { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 },
+  );
   if (dropped > 0) ctx.log(`${side} capture: the kernel dropped ${dropped} frame(s)`);
   return { frames, dropped, sendError };
 }

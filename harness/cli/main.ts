@@ -11,8 +11,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   ingest: { summary: 'add run records to the matrix store', load: () => import('./commands/ingest.js') },
   site: { summary: 'build the compatibility website', load: () => import('./commands/site.js') },
   report: { summary: 'JUnit, Markdown or JSON reports from the store or a run record', load: () => import('./commands/report.js') },
-  qualify: { summary: 'judge a device against a qualification profile (baseline, offload, full) and write the report', load: () => import('./commands/qualify.js') },
-  lab: { summary: 'run a lab inventory: every machine matching --label, one run record per machine', load: () => import('./commands/lab.js') },
+  qualify: {
+    summary: 'judge a device against a qualification profile (baseline, offload, full) and write the report',
+    load: () => import('./commands/qualify.js'),
+  },
+  lab: {
+    summary: 'run a lab inventory: every machine matching --label, one run record per machine',
+    load: () => import('./commands/lab.js'),
+  },
 };
 
 function usage(): string {

@@ -81,7 +81,7 @@ export function bytesToIpv6(buf: Uint8Array, off = 0): string {
   // Longest run of zero groups (length >= 2); the first one wins a tie (RFC 5952 4.2.3).
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i++;
       continue;

@@ -75,7 +75,12 @@ export function wrapL4(spec: IpFrameSpec, proto: number, l4: Buffer): Buffer {
     if (spec.ipOptions?.length) throw new NicmatrixError('CODEC', 'frame: IPv4 options given for an IPv6 frame');
     ipHdr = buildIpv6Header({ ...spec.ipv6, src: spec.src, dst: spec.dst }, proto, l4.length, spec.ipv6ExtHeaders ?? []);
   }
-  const eth = buildEthernet(spec.dstMac ?? DEFAULT_DST_MAC, spec.srcMac ?? DEFAULT_SRC_MAC, spec.family === 4 ? ETH_P_IPV4 : ETH_P_IPV6, spec.vlan ?? []);
+  const eth = buildEthernet(
+    spec.dstMac ?? DEFAULT_DST_MAC,
+    spec.srcMac ?? DEFAULT_SRC_MAC,
+    spec.family === 4 ? ETH_P_IPV4 : ETH_P_IPV6,
+    spec.vlan ?? [],
+  );
   const frame = Buffer.concat([eth, ipHdr, l4]);
   const pad = (spec.padTo ?? 0) - frame.length;
   return pad > 0 ? Buffer.concat([frame, Buffer.alloc(pad)]) : frame;

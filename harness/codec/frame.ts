@@ -86,7 +86,15 @@ export function parseFrame(buf: Uint8Array): ParsedFrame {
   return out;
 }
 
-function parseL4(buf: Uint8Array, proto: number, off: number, len: number, end: number, out: ParsedFrame, note: (e?: string) => void): void {
+function parseL4(
+  buf: Uint8Array,
+  proto: number,
+  off: number,
+  len: number,
+  end: number,
+  out: ParsedFrame,
+  note: (e?: string) => void,
+): void {
   if (proto === 17) {
     const u = parseUdp(buf, off, end);
     note(u.error);

@@ -82,7 +82,6 @@ export function parseIpv4(buf: Uint8Array, off: number): Ipv4Parse {
   return { ip };
 }
 
-
 /** What to build; defaults: ttl 64, tos 0, id 0, no DF/MF, offset 0, no options. */
 export interface Ipv4HeaderSpec {
   src: string;
@@ -107,7 +106,8 @@ export interface Ipv4HeaderSpec {
 export function buildIpv4Header(spec: Ipv4HeaderSpec, payloadLen: number): Buffer {
   const opts = spec.options ?? new Uint8Array(0);
   const optLen = Math.ceil(opts.length / 4) * 4;
-  if (optLen > IPV4_MAX_OPTIONS) throw new NicmatrixError('CODEC', `ipv4: options take at most ${IPV4_MAX_OPTIONS} bytes, found ${opts.length}`);
+  if (optLen > IPV4_MAX_OPTIONS)
+    throw new NicmatrixError('CODEC', `ipv4: options take at most ${IPV4_MAX_OPTIONS} bytes, found ${opts.length}`);
   const fragOffset = spec.fragOffset ?? 0;
   if (fragOffset % 8 !== 0 || fragOffset < 0 || fragOffset / 8 > 0x1fff) {
     throw new NicmatrixError('CODEC', `ipv4: fragment offset must be a multiple of 8 below 65536, found ${fragOffset}`);

@@ -99,7 +99,8 @@ export function parseIpv6(buf: Uint8Array, off: number): Ipv6Parse {
       if (ip.fragment.offset > 0) break;
     }
   }
-  if (IPV6_HLEN + payloadLen > have) return { ip, error: `ipv6: payload length ${payloadLen} exceeds the ${have - IPV6_HLEN} bytes captured after the header` };
+  if (IPV6_HLEN + payloadLen > have)
+    return { ip, error: `ipv6: payload length ${payloadLen} exceeds the ${have - IPV6_HLEN} bytes captured after the header` };
   return { ip };
 }
 

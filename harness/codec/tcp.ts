@@ -14,7 +14,16 @@ export const TCP_ACK = 0x10;
 export const TCP_URG = 0x20;
 export const TCP_ECE = 0x40;
 export const TCP_CWR = 0x80;
-const FLAG_LETTERS: Record<string, number> = { F: TCP_FIN, S: TCP_SYN, R: TCP_RST, P: TCP_PSH, A: TCP_ACK, U: TCP_URG, E: TCP_ECE, C: TCP_CWR };
+const FLAG_LETTERS: Record<string, number> = {
+  F: TCP_FIN,
+  S: TCP_SYN,
+  R: TCP_RST,
+  P: TCP_PSH,
+  A: TCP_ACK,
+  U: TCP_URG,
+  E: TCP_ECE,
+  C: TCP_CWR,
+};
 
 /** One option found in a header (offset is a frame offset). */
 export interface TcpOption {
@@ -45,7 +54,8 @@ export interface TcpParse {
 
 /** Parses the header at `off`; `end` is where the IP payload ends (or the capture, if shorter). */
 export function parseTcp(buf: Uint8Array, off: number, end: number): TcpParse {
-  if (end - off < TCP_MIN_HLEN) return { error: `tcp: header needs ${TCP_MIN_HLEN} bytes at offset ${off}, ${Math.max(0, end - off)} available` };
+  if (end - off < TCP_MIN_HLEN)
+    return { error: `tcp: header needs ${TCP_MIN_HLEN} bytes at offset ${off}, ${Math.max(0, end - off)} available` };
   const rd16 = (i: number): number => (buf[off + i] << 8) | buf[off + i + 1];
   const rd32 = (i: number): number => ((rd16(i) << 16) | rd16(i + 2)) >>> 0;
   const hdrLen = (buf[off + 12] >> 4) * 4;
@@ -63,7 +73,7 @@ export function parseTcp(buf: Uint8Array, off: number, end: number): TcpParse {
   };
   if (hdrLen < TCP_MIN_HLEN) return { tcp, error: `tcp: data offset gives ${hdrLen} bytes, the minimum is ${TCP_MIN_HLEN}` };
   if (end - off < hdrLen) return { tcp, error: `tcp: header with options needs ${hdrLen} bytes at offset ${off}, ${end - off} available` };
-  for (let i = off + TCP_MIN_HLEN; i < off + hdrLen; ) {
+  for (let i = off + TCP_MIN_HLEN; i < off + hdrLen;) {
     const kind = buf[i];
     if (kind === 0 || kind === 1) {
       tcp.options.push({ kind, offset: i, length: 1 });

@@ -43,7 +43,8 @@ function kindOf(p: ParsedFrame): L4CsumKind {
 function coveredLength(p: ParsedFrame, l4: L4Info): number | string {
   let len = l4.length;
   if (l4.udp) {
-    if (l4.udp.length < 8 || l4.udp.length > l4.length) return `udp length field ${l4.udp.length} does not fit the ${l4.length}-byte IP payload`;
+    if (l4.udp.length < 8 || l4.udp.length > l4.length)
+      return `udp length field ${l4.udp.length} does not fit the ${l4.length}-byte IP payload`;
     len = l4.udp.length;
   }
   if (l4.offset + len > p.length) return `truncated: the checksum covers ${len} bytes, ${p.length - l4.offset} captured`;
@@ -75,7 +76,9 @@ export function verifyL4(frame: Uint8Array): L4Verdict {
     return { ok: false, state: 'bad', expected, found, kind, reason: 'IPv6 UDP must carry a checksum (RFC 8200 8.1), found 0' };
   }
   const ok = withField === 0xffff;
-  return ok ? { ok, state: 'good', expected, found, kind } : { ok, state: 'bad', expected, found, kind, reason: 'L4 checksum does not sum to 0xffff' };
+  return ok
+    ? { ok, state: 'good', expected, found, kind }
+    : { ok, state: 'bad', expected, found, kind, reason: 'L4 checksum does not sum to 0xffff' };
 }
 
 /** csum_start / csum_offset (frame-relative, as in virtio_net_hdr) for a frame's L4 checksum. */
@@ -97,18 +100,30 @@ export interface PartialSeedVerdict {
 export function checkPartialSeed(frame: Uint8Array, csumStart: number, csumOffset: number): PartialSeedVerdict {
   const field = csumStart + csumOffset;
   if (csumStart < 0 || csumOffset < 0 || field + 2 > frame.length) {
-    return { ok: false, expected: -1, found: -1, reason: `csum_start ${csumStart} + csum_offset ${csumOffset} + 2 exceeds the ${frame.length}-byte frame` };
+    return {
+      ok: false,
+      expected: -1,
+      found: -1,
+      reason: `csum_start ${csumStart} + csum_offset ${csumOffset} + 2 exceeds the ${frame.length}-byte frame`,
+    };
   }
   const found = (frame[field] << 8) | frame[field + 1];
   const p = parseFrame(frame);
   if (!p.ip || !p.l4 || p.l4.offset !== csumStart || p.l4.checksumOffset !== field) {
-    return { ok: false, expected: -1, found, reason: 'csum_start/csum_offset do not point at a TCP/UDP checksum: the seed is the sender\'s own' };
+    return {
+      ok: false,
+      expected: -1,
+      found,
+      reason: "csum_start/csum_offset do not point at a TCP/UDP checksum: the seed is the sender's own",
+    };
   }
   const len = p.ip.offset + p.ip.totalLen - csumStart;
   const expected = fold(pseudoSum(p.ip.family, p.ip.src, p.ip.dst, p.l4.proto, len));
   // fold() of a non-zero sum is never 0, but 0xffff and 0 are the same ones'-complement number.
   const ok = sameOnesComplement(found, expected);
-  return ok ? { ok, expected, found } : { ok, expected, found, reason: `field holds 0x${found.toString(16)}, the pseudo-header seed is 0x${expected.toString(16)}` };
+  return ok
+    ? { ok, expected, found }
+    : { ok, expected, found, reason: `field holds 0x${found.toString(16)}, the pseudo-header seed is 0x${expected.toString(16)}` };
 }
 
 export interface CompleteOptions {
@@ -123,7 +138,9 @@ export function completePartial(frame: Uint8Array, csumStart: number, csumOffset
   const end = opts.end ?? frame.length;
   const field = csumStart + csumOffset;
   if (csumStart < 0 || csumOffset < 0 || field + 2 > end || end > frame.length) {
-    throw new RangeError(`completePartial: expected csum_start ${csumStart} + csum_offset ${csumOffset} + 2 <= end ${end} <= ${frame.length}`);
+    throw new RangeError(
+      `completePartial: expected csum_start ${csumStart} + csum_offset ${csumOffset} + 2 <= end ${end} <= ${frame.length}`,
+    );
   }
   const out = Buffer.from(frame);
   let c = ~fold(onesSum(out, csumStart, end)) & 0xffff;

@@ -23,7 +23,8 @@ async function has(cmd: string, args: string[], expect?: RegExp): Promise<{ ok: 
     const r = await run(cmd, args, { reject: false, timeoutMs: 10_000 });
     const text = ((r.stdout + r.stderr).trim().split('\n')[0] ?? '').slice(0, 80);
     if (r.exitCode !== 0) return { ok: false, found: `\`${cmd} ${args.join(' ')}\` exited ${r.exitCode}: ${text}` };
-    if (expect && !expect.test(r.stdout)) return { ok: false, found: `\`${cmd} ${args.join(' ')}\` printed ${JSON.stringify(r.stdout.slice(0, 60))}` };
+    if (expect && !expect.test(r.stdout))
+      return { ok: false, found: `\`${cmd} ${args.join(' ')}\` printed ${JSON.stringify(r.stdout.slice(0, 60))}` };
     return { ok: true, found: expect ? `\`${cmd} ${args.join(' ')}\` answers as expected` : text };
   } catch {
     return { ok: false, found: `${cmd} not found` };
@@ -43,7 +44,10 @@ export const PREREQS: readonly Prereq[] = [
     probe: async () => {
       const caps = capabilities();
       const need = [CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN].filter((c) => !(caps & (1n << BigInt(c))));
-      return { ok: need.length === 0, found: need.length === 0 ? `uid ${process.getuid?.()}, capabilities present` : `missing capability bit(s) ${need.join(', ')}` };
+      return {
+        ok: need.length === 0,
+        found: need.length === 0 ? `uid ${process.getuid?.()}, capabilities present` : `missing capability bit(s) ${need.join(', ')}`,
+      };
     },
   },
   {
@@ -59,7 +63,10 @@ export const PREREQS: readonly Prereq[] = [
     name: 'AF_PACKET sockets',
     for: 'core',
     fix: 'a kernel with CONFIG_PACKET',
-    probe: async () => ({ ok: fs.existsSync('/proc/net/packet'), found: fs.existsSync('/proc/net/packet') ? '/proc/net/packet present' : 'no /proc/net/packet' }),
+    probe: async () => ({
+      ok: fs.existsSync('/proc/net/packet'),
+      found: fs.existsSync('/proc/net/packet') ? '/proc/net/packet present' : 'no /proc/net/packet',
+    }),
   },
   {
     name: 'network namespaces and veth',
@@ -83,13 +90,29 @@ export const PREREQS: readonly Prereq[] = [
     name: 'tun/tap (/dev/net/tun)',
     for: 'qemu',
     fix: 'a kernel with CONFIG_TUN (modprobe tun)',
-    probe: async () => ({ ok: fs.existsSync('/dev/net/tun'), found: fs.existsSync('/dev/net/tun') ? '/dev/net/tun present' : 'no /dev/net/tun' }),
+    probe: async () => ({
+      ok: fs.existsSync('/dev/net/tun'),
+      found: fs.existsSync('/dev/net/tun') ? '/dev/net/tun present' : 'no /dev/net/tun',
+    }),
   },
   { name: 'QEMU (qemu-system-x86_64)', for: 'qemu', pkg: 'qemu-system-x86', probe: () => has('qemu-system-x86_64', ['--version']) },
-  { name: 'busybox-static (guest userland)', for: 'qemu', pkg: 'busybox-static', probe: async () => ({ ok: fs.existsSync('/bin/busybox'), found: fs.existsSync('/bin/busybox') ? '/bin/busybox' : 'no /bin/busybox' }) },
+  {
+    name: 'busybox-static (guest userland)',
+    for: 'qemu',
+    pkg: 'busybox-static',
+    probe: async () => ({ ok: fs.existsSync('/bin/busybox'), found: fs.existsSync('/bin/busybox') ? '/bin/busybox' : 'no /bin/busybox' }),
+  },
   { name: 'xz-utils (uncompressed guest kernel, 2 s faster boot)', for: 'qemu', pkg: 'xz-utils', probe: () => has('xz', ['--version']) },
   { name: 'kmod (depmod for the guest)', for: 'qemu', pkg: 'kmod', probe: () => has('depmod', ['--version']) },
-  { name: 'OpenSSH server (remote-peer tests)', for: 'tests', pkg: 'openssh-server', probe: async () => ({ ok: fs.existsSync('/usr/sbin/sshd'), found: fs.existsSync('/usr/sbin/sshd') ? '/usr/sbin/sshd' : 'no /usr/sbin/sshd' }) },
+  {
+    name: 'OpenSSH server (remote-peer tests)',
+    for: 'tests',
+    pkg: 'openssh-server',
+    probe: async () => ({
+      ok: fs.existsSync('/usr/sbin/sshd'),
+      found: fs.existsSync('/usr/sbin/sshd') ? '/usr/sbin/sshd' : 'no /usr/sbin/sshd',
+    }),
+  },
   { name: 'OpenSSH client (remote peers)', for: 'tests', pkg: 'openssh-client', probe: () => has('ssh', ['-V']) },
   { name: 'tcpdump (pcap cross-check in tests)', for: 'tests', pkg: 'tcpdump', probe: () => has('tcpdump', ['--version']) },
   { name: 'iperf3 (benchmark reference)', for: 'bench', pkg: 'iperf3', probe: () => has('iperf3', ['--version']) },

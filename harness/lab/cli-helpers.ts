@@ -20,7 +20,11 @@ export async function checkTargetSpec(spec: string, where = 'target'): Promise<v
   }
   if (parsed.kind === 'qemu') {
     const { findQemuModel, QEMU_MODELS } = await import('../../drivers/qemu/catalogue.js');
-    if (!findQemuModel(parsed.model)) throw new NicmatrixError('TARGET_SPEC', `${where} "${spec}": unknown QEMU model "${parsed.model}"; expected one of: ${QEMU_MODELS.map((m) => m.model).join(', ')}`);
+    if (!findQemuModel(parsed.model))
+      throw new NicmatrixError(
+        'TARGET_SPEC',
+        `${where} "${spec}": unknown QEMU model "${parsed.model}"; expected one of: ${QEMU_MODELS.map((m) => m.model).join(', ')}`,
+      );
   }
 }
 
@@ -30,7 +34,8 @@ export function progressFor(io: CommandIO, verbose: boolean): RunListener {
 
 export function parseSeed(value: unknown): number {
   const seed = value === undefined ? randomInt(2 ** 31) : Number(value);
-  if (!Number.isInteger(seed) || seed < 0) throw new NicmatrixError('USAGE', `--seed: expected a whole number ≥ 0, found "${String(value)}"`);
+  if (!Number.isInteger(seed) || seed < 0)
+    throw new NicmatrixError('USAGE', `--seed: expected a whole number ≥ 0, found "${String(value)}"`);
   return seed;
 }
 

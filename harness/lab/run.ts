@@ -43,8 +43,18 @@ export function planLab(opts: Pick<LabRunOptions, 'inventory' | 'machines' | 'ou
     const globs = opts.checkGlobs.length > 0 ? opts.checkGlobs : (machine.checks ?? opts.inventory.checks ?? []);
     const { checks, unmatched } = selectChecks(allChecks(), globs);
     if (unmatched.length > 0) {
-      const where = opts.checkGlobs.length > 0 ? '--checks' : machine.checks ? `${opts.inventory.file}: machine ${machine.name}: checks` : `${opts.inventory.file}: checks`;
-      throw new NicmatrixError('USAGE', `${where}: ${unmatched.join(', ')} matches no check; known: ${allChecks().map((c) => c.id).join(', ')}`);
+      const where =
+        opts.checkGlobs.length > 0
+          ? '--checks'
+          : machine.checks
+            ? `${opts.inventory.file}: machine ${machine.name}: checks`
+            : `${opts.inventory.file}: checks`;
+      throw new NicmatrixError(
+        'USAGE',
+        `${where}: ${unmatched.join(', ')} matches no check; known: ${allChecks()
+          .map((c) => c.id)
+          .join(', ')}`,
+      );
     }
     return { machine, targets: machineTargets(machine), checks, globs, file: path.join(opts.outDir, `${machine.name}.json`) };
   });
@@ -67,10 +77,19 @@ export async function runLab(opts: LabRunOptions): Promise<LabOutcome> {
       opts.log(`lab: machine ${machine.name} skipped: ${reason}`);
       continue;
     }
-    opts.log(`lab: machine ${machine.name} [${machine.labels.join(', ')}]: ${plan.targets.join(', ')} × ${plan.checks.length} check(s) → ${plan.file}`);
+    opts.log(
+      `lab: machine ${machine.name} [${machine.labels.join(', ')}]: ${plan.targets.join(', ')} × ${plan.checks.length} check(s) → ${plan.file}`,
+    );
     const record = await runMatrix({
-      targets: plan.targets, checks: plan.checks, checkGlobs: plan.globs, seed: opts.seed, jobs: opts.jobs, out: plan.file,
-      argv: opts.argv, signal: opts.signal, listener: opts.listener,
+      targets: plan.targets,
+      checks: plan.checks,
+      checkGlobs: plan.globs,
+      seed: opts.seed,
+      jobs: opts.jobs,
+      out: plan.file,
+      argv: opts.argv,
+      signal: opts.signal,
+      listener: opts.listener,
     });
     // Which lab machine ran each target travels with the record (target evidence is open-ended).
     const lab = { inventory: opts.inventory.name, file: opts.inventory.file, machine: machine.name, labels: machine.labels };

@@ -23,7 +23,14 @@ export interface RunOptions {
 }
 
 export function hostInfo(): RunRecord['host'] {
-  return { hostname: os.hostname(), kernel: os.release(), arch: os.arch(), cpus: os.cpus().length, memoryBytes: os.totalmem(), os: `${os.type()} ${os.version()}` };
+  return {
+    hostname: os.hostname(),
+    kernel: os.release(),
+    arch: os.arch(),
+    cpus: os.cpus().length,
+    memoryBytes: os.totalmem(),
+    os: `${os.type()} ${os.version()}`,
+  };
 }
 
 export async function runMatrix(opts: RunOptions): Promise<RunRecord> {
@@ -56,7 +63,14 @@ export async function runMatrix(opts: RunOptions): Promise<RunRecord> {
     while (next < opts.targets.length) {
       const i = next++;
       if (opts.signal.aborted) break;
-      slots[i] = await runTarget(opts.targets[i], { checks: opts.checks, runSeed: opts.seed, signal: opts.signal, listener, pcapDir, recordDir });
+      slots[i] = await runTarget(opts.targets[i], {
+        checks: opts.checks,
+        runSeed: opts.seed,
+        signal: opts.signal,
+        listener,
+        pcapDir,
+        recordDir,
+      });
       await persist();
     }
   };

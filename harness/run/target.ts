@@ -36,7 +36,9 @@ function emptyTarget(spec: string): TargetRecord {
 
 /** `error` verdicts for checks that never ran because the target failed or the run stopped. */
 function errorResults(checks: readonly Check[], done: Set<string>, message: string, code: string): ResultRecord[] {
-  return checks.filter((c) => !done.has(c.id)).map((c) => ({ check: c.id, variant: 'all', status: 'error' as const, durationMs: 0, message, evidence: { errorCode: code } }));
+  return checks
+    .filter((c) => !done.has(c.id))
+    .map((c) => ({ check: c.id, variant: 'all', status: 'error' as const, durationMs: 0, message, evidence: { errorCode: code } }));
 }
 
 export async function runTarget(spec: string, opts: TargetRunOptions): Promise<TargetRecord> {
@@ -63,7 +65,15 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
     const link = await dut.start(signal);
     linkIf = link.dut.ifname;
     const facts = await dut.collect();
-    Object.assign(record, { kind: facts.kind, device: facts.device, driver: facts.driver, kernel: facts.kernel, features: facts.features, dimensions: facts.dimensions, evidence: facts.evidence });
+    Object.assign(record, {
+      kind: facts.kind,
+      device: facts.device,
+      driver: facts.driver,
+      kernel: facts.kernel,
+      features: facts.features,
+      dimensions: facts.dimensions,
+      evidence: facts.evidence,
+    });
     original = facts.features;
     listener.onTargetReady?.(spec, record, Date.now() - started);
     for (const check of opts.checks) {
@@ -72,7 +82,11 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
         listener.onVariantStart?.(spec, check.id, variant.name);
         const seed = deriveSeed(opts.runSeed, spec, check.id, variant.name);
         const log = (line: string) => listener.onLog?.(spec, `${check.id} [${variant.name}] ${line}`);
-        const result = await runVariant({ dut, link, spec, seed, signal, pcapDir: opts.pcapDir, recordDir: opts.recordDir, log }, check, variant);
+        const result = await runVariant(
+          { dut, link, spec, seed, signal, pcapDir: opts.pcapDir, recordDir: opts.recordDir, log },
+          check,
+          variant,
+        );
         record.results.push(result);
         listener.onResult?.(spec, result);
       }

@@ -41,7 +41,14 @@ async function readCounters(env: VariantEnv): Promise<Counters> {
 
 export async function runVariant(env: VariantEnv, check: Check, variant: Variant): Promise<ResultRecord> {
   const started = Date.now();
-  const result = (o: CheckOutcome): ResultRecord => ({ check: check.id, variant: variant.name, status: o.status, durationMs: Date.now() - started, message: o.message, evidence: o.evidence });
+  const result = (o: CheckOutcome): ResultRecord => ({
+    check: check.id,
+    variant: variant.name,
+    status: o.status,
+    durationMs: Date.now() - started,
+    message: o.message,
+    evidence: o.evidence,
+  });
   let features: FeatureSnapshot;
   let unmet: string[] = [];
   let linkWaitMs = 0;
@@ -55,7 +62,11 @@ export async function runVariant(env: VariantEnv, check: Check, variant: Variant
       linkWaitMs = await linkReady(env.dut, ifname, env.signal, env.log);
     }
   } catch (e) {
-    return result({ status: 'error', message: `could not configure the DUT for ${variant.name}: ${describeError(e)}`, evidence: { seed: env.seed, errorCode: errorCode(e) } });
+    return result({
+      status: 'error',
+      message: `could not configure the DUT for ${variant.name}: ${describeError(e)}`,
+      evidence: { seed: env.seed, errorCode: errorCode(e) },
+    });
   }
   let outcome: CheckOutcome;
   let before: Counters | undefined;
@@ -71,7 +82,12 @@ export async function runVariant(env: VariantEnv, check: Check, variant: Variant
       log: env.log,
       writePcap: (name: string, frames: CapturedFrame[]) => writePcap(env, `${check.id}-${variant.name}-${name}`, frames),
     };
-    outcome = await withTimeout(check.run(ctx), VARIANT_TIMEOUT_MS, env.signal, () => `${check.id} [${variant.name}] did not finish within ${VARIANT_TIMEOUT_MS / 1000} s`);
+    outcome = await withTimeout(
+      check.run(ctx),
+      VARIANT_TIMEOUT_MS,
+      env.signal,
+      () => `${check.id} [${variant.name}] did not finish within ${VARIANT_TIMEOUT_MS / 1000} s`,
+    );
   } catch (e) {
     outcome = { status: 'error', message: describeError(e), evidence: { errorCode: errorCode(e) } };
   }
@@ -80,14 +96,22 @@ export async function runVariant(env: VariantEnv, check: Check, variant: Variant
   if (before) {
     try {
       const after = await readCounters(env);
-      evidence.counters = { nstat: counterDelta(before.dut, after.dut), ethtool: counterDelta(before.driver, after.driver), peerNstat: counterDelta(before.peer, after.peer) };
+      evidence.counters = {
+        nstat: counterDelta(before.dut, after.dut),
+        ethtool: counterDelta(before.driver, after.driver),
+        peerNstat: counterDelta(before.peer, after.peer),
+      };
     } catch (e) {
       evidence.countersError = describeError(e);
     }
   }
   if (unmet.length > 0 && outcome.status === 'pass') {
     // The hardware path could not be selected; what ran was the software fallback, and it was right.
-    return result({ status: 'unsupported', message: `${unmet.join('; ')}; software fallback verified: ${outcome.message}`, evidence: { ...evidence, unmetFeatures: unmet } });
+    return result({
+      status: 'unsupported',
+      message: `${unmet.join('; ')}; software fallback verified: ${outcome.message}`,
+      evidence: { ...evidence, unmetFeatures: unmet },
+    });
   }
   if (unmet.length > 0) evidence.unmetFeatures = unmet;
   return result({ ...outcome, evidence });

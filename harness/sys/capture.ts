@@ -60,14 +60,22 @@ export class Capture {
   /** An error of a background drain, thrown again by stop(). */
   private failure: unknown;
 
-  private constructor(readonly socket: PacketSocket, readonly startNs: bigint) {
+  private constructor(
+    readonly socket: PacketSocket,
+    readonly startNs: bigint,
+  ) {
     this.timer = setInterval(() => this.drainSlice(), DRAIN_EVERY_MS);
     this.timer.unref();
   }
 
   static start(ifname: string, opts: CaptureOptions = {}): Capture {
     const startNs = realtimeNs();
-    const sock = PacketSocket.open(ifname, { vnetHdr: opts.vnetHdr, snaplen: opts.snaplen, rcvbuf: opts.rcvbuf ?? 32 << 20, promisc: opts.promisc });
+    const sock = PacketSocket.open(ifname, {
+      vnetHdr: opts.vnetHdr,
+      snaplen: opts.snaplen,
+      rcvbuf: opts.rcvbuf ?? 32 << 20,
+      promisc: opts.promisc,
+    });
     return new Capture(sock, startNs);
   }
 

@@ -64,7 +64,10 @@ export function findCmsg(msgs: readonly Cmsg[], level: number, type: number): Bu
 export function requireCmsg(msgs: readonly Cmsg[], level: number, type: number, min: number, what: string): Buffer {
   const d = findCmsg(msgs, level, type);
   if (!d || d.length < min) {
-    throw new NicmatrixError('CODEC', `${what}: expected a control message (level ${level}, type ${type}) of >= ${min} bytes, found ${d ? `${d.length} bytes` : 'none'}`);
+    throw new NicmatrixError(
+      'CODEC',
+      `${what}: expected a control message (level ${level}, type ${type}) of >= ${min} bytes, found ${d ? `${d.length} bytes` : 'none'}`,
+    );
   }
   return d;
 }

@@ -19,7 +19,14 @@ export function inetSockaddr(family: IpFamily, text: string, port: number): Buff
 }
 
 /** Sends until the kernel takes the message, waiting for room (POLLOUT) up to `timeoutMs`. */
-async function sendWithRoom(sock: Socket, parts: Buffer[], name: Buffer, control: Buffer | undefined, call: string, timeoutMs = 1000): Promise<number> {
+async function sendWithRoom(
+  sock: Socket,
+  parts: Buffer[],
+  name: Buffer,
+  control: Buffer | undefined,
+  call: string,
+  timeoutMs = 1000,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const n = sendMsg(sock, parts, { name, control, call });
@@ -49,7 +56,10 @@ export interface UdpSocketOptions {
 export class UdpSocket {
   private bufs: RecvBuffers | undefined;
 
-  private constructor(readonly sock: Socket, readonly family: IpFamily) {}
+  private constructor(
+    readonly sock: Socket,
+    readonly family: IpFamily,
+  ) {}
 
   static open(family: IpFamily, opts: UdpSocketOptions = {}): UdpSocket {
     const what = `UDP/IPv${family} socket`;
@@ -64,7 +74,8 @@ export class UdpSocket {
         if (family !== 4) throw new NicmatrixError('USAGE', 'UDP ipOptions: expected family 4, found family 6');
         sock.setBytes(C.SOL_IP, C.IP_OPTIONS, opts.ipOptions, 'IP_OPTIONS');
       }
-      if ((opts.ipv6DstOpts || opts.ipv6HopOpts) && family !== 6) throw new NicmatrixError('USAGE', 'UDP IPv6 extension headers: expected family 6, found family 4');
+      if ((opts.ipv6DstOpts || opts.ipv6HopOpts) && family !== 6)
+        throw new NicmatrixError('USAGE', 'UDP IPv6 extension headers: expected family 6, found family 4');
       if (opts.ipv6DstOpts) sock.setBytes(C.SOL_IPV6, C.IPV6_DSTOPTS, opts.ipv6DstOpts, 'IPV6_DSTOPTS');
       if (opts.ipv6HopOpts) sock.setBytes(C.SOL_IPV6, C.IPV6_HOPOPTS, opts.ipv6HopOpts, 'IPV6_HOPOPTS');
       if (opts.src !== undefined || opts.sport) {
@@ -103,11 +114,20 @@ export class UdpSocket {
 
 /** A raw IPPROTO_RAW socket: each send is one complete IP packet, header included (IP_HDRINCL / IPV6_HDRINCL). */
 export class RawIpSocket {
-  private constructor(readonly sock: Socket, readonly family: IpFamily) {}
+  private constructor(
+    readonly sock: Socket,
+    readonly family: IpFamily,
+  ) {}
 
   static open(family: IpFamily, opts: { device?: string } = {}): RawIpSocket {
     const what = `raw IPv${family} socket`;
-    const sock = openSocket(addressFamily(family), C.SOCK_RAW, C.IPPROTO_RAW, `socket(${addressFamilyName(family)}, SOCK_RAW, IPPROTO_RAW)`, what);
+    const sock = openSocket(
+      addressFamily(family),
+      C.SOCK_RAW,
+      C.IPPROTO_RAW,
+      `socket(${addressFamilyName(family)}, SOCK_RAW, IPPROTO_RAW)`,
+      what,
+    );
     try {
       // IPv4 IPPROTO_RAW implies IP_HDRINCL; IPv6 needs IPV6_HDRINCL (Linux 4.5+).
       if (family === 6) sock.setInt(C.SOL_IPV6, C.IPV6_HDRINCL, 1, 'IPV6_HDRINCL');

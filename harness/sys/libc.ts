@@ -47,7 +47,11 @@ export function libc(): Libc {
     try {
       bound = bind();
     } catch (e) {
-      throw new NicmatrixError('PREREQUISITE', `could not bind libc.so.6 through koffi (expected glibc on Linux): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new NicmatrixError(
+        'PREREQUISITE',
+        `could not bind libc.so.6 through koffi (expected glibc on Linux): ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      );
     }
   }
   return bound;

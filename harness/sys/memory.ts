@@ -13,7 +13,8 @@ export class NativeBuffer {
   private raw: unknown;
 
   constructor(readonly size: number) {
-    if (!Number.isInteger(size) || size <= 0) throw new NicmatrixError('INTERNAL', `NativeBuffer: expected a positive integer size, found ${size}`);
+    if (!Number.isInteger(size) || size <= 0)
+      throw new NicmatrixError('INTERNAL', `NativeBuffer: expected a positive integer size, found ${size}`);
     this.raw = koffi.alloc('uint8_t', size);
     this.addr = koffi.address(this.raw);
     this.view = Buffer.from(koffi.view(this.raw, size));

@@ -32,7 +32,10 @@ export class RecvBuffers {
   private mem: NativeBuffer;
   private dataOff: number;
 
-  constructor(readonly dataCap: number, readonly controlCap: number) {
+  constructor(
+    readonly dataCap: number,
+    readonly controlCap: number,
+  ) {
     this.dataOff = CONTROL_OFF + ((controlCap + 7) & ~7);
     this.mem = new NativeBuffer(this.dataOff + dataCap);
   }
@@ -76,7 +79,11 @@ export class RecvBuffers {
  * sendmsg(2) of `parts` as one message (one iovec each), with an optional
  * destination and control data. Returns bytes sent, or null on EAGAIN.
  */
-export function sendMsg(sock: Socket, parts: readonly Buffer[], opts: { name?: Buffer; control?: Buffer; flags?: number; call?: string } = {}): number | null {
+export function sendMsg(
+  sock: Socket,
+  parts: readonly Buffer[],
+  opts: { name?: Buffer; control?: Buffer; flags?: number; call?: string } = {},
+): number | null {
   const call = opts.call ?? 'sendmsg()';
   sock.ensureOpen(call);
   const nameLen = opts.name?.length ?? 0;

@@ -27,7 +27,8 @@ export function inNetns<T>(name: string, fn: () => T): T {
     check(libc().setns(target, CLONE_NEWNET), `setns(${path})`);
     try {
       const result = fn();
-      if (result instanceof Promise) throw new NicmatrixError('INTERNAL', 'inNetns: expected a synchronous function, found one returning a Promise');
+      if (result instanceof Promise)
+        throw new NicmatrixError('INTERNAL', 'inNetns: expected a synchronous function, found one returning a Promise');
       return result;
     } finally {
       check(libc().setns(home, CLONE_NEWNET), 'setns(/proc/thread-self/ns/net)');

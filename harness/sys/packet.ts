@@ -12,7 +12,15 @@ import { lastErrno, libc } from './libc.js';
 import { RecvBuffers, sendMsg } from './msghdr.js';
 import { decodeSockaddrLl, encodeSockaddrLl } from './sockaddr.js';
 import { openSocket, type Socket } from './socket.js';
-import { decodeAuxdata, decodeTimespecNs, decodeTpacketStats, decodeVnetHdr, encodeVnetHdr, type TpacketAuxdata, VIRTIO_NET_HDR_SIZE } from './structs.js';
+import {
+  decodeAuxdata,
+  decodeTimespecNs,
+  decodeTpacketStats,
+  decodeVnetHdr,
+  encodeVnetHdr,
+  type TpacketAuxdata,
+  VIRTIO_NET_HDR_SIZE,
+} from './structs.js';
 
 /** Interface index of `name` in the calling thread's netns (if_nametoindex). */
 export function ifIndex(name: string): number {
@@ -53,14 +61,26 @@ const CONTROL_CAP = 256;
 export class PacketSocket {
   private bufs: RecvBuffers | undefined;
 
-  private constructor(readonly sock: Socket, readonly ifname: string, readonly ifindex: number, readonly vnetHdr: boolean, readonly snaplen: number) {}
+  private constructor(
+    readonly sock: Socket,
+    readonly ifname: string,
+    readonly ifindex: number,
+    readonly vnetHdr: boolean,
+    readonly snaplen: number,
+  ) {}
 
   /** Opens a socket on `iface`: an interface name, or an index used as is. */
   static open(iface: string | number, opts: PacketSocketOptions = {}): PacketSocket {
     const ifindex = typeof iface === 'number' ? iface : ifIndex(iface);
     const ifname = typeof iface === 'number' ? `ifindex ${iface}` : iface;
     // Protocol 0 at socket(): nothing is queued until bind() names the interface.
-    const sock = openSocket(C.AF_PACKET, C.SOCK_RAW, 0, 'socket(AF_PACKET, SOCK_RAW)', typeof iface === 'number' ? 'AF_PACKET socket' : `AF_PACKET socket on ${iface}`);
+    const sock = openSocket(
+      C.AF_PACKET,
+      C.SOCK_RAW,
+      0,
+      'socket(AF_PACKET, SOCK_RAW)',
+      typeof iface === 'number' ? 'AF_PACKET socket' : `AF_PACKET socket on ${iface}`,
+    );
     try {
       const receive = opts.receive ?? true;
       if (opts.vnetHdr) sock.setInt(C.SOL_PACKET, C.PACKET_VNET_HDR, 1, 'PACKET_VNET_HDR');
@@ -70,7 +90,8 @@ export class PacketSocket {
         if (opts.rcvbuf) sock.setInt(C.SOL_SOCKET, C.SO_RCVBUFFORCE, opts.rcvbuf, 'SO_RCVBUFFORCE');
       }
       sock.bind(encodeSockaddrLl({ protocol: receive ? C.ETH_P_ALL : 0, ifindex }), `ifindex ${ifindex}`);
-      if (opts.promisc) sock.setBytes(C.SOL_PACKET, C.PACKET_ADD_MEMBERSHIP, encodePacketMreq(ifindex, C.PACKET_MR_PROMISC), 'PACKET_ADD_MEMBERSHIP');
+      if (opts.promisc)
+        sock.setBytes(C.SOL_PACKET, C.PACKET_ADD_MEMBERSHIP, encodePacketMreq(ifindex, C.PACKET_MR_PROMISC), 'PACKET_ADD_MEMBERSHIP');
       // Counters start at socket creation; reading them once resets them to this point.
       if (receive) sock.getBytes(C.SOL_PACKET, C.PACKET_STATISTICS, 8, 'PACKET_STATISTICS');
       return new PacketSocket(sock, ifname, ifindex, !!opts.vnetHdr, opts.snaplen ?? DEFAULT_SNAPLEN);
@@ -89,7 +110,9 @@ export class PacketSocket {
     const ts = findCmsg(r.cmsgs, C.SOL_SOCKET, C.SCM_TIMESTAMPNS);
     const skip = this.vnetHdr ? VIRTIO_NET_HDR_SIZE : 0;
     const data = r.data.subarray(skip);
-    const aux = auxRaw ? decodeAuxdata(auxRaw) : { status: 0, len: data.length, snaplen: data.length, mac: 0, net: 0, vlanTci: 0, vlanTpid: 0 };
+    const aux = auxRaw
+      ? decodeAuxdata(auxRaw)
+      : { status: 0, len: data.length, snaplen: data.length, mac: 0, net: 0, vlanTci: 0, vlanTpid: 0 };
     return {
       data,
       aux,
@@ -104,8 +127,11 @@ export class PacketSocket {
    * out behind `vnet` (all zero when absent). Waits for room up to `timeoutMs`.
    */
   async send(frame: Buffer, vnet?: VnetHeader, timeoutMs = 1000): Promise<number> {
-    const parts = this.vnetHdr ? [encodeVnetHdr(vnet ?? { flags: 0, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 0, csumOffset: 0 }), frame] : [frame];
-    if (vnet && !this.vnetHdr) throw new NicmatrixError('USAGE', `send with a virtio_net_hdr: expected ${this.sock.what} opened with vnetHdr, found it without`);
+    const parts = this.vnetHdr
+      ? [encodeVnetHdr(vnet ?? { flags: 0, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 0, csumOffset: 0 }), frame]
+      : [frame];
+    if (vnet && !this.vnetHdr)
+      throw new NicmatrixError('USAGE', `send with a virtio_net_hdr: expected ${this.sock.what} opened with vnetHdr, found it without`);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const n = sendMsg(this.sock, parts, { call: 'sendmsg()' });

@@ -55,7 +55,13 @@ export interface SendfileResult {
  * waiting for room; stops early at end of file. Throws SYSCALL (EAGAIN) if
  * the socket takes nothing for `stallMs`.
  */
-export async function sendfileAll(out: Socket, inFd: number, offset: number, count: number, opts: { stallMs?: number; maxPerCall?: number } = {}): Promise<SendfileResult> {
+export async function sendfileAll(
+  out: Socket,
+  inFd: number,
+  offset: number,
+  count: number,
+  opts: { stallMs?: number; maxPerCall?: number } = {},
+): Promise<SendfileResult> {
   const stallMs = opts.stallMs ?? 10_000;
   const maxPerCall = opts.maxPerCall ?? 4 << 20;
   let sent = 0;
@@ -65,7 +71,8 @@ export async function sendfileAll(out: Socket, inFd: number, offset: number, cou
   while (sent < count) {
     const step = await sendfileOnce(out, inFd, pos, Math.min(maxPerCall, count - sent));
     if (step === null) {
-      if (Date.now() - lastProgress >= stallMs) throw syscallError('sendfile()', EAGAIN, `${out.what} (no room for ${stallMs} ms after ${sent} of ${count} bytes)`);
+      if (Date.now() - lastProgress >= stallMs)
+        throw syscallError('sendfile()', EAGAIN, `${out.what} (no room for ${stallMs} ms after ${sent} of ${count} bytes)`);
       await out.wait(C.POLLOUT, stallMs);
       continue;
     }

@@ -47,7 +47,10 @@ export function encodeSockaddrLl(sa: SockaddrLl): Buffer {
 
 export function decodeSockaddrLl(b: Buffer): Required<SockaddrLl> {
   if (b.length < SOCKADDR_LL_SIZE || b.readUInt16LE(0) !== AF_PACKET) {
-    throw new NicmatrixError('CODEC', `sockaddr_ll: expected ${SOCKADDR_LL_SIZE} bytes of family AF_PACKET, found ${b.length} bytes of family ${b.length >= 2 ? b.readUInt16LE(0) : '?'}`);
+    throw new NicmatrixError(
+      'CODEC',
+      `sockaddr_ll: expected ${SOCKADDR_LL_SIZE} bytes of family AF_PACKET, found ${b.length} bytes of family ${b.length >= 2 ? b.readUInt16LE(0) : '?'}`,
+    );
   }
   const halen = b.readUInt8(11);
   return {
@@ -83,7 +86,10 @@ export function decodeSockaddrIn(b: Buffer): InetAddr {
     const scopeId = b.readUInt32LE(24);
     return { family: 6, addr: bytesToIpv6(b, 8), port: b.readUInt16BE(2), ...(scopeId ? { scopeId } : {}) };
   }
-  throw new NicmatrixError('CODEC', `sockaddr: expected AF_INET (16 bytes) or AF_INET6 (28 bytes), found family ${family} in ${b.length} bytes`);
+  throw new NicmatrixError(
+    'CODEC',
+    `sockaddr: expected AF_INET (16 bytes) or AF_INET6 (28 bytes), found family ${family} in ${b.length} bytes`,
+  );
 }
 
 /** AF_INET or AF_INET6 for an IP family, and its name for error messages. */

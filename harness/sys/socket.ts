@@ -21,7 +21,10 @@ export class Socket {
   private fdClosed = false;
 
   /** `what` names the socket in errors ("AF_PACKET socket on veth0"). */
-  constructor(readonly fd: number, readonly what: string) {}
+  constructor(
+    readonly fd: number,
+    readonly what: string,
+  ) {}
 
   get closed(): boolean {
     return this.closing;

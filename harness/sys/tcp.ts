@@ -71,7 +71,8 @@ export class TcpConnection {
     if (libc().connect(sock.fd, sa, sa.length) < 0) {
       const errno = lastErrno();
       if (errno !== EINPROGRESS) throw syscallError(call, errno, sock.what);
-      if ((await sock.wait(C.POLLOUT, timeoutMs)) === 0) throw syscallError(call, ETIMEDOUT, `${sock.what} (no answer within ${timeoutMs} ms)`);
+      if ((await sock.wait(C.POLLOUT, timeoutMs)) === 0)
+        throw syscallError(call, ETIMEDOUT, `${sock.what} (no answer within ${timeoutMs} ms)`);
       const soErr = sock.getInt(C.SOL_SOCKET, C.SO_ERROR, 'SO_ERROR');
       if (soErr !== 0) throw syscallError(call, soErr, sock.what);
     }

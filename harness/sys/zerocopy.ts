@@ -38,7 +38,10 @@ export class ZerocopySender {
   send(mem: NativeBuffer, offset: number, length: number, flags = 0): number | null {
     this.sock.ensureOpen('send(MSG_ZEROCOPY)');
     if (offset < 0 || length < 0 || offset + length > mem.size) {
-      throw new NicmatrixError('INTERNAL', `send(MSG_ZEROCOPY): expected a range inside the ${mem.size}-byte buffer, found ${offset}+${length}`);
+      throw new NicmatrixError(
+        'INTERNAL',
+        `send(MSG_ZEROCOPY): expected a range inside the ${mem.size}-byte buffer, found ${offset}+${length}`,
+      );
     }
     const n = libc().send(this.sock.fd, mem.at(offset), length, C.MSG_ZEROCOPY | C.MSG_DONTWAIT | C.MSG_NOSIGNAL | flags);
     if (n < 0) {
@@ -62,7 +65,8 @@ export class ZerocopySender {
         continue;
       }
       this.readCompletions();
-      if (Date.now() - lastProgress >= stallMs) throw syscallError('send(MSG_ZEROCOPY)', EAGAIN, `${this.sock.what} (no room for ${stallMs} ms after ${off} of ${length} bytes)`);
+      if (Date.now() - lastProgress >= stallMs)
+        throw syscallError('send(MSG_ZEROCOPY)', EAGAIN, `${this.sock.what} (no room for ${stallMs} ms after ${off} of ${length} bytes)`);
       await this.sock.wait(C.POLLOUT, Math.min(50, stallMs));
     }
     return off;

@@ -32,7 +32,9 @@ function row(cells: string[], cls = ''): string {
 }
 
 function definitionList(pairs: [string, string | undefined][]): string {
-  const rows = pairs.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v!)}</td></tr>`);
+  const rows = pairs
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v!)}</td></tr>`);
   return `<table>${rows.join('')}</table>`;
 }
 
@@ -42,8 +44,12 @@ function resultRow(r: JudgedResult): string {
 }
 
 function requirement(j: RequirementJudgement): string {
-  const results = j.results.length === 0 ? '' : `<table><thead><tr><th>check</th><th>variant</th><th>verdict</th><th>message</th><th>counts as</th></tr></thead><tbody>${j.results.map(resultRow).join('')}</tbody></table>`;
-  const missing = j.missing.length === 0 ? '' : `<ul>${j.missing.map((m) => `<li><code>${esc(m.check)}</code>: ${esc(m.reason)}</li>`).join('')}</ul>`;
+  const results =
+    j.results.length === 0
+      ? ''
+      : `<table><thead><tr><th>check</th><th>variant</th><th>verdict</th><th>message</th><th>counts as</th></tr></thead><tbody>${j.results.map(resultRow).join('')}</tbody></table>`;
+  const missing =
+    j.missing.length === 0 ? '' : `<ul>${j.missing.map((m) => `<li><code>${esc(m.check)}</code>: ${esc(m.reason)}</li>`).join('')}</ul>`;
   return `<section id="req-${esc(j.id)}"><h3><span class="verdict ${j.verdict}">${VERDICT_TEXT[j.verdict]}</span> ${esc(j.title)} <code>${esc(j.id)}</code></h3>
 <p class="why">${esc(j.why)}</p>${results || missing ? `<details${j.verdict === 'not-met' ? ' open' : ''}><summary>${j.results.length} verdict(s)${j.missing.length ? `, ${j.missing.length} missing` : ''}</summary>${results}${missing}</details>` : ''}</section>`;
 }
@@ -51,11 +57,21 @@ function requirement(j: RequirementJudgement): string {
 export function renderQualificationHtml(r: QualificationReport): string {
   const d = r.device;
   const levelClass = r.level.met ? 'met' : 'not-met';
-  const summary = r.requirements.map((j) => row([`<a href="#req-${esc(j.id)}"><code>${esc(j.id)}</code></a>`, esc(j.title), `<span class="verdict ${j.verdict}">${VERDICT_TEXT[j.verdict]}</span>`, esc(j.why)])).join('');
+  const summary = r.requirements
+    .map((j) =>
+      row([
+        `<a href="#req-${esc(j.id)}"><code>${esc(j.id)}</code></a>`,
+        esc(j.title),
+        `<span class="verdict ${j.verdict}">${VERDICT_TEXT[j.verdict]}</span>`,
+        esc(j.why),
+      ]),
+    )
+    .join('');
   const recordJson = JSON.stringify(r.record, null, 2);
-  const embedded = recordJson.length <= MAX_EMBEDDED_RECORD
-    ? `<details><summary>The run record (${recordJson.length} characters)</summary><pre>${esc(recordJson)}</pre></details>`
-    : `<p>The run record is ${recordJson.length} characters, too long to show here; it is in the JSON report and in ${esc(r.run.file)}.</p>`;
+  const embedded =
+    recordJson.length <= MAX_EMBEDDED_RECORD
+      ? `<details><summary>The run record (${recordJson.length} characters)</summary><pre>${esc(recordJson)}</pre></details>`
+      : `<p>The run record is ${recordJson.length} characters, too long to show here; it is in the JSON report and in ${esc(r.run.file)}.</p>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(`${r.profile.name} ${r.level.met ? 'met' : 'not met'}: ${d.description}`)} · nicmatrix qualification</title>
@@ -68,19 +84,36 @@ ${esc(r.profile.title)}<p class="why">${esc(r.level.why)}${r.level.harnessErrors
 <p class="headline">${esc(r.headline)}</p>
 <h2>Device</h2>
 ${definitionList([
-    ['description', d.description], ['target', d.spec], ['kind', d.kind], ['model', d.model], ['PCI ids', d.pciId], ['driver', d.driver], ['driver version', d.driverVersion],
-    ['firmware', d.firmware], ['bus', d.bus], ['kernel', d.kernel], ...Object.entries(d.dimensions).map(([k, v]): [string, string] => [k, v]),
-    ['host', `${d.host.hostname} (${d.host.os}, ${d.host.arch}, kernel ${d.host.kernel})`],
-  ])}
+  ['description', d.description],
+  ['target', d.spec],
+  ['kind', d.kind],
+  ['model', d.model],
+  ['PCI ids', d.pciId],
+  ['driver', d.driver],
+  ['driver version', d.driverVersion],
+  ['firmware', d.firmware],
+  ['bus', d.bus],
+  ['kernel', d.kernel],
+  ...Object.entries(d.dimensions).map(([k, v]): [string, string] => [k, v]),
+  ['host', `${d.host.hostname} (${d.host.os}, ${d.host.arch}, kernel ${d.host.kernel})`],
+])}
 <h2>Requirements</h2>
 <table><thead><tr><th>id</th><th>requirement</th><th>verdict</th><th>why</th></tr></thead><tbody>${summary}</tbody></table>
 ${r.requirements.map(requirement).join('\n')}
 <h2>Provenance</h2>
 ${definitionList([
-    ['profile', `${r.profile.name} (${r.profile.source}; includes ${r.profile.chain.join(' → ')})`], ['run id', r.run.id], ['run record', r.run.file],
-    ['run record SHA-256', r.run.sha256], ['run started', r.run.startedAt], ['run finished', r.run.finishedAt], ['seed', String(r.run.seed)],
-    ['command', r.run.argv.join(' ')], ['measured with', `nicmatrix ${r.run.toolVersion}`], ['judged with', `nicmatrix ${r.tool.version}`], ['report generated', r.generatedAt],
-  ])}
+  ['profile', `${r.profile.name} (${r.profile.source}; includes ${r.profile.chain.join(' → ')})`],
+  ['run id', r.run.id],
+  ['run record', r.run.file],
+  ['run record SHA-256', r.run.sha256],
+  ['run started', r.run.startedAt],
+  ['run finished', r.run.finishedAt],
+  ['seed', String(r.run.seed)],
+  ['command', r.run.argv.join(' ')],
+  ['measured with', `nicmatrix ${r.run.toolVersion}`],
+  ['judged with', `nicmatrix ${r.tool.version}`],
+  ['report generated', r.generatedAt],
+])}
 <p>Re-judge from the record alone: <code>nicmatrix qualify --profile ${esc(r.profile.source.startsWith('shipped:') ? r.profile.name : r.profile.source)} --from-run ${esc(r.run.file)}</code></p>
 ${embedded}
 </main></body></html>

@@ -37,7 +37,16 @@ export interface QualificationReport {
   device: DeviceIdentityReport;
   requirements: RequirementJudgement[];
   /** The run record judged: its file, the SHA-256 of that file's bytes, and the record itself. */
-  run: { id: string; file: string; sha256: string; startedAt: string; finishedAt: string; seed: number; argv: string[]; toolVersion: string };
+  run: {
+    id: string;
+    file: string;
+    sha256: string;
+    startedAt: string;
+    finishedAt: string;
+    seed: number;
+    argv: string[];
+    toolVersion: string;
+  };
   record: RunRecord;
 }
 
@@ -55,16 +64,30 @@ export interface ReportParts {
 
 export function deviceIdentity(record: RunRecord, t: TargetRecord): DeviceIdentityReport {
   return {
-    spec: t.spec, kind: t.kind, description: t.device.description || t.spec, model: t.device.model, pciId: t.device.pciId,
-    driver: t.driver.name, driverVersion: t.driver.version, firmware: t.driver.firmware, bus: t.driver.bus, kernel: t.kernel,
-    dimensions: t.dimensions, host: { hostname: record.host.hostname, kernel: record.host.kernel, arch: record.host.arch, os: record.host.os },
+    spec: t.spec,
+    kind: t.kind,
+    description: t.device.description || t.spec,
+    model: t.device.model,
+    pciId: t.device.pciId,
+    driver: t.driver.name,
+    driverVersion: t.driver.version,
+    firmware: t.driver.firmware,
+    bus: t.driver.bus,
+    kernel: t.kernel,
+    dimensions: t.dimensions,
+    host: { hostname: record.host.hostname, kernel: record.host.kernel, arch: record.host.arch, os: record.host.os },
   };
 }
 
 /** "Intel 82540EM (QEMU e1000), driver e1000 6.1.0, kernel 6.1.0" — the device as a person names it. */
 export function deviceLabel(d: DeviceIdentityReport): string {
   const driver = [d.driver, d.driverVersion].filter(Boolean).join(' ');
-  const parts = [`driver ${driver || 'unknown'}`, d.firmware ? `firmware ${d.firmware}` : '', d.pciId ? `PCI ${d.pciId}` : '', `kernel ${d.kernel || 'unknown'}`].filter(Boolean);
+  const parts = [
+    `driver ${driver || 'unknown'}`,
+    d.firmware ? `firmware ${d.firmware}` : '',
+    d.pciId ? `PCI ${d.pciId}` : '',
+    `kernel ${d.kernel || 'unknown'}`,
+  ].filter(Boolean);
   return `${d.description} [${d.spec}] (${parts.join(', ')})`;
 }
 
@@ -80,13 +103,26 @@ export function qualificationReport(p: ReportParts): QualificationReport {
     generatedAt: p.generatedAt,
     tool: { name: 'nicmatrix', version: p.toolVersion },
     headline: headline(profile.name, p.qualification.level, device),
-    profile: { name: profile.name, title: profile.title, description: profile.description, source: profile.source, chain: profile.chain, requirements: profile.requirements },
+    profile: {
+      name: profile.name,
+      title: profile.title,
+      description: profile.description,
+      source: profile.source,
+      chain: profile.chain,
+      requirements: profile.requirements,
+    },
     level: { ...p.qualification.level, title: profile.title },
     device,
     requirements: p.qualification.requirements,
     run: {
-      id: record.id, file: p.recordFile, sha256: p.recordSha256, startedAt: record.startedAt, finishedAt: record.finishedAt,
-      seed: record.invocation.seed, argv: record.invocation.argv, toolVersion: record.tool.version,
+      id: record.id,
+      file: p.recordFile,
+      sha256: p.recordSha256,
+      startedAt: record.startedAt,
+      finishedAt: record.finishedAt,
+      seed: record.invocation.seed,
+      argv: record.invocation.argv,
+      toolVersion: record.tool.version,
     },
     record,
   };

@@ -14,10 +14,40 @@ export function attentionPage(m: Matrix, generatedAt: string): string {
   const cells = m.devices.flatMap((d) => Object.values(m.cells[d.key] ?? {}).map((c) => ({ d, c })));
   const body = [
     '<h1>Regressions and claims</h1>',
-    section('regressions', 'Regressions: passed before, fail now', cells.filter(({ c }) => c.regressed).map(({ d, c }) => cellItem(d, c)), 'No regressions.'),
-    section('claimed', 'Claimed but failed: the driver advertises the offload and the check fails', cells.filter(({ c }) => c.claimedButFailed).map(({ d, c }) => cellItem(d, c)), 'No device fails an offload it claims.'),
-    section('setup', 'Targets that could not be set up', m.devices.flatMap((d) => d.setupErrors.map((e) => `<li><a href="${esc(paths.device(d))}">${esc(d.description)}</a> on ${esc(e.kernel)}: [${esc(e.code)}] ${esc(e.message)}</li>`)), 'None.'),
-    section('untested', 'Not yet tested', m.devices.filter((d) => d.untested).map((d) => `<li><a href="${esc(paths.device(d))}">${esc(d.description)}</a> (${esc(d.driver)})${d.note ? `: ${esc(d.note)}` : ''}</li>`), 'Every known device has results.'),
+    section(
+      'regressions',
+      'Regressions: passed before, fail now',
+      cells.filter(({ c }) => c.regressed).map(({ d, c }) => cellItem(d, c)),
+      'No regressions.',
+    ),
+    section(
+      'claimed',
+      'Claimed but failed: the driver advertises the offload and the check fails',
+      cells.filter(({ c }) => c.claimedButFailed).map(({ d, c }) => cellItem(d, c)),
+      'No device fails an offload it claims.',
+    ),
+    section(
+      'setup',
+      'Targets that could not be set up',
+      m.devices.flatMap((d) =>
+        d.setupErrors.map(
+          (e) =>
+            `<li><a href="${esc(paths.device(d))}">${esc(d.description)}</a> on ${esc(e.kernel)}: [${esc(e.code)}] ${esc(e.message)}</li>`,
+        ),
+      ),
+      'None.',
+    ),
+    section(
+      'untested',
+      'Not yet tested',
+      m.devices
+        .filter((d) => d.untested)
+        .map(
+          (d) =>
+            `<li><a href="${esc(paths.device(d))}">${esc(d.description)}</a> (${esc(d.driver)})${d.note ? `: ${esc(d.note)}` : ''}</li>`,
+        ),
+      'Every known device has results.',
+    ),
   ].join('\n');
   return page({ title: 'Regressions and claims', root: '', body, generatedAt });
 }

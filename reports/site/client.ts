@@ -6,7 +6,17 @@
  */
 export function matrixClient(): void {
   const started = performance.now();
-  const STATE: Record<string, string> = { p: 'pass', f: 'fail', r: 'fail', c: 'fail', b: 'fail', u: 'unsupported', s: 'skip', e: 'error', '.': 'none' };
+  const STATE: Record<string, string> = {
+    p: 'pass',
+    f: 'fail',
+    r: 'fail',
+    c: 'fail',
+    b: 'fail',
+    u: 'unsupported',
+    s: 'skip',
+    e: 'error',
+    '.': 'none',
+  };
   const TEXT: Record<string, string> = { pass: 'pass', fail: 'FAIL', unsupported: 'unsup', skip: 'skip', error: 'ERROR', none: '–' };
   const data = (window as unknown as { NICMATRIX_DATA?: { kernels: string[]; rows: (string | null)[] } }).NICMATRIX_DATA;
   const table = document.getElementById('matrix') as HTMLTableElement;
@@ -17,7 +27,12 @@ export function matrixClient(): void {
   const famOf = checkThs.map((th) => Number(/\bf(\d+)\b/.exec(th.className)![1]));
   const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
   const q = $<HTMLInputElement>('q');
-  const sel = { driver: $<HTMLSelectElement>('f-driver'), family: $<HTMLSelectElement>('f-family'), kernel: $<HTMLSelectElement>('f-kernel'), verdict: $<HTMLSelectElement>('f-verdict') };
+  const sel = {
+    driver: $<HTMLSelectElement>('f-driver'),
+    family: $<HTMLSelectElement>('f-family'),
+    kernel: $<HTMLSelectElement>('f-kernel'),
+    verdict: $<HTMLSelectElement>('f-verdict'),
+  };
   const dyn = document.createElement('style');
   document.head.appendChild(dyn);
   // The headline cells as served, captured on the first kernel switch (not at load: 6000 reads).
@@ -28,25 +43,31 @@ export function matrixClient(): void {
   let pos = { r: 0, c: -1 };
 
   function showKernel(k: number): void {
-    const saved = (original ??= rows.map((r) => Array.from(r.cells).slice(2).map((td) => ({ cls: td.className, html: td.innerHTML }))));
+    const saved = (original ??= rows.map((r) =>
+      Array.from(r.cells)
+        .slice(2)
+        .map((td) => ({ cls: td.className, html: td.innerHTML })),
+    ));
     rows.forEach((row, i) => {
       const rowCodes = codes[i];
-      Array.from(row.cells).slice(2).forEach((td, j) => {
-        if (k < 0 || !rowCodes) {
+      Array.from(row.cells)
+        .slice(2)
+        .forEach((td, j) => {
+          if (k < 0 || !rowCodes) {
+            td.title = '';
+            td.className = saved[i][j].cls;
+            td.innerHTML = saved[i][j].html;
+            return;
+          }
+          const code = rowCodes[j][k];
+          const state = STATE[code];
           td.title = '';
-          td.className = saved[i][j].cls;
-          td.innerHTML = saved[i][j].html;
-          return;
-        }
-        const code = rowCodes[j][k];
-        const state = STATE[code];
-        td.title = '';
-        td.className = `v v-${state} f${famOf[j]}${code === 'r' || code === 'b' ? ' rg' : ''}${code === 'c' || code === 'b' ? ' cf' : ''}`;
-        const holder = td.firstElementChild as HTMLElement;
-        holder.textContent = TEXT[state];
-        if (code === 'r' || code === 'b') holder.appendChild(document.createElement('i')).textContent = '▼';
-        if (code === 'c' || code === 'b') holder.appendChild(document.createElement('i')).textContent = '!';
-      });
+          td.className = `v v-${state} f${famOf[j]}${code === 'r' || code === 'b' ? ' rg' : ''}${code === 'c' || code === 'b' ? ' cf' : ''}`;
+          const holder = td.firstElementChild as HTMLElement;
+          holder.textContent = TEXT[state];
+          if (code === 'r' || code === 'b') holder.appendChild(document.createElement('i')).textContent = '▼';
+          if (code === 'c' || code === 'b') holder.appendChild(document.createElement('i')).textContent = '!';
+        });
     });
   }
 
@@ -56,20 +77,28 @@ export function matrixClient(): void {
     const anyRow = text !== '' && rows.some(rowHit);
     const anyCol = text !== '' && checks.some((c) => c.includes(text));
     const fam = sel.family.selectedIndex - 1;
-    visCols = checks.map((_, j) => j).filter((j) => (fam < 0 || famOf[j] === fam) && (!anyCol || checks[j].includes(text)) && (text === '' || anyRow || anyCol));
+    visCols = checks
+      .map((_, j) => j)
+      .filter((j) => (fam < 0 || famOf[j] === fam) && (!anyCol || checks[j].includes(text)) && (text === '' || anyRow || anyCol));
     const shown = new Set(visCols);
     const hidden = checks.map((_, j) => j).filter((j) => !shown.has(j));
-    dyn.textContent = hidden.map((j) => `#matrix tbody td:nth-child(${j + 3}),#matrix thead tr:nth-child(2) th:nth-child(${j + 1})`).join(',') + (hidden.length ? '{display:none}' : '');
+    dyn.textContent =
+      hidden.map((j) => `#matrix tbody td:nth-child(${j + 3}),#matrix thead tr:nth-child(2) th:nth-child(${j + 1})`).join(',') +
+      (hidden.length ? '{display:none}' : '');
     famThs.forEach((th, f) => {
       const n = visCols.filter((j) => famOf[j] === f).length;
       th.hidden = n === 0;
       th.colSpan = Math.max(n, 1);
     });
     const verdict = sel.verdict.value;
-    const cellHit = (td: HTMLTableCellElement): boolean => verdict === 'rg' || verdict === 'cf' ? td.classList.contains(verdict) : td.classList.contains(`v-${verdict}`);
+    const cellHit = (td: HTMLTableCellElement): boolean =>
+      verdict === 'rg' || verdict === 'cf' ? td.classList.contains(verdict) : td.classList.contains(`v-${verdict}`);
     table.classList.toggle('vf', verdict !== '');
     visRows = rows.filter((r) => {
-      let ok = (sel.driver.value === '' || r.dataset.driver === sel.driver.value) && (text === '' || !anyRow || rowHit(r)) && (text === '' || anyRow || anyCol);
+      let ok =
+        (sel.driver.value === '' || r.dataset.driver === sel.driver.value) &&
+        (text === '' || !anyRow || rowHit(r)) &&
+        (text === '' || anyRow || anyCol);
       if (ok && verdict !== '') {
         let any = false;
         for (const j of visCols) {
@@ -108,15 +137,34 @@ export function matrixClient(): void {
     let r = visRows.indexOf(rows[pos.r]);
     let ci = Math.max(0, cols.indexOf(pos.c));
     switch (ev.key) {
-      case 'ArrowDown': r++; break;
-      case 'ArrowUp': r--; break;
-      case 'ArrowRight': ci++; break;
-      case 'ArrowLeft': ci--; break;
-      case 'PageDown': r += 10; break;
-      case 'PageUp': r -= 10; break;
-      case 'Home': ci = 0; if (ev.ctrlKey) r = 0; break;
-      case 'End': ci = cols.length - 1; if (ev.ctrlKey) r = visRows.length - 1; break;
-      default: return;
+      case 'ArrowDown':
+        r++;
+        break;
+      case 'ArrowUp':
+        r--;
+        break;
+      case 'ArrowRight':
+        ci++;
+        break;
+      case 'ArrowLeft':
+        ci--;
+        break;
+      case 'PageDown':
+        r += 10;
+        break;
+      case 'PageUp':
+        r -= 10;
+        break;
+      case 'Home':
+        ci = 0;
+        if (ev.ctrlKey) r = 0;
+        break;
+      case 'End':
+        ci = cols.length - 1;
+        if (ev.ctrlKey) r = visRows.length - 1;
+        break;
+      default:
+        return;
     }
     ev.preventDefault();
     setPos(Math.min(Math.max(r, 0), visRows.length - 1), cols[Math.min(Math.max(ci, 0), cols.length - 1)], true);

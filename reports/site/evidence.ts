@@ -26,31 +26,46 @@ function featuresHtml(f: FeatureSnapshot, relevant: readonly string[]): string {
   };
   const names = Object.keys(f).sort();
   const first = relevant.filter((n) => f[n] !== undefined);
-  const head = first.length ? `<table class="kv"><tr><th>feature the check depends on</th><th>state</th><th></th></tr>${first.map(row).join('')}</table>` : '';
+  const head = first.length
+    ? `<table class="kv"><tr><th>feature the check depends on</th><th>state</th><th></th></tr>${first.map(row).join('')}</table>`
+    : '';
   return `${head}<details><summary>all ${names.length} features (ethtool -k)</summary><table class="kv">${names.map(row).join('')}</table></details>`;
 }
 
 function countersHtml(title: string, c: Record<string, number> | undefined): string {
   if (!c || Object.keys(c).length === 0) return '';
-  const rows = Object.entries(c).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `<tr><td><code>${esc(k)}</code></td><td class="num">${esc(String(v))}</td></tr>`);
+  const rows = Object.entries(c)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `<tr><td><code>${esc(k)}</code></td><td class="num">${esc(String(v))}</td></tr>`);
   return `<table class="kv"><tr><th>${esc(title)}</th><th>delta</th></tr>${rows.join('')}</table>`;
 }
 
 /** The evidence block of one variant. */
 export function evidenceHtml(v: VariantResult, ctx: EvidenceContext): string {
   const e = v.evidence;
-  const parts: string[] = [`<h4>${esc(v.variant)} ${badge(v.status)} <small>${esc(String(v.durationMs))} ms${e.seed !== undefined ? ` · seed ${esc(String(e.seed))}` : ''}</small></h4>`];
+  const parts: string[] = [
+    `<h4>${esc(v.variant)} ${badge(v.status)} <small>${esc(String(v.durationMs))} ms${e.seed !== undefined ? ` · seed ${esc(String(e.seed))}` : ''}</small></h4>`,
+  ];
   if (v.message) parts.push(`<p class="msg">${esc(v.message)}</p>`);
   if (e.features) parts.push(featuresHtml(e.features, ctx.claimFeatures));
   parts.push(countersHtml('nstat', e.counters?.nstat), countersHtml('ethtool -S', e.counters?.ethtool));
   if (e.frames?.length) {
-    parts.push(`<ol class="frames">${e.frames.map((f) => `<li><p>${esc(f.reason)}</p><pre class="hex">${esc(clip(f.hex, MAX_HEX))}</pre></li>`).join('')}</ol>`);
+    parts.push(
+      `<ol class="frames">${e.frames.map((f) => `<li><p>${esc(f.reason)}</p><pre class="hex">${esc(clip(f.hex, MAX_HEX))}</pre></li>`).join('')}</ol>`,
+    );
   }
   if (typeof e.pcap === 'string') {
     const href = ctx.pcapHref(e.pcap);
-    parts.push(href ? `<p>Offending frames: <a class="pcap" href="${esc(href)}" download>${esc(e.pcap)}</a> (pcap)</p>` : `<p>Pcap <code>${esc(e.pcap)}</code> was referenced but not stored with the record.</p>`);
+    parts.push(
+      href
+        ? `<p>Offending frames: <a class="pcap" href="${esc(href)}" download>${esc(e.pcap)}</a> (pcap)</p>`
+        : `<p>Pcap <code>${esc(e.pcap)}</code> was referenced but not stored with the record.</p>`,
+    );
   }
   const other = Object.entries(e).filter(([k]) => !KNOWN.has(k));
-  if (other.length) parts.push(`<details><summary>other evidence</summary><pre>${esc(clip(JSON.stringify(Object.fromEntries(other), null, 2), MAX_JSON))}</pre></details>`);
+  if (other.length)
+    parts.push(
+      `<details><summary>other evidence</summary><pre>${esc(clip(JSON.stringify(Object.fromEntries(other), null, 2), MAX_JSON))}</pre></details>`,
+    );
   return `<section class="evidence">${parts.join('')}</section>`;
 }

@@ -15,12 +15,23 @@ export type CellState = Status | 'none' | 'untested';
 
 /** Short text of each state: cells show text as well as colour. */
 export const STATE_TEXT: Record<CellState, string> = {
-  pass: 'pass', fail: 'FAIL', unsupported: 'unsup', skip: 'skip', error: 'ERROR', none: '–', untested: 'untested',
+  pass: 'pass',
+  fail: 'FAIL',
+  unsupported: 'unsup',
+  skip: 'skip',
+  error: 'ERROR',
+  none: '–',
+  untested: 'untested',
 };
 
 export const STATE_TITLE: Record<CellState, string> = {
-  pass: 'pass', fail: 'fail', unsupported: 'unsupported: the device does not offer the feature; software fallback checked',
-  skip: 'skip: not applicable', error: 'error: the harness failed, no verdict', none: 'not run', untested: 'not yet tested',
+  pass: 'pass',
+  fail: 'fail',
+  unsupported: 'unsupported: the device does not offer the feature; software fallback checked',
+  skip: 'skip: not applicable',
+  error: 'error: the harness failed, no verdict',
+  none: 'not run',
+  untested: 'not yet tested',
 };
 
 /** Site-relative paths of the pages. */
@@ -32,7 +43,10 @@ export const paths = {
 
 /** A verdict badge with its flags in words (regression, claimed but failed). */
 export function badge(state: CellState, flags: { regressed?: boolean; claimedButFailed?: boolean } = {}): string {
-  const marks = [flags.regressed ? '<span class="flag">▼ regression</span>' : '', flags.claimedButFailed ? '<span class="flag">! claimed</span>' : ''].join('');
+  const marks = [
+    flags.regressed ? '<span class="flag">▼ regression</span>' : '',
+    flags.claimedButFailed ? '<span class="flag">! claimed</span>' : '',
+  ].join('');
   return `<span class="badge v-${state}" title="${esc(STATE_TITLE[state])}">${esc(STATE_TEXT[state])}</span>${marks}`;
 }
 
@@ -51,8 +65,14 @@ export interface PageOptions {
 }
 
 export function page(o: PageOptions): string {
-  const nav = [['index.html', 'Matrix'], ['attention.html', 'Regressions &amp; claims'], ['matrix.json', 'JSON'], ['matrix.csv', 'CSV']]
-    .map(([href, text]) => `<a href="${o.root}${href}">${text}</a>`).join('');
+  const nav = [
+    ['index.html', 'Matrix'],
+    ['attention.html', 'Regressions &amp; claims'],
+    ['matrix.json', 'JSON'],
+    ['matrix.csv', 'CSV'],
+  ]
+    .map(([href, text]) => `<a href="${o.root}${href}">${text}</a>`)
+    .join('');
   const scripts = (o.scripts ?? []).map((s) => `<script src="${o.root}${s}" defer></script>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -66,6 +86,9 @@ export function page(o: PageOptions): string {
 
 /** A two-column table of facts, skipping empty values. */
 export function facts(rows: [string, string | undefined][]): string {
-  const body = rows.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v!)}</td></tr>`).join('');
+  const body = rows
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v!)}</td></tr>`)
+    .join('');
   return `<table class="facts">${body}</table>`;
 }

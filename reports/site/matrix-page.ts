@@ -9,13 +9,29 @@ import type { KernelVerdict } from '../../matrix/history.js';
 import { badge, esc, page, paths, STATE_TEXT, STATE_TITLE, type CellState } from './html.js';
 
 /** One letter per kernel: verdict, with fail split by its flags; `.` = not run on that kernel. */
-export const KERNEL_CODE = { pass: 'p', unsupported: 'u', skip: 's', error: 'e', none: '.', fail: 'f', failRegressed: 'r', failClaimed: 'c', failBoth: 'b' } as const;
+export const KERNEL_CODE = {
+  pass: 'p',
+  unsupported: 'u',
+  skip: 's',
+  error: 'e',
+  none: '.',
+  fail: 'f',
+  failRegressed: 'r',
+  failClaimed: 'c',
+  failBoth: 'b',
+} as const;
 
 function codeOf(v: KernelVerdict | undefined): string {
   if (!v) return KERNEL_CODE.none;
   if (v.status !== 'fail') return KERNEL_CODE[v.status];
   const claimedFail = v.claimed === true;
-  return v.regression ? (claimedFail ? KERNEL_CODE.failBoth : KERNEL_CODE.failRegressed) : claimedFail ? KERNEL_CODE.failClaimed : KERNEL_CODE.fail;
+  return v.regression
+    ? claimedFail
+      ? KERNEL_CODE.failBoth
+      : KERNEL_CODE.failRegressed
+    : claimedFail
+      ? KERNEL_CODE.failClaimed
+      : KERNEL_CODE.fail;
 }
 
 /** The string of codes of one cell, one per matrix kernel. */
@@ -44,7 +60,13 @@ function cellTd(d: DeviceRow, check: string, fam: number, c: Cell | undefined): 
 }
 
 function row(m: Matrix, d: DeviceRow, famOf: number[]): string {
-  const sub = [d.untested ? d.pciId : d.key.slice(0, d.key.indexOf('|')), d.firmware && `fw ${d.firmware}`, d.untested ? 'not yet tested' : `${d.kernels.length} kernel(s)`].filter(Boolean).join(' · ');
+  const sub = [
+    d.untested ? d.pciId : d.key.slice(0, d.key.indexOf('|')),
+    d.firmware && `fw ${d.firmware}`,
+    d.untested ? 'not yet tested' : `${d.kernels.length} kernel(s)`,
+  ]
+    .filter(Boolean)
+    .join(' · ');
   const text = [d.description, d.driver, d.model, d.pciId, d.firmware, ...d.specs].filter(Boolean).join(' ').toLowerCase();
   const cells = m.checks.map((check, i) => cellTd(d, check, famOf[i], m.cells[d.key]?.[check])).join('');
   return `<tr data-driver="${esc(d.driver)}" data-t="${esc(text)}"${d.untested ? ' class="untested"' : ''}><th scope="row"><a href="${esc(paths.device(d))}" tabindex="-1">${esc(d.description)}</a><small>${esc(sub)}</small></th><td class="drv">${esc(d.driver)}</td>${cells}</tr>`;
@@ -61,17 +83,28 @@ export function matrixPage(m: Matrix, generatedAt: string): string {
   const claimedFailed = cells.filter((c) => c.claimedButFailed).length;
   const untested = m.devices.filter((d) => d.untested).length;
   const drivers = [...new Set(m.devices.map((d) => d.driver))].sort();
-  const verdicts = ['pass', 'fail', 'unsupported', 'skip', 'error', 'none', 'untested'].map((s) => `<option value="${s}">${esc(STATE_TITLE[s as CellState].split(':')[0])}</option>`).join('');
-  const famHead = m.families.map((f, i) => `<th scope="colgroup" colspan="${f.checks.length}" class="fam f${i}">${esc(f.name)}</th>`).join('');
-  const checkHead = m.checks.map((c, i) => `<th scope="col" class="chk f${famOf[i]}" title="${esc(c)}"><span>${esc(c.slice(c.indexOf('/') + 1))}</span></th>`).join('');
-  const legend = (['pass', 'fail', 'unsupported', 'skip', 'error', 'none', 'untested'] as CellState[]).map((s) => `<li>${badge(s)} ${esc(STATE_TITLE[s])}</li>`).join('');
+  const verdicts = ['pass', 'fail', 'unsupported', 'skip', 'error', 'none', 'untested']
+    .map((s) => `<option value="${s}">${esc(STATE_TITLE[s as CellState].split(':')[0])}</option>`)
+    .join('');
+  const famHead = m.families
+    .map((f, i) => `<th scope="colgroup" colspan="${f.checks.length}" class="fam f${i}">${esc(f.name)}</th>`)
+    .join('');
+  const checkHead = m.checks
+    .map((c, i) => `<th scope="col" class="chk f${famOf[i]}" title="${esc(c)}"><span>${esc(c.slice(c.indexOf('/') + 1))}</span></th>`)
+    .join('');
+  const legend = (['pass', 'fail', 'unsupported', 'skip', 'error', 'none', 'untested'] as CellState[])
+    .map((s) => `<li>${badge(s)} ${esc(STATE_TITLE[s])}</li>`)
+    .join('');
   const body = `<h1>NIC and driver compatibility matrix</h1>
 <p class="summary">${m.devices.length - untested} devices tested, ${untested} not yet tested · ${m.checks.length} checks · ${m.kernels.length} kernels · ${m.runs.length} runs ·
 <a href="attention.html#regressions">${regressions} regressions</a> · <a href="attention.html#claimed">${claimedFailed} claimed but failed</a></p>
 <form id="filters" role="search" onsubmit="return false">
 <label>Search <input id="q" type="search" placeholder="device, driver, PCI id, check  ( / )" autocomplete="off"></label>
 <label>Driver <select id="f-driver">${options(drivers, 'all drivers')}</select></label>
-<label>Family <select id="f-family">${options(m.families.map((f) => f.name), 'all families')}</select></label>
+<label>Family <select id="f-family">${options(
+    m.families.map((f) => f.name),
+    'all families',
+  )}</select></label>
 <label>Kernel <select id="f-kernel">${options(m.kernels, 'newest per cell')}</select></label>
 <label>Verdict <select id="f-verdict"><option value="">any verdict</option>${verdicts}<option value="rg">regression</option><option value="cf">claimed but failed</option></select></label>
 <output id="shown" aria-live="polite"></output></form>

@@ -39,9 +39,15 @@ beforeAll(async () => {
   save('veth.pcap/tx-csum-ipv6-udp.pcap', 'not really a pcap');
   files.pop();
   save('veth.json', veth);
-  save('hostile.json', runRecord([e1000Target([result('tx-csum/ipv4-tcp', 'fail', 'offload-on', `bad ${HOSTILE}`)], {
-    device: { model: 'e1000-hostile', description: `NIC ${HOSTILE}` }, driver: { name: `drv${HOSTILE}`, version: '', firmware: '', bus: '' },
-  })]));
+  save(
+    'hostile.json',
+    runRecord([
+      e1000Target([result('tx-csum/ipv4-tcp', 'fail', 'offload-on', `bad ${HOSTILE}`)], {
+        device: { model: 'e1000-hostile', description: `NIC ${HOSTILE}` },
+        driver: { name: `drv${HOSTILE}`, version: '', firmware: '', bus: '' },
+      }),
+    ]),
+  );
   expect(await ingest.run({ values: { store }, positionals: files }, io)).toBe(0);
   expect(await site.run({ values: { store, out: siteDir }, positionals: [] }, io)).toBe(0);
   server = await serveDir(siteDir);
@@ -60,7 +66,8 @@ afterAll(async () => {
 
 function watch(page: Page): void {
   page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${page.url()}: console ${m.type()}: ${m.text()} (${m.location().url})`);
+    if (m.type() === 'error' || m.type() === 'warning')
+      problems.push(`${page.url()}: console ${m.type()}: ${m.text()} (${m.location().url})`);
   });
   page.on('pageerror', (e) => problems.push(`${page.url()}: page error: ${e.message}`));
   page.on('dialog', (d) => {
@@ -108,7 +115,8 @@ describe('compatibility website in Chromium', () => {
     await page.selectOption('#f-verdict', 'fail');
     const failRows = await visibleRows(page);
     expect(failRows).toBeGreaterThan(0);
-    for (const row of await page.locator('#matrix tbody tr:visible').all()) expect(await row.locator('td.v-fail').count()).toBeGreaterThan(0);
+    for (const row of await page.locator('#matrix tbody tr:visible').all())
+      expect(await row.locator('td.v-fail').count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(SHOTS, 'matrix-failures.png') });
     await page.selectOption('#f-verdict', '');
 
@@ -143,13 +151,14 @@ describe('compatibility website in Chromium', () => {
     await page.keyboard.type('veth pair');
     await page.keyboard.press('Tab');
     // Tab leaves the filters and enters the grid on one cell (roving tabindex).
-    for (let i = 0; i < 6 && !(await page.evaluate(() => document.activeElement?.closest('#matrix') !== null)); i++) await page.keyboard.press('Tab');
+    for (let i = 0; i < 6 && !(await page.evaluate(() => document.activeElement?.closest('#matrix') !== null)); i++)
+      await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.closest('th')?.textContent)).toContain('veth pair');
     await page.keyboard.press('ArrowRight');
     expect(await page.evaluate(() => (document.activeElement?.closest('td') as HTMLTableCellElement | null)?.cellIndex)).toBe(2);
     await page.keyboard.press('End');
     const lastIndex = await page.evaluate(() => (document.activeElement?.closest('td') as HTMLTableCellElement | null)?.cellIndex);
-    expect(lastIndex).toBe(await page.locator('#matrix tbody tr:visible td.v').count() + 1);
+    expect(lastIndex).toBe((await page.locator('#matrix tbody tr:visible td.v').count()) + 1);
     // Walk left to the failing cell and open it with Enter.
     for (let i = 0; i < 40; i++) {
       if (await page.evaluate(() => document.activeElement?.closest('td')?.classList.contains('v-fail'))) break;
@@ -158,7 +167,9 @@ describe('compatibility website in Chromium', () => {
     await Promise.all([page.waitForURL(/\/c\//), page.keyboard.press('Enter')]);
     await expect(page.locator('h1').textContent()).resolves.toContain('tx-csum/ipv6-udp');
     await expect(page.locator('.headline').textContent()).resolves.toContain('FAIL');
-    await expect(page.locator('section.evidence .msg').first().textContent()).resolves.toBe('peer saw UDP checksum 0x0000, expected 0xffff');
+    await expect(page.locator('section.evidence .msg').first().textContent()).resolves.toBe(
+      'peer saw UDP checksum 0x0000, expected 0xffff',
+    );
     const pcap = page.locator('a.pcap');
     expect(await pcap.count()).toBe(1);
     const response = await page.request.get(new URL((await pcap.getAttribute('href'))!, page.url()).href);
@@ -173,7 +184,10 @@ describe('compatibility website in Chromium', () => {
   it('shows hostile names and messages as text on every kind of page', async () => {
     const page = await context.newPage();
     await page.goto(new URL('attention.html', server.url).href);
-    await page.locator('a', { hasText: `NIC ${HOSTILE}` }).first().click();
+    await page
+      .locator('a', { hasText: `NIC ${HOSTILE}` })
+      .first()
+      .click();
     await expect(page.locator('section.evidence .msg').first().textContent()).resolves.toBe(`bad ${HOSTILE}`);
     await expect(page.locator('h1').textContent()).resolves.toContain(`NIC ${HOSTILE}`);
     await page.close();

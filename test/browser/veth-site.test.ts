@@ -16,7 +16,12 @@ let record: RunRecord;
 let runStderr = '';
 
 function nicmatrix(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', timeout: 300_000, env: { ...process.env, CI: 'true' } });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: { ...process.env, CI: 'true' },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -13,7 +13,13 @@ export function tmpDir(prefix: string): string {
 
 /** Runs the CLI; by default in a fresh directory, so its default store and outputs never touch the repo. */
 export async function nicmatrix(args: string[], opts: { timeoutMs?: number; cwd?: string } = {}) {
-  const sub = execa(process.execPath, [BIN, ...args], { reject: false, timeout: opts.timeoutMs ?? 600_000, cwd: opts.cwd ?? tmpDir('cwd'), env: { CI: 'true' }, stdin: 'ignore' });
+  const sub = execa(process.execPath, [BIN, ...args], {
+    reject: false,
+    timeout: opts.timeoutMs ?? 600_000,
+    cwd: opts.cwd ?? tmpDir('cwd'),
+    env: { CI: 'true' },
+    stdin: 'ignore',
+  });
   // The pid names what the run created (nm-<pid>-…), for leftover checks.
   const pid = sub.pid ?? -1;
   return Object.assign(await sub, { pid });

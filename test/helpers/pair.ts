@@ -16,7 +16,12 @@ export interface PortPair {
 
 export async function makePortPair(tag: string): Promise<PortPair> {
   const id = `${process.pid}${++n}`;
-  const pair = { dutNs: `t-${tag}-${id}-a`, peerNs: `t-${tag}-${id}-b`, dutIf: `port${id}a`.slice(0, 15), peerIf: `port${id}b`.slice(0, 15) };
+  const pair = {
+    dutNs: `t-${tag}-${id}-a`,
+    peerNs: `t-${tag}-${id}-b`,
+    dutIf: `port${id}a`.slice(0, 15),
+    peerIf: `port${id}b`.slice(0, 15),
+  };
   const remove = async () => {
     await execa('ip', ['netns', 'del', pair.dutNs], { reject: false });
     await execa('ip', ['netns', 'del', pair.peerNs], { reject: false });
@@ -42,7 +47,15 @@ export async function makePortPair(tag: string): Promise<PortPair> {
       const info = (JSON.parse(addr.stdout) as { flags: string[]; mtu: number; addr_info: { local: string; prefixlen: number }[] }[])[0];
       const feats = await execa('ip', ['netns', 'exec', ns, 'ethtool', '--json', '-k', ifname]);
       const neigh = await execa('ip', ['-n', ns, 'neigh', 'show', 'dev', ifname]);
-      parts.push(JSON.stringify({ flags: info.flags, mtu: info.mtu, addrs: info.addr_info.map((a) => `${a.local}/${a.prefixlen}`), neigh: neigh.stdout.trim(), features: JSON.parse(feats.stdout) }));
+      parts.push(
+        JSON.stringify({
+          flags: info.flags,
+          mtu: info.mtu,
+          addrs: info.addr_info.map((a) => `${a.local}/${a.prefixlen}`),
+          neigh: neigh.stdout.trim(),
+          features: JSON.parse(feats.stdout),
+        }),
+      );
     }
     return parts.join('\n');
   };

@@ -62,7 +62,15 @@ describe('capture + udp.send', () => {
 
   it('each payload is one datagram; noChecksum, ipOptions and ipv6DstOpts reach the socket', async () => {
     const v4 = await captured(40002, 3, () =>
-      agentA.client.call('udp.send', { family: 4, dst: link.b.ipv4, sport: 40002, dport: 9, payloads: [b64('a'), b64('bb'), b64('ccc')], noChecksum: true, ipOptions: b64(Buffer.from([1, 1, 1, 0])) }),
+      agentA.client.call('udp.send', {
+        family: 4,
+        dst: link.b.ipv4,
+        sport: 40002,
+        dport: 9,
+        payloads: [b64('a'), b64('bb'), b64('ccc')],
+        noChecksum: true,
+        ipOptions: b64(Buffer.from([1, 1, 1, 0])),
+      }),
     );
     expect(v4.frames).toHaveLength(3);
     expect(v4.frames.map((f) => parseFrame(bytesOf(f)).l4?.udp?.length)).toEqual([9, 10, 11]);
@@ -71,7 +79,14 @@ describe('capture + udp.send', () => {
       expect(bytesOf(f)[14]).toBe(0x46);
     }
     const v6 = await captured(40003, 1, () =>
-      agentA.client.call('udp.send', { family: 6, dst: link.b.ipv6, sport: 40003, dport: 9, payloads: [b64('six')], ipv6DstOpts: b64(Buffer.from([0, 0, 1, 4, 0, 0, 0, 0])) }),
+      agentA.client.call('udp.send', {
+        family: 6,
+        dst: link.b.ipv6,
+        sport: 40003,
+        dport: 9,
+        payloads: [b64('six')],
+        ipv6DstOpts: b64(Buffer.from([0, 0, 1, 4, 0, 0, 0, 0])),
+      }),
     );
     expect(v6.frames).toHaveLength(1);
     expect(parseFrame(bytesOf(v6.frames[0])).ip).toMatchObject({ family: 6, nextHeader: 60, proto: 17 });
@@ -81,13 +96,25 @@ describe('capture + udp.send', () => {
 describe('packet.send', () => {
   const vnet = { flags: 1, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 34, csumOffset: 6 };
   const frame = () =>
-    buildUdpFrame({ family: 4, srcMac: link.a.mac, dstMac: link.b.mac, src: link.a.ipv4, dst: link.b.ipv4, sport: 40004, dport: 9, payload: Buffer.from('vnet via agent'), checksum: 'partial' });
+    buildUdpFrame({
+      family: 4,
+      srcMac: link.a.mac,
+      dstMac: link.b.mac,
+      src: link.a.ipv4,
+      dst: link.b.ipv4,
+      sport: 40004,
+      dport: 9,
+      payload: Buffer.from('vnet via agent'),
+      checksum: 'partial',
+    });
 
   it('with NEEDS_CSUM and TX offload off, the peer receives a completed checksum', async () => {
     await setTxCsum(link.a, false);
     try {
       const { frames } = await captured(40004, 1, async () => {
-        expect(await agentA.client.call('packet.send', { ifname: link.a.ifname, frames: [frame().toString('base64')], vnet: [vnet] })).toEqual({ sent: 1 });
+        expect(
+          await agentA.client.call('packet.send', { ifname: link.a.ifname, frames: [frame().toString('base64')], vnet: [vnet] }),
+        ).toEqual({ sent: 1 });
       });
       expect(frames).toHaveLength(1);
       expect(frames[0].status & TP_STATUS_CSUMNOTREADY).toBe(0);
@@ -99,16 +126,18 @@ describe('packet.send', () => {
   });
 
   it('with TX offload on, the frame stays partial and its offsets survive', async () => {
-    const { frames } = await captured(40004, 1, () => agentA.client.call('packet.send', { ifname: link.a.ifname, frames: [frame().toString('base64')], vnet: [vnet] }));
+    const { frames } = await captured(40004, 1, () =>
+      agentA.client.call('packet.send', { ifname: link.a.ifname, frames: [frame().toString('base64')], vnet: [vnet] }),
+    );
     expect(frames).toHaveLength(1);
     expect(frames[0]).toMatchObject({ csumStart: 34, csumOffset: 6 });
     expect(bytesOf(frames[0]).equals(frame())).toBe(true);
   });
 
   it('one header per frame is required, and a missing interface is a SYSCALL error naming the call', async () => {
-    await expect(agentA.client.call('packet.send', { ifname: link.a.ifname, frames: [frame().toString('base64')], vnet: [] })).rejects.toThrow(
-      /expected one virtio_net_hdr per frame \(1\), found 0/,
-    );
+    await expect(
+      agentA.client.call('packet.send', { ifname: link.a.ifname, frames: [frame().toString('base64')], vnet: [] }),
+    ).rejects.toThrow(/expected one virtio_net_hdr per frame \(1\), found 0/);
     await expect(agentA.client.call('packet.send', { ifname: 'nmsys-none', frames: [] })).rejects.toMatchObject({
       code: 'SYSCALL',
       message: expect.stringContaining('if_nametoindex("nmsys-none"): ENODEV (No such device)'),
@@ -138,8 +167,12 @@ describe('tcp.listen / tcp.send / tcp.listenClose', () => {
   });
 
   it('listenClose of an unknown id says so', async () => {
-    await expect(agentB.client.call('tcp.listenClose', { id: 'tcp-listener-999' })).rejects.toThrow(/expected an open listener "tcp-listener-999", found none/);
-    await expect(agentB.client.call('capture.stop', { id: 'capture-999' })).rejects.toThrow(/expected an open capture "capture-999", found none/);
+    await expect(agentB.client.call('tcp.listenClose', { id: 'tcp-listener-999' })).rejects.toThrow(
+      /expected an open listener "tcp-listener-999", found none/,
+    );
+    await expect(agentB.client.call('capture.stop', { id: 'capture-999' })).rejects.toThrow(
+      /expected an open capture "capture-999", found none/,
+    );
   });
 });
 

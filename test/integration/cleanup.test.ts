@@ -33,7 +33,11 @@ const alive = (pid: number) => {
 describe('interrupting a run', () => {
   it('SIGINT mid-check: exit 130, verdicts so far recorded, no netns, veth or child process remains', async () => {
     const out = path.join(tmpDir('int'), 'run.json');
-    const child = execa(process.execPath, [BIN, 'run', '--no-store', '--target', 'lo', '--target', 'veth', '--checks', 'tx-csum/*', '--jobs', '1', '--out', out], { reject: false, env: { CI: 'true' }, stdin: 'ignore' });
+    const child = execa(
+      process.execPath,
+      [BIN, 'run', '--no-store', '--target', 'lo', '--target', 'veth', '--checks', 'tx-csum/*', '--jobs', '1', '--out', out],
+      { reject: false, env: { CI: 'true' }, stdin: 'ignore' },
+    );
     let seen = '';
     let kids: number[] = [];
     const ready = new Promise<void>((resolve) => {
@@ -64,7 +68,11 @@ describe('interrupting a run', () => {
 
 describe('a controller killed outright', () => {
   it('SIGKILL leaves its netns behind; the next run removes them and their processes', async () => {
-    const child = execa(process.execPath, [BIN, 'run', '--no-store', '--target', 'veth', '--checks', 'tx-csum/*', '--out', path.join(tmpDir('kill'), 'run.json')], { reject: false, env: { CI: 'true' }, stdin: 'ignore' });
+    const child = execa(
+      process.execPath,
+      [BIN, 'run', '--no-store', '--target', 'veth', '--checks', 'tx-csum/*', '--out', path.join(tmpDir('kill'), 'run.json')],
+      { reject: false, env: { CI: 'true' }, stdin: 'ignore' },
+    );
     await new Promise<void>((resolve) => {
       let seen = '';
       child.stderr!.on('data', (d: Buffer) => {
@@ -85,11 +93,17 @@ describe('concurrent runs', () => {
   it('two runs at once on veth and lo do not collide and both pass', async () => {
     const dir = tmpDir('conc');
     const runs = await Promise.all(
-      [0, 1].map((i) => nicmatrix(['run', '--target', 'veth', '--target', 'lo', '--checks', 'tx-csum/ipv*', '--out', path.join(dir, `run${i}.json`)])),
+      [0, 1].map((i) =>
+        nicmatrix(['run', '--target', 'veth', '--target', 'lo', '--checks', 'tx-csum/ipv*', '--out', path.join(dir, `run${i}.json`)]),
+      ),
     );
     for (const [i, r] of runs.entries()) {
       expect(r.exitCode, r.stderr).toBe(0);
-      expect(readRecord(path.join(dir, `run${i}.json`)).targets.flatMap((t) => t.results).every((x) => x.status === 'pass' || x.status === 'unsupported')).toBe(true);
+      expect(
+        readRecord(path.join(dir, `run${i}.json`))
+          .targets.flatMap((t) => t.results)
+          .every((x) => x.status === 'pass' || x.status === 'unsupported'),
+      ).toBe(true);
       expect(await netnsOf(r.pid)).toEqual([]);
     }
   });

@@ -30,42 +30,67 @@ describe('lab pipeline (the workflow, simulated locally)', () => {
     const before = await pair.state();
     const work = tmpDir('labsim');
     const inventory = path.join(work, 'lab.json');
-    fs.writeFileSync(inventory, JSON.stringify({
-      schema: 'nicmatrix.lab/1',
-      name: 'simulated lab',
-      checks: ['tx-csum/ipv4-udp', 'tx-csum/ipv6-tcp'],
-      machines: [
-        { name: 'sim-veth', labels: ['veth'], targets: ['veth'] },
-        { name: 'sim-ports', labels: ['ports'], ports: [{ dut: `${pair.dutNs}/${pair.dutIf}`, peer: `${pair.peerNs}/${pair.peerIf}` }] },
-        { name: 'sim-qemu', labels: ['qemu'], targets: ['qemu:e1000'], checks: ['tx-csum/ipv4-udp'] },
-      ],
-    }));
+    fs.writeFileSync(
+      inventory,
+      JSON.stringify({
+        schema: 'nicmatrix.lab/1',
+        name: 'simulated lab',
+        checks: ['tx-csum/ipv4-udp', 'tx-csum/ipv6-tcp'],
+        machines: [
+          { name: 'sim-veth', labels: ['veth'], targets: ['veth'] },
+          { name: 'sim-ports', labels: ['ports'], ports: [{ dut: `${pair.dutNs}/${pair.dutIf}`, peer: `${pair.peerNs}/${pair.peerIf}` }] },
+          { name: 'sim-qemu', labels: ['qemu'], targets: ['qemu:e1000'], checks: ['tx-csum/ipv4-udp'] },
+        ],
+      }),
+    );
     const lines: string[] = [];
     const sim: Simulation = await simulateWorkflow(path.join(root, '.github/workflows/lab.yml'), {
-      repoRoot: root, workdir: work, vars: { NICMATRIX_LAB: inventory }, inputs: { checks: '' }, prepared: ['npm ci'], log: (l) => lines.push(l),
+      repoRoot: root,
+      workdir: work,
+      vars: { NICMATRIX_LAB: inventory },
+      inputs: { checks: '' },
+      prepared: ['npm ci'],
+      log: (l) => lines.push(l),
     });
-    const failures = sim.jobs.flatMap((j) => j.steps.filter((s) => s.result === 'failure').map((s) => `${j.id} ${JSON.stringify(j.matrix)} ${s.name}: ${s.output?.slice(-3000)}`));
+    const failures = sim.jobs.flatMap((j) =>
+      j.steps.filter((s) => s.result === 'failure').map((s) => `${j.id} ${JSON.stringify(j.matrix)} ${s.name}: ${s.output?.slice(-3000)}`),
+    );
     const byJob = sim.jobs.map((j) => `${j.id}${j.matrix ? ` ${String(j.matrix.label)}` : ''} ${j.result}`);
     // Only the broken machine's job fails; the others and the publishing still succeed.
-    expect(byJob, failures.join('\n')).toEqual(['plan success', 'lab veth success', 'lab ports failure', 'lab qemu success', 'publish success']);
+    expect(byJob, failures.join('\n')).toEqual([
+      'plan success',
+      'lab veth success',
+      'lab ports failure',
+      'lab qemu success',
+      'publish success',
+    ]);
     expect(failures).toHaveLength(1);
     expect(failures[0]).toContain('exit 1');
     expect(sim.jobs[0].outputs.labels).toBe('["veth","ports","qemu"]');
 
     // One artifact per label, one record per machine, each saying which lab machine ran it.
-    for (const [label, machine] of [['veth', 'sim-veth'], ['ports', 'sim-ports'], ['qemu', 'sim-qemu']]) {
+    for (const [label, machine] of [
+      ['veth', 'sim-veth'],
+      ['ports', 'sim-ports'],
+      ['qemu', 'sim-qemu'],
+    ]) {
       const record = readJson<RunRecord>(path.join(sim.artifactsDir, `run-records-${label}`, `${machine}.json`));
       expect(record.targets.length).toBe(1);
       expect(record.targets[0].evidence.lab).toEqual({ inventory: 'simulated lab', file: inventory, machine, labels: [label] });
     }
     const ports = readJson<RunRecord>(path.join(sim.artifactsDir, 'run-records-ports', 'sim-ports.json'));
-    expect(ports.targets[0].results.filter((r) => r.status === 'fail').map((r) => `${r.check} [${r.variant}]`)).toEqual(['tx-csum/ipv4-udp [offload-on]', 'tx-csum/ipv4-udp [offload-off]']);
+    expect(ports.targets[0].results.filter((r) => r.status === 'fail').map((r) => `${r.check} [${r.variant}]`)).toEqual([
+      'tx-csum/ipv4-udp [offload-on]',
+      'tx-csum/ipv4-udp [offload-off]',
+    ]);
     expect(await pair.state()).toEqual(before);
 
     // The published site: every machine's device, the failure visible, KCIDB and JUnit beside it.
     expect(sim.pageUrl).toBe(`file://${sim.pagesDir}/index.html`);
     expect(fs.existsSync(path.join(sim.pagesDir, 'index.html'))).toBe(true);
-    const matrix = readJson<{ devices: { key: string; kernels: string[] }[]; cells: { device: string; check: string; status: string }[] }>(path.join(sim.pagesDir, 'matrix.json'));
+    const matrix = readJson<{ devices: { key: string; kernels: string[] }[]; cells: { device: string; check: string; status: string }[] }>(
+      path.join(sim.pagesDir, 'matrix.json'),
+    );
     const tested = matrix.devices.filter((d) => d.kernels.length > 0).map((d) => d.key.split('|')[0]);
     expect(tested).toEqual(expect.arrayContaining(['veth:veth', 'qemu:e1000']));
     expect(tested).toHaveLength(3);

@@ -39,7 +39,13 @@ function userModulesTree(name: string, tamper?: string): string {
     fs.copyFileSync(path.join(modulesDir, rel), path.join(dir, rel));
     if (tamper && moduleName(rel) === tamper) fs.appendFileSync(path.join(dir, rel), '\0');
   }
-  fs.writeFileSync(path.join(dir, 'modules.dep'), dep.split('\n').filter((l) => files.includes(l.slice(0, l.indexOf(':')))).join('\n') + '\n');
+  fs.writeFileSync(
+    path.join(dir, 'modules.dep'),
+    dep
+      .split('\n')
+      .filter((l) => files.includes(l.slice(0, l.indexOf(':'))))
+      .join('\n') + '\n',
+  );
   fs.writeFileSync(path.join(dir, 'modules.builtin'), builtin);
   return dir;
 }
@@ -54,18 +60,23 @@ describe('guest image', () => {
     expect(entries.get('dev/console')).toMatchObject({ rdevMajor: 5, rdevMinor: 1 });
     const modDir = `lib/modules/${image.release}`;
     const dep = entries.get(`${modDir}/modules.dep`)!.data.toString();
-    const present = new Set(dep.split('\n').filter(Boolean).map((l) => moduleName(l.slice(0, l.indexOf(':')))));
+    const present = new Set(
+      dep
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => moduleName(l.slice(0, l.indexOf(':')))),
+    );
     for (const m of [...BASE_MODULES, ...nicModules()]) expect(present, m).toContain(moduleName(m));
     expect(entries.has(`${modDir}/modules.alias`)).toBe(true);
     expect(image.missingModules).toEqual([]);
   });
 
-  it('boots Debian\'s kernel as a PVH vmlinux extracted into the cache', () => {
+  it("boots Debian's kernel as a PVH vmlinux extracted into the cache", () => {
     expect(image.source).toMatch(/^debian linux-image-\S+-amd64 \S+$/);
     expect(hasPvhNote(fs.readFileSync(image.kernel))).toBe(true);
   });
 
-  it('names the initramfs after its inputs\' content: same modules same image, a changed module a new one', async () => {
+  it("names the initramfs after its inputs' content: same modules same image, a changed module a new one", async () => {
     const cache = path.join(scratch, 'cache');
     const a = await ensureGuestImage({ kernel: image.kernel, modules: userModulesTree('a'), cache });
     const same = await ensureGuestImage({ kernel: image.kernel, modules: userModulesTree('b'), cache });
@@ -79,7 +90,12 @@ describe('guest image', () => {
 
   it('boots a guest on a user-supplied kernel and modules tree', async () => {
     const modules = userModulesTree('boot');
-    const dut = new QemuDut({ kind: 'qemu', spec: `qemu:e1000,kernel=${image.kernel},modules=${modules}`, model: 'e1000', options: { kernel: image.kernel, modules, accel: 'tcg' } });
+    const dut = new QemuDut({
+      kind: 'qemu',
+      spec: `qemu:e1000,kernel=${image.kernel},modules=${modules}`,
+      model: 'e1000',
+      options: { kernel: image.kernel, modules, accel: 'tcg' },
+    });
     try {
       await dut.start(new AbortController().signal);
       const facts = await dut.collect();
@@ -94,6 +110,8 @@ describe('guest image', () => {
   it('refuses a modules tree without depmod data, naming the file', async () => {
     const dir = path.join(scratch, 'nodep', 'lib', 'modules', '6.9.0');
     fs.mkdirSync(dir, { recursive: true });
-    await expect(ensureGuestImage({ kernel: image.kernel, modules: dir, cache: path.join(scratch, 'cache2') })).rejects.toThrow(/expected modules.dep there/);
+    await expect(ensureGuestImage({ kernel: image.kernel, modules: dir, cache: path.join(scratch, 'cache2') })).rejects.toThrow(
+      /expected modules.dep there/,
+    );
   });
 });

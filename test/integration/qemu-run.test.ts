@@ -18,7 +18,9 @@ beforeAll(async () => {
 /** PID of the QEMU child of `parent` that emulates `device`, if any. */
 async function qemuChild(parent: number, device: string): Promise<number | undefined> {
   const ps = await execa('ps', ['-eo', 'pid,ppid,args'], { reject: false });
-  const line = ps.stdout.split('\n').find((l) => new RegExp(`^\\s*\\d+\\s+${parent}\\s+qemu-system`).test(l) && l.includes(`-device ${device},netdev=`));
+  const line = ps.stdout
+    .split('\n')
+    .find((l) => new RegExp(`^\\s*\\d+\\s+${parent}\\s+qemu-system`).test(l) && l.includes(`-device ${device},netdev=`));
   return line ? Number(line.trim().split(/\s+/)[0]) : undefined;
 }
 
@@ -27,9 +29,17 @@ describe('nicmatrix run with QEMU targets', () => {
     const dirs = [tmpDir('qemu-kill'), tmpDir('cwd')];
     onTestFinished(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
     const out = path.join(dirs[0], 'run.json');
-    const sub = execa(process.execPath, [BIN, 'run', '--target', 'qemu:e1000', '--target', 'qemu:tulip', '--checks', 'tx-csum/*', '--jobs', '2', '--out', out], {
-      reject: false, timeout: 600_000, cwd: dirs[1], env: { CI: 'true' }, stdin: 'ignore',
-    });
+    const sub = execa(
+      process.execPath,
+      [BIN, 'run', '--target', 'qemu:e1000', '--target', 'qemu:tulip', '--checks', 'tx-csum/*', '--jobs', '2', '--out', out],
+      {
+        reject: false,
+        timeout: 600_000,
+        cwd: dirs[1],
+        env: { CI: 'true' },
+        stdin: 'ignore',
+      },
+    );
     const pid = sub.pid!;
     let killed: number | undefined;
     // Kill the e1000 guest once it has judged its first check, so the kill lands mid-run.

@@ -85,13 +85,27 @@ describe.each(['e1000', 'rtl8139'])('qemu:%s guest', (model) => {
     expect(link.peer.ipv6).toMatch(/^2001:db8:/);
     const toPeer = Buffer.from(`guest->peer via ${model}`);
     const cap = await dut.run('peer', 'capture.start', { ifname: link.peer.ifname });
-    await dut.run('dut', 'udp.send', { family: 4, src: link.dut.ipv4, dst: link.peer.ipv4, sport: 40001, dport: 40002, payloads: [toPeer.toString('base64')] });
+    await dut.run('dut', 'udp.send', {
+      family: 4,
+      src: link.dut.ipv4,
+      dst: link.peer.ipv4,
+      sport: 40001,
+      dport: 40002,
+      payloads: [toPeer.toString('base64')],
+    });
     const seen = await dut.run('peer', 'capture.stop', { id: cap.id, expect: 1, timeoutMs: 20_000, ignoreOutgoing: true });
     expect(seen.frames.some((f) => Buffer.from(f.data, 'base64').includes(toPeer))).toBe(true);
 
     const toGuest = Buffer.from(`peer->guest via ${model}`);
     const gcap = await dut.run('dut', 'capture.start', { ifname: link.dut.ifname });
-    await dut.run('peer', 'udp.send', { family: 6, src: link.peer.ipv6, dst: link.dut.ipv6, sport: 40003, dport: 40004, payloads: [toGuest.toString('base64')] });
+    await dut.run('peer', 'udp.send', {
+      family: 6,
+      src: link.peer.ipv6,
+      dst: link.dut.ipv6,
+      sport: 40003,
+      dport: 40004,
+      payloads: [toGuest.toString('base64')],
+    });
     const got = await dut.run('dut', 'capture.stop', { id: gcap.id, expect: 1, timeoutMs: 20_000, ignoreOutgoing: true });
     expect(got.frames.some((f) => Buffer.from(f.data, 'base64').includes(toGuest))).toBe(true);
   });
@@ -116,7 +130,14 @@ describe('qemu:virtio-net-pci,vnet_hdr=on', () => {
     expect(facts.features['tx-checksum-ip-generic']?.active).toBe(true);
     const payload = Buffer.from('partial checksum through vnet_hdr');
     const cap = await dut.run('peer', 'capture.start', { ifname: link.peer.ifname });
-    await dut.run('dut', 'udp.send', { family: 4, src: link.dut.ipv4, dst: link.peer.ipv4, sport: 40005, dport: 40006, payloads: [payload.toString('base64')] });
+    await dut.run('dut', 'udp.send', {
+      family: 4,
+      src: link.dut.ipv4,
+      dst: link.peer.ipv4,
+      sport: 40005,
+      dport: 40006,
+      payloads: [payload.toString('base64')],
+    });
     const seen = await dut.run('peer', 'capture.stop', { id: cap.id, expect: 1, timeoutMs: 20_000, ignoreOutgoing: true });
     const frame = seen.frames.find((f) => Buffer.from(f.data, 'base64').includes(payload));
     expect(frame).toBeDefined();
@@ -128,7 +149,7 @@ describe('qemu:virtio-net-pci,vnet_hdr=on', () => {
 });
 
 describe('accelerator choice', () => {
-  it('the probe payloads run under TCG, so a failure under KVM is KVM\'s', async () => {
+  it("the probe payloads run under TCG, so a failure under KVM is KVM's", async () => {
     expect(await probeRomRuns('tcg')).toEqual({ ok: true, detail: 'ran the reset-vector ROM' });
     // TCG boots slower than KVM: it gets a generous limit, the point is the init's answer.
     expect(await probeBoot(await ensureGuestImage(), 'tcg', 60_000)).toEqual({ ok: true, detail: 'ran the guest kernel to its init' });
@@ -198,8 +219,12 @@ describe('guest faults', () => {
   });
 
   it('an unknown model or option is a TARGET_SPEC error before anything is created', () => {
-    expect(() => new QemuDut({ kind: 'qemu', spec: 'qemu:eepro100', model: 'eepro100', options: {} })).toThrow(/unknown QEMU model "eepro100"; expected one of: e1000, /);
-    expect(() => new QemuDut({ kind: 'qemu', spec: 'qemu:e1000,cpu=x', model: 'e1000', options: { cpu: 'x' } })).toThrow(/unknown option "cpu"/);
+    expect(() => new QemuDut({ kind: 'qemu', spec: 'qemu:eepro100', model: 'eepro100', options: {} })).toThrow(
+      /unknown QEMU model "eepro100"; expected one of: e1000, /,
+    );
+    expect(() => new QemuDut({ kind: 'qemu', spec: 'qemu:e1000,cpu=x', model: 'e1000', options: { cpu: 'x' } })).toThrow(
+      /unknown option "cpu"/,
+    );
   });
 
   it('leaves no registered teardown behind', () => {

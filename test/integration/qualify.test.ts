@@ -19,7 +19,8 @@ afterAll(async () => {
   for (const p of pairs) await p.remove();
 });
 
-const report = (dir: string): QualificationReport => JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')) as QualificationReport;
+const report = (dir: string): QualificationReport =>
+  JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')) as QualificationReport;
 const verdicts = (r: QualificationReport) => Object.fromEntries(r.requirements.map((q) => [q.id, q.verdict]));
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
@@ -30,7 +31,13 @@ const TX_PROFILE = {
   title: 'IPv4 UDP TX checksum offload',
   requirements: [
     { id: 'software', title: 'stack checksums', checks: ['tx-csum/ipv4-udp'], variants: ['offload-off'], accept: ['pass', 'unsupported'] },
-    { id: 'hardware', title: 'device checksums', checks: ['tx-csum/ipv4-udp'], variants: ['offload-on'], evidence: [{ path: 'delivery', equals: 'complete', why: 'computed by the device' }] },
+    {
+      id: 'hardware',
+      title: 'device checksums',
+      checks: ['tx-csum/ipv4-udp'],
+      variants: ['offload-on'],
+      evidence: [{ path: 'delivery', equals: 'complete', why: 'computed by the device' }],
+    },
   ],
 };
 
@@ -39,18 +46,29 @@ describe('qualify', () => {
     const out = path.join(tmpDir('qveth'), 'q');
     const r = await nicmatrix(['qualify', '--profile', 'offload', '--target', 'veth', '--no-store', '--out', out, '--seed', '11']);
     expect(r.exitCode, r.stderr).toBe(1);
-    expect(r.stdout).toMatch(/^Linux virtual Ethernet pair \[veth\] \(driver veth .*\): offload NOT MET — .*tx-offload-ipv4, tx-offload-ipv6/);
+    expect(r.stdout).toMatch(
+      /^Linux virtual Ethernet pair \[veth\] \(driver veth .*\): offload NOT MET — .*tx-offload-ipv4, tx-offload-ipv6/,
+    );
     const rep = report(out);
     expect(rep.level.met).toBe(false);
-    expect(verdicts(rep)).toMatchObject({ 'tx-csum-software': 'met', 'tx-csum-edge-software': 'met', 'tx-offload-ipv4': 'not-met', 'tx-offload-ipv6': 'not-met' });
-    expect(rep.requirements.find((q) => q.id === 'tx-offload-ipv4')!.why).toContain('tx-csum/ipv4-udp [offload-on]: evidence delivery is "partial", expected "complete"');
+    expect(verdicts(rep)).toMatchObject({
+      'tx-csum-software': 'met',
+      'tx-csum-edge-software': 'met',
+      'tx-offload-ipv4': 'not-met',
+      'tx-offload-ipv6': 'not-met',
+    });
+    expect(rep.requirements.find((q) => q.id === 'tx-offload-ipv4')!.why).toContain(
+      'tx-csum/ipv4-udp [offload-on]: evidence delivery is "partial", expected "complete"',
+    );
     expect(rep.device).toMatchObject({ spec: 'veth', kind: 'veth', driver: 'veth', model: 'veth' });
     const recordFile = path.join(out, 'run.json');
     expect(rep.run.sha256).toBe(sha256(recordFile));
     expect(rep.record).toEqual(readRecord(recordFile));
     // Nothing more than the profile needs: no generic or VLAN check, no offload-on variant of the software-only edge cases.
     const ran = readRecord(recordFile).targets[0].results.map((x) => `${x.check} [${x.variant}]`);
-    expect(ran.filter((x) => x.startsWith('tx-csum/generic') || x.startsWith('tx-csum/vlan') || x === 'tx-csum/udp-zero [offload-on]')).toEqual([]);
+    expect(
+      ran.filter((x) => x.startsWith('tx-csum/generic') || x.startsWith('tx-csum/vlan') || x === 'tx-csum/udp-zero [offload-on]'),
+    ).toEqual([]);
     expect(ran).toContain('tx-csum/ipv4-udp [offload-on]');
 
     const again = path.join(tmpDir('qveth2'), 'q');
@@ -79,7 +97,9 @@ describe('qualify', () => {
     const rep = report(out);
     const failed = rep.requirements.filter((q) => q.verdict === 'not-met');
     expect(failed.map((q) => q.id)).toContain('tx-csum-software');
-    expect(failed.find((q) => q.id === 'tx-csum-software')!.why).toMatch(/^tx-csum\/ipv6-tcp \[offload-off\]: fail \(needs pass or unsupported\): .*wrong/);
+    expect(failed.find((q) => q.id === 'tx-csum-software')!.why).toMatch(
+      /^tx-csum\/ipv6-tcp \[offload-off\]: fail \(needs pass or unsupported\): .*wrong/,
+    );
     expect(rep.requirements.find((q) => q.id === 'tx-csum-edge-software')!.verdict).toBe('met');
     const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
     expect(html).toContain('NOT QUALIFIED');
@@ -105,7 +125,9 @@ describe('qualify', () => {
   it('usage errors name what is wrong: unknown profile, invalid profile field, ambiguous record', async () => {
     const unknown = await nicmatrix(['qualify', '--profile', 'gold', '--target', 'veth']);
     expect(unknown.exitCode).toBe(2);
-    expect(unknown.stderr).toContain('--profile gold: expected a shipped profile (baseline, offload, full) or a profile file, found neither');
+    expect(unknown.stderr).toContain(
+      '--profile gold: expected a shipped profile (baseline, offload, full) or a profile file, found neither',
+    );
     const dir = tmpDir('qbad');
     const bad = path.join(dir, 'bad.json');
     fs.writeFileSync(bad, JSON.stringify({ ...TX_PROFILE, requirements: [{ ...TX_PROFILE.requirements[0], accept: ['fail'] }] }));
@@ -113,7 +135,18 @@ describe('qualify', () => {
     expect(invalid.exitCode).toBe(2);
     expect(invalid.stderr).toContain(`[PROFILE_INVALID]: ${bad}: /requirements/0/accept/0: must be one of pass, unsupported, skip`);
     const two = path.join(dir, 'two.json');
-    const run = await nicmatrix(['run', '--no-store', '--target', 'lo', '--target', 'veth', '--checks', 'tx-csum/udp-nocsum', '--out', two]);
+    const run = await nicmatrix([
+      'run',
+      '--no-store',
+      '--target',
+      'lo',
+      '--target',
+      'veth',
+      '--checks',
+      'tx-csum/udp-nocsum',
+      '--out',
+      two,
+    ]);
     expect(run.exitCode, run.stderr).toBe(0);
     const ambiguous = await nicmatrix(['qualify', '--profile', 'baseline', '--from-run', two]);
     expect(ambiguous.exitCode).toBe(2);

@@ -13,7 +13,12 @@ import { BIN, readRecord, tmpDir, verdictLines } from '../helpers/cli.js';
 
 const id = `${process.pid}`;
 const ns = { ctl: `t-rm-${id}-ctl`, host: `t-rm-${id}-rh`, dut: `t-rm-${id}-dut` };
-const ifs = { mgmtCtl: `rmc${id}`.slice(0, 15), mgmtHost: `rmh${id}`.slice(0, 15), dut: `rmd${id}`.slice(0, 15), peer: `rmp${id}`.slice(0, 15) };
+const ifs = {
+  mgmtCtl: `rmc${id}`.slice(0, 15),
+  mgmtHost: `rmh${id}`.slice(0, 15),
+  dut: `rmd${id}`.slice(0, 15),
+  peer: `rmp${id}`.slice(0, 15),
+};
 const MGMT = { ctl: '203.0.113.1', host: '203.0.113.2', port: 2222 };
 const dir = tmpDir('remote');
 const sshConfig = path.join(dir, 'ssh_config');
@@ -35,7 +40,11 @@ async function peerState(): Promise<string> {
 /** The CLI run in the controller namespace, ssh configured by NICMATRIX_SSH_CONFIG. */
 function cli(args: string[], env: Record<string, string> = {}) {
   return execa('ip', ['netns', 'exec', ns.ctl, process.execPath, BIN, ...args], {
-    reject: false, cwd: tmpDir('rcwd'), stdin: 'ignore', timeout: 300_000, env: { CI: 'true', NICMATRIX_SSH_CONFIG: sshConfig, ...env },
+    reject: false,
+    cwd: tmpDir('rcwd'),
+    stdin: 'ignore',
+    timeout: 300_000,
+    env: { CI: 'true', NICMATRIX_SSH_CONFIG: sshConfig, ...env },
   });
 }
 
@@ -57,16 +66,46 @@ beforeAll(async () => {
   fs.copyFileSync(path.join(dir, 'id.pub'), path.join(dir, 'authorized_keys'));
   const hostPub = fs.readFileSync(path.join(dir, 'host_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
   fs.writeFileSync(path.join(dir, 'known_hosts'), `[${MGMT.host}]:${MGMT.port} ${hostPub}\n`);
-  fs.writeFileSync(path.join(dir, 'sshd_config'), [
-    `Port ${MGMT.port}`, `ListenAddress ${MGMT.host}`, `HostKey ${dir}/host_key`, `PidFile ${dir}/sshd.pid`, `AuthorizedKeysFile ${dir}/authorized_keys`,
-    'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', 'LogLevel ERROR', '',
-  ].join('\n'));
-  fs.writeFileSync(sshConfig, [`Host *`, `  IdentityFile ${dir}/id`, '  IdentitiesOnly yes', `  UserKnownHostsFile ${dir}/known_hosts`, '  StrictHostKeyChecking yes', ''].join('\n'));
+  fs.writeFileSync(
+    path.join(dir, 'sshd_config'),
+    [
+      `Port ${MGMT.port}`,
+      `ListenAddress ${MGMT.host}`,
+      `HostKey ${dir}/host_key`,
+      `PidFile ${dir}/sshd.pid`,
+      `AuthorizedKeysFile ${dir}/authorized_keys`,
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      'LogLevel ERROR',
+      '',
+    ].join('\n'),
+  );
+  fs.writeFileSync(
+    sshConfig,
+    [
+      `Host *`,
+      `  IdentityFile ${dir}/id`,
+      '  IdentitiesOnly yes',
+      `  UserKnownHostsFile ${dir}/known_hosts`,
+      '  StrictHostKeyChecking yes',
+      '',
+    ].join('\n'),
+  );
   fs.mkdirSync('/run/sshd', { recursive: true });
-  sshd = execa('ip', ['netns', 'exec', ns.host, '/usr/sbin/sshd', '-D', '-e', '-f', path.join(dir, 'sshd_config')], { reject: false, stdin: 'ignore' });
+  sshd = execa('ip', ['netns', 'exec', ns.host, '/usr/sbin/sshd', '-D', '-e', '-f', path.join(dir, 'sshd_config')], {
+    reject: false,
+    stdin: 'ignore',
+  });
   // sshd is up when a real login answers; bounded by attempts, not by time.
   for (let i = 0; i < 100; i++) {
-    const r = await execa('ip', ['netns', 'exec', ns.ctl, 'ssh', '-F', sshConfig, '-o', 'BatchMode=yes', '-p', String(MGMT.port), `root@${MGMT.host}`, 'true'], { reject: false });
+    const r = await execa(
+      'ip',
+      ['netns', 'exec', ns.ctl, 'ssh', '-F', sshConfig, '-o', 'BatchMode=yes', '-p', String(MGMT.port), `root@${MGMT.host}`, 'true'],
+      { reject: false },
+    );
     if (r.exitCode === 0) return;
     await new Promise((res) => setTimeout(res, 100));
   }
@@ -108,10 +147,16 @@ describe.skipIf(!haveSshd)('remote peer over ssh', () => {
     const out = path.join(tmpDir('rbad'), 'run.json');
     const refused = await cli(['run', '--no-store', '--target', spec(MGMT.port + 1), '--checks', 'tx-csum/ipv4-udp', '--out', out]);
     expect(refused.exitCode).toBe(2);
-    expect(readRecord(out).targets[0].setupError?.message).toMatch(new RegExp(`remote peer root@${MGMT.host.replace(/\./g, '\\.')}:${MGMT.port + 1}: cannot connect`));
-    const noAgent = await cli(['run', '--no-store', '--target', spec(), '--checks', 'tx-csum/ipv4-udp', '--out', out], { NICMATRIX_REMOTE_ROOT: '/nonexistent/nicmatrix' });
+    expect(readRecord(out).targets[0].setupError?.message).toMatch(
+      new RegExp(`remote peer root@${MGMT.host.replace(/\./g, '\\.')}:${MGMT.port + 1}: cannot connect`),
+    );
+    const noAgent = await cli(['run', '--no-store', '--target', spec(), '--checks', 'tx-csum/ipv4-udp', '--out', out], {
+      NICMATRIX_REMOTE_ROOT: '/nonexistent/nicmatrix',
+    });
     expect(noAgent.exitCode).toBe(2);
-    expect(readRecord(out).targets[0].setupError?.message).toContain('no agent at /nonexistent/nicmatrix/dist/harness/agent/main.js; deploy the project there');
+    expect(readRecord(out).targets[0].setupError?.message).toContain(
+      'no agent at /nonexistent/nicmatrix/dist/harness/agent/main.js; deploy the project there',
+    );
     expect(await peerState()).toEqual(before);
   });
 

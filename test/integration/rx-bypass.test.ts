@@ -64,22 +64,28 @@ async function runCheck(id: string) {
 }
 
 describe('rx-csum on a DUT that trusts every checksum', () => {
-  it.each(['rx-csum/ipv4-udp', 'rx-csum/ipv6-udp'])('%s fails: the corrupted datagrams reached the socket and were not counted', async (id) => {
-    const o = await runCheck(id);
-    expect(o.status).toBe('fail');
-    expect(o.evidence.faults).toEqual([
-      { kind: 'delivered-bad', count: 100, detail: 'must be dropped but reached the socket' },
-      { kind: 'uncounted', count: 100, detail: expect.stringMatching(/^100 receptions must raise Udp6?InCsumErrors, it rose by 0$/) },
-    ]);
-  });
+  it.each(['rx-csum/ipv4-udp', 'rx-csum/ipv6-udp'])(
+    '%s fails: the corrupted datagrams reached the socket and were not counted',
+    async (id) => {
+      const o = await runCheck(id);
+      expect(o.status).toBe('fail');
+      expect(o.evidence.faults).toEqual([
+        { kind: 'delivered-bad', count: 100, detail: 'must be dropped but reached the socket' },
+        { kind: 'uncounted', count: 100, detail: expect.stringMatching(/^100 receptions must raise Udp6?InCsumErrors, it rose by 0$/) },
+      ]);
+    },
+  );
 
-  it.each(['rx-csum/ipv4-tcp', 'rx-csum/ipv6-tcp'])('%s fails: the socket read the corrupted copies instead of the good segments', async (id) => {
-    const o = await runCheck(id);
-    expect(o.status).toBe('fail');
-    expect(o.message).toMatch(/bytes of a corrupted segment were delivered/);
-    expect(o.evidence.socketBytes).toBe(o.evidence.streamBytes);
-    expect(o.evidence.socketSha256).not.toBe(o.evidence.wantSha256);
-  });
+  it.each(['rx-csum/ipv4-tcp', 'rx-csum/ipv6-tcp'])(
+    '%s fails: the socket read the corrupted copies instead of the good segments',
+    async (id) => {
+      const o = await runCheck(id);
+      expect(o.status).toBe('fail');
+      expect(o.message).toMatch(/bytes of a corrupted segment were delivered/);
+      expect(o.evidence.socketBytes).toBe(o.evidence.streamBytes);
+      expect(o.evidence.socketSha256).not.toBe(o.evidence.wantSha256);
+    },
+  );
 
   it('the same checks pass on the same link when the peer sends plainly (the fault is the bypass, not the link)', async () => {
     const check = rxCsumChecks.find((c) => c.id === 'rx-csum/ipv4-tcp')!;

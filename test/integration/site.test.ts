@@ -23,7 +23,10 @@ async function invoke(cmd: Command, argv: string[]): Promise<{ code: number; out
   const out: string[] = [];
   const err: string[] = [];
   const args = parseArgs({ args: argv, options: cmd.options, allowPositionals: cmd.positionals ?? false, strict: true });
-  const code = await cmd.run({ values: args.values as Record<string, unknown>, positionals: args.positionals }, { out: (l) => out.push(l), err: (l) => err.push(l), interactive: false });
+  const code = await cmd.run(
+    { values: args.values as Record<string, unknown>, positionals: args.positionals },
+    { out: (l) => out.push(l), err: (l) => err.push(l), interactive: false },
+  );
   return { code, out, err };
 }
 
@@ -62,7 +65,9 @@ describe('ingest, report and site commands', () => {
     const badFile = write('veth/corrupt.json', bad);
     const refused = await invoke(ingest, [badFile, '--store', store]);
     expect(refused.code).toBe(2);
-    expect(refused.err[0]).toBe(`ingest: refused [RECORD_INVALID]: ${badFile}: /targets/0/results/1/status: must be one of pass, fail, unsupported, skip, error`);
+    expect(refused.err[0]).toBe(
+      `ingest: refused [RECORD_INVALID]: ${badFile}: /targets/0/results/1/status: must be one of pass, fail, unsupported, skip, error`,
+    );
 
     const json = await invoke(report, ['--format', 'json', '--store', store]);
     const data = JSON.parse(json.out.join('\n'));
@@ -80,9 +85,14 @@ describe('ingest, report and site commands', () => {
   });
 
   it('refuses bad usage clearly', async () => {
-    expect(await failure(report, ['--format', 'pdf'])).toMatchObject({ code: 'USAGE', message: expect.stringContaining('junit, markdown, json') });
+    expect(await failure(report, ['--format', 'pdf'])).toMatchObject({
+      code: 'USAGE',
+      message: expect.stringContaining('junit, markdown, json'),
+    });
     expect((await failure(report, ['--format', 'json', '--store', join(dir, 'missing.db')])).code).toBe('STORE');
-    expect((await failure(report, ['--format', 'json', '--run', write('v2.json', { ...vethRun(), schema: 'nicmatrix.run/2' })])).code).toBe('RECORD_VERSION');
+    expect((await failure(report, ['--format', 'json', '--run', write('v2.json', { ...vethRun(), schema: 'nicmatrix.run/2' })])).code).toBe(
+      'RECORD_VERSION',
+    );
     expect((await failure(ingest, [])).code).toBe('USAGE');
   });
 

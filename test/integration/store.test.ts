@@ -40,7 +40,10 @@ describe('matrix store', () => {
   });
 
   it('refuses to read a store that does not exist', () => {
-    expect(errorOf(() => MatrixStore.open(join(dir, 'none.db'), { create: false }))).toMatchObject({ code: 'STORE', message: expect.stringContaining('none.db') });
+    expect(errorOf(() => MatrixStore.open(join(dir, 'none.db'), { create: false }))).toMatchObject({
+      code: 'STORE',
+      message: expect.stringContaining('none.db'),
+    });
   });
 
   it('ingests a record, keeps the raw JSON, and treats the same record again as a no-op', () => {
@@ -70,7 +73,10 @@ describe('matrix store', () => {
       const bad = vethRun();
       (bad.targets[0].results[2] as { status: string }).status = 'broken';
       const badFile = writeRecord('bad.json', bad);
-      expect(errorOf(() => store.ingestFile(badFile))).toMatchObject({ code: 'RECORD_INVALID', message: `${badFile}: /targets/0/results/2/status: must be one of pass, fail, unsupported, skip, error` });
+      expect(errorOf(() => store.ingestFile(badFile))).toMatchObject({
+        code: 'RECORD_INVALID',
+        message: `${badFile}: /targets/0/results/2/status: must be one of pass, fail, unsupported, skip, error`,
+      });
       const cut = writeRecord('cut.json', JSON.stringify(vethRun()).slice(0, 200));
       expect(errorOf(() => store.ingestFile(cut)).message).toMatch(/cut\.json: not valid JSON/);
       expect(store.runCount()).toBe(1);
@@ -86,7 +92,10 @@ describe('matrix store', () => {
       const rec = vethRun();
       store.ingest(rec, 'first');
       const other = { ...rec, host: { ...rec.host, hostname: 'elsewhere' } };
-      expect(errorOf(() => store.ingest(other, 'second.json'))).toMatchObject({ code: 'STORE', message: expect.stringContaining('already stored with different content') });
+      expect(errorOf(() => store.ingest(other, 'second.json'))).toMatchObject({
+        code: 'STORE',
+        message: expect.stringContaining('already stored with different content'),
+      });
       expect(store.record(rec.id)?.host.hostname).toBe('testhost');
     } finally {
       store.close();
@@ -103,7 +112,9 @@ describe('matrix store', () => {
       expect(store.ingestFile(writeRecord('v0.json', old)).status).toBe('added');
       expect(store.record(cur.id as string)?.targets[0].device.description).toBe('veth');
       expect(JSON.parse(store.raw(cur.id as string)!).schema).toBe('nicmatrix.run/0');
-      expect(errorOf(() => store.ingestFile(writeRecord('v2.json', { ...vethRun(), schema: 'nicmatrix.run/2' }))).code).toBe('RECORD_VERSION');
+      expect(errorOf(() => store.ingestFile(writeRecord('v2.json', { ...vethRun(), schema: 'nicmatrix.run/2' }))).code).toBe(
+        'RECORD_VERSION',
+      );
       expect(store.runCount()).toBe(1);
     } finally {
       store.close();
@@ -135,13 +146,16 @@ describe('matrix store', () => {
     const files = runs.map((r, i) => writeRecord(`many/r${i}.json`, r));
     const dbPath = join(dir, 'concurrent.db');
     const worker = join(build, 'ingest-worker.mjs');
-    writeFileSync(worker, `import { MatrixStore } from './matrix/store.js';
+    writeFileSync(
+      worker,
+      `import { MatrixStore } from './matrix/store.js';
 const store = MatrixStore.open(process.argv[2]);
 const counts = { added: 0, unchanged: 0 };
 for (const f of process.argv.slice(3)) counts[store.ingestFile(f).status]++;
 store.close();
 process.send(counts);
-`);
+`,
+    );
     // Both take every record (in opposite orders): each must be stored exactly once.
     const child = (list: string[]): Promise<{ added: number; unchanged: number }> =>
       new Promise((resolvePromise, reject) => {

@@ -102,18 +102,30 @@ describe('UDP socket options', () => {
   });
 
   it('SO_BINDTODEVICE to a missing device names the option and the errno', () => {
-    expect(() => inNetns(link.a.netns, () => UdpSocket.open(4, { device: 'nmsys-none' }))).toThrow(/^setsockopt\(SO_BINDTODEVICE nmsys-none\) on UDP\/IPv4 socket: ENODEV \(No such device\)$/);
+    expect(() => inNetns(link.a.netns, () => UdpSocket.open(4, { device: 'nmsys-none' }))).toThrow(
+      /^setsockopt\(SO_BINDTODEVICE nmsys-none\) on UDP\/IPv4 socket: ENODEV \(No such device\)$/,
+    );
   });
 
   it('a local address that is not ours fails in bind()', () => {
-    expect(() => inNetns(link.a.netns, () => UdpSocket.open(4, { src: '192.0.2.99', sport: 1 }))).toThrow(/^bind\(192\.0\.2\.99 port 1\) on UDP\/IPv4 socket: EADDRNOTAVAIL/);
+    expect(() => inNetns(link.a.netns, () => UdpSocket.open(4, { src: '192.0.2.99', sport: 1 }))).toThrow(
+      /^bind\(192\.0\.2\.99 port 1\) on UDP\/IPv4 socket: EADDRNOTAVAIL/,
+    );
   });
 });
 
 describe('raw IPPROTO_RAW injection', () => {
   it.each([4, 6] as const)('IPv%i: the packet crosses byte for byte and the peer stack delivers it', async (family) => {
     const dport = 6100 + family;
-    const frame = buildUdpFrame({ family, src: addrOf(link.a, family), dst: addrOf(link.b, family), sport: 43000, dport, payload: Buffer.from('injected'), ipv4: { id: 0x4242, df: true } });
+    const frame = buildUdpFrame({
+      family,
+      src: addrOf(link.a, family),
+      dst: addrOf(link.b, family),
+      sport: 43000,
+      dport,
+      payload: Buffer.from('injected'),
+      ipv4: { id: 0x4242, df: true },
+    });
     const packet = frame.subarray(14);
     const { frames, delivered } = await exchange(family, dport, async () => {
       const raw = inNetns(link.a.netns, () => RawIpSocket.open(family));

@@ -47,7 +47,15 @@ async function sendUdp(family: IpFamily, payload: Buffer, dport: number) {
 
 describe.each([4, 6] as const)('UDP over IPv%i, captured on the peer', (family) => {
   const payload = Buffer.from(`nicmatrix syscall layer, IPv${family}, odd length!`);
-  const spec = () => ({ family, srcMac: link.a.mac, dstMac: link.b.mac, src: addrOf(link.a, family), dst: addrOf(link.b, family), sport: 40000, payload });
+  const spec = () => ({
+    family,
+    srcMac: link.a.mac,
+    dstMac: link.b.mac,
+    src: addrOf(link.a, family),
+    dst: addrOf(link.b, family),
+    sport: 40000,
+    payload,
+  });
   const l4Start = family === 4 ? 34 : 54;
 
   it('TX checksum offload on: TP_STATUS_CSUMNOTREADY, csum_start/offset from the virtio_net_hdr, pseudo-header seed in the field', async () => {
@@ -89,7 +97,17 @@ describe('PACKET_VNET_HDR sends', () => {
 
   async function sendPartial(tx: boolean) {
     await setTxCsum(link.a, tx);
-    const frame = buildUdpFrame({ family: 4, srcMac: link.a.mac, dstMac: link.b.mac, src: link.a.ipv4, dst: link.b.ipv4, sport: 41000, dport: 9, payload, checksum: 'partial' });
+    const frame = buildUdpFrame({
+      family: 4,
+      srcMac: link.a.mac,
+      dstMac: link.b.mac,
+      src: link.a.ipv4,
+      dst: link.b.ipv4,
+      sport: 41000,
+      dport: 9,
+      payload,
+      checksum: 'partial',
+    });
     const cap = startCapture(link.b);
     const sock = inNetns(link.a.netns, () => PacketSocket.open(link.a.ifname, { receive: false, vnetHdr: true }));
     try {
@@ -122,7 +140,17 @@ describe('PACKET_VNET_HDR sends', () => {
   });
 
   it('lo: the looped frame stays partial on both the outgoing and the incoming tap', async () => {
-    const frame = buildUdpFrame({ family: 4, srcMac: '00:00:00:00:00:00', dstMac: '00:00:00:00:00:00', src: '127.0.0.1', dst: '127.0.0.1', sport: 41001, dport: 9, payload, checksum: 'partial' });
+    const frame = buildUdpFrame({
+      family: 4,
+      srcMac: '00:00:00:00:00:00',
+      dstMac: '00:00:00:00:00:00',
+      src: '127.0.0.1',
+      dst: '127.0.0.1',
+      sport: 41001,
+      dport: 9,
+      payload,
+      checksum: 'partial',
+    });
     const cap = inNetns(link.a.netns, () => Capture.start('lo', { vnetHdr: true }));
     const sock = inNetns(link.a.netns, () => PacketSocket.open('lo', { receive: false, vnetHdr: true }));
     try {
@@ -140,7 +168,12 @@ describe('PACKET_VNET_HDR sends', () => {
   });
 
   it('a frame without a header on a vnet socket goes out with a zero header; a header on a plain socket is refused', async () => {
-    const frame = Buffer.concat([Buffer.from(link.b.mac.replace(/:/g, ''), 'hex'), Buffer.from(link.a.mac.replace(/:/g, ''), 'hex'), Buffer.from([0x88, 0xb5]), Buffer.alloc(46, 0x5a)]);
+    const frame = Buffer.concat([
+      Buffer.from(link.b.mac.replace(/:/g, ''), 'hex'),
+      Buffer.from(link.a.mac.replace(/:/g, ''), 'hex'),
+      Buffer.from([0x88, 0xb5]),
+      Buffer.alloc(46, 0x5a),
+    ]);
     const cap = startCapture(link.b, false);
     const vsock = inNetns(link.a.netns, () => PacketSocket.open(link.a.ifname, { receive: false, vnetHdr: true }));
     const plain = inNetns(link.a.netns, () => PacketSocket.open(link.a.ifname, { receive: false }));
@@ -201,14 +234,22 @@ describe('socket facts', () => {
         return e;
       }
     })();
-    expect(err).toMatchObject({ code: 'SYSCALL', message: 'bind(ifindex 999999) on AF_PACKET socket: ENODEV (No such device)', details: { errno: 19, errnoName: 'ENODEV' } });
-    expect(() => inNetns(link.a.netns, () => PacketSocket.open('nmsys-none'))).toThrow('if_nametoindex("nmsys-none"): ENODEV (No such device)');
+    expect(err).toMatchObject({
+      code: 'SYSCALL',
+      message: 'bind(ifindex 999999) on AF_PACKET socket: ENODEV (No such device)',
+      details: { errno: 19, errnoName: 'ENODEV' },
+    });
+    expect(() => inNetns(link.a.netns, () => PacketSocket.open('nmsys-none'))).toThrow(
+      'if_nametoindex("nmsys-none"): ENODEV (No such device)',
+    );
   });
 
   it('setsockopt errors name the option and the errno; PACKET_VNET_HDR reads back; a closed socket refuses calls', () => {
     const sock = inNetns(link.a.netns, () => PacketSocket.open(link.a.ifname, { receive: false }));
     try {
-      expect(() => sock.sock.setInt(C.SOL_PACKET, 9999, 1, 'PACKET_9999')).toThrow(/^setsockopt\(PACKET_9999\) on AF_PACKET socket on \S+: ENOPROTOOPT \(Protocol not available\)$/);
+      expect(() => sock.sock.setInt(C.SOL_PACKET, 9999, 1, 'PACKET_9999')).toThrow(
+        /^setsockopt\(PACKET_9999\) on AF_PACKET socket on \S+: ENOPROTOOPT \(Protocol not available\)$/,
+      );
       sock.sock.setInt(C.SOL_PACKET, C.PACKET_VNET_HDR, 1, 'PACKET_VNET_HDR');
       expect(sock.sock.getInt(C.SOL_PACKET, C.PACKET_VNET_HDR, 'PACKET_VNET_HDR')).toBe(1);
     } finally {

@@ -75,7 +75,9 @@ describe('libc TCP client and sink', () => {
   it('connect to a closed port fails naming the call and the errno', async () => {
     const conn = inNetns(link.a.netns, () => TcpConnection.open(4));
     try {
-      await expect(conn.connect(link.b.ipv4, 1)).rejects.toThrow(`connect(${link.b.ipv4} port 1) on TCP/IPv4 socket: ECONNREFUSED (Connection refused)`);
+      await expect(conn.connect(link.b.ipv4, 1)).rejects.toThrow(
+        `connect(${link.b.ipv4} port 1) on TCP/IPv4 socket: ECONNREFUSED (Connection refused)`,
+      );
     } finally {
       conn.close();
     }
@@ -143,7 +145,9 @@ describe('sendfile', () => {
   it('an fd that is not a file fails naming sendfile and the errno', async () => {
     const { sink, conn } = await pair(4);
     try {
-      await expect(sendfileOnce(conn.sock, 987_654, 0, 10)).rejects.toThrow(/^sendfile\(in fd 987654, offset 0, count 10\) on TCP\/IPv4 socket: EBADF/);
+      await expect(sendfileOnce(conn.sock, 987_654, 0, 10)).rejects.toThrow(
+        /^sendfile\(in fd 987654, offset 0, count 10\) on TCP\/IPv4 socket: EBADF/,
+      );
     } finally {
       await conn.closeGracefully();
       await sink.close();
@@ -180,7 +184,9 @@ describe('MSG_ZEROCOPY', () => {
     // Only TCP, UDP (and RDS) sockets take SO_ZEROCOPY.
     const pkt = inNetns(link.a.netns, () => PacketSocket.open(link.a.ifname, { receive: false }));
     try {
-      expect(() => new ZerocopySender(pkt.sock)).toThrow(/^setsockopt\(SO_ZEROCOPY\) on AF_PACKET socket on \S+: EOPNOTSUPP \(Operation not supported\)$/);
+      expect(() => new ZerocopySender(pkt.sock)).toThrow(
+        /^setsockopt\(SO_ZEROCOPY\) on AF_PACKET socket on \S+: EOPNOTSUPP \(Operation not supported\)$/,
+      );
     } finally {
       pkt.close();
     }

@@ -21,7 +21,10 @@ describe('tx-csum on sound devices', () => {
     const r = await nicmatrix(['run', '--target', 'lo', '--target', 'veth', '--checks', 'tx-csum/*', '--out', out]);
     const record = readRecord(out);
     const lines = verdictLines(record);
-    expect(lines.filter((l) => !/ (pass|unsupported)$/.test(l)), r.stderr).toEqual([]);
+    expect(
+      lines.filter((l) => !/ (pass|unsupported)$/.test(l)),
+      r.stderr,
+    ).toEqual([]);
     expect(r.exitCode, r.stderr).toBe(0);
     // 10 checks × 2 variants on each target.
     expect(record.targets.map((t) => t.results.length)).toEqual([20, 20]);
@@ -42,7 +45,10 @@ describe('tx-csum catches a broken device', () => {
     const out = path.join(tmpDir('txphys'), 'run.json');
     const r = await nicmatrix(['run', '--target', pair.spec, '--checks', 'tx-csum/*', '--out', out]);
     const lines = verdictLines(readRecord(out));
-    expect(lines.filter((l) => / (fail|error)$/.test(l)), r.stderr).toEqual([`${pair.spec} tx-csum/ipv4-tcp [offload-on] fail`, `${pair.spec} tx-csum/ipv4-tcp [offload-off] fail`]);
+    expect(
+      lines.filter((l) => / (fail|error)$/.test(l)),
+      r.stderr,
+    ).toEqual([`${pair.spec} tx-csum/ipv4-tcp [offload-on] fail`, `${pair.spec} tx-csum/ipv4-tcp [offload-off] fail`]);
     expect(r.exitCode).toBe(1);
     expect(await pair.state()).toEqual(before);
     const failed = readRecord(out).targets[0].results.find((x) => x.status === 'fail')!;
@@ -52,7 +58,11 @@ describe('tx-csum catches a broken device', () => {
 
   it.each([
     ['IPv6 UDP checksum field overwritten', ['ip6 nexthdr udp @th,48,16 set 0x1234'], ['ipv6-udp', 'udp-zero']],
-    ['IPv4 UDP checksum cleared (generic sends IPv4 UDP too)', ['ip protocol udp @th,48,16 set 0'], ['ipv4-udp', 'udp-zero', 'ipv4-options', 'generic']],
+    [
+      'IPv4 UDP checksum cleared (generic sends IPv4 UDP too)',
+      ['ip protocol udp @th,48,16 set 0'],
+      ['ipv4-udp', 'udp-zero', 'ipv4-options', 'generic'],
+    ],
     ['non-IP frame bytes rewritten (generic offload)', ['ether type 0x88b5 @ll,160,8 set 0x5a'], ['generic']],
   ])('%s: fails exactly %j', async (_name, rules, checks) => {
     const pair = await makePortPair('txf');
@@ -60,7 +70,13 @@ describe('tx-csum catches a broken device', () => {
     await corruptEgress(pair.dutNs, pair.dutIf, rules);
     const out = path.join(tmpDir('txf'), 'run.json');
     const r = await nicmatrix(['run', '--target', pair.spec, '--checks', 'tx-csum/*', '--out', out]);
-    const failing = [...new Set(readRecord(out).targets[0].results.filter((x) => x.status !== 'pass' && x.status !== 'unsupported').map((x) => `${x.check.replace('tx-csum/', '')} ${x.status}`))];
+    const failing = [
+      ...new Set(
+        readRecord(out)
+          .targets[0].results.filter((x) => x.status !== 'pass' && x.status !== 'unsupported')
+          .map((x) => `${x.check.replace('tx-csum/', '')} ${x.status}`),
+      ),
+    ];
     expect(failing.sort(), r.stderr).toEqual(checks.map((c) => `${c} fail`).sort());
     expect(r.exitCode).toBe(1);
   });

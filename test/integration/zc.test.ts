@@ -37,7 +37,10 @@ describe('zc on veth', () => {
         'veth zc/msg-zerocopy-mutate [sg-off]',
       ].sort(),
     );
-    expect(lines.filter((l) => !/ (pass|unsupported)$/.test(l)), r.stderr).toEqual([]);
+    expect(
+      lines.filter((l) => !/ (pass|unsupported)$/.test(l)),
+      r.stderr,
+    ).toEqual([]);
     expect(r.exitCode, r.stderr).toBe(0);
     const results = record.targets[0].results;
 
@@ -53,7 +56,9 @@ describe('zc on veth', () => {
     expect(zc.status).toBe('pass');
     expect(zc.evidence.zerocopy).toBe('copied');
     expect(zc.evidence.copiedCalls).toBe(zc.evidence.calls);
-    expect(zc.message).toMatch(/each completed exactly once, bytes exact on the peer; all copied by the kernel \(SO_EE_CODE_ZEROCOPY_COPIED\)/);
+    expect(zc.message).toMatch(
+      /each completed exactly once, bytes exact on the peer; all copied by the kernel \(SO_EE_CODE_ZEROCOPY_COPIED\)/,
+    );
 
     const honoured = find(results, 'zc/msg-zerocopy-honoured', 'sg-on');
     expect(honoured.status).toBe('unsupported');
@@ -61,7 +66,9 @@ describe('zc on veth', () => {
     expect(honoured.evidence).toMatchObject({ zerocopy: 'copied', localDelivery: 'the veth driver', bytesExact: true });
 
     const mutate = find(results, 'zc/msg-zerocopy-mutate', 'sg-on');
-    expect((mutate.evidence.blocks as { poisoned: number; total: number }).poisoned).toBe((mutate.evidence.blocks as { total: number }).total);
+    expect((mutate.evidence.blocks as { poisoned: number; total: number }).poisoned).toBe(
+      (mutate.evidence.blocks as { total: number }).total,
+    );
     expect(await netnsOf(r.pid!)).toEqual([]);
   });
 });
@@ -113,9 +120,17 @@ describe('zc catches a device that alters payload bytes with valid checksums', (
     const out = path.join(tmpDir('zcs'), 'run.json');
     const r = await nicmatrix(['run', '--target', pair.spec, '--checks', 'zc/msg-zerocopy-mutate', '--out', out]);
     const results = readRecord(out).targets[0].results;
-    expect(results.map((x) => `${x.variant} ${x.status}`), r.stderr).toEqual(['sg-on fail', 'sg-off fail']);
+    expect(
+      results.map((x) => `${x.variant} ${x.status}`),
+      r.stderr,
+    ).toEqual(['sg-on fail', 'sg-off fail']);
     for (const x of results) {
-      expect(x.evidence.faults).toEqual(expect.arrayContaining([expect.stringMatching(/the DUT's send failed: send\(MSG_ZEROCOPY\) on TCP\/IPv4 socket: E(TIMEDOUT|AGAIN)/), expect.stringMatching(/stall: the stream did not end/)]));
+      expect(x.evidence.faults).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/the DUT's send failed: send\(MSG_ZEROCOPY\) on TCP\/IPv4 socket: E(TIMEDOUT|AGAIN)/),
+          expect.stringMatching(/stall: the stream did not end/),
+        ]),
+      );
     }
     expect(r.exitCode).toBe(1);
   });

@@ -14,12 +14,18 @@ function obs(kernel: string, status: Status, finishedAt: string, runId = `${kern
 describe('device identity', () => {
   it('keys on QEMU model, else PCI id, plus driver and firmware', () => {
     expect(deviceKey(e1000Target([]))).toBe('qemu:e1000|e1000|');
-    const phys = vethTarget([], { kind: 'phys', device: { pciId: '8086:10d3', description: 'x' }, driver: { name: 'e1000e', version: '', firmware: '0.13-4', bus: '' } });
+    const phys = vethTarget([], {
+      kind: 'phys',
+      device: { pciId: '8086:10d3', description: 'x' },
+      driver: { name: 'e1000e', version: '', firmware: '0.13-4', bus: '' },
+    });
     expect(deviceKey(phys)).toBe('pci:8086:10d3|e1000e|0.13-4');
     expect(deviceKey(vethTarget([]))).toBe('veth:veth pair|veth|');
     expect(deviceKey(vethTarget([], { device: { model: 'veth', description: 'Linux virtual Ethernet pair' } }))).toBe('veth:veth|veth|');
     // A QEMU model names the device for qemu targets only; elsewhere a PCI id wins.
-    expect(deviceKey(vethTarget([], { kind: 'phys', device: { model: 'x', pciId: '8086:10d3', description: 'x' } }))).toBe('pci:8086:10d3|veth|');
+    expect(deviceKey(vethTarget([], { kind: 'phys', device: { model: 'x', pciId: '8086:10d3', description: 'x' } }))).toBe(
+      'pci:8086:10d3|veth|',
+    );
   });
 
   it('makes distinct file-safe slugs', () => {
@@ -28,7 +34,13 @@ describe('device identity', () => {
   });
 
   it('orders kernels by number', () => {
-    expect(['6.18.0', '6.1.0-18-amd64', '6.9.1', '6.1.0', '5.10.0'].sort(compareKernels)).toEqual(['5.10.0', '6.1.0', '6.1.0-18-amd64', '6.9.1', '6.18.0']);
+    expect(['6.18.0', '6.1.0-18-amd64', '6.9.1', '6.1.0', '5.10.0'].sort(compareKernels)).toEqual([
+      '5.10.0',
+      '6.1.0',
+      '6.1.0-18-amd64',
+      '6.9.1',
+      '6.18.0',
+    ]);
   });
 });
 
@@ -42,7 +54,11 @@ describe('verdict history', () => {
 
   it('flags pass → fail between kernels, and keeps the flag on a fail streak', () => {
     const h = judgeHistory([obs('6.1', 'pass', 't1'), obs('6.2', 'fail', 't2'), obs('6.3', 'fail', 't3')]);
-    expect(h.perKernel.map((k) => [k.kernel, k.status, k.regression])).toEqual([['6.1', 'pass', false], ['6.2', 'fail', true], ['6.3', 'fail', true]]);
+    expect(h.perKernel.map((k) => [k.kernel, k.status, k.regression])).toEqual([
+      ['6.1', 'pass', false],
+      ['6.2', 'fail', true],
+      ['6.3', 'fail', true],
+    ]);
     expect(h.regressions).toEqual([{ across: 'kernel', from: { kernel: '6.1', runId: '6.1-t1' }, to: { kernel: '6.2', runId: '6.2-t2' } }]);
   });
 
@@ -62,7 +78,13 @@ describe('verdict history', () => {
 });
 
 describe('claims', () => {
-  const snap = featureSnapshot({ 'tx-checksum-ipv4': true, 'tx-checksum-ipv6': false, 'tx-checksum-ip-generic': false, 'rx-checksumming': false, 'scatter-gather': true });
+  const snap = featureSnapshot({
+    'tx-checksum-ipv4': true,
+    'tx-checksum-ipv6': false,
+    'tx-checksum-ip-generic': false,
+    'rx-checksumming': false,
+    'scatter-gather': true,
+  });
   it('reads the features each family depends on', () => {
     expect(claimed('tx-csum/ipv4-udp', snap)).toBe(true);
     expect(claimed('tx-csum/ipv6-udp', snap)).toBe(false);
@@ -77,7 +99,12 @@ describe('claims', () => {
 describe('aggregate', () => {
   it('builds device × check cells with the headline on the newest kernel', () => {
     const old = runRecord([e1000Target([result('tx-csum/ipv4-tcp', 'pass')], { kernel: '6.1.0' })]);
-    const cur = runRecord([e1000Target([result('tx-csum/ipv4-tcp', 'fail', 'offload-on', 'bad sum'), result('tx-csum/ipv4-tcp', 'pass', 'offload-off')], { kernel: '6.12.0' }), vethTarget([result('zc/sendfile-0', 'pass')])]);
+    const cur = runRecord([
+      e1000Target([result('tx-csum/ipv4-tcp', 'fail', 'offload-on', 'bad sum'), result('tx-csum/ipv4-tcp', 'pass', 'offload-off')], {
+        kernel: '6.12.0',
+      }),
+      vethTarget([result('zc/sendfile-0', 'pass')]),
+    ]);
     const m = aggregate([cur, old]);
     const e1000 = m.devices.find((d) => d.driver === 'e1000')!;
     const cell = m.cells[e1000.key]['tx-csum/ipv4-tcp'];
@@ -95,12 +122,18 @@ describe('aggregate', () => {
     const m = aggregate([vethRun()]);
     const untested = m.devices.filter((d) => d.untested).map((d) => d.driver);
     expect(untested).toEqual(['3c59x', 'acenic', 'sunhme', 'skge/sk98lin']);
-    const withSunhme = aggregate([runRecord([vethTarget([result('tx-csum/generic', 'pass')], { driver: { name: 'sunhme', version: '', firmware: '', bus: '' } })])]);
+    const withSunhme = aggregate([
+      runRecord([vethTarget([result('tx-csum/generic', 'pass')], { driver: { name: 'sunhme', version: '', firmware: '', bus: '' } })]),
+    ]);
     expect(withSunhme.devices.filter((d) => d.untested).map((d) => d.driver)).not.toContain('sunhme');
   });
 
   it('records target setup errors on the device', () => {
-    const rec = runRecord([e1000Target([result('tx-csum/ipv4-tcp', 'error', 'offload-on', 'guest did not boot')], { setupError: { code: 'GUEST', message: 'no login prompt' } })]);
+    const rec = runRecord([
+      e1000Target([result('tx-csum/ipv4-tcp', 'error', 'offload-on', 'guest did not boot')], {
+        setupError: { code: 'GUEST', message: 'no login prompt' },
+      }),
+    ]);
     const row = aggregate([rec]).devices[0];
     expect(row.setupErrors).toEqual([{ runId: rec.id, kernel: '6.18.0', code: 'GUEST', message: 'no login prompt' }]);
   });

@@ -189,7 +189,7 @@ describe('incremental update (RFC 1624)', () => {
     }
   });
 
-  it('an edit that zeroes every byte gives a ones\'-complement-equal result', () => {
+  it("an edit that zeroes every byte gives a ones'-complement-equal result", () => {
     const buf = Buffer.from([0x12, 0x34, 0x56]);
     const hc = checksum(buf);
     const zero = updateChecksumBytes(hc, 0, Buffer.from(buf), Buffer.alloc(3));

@@ -45,7 +45,17 @@ describe('IPv4 fragments', () => {
       const payload = rng.bytes(rng.pick([rng.int(0, 100), rng.int(8000, 65000)]));
       const vlan = rng.bool() ? [{ tpid: ETH_P_8021Q, tci: 42 }] : [];
       const ipOptions = rng.bool() ? Buffer.from([0x07, 0x07, 0x04, 0, 0, 0, 0, 0x9e, 0x04, 0xab, 0xcd]) : undefined;
-      const dgram = buildUdpFrame({ family: 4, src: '192.0.2.1', dst: '192.0.2.2', sport: 2049, dport: 900, payload, vlan, ipOptions, ipv4: { id: 0x4242, df: true } });
+      const dgram = buildUdpFrame({
+        family: 4,
+        src: '192.0.2.1',
+        dst: '192.0.2.2',
+        sport: 2049,
+        dport: 900,
+        payload,
+        vlan,
+        ipOptions,
+        ipv4: { id: 0x4242, df: true },
+      });
       const fragSize = rng.int(8, 1480);
       const frags = buildIpv4Fragments(dgram, fragSize);
       const step = Math.floor(fragSize / 8) * 8;
@@ -80,7 +90,15 @@ describe('IPv4 fragments', () => {
   });
 
   it('ipv4FragmentAt crafts overlapping and tiny fragments', () => {
-    const dgram = buildUdpFrame({ family: 4, src: '192.0.2.1', dst: '192.0.2.2', sport: 1, dport: 2, payload: Buffer.alloc(64, 7), ipv4: { id: 9 } });
+    const dgram = buildUdpFrame({
+      family: 4,
+      src: '192.0.2.1',
+      dst: '192.0.2.2',
+      sport: 1,
+      dport: 2,
+      payload: Buffer.alloc(64, 7),
+      ipv4: { id: 9 },
+    });
     const a = ipv4FragmentAt(dgram, 0, 40);
     const b = ipv4FragmentAt(dgram, 32, 40, false, { id: 10 });
     const tiny = ipv4FragmentAt(dgram, 8, 8, true);
@@ -115,12 +133,25 @@ describe('IPv6 fragments', () => {
     for (let n = 0; n < 60; n++) {
       const chain = rng.pick(chains);
       const payload = rng.bytes(rng.pick([rng.int(0, 100), rng.int(8000, 64000)]));
-      const dgram = buildUdpFrame({ family: 6, src: '2001:db8::1', dst: '2001:db8::2', sport: 2049, dport: 900, payload, ipv6ExtHeaders: chain });
+      const dgram = buildUdpFrame({
+        family: 6,
+        src: '2001:db8::1',
+        dst: '2001:db8::2',
+        sport: 2049,
+        dport: 900,
+        payload,
+        ipv6ExtHeaders: chain,
+      });
       const dp = parseFrame(dgram);
       const ip0 = dp.ip;
       if (ip0?.family !== 6) throw new Error('expected IPv6');
       // Per-fragment part: up to the last hop-by-hop or routing header (RFC 8200 4.5).
-      const lastUnfrag = chain.map((c) => c.kind).lastIndexOf('routing') >= 0 ? chain.map((c) => c.kind).lastIndexOf('routing') : chain[0]?.kind === 'hop-by-hop' ? 0 : -1;
+      const lastUnfrag =
+        chain.map((c) => c.kind).lastIndexOf('routing') >= 0
+          ? chain.map((c) => c.kind).lastIndexOf('routing')
+          : chain[0]?.kind === 'hop-by-hop'
+            ? 0
+            : -1;
       const unfragTypes = ip0.extHeaders.slice(0, lastUnfrag + 1).map((h) => h.type);
       const fragStart = lastUnfrag >= 0 ? ip0.extHeaders[lastUnfrag].offset + ip0.extHeaders[lastUnfrag].length : ip0.offset + 40;
       const fragmentable = dgram.subarray(fragStart);
@@ -148,7 +179,15 @@ describe('IPv6 fragments', () => {
   });
 
   it('ipv6FragmentAt sets the fragment header and the payload length', () => {
-    const dgram = buildUdpFrame({ family: 6, src: '2001:db8::1', dst: '2001:db8::2', sport: 1, dport: 2, payload: Buffer.alloc(100, 1), ipv6ExtHeaders: [{ kind: 'hop-by-hop' }] });
+    const dgram = buildUdpFrame({
+      family: 6,
+      src: '2001:db8::1',
+      dst: '2001:db8::2',
+      sport: 1,
+      dport: 2,
+      payload: Buffer.alloc(100, 1),
+      ipv6ExtHeaders: [{ kind: 'hop-by-hop' }],
+    });
     const f = ipv6FragmentAt(dgram, 16, 24, true, { id: 77 });
     const p = parseFrame(f);
     expect(p.ip?.family).toBe(6);

@@ -8,7 +8,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fold } from '../../harness/checksum.js';
-import { buildTcpFrame, buildUdpFrame, checkPartialSeed, completePartial, parseFrame, tcpOpt, verifyL4 } from '../../harness/codec/index.js';
+import {
+  buildTcpFrame,
+  buildUdpFrame,
+  checkPartialSeed,
+  completePartial,
+  parseFrame,
+  tcpOpt,
+  verifyL4,
+} from '../../harness/codec/index.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -36,7 +44,19 @@ describe('known-answer frames captured on this machine', () => {
   it('IPv4 UDP: parse, verify, and rebuild byte for byte', () => {
     const p = parseFrame(UDP4_FULL);
     expect(p.error).toBeUndefined();
-    expect(p.ip).toMatchObject({ family: 4, src: '192.0.2.1', dst: '192.0.2.2', proto: 17, hdrLen: 20, totalLen: 38, id: 43387, df: true, ttl: 64, headerChecksum: 0x0d48, headerChecksumOk: true });
+    expect(p.ip).toMatchObject({
+      family: 4,
+      src: '192.0.2.1',
+      dst: '192.0.2.2',
+      proto: 17,
+      hdrLen: 20,
+      totalLen: 38,
+      id: 43387,
+      df: true,
+      ttl: 64,
+      headerChecksum: 0x0d48,
+      headerChecksumOk: true,
+    });
     expect(p.l4).toMatchObject({ kind: 'udp', offset: 34, length: 18, sport: 40000, dport: 9999, checksumOffset: 40, checksum: 0x9aa0 });
     expect(p.payload).toEqual({ offset: 42, length: 10 });
     expect(UDP4_FULL.subarray(42).toString()).toBe('nicmatrix!');
@@ -61,9 +81,33 @@ describe('known-answer frames captured on this machine', () => {
   it('IPv6 TCP SYN with options: parse, verify, and rebuild byte for byte', () => {
     const p = parseFrame(TCP6_FULL);
     expect(p.error).toBeUndefined();
-    expect(p.ip).toMatchObject({ family: 6, src: '2001:db8::1', dst: '2001:db8::2', proto: 6, hdrLen: 40, payloadLen: 40, flowLabel: 0x3a2a4, hopLimit: 64 });
-    expect(p.l4?.tcp).toMatchObject({ sport: 40001, dport: 8080, seq: 1206018225, ack: 0, hdrLen: 40, flags: 0x02, window: 64800, checksum: 0x8292 });
-    expect(p.l4?.tcp?.options.map((o) => [o.kind, o.length])).toEqual([[2, 4], [4, 2], [8, 10], [1, 1], [3, 3]]);
+    expect(p.ip).toMatchObject({
+      family: 6,
+      src: '2001:db8::1',
+      dst: '2001:db8::2',
+      proto: 6,
+      hdrLen: 40,
+      payloadLen: 40,
+      flowLabel: 0x3a2a4,
+      hopLimit: 64,
+    });
+    expect(p.l4?.tcp).toMatchObject({
+      sport: 40001,
+      dport: 8080,
+      seq: 1206018225,
+      ack: 0,
+      hdrLen: 40,
+      flags: 0x02,
+      window: 64800,
+      checksum: 0x8292,
+    });
+    expect(p.l4?.tcp?.options.map((o) => [o.kind, o.length])).toEqual([
+      [2, 4],
+      [4, 2],
+      [8, 10],
+      [1, 1],
+      [3, 3],
+    ]);
     expect(p.payload).toEqual({ offset: 94, length: 0 });
     expect(verifyL4(TCP6_FULL)).toEqual({ ok: true, state: 'good', expected: 0x8292, found: 0x8292, kind: 'ipv6-tcp' });
     const rebuilt = buildTcpFrame({
@@ -100,8 +144,16 @@ describe('known-answer frames captured on this machine', () => {
     expect(checkPartialSeed(TCP6_RST_PARTIAL, 54, 16).expected).toBe(0x5b8f);
   });
 
-  it('the builder\'s partial mode reproduces the kernel\'s seed', () => {
-    const f = buildUdpFrame({ family: 4, src: '192.0.2.1', dst: '192.0.2.2', sport: 40000, dport: 9999, payload: Buffer.from('nicmatrix!'), checksum: 'partial' });
+  it("the builder's partial mode reproduces the kernel's seed", () => {
+    const f = buildUdpFrame({
+      family: 4,
+      src: '192.0.2.1',
+      dst: '192.0.2.2',
+      sport: 40000,
+      dport: 9999,
+      payload: Buffer.from('nicmatrix!'),
+      checksum: 'partial',
+    });
     expect(f.readUInt16BE(40)).toBe(0x8427);
   });
 });

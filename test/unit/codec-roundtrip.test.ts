@@ -71,7 +71,9 @@ describe('build -> parse round trips', () => {
               const ip = ipPart(rng, family, stack, extra);
               const sport = rng.int(1, 65535);
               const dport = rng.int(1, 65535);
-              const tcpOptions = rng.bool() ? Buffer.concat([tcpOpt.mss(1460), tcpOpt.sackPermitted(), tcpOpt.timestamps(1, 2), tcpOpt.nop(), tcpOpt.wscale(7)]) : undefined;
+              const tcpOptions = rng.bool()
+                ? Buffer.concat([tcpOpt.mss(1460), tcpOpt.sackPermitted(), tcpOpt.timestamps(1, 2), tcpOpt.nop(), tcpOpt.wscale(7)])
+                : undefined;
               const seq = rng.u32();
               const ack = rng.u32();
               const frame =
@@ -97,7 +99,9 @@ describe('build -> parse round trips', () => {
                 expect(p.ip.id).toBe(ip.ipv4?.id);
                 expect(p.ip.df).toBe(ip.ipv4?.df);
                 expect(p.ip.hdrLen).toBe(20 + Math.ceil((ip.ipOptions?.length ?? 0) / 4) * 4);
-                expect(p.ip.options.filter((o) => o.type !== 0).map((o) => o.type)).toEqual(ip.ipOptions ? (ip.ipOptions.length > 4 ? [0x1e, 0x9e] : [0x94]) : []);
+                expect(p.ip.options.filter((o) => o.type !== 0).map((o) => o.type)).toEqual(
+                  ip.ipOptions ? (ip.ipOptions.length > 4 ? [0x1e, 0x9e] : [0x94]) : [],
+                );
               } else if (p.ip?.family === 6) {
                 expect(p.ip.extHeaders.map((h) => h.type)).toEqual(
                   (ip.ipv6ExtHeaders ?? []).map((h) => ({ 'hop-by-hop': 0, routing: 43, destination: 60, fragment: 44 })[h.kind]),
@@ -148,10 +152,16 @@ describe('build -> parse round trips', () => {
   });
 
   it('rejects mixed-family options and bad checksum modes', () => {
-    expect(() => buildUdpFrame({ family: 6, src: '::1', dst: '::2', sport: 1, dport: 2, ipOptions: Buffer.from([1]) })).toThrow(/IPv4 options/);
-    expect(() => buildUdpFrame({ family: 4, src: '1.2.3.4', dst: '1.2.3.5', sport: 1, dport: 2, ipv6ExtHeaders: [{ kind: 'hop-by-hop' }] })).toThrow(/IPv6 extension/);
+    expect(() => buildUdpFrame({ family: 6, src: '::1', dst: '::2', sport: 1, dport: 2, ipOptions: Buffer.from([1]) })).toThrow(
+      /IPv4 options/,
+    );
+    expect(() =>
+      buildUdpFrame({ family: 4, src: '1.2.3.4', dst: '1.2.3.5', sport: 1, dport: 2, ipv6ExtHeaders: [{ kind: 'hop-by-hop' }] }),
+    ).toThrow(/IPv6 extension/);
     expect(() => buildUdpFrame({ family: 4, src: '1.2.3.4', dst: '1.2.3.5', sport: 1, dport: 2, checksum: 0x10000 })).toThrow(/16-bit/);
-    expect(() => buildTcpFrame({ family: 4, src: '1.2.3.4', dst: '1.2.3.5', sport: 1, dport: 2, options: Buffer.alloc(41) })).toThrow(/40 bytes/);
+    expect(() => buildTcpFrame({ family: 4, src: '1.2.3.4', dst: '1.2.3.5', sport: 1, dport: 2, options: Buffer.alloc(41) })).toThrow(
+      /40 bytes/,
+    );
     expect(() => buildTcpFrame({ family: 4, src: '1.2.3.4', dst: '1.2.3.5', sport: 1, dport: 2, flags: 'SX' })).toThrow(/FSRPAUEC/);
   });
 

@@ -21,7 +21,16 @@ function samples(): Buffer[] {
     { tpid: ETH_P_8021AD, tci: 10 },
     { tpid: ETH_P_8021Q, tci: 20 },
   ];
-  const udp4 = buildUdpFrame({ family: 4, src: '192.0.2.1', dst: '192.0.2.2', sport: 1, dport: 2, payload: Buffer.alloc(100, 1), ipOptions: Buffer.from([0x94, 4, 0, 0]), vlan });
+  const udp4 = buildUdpFrame({
+    family: 4,
+    src: '192.0.2.1',
+    dst: '192.0.2.2',
+    sport: 1,
+    dport: 2,
+    payload: Buffer.alloc(100, 1),
+    ipOptions: Buffer.from([0x94, 4, 0, 0]),
+    vlan,
+  });
   const udp6 = buildUdpFrame({
     family: 6,
     src: '2001:db8::1',
@@ -31,8 +40,24 @@ function samples(): Buffer[] {
     payload: Buffer.alloc(100, 2),
     ipv6ExtHeaders: [{ kind: 'hop-by-hop' }, { kind: 'routing' }, { kind: 'destination' }],
   });
-  const tcp4 = buildTcpFrame({ family: 4, src: '192.0.2.1', dst: '192.0.2.2', sport: 1, dport: 2, options: Buffer.concat([tcpOpt.mss(1400), tcpOpt.wscale(3)]), payload: Buffer.alloc(33, 3) });
-  const tcp6 = buildTcpFrame({ family: 6, src: '2001:db8::1', dst: '2001:db8::2', sport: 1, dport: 2, options: tcpOpt.timestamps(5, 6), vlan: vlan.slice(1) });
+  const tcp4 = buildTcpFrame({
+    family: 4,
+    src: '192.0.2.1',
+    dst: '192.0.2.2',
+    sport: 1,
+    dport: 2,
+    options: Buffer.concat([tcpOpt.mss(1400), tcpOpt.wscale(3)]),
+    payload: Buffer.alloc(33, 3),
+  });
+  const tcp6 = buildTcpFrame({
+    family: 6,
+    src: '2001:db8::1',
+    dst: '2001:db8::2',
+    sport: 1,
+    dport: 2,
+    options: tcpOpt.timestamps(5, 6),
+    vlan: vlan.slice(1),
+  });
   return [udp4, udp6, tcp4, tcp6, ...buildIpv4Fragments(udp4, 48), ...buildIpv6Fragments(udp6, 48)];
 }
 
@@ -71,7 +96,12 @@ describe('parseFrame on truncated and garbage input', () => {
 
   it('never throws on random garbage, with or without a plausible header', () => {
     const rng = createRng(SEED);
-    const heads = [Buffer.alloc(0), Buffer.from('0200000000020200000000010800', 'hex'), Buffer.from('02000000000202000000000186dd', 'hex'), Buffer.from('020000000002020000000001810000050800', 'hex')];
+    const heads = [
+      Buffer.alloc(0),
+      Buffer.from('0200000000020200000000010800', 'hex'),
+      Buffer.from('02000000000202000000000186dd', 'hex'),
+      Buffer.from('020000000002020000000001810000050800', 'hex'),
+    ];
     for (let n = 0; n < 5000; n++) {
       const head = rng.pick(heads);
       let body = rng.bytes(rng.int(0, 200));

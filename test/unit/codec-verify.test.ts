@@ -24,7 +24,13 @@ function randomSpec(rng: Rng): IpFrameSpec & { sport: number; dport: number } {
     vlan: rng.bool() ? [{ tpid: ETH_P_8021Q, tci: rng.int(0, 0xffff) }] : [],
   };
   if (family === 4) {
-    return { ...common, family, src: `10.${rng.int(0, 255)}.0.1`, dst: `10.0.${rng.int(0, 255)}.2`, ipOptions: rng.bool() ? Buffer.from([1, 1, 1, 0]) : undefined };
+    return {
+      ...common,
+      family,
+      src: `10.${rng.int(0, 255)}.0.1`,
+      dst: `10.0.${rng.int(0, 255)}.2`,
+      ipOptions: rng.bool() ? Buffer.from([1, 1, 1, 0]) : undefined,
+    };
   }
   return {
     ...common,
@@ -37,7 +43,13 @@ function randomSpec(rng: Rng): IpFrameSpec & { sport: number; dport: number } {
 
 /** A UDP frame whose checksum computes to 0: the last two payload bytes absorb the difference. */
 function zeroSumUdp(family: 4 | 6): Buffer {
-  const spec = { family, src: family === 4 ? '192.0.2.7' : '2001:db8::7', dst: family === 4 ? '192.0.2.8' : '2001:db8::8', sport: 4242, dport: 2424 };
+  const spec = {
+    family,
+    src: family === 4 ? '192.0.2.7' : '2001:db8::7',
+    dst: family === 4 ? '192.0.2.8' : '2001:db8::8',
+    sport: 4242,
+    dport: 2424,
+  };
   const payload = Buffer.from('zero-sum!!');
   payload.writeUInt16BE(0, 8);
   const l4 = Buffer.concat([Buffer.from([0x10, 0x92, 0x09, 0x78, 0, 18, 0, 0]), payload]);
@@ -97,7 +109,10 @@ describe('verifyL4', () => {
   it('does not judge fragments, non-IP frames or protocols without a checksum', () => {
     const f = buildUdpFrame({ family: 4, src: '192.0.2.1', dst: '192.0.2.2', sport: 1, dport: 2, ipv4: { mf: true } });
     expect(verifyL4(f)).toMatchObject({ state: 'unchecked', ok: false });
-    expect(verifyL4(Buffer.from('ffffffffffff0200000000010806' + '00'.repeat(28), 'hex'))).toMatchObject({ state: 'unchecked', kind: 'none' });
+    expect(verifyL4(Buffer.from('ffffffffffff0200000000010806' + '00'.repeat(28), 'hex'))).toMatchObject({
+      state: 'unchecked',
+      kind: 'none',
+    });
   });
 
   it('checks ICMPv4 without and ICMPv6 with a pseudo-header', () => {

@@ -3,7 +3,8 @@ import { counterDelta, parseDriverInfo, parseFeaturesJson, parseNstatJson, parse
 
 describe('ethtool parsers', () => {
   it('reads the --json -k feature snapshot', () => {
-    const text = '[{"ifname":"veth0","rx-checksumming":{"active":true,"fixed":false,"requested":true},"tx-checksumming":{"active":true,"fixed":null,"requested":null}}]';
+    const text =
+      '[{"ifname":"veth0","rx-checksumming":{"active":true,"fixed":false,"requested":true},"tx-checksumming":{"active":true,"fixed":null,"requested":null}}]';
     expect(parseFeaturesJson(text)).toEqual({
       'rx-checksumming': { active: true, fixed: false, requested: true },
       'tx-checksumming': { active: true, fixed: null, requested: null },
@@ -11,7 +12,8 @@ describe('ethtool parsers', () => {
     expect(() => parseFeaturesJson('Cannot get device features')).toThrow(/expected JSON, found "Cannot get/);
   });
   it('reads ethtool -i text', () => {
-    const text = 'driver: e1000\nversion: 6.1.0-28-amd64\nfirmware-version: \nexpansion-rom-version: \nbus-info: 0000:00:03.0\nsupports-statistics: yes\n';
+    const text =
+      'driver: e1000\nversion: 6.1.0-28-amd64\nfirmware-version: \nexpansion-rom-version: \nbus-info: 0000:00:03.0\nsupports-statistics: yes\n';
     expect(parseDriverInfo(text)).toEqual({ name: 'e1000', version: '6.1.0-28-amd64', firmware: '', bus: '0000:00:03.0' });
   });
   it('reads ethtool -S and nstat --json, and takes deltas', () => {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { countersMet, firstDifference, judgeCounters, judgeDelivery, reassemblyCounters, type CounterRule, type ExpectedDatagram } from '../../harness/checks/frag/judge.js';
+import {
+  countersMet,
+  firstDifference,
+  judgeCounters,
+  judgeDelivery,
+  reassemblyCounters,
+  type CounterRule,
+  type ExpectedDatagram,
+} from '../../harness/checks/frag/judge.js';
 import { fates, fragOutcome, sizeSummary } from '../../harness/checks/frag/outcome.js';
 import type { DeliveredDatagram } from '../../harness/checks/rx-csum/judge.js';
 
@@ -34,12 +42,21 @@ describe('judgeDelivery', () => {
     const t = judgeDelivery([dg(0, 'abcdefgh'), dg(1, 'xyz')], [got('abcdXfgh'), got('xyz')]);
     expect(t.faults).toEqual([
       { kind: 'missing', count: 1, detail: '1 never delivered (datagram 0)' },
-      { kind: 'corrupt', count: 1, detail: '1 delivered datagram(s) match no consistent reading of anything sent; first: 8 bytes (nearest: datagram 0 of 8 bytes, first difference at byte 4)' },
+      {
+        kind: 'corrupt',
+        count: 1,
+        detail:
+          '1 delivered datagram(s) match no consistent reading of anything sent; first: 8 bytes (nearest: datagram 0 of 8 bytes, first difference at byte 4)',
+      },
     ]);
   });
 
   it('accepts an overlap delivered as one consistent reading, or dropped, and says which', () => {
-    const either = [dg(0, 'orig', 'either', ['orig', 'ovlp']), dg(1, 'two!', 'either', ['two!', 'tw0!']), dg(2, 'none', 'either', ['none'])];
+    const either = [
+      dg(0, 'orig', 'either', ['orig', 'ovlp']),
+      dg(1, 'two!', 'either', ['two!', 'tw0!']),
+      dg(2, 'none', 'either', ['none']),
+    ];
     const t = judgeDelivery(either, [got('orig'), got('tw0!')]);
     expect(t.faults).toEqual([]);
     expect(t.fate).toEqual(['first copy won', 'last copy won', 'dropped']);
@@ -78,21 +95,37 @@ describe('counters', () => {
   });
 
   it('keeps the reassembly, fragmentation and checksum counters for evidence', () => {
-    expect(reassemblyCounters({ IpReasmOKs: 2, IpFragCreates: 9, UdpInCsumErrors: 1, TcpInSegs: 5, Ip6ReasmFails: 1 })).toEqual({ IpReasmOKs: 2, IpFragCreates: 9, UdpInCsumErrors: 1, Ip6ReasmFails: 1 });
+    expect(reassemblyCounters({ IpReasmOKs: 2, IpFragCreates: 9, UdpInCsumErrors: 1, TcpInSegs: 5, Ip6ReasmFails: 1 })).toEqual({
+      IpReasmOKs: 2,
+      IpFragCreates: 9,
+      UdpInCsumErrors: 1,
+      Ip6ReasmFails: 1,
+    });
   });
 });
 
 describe('fragOutcome', () => {
   it('passes with the fates and evidence, and fails with every fault and lost fragments named', () => {
-    const ok = fragOutcome('IPv4 fragments shuffled', judgeDelivery([dg(0, 'a')], [got('a')]), [], 'delivered once, intact', { fragmentsSent: 3 });
+    const ok = fragOutcome('IPv4 fragments shuffled', judgeDelivery([dg(0, 'a')], [got('a')]), [], 'delivered once, intact', {
+      fragmentsSent: 3,
+    });
     expect(ok).toEqual({
       status: 'pass',
       message: 'IPv4 fragments shuffled: 1 datagrams delivered once, intact (1 delivered)',
       evidence: { fragmentsSent: 3, datagrams: 1, delivered: 1, fates: '1 delivered' },
     });
-    const bad = fragOutcome('IPv4 fragments shuffled', judgeDelivery([dg(0, 'a')], []), [{ kind: 'uncounted', count: 1, detail: 'IpReasmOKs rose by 0' }], 'x', {}, 2);
+    const bad = fragOutcome(
+      'IPv4 fragments shuffled',
+      judgeDelivery([dg(0, 'a')], []),
+      [{ kind: 'uncounted', count: 1, detail: 'IpReasmOKs rose by 0' }],
+      'x',
+      {},
+      2,
+    );
     expect(bad.status).toBe('fail');
-    expect(bad.message).toBe('IPv4 fragments shuffled: 1 never delivered (datagram 0); IpReasmOKs rose by 0; 2 fragment(s) never reached the DUT');
+    expect(bad.message).toBe(
+      'IPv4 fragments shuffled: 1 never delivered (datagram 0); IpReasmOKs rose by 0; 2 fragment(s) never reached the DUT',
+    );
     expect(bad.evidence).toMatchObject({ fragmentsLost: 2, faults: [{ kind: 'missing' }, { kind: 'uncounted' }] });
   });
 

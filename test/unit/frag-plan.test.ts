@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { parseFrame, verifyL4, type IpFamily } from '../../harness/codec/index.js';
-import { arrange, fragmentsOf, makeDatagram, MAX_FRAGMENT_FRAME, maxFragSize, overlapping, withoutOne, type FragDatagram, type FragFlow } from '../../harness/checks/frag/plan.js';
+import {
+  arrange,
+  fragmentsOf,
+  makeDatagram,
+  MAX_FRAGMENT_FRAME,
+  maxFragSize,
+  overlapping,
+  withoutOne,
+  type FragDatagram,
+  type FragFlow,
+} from '../../harness/checks/frag/plan.js';
 import { createRng } from '../../harness/random.js';
 
 const flow = (family: IpFamily): FragFlow => ({
@@ -18,7 +28,12 @@ function piece(frame: Buffer) {
   const p = parseFrame(frame);
   const ip = p.ip!;
   const start = ip.offset + ip.hdrLen;
-  return { id: ip.fragment!.id, offset: ip.fragment!.offset, more: ip.fragment!.more, data: frame.subarray(start, ip.offset + ip.totalLen) };
+  return {
+    id: ip.fragment!.id,
+    offset: ip.fragment!.offset,
+    more: ip.fragment!.more,
+    data: frame.subarray(start, ip.offset + ip.totalLen),
+  };
 }
 
 /** A reference reassembler: first copy of each byte wins; returns the UDP payload, or why it cannot. */

@@ -17,7 +17,12 @@ ajv.addFormat('email', /^[^\s@]+@[^\s@]+$/);
 const validate: ValidateFunction = ajv.compile(schema);
 
 function render(runs: RunRecord[]): unknown {
-  const text = REPORTERS.kcidb.render({ runs, matrix: aggregate(runs), generatedAt: '2025-06-01T00:00:00.000Z', source: 'run.json' }) as string;
+  const text = REPORTERS.kcidb.render({
+    runs,
+    matrix: aggregate(runs),
+    generatedAt: '2025-06-01T00:00:00.000Z',
+    source: 'run.json',
+  }) as string;
   return JSON.parse(text);
 }
 
@@ -48,7 +53,12 @@ describe('KCIDB v5.3 export', () => {
   });
 
   it('one checkout and build per kernel, one test per target × check × variant, linked by id', () => {
-    const runs = [runRecord([vethTarget([result('tx-csum/ipv6-udp', 'pass'), result('tx-csum/ipv6-udp', 'fail', 'offload-off', 'bad sum')]), e1000Target([result('tx-csum/ipv4-tcp', 'unsupported')], { kernel: '6.1.0-56-amd64' })])];
+    const runs = [
+      runRecord([
+        vethTarget([result('tx-csum/ipv6-udp', 'pass'), result('tx-csum/ipv6-udp', 'fail', 'offload-off', 'bad sum')]),
+        e1000Target([result('tx-csum/ipv4-tcp', 'unsupported')], { kernel: '6.1.0-56-amd64' }),
+      ]),
+    ];
     const doc = kcidbReport(runs);
     expect(doc.version).toEqual({ major: 5, minor: 3 });
     expect(doc.checkouts.map((c) => c.id)).toEqual(['nicmatrix:kernel-6_18_0', 'nicmatrix:kernel-6_1_0_56_amd64']);
@@ -63,13 +73,22 @@ describe('KCIDB v5.3 export', () => {
     ]);
     expect(new Set(doc.tests.map((t) => t.id)).size).toBe(3);
     expect(doc.tests[1]).toMatchObject({ log_excerpt: 'bad sum', duration: 0.012 });
-    expect(doc.tests[2].misc).toMatchObject({ pci_id: '8086:100e', driver: 'e1000', driver_version: '7.3.21-k8-NAPI', model: 'e1000', target: 'qemu:e1000', nicmatrix_status: 'unsupported' });
+    expect(doc.tests[2].misc).toMatchObject({
+      pci_id: '8086:100e',
+      driver: 'e1000',
+      driver_version: '7.3.21-k8-NAPI',
+      model: 'e1000',
+      target: 'qemu:e1000',
+      nicmatrix_status: 'unsupported',
+    });
     expect(doc.tests.every((t) => doc.builds.some((b) => b.id === t.build_id))).toBe(true);
     expect(doc.builds.every((b) => doc.checkouts.some((c) => c.id === b.checkout_id))).toBe(true);
   });
 
   it('a target that never came up did not run its tests: MISS, not ERROR', () => {
-    const down = vethTarget([result('tx-csum/ipv4-udp', 'error', 'all', 'no such device')], { setupError: { code: 'TARGET_SETUP', message: 'no such device' } });
+    const down = vethTarget([result('tx-csum/ipv4-udp', 'error', 'all', 'no such device')], {
+      setupError: { code: 'TARGET_SETUP', message: 'no such device' },
+    });
     const flaky = vethTarget([result('tx-csum/ipv4-udp', 'error', 'offload-on', 'agent went away')]);
     const doc = kcidbReport([runRecord([down, flaky])]);
     expect(doc.tests.map((t) => t.status)).toEqual(['MISS', 'ERROR']);
@@ -81,7 +100,9 @@ describe('KCIDB v5.3 export', () => {
     expect(testPath(vethTarget([]), result('rx-csum/ipv4-udp-bad', 'pass', 'vlan 100'))).toBe('nic.veth.rx_csum.ipv4_udp_bad.vlan_100');
     expect(architecture('x64')).toBe('x86_64');
     expect(architecture('arm64')).toBe('arm64');
-    const doc = kcidbReport([runRecord([vethTarget([result('tx-csum/ipv4-udp', 'fail', 'offload-on', `nul\0inside ${'x'.repeat(20000)}`)])])]);
+    const doc = kcidbReport([
+      runRecord([vethTarget([result('tx-csum/ipv4-udp', 'fail', 'offload-on', `nul\0inside ${'x'.repeat(20000)}`)])]),
+    ]);
     assertValid(JSON.parse(JSON.stringify(doc)));
     expect(String(doc.tests[0].log_excerpt)).not.toContain('\0');
     expect(() => kcidbReport([], { origin: 'Bad Origin' })).toThrow(/origin/);

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { parseTargetSpec, TargetSpecError } from '../../drivers/spec.js';
 import { describeRemote, parseSshEnd } from '../../drivers/remote-spec.js';
 import { shellQuote, sshArgs } from '../../drivers/ssh.js';
-import { hostMatches, inventoryIssues, inventoryLabels, machineTargets, parseInventory, selectMachines } from '../../harness/lab/inventory.js';
+import {
+  hostMatches,
+  inventoryIssues,
+  inventoryLabels,
+  machineTargets,
+  parseInventory,
+  selectMachines,
+} from '../../harness/lab/inventory.js';
 import { planLab } from '../../harness/lab/run.js';
 import { isNicmatrixError } from '../../harness/errors.js';
 
@@ -11,7 +18,15 @@ const inventory = {
   name: 'test lab',
   checks: ['tx-csum/*'],
   machines: [
-    { name: 'rack1-ixgbe', host: 'rack1.lab.example', labels: ['intel', 'rack1'], ports: [{ dut: 'enp3s0f0', peer: 'peer/enp3s0f1' }, { dut: 'enp3s0f1', peer: 'ssh://root@peer.lab.example:2222/ns2/eth2' }] },
+    {
+      name: 'rack1-ixgbe',
+      host: 'rack1.lab.example',
+      labels: ['intel', 'rack1'],
+      ports: [
+        { dut: 'enp3s0f0', peer: 'peer/enp3s0f1' },
+        { dut: 'enp3s0f1', peer: 'ssh://root@peer.lab.example:2222/ns2/eth2' },
+      ],
+    },
     { name: 'sim-qemu', labels: ['qemu'], targets: ['qemu:e1000', 'veth'], checks: ['tx-csum/ipv4-udp'] },
     { name: 'sim-veth', labels: ['veth', 'rack1'], targets: ['veth'] },
   ],
@@ -33,7 +48,10 @@ describe('lab inventory', () => {
   it('parses machines, their port pairs as phys: targets, labels in first-seen order', () => {
     const inv = parse(inventory);
     expect(inventoryLabels(inv)).toEqual(['intel', 'rack1', 'qemu', 'veth']);
-    expect(machineTargets(inv.machines[0])).toEqual(['phys:enp3s0f0,peer/enp3s0f1', 'phys:enp3s0f1,ssh://root@peer.lab.example:2222/ns2/eth2']);
+    expect(machineTargets(inv.machines[0])).toEqual([
+      'phys:enp3s0f0,peer/enp3s0f1',
+      'phys:enp3s0f1,ssh://root@peer.lab.example:2222/ns2/eth2',
+    ]);
     expect(machineTargets(inv.machines[1])).toEqual(['qemu:e1000', 'veth']);
   });
 
@@ -48,7 +66,9 @@ describe('lab inventory', () => {
 
   it('names the file and the JSON pointer of every bad field', () => {
     const msg = refusal({
-      schema: 'nicmatrix.lab/2', name: '', extra: 1,
+      schema: 'nicmatrix.lab/2',
+      name: '',
+      extra: 1,
       machines: [
         { name: 'a b', labels: [], ports: [{ dut: 'eth0', peer: 'ssh://host' }, { dut: 'eth0' }], targets: ['qemu:'] },
         { name: 'dup', labels: ['x'], targets: ['veth'], checks: ['TX/*'] },
@@ -59,10 +79,12 @@ describe('lab inventory', () => {
     expect(lines.every((l) => l.startsWith('lab.json: /'))).toBe(true);
     expect(msg).toContain('lab.json: /schema: must be "nicmatrix.lab/1", found "nicmatrix.lab/2"');
     expect(msg).toContain('lab.json: /extra: is not a field here');
-    expect(msg).toContain('lab.json: /name: must be the lab\'s name');
+    expect(msg).toContain("lab.json: /name: must be the lab's name");
     expect(msg).toContain('lab.json: /machines/0/name: must be a name of letters');
     expect(msg).toContain('lab.json: /machines/0/labels: must be a non-empty list of runner labels');
-    expect(msg).toContain('lab.json: /machines/0/ports/0: target "phys:eth0,ssh://host": peer expected ssh://[USER@]HOST[:PORT]/[NETNS/]IF: the peer interface is missing after the host');
+    expect(msg).toContain(
+      'lab.json: /machines/0/ports/0: target "phys:eth0,ssh://host": peer expected ssh://[USER@]HOST[:PORT]/[NETNS/]IF: the peer interface is missing after the host',
+    );
     expect(msg).toContain('lab.json: /machines/0/ports/1/peer: must be [NETNS/]IF or ssh://');
     expect(msg).toContain('lab.json: /machines/0/targets/0: target "qemu:": expected qemu:MODEL');
     expect(msg).toContain('lab.json: /machines/1/checks/0: must be check globs');
@@ -79,8 +101,12 @@ describe('lab inventory', () => {
       ['out/lab/sim-veth.json', expect.arrayContaining(['tx-csum/ipv4-udp', 'tx-csum/vlan'])],
     ]);
     const bad = parse({ ...inventory, machines: [{ ...inventory.machines[1], checks: ['nosuch/*'] }] });
-    expect(() => planLab({ inventory: bad, machines: bad.machines, outDir: 'o', checkGlobs: [] })).toThrow(/^lab\.json: machine sim-qemu: checks: nosuch\/\* matches no check/);
-    expect(() => planLab({ inventory: inv, machines: inv.machines, outDir: 'o', checkGlobs: ['zzz'] })).toThrow(/^--checks: zzz matches no check/);
+    expect(() => planLab({ inventory: bad, machines: bad.machines, outDir: 'o', checkGlobs: [] })).toThrow(
+      /^lab\.json: machine sim-qemu: checks: nosuch\/\* matches no check/,
+    );
+    expect(() => planLab({ inventory: inv, machines: inv.machines, outDir: 'o', checkGlobs: ['zzz'] })).toThrow(
+      /^--checks: zzz matches no check/,
+    );
   });
 
   it('the host guard matches a short name to its FQDN and nothing else', () => {
@@ -94,14 +120,30 @@ describe('lab inventory', () => {
 
 describe('remote peer specs', () => {
   it('parses ssh:// peer ends with user, port, IPv6 host and a namespace', () => {
-    expect(parseTargetSpec('phys:eth1,ssh://root@host/eth2')).toEqual({ kind: 'phys', spec: 'phys:eth1,ssh://root@host/eth2', dut: { ifname: 'eth1' }, peer: { ifname: 'eth2' }, remote: { user: 'root', host: 'host' } });
-    expect(parseTargetSpec('phys:ns/eth1,ssh://[2001:db8::5]:2200/pns/eth2')).toMatchObject({ dut: { netns: 'ns', ifname: 'eth1' }, peer: { netns: 'pns', ifname: 'eth2' }, remote: { host: '2001:db8::5', port: 2200 } });
+    expect(parseTargetSpec('phys:eth1,ssh://root@host/eth2')).toEqual({
+      kind: 'phys',
+      spec: 'phys:eth1,ssh://root@host/eth2',
+      dut: { ifname: 'eth1' },
+      peer: { ifname: 'eth2' },
+      remote: { user: 'root', host: 'host' },
+    });
+    expect(parseTargetSpec('phys:ns/eth1,ssh://[2001:db8::5]:2200/pns/eth2')).toMatchObject({
+      dut: { netns: 'ns', ifname: 'eth1' },
+      peer: { netns: 'pns', ifname: 'eth2' },
+      remote: { host: '2001:db8::5', port: 2200 },
+    });
     expect(describeRemote({ host: '2001:db8::5', port: 2200, user: 'lab' })).toBe('lab@[2001:db8::5]:2200');
     expect(parseSshEnd('ssh://h/if')).toEqual({ remote: { host: 'h' }, path: 'if' });
   });
 
   it('refuses passwords, missing interfaces, other schemes and bad names', () => {
-    const bad = ['phys:eth1,ssh://root:pw@host/eth2', 'phys:eth1,ssh://host', 'phys:eth1,ssh://host/eth2?x=1', 'phys:eth1,ssh://host/this-name-is-too-long0', 'phys:eth1,ssh://-oProxyCommand=x/eth2'];
+    const bad = [
+      'phys:eth1,ssh://root:pw@host/eth2',
+      'phys:eth1,ssh://host',
+      'phys:eth1,ssh://host/eth2?x=1',
+      'phys:eth1,ssh://host/this-name-is-too-long0',
+      'phys:eth1,ssh://-oProxyCommand=x/eth2',
+    ];
     for (const s of bad) expect(() => parseTargetSpec(s), s).toThrow(TargetSpecError);
   });
 

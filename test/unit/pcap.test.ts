@@ -7,7 +7,15 @@ import { buildIpv4Fragments, buildTcpFrame, buildUdpFrame, ETH_P_8021Q, tcpOpt }
 import { PCAP_MAGIC_NS, pcapFile, readPcap } from '../../harness/pcap.js';
 
 function frames(): Buffer[] {
-  const udp4 = buildUdpFrame({ family: 4, src: '192.0.2.1', dst: '192.0.2.2', sport: 5000, dport: 6000, payload: Buffer.from('hello pcap'), ipOptions: Buffer.from([0x94, 4, 0, 0]) });
+  const udp4 = buildUdpFrame({
+    family: 4,
+    src: '192.0.2.1',
+    dst: '192.0.2.2',
+    sport: 5000,
+    dport: 6000,
+    payload: Buffer.from('hello pcap'),
+    ipOptions: Buffer.from([0x94, 4, 0, 0]),
+  });
   const udp6 = buildUdpFrame({
     family: 6,
     src: '2001:db8::1',
@@ -18,9 +26,35 @@ function frames(): Buffer[] {
     ipv6ExtHeaders: [{ kind: 'hop-by-hop' }, { kind: 'destination' }],
     vlan: [{ tpid: ETH_P_8021Q, tci: 7 }],
   });
-  const tcp4 = buildTcpFrame({ family: 4, src: '192.0.2.1', dst: '192.0.2.2', sport: 80, dport: 40000, seq: 1, ack: 2, flags: 'PA', payload: Buffer.from('GET / HTTP/1.0\r\n\r\n') });
-  const tcp6 = buildTcpFrame({ family: 6, src: '2001:db8::1', dst: '2001:db8::2', sport: 443, dport: 40001, flags: 'S', options: Buffer.concat([tcpOpt.mss(1440), tcpOpt.sackPermitted(), tcpOpt.timestamps(7, 0), tcpOpt.nop(), tcpOpt.wscale(7)]) });
-  const big = buildUdpFrame({ family: 4, src: '192.0.2.1', dst: '192.0.2.2', sport: 2049, dport: 700, payload: Buffer.alloc(3000, 3), ipv4: { id: 99 } });
+  const tcp4 = buildTcpFrame({
+    family: 4,
+    src: '192.0.2.1',
+    dst: '192.0.2.2',
+    sport: 80,
+    dport: 40000,
+    seq: 1,
+    ack: 2,
+    flags: 'PA',
+    payload: Buffer.from('GET / HTTP/1.0\r\n\r\n'),
+  });
+  const tcp6 = buildTcpFrame({
+    family: 6,
+    src: '2001:db8::1',
+    dst: '2001:db8::2',
+    sport: 443,
+    dport: 40001,
+    flags: 'S',
+    options: Buffer.concat([tcpOpt.mss(1440), tcpOpt.sackPermitted(), tcpOpt.timestamps(7, 0), tcpOpt.nop(), tcpOpt.wscale(7)]),
+  });
+  const big = buildUdpFrame({
+    family: 4,
+    src: '192.0.2.1',
+    dst: '192.0.2.2',
+    sport: 2049,
+    dport: 700,
+    payload: Buffer.alloc(3000, 3),
+    ipv4: { id: 99 },
+  });
   return [udp4, udp6, tcp4, tcp6, ...buildIpv4Fragments(big, 1480)];
 }
 
@@ -65,7 +99,10 @@ describe('pcapFile', () => {
       const file = path.join(dir, 'frames.pcap');
       const fs = frames();
       writeFileSync(file, pcapFile(fs.map((data, i) => ({ data, tsNs: 5_000_000_000 + i * 1500 }))));
-      const out = execFileSync('tcpdump', ['-r', file, '-nn', '-vv', '-e', '-tt', '--time-stamp-precision=nano'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = execFileSync('tcpdump', ['-r', file, '-nn', '-vv', '-e', '-tt', '--time-stamp-precision=nano'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       // -vv prints one or two lines per frame; each frame's first line starts with the timestamp.
       const starts = out.split('\n').filter((l) => /^\d+\.\d{9} /.test(l));
       expect(starts.length, out).toBe(fs.length);
@@ -75,7 +112,9 @@ describe('pcapFile', () => {
       expect(out).toMatch(/2001:db8::1 > 2001:db8::2: HBH \(padn\) DSTOPT \(padn\) 5001 > 6001: \[udp sum ok\] UDP, length 301/);
       expect(out).toMatch(/vlan 7/);
       expect(out).toMatch(/192\.0\.2\.1\.80 > 192\.0\.2\.2\.40000: Flags \[P\.\], cksum 0x[0-9a-f]{4} \(correct\)/);
-      expect(out).toMatch(/2001:db8::1\.443 > 2001:db8::2\.40001: Flags \[S\], cksum 0x[0-9a-f]{4} \(correct\).*options \[mss 1440,sackOK,TS val 7 ecr 0,nop,wscale 7\]/);
+      expect(out).toMatch(
+        /2001:db8::1\.443 > 2001:db8::2\.40001: Flags \[S\], cksum 0x[0-9a-f]{4} \(correct\).*options \[mss 1440,sackOK,TS val 7 ecr 0,nop,wscale 7\]/,
+      );
       expect(out).toMatch(/id 99, offset 0, flags \[\+\]/);
       expect(out).toMatch(/id 99, offset 1480, flags \[\+\]/);
       expect(out).toMatch(/id 99, offset 2960, flags \[none\]/);

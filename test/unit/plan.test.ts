@@ -3,7 +3,13 @@ import type { Check } from '../../harness/checks/types.js';
 import { restoreSettings, unmetFeatures } from '../../harness/run/features.js';
 import { deriveSeed, globToRegExp, selectChecks } from '../../harness/run/plan.js';
 
-const check = (id: string): Check => ({ id, family: id.split('/')[0], title: id, variants: () => [], run: async () => ({ status: 'pass', message: '', evidence: {} }) });
+const check = (id: string): Check => ({
+  id,
+  family: id.split('/')[0],
+  title: id,
+  variants: () => [],
+  run: async () => ({ status: 'pass', message: '', evidence: {} }),
+});
 const all = ['tx-csum/ipv4-udp', 'tx-csum/ipv6-udp', 'rx-csum/ipv4-udp', 'zc/sendfile'].map(check);
 
 describe('check selection', () => {
@@ -37,7 +43,11 @@ describe('feature rules', () => {
     expect(unmetFeatures({ 'tx-checksumming': false }, snap, ['tx-checksumming'])).toEqual([]);
   });
   it('restores only what changed and can change', () => {
-    const now = { ...snap, 'scatter-gather': { active: true, fixed: false, requested: true }, 'tx-checksum-ip-generic': { active: false, fixed: true, requested: false } };
+    const now = {
+      ...snap,
+      'scatter-gather': { active: true, fixed: false, requested: true },
+      'tx-checksum-ip-generic': { active: false, fixed: true, requested: false },
+    };
     expect(restoreSettings(snap, now)).toEqual({ 'scatter-gather': false });
   });
 });

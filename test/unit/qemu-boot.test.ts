@@ -4,16 +4,29 @@ import { AGENT_PORT_NAME, BASE_MODULES, initScript, kernelCmdline, PROBE_CMDLINE
 import { guestArgs, PROBE_EXIT_CODE, probeArgs, probeRom } from '../../drivers/qemu/qemu-args.js';
 
 const params = {
-  mac: '52:54:00:12:34:56', ifname: 'eth0', ipv4: '198.18.3.1/24', ipv6: '2001:db8:3::1/64',
-  peerIpv4: '198.18.3.2', peerIpv6: '2001:db8:3::2', peerMac: '02:00:00:00:00:02',
-  node: '/usr/bin/node', agent: '/work/main/dist/harness/agent/main.js',
+  mac: '52:54:00:12:34:56',
+  ifname: 'eth0',
+  ipv4: '198.18.3.1/24',
+  ipv6: '2001:db8:3::1/64',
+  peerIpv4: '198.18.3.2',
+  peerIpv6: '2001:db8:3::2',
+  peerMac: '02:00:00:00:00:02',
+  node: '/usr/bin/node',
+  agent: '/work/main/dist/harness/agent/main.js',
 };
 
 describe('guest kernel command line', () => {
   it('carries every per-guest fact as a nicmatrix.* word after the quiet console settings', () => {
     const line = kernelCmdline({ ...params, extra: ['e1000.debug=16'] });
     expect(line.startsWith('console=ttyS0 quiet panic=-1 ')).toBe(true);
-    for (const w of ['nicmatrix.mac=52:54:00:12:34:56', 'nicmatrix.ip4=198.18.3.1/24', 'nicmatrix.ip6=2001:db8:3::1/64', 'nicmatrix.peermac=02:00:00:00:00:02', `nicmatrix.port=${AGENT_PORT_NAME}`, 'nicmatrix.agent=/work/main/dist/harness/agent/main.js']) {
+    for (const w of [
+      'nicmatrix.mac=52:54:00:12:34:56',
+      'nicmatrix.ip4=198.18.3.1/24',
+      'nicmatrix.ip6=2001:db8:3::1/64',
+      'nicmatrix.peermac=02:00:00:00:00:02',
+      `nicmatrix.port=${AGENT_PORT_NAME}`,
+      'nicmatrix.agent=/work/main/dist/harness/agent/main.js',
+    ]) {
       expect(line.split(' ')).toContain(w);
     }
     expect(line.endsWith(' e1000.debug=16')).toBe(true);
@@ -34,7 +47,8 @@ describe('guest init script', () => {
   const script = initScript();
   it('is a busybox script that reads each nicmatrix.* word it is given', () => {
     expect(script.startsWith('#!/bin/busybox sh\n')).toBe(true);
-    for (const k of ['mac', 'ifname', 'ip4', 'ip6', 'peer4', 'peer6', 'peermac', 'node', 'agent', 'port']) expect(script).toContain(`nicmatrix.${k}=*)`);
+    for (const k of ['mac', 'ifname', 'ip4', 'ip6', 'peer4', 'peer6', 'peermac', 'node', 'agent', 'port'])
+      expect(script).toContain(`nicmatrix.${k}=*)`);
   });
   it('loads the base modules, then drivers by modalias on the pci and virtio buses', () => {
     expect(script).toContain(`modprobe -q -a ${BASE_MODULES.join(' ')}`);
@@ -43,7 +57,8 @@ describe('guest init script', () => {
   });
   it('mounts the host root read-only over 9p with proc, sys, dev, tmp inside it', () => {
     expect(script).toMatch(/mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=\d+ hostroot \/host/);
-    for (const m of ['proc proc /host/proc', 'sysfs sysfs /host/sys', 'devtmpfs devtmpfs /host/dev', 'tmpfs tmpfs /host/tmp']) expect(script).toContain(`mount -t ${m}`);
+    for (const m of ['proc proc /host/proc', 'sysfs sysfs /host/sys', 'devtmpfs devtmpfs /host/dev', 'tmpfs tmpfs /host/tmp'])
+      expect(script).toContain(`mount -t ${m}`);
   });
   it('configures the NIC with nodad and static neighbours, and serves the agent on one read-write open of the port', () => {
     expect(script).toContain('ip -6 addr add "$NM_IP6" dev "$IF" nodad');
@@ -59,12 +74,23 @@ describe('guest init script', () => {
 });
 
 describe('QEMU command lines', () => {
-  const cfg = { accel: 'tcg' as const, memMiB: 256, kernel: '/k', initrd: '/i', cmdline: 'quiet', device: 'e1000', mac: '52:54:00:00:00:01', tap: 'nmtap', vnetHdr: false };
+  const cfg = {
+    accel: 'tcg' as const,
+    memMiB: 256,
+    kernel: '/k',
+    initrd: '/i',
+    cmdline: 'quiet',
+    device: 'e1000',
+    mac: '52:54:00:00:00:01',
+    tap: 'nmtap',
+    vnetHdr: false,
+  };
   const pairs = (args: string[]) => args.map((a, i) => `${a} ${args[i + 1] ?? ''}`);
   it('starts a guest with no default devices, the agent on stdio and the tap without vnet headers', () => {
     const args = guestArgs(cfg);
     const p = pairs(args);
-    for (const want of ['-accel tcg', '-cpu max', '-m 256M', '-machine pc', '-chardev stdio,id=agent,signal=off', '-display none']) expect(p).toContain(want);
+    for (const want of ['-accel tcg', '-cpu max', '-m 256M', '-machine pc', '-chardev stdio,id=agent,signal=off', '-display none'])
+      expect(p).toContain(want);
     expect(args).toContain('-nodefaults');
     expect(args).toContain('-no-reboot');
     expect(p).toContain('-netdev tap,id=dutnet,ifname=nmtap,script=no,downscript=no,vnet_hdr=off');
@@ -94,13 +120,25 @@ describe('guest console reading', () => {
     expect(parseNicLine('nothing here')).toBeUndefined();
   });
   it('names the most specific cause of a failed guest', () => {
-    expect(diagnoseGuest('x\nnicmatrix-init: FAILED: no network interface has MAC 52:54\n', { code: 0, signal: null })).toBe('the guest init failed: no network interface has MAC 52:54');
-    expect(diagnoseGuest('[ 1.2] Kernel panic - not syncing: No working init found.\n', { code: 0, signal: null })).toBe('the guest kernel panicked: No working init found.');
-    expect(diagnoseGuest("qemu-system-x86_64: -netdev tap: could not open /dev/net/tun\n", { code: 1, signal: null })).toBe('QEMU exited with code 1: -netdev tap: could not open /dev/net/tun');
+    expect(diagnoseGuest('x\nnicmatrix-init: FAILED: no network interface has MAC 52:54\n', { code: 0, signal: null })).toBe(
+      'the guest init failed: no network interface has MAC 52:54',
+    );
+    expect(diagnoseGuest('[ 1.2] Kernel panic - not syncing: No working init found.\n', { code: 0, signal: null })).toBe(
+      'the guest kernel panicked: No working init found.',
+    );
+    expect(diagnoseGuest('qemu-system-x86_64: -netdev tap: could not open /dev/net/tun\n', { code: 1, signal: null })).toBe(
+      'QEMU exited with code 1: -netdev tap: could not open /dev/net/tun',
+    );
     expect(diagnoseGuest('booting\n', { code: null, signal: 'SIGKILL' })).toBe('QEMU was killed by SIGKILL');
-    expect(diagnoseGuest('qemu-system-x86_64: terminating on signal 15 from pid 7\n', { code: 0, signal: null })).toBe('QEMU exited with code 0');
-    expect(diagnoseGuest('nicmatrix-init: agent exited with status 2\n', { code: 0, signal: null })).toBe("QEMU exited with code 0 after the guest's agent exited with status 2");
-    expect(diagnoseGuest('[ 0.5] Run /init\n', null)).toBe('QEMU is still running but the guest does not answer (hung?); last console line: [ 0.5] Run /init');
+    expect(diagnoseGuest('qemu-system-x86_64: terminating on signal 15 from pid 7\n', { code: 0, signal: null })).toBe(
+      'QEMU exited with code 0',
+    );
+    expect(diagnoseGuest('nicmatrix-init: agent exited with status 2\n', { code: 0, signal: null })).toBe(
+      "QEMU exited with code 0 after the guest's agent exited with status 2",
+    );
+    expect(diagnoseGuest('[ 0.5] Run /init\n', null)).toBe(
+      'QEMU is still running but the guest does not answer (hung?); last console line: [ 0.5] Run /init',
+    );
     expect(diagnoseGuest('', null)).toMatch(/the console is empty/);
   });
   it('cuts the console tail at a line start', () => {

@@ -4,7 +4,20 @@ import { catalogueMismatches, findQemuModel, nicModules, QEMU_MODELS } from '../
 describe('QEMU model catalogue', () => {
   it('covers the twelve models the matrix promises, each once', () => {
     const names = QEMU_MODELS.map((m) => m.model);
-    expect(names).toEqual(['e1000', 'e1000-82544gc', 'e1000-82545em', 'e1000e', 'virtio-net-pci', 'rtl8139', 'i82557b', 'i82559er', 'tulip', 'pcnet', 'ne2k_pci', 'vmxnet3']);
+    expect(names).toEqual([
+      'e1000',
+      'e1000-82544gc',
+      'e1000-82545em',
+      'e1000e',
+      'virtio-net-pci',
+      'rtl8139',
+      'i82557b',
+      'i82559er',
+      'tulip',
+      'pcnet',
+      'ne2k_pci',
+      'vmxnet3',
+    ]);
     expect(new Set(names).size).toBe(names.length);
   });
   it('maps models to the Linux drivers expected to bind', () => {
@@ -38,12 +51,24 @@ describe('QEMU model catalogue', () => {
 describe('catalogue against a started guest', () => {
   const f = (active: boolean, fixed: boolean | null = false) => ({ active, fixed, requested: active });
   const e1000 = findQemuModel('e1000')!;
-  const features = { 'tx-checksum-ip-generic': f(true), 'tx-checksum-ipv4': f(false, true), 'rx-checksumming': f(false), 'tx-scatter-gather': f(true) };
+  const features = {
+    'tx-checksum-ip-generic': f(true),
+    'tx-checksum-ipv4': f(false, true),
+    'rx-checksumming': f(false),
+    'tx-scatter-gather': f(true),
+  };
   it('agrees with what e1000 really advertises (RX checksum offered though off by default)', () => {
     expect(catalogueMismatches(e1000, 'e1000', features)).toEqual([]);
   });
   it('names each difference', () => {
-    expect(catalogueMismatches(e1000, '8139too', { ...features, 'tx-checksum-ip-generic': f(false), 'rx-checksumming': f(false, true), 'tx-scatter-gather': f(false) })).toEqual([
+    expect(
+      catalogueMismatches(e1000, '8139too', {
+        ...features,
+        'tx-checksum-ip-generic': f(false),
+        'rx-checksumming': f(false, true),
+        'tx-scatter-gather': f(false),
+      }),
+    ).toEqual([
       'driver 8139too, catalogue expects e1000',
       'TX checksum none, catalogue expects tx-checksum-ip-generic',
       'rx-checksumming fixed off, catalogue expects offered',

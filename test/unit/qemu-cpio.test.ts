@@ -10,7 +10,17 @@ describe('cpio newc writer', () => {
       { type: 'chardev', path: 'dev/console', major: 5, minor: 1 },
     ]);
     const recs = readCpio(buf);
-    expect(recs.map((r) => r.name)).toEqual(['lib', 'lib/modules', 'lib/modules/x', 'lib/modules/x/a.ko', 'init', 'bin', 'bin/sh', 'dev', 'dev/console']);
+    expect(recs.map((r) => r.name)).toEqual([
+      'lib',
+      'lib/modules',
+      'lib/modules/x',
+      'lib/modules/x/a.ko',
+      'init',
+      'bin',
+      'bin/sh',
+      'dev',
+      'dev/console',
+    ]);
     const byName = new Map(recs.map((r) => [r.name, r]));
     expect(byName.get('lib')!.mode).toBe(S_IFDIR | 0o755);
     expect(byName.get('lib/modules/x/a.ko')!.data.toString()).toBe('abc');
@@ -42,9 +52,21 @@ describe('cpio newc writer', () => {
     expect(() => cpioPath('../etc')).toThrow(/relative path inside the archive/);
     expect(() => cpioPath('/')).toThrow(/relative path/);
     expect(cpioPath('./a//b/')).toBe('a/b');
-    expect(() => writeCpio([{ type: 'file', path: 'a', data: Buffer.alloc(0) }, { type: 'file', path: 'a', data: Buffer.alloc(0) }])).toThrow(/named twice/);
+    expect(() =>
+      writeCpio([
+        { type: 'file', path: 'a', data: Buffer.alloc(0) },
+        { type: 'file', path: 'a', data: Buffer.alloc(0) },
+      ]),
+    ).toThrow(/named twice/);
     // A directory named after a file inside it already created it is fine.
-    expect(readCpio(writeCpio([{ type: 'file', path: 'd/f', data: Buffer.alloc(0) }, { type: 'dir', path: 'd' }])).map((r) => r.name)).toEqual(['d', 'd/f']);
+    expect(
+      readCpio(
+        writeCpio([
+          { type: 'file', path: 'd/f', data: Buffer.alloc(0) },
+          { type: 'dir', path: 'd' },
+        ]),
+      ).map((r) => r.name),
+    ).toEqual(['d', 'd/f']);
   });
   it('reports a damaged archive with the byte offset', () => {
     const buf = writeCpio([{ type: 'file', path: 'a', data: Buffer.from('x') }]);

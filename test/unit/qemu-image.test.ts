@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { bzImagePayload, hasPvhNote, isElf, isStaticElf } from '../../drivers/qemu/binfmt.js';
-import { inputsHash, moduleClosure, moduleName, parseAptDepends, parseAptVersion, parseModulesBuiltin, parseModulesDep } from '../../drivers/qemu/image-plan.js';
+import {
+  inputsHash,
+  moduleClosure,
+  moduleName,
+  parseAptDepends,
+  parseAptVersion,
+  parseModulesBuiltin,
+  parseModulesDep,
+} from '../../drivers/qemu/image-plan.js';
 import { backendOf, parseQemuOptions } from '../../drivers/qemu/options.js';
 
 describe('Debian kernel package lookup', () => {
@@ -8,7 +16,11 @@ describe('Debian kernel package lookup', () => {
     expect(parseAptDepends('linux-image-amd64\n  Depends: linux-image-6.1.0-56-amd64\n')).toBe('linux-image-6.1.0-56-amd64');
     expect(parseAptDepends('linux-image-amd64\n')).toBeUndefined();
     expect(parseAptDepends('W: Unable to locate package linux-image-amd64')).toBeUndefined();
-    expect(parseAptVersion('Package: linux-image-6.1.0-56-amd64\nSource: linux-signed-amd64 (6.1.192+2)\nVersion: 6.1.192-2\nBuilt-Using: linux (= 6.1.192-2)\n')).toBe('6.1.192-2');
+    expect(
+      parseAptVersion(
+        'Package: linux-image-6.1.0-56-amd64\nSource: linux-signed-amd64 (6.1.192+2)\nVersion: 6.1.192-2\nBuilt-Using: linux (= 6.1.192-2)\n',
+      ),
+    ).toBe('6.1.192-2');
   });
 });
 
@@ -114,13 +126,29 @@ describe('qemu target options', () => {
     expect(backendOf(parseQemuOptions('qemu:virtio-net-pci,vnet_hdr=on', { vnet_hdr: 'on' }))).toBe('tap+vnet_hdr');
   });
   it('reads a user kernel, memory, timeout and extra kernel words', () => {
-    const o = parseQemuOptions('s', { kernel: '/src/bzImage', modules: '/tmp/m/lib/modules/6.9.0/', accel: 'tcg', mem: '512', boot_timeout: '5', append: 'e1000.debug=16+loglevel=7' });
-    expect(o).toMatchObject({ kernel: '/src/bzImage', modules: '/tmp/m/lib/modules/6.9.0', accel: 'tcg', memMiB: 512, bootTimeoutMs: 5000, append: ['e1000.debug=16', 'loglevel=7'] });
+    const o = parseQemuOptions('s', {
+      kernel: '/src/bzImage',
+      modules: '/tmp/m/lib/modules/6.9.0/',
+      accel: 'tcg',
+      mem: '512',
+      boot_timeout: '5',
+      append: 'e1000.debug=16+loglevel=7',
+    });
+    expect(o).toMatchObject({
+      kernel: '/src/bzImage',
+      modules: '/tmp/m/lib/modules/6.9.0',
+      accel: 'tcg',
+      memMiB: 512,
+      bootTimeoutMs: 5000,
+      append: ['e1000.debug=16', 'loglevel=7'],
+    });
   });
   it('rejects what it cannot honour, naming the option and the value', () => {
     expect(() => parseQemuOptions('s', { speed: 'fast' })).toThrow(/unknown option "speed"; expected one of: kernel, modules/);
     expect(() => parseQemuOptions('s', { modules: '/tmp/m/lib/modules/6.9.0' })).toThrow(/modules= needs kernel= too/);
-    expect(() => parseQemuOptions('s', { kernel: '/k', modules: '/tmp/mods' })).toThrow(/ending in lib\/modules\/VERSION, found "\/tmp\/mods"/);
+    expect(() => parseQemuOptions('s', { kernel: '/k', modules: '/tmp/mods' })).toThrow(
+      /ending in lib\/modules\/VERSION, found "\/tmp\/mods"/,
+    );
     expect(() => parseQemuOptions('s', { kernel: 'bzImage' })).toThrow(/absolute path/);
     expect(() => parseQemuOptions('s', { accel: 'hvf' })).toThrow(/accel expects auto, tcg or kvm, found "hvf"/);
     expect(() => parseQemuOptions('s', { vnet_hdr: 'yes' })).toThrow(/vnet_hdr expects on or off/);

@@ -5,9 +5,26 @@ import type { ResultRecord, Status } from '../../matrix/record.js';
 import { qualificationFiles, qualificationReport, type QualificationReport } from '../../reports/qualification/index.js';
 import { e1000Target, runRecord, vethTarget } from '../fixtures/records.js';
 
-const TX = ['tx-csum/ipv4-udp', 'tx-csum/ipv4-tcp', 'tx-csum/ipv6-udp', 'tx-csum/ipv6-tcp', 'tx-csum/generic', 'tx-csum/udp-zero', 'tx-csum/udp-nocsum', 'tx-csum/ipv4-options', 'tx-csum/ipv6-exthdr', 'tx-csum/vlan'];
+const TX = [
+  'tx-csum/ipv4-udp',
+  'tx-csum/ipv4-tcp',
+  'tx-csum/ipv6-udp',
+  'tx-csum/ipv6-tcp',
+  'tx-csum/generic',
+  'tx-csum/udp-zero',
+  'tx-csum/udp-nocsum',
+  'tx-csum/ipv4-options',
+  'tx-csum/ipv6-exthdr',
+  'tx-csum/vlan',
+];
 
-function r(check: string, variant: string, status: Status, evidence: Record<string, unknown> = {}, message = `${status} message`): ResultRecord {
+function r(
+  check: string,
+  variant: string,
+  status: Status,
+  evidence: Record<string, unknown> = {},
+  message = `${status} message`,
+): ResultRecord {
   return { check, variant, status, durationMs: 5, message, evidence };
 }
 
@@ -28,7 +45,10 @@ describe('judging a target against a profile', () => {
     expect(q.level.met).toBe(true);
     expect(byId(q, 'tx-offload-ipv4').verdict).toBe('met');
     expect(byId(q, 'tx-offload-ipv4').why).toBe('2 pass across 2 check(s)');
-    expect(byId(q, 'rx-offload-ipv4')).toMatchObject({ verdict: 'not-applicable', why: 'check not available in this version: no check matches rx-csum/ipv4-*' });
+    expect(byId(q, 'rx-offload-ipv4')).toMatchObject({
+      verdict: 'not-applicable',
+      why: 'check not available in this version: no check matches rx-csum/ipv4-*',
+    });
     expect(q.level.why).toBe('all 4 applicable requirement(s) met; 5 not applicable');
   });
 
@@ -63,7 +83,10 @@ describe('judging a target against a profile', () => {
   });
 
   it('harness errors are counted and never meet a requirement', () => {
-    const t = vethTarget(TX.map((c) => r(c, 'all', 'error', {}, 'target could not be set up: no such device')), { setupError: { code: 'TARGET_SETUP', message: 'no such device' } });
+    const t = vethTarget(
+      TX.map((c) => r(c, 'all', 'error', {}, 'target could not be set up: no such device')),
+      { setupError: { code: 'TARGET_SETUP', message: 'no such device' } },
+    );
     const q = judgeTarget(offload, t, TX);
     expect(q.level.met).toBe(false);
     expect(q.level.harnessErrors).toBeGreaterThan(0);
@@ -71,17 +94,38 @@ describe('judging a target against a profile', () => {
   });
 
   it('a check this version knows but the record lacks is not met (re-run needed); a missing variant says what ran', () => {
-    const only = TX.filter((c) => c !== 'tx-csum/ipv6-tcp').flatMap((c) => [r(c, 'offload-on', 'pass', { delivery: 'complete' }), r(c, 'offload-off', 'pass')]);
+    const only = TX.filter((c) => c !== 'tx-csum/ipv6-tcp').flatMap((c) => [
+      r(c, 'offload-on', 'pass', { delivery: 'complete' }),
+      r(c, 'offload-off', 'pass'),
+    ]);
     const q = judgeTarget(offload, e1000Target(only), TX);
     expect(byId(q, 'tx-offload-ipv6').why).toBe('tx-csum/ipv6-tcp: no verdict in the run record (the run did not include this check)');
-    const noOn = e1000Target([r('tx-csum/ipv4-udp', 'offload-off', 'pass'), r('tx-csum/ipv4-tcp', 'offload-on', 'pass', { delivery: 'complete' })]);
-    expect(judgeRequirement(offload.requirements.find((x) => x.id === 'tx-offload-ipv4')!, noOn, TX).why)
-      .toBe('tx-csum/ipv4-udp: no verdict of a variant matching offload-on (variants run: offload-off)');
+    const noOn = e1000Target([
+      r('tx-csum/ipv4-udp', 'offload-off', 'pass'),
+      r('tx-csum/ipv4-tcp', 'offload-on', 'pass', { delivery: 'complete' }),
+    ]);
+    expect(
+      judgeRequirement(
+        offload.requirements.find((x) => x.id === 'tx-offload-ipv4')!,
+        noOn,
+        TX,
+      ).why,
+    ).toBe('tx-csum/ipv4-udp: no verdict of a variant matching offload-on (variants run: offload-off)');
   });
 
   it('all-skip is not applicable with the skip message; skips among passes do not count', () => {
-    const p: Profile = resolveProfile({ schema: 'nicmatrix.profile/1', name: 'v', title: 'VLAN', requirements: [{ id: 'vlan', title: 'vlan', checks: ['tx-csum/vlan'] }] }, 'v.json');
-    const skip = judgeTarget(p, vethTarget([r('tx-csum/vlan', 'offload-on', 'skip', {}, 'no 802.1Q module'), r('tx-csum/vlan', 'offload-off', 'skip', {}, 'no 802.1Q module')]), TX);
+    const p: Profile = resolveProfile(
+      { schema: 'nicmatrix.profile/1', name: 'v', title: 'VLAN', requirements: [{ id: 'vlan', title: 'vlan', checks: ['tx-csum/vlan'] }] },
+      'v.json',
+    );
+    const skip = judgeTarget(
+      p,
+      vethTarget([
+        r('tx-csum/vlan', 'offload-on', 'skip', {}, 'no 802.1Q module'),
+        r('tx-csum/vlan', 'offload-off', 'skip', {}, 'no 802.1Q module'),
+      ]),
+      TX,
+    );
     expect(skip.requirements[0]).toMatchObject({ verdict: 'not-applicable' });
     expect(skip.requirements[0].why).toContain('skipped on this device: tx-csum/vlan [offload-on]: no 802.1Q module');
     expect(skip.level).toMatchObject({ met: false, why: 'nothing could be verified: every requirement is not applicable' });
@@ -91,10 +135,18 @@ describe('judging a target against a profile', () => {
 
   it('RX offload counts only when the device itself marked good checksums valid (a matches condition)', () => {
     const rx = ['rx-csum/ipv4-udp', 'rx-csum/ipv4-tcp', 'rx-csum/ipv6-udp', 'rx-csum/ipv6-tcp'];
-    const withRx = (validated: string) => [...txResults('complete'), ...rx.flatMap((c) => [r(c, 'offload-on', 'pass', { hardwareValidated: validated }), r(c, 'offload-off', 'pass', { hardwareValidated: '0 of 100' })])];
+    const withRx = (validated: string) => [
+      ...txResults('complete'),
+      ...rx.flatMap((c) => [
+        r(c, 'offload-on', 'pass', { hardwareValidated: validated }),
+        r(c, 'offload-off', 'pass', { hardwareValidated: '0 of 100' }),
+      ]),
+    ];
     const soft = judgeTarget(offload, e1000Target(withRx('0 of 100')), [...TX, ...rx]);
     expect(byId(soft, 'rx-hw-validated').verdict).toBe('not-met');
-    expect(byId(soft, 'rx-hw-validated').why).toContain('rx-csum/ipv4-udp [offload-on]: evidence hardwareValidated is "0 of 100", expected to match /^[1-9][0-9]* of /: the device must mark good frames valid');
+    expect(byId(soft, 'rx-hw-validated').why).toContain(
+      'rx-csum/ipv4-udp [offload-on]: evidence hardwareValidated is "0 of 100", expected to match /^[1-9][0-9]* of /: the device must mark good frames valid',
+    );
     expect(byId(soft, 'rx-offload-ipv4').verdict).toBe('met');
     const hard = judgeTarget(offload, e1000Target(withRx('96 of 100')), [...TX, ...rx]);
     expect(byId(hard, 'rx-hw-validated')).toMatchObject({ verdict: 'met', why: '4 pass across 4 check(s)' });
@@ -102,7 +154,10 @@ describe('judging a target against a profile', () => {
   });
 
   it('checks found only in the record count as known (judging a record from a newer version)', () => {
-    const p: Profile = resolveProfile({ schema: 'nicmatrix.profile/1', name: 'z', title: 'ZC', requirements: [{ id: 'zc', title: 'zc', checks: ['zc/*'] }] }, 'z.json');
+    const p: Profile = resolveProfile(
+      { schema: 'nicmatrix.profile/1', name: 'z', title: 'ZC', requirements: [{ id: 'zc', title: 'zc', checks: ['zc/*'] }] },
+      'z.json',
+    );
     const q = judgeTarget(p, vethTarget([r('zc/sendfile', 'sg-on', 'fail', {}, 'byte 4096 differs')]), TX);
     expect(q.requirements[0]).toMatchObject({ verdict: 'not-met', checks: ['zc/sendfile'] });
   });
@@ -111,7 +166,17 @@ describe('judging a target against a profile', () => {
 describe('planning and helpers', () => {
   it('checksNeeded asks only for what the profile names, with the union of variant globs', () => {
     const need = checksNeeded(offload, [...TX, 'zc/sendfile']);
-    expect([...need.keys()]).toEqual(['tx-csum/ipv4-udp', 'tx-csum/ipv4-tcp', 'tx-csum/ipv6-udp', 'tx-csum/ipv6-tcp', 'tx-csum/udp-zero', 'tx-csum/udp-nocsum', 'tx-csum/ipv4-options', 'tx-csum/ipv6-exthdr', 'zc/sendfile']);
+    expect([...need.keys()]).toEqual([
+      'tx-csum/ipv4-udp',
+      'tx-csum/ipv4-tcp',
+      'tx-csum/ipv6-udp',
+      'tx-csum/ipv6-tcp',
+      'tx-csum/udp-zero',
+      'tx-csum/udp-nocsum',
+      'tx-csum/ipv4-options',
+      'tx-csum/ipv6-exthdr',
+      'zc/sendfile',
+    ]);
     expect(need.get('tx-csum/ipv4-udp')).toEqual(['offload-off', 'offload-on']);
     expect(need.get('tx-csum/udp-zero')).toEqual(['offload-off']);
     expect(need.get('zc/sendfile')).toBeUndefined();
@@ -128,28 +193,46 @@ describe('planning and helpers', () => {
   it('selectTarget takes the only target, or the named one, else says which exist', () => {
     const two = runRecord([vethTarget([]), e1000Target([])]);
     expect(selectTarget(two, 'run.json', 'qemu:e1000').spec).toBe('qemu:e1000');
-    expect(() => selectTarget(two, 'run.json')).toThrow('run.json: the run record has 2 targets (veth, qemu:e1000); choose one with --target SPEC');
+    expect(() => selectTarget(two, 'run.json')).toThrow(
+      'run.json: the run record has 2 targets (veth, qemu:e1000); choose one with --target SPEC',
+    );
     expect(() => selectTarget(two, 'run.json', 'lo')).toThrow('run.json: no target "lo" in the run record (targets: veth, qemu:e1000)');
   });
 });
 
 describe('the qualification report', () => {
   function report(results: ResultRecord[], message = ''): QualificationReport {
-    const target = e1000Target(results, { device: { model: 'e1000', pciId: '8086:100e', description: `Intel <b>"82540EM"</b> ${message}` } });
+    const target = e1000Target(results, {
+      device: { model: 'e1000', pciId: '8086:100e', description: `Intel <b>"82540EM"</b> ${message}` },
+    });
     const record = runRecord([target]);
     return qualificationReport({
-      profile: offload, qualification: judgeTarget(offload, target, TX), record, target, recordFile: 'out/q/run.json', recordSha256: 'ab'.repeat(32),
-      generatedAt: '2025-06-01T00:00:00.000Z', toolVersion: '0.1.0',
+      profile: offload,
+      qualification: judgeTarget(offload, target, TX),
+      record,
+      target,
+      recordFile: 'out/q/run.json',
+      recordSha256: 'ab'.repeat(32),
+      generatedAt: '2025-06-01T00:00:00.000Z',
+      toolVersion: '0.1.0',
     });
   }
 
   it('JSON carries identity, per-requirement verdicts, the record and its hash; the headline says it all in one line', () => {
     const rep = report(txResults('complete'));
     expect(rep.schema).toBe('nicmatrix.qualification/1');
-    expect(rep.device).toMatchObject({ pciId: '8086:100e', driver: 'e1000', driverVersion: '7.3.21-k8-NAPI', kernel: '6.18.0', spec: 'qemu:e1000' });
+    expect(rep.device).toMatchObject({
+      pciId: '8086:100e',
+      driver: 'e1000',
+      driverVersion: '7.3.21-k8-NAPI',
+      kernel: '6.18.0',
+      spec: 'qemu:e1000',
+    });
     expect(rep.run.sha256).toBe('ab'.repeat(32));
     expect(rep.record.targets[0].results).toHaveLength(20);
-    expect(rep.headline).toBe(`Intel <b>"82540EM"</b>  [qemu:e1000] (driver e1000 7.3.21-k8-NAPI, PCI 8086:100e, kernel 6.18.0): offload MET — all 4 applicable requirement(s) met; 5 not applicable`);
+    expect(rep.headline).toBe(
+      `Intel <b>"82540EM"</b>  [qemu:e1000] (driver e1000 7.3.21-k8-NAPI, PCI 8086:100e, kernel 6.18.0): offload MET — all 4 applicable requirement(s) met; 5 not applicable`,
+    );
     const files = qualificationFiles(rep);
     expect(JSON.parse(files.get('report.json') as string)).toEqual(JSON.parse(JSON.stringify(rep)));
   });

@@ -30,7 +30,9 @@ describe('JUnit reporter', () => {
     const verdicts = runs.flatMap((r) => r.targets.flatMap((t) => t.results));
     const cases = parseJunit(render('junit', runs));
     expect(cases).toHaveLength(verdicts.length);
-    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', htmlEntities: true }).parse(render('junit', runs)) as { testsuites: Node };
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', htmlEntities: true }).parse(render('junit', runs)) as {
+      testsuites: Node;
+    };
     expect(Number(doc.testsuites['@tests'])).toBe(verdicts.length);
     expect(Number(doc.testsuites['@failures'])).toBe(verdicts.filter((v) => v.status === 'fail').length);
   });
@@ -41,7 +43,9 @@ describe('JUnit reporter', () => {
     const cases = parseJunit(render('junit', [rec]));
     const byName = new Map(cases.map((c) => [c['@name'], c]));
     expect(byName.get('tx-csum/ipv4-tcp [offload-on]')).toMatchObject({ '@classname': 'veth/veth' });
-    expect((byName.get('tx-csum/ipv6-udp [offload-on]')!.failure as Node)['@message']).toBe('peer saw UDP checksum 0x0000, expected 0xffff');
+    expect((byName.get('tx-csum/ipv6-udp [offload-on]')!.failure as Node)['@message']).toBe(
+      'peer saw UDP checksum 0x0000, expected 0xffff',
+    );
     expect((byName.get('tx-csum/ipv4-udp [offload-on]')!.error as Node)['@message']).toBe('agent exited');
     expect((byName.get('zc/sendfile-page [offload-on]')!.skipped as Node)['@message']).toBe('unsupported: scatter-gather [fixed] off');
     expect(byName.get('frag/ipv4-overlap [offload-on]')!.skipped).toBeDefined();
@@ -49,10 +53,12 @@ describe('JUnit reporter', () => {
   });
 
   it('escapes markup and control characters in names and messages', () => {
-    const rec = runRecord([e1000Target([result('tx-csum/ipv4-tcp', 'fail', 'offload-on', 'bad <frame> & "quote"\u0001\nline 2')], {
-      driver: { name: '<script>alert(1)</script>', version: '', firmware: '', bus: '' },
-      device: { model: 'e1000"/><x', description: 'd' },
-    })]);
+    const rec = runRecord([
+      e1000Target([result('tx-csum/ipv4-tcp', 'fail', 'offload-on', 'bad <frame> & "quote"\u0001\nline 2')], {
+        driver: { name: '<script>alert(1)</script>', version: '', firmware: '', bus: '' },
+        device: { model: 'e1000"/><x', description: 'd' },
+      }),
+    ]);
     const xml = render('junit', [rec]);
     const [c] = parseJunit(xml);
     expect(c['@classname']).toBe('qemu:e1000/e1000"/><x');
@@ -103,8 +109,14 @@ describe('JSON reporter and CSV', () => {
   });
 
   it('writes one CSV row per device × check × kernel plus untested devices, quoted safely', () => {
-    const rec = runRecord([e1000Target([result('tx-csum/ipv4-tcp', 'pass'), result('zc/sendfile-0', 'fail')], { driver: { name: 'e1000', version: '', firmware: '=cmd|"x", y', bus: '' } })]);
-    const lines = matrixCsv(aggregate([rec])).trimEnd().split('\r\n');
+    const rec = runRecord([
+      e1000Target([result('tx-csum/ipv4-tcp', 'pass'), result('zc/sendfile-0', 'fail')], {
+        driver: { name: 'e1000', version: '', firmware: '=cmd|"x", y', bus: '' },
+      }),
+    ]);
+    const lines = matrixCsv(aggregate([rec]))
+      .trimEnd()
+      .split('\r\n');
     expect(lines).toHaveLength(1 + 2 + 4);
     expect(lines[1]).toContain(`"'=cmd|""x"", y"`);
     expect(csvField('a"b')).toBe('"a""b"');

@@ -4,19 +4,40 @@ import { sameOnesComplement } from '../../harness/checksum.js';
 import { makeTci, parseFrame, verifyL4 } from '../../harness/codec/index.js';
 import { judgeRx, unseenGood, type DeliveredDatagram } from '../../harness/checks/rx-csum/judge.js';
 import { hardwareValidated, rxOutcome } from '../../harness/checks/rx-csum/outcome.js';
-import { ipPacketKey, planFrames, wrongChecksum, type FrameSpec, type PlannedFrame, type RxFlow, type RxKind } from '../../harness/checks/rx-csum/plan.js';
+import {
+  ipPacketKey,
+  planFrames,
+  wrongChecksum,
+  type FrameSpec,
+  type PlannedFrame,
+  type RxFlow,
+  type RxKind,
+} from '../../harness/checks/rx-csum/plan.js';
 import { decodeCapture, TP_STATUS_CSUM_VALID, TP_STATUS_VLAN_VALID } from '../../harness/checks/wire.js';
 import { createRng } from '../../harness/random.js';
 
 const base = { srcMac: '02:00:00:00:00:02', dstMac: '02:00:00:00:00:01', sport: 31000, dport: 21000 };
 const flow4: RxFlow = { ...base, family: 4, src: '198.18.0.2', dst: '198.18.0.1' };
 const flow6: RxFlow = { ...base, family: 6, src: '2001:db8::2', dst: '2001:db8::1' };
-const cap = (data: Buffer, status = 0, extra: Partial<CapturedFrame> = {}): CapturedFrame => ({ data: data.toString('base64'), len: data.length, status, pkttype: 0, vlanTci: 0, vlanTpid: 0, tsNs: 0, ...extra });
+const cap = (data: Buffer, status = 0, extra: Partial<CapturedFrame> = {}): CapturedFrame => ({
+  data: data.toString('base64'),
+  len: data.length,
+  status,
+  pkttype: 0,
+  vlanTci: 0,
+  vlanTpid: 0,
+  tsNs: 0,
+  ...extra,
+});
 const deliveredOf = (p: PlannedFrame): DeliveredDatagram => ({ family: p.family, payload: p.payload, from: p.src, port: p.sport });
 
 function plan(kinds: [RxKind, RxFlow][], seed = 1, length = 40): PlannedFrame[] {
   const specs: FrameSpec[] = kinds.map(([kind, flow]) => ({ kind, flow }));
-  return planFrames(createRng(seed), specs, specs.map(() => length));
+  return planFrames(
+    createRng(seed),
+    specs,
+    specs.map(() => length),
+  );
 }
 
 /** A sound DUT: every frame reaches the stack, good ones are delivered, bad ones counted. */
@@ -68,7 +89,11 @@ describe('planFrames', () => {
 
   it('keeps payloads unique even when lengths repeat at 0 and 1', () => {
     const specs: FrameSpec[] = Array.from({ length: 50 }, (_, i) => ({ kind: i % 2 ? 'good' : 'bad-l4', flow: flow4 }));
-    const p = planFrames(createRng(3), specs, specs.map((_, i) => i % 2));
+    const p = planFrames(
+      createRng(3),
+      specs,
+      specs.map((_, i) => i % 2),
+    );
     expect(new Set(p.map((f) => f.payload.toString('hex'))).size).toBe(50);
   });
 
@@ -82,13 +107,14 @@ describe('planFrames', () => {
 });
 
 describe('judgeRx', () => {
-  const mixed = () => plan([
-    ['good', flow4],
-    ['bad-l4', flow4],
-    ['good', flow6],
-    ['bad-l4', flow6],
-    ['bad-ip', flow4],
-  ]);
+  const mixed = () =>
+    plan([
+      ['good', flow4],
+      ['bad-l4', flow4],
+      ['good', flow6],
+      ['bad-l4', flow6],
+      ['bad-ip', flow4],
+    ]);
 
   it('passes a sound DUT and tallies what reached it', () => {
     const t = judgeRx(sound(mixed()));
@@ -125,10 +151,12 @@ describe('judgeRx', () => {
   });
 
   it('records, without failing, IPv6 UDP without a checksum that the device marked CSUM_VALID (the stack drops it anyway)', () => {
-    const input = sound(plan([
-      ['zero', flow6],
-      ['good', flow6],
-    ]));
+    const input = sound(
+      plan([
+        ['zero', flow6],
+        ['good', flow6],
+      ]),
+    );
     input.captured = decodeCapture(input.planned.map((p) => cap(p.frame, TP_STATUS_CSUM_VALID)));
     const t = judgeRx(input);
     expect(t).toMatchObject({ faults: [], zeroValidated: 1, badSeen: 0, goodValidated: 1 });
@@ -139,7 +167,16 @@ describe('judgeRx', () => {
   });
 
   it('lists the payload lengths of good frames a validating device left to software', () => {
-    const input = sound(planFrames(createRng(2), [{ kind: 'good', flow: flow4 }, { kind: 'good', flow: flow4 }], [3, 500]));
+    const input = sound(
+      planFrames(
+        createRng(2),
+        [
+          { kind: 'good', flow: flow4 },
+          { kind: 'good', flow: flow4 },
+        ],
+        [3, 500],
+      ),
+    );
     input.captured = decodeCapture(input.planned.map((p) => cap(p.frame, p.payload.length > 100 ? TP_STATUS_CSUM_VALID : 0)));
     const t = judgeRx(input);
     expect(t.goodUnvalidated).toEqual([0]);
@@ -159,7 +196,9 @@ describe('judgeRx', () => {
     const input = sound(mixed());
     input.captured = decodeCapture([...input.planned, input.planned[1]].map((p) => cap(p.frame)));
     const t = judgeRx(input);
-    expect(t.faults).toEqual([{ kind: 'uncounted', count: 1, detail: '2 receptions must raise UdpInCsumErrors, it rose by 1', frames: [1] }]);
+    expect(t.faults).toEqual([
+      { kind: 'uncounted', count: 1, detail: '2 receptions must raise UdpInCsumErrors, it rose by 1', frames: [1] },
+    ]);
   });
 
   it('fails bytes no frame carried, a wrong source, and more deliveries than sends', () => {
@@ -169,7 +208,11 @@ describe('judgeRx', () => {
     input.delivered.push(deliveredOf(input.planned[2]));
     const t = judgeRx(input);
     expect(t.faults.map((f) => f.kind)).toEqual(['corrupt', 'duplicate']);
-    expect(t.faults[0]).toMatchObject({ count: 2, detail: '2 delivered datagram(s) differ from what was sent; first: frame 0 was delivered as from 198.18.0.2 port 9, it came from 198.18.0.2 port 31000' });
+    expect(t.faults[0]).toMatchObject({
+      count: 2,
+      detail:
+        '2 delivered datagram(s) differ from what was sent; first: frame 0 was delivered as from 198.18.0.2 port 9, it came from 198.18.0.2 port 31000',
+    });
   });
 
   it('judges an address written differently as the same source', () => {
@@ -181,7 +224,13 @@ describe('judgeRx', () => {
   it('reads a tag stripped into metadata (TP_STATUS_VLAN_VALID) as the same frame', () => {
     const [f] = planFrames(createRng(1), [{ kind: 'bad-l4', flow: flow4, vlan: [{ tpid: 0x8100, tci: makeTci(7) }] }], [10]);
     const stripped = Buffer.concat([f.frame.subarray(0, 12), f.frame.subarray(16)]);
-    const t = judgeRx({ planned: [f], sent: [1], delivered: [], captured: decodeCapture([cap(stripped, TP_STATUS_VLAN_VALID, { vlanTci: 7 })]), counters: { UdpInCsumErrors: 1 } });
+    const t = judgeRx({
+      planned: [f],
+      sent: [1],
+      delivered: [],
+      captured: decodeCapture([cap(stripped, TP_STATUS_VLAN_VALID, { vlanTci: 7 })]),
+      counters: { UdpInCsumErrors: 1 },
+    });
     expect(t).toMatchObject({ reached: 1, badSeen: 1, faults: [] });
   });
 });
@@ -202,8 +251,15 @@ describe('rxOutcome', () => {
     const input = sound(mixed2());
     const o = rxOutcome('IPv4 UDP', judgeRx(input), input.planned, { seedNote: 1 });
     expect(o.status).toBe('pass');
-    expect(o.message).toBe('IPv4 UDP: 1 delivered intact, 1 dropped (counted: UdpInCsumErrors +1), the device marked 0 of 1 good frames CSUM_VALID');
-    expect(o.evidence).toMatchObject({ hardwareValidated: '0 of 1', badReportedValid: 0, frameKinds: { 'ipv4-good': 1, 'ipv4-bad-l4': 1 }, seedNote: 1 });
+    expect(o.message).toBe(
+      'IPv4 UDP: 1 delivered intact, 1 dropped (counted: UdpInCsumErrors +1), the device marked 0 of 1 good frames CSUM_VALID',
+    );
+    expect(o.evidence).toMatchObject({
+      hardwareValidated: '0 of 1',
+      badReportedValid: 0,
+      frameKinds: { 'ipv4-good': 1, 'ipv4-bad-l4': 1 },
+      seedNote: 1,
+    });
   });
 
   it('fails with every fault named and the offending frames in hex', () => {
@@ -227,7 +283,19 @@ describe('rxOutcome for tagged frames a device filters', () => {
   it('is unsupported only when nothing at all reached the stack and every fault is a loss', async () => {
     const { rxOutcome } = await import('../../harness/checks/rx-csum/outcome.js');
     const planned = [] as Parameters<typeof rxOutcome>[2];
-    const tally = { planned: 4, reached: 0, delivered: 0, goodSeen: 0, goodValidated: 0, goodUnvalidated: [], badSeen: 0, badValidated: 0, zeroValidated: 0, counted: {}, faults: [{ kind: 'lost' as const, count: 4, detail: 'never reached the DUT (not in its capture)', frames: [] }] };
+    const tally = {
+      planned: 4,
+      reached: 0,
+      delivered: 0,
+      goodSeen: 0,
+      goodValidated: 0,
+      goodUnvalidated: [],
+      badSeen: 0,
+      badValidated: 0,
+      zeroValidated: 0,
+      counted: {},
+      faults: [{ kind: 'lost' as const, count: 4, detail: 'never reached the DUT (not in its capture)', frames: [] }],
+    };
     const filtered = rxOutcome('tagged', tally as never, planned, {}, { filteredIsUnsupported: true });
     expect(filtered).toMatchObject({ status: 'unsupported', evidence: { filteredByDevice: true } });
     expect(rxOutcome('tagged', { ...tally, reached: 1 } as never, planned, {}, { filteredIsUnsupported: true }).status).toBe('fail');

@@ -3,21 +3,54 @@ import { describe, expect, it } from 'vitest';
 import type { CapturedFrame } from '../../harness/agent/protocol.js';
 import { buildTcpFrame, parseFrame, tcpOpt, verifyL4 } from '../../harness/codec/index.js';
 import { judgeTcpRx, tcpPlannedFrames } from '../../harness/checks/rx-csum/tcp-judge.js';
-import { dutMss, finFrame, nextBatch, planSegments, readAcks, readHandshake, segmentFrame, type Handshake, type TcpEnds } from '../../harness/checks/rx-csum/tcp-plan.js';
+import {
+  dutMss,
+  finFrame,
+  nextBatch,
+  planSegments,
+  readAcks,
+  readHandshake,
+  segmentFrame,
+  type Handshake,
+  type TcpEnds,
+} from '../../harness/checks/rx-csum/tcp-plan.js';
 import { decodeCapture, TP_STATUS_CSUM_VALID } from '../../harness/checks/wire.js';
 
-const ends: TcpEnds = { family: 4, peerMac: '02:00:00:00:00:02', dutMac: '02:00:00:00:00:01', peer: '198.18.0.2', dut: '198.18.0.1', sport: 40000, dport: 20000 };
-const cap = (data: Buffer, status = 0): CapturedFrame => ({ data: data.toString('base64'), len: data.length, status, pkttype: 0, vlanTci: 0, vlanTpid: 0, tsNs: 0 });
+const ends: TcpEnds = {
+  family: 4,
+  peerMac: '02:00:00:00:00:02',
+  dutMac: '02:00:00:00:00:01',
+  peer: '198.18.0.2',
+  dut: '198.18.0.1',
+  sport: 40000,
+  dport: 20000,
+};
+const cap = (data: Buffer, status = 0): CapturedFrame => ({
+  data: data.toString('base64'),
+  len: data.length,
+  status,
+  pkttype: 0,
+  vlanTci: 0,
+  vlanTpid: 0,
+  tsNs: 0,
+});
 const fromDut = (o: { seq?: number; ack?: number; flags: string; window?: number; options?: Buffer }) =>
   buildTcpFrame({ family: 4, src: ends.dut, dst: ends.peer, sport: ends.dport, dport: ends.sport, ...o });
-const fromPeer = (o: { seq?: number; ack?: number; flags: string; options?: Buffer }) => buildTcpFrame({ family: 4, src: ends.peer, dst: ends.dut, sport: ends.sport, dport: ends.dport, ...o });
+const fromPeer = (o: { seq?: number; ack?: number; flags: string; options?: Buffer }) =>
+  buildTcpFrame({ family: 4, src: ends.peer, dst: ends.dut, sport: ends.sport, dport: ends.dport, ...o });
 const ts = (val: number, ecr: number) => Buffer.concat([tcpOpt.nop(), tcpOpt.nop(), tcpOpt.timestamps(val, ecr)]);
 
 const hs: Handshake = { seq: 0xfffff000, ack: 5001, ts: { val: 101, ecr: 77 }, wscale: 7, window: 64240 };
 
 describe('readHandshake', () => {
   it('reads sequence numbers, window, scale and timestamps from the SYN-ACK and the final ACK', () => {
-    const synAck = fromDut({ seq: 5000, ack: 0xfffff000, flags: 'SA', window: 64240, options: Buffer.concat([tcpOpt.mss(1460), tcpOpt.sackPermitted(), ts(77, 100), tcpOpt.nop(), tcpOpt.wscale(7)]) });
+    const synAck = fromDut({
+      seq: 5000,
+      ack: 0xfffff000,
+      flags: 'SA',
+      window: 64240,
+      options: Buffer.concat([tcpOpt.mss(1460), tcpOpt.sackPermitted(), ts(77, 100), tcpOpt.nop(), tcpOpt.wscale(7)]),
+    });
     const ack = fromPeer({ seq: 0xfffff000, ack: 5001, flags: 'A', options: ts(100, 77) });
     const frames = decodeCapture([cap(fromPeer({ seq: 0xffffefff, flags: 'S' })), cap(synAck), cap(ack)]);
     expect(readHandshake(frames, ends)).toEqual(hs);
@@ -115,15 +148,27 @@ describe('judgeTcpRx', () => {
   });
 
   it('fails a stream of the right length with other bytes: a corrupted copy was delivered', () => {
-    const t = judgeTcpRx({ planned, segs, captured: all, counters: { TcpInCsumErrors: 2 }, stream: { bytes: 600, sha256: 'ab'.repeat(32) }, want });
+    const t = judgeTcpRx({
+      planned,
+      segs,
+      captured: all,
+      counters: { TcpInCsumErrors: 2 },
+      stream: { bytes: 600, sha256: 'ab'.repeat(32) },
+      want,
+    });
     expect(t.faults.map((f) => f.kind)).toEqual(['delivered-bad', 'uncounted']);
   });
 
   it('tells a short stream whose next segment reached the DUT from one whose next segment never did', () => {
     const short = { bytes: 150, sha256: 'x' };
-    expect(judgeTcpRx({ planned, segs, captured: all, counters: { TcpInCsumErrors: 3 }, stream: short, want }).faults[0]).toMatchObject({ kind: 'dropped-good', frames: [1] });
+    expect(judgeTcpRx({ planned, segs, captured: all, counters: { TcpInCsumErrors: 3 }, stream: short, want }).faults[0]).toMatchObject({
+      kind: 'dropped-good',
+      frames: [1],
+    });
     const without1 = decodeCapture(planned.filter((p) => p.index !== 1).map((p) => cap(p.frame)));
-    expect(judgeTcpRx({ planned, segs, captured: without1, counters: { TcpInCsumErrors: 3 }, stream: short, want }).faults[0]).toMatchObject({ kind: 'lost', detail: expect.stringMatching(/read 150 of 600 bytes: segment 1/) });
+    expect(
+      judgeTcpRx({ planned, segs, captured: without1, counters: { TcpInCsumErrors: 3 }, stream: short, want }).faults[0],
+    ).toMatchObject({ kind: 'lost', detail: expect.stringMatching(/read 150 of 600 bytes: segment 1/) });
   });
 
   it('fails a corrupted segment the device reported CSUM_VALID, and records validated good ones', () => {

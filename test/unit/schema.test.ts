@@ -45,7 +45,9 @@ describe('run record schema', () => {
   });
 
   it('keeps evidence open-ended but typed where it is known', () => {
-    const ok = runRecord([vethTarget([{ ...result('tx-csum/generic', 'pass'), evidence: { anything: { nested: [1, 2] }, pcap: 'x.pcap' } }])]);
+    const ok = runRecord([
+      vethTarget([{ ...result('tx-csum/generic', 'pass'), evidence: { anything: { nested: [1, 2] }, pcap: 'x.pcap' } }]),
+    ]);
     expect(recordIssues(ok)).toEqual([]);
     const bad = runRecord([vethTarget([{ ...result('tx-csum/generic', 'fail'), evidence: { frames: [{ hex: 'zz', reason: 'r' }] } }])]);
     expect(recordIssues(bad).map((i) => i.pointer)).toEqual(['/targets/0/results/0/evidence/frames/0/hex']);
@@ -54,7 +56,11 @@ describe('run record schema', () => {
   it('checks dates and PCI ids', () => {
     const rec = vethRun({ startedAt: 'yesterday' });
     rec.targets[0].device.pciId = '8086:100E';
-    expect(recordIssues(rec).map((i) => i.pointer).sort()).toEqual(['/startedAt', '/targets/0/device/pciId']);
+    expect(
+      recordIssues(rec)
+        .map((i) => i.pointer)
+        .sort(),
+    ).toEqual(['/startedAt', '/targets/0/device/pciId']);
   });
 });
 
@@ -63,7 +69,11 @@ describe('record versions', () => {
     const cur = vethRun() as unknown as Record<string, unknown>;
     const t = (cur.targets as Record<string, unknown>[])[0];
     const { device: _d, dimensions: _dim, evidence: _ev, ...rest } = t;
-    return { ...cur, schema: 'nicmatrix.run/0', targets: [{ ...rest, spec: 'qemu:e1000', kind: 'qemu', model: 'e1000', pciId: '8086:100e' }] };
+    return {
+      ...cur,
+      schema: 'nicmatrix.run/0',
+      targets: [{ ...rest, spec: 'qemu:e1000', kind: 'qemu', model: 'e1000', pciId: '8086:100e' }],
+    };
   }
 
   it('migrates a nicmatrix.run/0 record to the current shape', () => {
@@ -90,7 +100,10 @@ describe('record versions', () => {
   });
 
   it('refuses what is not a run record at all, naming the file', () => {
-    expect(thrown(() => parseRecord('{"schema": 1', 'cut.json'))).toMatchObject({ code: 'RECORD_INVALID', message: expect.stringMatching(/^cut\.json: not valid JSON/) });
+    expect(thrown(() => parseRecord('{"schema": 1', 'cut.json'))).toMatchObject({
+      code: 'RECORD_INVALID',
+      message: expect.stringMatching(/^cut\.json: not valid JSON/),
+    });
     expect(thrown(() => upgradeRecord([], 'a.json')).message).toBe('a.json: /: must be a run record object, found an array');
     expect(thrown(() => upgradeRecord({ schema: 'other/1' }, 'b.json')).message).toContain('b.json: /schema: must be "nicmatrix.run/N"');
   });

@@ -24,11 +24,23 @@ const HOSTILE = '<script>alert(1)</script>';
 
 function hostileRuns(): RunRecord[] {
   const a = runRecord([e1000Target([result('tx-csum/ipv4-tcp', 'pass')], { kernel: '6.1.0' })]);
-  const b = runRecord([e1000Target([
-    result('tx-csum/ipv4-tcp', 'fail', 'offload-on', `checksum ${HOSTILE} & <img src=x onerror=alert(2)>`),
-    { ...result('tx-csum/ipv6-udp', 'fail', 'offload-on', 'bad'), evidence: { pcap: 'fail.pcap', frames: [{ hex: '00ff', reason: `<b>bold</b>` }], note: HOSTILE } },
-  ], { kernel: '6.2.0', device: { model: 'e1000', description: `Intel ${HOSTILE}` } })]);
-  const c = runRecord([e1000Target([result('zc/sendfile-0', 'pass')], { driver: { name: HOSTILE, version: '"><svg onload=x>', firmware: "' onmouseover='x", bus: '' } })]);
+  const b = runRecord([
+    e1000Target(
+      [
+        result('tx-csum/ipv4-tcp', 'fail', 'offload-on', `checksum ${HOSTILE} & <img src=x onerror=alert(2)>`),
+        {
+          ...result('tx-csum/ipv6-udp', 'fail', 'offload-on', 'bad'),
+          evidence: { pcap: 'fail.pcap', frames: [{ hex: '00ff', reason: `<b>bold</b>` }], note: HOSTILE },
+        },
+      ],
+      { kernel: '6.2.0', device: { model: 'e1000', description: `Intel ${HOSTILE}` } },
+    ),
+  ]);
+  const c = runRecord([
+    e1000Target([result('zc/sendfile-0', 'pass')], {
+      driver: { name: HOSTILE, version: '"><svg onload=x>', firmware: "' onmouseover='x", bus: '' },
+    }),
+  ]);
   return [a, b, c];
 }
 
@@ -37,7 +49,8 @@ describe('website', () => {
     const runs = [vethRun(), ...syntheticRuns({ devices: 4, checks: 6, kernels: 3, devicesPerRun: 2 })];
     const m = aggregate(runs);
     const files = build(runs);
-    for (const p of ['index.html', 'attention.html', 'matrix-data.js', 'matrix.js', 'style.css', 'matrix.json', 'matrix.csv']) expect(files.has(p)).toBe(true);
+    for (const p of ['index.html', 'attention.html', 'matrix-data.js', 'matrix.js', 'style.css', 'matrix.json', 'matrix.csv'])
+      expect(files.has(p)).toBe(true);
     const cellCount = Object.values(m.cells).reduce((n, c) => n + Object.keys(c).length, 0);
     expect(htmlFiles(files).filter(([p]) => p.startsWith('c/'))).toHaveLength(cellCount);
     expect(htmlFiles(files).filter(([p]) => p.startsWith('d/'))).toHaveLength(m.devices.length);

@@ -6,8 +6,16 @@ describe('parseTargetSpec', () => {
     expect(parseTargetSpec('lo')).toEqual({ kind: 'lo', spec: 'lo' });
     expect(parseTargetSpec('veth')).toEqual({ kind: 'veth', spec: 'veth' });
     expect(parseTargetSpec('qemu:e1000')).toMatchObject({ kind: 'qemu', model: 'e1000', options: {} });
-    expect(parseTargetSpec('qemu:virtio-net-pci,backend=tap-vnet')).toMatchObject({ model: 'virtio-net-pci', options: { backend: 'tap-vnet' } });
-    expect(parseTargetSpec('phys:eth0,peerns/eth1')).toEqual({ kind: 'phys', spec: 'phys:eth0,peerns/eth1', dut: { ifname: 'eth0' }, peer: { netns: 'peerns', ifname: 'eth1' } });
+    expect(parseTargetSpec('qemu:virtio-net-pci,backend=tap-vnet')).toMatchObject({
+      model: 'virtio-net-pci',
+      options: { backend: 'tap-vnet' },
+    });
+    expect(parseTargetSpec('phys:eth0,peerns/eth1')).toEqual({
+      kind: 'phys',
+      spec: 'phys:eth0,peerns/eth1',
+      dut: { ifname: 'eth0' },
+      peer: { netns: 'peerns', ifname: 'eth1' },
+    });
   });
 
   it.each([

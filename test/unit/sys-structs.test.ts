@@ -36,7 +36,9 @@ describe('sockaddr', () => {
   });
 
   it('sockaddr_ll decode rejects another family or a short buffer, naming both', () => {
-    expect(() => decodeSockaddrLl(Buffer.alloc(20))).toThrow(/sockaddr_ll: expected 20 bytes of family AF_PACKET, found 20 bytes of family 0/);
+    expect(() => decodeSockaddrLl(Buffer.alloc(20))).toThrow(
+      /sockaddr_ll: expected 20 bytes of family AF_PACKET, found 20 bytes of family 0/,
+    );
     expect(() => decodeSockaddrLl(Buffer.alloc(4))).toThrow(/found 4 bytes/);
   });
 
@@ -56,11 +58,17 @@ describe('sockaddr', () => {
     expect(b.subarray(8, 24).toString('hex')).toBe('fe800000000000000000000000000001');
     expect(b.readUInt32LE(24)).toBe(7);
     expect(decodeSockaddrIn(b)).toEqual({ family: 6, addr: 'fe80::1', port: 443, scopeId: 7 });
-    expect(decodeSockaddrIn(encodeSockaddrIn({ family: 6, addr: '2001:db8::2', port: 1 }))).toEqual({ family: 6, addr: '2001:db8::2', port: 1 });
+    expect(decodeSockaddrIn(encodeSockaddrIn({ family: 6, addr: '2001:db8::2', port: 1 }))).toEqual({
+      family: 6,
+      addr: '2001:db8::2',
+      port: 1,
+    });
   });
 
   it('sockaddr decode names the family it found', () => {
-    expect(() => decodeSockaddrIn(encodeSockaddrLl({ protocol: 0, ifindex: 1 }))).toThrow(/expected AF_INET .* found family 17 in 20 bytes/);
+    expect(() => decodeSockaddrIn(encodeSockaddrLl({ protocol: 0, ifindex: 1 }))).toThrow(
+      /expected AF_INET .* found family 17 in 20 bytes/,
+    );
   });
 
   it('splits an IPv6 zone', () => {
@@ -91,7 +99,10 @@ describe('control messages', () => {
   });
 
   it('stops at a truncated or nonsensical entry as CMSG_NXTHDR does', () => {
-    const b = buildCmsgs([{ level: 1, type: 2, data: Buffer.alloc(8) }, { level: 3, type: 4, data: Buffer.alloc(8) }]);
+    const b = buildCmsgs([
+      { level: 1, type: 2, data: Buffer.alloc(8) },
+      { level: 3, type: 4, data: Buffer.alloc(8) },
+    ]);
     expect(parseCmsgs(b, b.length - 4).map((m) => m.level)).toEqual([1]);
     const bad = Buffer.from(b);
     bad.writeBigUInt64LE(3n, 0);
@@ -99,7 +110,9 @@ describe('control messages', () => {
   });
 
   it('requireCmsg says what is missing', () => {
-    expect(() => requireCmsg([], C.SOL_PACKET, C.PACKET_AUXDATA, 20, 'recvmsg on AF_PACKET')).toThrow(/recvmsg on AF_PACKET: expected a control message \(level 263, type 8\) of >= 20 bytes, found none/);
+    expect(() => requireCmsg([], C.SOL_PACKET, C.PACKET_AUXDATA, 20, 'recvmsg on AF_PACKET')).toThrow(
+      /recvmsg on AF_PACKET: expected a control message \(level 263, type 8\) of >= 20 bytes, found none/,
+    );
   });
 });
 
@@ -118,7 +131,14 @@ describe('fixed structs', () => {
   });
 
   it('virtio_net_hdr: 10 bytes, little-endian 16-bit fields', () => {
-    const h = { flags: C.VIRTIO_NET_HDR_F_NEEDS_CSUM, gsoType: C.VIRTIO_NET_HDR_GSO_TCPV4, hdrLen: 54, gsoSize: 1448, csumStart: 34, csumOffset: 16 };
+    const h = {
+      flags: C.VIRTIO_NET_HDR_F_NEEDS_CSUM,
+      gsoType: C.VIRTIO_NET_HDR_GSO_TCPV4,
+      hdrLen: 54,
+      gsoSize: 1448,
+      csumStart: 34,
+      csumOffset: 16,
+    };
     const b = encodeVnetHdr(h);
     expect(b.toString('hex')).toBe('01' + '01' + '3600' + 'a805' + '2200' + '1000');
     expect(decodeVnetHdr(b)).toEqual(h);

@@ -9,9 +9,25 @@ import { decodeCapture, TP_STATUS_CSUMNOTREADY, TP_STATUS_VLAN_VALID } from '../
 import { createRng } from '../../harness/random.js';
 
 const flow = { family: 4 as const, src: '198.18.0.1', dst: '198.18.0.2', sport: 30000, dport: 20000 };
-const cap = (data: Buffer, status = 0, extra: Partial<CapturedFrame> = {}): CapturedFrame => ({ data: data.toString('base64'), len: data.length, status, pkttype: 0, vlanTci: 0, vlanTpid: 0, tsNs: 0, ...extra });
+const cap = (data: Buffer, status = 0, extra: Partial<CapturedFrame> = {}): CapturedFrame => ({
+  data: data.toString('base64'),
+  len: data.length,
+  status,
+  pkttype: 0,
+  vlanTci: 0,
+  vlanTpid: 0,
+  tsNs: 0,
+  ...extra,
+});
 const udp = (payload: Buffer, checksum?: 'correct' | 'partial' | 'zero' | number, family: 4 | 6 = 4) =>
-  buildUdpFrame({ ...flow, family, src: family === 4 ? flow.src : '2001:db8::1', dst: family === 4 ? flow.dst : '2001:db8::2', payload, checksum });
+  buildUdpFrame({
+    ...flow,
+    family,
+    src: family === 4 ? flow.src : '2001:db8::1',
+    dst: family === 4 ? flow.dst : '2001:db8::2',
+    payload,
+    checksum,
+  });
 
 describe('judgeChecksums', () => {
   it('passes complete and correctly seeded partial frames, and tells them apart', () => {
@@ -69,7 +85,9 @@ describe('accounting', () => {
     const seg = (seq: number, payload: Buffer, flags = 0x18) => buildTcpFrame({ ...flow, seq, ack: 1, flags, window: 100, payload });
     const data = Buffer.from('abcdefgh');
     const syn = seg(999, Buffer.alloc(0), 0x02);
-    const ok = decodeCapture([syn, seg(1000, data.subarray(0, 3)), seg(1003, data.subarray(3)), seg(1003, data.subarray(3))].map((d) => cap(d)));
+    const ok = decodeCapture(
+      [syn, seg(1000, data.subarray(0, 3)), seg(1003, data.subarray(3)), seg(1003, data.subarray(3))].map((d) => cap(d)),
+    );
     expect(accountStream(data, ok)).toMatchObject({ ok: true, segments: 3, retransmitted: 1 });
     const hole = decodeCapture([syn, seg(1000, data.subarray(0, 3))].map((d) => cap(d)));
     expect(accountStream(data, hole)).toMatchObject({ ok: false, reason: expect.stringMatching(/byte 3 of 8 never appeared/) });
@@ -113,16 +131,37 @@ describe('judgeExact (generic csum_start/csum_offset)', () => {
     const tagged = buildUdpFrame({ ...flow, payload: Buffer.from('tag'), checksum: 'partial', vlan: [{ tpid: 0x8100, tci: 42 }] });
     const o = partialOffsets(tagged)!;
     const stripped = Buffer.concat([tagged.subarray(0, 12), tagged.subarray(16)]);
-    const frames = decodeCapture([cap(stripped, TP_STATUS_CSUMNOTREADY | TP_STATUS_VLAN_VALID, { vlanTci: 42, vlanTpid: 0x8100, csumStart: o.csumStart - 4, csumOffset: o.csumOffset })]);
+    const frames = decodeCapture([
+      cap(stripped, TP_STATUS_CSUMNOTREADY | TP_STATUS_VLAN_VALID, {
+        vlanTci: 42,
+        vlanTpid: 0x8100,
+        csumStart: o.csumStart - 4,
+        csumOffset: o.csumOffset,
+      }),
+    ]);
     expect(judgeExact([{ frame: tagged, ...o }], frames).tally).toMatchObject({ partial: 1, faults: [] });
   });
 });
 
 describe('txOutcome', () => {
   it('fails when nothing arrived and names the delivery mode on pass', () => {
-    const empty = txOutcome({ what: 'IPv4 UDP', sent: 3, tally: { frames: 0, complete: 0, partial: 0, faults: [] }, accounting: [], frames: [], evidence: {} });
+    const empty = txOutcome({
+      what: 'IPv4 UDP',
+      sent: 3,
+      tally: { frames: 0, complete: 0, partial: 0, faults: [] },
+      accounting: [],
+      frames: [],
+      evidence: {},
+    });
     expect(empty.outcome).toMatchObject({ status: 'fail', message: expect.stringMatching(/nothing of the 3 sent arrived/) });
-    const ok = txOutcome({ what: 'IPv4 UDP', sent: 2, tally: { frames: 2, complete: 0, partial: 2, faults: [] }, accounting: [], frames: [], evidence: {} });
+    const ok = txOutcome({
+      what: 'IPv4 UDP',
+      sent: 2,
+      tally: { frames: 2, complete: 0, partial: 2, faults: [] },
+      accounting: [],
+      frames: [],
+      evidence: {},
+    });
     expect(ok.outcome).toMatchObject({ status: 'pass', evidence: { delivery: 'partial' } });
   });
 });

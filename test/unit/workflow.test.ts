@@ -46,7 +46,15 @@ describe('the lab workflow', () => {
     expect(p.needs).toEqual(['plan', 'lab']);
     expect(p.if).toContain('always()');
     const uses = p.steps.map((s: Doc) => String(s.uses ?? '').replace(/@.*/, ''));
-    expect(uses).toEqual(expect.arrayContaining(['actions/download-artifact', 'actions/upload-pages-artifact', 'actions/deploy-pages', 'actions/cache/restore', 'actions/cache/save']));
+    expect(uses).toEqual(
+      expect.arrayContaining([
+        'actions/download-artifact',
+        'actions/upload-pages-artifact',
+        'actions/deploy-pages',
+        'actions/cache/restore',
+        'actions/cache/save',
+      ]),
+    );
     const download = p.steps.find((s: Doc) => String(s.uses).startsWith('actions/download-artifact@'));
     expect(download.with.pattern).toBe('run-records-*');
     const publish = p.steps.find((s: Doc) => typeof s.run === 'string' && s.run.includes('ci/lab/publish.sh'));
@@ -65,19 +73,55 @@ describe('the structural check can fail', () => {
   it.each([
     ['an unknown top-level key', (d: Doc) => (d.job = {}), 'job: is not a documented key here'],
     ['a misspelt job key', (d: Doc) => (d.jobs.lab['run-on'] = 'x'), 'jobs.lab.run-on: is not a documented key here'],
-    ['needs naming no job', (d: Doc) => (d.jobs.publish.needs = ['plan', 'lab', 'build']), 'jobs.publish.needs: names no job of this workflow: "build"'],
-    ['a step with both uses and run', (d: Doc) => (d.jobs.plan.steps[0].run = 'true'), 'jobs.plan.steps[0]: a step needs exactly one of uses or run'],
-    ['an unpinned action', (d: Doc) => (d.jobs.plan.steps[0].uses = 'actions/checkout'), 'jobs.plan.steps[0].uses: must be owner/repo[/path]@ref'],
+    [
+      'needs naming no job',
+      (d: Doc) => (d.jobs.publish.needs = ['plan', 'lab', 'build']),
+      'jobs.publish.needs: names no job of this workflow: "build"',
+    ],
+    [
+      'a step with both uses and run',
+      (d: Doc) => (d.jobs.plan.steps[0].run = 'true'),
+      'jobs.plan.steps[0]: a step needs exactly one of uses or run',
+    ],
+    [
+      'an unpinned action',
+      (d: Doc) => (d.jobs.plan.steps[0].uses = 'actions/checkout'),
+      'jobs.plan.steps[0].uses: must be owner/repo[/path]@ref',
+    ],
     ['matrix read without a matrix', (d: Doc) => delete d.jobs.lab.strategy, 'reads matrix, but the job has no strategy.matrix'],
     ['needs.X read without needing X', (d: Doc) => (d.jobs.lab.needs = []), "reads needs.plan, but plan is not in this job's needs"],
-    ['an output of no step', (d: Doc) => (d.jobs.plan.outputs.labels = '${{ steps.label.outputs.labels }}'), 'jobs.plan.outputs: ${{ steps.label.outputs.labels }} reads steps.label, but no step has id label'],
+    [
+      'an output of no step',
+      (d: Doc) => (d.jobs.plan.outputs.labels = '${{ steps.label.outputs.labels }}'),
+      'jobs.plan.outputs: ${{ steps.label.outputs.labels }} reads steps.label, but no step has id label',
+    ],
     ['an undeclared input', (d: Doc) => (d.env.NICMATRIX_CHECKS = '${{ inputs.check }}'), 'reads inputs.check, which no trigger declares'],
-    ['a permission level a scope does not have', (d: Doc) => (d.jobs.publish.permissions['id-token'] = 'read'), 'jobs.publish.permissions.id-token: must be write, none'],
-    ['an unknown permission scope', (d: Doc) => (d.permissions.content = 'read'), 'permissions.content: is not a GITHUB_TOKEN permission scope'],
+    [
+      'a permission level a scope does not have',
+      (d: Doc) => (d.jobs.publish.permissions['id-token'] = 'read'),
+      'jobs.publish.permissions.id-token: must be write, none',
+    ],
+    [
+      'an unknown permission scope',
+      (d: Doc) => (d.permissions.content = 'read'),
+      'permissions.content: is not a GITHUB_TOKEN permission scope',
+    ],
     ['a bad cron', (d: Doc) => (d.on.schedule[0].cron = '17 3 * *'), 'on.schedule[0].cron: must be a POSIX cron expression of 5 fields'],
-    ['deploy-pages without pages: write', (d: Doc) => delete d.jobs.publish.permissions.pages, 'jobs.publish.permissions.pages: must be write for actions/deploy-pages'],
-    ['deploy-pages outside github-pages', (d: Doc) => (d.jobs.publish.environment = 'prod'), 'jobs.publish.environment: must be github-pages'],
-    ['a script that is not in the repository', (d: Doc) => (d.jobs.lab.steps[3].run = 'ci/lab/nosuch.sh x'), 'jobs.lab.steps[3].run: calls ci/lab/nosuch.sh, which is not an executable file'],
+    [
+      'deploy-pages without pages: write',
+      (d: Doc) => delete d.jobs.publish.permissions.pages,
+      'jobs.publish.permissions.pages: must be write for actions/deploy-pages',
+    ],
+    [
+      'deploy-pages outside github-pages',
+      (d: Doc) => (d.jobs.publish.environment = 'prod'),
+      'jobs.publish.environment: must be github-pages',
+    ],
+    [
+      'a script that is not in the repository',
+      (d: Doc) => (d.jobs.lab.steps[3].run = 'ci/lab/nosuch.sh x'),
+      'jobs.lab.steps[3].run: calls ci/lab/nosuch.sh, which is not an executable file',
+    ],
     ['jobs needing each other', (d: Doc) => (d.jobs.plan.needs = 'publish'), 'jobs need each other in a loop'],
     ['an unknown trigger', (d: Doc) => (d.on.nightly = null), 'on.nightly: is not a workflow trigger event'],
   ])('%s', (_name, fn, expected) => {
@@ -87,7 +131,13 @@ describe('the structural check can fail', () => {
 
 describe('workflow expressions', () => {
   const scope = {
-    contexts: { matrix: { label: 'qemu' }, needs: { plan: { outputs: { labels: '["veth","qemu"]' }, result: 'success' } }, vars: {}, inputs: { checks: '' }, steps: { deploy: { outputs: { page_url: 'u' } } } },
+    contexts: {
+      matrix: { label: 'qemu' },
+      needs: { plan: { outputs: { labels: '["veth","qemu"]' }, result: 'success' } },
+      vars: {},
+      inputs: { checks: '' },
+      steps: { deploy: { outputs: { page_url: 'u' } } },
+    },
   };
 
   it('evaluates what the lab workflow uses', () => {

@@ -10,9 +10,19 @@ import { createRng } from '../../harness/random.js';
 
 describe('MSG_ZEROCOPY completions', () => {
   it('every call once, contiguous: no faults; honoured, copied and mixed told apart', () => {
-    expect(tallyCompletions(5, [{ lo: 0, hi: 2, copied: false }, { lo: 3, hi: 4, copied: false }])).toMatchObject({ faults: [], zerocopy: 'honoured', inOrder: true, notifications: 2, completedCalls: 5 });
+    expect(
+      tallyCompletions(5, [
+        { lo: 0, hi: 2, copied: false },
+        { lo: 3, hi: 4, copied: false },
+      ]),
+    ).toMatchObject({ faults: [], zerocopy: 'honoured', inOrder: true, notifications: 2, completedCalls: 5 });
     expect(tallyCompletions(3, [{ lo: 0, hi: 2, copied: true }]).zerocopy).toBe('copied');
-    expect(tallyCompletions(3, [{ lo: 0, hi: 0, copied: true }, { lo: 1, hi: 2, copied: false }])).toMatchObject({ zerocopy: 'mixed', copiedCalls: 1, zerocopyCalls: 2 });
+    expect(
+      tallyCompletions(3, [
+        { lo: 0, hi: 0, copied: true },
+        { lo: 1, hi: 2, copied: false },
+      ]),
+    ).toMatchObject({ zerocopy: 'mixed', copiedCalls: 1, zerocopyCalls: 2 });
     expect(tallyCompletions(0, []).zerocopy).toBe('none');
   });
 
@@ -31,7 +41,12 @@ describe('MSG_ZEROCOPY completions', () => {
       '1 send call(s) completed more than once: 3',
       '3 of 6 send call(s) never completed: 1, 4-5',
     ]);
-    expect(tallyCompletions(2, [{ lo: 1, hi: 1, copied: false }, { lo: 0, hi: 0, copied: false }])).toMatchObject({ faults: [], inOrder: false });
+    expect(
+      tallyCompletions(2, [
+        { lo: 1, hi: 1, copied: false },
+        { lo: 0, hi: 0, copied: false },
+      ]),
+    ).toMatchObject({ faults: [], inOrder: false });
   });
 
   it('call ranges are compact and capped', () => {
@@ -53,10 +68,14 @@ describe('zc/msg-zerocopy-honoured verdict', () => {
     expect(honouredOutcome('honoured', { calls: 10, copiedCalls: 0 }, { sgActive: true }).status).toBe('pass');
     expect(honouredOutcome('copied', tally, { sgActive: true, localDelivery: 'the veth driver' })).toEqual({
       status: 'unsupported',
-      message: '10 of 10 MSG_ZEROCOPY send calls were copied (SO_EE_CODE_ZEROCOPY_COPIED): the veth driver delivers to a local socket, and local delivery copies user pages',
+      message:
+        '10 of 10 MSG_ZEROCOPY send calls were copied (SO_EE_CODE_ZEROCOPY_COPIED): the veth driver delivers to a local socket, and local delivery copies user pages',
     });
     expect(honouredOutcome('copied', tally, { sgActive: false }).message).toMatch(/scatter-gather off/);
-    expect(honouredOutcome('mixed', { calls: 10, copiedCalls: 3 }, { sgActive: true })).toMatchObject({ status: 'fail', message: expect.stringMatching(/^3 of 10 .* transmits for real/) });
+    expect(honouredOutcome('mixed', { calls: 10, copiedCalls: 3 }, { sgActive: true })).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/^3 of 10 .* transmits for real/),
+    });
     expect(honouredOutcome('none', tally, { sgActive: true }).status).toBe('fail');
   });
 });
@@ -65,7 +84,9 @@ describe('counter faults', () => {
   it('any checksum error at the peer is a fault; retransmissions only beyond the storm threshold', () => {
     expect(counterFaults({}, { TcpOutSegs: 10_000, TcpRetransSegs: 50 })).toEqual([]);
     expect(counterFaults({ TcpInCsumErrors: 2 }, {})).toEqual(['segments with bad checksums reached the peer (TcpInCsumErrors +2)']);
-    expect(counterFaults({}, { TcpOutSegs: 100, TcpRetransSegs: 51 })).toEqual(['retransmission storm: the DUT retransmitted 51 of 100 segments']);
+    expect(counterFaults({}, { TcpOutSegs: 100, TcpRetransSegs: 51 })).toEqual([
+      'retransmission storm: the DUT retransmitted 51 of 100 segments',
+    ]);
     expect(counterFaults({}, { TcpOutSegs: 10_000, TcpRetransSegs: 1001 })).toHaveLength(1);
   });
 });
@@ -116,7 +137,15 @@ describe('mutation bookkeeping', () => {
 });
 
 describe('judgeMutation', () => {
-  const attribution = (masks: number[], extra: Partial<AttributionResult> = {}): AttributionResult => ({ bytes: masks.length * 1024, expected: masks.length * 1024, blockSize: 1024, masks: new Uint32Array(masks), foreign: 0, firstForeign: [], ...extra });
+  const attribution = (masks: number[], extra: Partial<AttributionResult> = {}): AttributionResult => ({
+    bytes: masks.length * 1024,
+    expected: masks.length * 1024,
+    blockSize: 1024,
+    masks: new Uint32Array(masks),
+    foreign: 0,
+    firstForeign: [],
+    ...extra,
+  });
   const written = new Uint32Array([0, 1 << 4, (1 << 4) | (1 << 9), 0]);
   const poisoned = new Uint8Array([0, 0, 0, 1]);
 
@@ -126,7 +155,12 @@ describe('judgeMutation', () => {
   });
 
   it('a generation never written there, a changed untouched block, poison on the wire and foreign bytes fail', () => {
-    const m = judgeMutation('w', written, poisoned, attribution([1 << 4, 1 << 5, 1, 1 << POISON], { foreign: 3, firstForeign: [{ offset: 77, expected: 'aa', found: 'bb' }] }));
+    const m = judgeMutation(
+      'w',
+      written,
+      poisoned,
+      attribution([1 << 4, 1 << 5, 1, 1 << POISON], { foreign: 3, firstForeign: [{ offset: 77, expected: 'aa', found: 'bb' }] }),
+    );
     expect(m.faults).toEqual([
       'w: 3 byte(s) belong to no generation written there, first at offset 77 (generation 0 aa, found bb)',
       'w: a write made after its MSG_ZEROCOPY completion reached the wire in 1 block(s) of 1024 bytes (first at offset 3072)',
@@ -136,7 +170,9 @@ describe('judgeMutation', () => {
   });
 
   it('missing bytes are a fault', () => {
-    expect(judgeMutation('w', written, poisoned, attribution([1, 1, 1, 1], { bytes: 10 })).faults).toEqual(['w: the peer received 10 of 4096 bytes']);
+    expect(judgeMutation('w', written, poisoned, attribution([1, 1, 1, 1], { bytes: 10 })).faults).toEqual([
+      'w: the peer received 10 of 4096 bytes',
+    ]);
   });
 });
 

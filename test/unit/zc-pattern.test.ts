@@ -40,7 +40,8 @@ describe('the zc byte pattern', () => {
     const starts = [0, 1, PAGE - 3, PAGE, PERIOD - 5, PERIOD * 3 - 2, 64 * PAGE * PAGE + 7, 2 ** 40 + 4093];
     for (const o of starts) {
       const got = base(42, o, 9000);
-      for (let i = 0; i < got.length; i++) if (got[i] !== refByte(42, o + i)) throw new Error(`offset ${o + i}: ${got[i]} ≠ ${refByte(42, o + i)}`);
+      for (let i = 0; i < got.length; i++)
+        if (got[i] !== refByte(42, o + i)) throw new Error(`offset ${o + i}: ${got[i]} ≠ ${refByte(42, o + i)}`);
     }
   });
 
@@ -75,7 +76,10 @@ describe('the zc byte pattern', () => {
     expect(GEN_KEYS[0]).toBe(0);
     expect(new Set(GEN_KEYS).size).toBe(GENERATIONS);
     for (const k of GEN_KEYS.slice(1)) {
-      const w = k.toString(2).split('').filter((c) => c === '1').length;
+      const w = k
+        .toString(2)
+        .split('')
+        .filter((c) => c === '1').length;
       expect(w % 2 === 0 && w >= 2).toBe(true);
     }
     for (const k of GEN_KEYS) for (let bit = 0; bit < 8; bit++) expect(GEN_OF[k ^ (1 << bit)]).toBe(-1);
@@ -92,7 +96,14 @@ describe('the zc byte pattern', () => {
   });
 
   it('files read as zeros in their holes, pattern elsewhere; data extents are the complement', () => {
-    const layout = { seed: 4, size: 20_000, holes: [[100, 5000], [9000, 20_000]] as [number, number][] };
+    const layout = {
+      seed: 4,
+      size: 20_000,
+      holes: [
+        [100, 5000],
+        [9000, 20_000],
+      ] as [number, number][],
+    };
     expect(dataExtents(layout)).toEqual([
       [0, 100],
       [5000, 9000],

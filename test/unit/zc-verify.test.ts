@@ -17,7 +17,7 @@ function expectedStream(spec: StreamSpec, length: number): Buffer {
 /** Feeds `data` in random chunk sizes, as recv() would hand it over. */
 function feed(v: { update(c: Buffer): void }, data: Buffer, seed = 1): void {
   const rng = createRng(seed);
-  for (let i = 0; i < data.length; ) {
+  for (let i = 0; i < data.length;) {
     const n = Math.min(data.length - i, rng.int(1, 200_000));
     v.update(Buffer.from(data.subarray(i, i + n)));
     i += n;
@@ -50,7 +50,9 @@ describe('ExactVerifier', () => {
     expect(r.wrongBytes).toBe(3);
     expect(r.sha256).toBe(sha(data));
     expect(r.mismatch?.found.slice(0, 2)).toBe(data.subarray(300_001, 300_002).toString('hex'));
-    expect(streamFaults('whole 1MiB', r)).toEqual([expect.stringMatching(/^whole 1MiB: 3 byte\(s\) differ, first at offset 300001 \(expected [0-9a-f]{32}, found [0-9a-f]{32}\)$/)]);
+    expect(streamFaults('whole 1MiB', r)).toEqual([
+      expect.stringMatching(/^whole 1MiB: 3 byte\(s\) differ, first at offset 300001 \(expected [0-9a-f]{32}, found [0-9a-f]{32}\)$/),
+    ]);
   });
 
   it('a short stream and a long one are faults, an empty expected stream passes empty', () => {

@@ -51,7 +51,8 @@ defineAction('capture.start', async ({ ifname, snaplen, vnetHdr }, ctx) => {
 
 defineAction('capture.stop', async ({ id, settleMs, expect, timeoutMs, ignoreOutgoing }, ctx) => {
   const cap = ctx.resources.get(id);
-  if (!(cap instanceof Capture)) throw new NicmatrixError('AGENT', `capture.stop: expected an open capture "${id}", found ${cap ? 'another kind of resource' : 'none'}`);
+  if (!(cap instanceof Capture))
+    throw new NicmatrixError('AGENT', `capture.stop: expected an open capture "${id}", found ${cap ? 'another kind of resource' : 'none'}`);
   ctx.resources.delete(id);
   const keep = ignoreOutgoing ? (f: ReceivedFrame) => f.pkttype !== PACKET_OUTGOING : undefined;
   const r = await cap.stop({ settleMs, expect, timeoutMs, keep });

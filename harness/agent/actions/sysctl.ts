@@ -14,7 +14,8 @@ declare module '../protocol.js' {
 const NAME = /^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/i;
 
 defineAction('sysctl.set', async ({ name, value }) => {
-  if (!NAME.test(name)) throw new NicmatrixError('USAGE', `sysctl.set: expected a dotted sysctl name like net.ipv4.ipfrag_time, found ${JSON.stringify(name)}`);
+  if (!NAME.test(name))
+    throw new NicmatrixError('USAGE', `sysctl.set: expected a dotted sysctl name like net.ipv4.ipfrag_time, found ${JSON.stringify(name)}`);
   const file = `/proc/sys/${name.replace(/\./g, '/')}`;
   let previous: string;
   try {

@@ -6,11 +6,17 @@ import { run, runJson } from '../../exec.js';
 import type { IfInfo } from '../protocol.js';
 import { defineAction } from '../registry.js';
 
-
 defineAction('agent.ping', async () => ({ pid: process.pid, kernel: os.release() }));
 
 defineAction('link.info', async ({ ifname }) => {
-  type IpAddr = { ifname: string; ifindex: number; address: string; mtu: number; operstate: string; addr_info: { family: string; local: string; prefixlen: number }[] };
+  type IpAddr = {
+    ifname: string;
+    ifindex: number;
+    address: string;
+    mtu: number;
+    operstate: string;
+    addr_info: { family: string; local: string; prefixlen: number }[];
+  };
   const [info] = await runJson<IpAddr[]>('ip', ['-json', 'addr', 'show', 'dev', ifname]);
   if (!info) throw new NicmatrixError('TARGET_SETUP', `link.info: interface ${ifname} not found`);
   const result: IfInfo = {

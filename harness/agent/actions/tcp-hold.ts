@@ -10,7 +10,10 @@ import { defineAction } from '../registry.js';
 declare module '../protocol.js' {
   interface ActionMap {
     /** Connects to dst:dport and keeps the connection open without sending; returns the local port. */
-    'tcp.hold': { params: { family: 4 | 6; src?: string; dst: string; dport: number; sport?: number }; result: { id: string; sport: number } };
+    'tcp.hold': {
+      params: { family: 4 | 6; src?: string; dst: string; dport: number; sport?: number };
+      result: { id: string; sport: number };
+    };
     /** Closes a held connection (its kernel sends what its state calls for). */
     'tcp.holdClose': { params: { id: string }; result: Record<string, never> };
   }
@@ -39,7 +42,11 @@ defineAction('tcp.hold', async ({ family, src, dst, dport, sport }, ctx) => {
 
 defineAction('tcp.holdClose', async ({ id }, ctx) => {
   const res = ctx.resources.get(id);
-  if (!(res instanceof HeldConnection)) throw new NicmatrixError('AGENT', `tcp.holdClose: expected a held connection "${id}", found ${res ? 'another kind of resource' : 'none'}`);
+  if (!(res instanceof HeldConnection))
+    throw new NicmatrixError(
+      'AGENT',
+      `tcp.holdClose: expected a held connection "${id}", found ${res ? 'another kind of resource' : 'none'}`,
+    );
   ctx.resources.delete(id);
   res.close();
   return {};

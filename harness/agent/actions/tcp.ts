@@ -25,7 +25,11 @@ defineAction('tcp.listen', async ({ family, addr, port }, ctx) => {
 
 defineAction('tcp.listenClose', async ({ id }, ctx) => {
   const res = ctx.resources.get(id);
-  if (!(res instanceof SinkResource)) throw new NicmatrixError('AGENT', `tcp.listenClose: expected an open listener "${id}", found ${res ? 'another kind of resource' : 'none'}`);
+  if (!(res instanceof SinkResource))
+    throw new NicmatrixError(
+      'AGENT',
+      `tcp.listenClose: expected an open listener "${id}", found ${res ? 'another kind of resource' : 'none'}`,
+    );
   ctx.resources.delete(id);
   return res.sink.close();
 });

@@ -101,7 +101,11 @@ defineAction('udp.recvStart', async ({ family, addr, port, rcvbuf }, ctx) => {
 
 defineAction('udp.recvStop', async ({ id, expect, settleMs, timeoutMs }, ctx) => {
   const r = ctx.resources.get(id);
-  if (!(r instanceof Receiver)) throw new NicmatrixError('AGENT', `udp.recvStop: expected an open UDP receiver "${id}", found ${r ? 'another kind of resource' : 'none'}`);
+  if (!(r instanceof Receiver))
+    throw new NicmatrixError(
+      'AGENT',
+      `udp.recvStop: expected an open UDP receiver "${id}", found ${r ? 'another kind of resource' : 'none'}`,
+    );
   ctx.resources.delete(id);
   return { datagrams: await r.stop(expect, settleMs ?? 100, timeoutMs ?? 2000) };
 });

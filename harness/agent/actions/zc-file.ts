@@ -22,7 +22,10 @@ declare module '../protocol.js' {
 
 /** A zc file as an agent resource: unlinked on close. */
 export class ZcFile {
-  constructor(readonly path: string, readonly layout: FileLayout) {}
+  constructor(
+    readonly path: string,
+    readonly layout: FileLayout,
+  ) {}
   close(): void {
     fs.rmSync(this.path, { force: true });
   }
@@ -31,7 +34,8 @@ export class ZcFile {
 /** The ZcFile behind `id`, or an error naming what was found instead. */
 export function zcFile(resources: Map<string, unknown>, id: string, action: string): ZcFile {
   const res = resources.get(id);
-  if (!(res instanceof ZcFile)) throw new NicmatrixError('AGENT', `${action}: expected a zc file "${id}", found ${res ? 'another kind of resource' : 'none'}`);
+  if (!(res instanceof ZcFile))
+    throw new NicmatrixError('AGENT', `${action}: expected a zc file "${id}", found ${res ? 'another kind of resource' : 'none'}`);
   return res;
 }
 
@@ -46,7 +50,8 @@ const CHUNK = 1 << 20;
 defineAction('zc.probe', async () => ({ tmpdir: os.tmpdir(), memAvailableBytes: memAvailable() }));
 
 defineAction('zc.fileCreate', async ({ layout }, ctx) => {
-  if (!Number.isSafeInteger(layout.size) || layout.size < 0) throw new NicmatrixError('USAGE', `zc.fileCreate: expected a size ≥ 0, found ${layout.size}`);
+  if (!Number.isSafeInteger(layout.size) || layout.size < 0)
+    throw new NicmatrixError('USAGE', `zc.fileCreate: expected a size ≥ 0, found ${layout.size}`);
   const id = ctx.newId('zc-file');
   const file = new ZcFile(path.join(os.tmpdir(), `nicmatrix-${process.pid}-${id}.bin`), layout);
   ctx.resources.set(id, file);

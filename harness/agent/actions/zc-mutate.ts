@@ -56,7 +56,10 @@ export interface MutateReport {
 declare module '../protocol.js' {
   interface ActionMap {
     'zc.sendfileMutate': { params: Flow & { fileId: string; neighbourFileId: string }; result: MutateReport };
-    'zc.zerocopyMutate': { params: Flow & { chunk: number; neighbourSeed: number; neighbourSize: number; completionWaitMs?: number }; result: MutateReport };
+    'zc.zerocopyMutate': {
+      params: Flow & { chunk: number; neighbourSeed: number; neighbourSize: number; completionWaitMs?: number };
+      result: MutateReport;
+    };
   }
 }
 
@@ -97,7 +100,12 @@ defineAction('zc.sendfileMutate', async (p, ctx) => {
       while (sent < p.size) {
         const step = await sendfileOnce(conn.sock, fd, sent, Math.min(MAX_PER_CALL, p.size - sent));
         if (step === null) {
-          if (Date.now() - idleSince >= (p.stallMs ?? STALL_MS)) throw syscallError('sendfile()', EAGAIN, `${conn.sock.what} (no room for ${p.stallMs ?? STALL_MS} ms after ${sent} of ${p.size} bytes)`);
+          if (Date.now() - idleSince >= (p.stallMs ?? STALL_MS))
+            throw syscallError(
+              'sendfile()',
+              EAGAIN,
+              `${conn.sock.what} (no room for ${p.stallMs ?? STALL_MS} ms after ${sent} of ${p.size} bytes)`,
+            );
           await conn.sock.wait(C.POLLOUT, 50);
           continue;
         }
@@ -172,7 +180,12 @@ defineAction('zc.zerocopyMutate', async (p) => {
         const n = zc.send(mem, sent, Math.min(p.chunk, p.size - sent));
         if (n === null) {
           poison();
-          if (Date.now() - idleSince >= (p.stallMs ?? STALL_MS)) throw syscallError('send(MSG_ZEROCOPY)', EAGAIN, `${conn.sock.what} (no room for ${p.stallMs ?? STALL_MS} ms after ${sent} of ${p.size} bytes)`);
+          if (Date.now() - idleSince >= (p.stallMs ?? STALL_MS))
+            throw syscallError(
+              'send(MSG_ZEROCOPY)',
+              EAGAIN,
+              `${conn.sock.what} (no room for ${p.stallMs ?? STALL_MS} ms after ${sent} of ${p.size} bytes)`,
+            );
           await conn.sock.wait(C.POLLOUT, 20);
           continue;
         }
@@ -196,12 +209,20 @@ defineAction('zc.zerocopyMutate', async (p) => {
     const neighbour = flow(async () => {
       await nconn.connect(p.dst, p.neighbourDport);
       nzc = new ZerocopySender(nconn.sock);
-      for (let off = 0; off < p.neighbourSize; off += p.chunk) nsent += await nzc.sendAll(nmem, off, Math.min(p.chunk, p.neighbourSize - off), p.stallMs ?? STALL_MS);
+      for (let off = 0; off < p.neighbourSize; off += p.chunk)
+        nsent += await nzc.sendAll(nmem, off, Math.min(p.chunk, p.neighbourSize - off), p.stallMs ?? STALL_MS);
       await nzc.waitAll(p.completionWaitMs ?? COMPLETION_WAIT_MS);
       await nconn.closeGracefully(CLOSE_WAIT_MS);
     });
     const [failure, neighbourFailure] = await Promise.all([main, neighbour]);
-    return report(log, { sent, calls: zc?.calls ?? 0, neighbourSent: nsent, completions: zc ? [...zc.completions] : [], failure, neighbourFailure });
+    return report(log, {
+      sent,
+      calls: zc?.calls ?? 0,
+      neighbourSent: nsent,
+      completions: zc ? [...zc.completions] : [],
+      failure,
+      neighbourFailure,
+    });
   } finally {
     zc?.dispose();
     nzc?.dispose();

@@ -34,7 +34,10 @@ export interface StreamReport {
 declare module '../protocol.js' {
   interface ActionMap {
     /** Listens for one connection whose bytes must be `spec` (exact), or attributed per `blockSize` block. */
-    'zc.recvStart': { params: { family: 4 | 6; addr: string; port: number; spec: StreamSpec; blockSize?: number; trackMemory?: boolean }; result: { id: string } };
+    'zc.recvStart': {
+      params: { family: 4 | 6; addr: string; port: number; spec: StreamSpec; blockSize?: number; trackMemory?: boolean };
+      result: { id: string };
+    };
     /** Waits up to `timeoutMs` for the end of the stream, then reports. */
     'zc.recvStop': { params: { id: string; timeoutMs?: number }; result: StreamReport };
   }
@@ -128,7 +131,8 @@ defineAction('zc.recvStart', async ({ family, addr, port, spec, blockSize, track
 
 defineAction('zc.recvStop', async ({ id, timeoutMs }, ctx) => {
   const rx = ctx.resources.get(id);
-  if (!(rx instanceof StreamReceiver)) throw new NicmatrixError('AGENT', `zc.recvStop: expected a zc receiver "${id}", found ${rx ? 'another kind of resource' : 'none'}`);
+  if (!(rx instanceof StreamReceiver))
+    throw new NicmatrixError('AGENT', `zc.recvStop: expected a zc receiver "${id}", found ${rx ? 'another kind of resource' : 'none'}`);
   ctx.resources.delete(id);
   return rx.stop(timeoutMs ?? 30_000);
 });

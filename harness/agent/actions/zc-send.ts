@@ -30,7 +30,10 @@ interface Conn {
 declare module '../protocol.js' {
   interface ActionMap {
     /** sendfile() of `count` bytes from `offset` of a zc file, `repeat` times over one connection. */
-    'zc.sendfile': { params: Conn & { fileId: string; offset: number; count: number; repeat?: number }; result: { sent: number; calls: number; elapsedNs: number; failure?: string } };
+    'zc.sendfile': {
+      params: Conn & { fileId: string; offset: number; count: number; repeat?: number };
+      result: { sent: number; calls: number; elapsedNs: number; failure?: string };
+    };
     /** send(MSG_ZEROCOPY) of `size` pattern bytes in calls of `lengths` (datagrams for UDP). */
     'zc.zerocopySend': {
       params: Conn & { proto: 'tcp' | 'udp'; seed: number; size: number; lengths: number[]; completionWaitMs?: number };
@@ -92,7 +95,12 @@ defineAction('zc.zerocopySend', async (p) => {
   const sock = (tcp?.sock ?? udp?.sock)!;
   let zc: ZerocopySender | undefined;
   let bytes = 0;
-  const report = (extra: { unsupported?: string; failure?: string } = {}) => ({ calls: zc?.calls ?? 0, bytes, completions: zc ? [...zc.completions] : [], ...extra });
+  const report = (extra: { unsupported?: string; failure?: string } = {}) => ({
+    calls: zc?.calls ?? 0,
+    bytes,
+    completions: zc ? [...zc.completions] : [],
+    ...extra,
+  });
   try {
     if (tcp) await tcp.connect(p.dst, p.dport);
     else connectDatagram(sock, p.family, p.dst, p.dport);

@@ -13,7 +13,10 @@ import { defineAction } from '../registry.js';
 
 declare module '../protocol.js' {
   interface ActionMap {
-    'zc.udpRecvStart': { params: { family: 4 | 6; addr: string; port: number; layout: FileLayout; datagram: number }; result: { id: string } };
+    'zc.udpRecvStart': {
+      params: { family: 4 | 6; addr: string; port: number; layout: FileLayout; datagram: number };
+      result: { id: string };
+    };
     /** Waits until `expect` datagrams arrived (at most `timeoutMs`), then reports. */
     'zc.udpRecvStop': { params: { id: string; expect: number; timeoutMs?: number }; result: DatagramTally };
   }
@@ -27,7 +30,10 @@ class DatagramReceiver {
   private failure: unknown;
   private readonly done: Promise<void>;
 
-  constructor(private readonly udp: UdpSocket, private readonly matcher: DatagramMatcher) {
+  constructor(
+    private readonly udp: UdpSocket,
+    private readonly matcher: DatagramMatcher,
+  ) {
     this.done = this.run().catch((e: unknown) => {
       this.failure = e;
     });
@@ -53,7 +59,8 @@ class DatagramReceiver {
     while (this.matcher.finish().received < expect && Date.now() < deadline && !this.failure) await new Promise((r) => setTimeout(r, 10));
     this.close();
     await this.done;
-    if (this.failure) throw new NicmatrixError('AGENT', `zc.udpRecvStop: the receiver failed: ${describeError(this.failure)}`, { cause: this.failure });
+    if (this.failure)
+      throw new NicmatrixError('AGENT', `zc.udpRecvStop: the receiver failed: ${describeError(this.failure)}`, { cause: this.failure });
     return this.matcher.finish();
   }
 
@@ -79,7 +86,11 @@ defineAction('zc.udpRecvStart', async ({ family, addr, port, layout, datagram },
 
 defineAction('zc.udpRecvStop', async ({ id, expect, timeoutMs }, ctx) => {
   const rx = ctx.resources.get(id);
-  if (!(rx instanceof DatagramReceiver)) throw new NicmatrixError('AGENT', `zc.udpRecvStop: expected a zc UDP receiver "${id}", found ${rx ? 'another kind of resource' : 'none'}`);
+  if (!(rx instanceof DatagramReceiver))
+    throw new NicmatrixError(
+      'AGENT',
+      `zc.udpRecvStop: expected a zc UDP receiver "${id}", found ${rx ? 'another kind of resource' : 'none'}`,
+    );
   ctx.resources.delete(id);
   return rx.stop(expect, timeoutMs ?? 15_000);
 });

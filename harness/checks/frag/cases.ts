@@ -37,7 +37,14 @@ function setup(ctx: CheckContext, family: IpFamily): { rng: Rng; flow: FragFlow;
 }
 
 /** Datagrams of 3+ fragments each: 8 KiB first, the rest random up to 16 KiB, fragment sizes random. */
-function datagrams(rng: Rng, flow: FragFlow, maxFrag: number, n: number, checksum: (i: number) => 'correct' | 'zero' | 'bad' = () => 'correct', fragSlack = 0): FragDatagram[] {
+function datagrams(
+  rng: Rng,
+  flow: FragFlow,
+  maxFrag: number,
+  n: number,
+  checksum: (i: number) => 'correct' | 'zero' | 'bad' = () => 'correct',
+  fragSlack = 0,
+): FragDatagram[] {
   return Array.from({ length: n }, (_, i) => {
     const fragSize = 8 * rng.int(Math.max(2, Math.floor(maxFrag / 16)), Math.floor((maxFrag - fragSlack) / 8));
     const size = i === 0 ? 8192 : rng.int(3 * fragSize, MAX_CRAFTED);
@@ -60,7 +67,14 @@ export async function runArranged(ctx: CheckContext, family: IpFamily, how: Arra
   const frames = arrange(rng, ds, how);
   const r = await injectRound(ctx, frames, receiverOf(flow), ds.length);
   const t = judgeDelivery(ds, r.delivered);
-  return fragOutcome(`${V(family)} fragments ${how}`, t, [], 'delivered once, intact', injected(r, { sizes: sizeSummary(ds.map((d) => d.payload.length)) }), r.sent - r.reached);
+  return fragOutcome(
+    `${V(family)} fragments ${how}`,
+    t,
+    [],
+    'delivered once, intact',
+    injected(r, { sizes: sizeSummary(ds.map((d) => d.payload.length)) }),
+    r.sent - r.reached,
+  );
 }
 
 /** Overlapping fragments: IPv6 drops the datagram (RFC 5722); IPv4 may drop it or deliver a consistent reading. */
@@ -105,7 +119,14 @@ export async function runMissing(ctx: CheckContext, family: IpFamily): Promise<C
   const t = judgeDelivery(ds, r.delivered);
   const reasmTime = { sysctl, setTo: SHORT_REASM_TIME_S, was: r.previous[sysctl] };
   const more = judgeCounters(rules, r.counters, r.known);
-  return fragOutcome(`${V(family)} with a fragment missing`, t, more, `not delivered, reassembly timeouts counted (${sysctl} ${SHORT_REASM_TIME_S} s during the check)`, injected(r, { missingFragment: missing, reassemblyTime: reasmTime }), r.sent - r.reached);
+  return fragOutcome(
+    `${V(family)} with a fragment missing`,
+    t,
+    more,
+    `not delivered, reassembly timeouts counted (${sysctl} ${SHORT_REASM_TIME_S} s during the check)`,
+    injected(r, { missingFragment: missing, reassemblyTime: reasmTime }),
+    r.sent - r.reached,
+  );
 }
 
 /** A fragmented datagram with a bad UDP checksum is dropped and counted; good ones beside it are delivered. */
@@ -114,10 +135,19 @@ export async function runBadChecksum(ctx: CheckContext, family: IpFamily): Promi
   const ds = datagrams(rng, flow, maxFrag, DATAGRAMS, (i) => (i % 2 === 0 ? 'bad' : 'correct'));
   const frames = arrange(rng, rng.shuffle(ds), 'in-order');
   const bad = ds.filter((d) => d.expect === 'drop').length;
-  const rules: CounterRule[] = [{ names: [family === 4 ? 'UdpInCsumErrors' : 'Udp6InCsumErrors'], min: bad, why: `${bad} reassembled datagrams with a bad checksum` }];
+  const rules: CounterRule[] = [
+    { names: [family === 4 ? 'UdpInCsumErrors' : 'Udp6InCsumErrors'], min: bad, why: `${bad} reassembled datagrams with a bad checksum` },
+  ];
   const r = await injectRound(ctx, frames, receiverOf(flow), ds.length - bad);
   const t = judgeDelivery(ds, r.delivered);
-  return fragOutcome(`${V(family)} fragmented datagrams with a bad UDP checksum`, t, judgeCounters(rules, r.counters, r.known), 'judged (bad checksums dropped and counted, good ones delivered intact)', injected(r), r.sent - r.reached);
+  return fragOutcome(
+    `${V(family)} fragmented datagrams with a bad UDP checksum`,
+    t,
+    judgeCounters(rules, r.counters, r.known),
+    'judged (bad checksums dropped and counted, good ones delivered intact)',
+    injected(r),
+    r.sent - r.reached,
+  );
 }
 
 /** Largest UDP payload of one datagram. */
@@ -133,8 +163,22 @@ export async function runSocket(ctx: CheckContext, family: IpFamily, direction: 
   const sizes = rng.shuffle([...NFS_SIZES, max, ...Array.from({ length: RANDOM_SIZES }, () => rng.int(1473, max))]);
   const [from, to] = direction === 'send' ? (['dut', 'peer'] as const) : (['peer', 'dut'] as const);
   const src = family === 4 ? ctx.link[from].ipv4 : ctx.link[from].ipv6;
-  const expected: ExpectedDatagram[] = sizes.map((n, index) => ({ index, family, payload: rng.bytes(n), expect: 'deliver', src, sport: ports.sport }));
-  const r = await socketRound(ctx, from, to, family, expected.map((d) => d.payload), ports);
+  const expected: ExpectedDatagram[] = sizes.map((n, index) => ({
+    index,
+    family,
+    payload: rng.bytes(n),
+    expect: 'deliver',
+    src,
+    sport: ports.sport,
+  }));
+  const r = await socketRound(
+    ctx,
+    from,
+    to,
+    family,
+    expected.map((d) => d.payload),
+    ports,
+  );
   const t = judgeDelivery(expected, r.delivered);
   const reasm = reassemblyCounters(r.receiverCounters);
   const fragmented = Object.entries(reasm).some(([k, v]) => /ReasmOKs/.test(k) && v > 0);

@@ -33,16 +33,26 @@ function perFamily(family: IpFamily): Check[] {
   const v = `ipv${family}`;
   const V = `IPv${family}`;
   return [
-    fragCheck(`${v}-send`, `${V} UDP datagrams of 1.5-64 KiB from the DUT's socket, byte-exact at the peer`, (ctx) => runSocket(ctx, family, 'send')),
-    fragCheck(`${v}-receive`, `${V} UDP datagrams of 1.5-64 KiB from the peer's socket, byte-exact at the DUT`, (ctx) => runSocket(ctx, family, 'receive')),
+    fragCheck(`${v}-send`, `${V} UDP datagrams of 1.5-64 KiB from the DUT's socket, byte-exact at the peer`, (ctx) =>
+      runSocket(ctx, family, 'send'),
+    ),
+    fragCheck(`${v}-receive`, `${V} UDP datagrams of 1.5-64 KiB from the peer's socket, byte-exact at the DUT`, (ctx) =>
+      runSocket(ctx, family, 'receive'),
+    ),
     ...ARRANGED.map((a) => fragCheck(`${v}-${a.how}`, `${V} ${a.title}`, (ctx) => runArranged(ctx, family, a.how))),
     fragCheck(
       `${v}-overlap`,
-      family === 6 ? 'IPv6 overlapping fragments: the datagram is dropped (RFC 5722)' : 'IPv4 overlapping fragments: dropped, or delivered as one consistent reading',
+      family === 6
+        ? 'IPv6 overlapping fragments: the datagram is dropped (RFC 5722)'
+        : 'IPv4 overlapping fragments: dropped, or delivered as one consistent reading',
       (ctx) => runOverlap(ctx, family),
     ),
-    fragCheck(`${v}-missing`, `${V} datagram with a fragment missing: nothing delivered, the reassembly timeout counted`, (ctx) => runMissing(ctx, family)),
-    fragCheck(`${v}-bad-csum`, `${V} fragmented datagram with a bad UDP checksum: dropped and counted`, (ctx) => runBadChecksum(ctx, family)),
+    fragCheck(`${v}-missing`, `${V} datagram with a fragment missing: nothing delivered, the reassembly timeout counted`, (ctx) =>
+      runMissing(ctx, family),
+    ),
+    fragCheck(`${v}-bad-csum`, `${V} fragmented datagram with a bad UDP checksum: dropped and counted`, (ctx) =>
+      runBadChecksum(ctx, family),
+    ),
   ];
 }
 

@@ -63,19 +63,48 @@ export function judgeDelivery(datagrams: readonly ExpectedDatagram[], delivered:
     }
     const g = datagrams[match.i];
     times[match.i]++;
-    fate[match.i] = g.expect === 'either' && (g.readings?.length ?? 0) > 1 ? (match.reading === 0 ? 'first copy won' : 'last copy won') : 'delivered';
-    if (canonicalIp(d.from) !== canonicalIp(g.src) || d.port !== g.sport) wrongSource.push(`datagram ${g.index} arrived as from ${d.from} port ${d.port}, sent from ${g.src} port ${g.sport}`);
+    fate[match.i] =
+      g.expect === 'either' && (g.readings?.length ?? 0) > 1 ? (match.reading === 0 ? 'first copy won' : 'last copy won') : 'delivered';
+    if (canonicalIp(d.from) !== canonicalIp(g.src) || d.port !== g.sport)
+      wrongSource.push(`datagram ${g.index} arrived as from ${d.from} port ${d.port}, sent from ${g.src} port ${g.sport}`);
   }
   const faults: FragFault[] = [];
   const add = (kind: FragFaultKind, idx: number[], detail: string) => {
-    if (idx.length > 0) faults.push({ kind, count: idx.length, detail: `${idx.length} ${detail} (datagram${idx.length > 1 ? 's' : ''} ${idx.slice(0, 8).join(', ')}${idx.length > 8 ? '…' : ''})` });
+    if (idx.length > 0)
+      faults.push({
+        kind,
+        count: idx.length,
+        detail: `${idx.length} ${detail} (datagram${idx.length > 1 ? 's' : ''} ${idx.slice(0, 8).join(', ')}${idx.length > 8 ? '…' : ''})`,
+      });
   };
   const where = (pred: (g: ExpectedDatagram, n: number) => boolean) => datagrams.filter((g, i) => pred(g, times[i])).map((g) => g.index);
-  add('missing', where((g, n) => g.expect === 'deliver' && n === 0), 'never delivered');
-  add('delivered-bad', where((g, n) => g.expect === 'drop' && n > 0), 'delivered though they must be dropped');
-  add('duplicate', where((_g, n) => n > 1), 'delivered more than once');
-  if (stray.length > 0) faults.push({ kind: 'corrupt', count: stray.length, detail: `${stray.length} delivered datagram(s) match no consistent reading of anything sent; first: ${stray[0]}` });
-  if (wrongSource.length > 0) faults.push({ kind: 'corrupt', count: wrongSource.length, detail: `${wrongSource.length} delivered with the wrong source; first: ${wrongSource[0]}` });
+  add(
+    'missing',
+    where((g, n) => g.expect === 'deliver' && n === 0),
+    'never delivered',
+  );
+  add(
+    'delivered-bad',
+    where((g, n) => g.expect === 'drop' && n > 0),
+    'delivered though they must be dropped',
+  );
+  add(
+    'duplicate',
+    where((_g, n) => n > 1),
+    'delivered more than once',
+  );
+  if (stray.length > 0)
+    faults.push({
+      kind: 'corrupt',
+      count: stray.length,
+      detail: `${stray.length} delivered datagram(s) match no consistent reading of anything sent; first: ${stray[0]}`,
+    });
+  if (wrongSource.length > 0)
+    faults.push({
+      kind: 'corrupt',
+      count: wrongSource.length,
+      detail: `${wrongSource.length} delivered with the wrong source; first: ${wrongSource[0]}`,
+    });
   return { datagrams: datagrams.length, delivered: delivered.length, fate, faults };
 }
 
@@ -88,12 +117,17 @@ export interface CounterRule {
 }
 
 /** Judges counter rules against the deltas; `known` lists every counter the kernel has (to pick the first of `names` it knows). */
-export function judgeCounters(rules: readonly CounterRule[], deltas: Readonly<Record<string, number>>, known: ReadonlySet<string>): FragFault[] {
+export function judgeCounters(
+  rules: readonly CounterRule[],
+  deltas: Readonly<Record<string, number>>,
+  known: ReadonlySet<string>,
+): FragFault[] {
   const out: FragFault[] = [];
   for (const r of rules) {
     const name = r.names.find((n) => known.has(n)) ?? r.names[0];
     const d = deltas[name] ?? 0;
-    if (d < r.min) out.push({ kind: 'uncounted', count: r.min - d, detail: `${name} rose by ${d}, ${r.why} make it rise by at least ${r.min}` });
+    if (d < r.min)
+      out.push({ kind: 'uncounted', count: r.min - d, detail: `${name} rose by ${d}, ${r.why} make it rise by at least ${r.min}` });
   }
   return out;
 }

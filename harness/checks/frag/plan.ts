@@ -4,7 +4,16 @@
  * shuffled, with duplicates, with an overlap, with one missing, or carrying a
  * bad UDP checksum. Each datagram says what the DUT may deliver of it.
  */
-import { buildIpv4Fragments, buildIpv6Fragments, buildUdpFrame, ipv4FragmentAt, ipv6FragmentAt, parseFrame, verifyL4, type IpFamily } from '../../codec/index.js';
+import {
+  buildIpv4Fragments,
+  buildIpv6Fragments,
+  buildUdpFrame,
+  ipv4FragmentAt,
+  ipv6FragmentAt,
+  parseFrame,
+  verifyL4,
+  type IpFamily,
+} from '../../codec/index.js';
 import type { Rng } from '../../random.js';
 import { wrongChecksum, type RxFlow } from '../rx-csum/plan.js';
 
@@ -39,13 +48,30 @@ export function maxFragSize(family: IpFamily, mtu: number): number {
   return Math.floor((ipMtu - (family === 4 ? 20 : 48)) / 8) * 8;
 }
 
-export function makeDatagram(rng: Rng, flow: FragFlow, index: number, size: number, fragSize: number, checksum: 'correct' | 'zero' | 'bad' = 'correct'): FragDatagram {
+export function makeDatagram(
+  rng: Rng,
+  flow: FragFlow,
+  index: number,
+  size: number,
+  fragSize: number,
+  checksum: 'correct' | 'zero' | 'bad' = 'correct',
+): FragDatagram {
   const payload = rng.bytes(size);
   const id = flow.family === 4 ? rng.int(1, 0xffff) : rng.u32();
   const spec = { ...flow, payload, ipv4: { id } };
   let frame = buildUdpFrame({ ...spec, checksum: checksum === 'zero' ? 'zero' : 'correct' });
   if (checksum === 'bad') frame = buildUdpFrame({ ...spec, checksum: wrongChecksum(rng, verifyL4(frame).expected) });
-  return { index, family: flow.family, id, payload, frame, fragSize, expect: checksum === 'bad' ? 'drop' : 'deliver', src: flow.src, sport: flow.sport };
+  return {
+    index,
+    family: flow.family,
+    id,
+    payload,
+    frame,
+    fragSize,
+    expect: checksum === 'bad' ? 'drop' : 'deliver',
+    src: flow.src,
+    sport: flow.sport,
+  };
 }
 
 /** The datagram's fragments, in order. */
@@ -54,7 +80,9 @@ export function fragmentsOf(d: FragDatagram): Buffer[] {
 }
 
 function fragmentAt(d: FragDatagram, datagram: Buffer, offset: number, length: number): Buffer {
-  return d.family === 4 ? ipv4FragmentAt(datagram, offset, length, undefined, { id: d.id }) : ipv6FragmentAt(datagram, offset, length, undefined, { id: d.id });
+  return d.family === 4
+    ? ipv4FragmentAt(datagram, offset, length, undefined, { id: d.id })
+    : ipv6FragmentAt(datagram, offset, length, undefined, { id: d.id });
 }
 
 export type Arrangement = 'in-order' | 'reverse' | 'shuffled' | 'duplicate';

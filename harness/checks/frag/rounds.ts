@@ -43,7 +43,13 @@ async function stopQuietly(ctx: CheckContext, side: Side, id: string): Promise<v
   await ctx.dut.run(side, 'udp.recvStop', { id, settleMs: 0 }).catch(() => undefined);
 }
 
-export async function injectRound(ctx: CheckContext, frames: readonly Buffer[], r: Receiver, expectDatagrams: number, opts: InjectOptions = {}): Promise<InjectResult> {
+export async function injectRound(
+  ctx: CheckContext,
+  frames: readonly Buffer[],
+  r: Receiver,
+  expectDatagrams: number,
+  opts: InjectOptions = {},
+): Promise<InjectResult> {
   const settings = { ...injectionSysctls(ctx, [r.family]), ...opts.sysctls };
   return withSysctls(ctx, 'dut', settings, async (previous) => {
     const known = new Set(Object.keys(await ctx.dut.run('dut', 'nstat.read', {})));
@@ -55,14 +61,23 @@ export async function injectRound(ctx: CheckContext, frames: readonly Buffer[], 
       const { id: cap } = await ctx.dut.run('dut', 'capture.start', { ifname: ctx.link.dut.ifname });
       // Small bursts with a pause: a slow device (ne2k's 16 KiB ring under TCG) must not lose the set to an overrun.
       for (let i = 0; i < frames.length; i += INJECT_BURST) {
-        await ctx.dut.run('peer', 'packet.send', { ifname: ctx.link.peer.ifname, frames: frames.slice(i, i + INJECT_BURST).map((f) => f.toString('base64')) });
+        await ctx.dut.run('peer', 'packet.send', {
+          ifname: ctx.link.peer.ifname,
+          frames: frames.slice(i, i + INJECT_BURST).map((f) => f.toString('base64')),
+        });
         if (i + INJECT_BURST < frames.length) await new Promise((res) => setTimeout(res, INJECT_GAP_MS));
       }
-      const got = await ctx.dut.run('dut', 'capture.stop', { id: cap, expect: frames.length, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS, ignoreOutgoing: true }, { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 });
+      const got = await ctx.dut.run(
+        'dut',
+        'capture.stop',
+        { id: cap, expect: frames.length, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS, ignoreOutgoing: true },
+        { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 },
+      );
       const keys = new Set(decodeCapture(got.frames).map((f) => ipPacketKey(f.data)));
       reached = frames.filter((f) => keys.has(ipPacketKey(f))).length;
       if (opts.waitFor) await waitCounters(ctx, opts.waitFor.rules, opts.waitFor.timeoutMs, counters, known);
-      const wait = expectDatagrams > 0 ? { expect: expectDatagrams, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS } : { settleMs: SETTLE_MS };
+      const wait =
+        expectDatagrams > 0 ? { expect: expectDatagrams, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS } : { settleMs: SETTLE_MS };
       const res = await ctx.dut.run('dut', 'udp.recvStop', { id, ...wait }, { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 });
       delivered = res.datagrams.map((d) => ({ family: r.family, payload: Buffer.from(d.data, 'base64'), from: d.from, port: d.port }));
     } catch (e) {
@@ -74,7 +89,13 @@ export async function injectRound(ctx: CheckContext, frames: readonly Buffer[], 
 }
 
 /** Reads the counters until the rules are met or `timeoutMs` passed; the judge decides on what was reached. */
-async function waitCounters(ctx: CheckContext, rules: CounterRule[], timeoutMs: number, since: () => Promise<Record<string, number>>, known: Set<string>): Promise<void> {
+async function waitCounters(
+  ctx: CheckContext,
+  rules: CounterRule[],
+  timeoutMs: number,
+  since: () => Promise<Record<string, number>>,
+  known: Set<string>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!countersMet(rules, await since(), known) && Date.now() < deadline && !ctx.signal.aborted) {
     await new Promise((res) => setTimeout(res, COUNTER_POLL_MS));
@@ -88,15 +109,39 @@ export interface SocketRoundResult {
 }
 
 /** `from`'s socket sends each payload to a socket on `to`; the kernel fragments what exceeds the MTU. */
-export async function socketRound(ctx: CheckContext, from: Side, to: Side, family: IpFamily, payloads: readonly Buffer[], ports: { sport: number; dport: number }): Promise<SocketRoundResult> {
+export async function socketRound(
+  ctx: CheckContext,
+  from: Side,
+  to: Side,
+  family: IpFamily,
+  payloads: readonly Buffer[],
+  ports: { sport: number; dport: number },
+): Promise<SocketRoundResult> {
   const addr = (s: Side) => (family === 4 ? ctx.link[s].ipv4 : ctx.link[s].ipv6);
   const senderSince = await nstatSince(ctx, from);
   const receiverSince = await nstatSince(ctx, to);
   const { id } = await ctx.dut.run(to, 'udp.recvStart', { family, addr: addr(to), port: ports.dport });
   let delivered: DeliveredDatagram[];
   try {
-    await ctx.dut.run(from, 'udp.send', { family, src: addr(from), dst: addr(to), sport: ports.sport, dport: ports.dport, payloads: payloads.map((p) => p.toString('base64')) }, { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 });
-    const res = await ctx.dut.run(to, 'udp.recvStop', { id, expect: payloads.length, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS }, { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 });
+    await ctx.dut.run(
+      from,
+      'udp.send',
+      {
+        family,
+        src: addr(from),
+        dst: addr(to),
+        sport: ports.sport,
+        dport: ports.dport,
+        payloads: payloads.map((p) => p.toString('base64')),
+      },
+      { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 },
+    );
+    const res = await ctx.dut.run(
+      to,
+      'udp.recvStop',
+      { id, expect: payloads.length, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS },
+      { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 },
+    );
     delivered = res.datagrams.map((d) => ({ family, payload: Buffer.from(d.data, 'base64'), from: d.from, port: d.port }));
   } catch (e) {
     await stopQuietly(ctx, to, id);

@@ -23,7 +23,10 @@ const ETH_P_8021Q = 0x8100;
 
 /** What the DUT's receive path ran with (as the variant asked, and as it took). */
 function receiveFlags(ctx: CheckContext): { rxOffloadOff: boolean; groOn: boolean } {
-  return { rxOffloadOff: ctx.features['rx-checksumming']?.active === false, groOn: ctx.features['generic-receive-offload']?.active === true };
+  return {
+    rxOffloadOff: ctx.features['rx-checksumming']?.active === false,
+    groOn: ctx.features['generic-receive-offload']?.active === true,
+  };
 }
 
 function flows(ctx: CheckContext, rng: Rng): Record<IpFamily, RxFlow> {
@@ -44,22 +47,33 @@ export async function runUdpRx(ctx: CheckContext, what: string, groups: readonly
   for (const g of groups) {
     const lengths = payloadLengths(rng, g.count, 0, maxUdpPayload(g.family, mtu, g.tag ? 4 : 0));
     for (const len of lengths) {
-      const vlan: VlanSpec[] | undefined = g.tag === undefined ? undefined : [{ tpid: ETH_P_8021Q, tci: makeTci(g.tag === 'priority' ? 0 : vid, rng.int(0, 7)) }];
+      const vlan: VlanSpec[] | undefined =
+        g.tag === undefined ? undefined : [{ tpid: ETH_P_8021Q, tci: makeTci(g.tag === 'priority' ? 0 : vid, rng.int(0, 7)) }];
       items.push({ spec: { kind: g.kind, flow: fl[g.family], vlan }, len });
     }
   }
   const order = rng.shuffle(items);
-  const planned = planFrames(rng, order.map((o) => o.spec), order.map((o) => o.len));
+  const planned = planFrames(
+    rng,
+    order.map((o) => o.spec),
+    order.map((o) => o.len),
+  );
   const families = [...new Set(groups.map((g) => g.family))];
   const receivers = families.map((f) => ({ family: f, addr: fl[f].dst, port: fl[f].dport }));
   const r = await udpRxRound(ctx, planned, receivers);
   const tally = judgeRx({ planned, sent: r.sent, delivered: r.delivered, captured: r.captured, counters: r.counters });
-  const outcome = rxOutcome(what, tally, planned, {
-    lengths: lengthSummary(order.map((o) => o.len)),
-    ...(groups.some((g) => g.tag === 'vlan') ? { vlanId: vid } : {}),
-    resent: r.sent.reduce((n, k) => n + Math.max(0, k - 1), 0),
-    captureDropped: r.captureDropped,
-  }, { ...receiveFlags(ctx), filteredIsUnsupported: groups.every((g) => g.tag !== undefined) });
+  const outcome = rxOutcome(
+    what,
+    tally,
+    planned,
+    {
+      lengths: lengthSummary(order.map((o) => o.len)),
+      ...(groups.some((g) => g.tag === 'vlan') ? { vlanId: vid } : {}),
+      resent: r.sent.reduce((n, k) => n + Math.max(0, k - 1), 0),
+      captureDropped: r.captureDropped,
+    },
+    { ...receiveFlags(ctx), filteredIsUnsupported: groups.every((g) => g.tag !== undefined) },
+  );
   await attachPcap(ctx, outcome, planned, offendingFrames(tally));
   return outcome;
 }
@@ -69,29 +83,61 @@ export async function runTcpRx(ctx: CheckContext, what: string, family: IpFamily
   const rng = createRng(ctx.seed);
   const dport = rng.int(20000, 29999);
   const { peer, dut } = ctx.link;
-  const ends = { family, peerMac: peer.mac, dutMac: dut.mac, peer: family === 4 ? peer.ipv4 : peer.ipv6, dut: family === 4 ? dut.ipv4 : dut.ipv6, dport };
+  const ends = {
+    family,
+    peerMac: peer.mac,
+    dutMac: dut.mac,
+    peer: family === 4 ? peer.ipv4 : peer.ipv6,
+    dut: family === 4 ? dut.ipv4 : dut.ipv6,
+    dport,
+  };
   let lengths: number[] = [];
   const r = await tcpRxRound(ctx, ends, (max) => (lengths = payloadLengths(rng, PACKETS_PER_CASE, 1, max)), rng.u32());
   if ('connectError' in r) {
-    return { status: 'fail', message: `${what}: the peer could not open a TCP connection to the DUT's listener: ${describeError(r.connectError)}`, evidence: {} };
+    return {
+      status: 'fail',
+      message: `${what}: the peer could not open a TCP connection to the DUT's listener: ${describeError(r.connectError)}`,
+      evidence: {},
+    };
   }
-  const tally = judgeTcpRx({ planned: r.planned, segs: r.segs, captured: r.captured, counters: r.counters, stream: r.stream, want: r.want });
-  const outcome = rxOutcome(what, tally, r.planned, {
-    lengths: lengthSummary(lengths),
-    streamBytes: r.want.bytes,
-    socketBytes: r.stream.bytes,
-    socketSha256: r.stream.sha256,
-    wantSha256: r.want.sha256,
-    rounds: r.rounds,
-    resent: r.resent,
-    timestamps: r.hs.ts !== undefined,
-  }, receiveFlags(ctx));
+  const tally = judgeTcpRx({
+    planned: r.planned,
+    segs: r.segs,
+    captured: r.captured,
+    counters: r.counters,
+    stream: r.stream,
+    want: r.want,
+  });
+  const outcome = rxOutcome(
+    what,
+    tally,
+    r.planned,
+    {
+      lengths: lengthSummary(lengths),
+      streamBytes: r.want.bytes,
+      socketBytes: r.stream.bytes,
+      socketSha256: r.stream.sha256,
+      wantSha256: r.want.sha256,
+      rounds: r.rounds,
+      resent: r.resent,
+      timestamps: r.hs.ts !== undefined,
+    },
+    receiveFlags(ctx),
+  );
   await attachPcap(ctx, outcome, r.planned, offendingFrames(tally));
   return outcome;
 }
 
 async function attachPcap(ctx: CheckContext, outcome: CheckOutcome, planned: readonly PlannedFrame[], offending: number[]): Promise<void> {
   if (offending.length === 0) return;
-  const frames = offending.map((i) => ({ data: planned[i].frame.toString('base64'), len: planned[i].frame.length, status: 0, pkttype: 0, vlanTci: 0, vlanTpid: 0, tsNs: 0 }));
+  const frames = offending.map((i) => ({
+    data: planned[i].frame.toString('base64'),
+    len: planned[i].frame.length,
+    status: 0,
+    pkttype: 0,
+    vlanTci: 0,
+    vlanTpid: 0,
+    tsNs: 0,
+  }));
   outcome.evidence.pcap = await ctx.writePcap('offending', frames);
 }

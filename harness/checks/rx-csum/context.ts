@@ -9,13 +9,19 @@ import type { IpFamily } from '../../codec/index.js';
 import type { CheckContext } from '../types.js';
 
 /** Runs `fn` with the sysctls set on `side`; restores the old values after (and on interrupt). */
-export async function withSysctls<T>(ctx: CheckContext, side: Side, settings: Record<string, string>, fn: (previous: Record<string, string>) => Promise<T>): Promise<T> {
+export async function withSysctls<T>(
+  ctx: CheckContext,
+  side: Side,
+  settings: Record<string, string>,
+  fn: (previous: Record<string, string>) => Promise<T>,
+): Promise<T> {
   const previous: Record<string, string> = {};
   const restore = cleanup.register(`restore ${Object.keys(settings).join(', ')} on the ${side}`, async () => {
     for (const [name, value] of Object.entries(previous).reverse()) await ctx.dut.run(side, 'sysctl.set', { name, value });
   });
   try {
-    for (const [name, value] of Object.entries(settings)) previous[name] = (await ctx.dut.run(side, 'sysctl.set', { name, value })).previous;
+    for (const [name, value] of Object.entries(settings))
+      previous[name] = (await ctx.dut.run(side, 'sysctl.set', { name, value })).previous;
     return await fn(previous);
   } finally {
     await restore.run();
@@ -38,4 +44,3 @@ export async function nstatSince(ctx: CheckContext, side: Side): Promise<() => P
   const before = await ctx.dut.run(side, 'nstat.read', {});
   return async () => counterDelta(before, await ctx.dut.run(side, 'nstat.read', {}));
 }
-

@@ -31,15 +31,21 @@ export const rxCsumChecks: readonly Check[] = [
       { family: 4, kind: 'bad-l4', count: PER_KIND },
     ]),
   ),
-  rxCheck('ipv4-tcp', 'IPv4 TCP: good segments delivered in order, corrupted copies dropped and counted', (ctx) => runTcpRx(ctx, 'IPv4 TCP', 4)),
+  rxCheck('ipv4-tcp', 'IPv4 TCP: good segments delivered in order, corrupted copies dropped and counted', (ctx) =>
+    runTcpRx(ctx, 'IPv4 TCP', 4),
+  ),
   rxCheck('ipv6-udp', 'IPv6 UDP: good checksums delivered, bad ones dropped and counted', (ctx) =>
     runUdpRx(ctx, 'IPv6 UDP', [
       { family: 6, kind: 'good', count: PER_KIND },
       { family: 6, kind: 'bad-l4', count: PER_KIND },
     ]),
   ),
-  rxCheck('ipv6-tcp', 'IPv6 TCP: good segments delivered in order, corrupted copies dropped and counted', (ctx) => runTcpRx(ctx, 'IPv6 TCP', 6)),
-  rxCheck('ipv4-udp-zero', 'IPv4 UDP with checksum 0 (none) is delivered', (ctx) => runUdpRx(ctx, 'IPv4 UDP with checksum 0', [{ family: 4, kind: 'zero', count: PER_KIND }])),
+  rxCheck('ipv6-tcp', 'IPv6 TCP: good segments delivered in order, corrupted copies dropped and counted', (ctx) =>
+    runTcpRx(ctx, 'IPv6 TCP', 6),
+  ),
+  rxCheck('ipv4-udp-zero', 'IPv4 UDP with checksum 0 (none) is delivered', (ctx) =>
+    runUdpRx(ctx, 'IPv4 UDP with checksum 0', [{ family: 4, kind: 'zero', count: PER_KIND }]),
+  ),
   rxCheck('ipv6-udp-zero', 'IPv6 UDP with checksum 0 is dropped and counted (RFC 8200 8.1)', (ctx) =>
     runUdpRx(ctx, 'IPv6 UDP with checksum 0', [
       { family: 6, kind: 'zero', count: PER_KIND },
@@ -52,14 +58,17 @@ export const rxCsumChecks: readonly Check[] = [
       { family: 4, kind: 'good', count: PER_KIND },
     ]),
   ),
-  rxCheck('vlan', '802.1Q tags: priority-tagged frames judged like untagged ones; frames of a VLAN the DUT has no interface for are not delivered', (ctx) =>
-    runUdpRx(ctx, '802.1Q-tagged UDP', [
-      { family: 4, kind: 'good', count: PER_KIND / 2, tag: 'priority' },
-      { family: 4, kind: 'bad-l4', count: PER_KIND / 2, tag: 'priority' },
-      { family: 6, kind: 'good', count: PER_KIND / 2, tag: 'priority' },
-      { family: 6, kind: 'bad-l4', count: PER_KIND / 2, tag: 'priority' },
-      { family: 4, kind: 'other-vlan', count: PER_KIND / 4, tag: 'vlan' },
-      { family: 6, kind: 'other-vlan', count: PER_KIND / 4, tag: 'vlan' },
-    ]),
+  rxCheck(
+    'vlan',
+    '802.1Q tags: priority-tagged frames judged like untagged ones; frames of a VLAN the DUT has no interface for are not delivered',
+    (ctx) =>
+      runUdpRx(ctx, '802.1Q-tagged UDP', [
+        { family: 4, kind: 'good', count: PER_KIND / 2, tag: 'priority' },
+        { family: 4, kind: 'bad-l4', count: PER_KIND / 2, tag: 'priority' },
+        { family: 6, kind: 'good', count: PER_KIND / 2, tag: 'priority' },
+        { family: 6, kind: 'bad-l4', count: PER_KIND / 2, tag: 'priority' },
+        { family: 4, kind: 'other-vlan', count: PER_KIND / 4, tag: 'vlan' },
+        { family: 6, kind: 'other-vlan', count: PER_KIND / 4, tag: 'vlan' },
+      ]),
   ),
 ];

@@ -91,12 +91,22 @@ export function sightings(planned: readonly PlannedFrame[], captured: readonly W
 }
 
 /** What the device and the stack did with the frames that reached the DUT: checksum claims and counters. */
-export function deviceFacts(planned: readonly PlannedFrame[], captured: readonly WireFrame[], counters: Readonly<Record<string, number>>): Omit<RxTally, 'delivered'> & { seen: number[] } {
+export function deviceFacts(
+  planned: readonly PlannedFrame[],
+  captured: readonly WireFrame[],
+  counters: Readonly<Record<string, number>>,
+): Omit<RxTally, 'delivered'> & { seen: number[] } {
   const { seen, valid } = sightings(planned, captured);
   const faults: RxFault[] = [];
   // A missing checksum is not a corrupted one: only a wrong value the device vouched for is a fault.
   const validBad = planned.filter((p) => !p.csumOk && p.kind !== 'zero' && valid[p.index] > 0).map((p) => p.index);
-  if (validBad.length > 0) faults.push({ kind: 'valid-bad', count: validBad.length, detail: 'carry a wrong checksum the device reported valid (TP_STATUS_CSUM_VALID)', frames: validBad });
+  if (validBad.length > 0)
+    faults.push({
+      kind: 'valid-bad',
+      count: validBad.length,
+      detail: 'carry a wrong checksum the device reported valid (TP_STATUS_CSUM_VALID)',
+      frames: validBad,
+    });
   const counted: Record<string, [number, number]> = {};
   for (const p of planned) {
     if (p.counter && seen[p.index] > 0) counted[p.counter] = [(counted[p.counter]?.[0] ?? 0) + seen[p.index], counters[p.counter] ?? 0];
@@ -144,9 +154,16 @@ export function judgeRx(input: RxInput): RxTally {
     }
     got[i]++;
     const p = planned[i];
-    if (canonicalIp(d.from) !== canonicalIp(p.src) || d.port !== p.sport) corrupt.push(`frame ${i} was delivered as from ${d.from} port ${d.port}, it came from ${p.src} port ${p.sport}`);
+    if (canonicalIp(d.from) !== canonicalIp(p.src) || d.port !== p.sport)
+      corrupt.push(`frame ${i} was delivered as from ${d.from} port ${d.port}, it came from ${p.src} port ${p.sport}`);
   }
-  if (corrupt.length > 0) faults.push({ kind: 'corrupt', count: corrupt.length, detail: `${corrupt.length} delivered datagram(s) differ from what was sent; first: ${corrupt[0]}`, frames: [] });
+  if (corrupt.length > 0)
+    faults.push({
+      kind: 'corrupt',
+      count: corrupt.length,
+      detail: `${corrupt.length} delivered datagram(s) differ from what was sent; first: ${corrupt[0]}`,
+      frames: [],
+    });
   add('delivered-bad', (p) => p.expect === 'drop' && got[p.index] > 0, 'must be dropped but reached the socket');
   add('duplicate', (p) => got[p.index] > sent[p.index], 'delivered more often than sent');
   add('dropped-good', (p) => p.expect === 'deliver' && got[p.index] === 0 && seen[p.index] > 0, 'reached the DUT but not its socket');

@@ -50,7 +50,14 @@ export function readHandshake(frames: readonly WireFrame[], e: TcpEnds): Handsha
     const { ip, l4 } = f.parsed;
     const tcp = l4?.tcp;
     if (!ip || !tcp) continue;
-    if (ip.src === e.dut && ip.dst === e.peer && tcp.sport === e.dport && tcp.dport === e.sport && (tcp.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)) synAck = { f, tcp };
+    if (
+      ip.src === e.dut &&
+      ip.dst === e.peer &&
+      tcp.sport === e.dport &&
+      tcp.dport === e.sport &&
+      (tcp.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)
+    )
+      synAck = { f, tcp };
     if (ip.src === e.peer && ip.dst === e.dut && tcp.sport === e.sport && tcp.dport === e.dport && tcp.flags === TCP_ACK) ack = { f, tcp };
   }
   if (!synAck) return `no SYN-ACK from ${e.dut} port ${e.dport} to port ${e.sport} was captured`;
@@ -65,7 +72,8 @@ export function readHandshake(frames: readonly WireFrame[], e: TcpEnds): Handsha
     window: synAck.tcp.window,
   };
   // The DUT's later ACKs carry newer TSvals; echoing the SYN-ACK's is still valid (it is not from the future).
-  if (tsDut !== undefined && tsPeer !== undefined) hs.ts = { val: (ack.f.data.readUInt32BE(tsPeer + 2) + 1) >>> 0, ecr: synAck.f.data.readUInt32BE(tsDut + 2) };
+  if (tsDut !== undefined && tsPeer !== undefined)
+    hs.ts = { val: (ack.f.data.readUInt32BE(tsPeer + 2) + 1) >>> 0, ecr: synAck.f.data.readUInt32BE(tsDut + 2) };
   return hs;
 }
 
@@ -108,7 +116,18 @@ function options(hs: Handshake): Buffer | undefined {
 }
 
 function spec(e: TcpEnds, hs: Handshake) {
-  return { family: e.family, srcMac: e.peerMac, dstMac: e.dutMac, src: e.peer, dst: e.dut, sport: e.sport, dport: e.dport, ack: hs.ack, window: 0xffff, options: options(hs) };
+  return {
+    family: e.family,
+    srcMac: e.peerMac,
+    dstMac: e.dutMac,
+    src: e.peer,
+    dst: e.dut,
+    sport: e.sport,
+    dport: e.dport,
+    ack: hs.ack,
+    window: 0xffff,
+    options: options(hs),
+  };
 }
 
 /** The frame of one segment, good (right checksum) or bad (other payload, wrong checksum). */
@@ -144,7 +163,12 @@ export function nextBatch(segs: readonly SegmentPlan[], st: SenderState): { seg:
 }
 
 /** The DUT's cumulative ACK (stream offset) and window (bytes) from the frames the peer received. */
-export function readAcks(frames: readonly WireFrame[], e: TcpEnds, hs: Handshake, total: number): { acked: number; window: number } | undefined {
+export function readAcks(
+  frames: readonly WireFrame[],
+  e: TcpEnds,
+  hs: Handshake,
+  total: number,
+): { acked: number; window: number } | undefined {
   let best: { acked: number; window: number } | undefined;
   for (const f of frames) {
     const { ip, l4 } = f.parsed;

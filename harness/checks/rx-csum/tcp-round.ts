@@ -41,21 +41,33 @@ export interface TcpRxResult {
  * kernel could not open is returned as `connectError` (the DUT did not answer:
  * the device's fault, not the harness's).
  */
-export async function tcpRxRound(ctx: CheckContext, ends: Omit<TcpEnds, 'sport'>, lengths: (maxPayload: number) => number[], segSeed: number): Promise<TcpRxResult | { connectError: unknown }> {
+export async function tcpRxRound(
+  ctx: CheckContext,
+  ends: Omit<TcpEnds, 'sport'>,
+  lengths: (maxPayload: number) => number[],
+  segSeed: number,
+): Promise<TcpRxResult | { connectError: unknown }> {
   const { id: listener } = await ctx.dut.run('dut', 'tcp.listen', { family: ends.family, addr: ends.dut, port: ends.dport });
   let held: string | undefined;
   let sinkClosed = false;
   try {
     let opened;
     try {
-      opened = await peerCapturing(ctx, 3, ARRIVAL_TIMEOUT_MS, () => ctx.dut.run('peer', 'tcp.hold', { family: ends.family, src: ends.peer, dst: ends.dut, dport: ends.dport }), false);
+      opened = await peerCapturing(
+        ctx,
+        3,
+        ARRIVAL_TIMEOUT_MS,
+        () => ctx.dut.run('peer', 'tcp.hold', { family: ends.family, src: ends.peer, dst: ends.dut, dport: ends.dport }),
+        false,
+      );
     } catch (connectError) {
       return { connectError };
     }
     held = opened.value.id;
     const e: TcpEnds = { ...ends, sport: opened.value.sport };
     const hs = readHandshake(decodeCapture(opened.frames), e);
-    if (typeof hs === 'string') throw new NicmatrixError('INTERNAL', `TCP receive: the peer's capture of the connection it opened is incomplete: ${hs}`);
+    if (typeof hs === 'string')
+      throw new NicmatrixError('INTERNAL', `TCP receive: the peer's capture of the connection it opened is incomplete: ${hs}`);
     const segs = planSegments(segSeed, lengths(maxPayload(ctx, e.family, hs)));
     const planned = tcpPlannedFrames(e, hs, segs);
     const total = segs.reduce((n, s) => n + s.good.length, 0);
@@ -71,7 +83,13 @@ export async function tcpRxRound(ctx: CheckContext, ends: Omit<TcpEnds, 'sport'>
         if (b.bad) st.badSent[b.seg] = true;
         else sends[b.seg]++;
       }
-      const { frames: acks } = await peerCapturing(ctx, 1, ACK_TIMEOUT_MS, () => ctx.dut.run('peer', 'packet.send', { ifname: ctx.link.peer.ifname, frames }), true);
+      const { frames: acks } = await peerCapturing(
+        ctx,
+        1,
+        ACK_TIMEOUT_MS,
+        () => ctx.dut.run('peer', 'packet.send', { ifname: ctx.link.peer.ifname, frames }),
+        true,
+      );
       const a = readAcks(decodeCapture(acks), e, hs, total);
       if (a && a.acked > st.acked) stalled = 0;
       else stalled++;
@@ -107,7 +125,13 @@ function maxPayload(ctx: CheckContext, family: 4 | 6, hs: Handshake): number {
 }
 
 /** Runs `act` while the peer captures; returns what the peer received (and sent, unless `ignoreOutgoing`). */
-async function peerCapturing<T>(ctx: CheckContext, expect: number, timeoutMs: number, act: () => Promise<T>, ignoreOutgoing: boolean): Promise<{ frames: CapturedFrame[]; value: T }> {
+async function peerCapturing<T>(
+  ctx: CheckContext,
+  expect: number,
+  timeoutMs: number,
+  act: () => Promise<T>,
+  ignoreOutgoing: boolean,
+): Promise<{ frames: CapturedFrame[]; value: T }> {
   const { id } = await ctx.dut.run('peer', 'capture.start', { ifname: ctx.link.peer.ifname });
   let value: T;
   try {
@@ -116,6 +140,11 @@ async function peerCapturing<T>(ctx: CheckContext, expect: number, timeoutMs: nu
     await ctx.dut.run('peer', 'capture.stop', { id, settleMs: 0 }).catch(() => undefined);
     throw e;
   }
-  const { frames } = await ctx.dut.run('peer', 'capture.stop', { id, expect, settleMs: SETTLE_MS, timeoutMs, ignoreOutgoing }, { timeoutMs: timeoutMs + 30_000 });
+  const { frames } = await ctx.dut.run(
+    'peer',
+    'capture.stop',
+    { id, expect, settleMs: SETTLE_MS, timeoutMs, ignoreOutgoing },
+    { timeoutMs: timeoutMs + 30_000 },
+  );
   return { frames, value };
 }

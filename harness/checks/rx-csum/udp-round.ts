@@ -37,7 +37,11 @@ export interface UdpRxResult {
 }
 
 /** Injects `planned` in the given order and collects what the DUT did with it. */
-export async function udpRxRound(ctx: CheckContext, planned: readonly PlannedFrame[], receivers: readonly Receiver[]): Promise<UdpRxResult> {
+export async function udpRxRound(
+  ctx: CheckContext,
+  planned: readonly PlannedFrame[],
+  receivers: readonly Receiver[],
+): Promise<UdpRxResult> {
   const families = [...new Set(planned.map((p) => p.family))];
   return withSysctls(ctx, 'dut', injectionSysctls(ctx, families), async () => {
     const counters = await nstatSince(ctx, 'dut');
@@ -78,25 +82,40 @@ export async function udpRxRound(ctx: CheckContext, planned: readonly PlannedFra
   });
 }
 
-async function capturedWhile(ctx: CheckContext, expect: number, send: () => Promise<unknown>): Promise<{ frames: CapturedFrame[]; dropped: number }> {
+async function capturedWhile(
+  ctx: CheckContext,
+  expect: number,
+  send: () => Promise<unknown>,
+): Promise<{ frames: CapturedFrame[]; dropped: number }> {
   const r = await captureWhile(ctx, 'dut', expect, send);
   if (r.sendError) throw r.sendError;
   return r;
 }
 
 /** Stops the receivers, waiting for as many datagrams as frames must be delivered (a sound stack delivers them all at once). */
-async function collect(ctx: CheckContext, ids: readonly string[], receivers: readonly Receiver[], planned: readonly PlannedFrame[]): Promise<DeliveredDatagram[]> {
+async function collect(
+  ctx: CheckContext,
+  ids: readonly string[],
+  receivers: readonly Receiver[],
+  planned: readonly PlannedFrame[],
+): Promise<DeliveredDatagram[]> {
   // All stopped together, so one failing stop leaves no other socket open.
   const stops = await Promise.allSettled(
     ids.map((id, k) => {
       const expect = planned.filter((p) => p.family === receivers[k].family && p.expect === 'deliver').length;
-      return ctx.dut.run('dut', 'udp.recvStop', { id, expect, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS }, { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 });
+      return ctx.dut.run(
+        'dut',
+        'udp.recvStop',
+        { id, expect, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS },
+        { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 },
+      );
     }),
   );
   const out: DeliveredDatagram[] = [];
   stops.forEach((s, k) => {
     if (s.status === 'rejected') throw s.reason;
-    for (const d of s.value.datagrams) out.push({ family: receivers[k].family, payload: Buffer.from(d.data, 'base64'), from: d.from, port: d.port });
+    for (const d of s.value.datagrams)
+      out.push({ family: receivers[k].family, payload: Buffer.from(d.data, 'base64'), from: d.from, port: d.port });
   });
   return out;
 }

@@ -43,7 +43,10 @@ function closest(sent: readonly SentFrame[], taken: Set<number>, data: Buffer): 
 }
 
 /** Matches every captured frame to one sent frame and judges its checksum field. */
-export function judgeExact(sent: readonly SentFrame[], frames: readonly WireFrame[]): { tally: FrameTally; missing: number; paddingLeaks: number } {
+export function judgeExact(
+  sent: readonly SentFrame[],
+  frames: readonly WireFrame[],
+): { tally: FrameTally; missing: number; paddingLeaks: number } {
   const tally: FrameTally = { frames: frames.length, complete: 0, partial: 0, faults: [] };
   const taken = new Set<number>();
   let paddingLeaks = 0;
@@ -62,15 +65,25 @@ export function judgeExact(sent: readonly SentFrame[], frames: readonly WireFram
     if (f.partial) {
       const start = f.csumStart === undefined ? undefined : f.csumStart + shift;
       if (start !== undefined && (start !== s.csumStart || f.csumOffset !== s.csumOffset)) {
-        tally.faults.push({ index: f.index, reason: `arrived CHECKSUM_PARTIAL with csum_start ${start}/csum_offset ${f.csumOffset}, sent ${s.csumStart}/${s.csumOffset}` });
+        tally.faults.push({
+          index: f.index,
+          reason: `arrived CHECKSUM_PARTIAL with csum_start ${start}/csum_offset ${f.csumOffset}, sent ${s.csumStart}/${s.csumOffset}`,
+        });
       } else if (found !== s.frame.readUInt16BE(field)) {
-        tally.faults.push({ index: f.index, reason: `arrived CHECKSUM_PARTIAL but its seed changed from 0x${s.frame.readUInt16BE(field).toString(16)} to 0x${found.toString(16)}` });
+        tally.faults.push({
+          index: f.index,
+          reason: `arrived CHECKSUM_PARTIAL but its seed changed from 0x${s.frame.readUInt16BE(field).toString(16)} to 0x${found.toString(16)}`,
+        });
       } else tally.partial++;
       continue;
     }
     const expected = completePartial(s.frame, s.csumStart, s.csumOffset).readUInt16BE(field);
     if (sameOnesComplement(found, expected)) tally.complete++;
-    else tally.faults.push({ index: f.index, reason: `checksum at offset ${field} (csum_start ${s.csumStart}, csum_offset ${s.csumOffset}) is 0x${found.toString(16)}, expected 0x${expected.toString(16)}` });
+    else
+      tally.faults.push({
+        index: f.index,
+        reason: `checksum at offset ${field} (csum_start ${s.csumStart}, csum_offset ${s.csumOffset}) is 0x${found.toString(16)}, expected 0x${expected.toString(16)}`,
+      });
   }
   // A frame that arrived altered is counted once, as altered, not again as missing.
   const altered = tally.faults.filter((f) => f.reason.includes('matches no frame sent')).length;

@@ -26,12 +26,23 @@ export const txCsumChecks: readonly Check[] = [
   txCheck('generic', 'Arbitrary csum_start/csum_offset (NETIF_F_HW_CSUM)', runGenericCase),
   txCheck('udp-zero', 'A UDP sum folding to zero goes out as 0xFFFF', async (ctx) => {
     const v4 = await runUdpCase(ctx, 'IPv4 UDP folding to zero', { family: 4, rule: 'ffff', zeroSum: true, count: 50 });
-    const v6 = await runUdpCase({ ...ctx, seed: (ctx.seed ^ 0x5bd1e995) >>> 0 }, 'IPv6 UDP folding to zero', { family: 6, rule: 'ffff', zeroSum: true, count: 50 });
+    const v6 = await runUdpCase({ ...ctx, seed: (ctx.seed ^ 0x5bd1e995) >>> 0 }, 'IPv6 UDP folding to zero', {
+      family: 6,
+      rule: 'ffff',
+      zeroSum: true,
+      count: 50,
+    });
     return mergeOutcomes(v4, v6);
   }),
-  txCheck('udp-nocsum', 'IPv4 UDP sent without checksum stays 0', (ctx) => runUdpCase(ctx, 'IPv4 UDP with SO_NO_CHECK', { family: 4, rule: 'zero', noChecksum: true })),
-  txCheck('ipv4-options', 'IPv4 with options: the checksum starts after them', (ctx) => runUdpCase(ctx, 'IPv4 UDP with Router Alert option', { family: 4, ipOptions: IPV4_ROUTER_ALERT })),
-  txCheck('ipv6-exthdr', 'IPv6 with an extension header before UDP', (ctx) => runUdpCase(ctx, 'IPv6 UDP after a destination options header', { family: 6, ipv6DstOpts: IPV6_DSTOPTS_PADN })),
+  txCheck('udp-nocsum', 'IPv4 UDP sent without checksum stays 0', (ctx) =>
+    runUdpCase(ctx, 'IPv4 UDP with SO_NO_CHECK', { family: 4, rule: 'zero', noChecksum: true }),
+  ),
+  txCheck('ipv4-options', 'IPv4 with options: the checksum starts after them', (ctx) =>
+    runUdpCase(ctx, 'IPv4 UDP with Router Alert option', { family: 4, ipOptions: IPV4_ROUTER_ALERT }),
+  ),
+  txCheck('ipv6-exthdr', 'IPv6 with an extension header before UDP', (ctx) =>
+    runUdpCase(ctx, 'IPv6 UDP after a destination options header', { family: 6, ipv6DstOpts: IPV6_DSTOPTS_PADN }),
+  ),
   txCheck('vlan', '802.1Q-tagged frames with checksum offload', runVlanCase),
 ];
 
@@ -39,5 +50,9 @@ export const txCsumChecks: readonly Check[] = [
 export function mergeOutcomes(a: CheckOutcome, b: CheckOutcome): CheckOutcome {
   const rank = { pass: 0, skip: 1, unsupported: 2, fail: 3, error: 4 } as const;
   const status = rank[a.status] >= rank[b.status] ? a.status : b.status;
-  return { status, message: `${a.message}; ${b.message}`, evidence: { parts: [a.evidence, b.evidence], pcap: a.evidence.pcap ?? b.evidence.pcap } };
+  return {
+    status,
+    message: `${a.message}; ${b.message}`,
+    evidence: { parts: [a.evidence, b.evidence], pcap: a.evidence.pcap ?? b.evidence.pcap },
+  };
 }

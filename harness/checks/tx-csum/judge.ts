@@ -49,7 +49,10 @@ function judgeOne(f: WireFrame, rule: FieldRule): string | undefined {
   if (ip.family === 4 && !ip.headerChecksumOk) return `IPv4 header checksum 0x${ip.headerChecksum.toString(16)} is wrong`;
   if (f.partial) {
     if (rule === 'zero') return 'a datagram sent without checksum arrived CHECKSUM_PARTIAL: someone will write a checksum into it';
-    const offs = f.csumStart !== undefined && f.csumOffset !== undefined ? { csumStart: f.csumStart, csumOffset: f.csumOffset } : partialOffsets(f.data);
+    const offs =
+      f.csumStart !== undefined && f.csumOffset !== undefined
+        ? { csumStart: f.csumStart, csumOffset: f.csumOffset }
+        : partialOffsets(f.data);
     if (!offs) return 'arrived CHECKSUM_PARTIAL but has no L4 checksum field';
     const v = checkPartialSeed(f.data, offs.csumStart, offs.csumOffset);
     return v.ok ? undefined : `CHECKSUM_PARTIAL with a wrong seed: ${v.reason ?? ''}`;
@@ -65,7 +68,10 @@ function judgeOne(f: WireFrame, rule: FieldRule): string | undefined {
 }
 
 /** Accounts datagrams: every payload sent must arrive exactly once (multiset match on the bytes). */
-export function accountDatagrams(sent: readonly Buffer[], frames: readonly WireFrame[]): { missing: number; unexpected: FrameFault[]; duplicates: number } {
+export function accountDatagrams(
+  sent: readonly Buffer[],
+  frames: readonly WireFrame[],
+): { missing: number; unexpected: FrameFault[]; duplicates: number } {
   const want = new Map<string, number>();
   for (const p of sent) want.set(p.toString('hex'), (want.get(p.toString('hex')) ?? 0) + 1);
   const unexpected: FrameFault[] = [];
@@ -85,7 +91,10 @@ export function accountDatagrams(sent: readonly Buffer[], frames: readonly WireF
  * Rebuilds a TCP byte stream from the captured segments of one direction and
  * compares it with what was written. Retransmissions must carry the same bytes.
  */
-export function accountStream(sent: Buffer, frames: readonly WireFrame[]): { ok: boolean; reason?: string; segments: number; retransmitted: number } {
+export function accountStream(
+  sent: Buffer,
+  frames: readonly WireFrame[],
+): { ok: boolean; reason?: string; segments: number; retransmitted: number } {
   const syn = frames.find((f) => f.parsed.l4?.tcp && (f.parsed.l4.tcp.flags & 0x02) !== 0);
   if (!syn?.parsed.l4?.tcp) return { ok: false, reason: 'no SYN of the connection was captured', segments: 0, retransmitted: 0 };
   const isn = syn.parsed.l4.tcp.seq;
@@ -99,10 +108,17 @@ export function accountStream(sent: Buffer, frames: readonly WireFrame[]): { ok:
     segments++;
     const rel = (l4.tcp.seq - isn - 1) >>> 0;
     const bytes = f.data.subarray(payload.offset, payload.offset + payload.length);
-    if (rel + bytes.length > sent.length) return { ok: false, reason: `segment at stream offset ${rel} (+${bytes.length}) runs past the ${sent.length} bytes written`, segments, retransmitted };
+    if (rel + bytes.length > sent.length)
+      return {
+        ok: false,
+        reason: `segment at stream offset ${rel} (+${bytes.length}) runs past the ${sent.length} bytes written`,
+        segments,
+        retransmitted,
+      };
     let again = false;
     for (let i = 0; i < bytes.length; i++) {
-      if (have[rel + i] && stream[rel + i] !== bytes[i]) return { ok: false, reason: `retransmitted byte at stream offset ${rel + i} differs from the first copy`, segments, retransmitted };
+      if (have[rel + i] && stream[rel + i] !== bytes[i])
+        return { ok: false, reason: `retransmitted byte at stream offset ${rel + i} differs from the first copy`, segments, retransmitted };
       again ||= have[rel + i] === 1;
       have[rel + i] = 1;
       stream[rel + i] = bytes[i];
@@ -112,7 +128,13 @@ export function accountStream(sent: Buffer, frames: readonly WireFrame[]): { ok:
   const hole = have.indexOf(0);
   if (hole >= 0) return { ok: false, reason: `stream byte ${hole} of ${sent.length} never appeared on the wire`, segments, retransmitted };
   for (let i = 0; i < sent.length; i++) {
-    if (stream[i] !== sent[i]) return { ok: false, reason: `stream byte ${i} is 0x${stream[i].toString(16)} on the wire, 0x${sent[i].toString(16)} was written`, segments, retransmitted };
+    if (stream[i] !== sent[i])
+      return {
+        ok: false,
+        reason: `stream byte ${i} is 0x${stream[i].toString(16)} on the wire, 0x${sent[i].toString(16)} was written`,
+        segments,
+        retransmitted,
+      };
   }
   return { ok: true, segments, retransmitted };
 }

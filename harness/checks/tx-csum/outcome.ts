@@ -47,7 +47,8 @@ export function txOutcome(f: TxFindings): { outcome: CheckOutcome; offending: Wi
     return { outcome: { status: 'fail', message: `${f.what}: nothing of the ${f.sent} sent arrived at the peer`, evidence }, offending };
   }
   const problems: string[] = [];
-  if (f.tally.faults.length > 0) problems.push(`${f.tally.faults.length} of ${f.tally.frames} frames with a wrong checksum (first: ${f.tally.faults[0].reason})`);
+  if (f.tally.faults.length > 0)
+    problems.push(`${f.tally.faults.length} of ${f.tally.frames} frames with a wrong checksum (first: ${f.tally.faults[0].reason})`);
   problems.push(...f.accounting);
   if (f.extraFaults?.length) problems.push(`${f.extraFaults.length} frame(s) matched nothing sent (first: ${f.extraFaults[0].reason})`);
   if (problems.length > 0) return { outcome: { status: 'fail', message: `${f.what}: ${problems.join('; ')}`, evidence }, offending };
@@ -57,5 +58,8 @@ export function txOutcome(f: TxFindings): { outcome: CheckOutcome; offending: Wi
       : delivery(f.tally) === 'mixed'
         ? `${f.tally.complete} with correct checksums, ${f.tally.partial} CHECKSUM_PARTIAL with correct seeds`
         : 'all with correct checksums';
-  return { outcome: { status: 'pass', message: `${f.what}: ${f.tally.frames} frames, ${how}`, evidence: { ...evidence, frames: undefined } }, offending };
+  return {
+    outcome: { status: 'pass', message: `${f.what}: ${f.tally.frames} frames, ${how}`, evidence: { ...evidence, frames: undefined } },
+    offending,
+  };
 }

@@ -30,7 +30,11 @@ export function randomPayloads(rng: Rng, lengths: readonly number[]): Buffer[] {
  * A payload whose UDP checksum folds to zero: the two bytes at an even offset
  * are chosen so that pseudo-header + header + payload sum to 0xFFFF.
  */
-export function zeroSumPayload(rng: Rng, len: number, flow: { family: IpFamily; src: string; dst: string; sport: number; dport: number }): Buffer {
+export function zeroSumPayload(
+  rng: Rng,
+  len: number,
+  flow: { family: IpFamily; src: string; dst: string; sport: number; dport: number },
+): Buffer {
   if (len < 2) throw new RangeError(`zeroSumPayload: expected a length ≥ 2, found ${len}`);
   const payload = rng.bytes(len);
   const at = 2 * rng.int(0, Math.floor(len / 2) - 1);

@@ -13,7 +13,11 @@ export function addresses(ctx: CheckContext, family: IpFamily): { src: string; d
 }
 
 /** Runs `send` while the peer captures (with vnet headers: partial frames show their offsets). */
-export async function capturingAll(ctx: CheckContext, expect: number, send: () => Promise<unknown>): Promise<{ frames: CapturedFrame[]; sendError: unknown }> {
+export async function capturingAll(
+  ctx: CheckContext,
+  expect: number,
+  send: () => Promise<unknown>,
+): Promise<{ frames: CapturedFrame[]; sendError: unknown }> {
   return captureWhile(ctx, 'peer', expect, send, { vnetHdr: true });
 }
 
@@ -67,7 +71,14 @@ export async function tcpRound(
   try {
     // A connection that fails (its SYN carried a bad checksum) is judged on what reached the wire.
     const { frames: raw, sendError } = await capturingAll(ctx, r.payloads.length + 3, async () => {
-      await ctx.dut.run('dut', 'tcp.send', { family: r.family, src, dst, sport, dport: r.dport, payloads: r.payloads.map((p) => p.toString('base64')) });
+      await ctx.dut.run('dut', 'tcp.send', {
+        family: r.family,
+        src,
+        dst,
+        sport,
+        dport: r.dport,
+        payloads: r.payloads.map((p) => p.toString('base64')),
+      });
     });
     const frames = decodeCapture(raw).filter(flowFilter({ src, dst, proto: 6, sport, dport: r.dport }));
     return { frames, raw, received: await closeListener(), sendError };

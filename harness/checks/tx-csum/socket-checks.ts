@@ -28,9 +28,20 @@ export async function runUdpCase(ctx: CheckContext, what: string, c: UdpCase): P
   const extra = (c.ipOptions?.length ?? 0) + (c.ipv6DstOpts?.length ?? 0);
   const max = maxUdpPayload(c.family, ctx.link.dut.mtu, extra);
   const lengths = payloadLengths(rng, c.count ?? PACKETS_PER_CASE, c.zeroSum ? 2 : 0, max);
-  const { src, dst } = c.family === 4 ? { src: ctx.link.dut.ipv4, dst: ctx.link.peer.ipv4 } : { src: ctx.link.dut.ipv6, dst: ctx.link.peer.ipv6 };
-  const payloads = c.zeroSum ? lengths.map((n) => zeroSumPayload(rng, n, { family: c.family, src, dst, sport, dport })) : randomPayloads(rng, lengths);
-  const { frames, raw } = await udpRound(ctx, { family: c.family, payloads, sport, dport, noChecksum: c.noChecksum, ipOptions: c.ipOptions, ipv6DstOpts: c.ipv6DstOpts });
+  const { src, dst } =
+    c.family === 4 ? { src: ctx.link.dut.ipv4, dst: ctx.link.peer.ipv4 } : { src: ctx.link.dut.ipv6, dst: ctx.link.peer.ipv6 };
+  const payloads = c.zeroSum
+    ? lengths.map((n) => zeroSumPayload(rng, n, { family: c.family, src, dst, sport, dport }))
+    : randomPayloads(rng, lengths);
+  const { frames, raw } = await udpRound(ctx, {
+    family: c.family,
+    payloads,
+    sport,
+    dport,
+    noChecksum: c.noChecksum,
+    ipOptions: c.ipOptions,
+    ipv6DstOpts: c.ipv6DstOpts,
+  });
   const tally = judgeChecksums(frames, c.rule ?? 'correct');
   const acct = accountDatagrams(payloads, frames);
   const accounting = acct.missing > 0 ? [`${acct.missing} of ${payloads.length} datagrams never arrived`] : [];
@@ -43,7 +54,11 @@ export async function runUdpCase(ctx: CheckContext, what: string, c: UdpCase): P
     frames,
     evidence: { lengths: lengthSummary(lengths), capturedFrames: raw.length },
   });
-  if (offending.length > 0) outcome.evidence.pcap = await ctx.writePcap('offending', offending.map((f) => f.raw));
+  if (offending.length > 0)
+    outcome.evidence.pcap = await ctx.writePcap(
+      'offending',
+      offending.map((f) => f.raw),
+    );
   return outcome;
 }
 
@@ -66,7 +81,9 @@ export async function runTcpCase(ctx: CheckContext, what: string, family: IpFami
   if (!acct.ok) accounting.push(`byte stream on the wire: ${acct.reason ?? ''}`);
   const sha = createHash('sha256').update(stream).digest('hex');
   if (received.bytes !== stream.length || received.sha256 !== sha) {
-    accounting.push(`the peer's socket received ${received.bytes} bytes (sha256 ${received.sha256.slice(0, 12)}), ${stream.length} were written (sha256 ${sha.slice(0, 12)})`);
+    accounting.push(
+      `the peer's socket received ${received.bytes} bytes (sha256 ${received.sha256.slice(0, 12)}), ${stream.length} were written (sha256 ${sha.slice(0, 12)})`,
+    );
   }
   const { outcome, offending } = txOutcome({
     what,
@@ -74,8 +91,17 @@ export async function runTcpCase(ctx: CheckContext, what: string, family: IpFami
     tally,
     accounting,
     frames,
-    evidence: { lengths: lengthSummary(lengths), segmentsWithData: acct.segments, retransmitted: acct.retransmitted, capturedFrames: raw.length },
+    evidence: {
+      lengths: lengthSummary(lengths),
+      segmentsWithData: acct.segments,
+      retransmitted: acct.retransmitted,
+      capturedFrames: raw.length,
+    },
   });
-  if (offending.length > 0) outcome.evidence.pcap = await ctx.writePcap('offending', offending.map((f) => f.raw));
+  if (offending.length > 0)
+    outcome.evidence.pcap = await ctx.writePcap(
+      'offending',
+      offending.map((f) => f.raw),
+    );
   return outcome;
 }

@@ -25,11 +25,28 @@ function ends(ctx: CheckContext): Ends {
 function ipFrame(rng: Rng, e: Ends, family: IpFamily, proto: 'udp' | 'tcp', maxPayload: number, vlan?: number): SentFrame {
   const [src, dst] = family === 4 ? e.v4 : e.v6;
   const payload = rng.bytes(rng.int(0, maxPayload));
-  const common = { srcMac: e.srcMac, dstMac: e.dstMac, family, src, dst, payload, checksum: 'partial' as const, vlan: vlan === undefined ? undefined : [{ tpid: 0x8100, tci: vlan }] };
+  const common = {
+    srcMac: e.srcMac,
+    dstMac: e.dstMac,
+    family,
+    src,
+    dst,
+    payload,
+    checksum: 'partial' as const,
+    vlan: vlan === undefined ? undefined : [{ tpid: 0x8100, tci: vlan }],
+  };
   const frame =
     proto === 'udp'
       ? buildUdpFrame({ ...common, sport: rng.int(40000, 49999), dport: rng.int(40000, 49999) })
-      : buildTcpFrame({ ...common, sport: rng.int(40000, 49999), dport: rng.int(40000, 49999), seq: rng.u32(), ack: rng.u32(), flags: 0x18, window: 512 });
+      : buildTcpFrame({
+          ...common,
+          sport: rng.int(40000, 49999),
+          dport: rng.int(40000, 49999),
+          seq: rng.u32(),
+          ack: rng.u32(),
+          flags: 0x18,
+          window: 512,
+        });
   const offs = partialOffsets(frame)!;
   return { frame, ...offs };
 }
@@ -45,7 +62,12 @@ function shimFrame(rng: Rng, e: Ends, maxPayload: number): SentFrame {
 /** A non-IP frame with the checksum anywhere: the NETIF_F_HW_CSUM "any data" case. */
 function rawFrame(rng: Rng, e: Ends, maxLen: number): SentFrame {
   const len = rng.int(60, maxLen);
-  const frame = Buffer.concat([macToBytes(e.dstMac), macToBytes(e.srcMac), Buffer.from([ETHERTYPE_EXPERIMENTAL >> 8, ETHERTYPE_EXPERIMENTAL & 0xff]), rng.bytes(len - 14)]);
+  const frame = Buffer.concat([
+    macToBytes(e.dstMac),
+    macToBytes(e.srcMac),
+    Buffer.from([ETHERTYPE_EXPERIMENTAL >> 8, ETHERTYPE_EXPERIMENTAL & 0xff]),
+    rng.bytes(len - 14),
+  ]);
   // virtio_net_hdr_to_skb refuses a csum_start (from the frame start) below sizeof(struct iphdr) = 20.
   const csumStart = rng.int(MIN_CSUM_START, len - 4);
   const csumOffset = 2 * rng.int(0, Math.min(32, Math.floor((len - csumStart - 2) / 2)));
@@ -57,14 +79,26 @@ async function judgeRound(ctx: CheckContext, what: string, sent: SentFrame[]): P
   const frames = decodeCapture(raw).filter(ours(sent));
   const { tally, missing, paddingLeaks } = judgeExact(sent, frames);
   const accounting = missing > 0 ? [`${missing} of ${sent.length} frames never arrived`] : [];
-  const { outcome, offending } = txOutcome({ what, sent: sent.length, tally, accounting, frames, evidence: { capturedFrames: raw.length, nonZeroPadding: paddingLeaks } });
-  if (offending.length > 0) outcome.evidence.pcap = await ctx.writePcap('offending', offending.map((f) => f.raw));
+  const { outcome, offending } = txOutcome({
+    what,
+    sent: sent.length,
+    tally,
+    accounting,
+    frames,
+    evidence: { capturedFrames: raw.length, nonZeroPadding: paddingLeaks },
+  });
+  if (offending.length > 0)
+    outcome.evidence.pcap = await ctx.writePcap(
+      'offending',
+      offending.map((f) => f.raw),
+    );
   return outcome;
 }
 
 /** Which conversation a frame belongs to: EtherType, addresses, protocol, ports. */
 function flowKey(data: Buffer): string {
-  const p = decodeCapture([{ data: data.toString('base64'), len: data.length, status: 0, pkttype: 0, vlanTci: 0, vlanTpid: 0, tsNs: 0 }])[0].parsed;
+  const p = decodeCapture([{ data: data.toString('base64'), len: data.length, status: 0, pkttype: 0, vlanTci: 0, vlanTpid: 0, tsNs: 0 }])[0]
+    .parsed;
   if (!p.ip) return `eth:${p.eth?.src}>${p.eth?.dst}:${p.eth?.etherType}`;
   return `ip:${p.ip.src}>${p.ip.dst}:${p.ip.proto}:${p.l4?.sport ?? ''}>${p.l4?.dport ?? ''}`;
 }
@@ -86,7 +120,11 @@ export async function runGenericCase(ctx: CheckContext): Promise<CheckOutcome> {
     sent.push(shimFrame(rng, e, maxFrame - 14 - 32));
     sent.push(rawFrame(rng, e, maxFrame));
   }
-  return judgeRound(ctx, 'arbitrary csum_start/csum_offset (IPv4 UDP, IPv6 TCP, IP with a 4-byte shim, non-IP EtherType)', rng.shuffle(sent));
+  return judgeRound(
+    ctx,
+    'arbitrary csum_start/csum_offset (IPv4 UDP, IPv6 TCP, IP with a 4-byte shim, non-IP EtherType)',
+    rng.shuffle(sent),
+  );
 }
 
 export async function runVlanCase(ctx: CheckContext): Promise<CheckOutcome> {

@@ -62,7 +62,12 @@ export interface SendCase {
 }
 
 const whole = (file: string, size: number): SendCase => ({ name: `whole ${file}`, file, offset: 0, count: size });
-const range = (file: string, offset: number, count: number, what = 'range'): SendCase => ({ name: `${what} ${file} [${offset}, +${count})`, file, offset, count });
+const range = (file: string, offset: number, count: number, what = 'range'): SendCase => ({
+  name: `${what} ${file} [${offset}, +${count})`,
+  file,
+  offset,
+  count,
+});
 
 /** The cases on the small files, 1 MiB first (its rate sizes the large file). */
 export function smallCases(): SendCase[] {

@@ -30,7 +30,7 @@ export interface CompletionTally {
 /** `[a-b, c]` text of sorted call numbers, capped. */
 export function callRanges(calls: number[], max = 6): string {
   const parts: string[] = [];
-  for (let i = 0; i < calls.length && parts.length < max; ) {
+  for (let i = 0; i < calls.length && parts.length < max;) {
     let j = i;
     while (j + 1 < calls.length && calls[j + 1] === calls[j] + 1) j++;
     parts.push(i === j ? `${calls[i]}` : `${calls[i]}-${calls[j]}`);
@@ -69,7 +69,16 @@ export function tallyCompletions(calls: number, completions: readonly Completion
   if (missing.length > 0) faults.push(`${missing.length} of ${calls} send call(s) never completed: ${callRanges(missing)}`);
   const completed = calls - missing.length;
   const zerocopy: ZerocopyMode = completed === 0 ? 'none' : copied === 0 ? 'honoured' : zc === 0 ? 'copied' : 'mixed';
-  return { calls, notifications: completions.length, completedCalls: completed, copiedCalls: copied, zerocopyCalls: zc, inOrder, zerocopy, faults };
+  return {
+    calls,
+    notifications: completions.length,
+    completedCalls: completed,
+    copiedCalls: copied,
+    zerocopyCalls: zc,
+    inOrder,
+    zerocopy,
+    faults,
+  };
 }
 
 /** Zero-copy mode of several sockets taken together. */

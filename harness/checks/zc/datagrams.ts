@@ -26,7 +26,10 @@ export class DatagramMatcher {
   private readonly tally: DatagramTally = { received: 0, matched: 0, lost: 0, wrong: 0, bytes: 0 };
   private readonly count: number;
 
-  constructor(readonly layout: FileLayout, readonly datagram: number) {
+  constructor(
+    readonly layout: FileLayout,
+    readonly datagram: number,
+  ) {
     this.count = Math.ceil(layout.size / datagram);
   }
 
@@ -53,7 +56,11 @@ export class DatagramMatcher {
       const want = this.next < this.count ? this.expected(this.next) : Buffer.alloc(0);
       let at = 0;
       while (at < Math.min(want.length, payload.length) && want[at] === payload[at]) at++;
-      this.tally.mismatch = { offset: this.next * this.datagram + at, expected: want.subarray(at, at + 16).toString('hex'), found: payload.subarray(at, at + 16).toString('hex') };
+      this.tally.mismatch = {
+        offset: this.next * this.datagram + at,
+        expected: want.subarray(at, at + 16).toString('hex'),
+        found: payload.subarray(at, at + 16).toString('hex'),
+      };
     }
     this.next = Math.min(this.count, this.next + 1);
   }

@@ -42,6 +42,11 @@ export const zcChecks: readonly Check[] = [
   zcCheck('sendfile', 'sendfile() to TCP arrives byte-exact: sizes, offsets, ranges, sparse files', SENDFILE_VARIANTS, runSendfile),
   zcCheck('msg-zerocopy', 'MSG_ZEROCOPY: every send completes exactly once, bytes exact', ZEROCOPY_VARIANTS, runMsgZerocopy),
   zcCheck('msg-zerocopy-honoured', 'MSG_ZEROCOPY is honoured (sent from user pages, not copied)', [ZEROCOPY_VARIANTS[0]], runHonoured),
-  zcCheck('sendfile-mutate', 'pwrite() during sendfile: only the user\'s own generations on the wire', MUTATE_VARIANTS, runSendfileMutate),
-  zcCheck('msg-zerocopy-mutate', 'writes during MSG_ZEROCOPY: own generations only, none after completion', ZEROCOPY_VARIANTS, runZerocopyMutate),
+  zcCheck('sendfile-mutate', "pwrite() during sendfile: only the user's own generations on the wire", MUTATE_VARIANTS, runSendfileMutate),
+  zcCheck(
+    'msg-zerocopy-mutate',
+    'writes during MSG_ZEROCOPY: own generations only, none after completion',
+    ZEROCOPY_VARIANTS,
+    runZerocopyMutate,
+  ),
 ];

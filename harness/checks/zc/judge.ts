@@ -16,7 +16,8 @@ export function streamFaults(what: string, r: ExactResult): string[] {
     out.push(`${what}: ${r.wrongBytes} byte(s) differ, first at offset ${m.offset} (expected ${m.expected}, found ${m.found})`);
   }
   if (r.bytes < r.expected) out.push(`${what}: the peer received ${r.bytes} of ${r.expected} bytes`);
-  if (r.bytes > r.expected) out.push(`${what}: the peer received ${r.bytes} bytes, ${r.bytes - r.expected} more than the ${r.expected} sent`);
+  if (r.bytes > r.expected)
+    out.push(`${what}: the peer received ${r.bytes} bytes, ${r.bytes - r.expected} more than the ${r.expected} sent`);
   return out;
 }
 
@@ -45,7 +46,9 @@ export function judgeMutation(what: string, written: Uint32Array, poisoned: Uint
   const faults: string[] = [];
   if (got.foreign > 0) {
     const f = got.firstForeign[0];
-    faults.push(`${what}: ${got.foreign} byte(s) belong to no generation written there, first at offset ${f.offset} (generation 0 ${f.expected}, found ${f.found})`);
+    faults.push(
+      `${what}: ${got.foreign} byte(s) belong to no generation written there, first at offset ${f.offset} (generation 0 ${f.expected}, found ${f.found})`,
+    );
   }
   const untouched: number[] = [];
   const unwritten: number[] = [];
@@ -68,7 +71,10 @@ export function judgeMutation(what: string, written: Uint32Array, poisoned: Uint
     if (written[b] === 0 && !poisoned[b]) untouched.push(b);
     else unwritten.push(b);
   }
-  if (afterCompletion.length > 0) faults.push(`${what}: a write made after its MSG_ZEROCOPY completion reached the wire in ${blocksText(afterCompletion, got.blockSize)}`);
+  if (afterCompletion.length > 0)
+    faults.push(
+      `${what}: a write made after its MSG_ZEROCOPY completion reached the wire in ${blocksText(afterCompletion, got.blockSize)}`,
+    );
   if (untouched.length > 0) faults.push(`${what}: bytes the user never touched changed in ${blocksText(untouched, got.blockSize)}`);
   if (unwritten.length > 0) faults.push(`${what}: ${blocksText(unwritten, got.blockSize)} carry a generation the user never wrote there`);
   if (got.bytes !== got.expected) faults.push(`${what}: the peer received ${got.bytes} of ${got.expected} bytes`);
@@ -88,7 +94,8 @@ export function counterFaults(peerDelta: Record<string, number>, dutDelta: Recor
   if (bad.length > 0) out.push(`segments with bad checksums reached the peer (${bad.join(', ')})`);
   const retrans = dutDelta.TcpRetransSegs ?? 0;
   const segs = dutDelta.TcpOutSegs ?? 0;
-  if (retrans > Math.max(STORM_FLOOR, STORM_SHARE * segs)) out.push(`retransmission storm: the DUT retransmitted ${retrans} of ${segs} segments`);
+  if (retrans > Math.max(STORM_FLOOR, STORM_SHARE * segs))
+    out.push(`retransmission storm: the DUT retransmitted ${retrans} of ${segs} segments`);
   return out;
 }
 
@@ -101,11 +108,31 @@ export interface CopyReasons {
 }
 
 /** The `zc/msg-zerocopy-honoured` verdict: pass only when no send was copied. */
-export function honouredOutcome(mode: ZerocopyMode, tally: { calls: number; copiedCalls: number }, why: CopyReasons): { status: Status; message: string } {
+export function honouredOutcome(
+  mode: ZerocopyMode,
+  tally: { calls: number; copiedCalls: number },
+  why: CopyReasons,
+): { status: Status; message: string } {
   const n = `${tally.copiedCalls} of ${tally.calls} MSG_ZEROCOPY send calls`;
-  if (mode === 'honoured') return { status: 'pass', message: `zero-copy honoured: none of ${tally.calls} MSG_ZEROCOPY send calls was copied` };
-  if (mode === 'none') return { status: 'fail', message: `no MSG_ZEROCOPY completion arrived for ${tally.calls} send calls: zero-copy cannot be judged honoured` };
-  if (!why.sgActive) return { status: 'unsupported', message: `${n} were copied (SO_EE_CODE_ZEROCOPY_COPIED): the device has scatter-gather off, and without it the kernel copies` };
-  if (why.localDelivery) return { status: 'unsupported', message: `${n} were copied (SO_EE_CODE_ZEROCOPY_COPIED): ${why.localDelivery} delivers to a local socket, and local delivery copies user pages` };
-  return { status: 'fail', message: `${n} were copied (SO_EE_CODE_ZEROCOPY_COPIED) although the device has scatter-gather on and transmits for real (an AF_PACKET capture on the DUT would also make the kernel copy)` };
+  if (mode === 'honoured')
+    return { status: 'pass', message: `zero-copy honoured: none of ${tally.calls} MSG_ZEROCOPY send calls was copied` };
+  if (mode === 'none')
+    return {
+      status: 'fail',
+      message: `no MSG_ZEROCOPY completion arrived for ${tally.calls} send calls: zero-copy cannot be judged honoured`,
+    };
+  if (!why.sgActive)
+    return {
+      status: 'unsupported',
+      message: `${n} were copied (SO_EE_CODE_ZEROCOPY_COPIED): the device has scatter-gather off, and without it the kernel copies`,
+    };
+  if (why.localDelivery)
+    return {
+      status: 'unsupported',
+      message: `${n} were copied (SO_EE_CODE_ZEROCOPY_COPIED): ${why.localDelivery} delivers to a local socket, and local delivery copies user pages`,
+    };
+  return {
+    status: 'fail',
+    message: `${n} were copied (SO_EE_CODE_ZEROCOPY_COPIED) although the device has scatter-gather on and transmits for real (an AF_PACKET capture on the DUT would also make the kernel copy)`,
+  };
 }

@@ -29,7 +29,13 @@ interface Plan {
 function plan(ctx: CheckContext, mainSize: number, neighbourSize: number): Plan {
   const rng = createRng(ctx.seed);
   const port = portSource(rng);
-  return { main: { seed: rng.u32(), size: mainSize }, neighbour: { seed: rng.u32(), size: neighbourSize }, rngSeed: rng.u32(), mainPort: port(), neighbourPort: port() };
+  return {
+    main: { seed: rng.u32(), size: mainSize },
+    neighbour: { seed: rng.u32(), size: neighbourSize },
+    rngSeed: rng.u32(),
+    mainPort: port(),
+    neighbourPort: port(),
+  };
 }
 
 /** Starts both receivers, runs the DUT's mutation action, stops the receivers, all under nstat. */
@@ -66,7 +72,13 @@ function judgeRound(what: string, p: Plan, round: Awaited<ReturnType<typeof muta
     blockSize: BLOCK,
     writes: r.writes,
     sendCalls: r.calls,
-    blocks: { total: attribution.masks.length, written: m.blocksWritten, changedOnWire: m.blocksChangedOnWire, mixed: m.blocksMixed, poisoned: m.blocksPoisoned },
+    blocks: {
+      total: attribution.masks.length,
+      written: m.blocksWritten,
+      changedOnWire: m.blocksChangedOnWire,
+      mixed: m.blocksMixed,
+      poisoned: m.blocksPoisoned,
+    },
     foreignBytes: got.foreign,
     firstForeign: got.firstForeign,
     neighbour: { size: p.neighbour.size, bytes: neighbour.exact!.bytes, sha256: neighbour.exact!.sha256.slice(0, 16) },
@@ -75,8 +87,16 @@ function judgeRound(what: string, p: Plan, round: Awaited<ReturnType<typeof muta
     retransmittedSegments: round.dut.TcpRetransSegs ?? 0,
     ...(faults.length > 0 ? { faults } : {}),
   };
-  if (faults.length > 0) return { status: 'fail', message: faults.slice(0, 3).join('; ') + (faults.length > 3 ? `; and ${faults.length - 3} more` : ''), evidence };
-  const seen = m.blocksChangedOnWire === 0 ? 'none reached the peer (it received what was there first)' : `${m.blocksChangedOnWire} arrived as a later generation (${m.blocksMixed} mixed)`;
+  if (faults.length > 0)
+    return {
+      status: 'fail',
+      message: faults.slice(0, 3).join('; ') + (faults.length > 3 ? `; and ${faults.length - 3} more` : ''),
+      evidence,
+    };
+  const seen =
+    m.blocksChangedOnWire === 0
+      ? 'none reached the peer (it received what was there first)'
+      : `${m.blocksChangedOnWire} arrived as a later generation (${m.blocksMixed} mixed)`;
   return {
     status: 'pass',
     message: `${what}: ${m.blocksWritten} of ${attribution.masks.length} blocks rewritten in flight, ${seen}; every byte attributable; neighbour flow exact; no checksum errors, ${evidence.retransmittedSegments} retransmission(s)`,
@@ -92,7 +112,19 @@ export async function runSendfileMutate(ctx: CheckContext): Promise<CheckOutcome
       ctx.dut.run(
         'dut',
         'zc.sendfileMutate',
-        { family: 4, src, dst, dport: p.mainPort, neighbourDport: p.neighbourPort, seed: p.main.seed, size: p.main.size, blockSize: BLOCK, rngSeed: p.rngSeed, fileId: ids.main.id, neighbourFileId: ids.neighbour.id },
+        {
+          family: 4,
+          src,
+          dst,
+          dport: p.mainPort,
+          neighbourDport: p.neighbourPort,
+          seed: p.main.seed,
+          size: p.main.size,
+          blockSize: BLOCK,
+          rngSeed: p.rngSeed,
+          fileId: ids.main.id,
+          neighbourFileId: ids.neighbour.id,
+        },
         { timeoutMs: 150_000 },
       ),
     );
@@ -107,7 +139,20 @@ export async function runZerocopyMutate(ctx: CheckContext): Promise<CheckOutcome
     ctx.dut.run(
       'dut',
       'zc.zerocopyMutate',
-      { family: 4, src, dst, dport: p.mainPort, neighbourDport: p.neighbourPort, seed: p.main.seed, size: p.main.size, blockSize: BLOCK, rngSeed: p.rngSeed, chunk: 65536, neighbourSeed: p.neighbour.seed, neighbourSize: p.neighbour.size },
+      {
+        family: 4,
+        src,
+        dst,
+        dport: p.mainPort,
+        neighbourDport: p.neighbourPort,
+        seed: p.main.seed,
+        size: p.main.size,
+        blockSize: BLOCK,
+        rngSeed: p.rngSeed,
+        chunk: 65536,
+        neighbourSeed: p.neighbour.seed,
+        neighbourSize: p.neighbour.size,
+      },
       { timeoutMs: 150_000 },
     ),
   );

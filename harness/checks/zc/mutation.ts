@@ -20,7 +20,10 @@ export class WriteLog {
   /** Block writes made (poison included). */
   writes = 0;
 
-  constructor(readonly size: number, readonly blockSize: number) {
+  constructor(
+    readonly size: number,
+    readonly blockSize: number,
+  ) {
     const n = Math.ceil(size / blockSize);
     this.written = new Uint32Array(n);
     this.poisoned = new Uint8Array(n);
@@ -43,8 +46,13 @@ export class WriteLog {
   }
 
   record(b: number, code: number): void {
-    if (code <= 0 || code >= POISON) throw new NicmatrixError('INTERNAL', `WriteLog.record: expected a code 1..${POISON - 1}, found ${code}`);
-    if (!this.hasRoom(b)) throw new NicmatrixError('INTERNAL', `WriteLog.record: block ${b} already took ${this.counts[b]} writes${this.poisoned[b] ? ' and its poison' : ''}`);
+    if (code <= 0 || code >= POISON)
+      throw new NicmatrixError('INTERNAL', `WriteLog.record: expected a code 1..${POISON - 1}, found ${code}`);
+    if (!this.hasRoom(b))
+      throw new NicmatrixError(
+        'INTERNAL',
+        `WriteLog.record: block ${b} already took ${this.counts[b]} writes${this.poisoned[b] ? ' and its poison' : ''}`,
+      );
     this.written[b] = (this.written[b] | (1 << code)) >>> 0;
     this.counts[b]++;
     this.writes++;

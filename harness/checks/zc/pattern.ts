@@ -53,7 +53,8 @@ export function patternTable(seed: number): Buffer {
 
 /** Writes base(offset … offset + dst.length) of `seed` into `dst`. */
 export function fillBase(dst: Buffer, seed: number, offset: number): void {
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new NicmatrixError('INTERNAL', `fillBase: expected a non-negative offset, found ${offset}`);
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw new NicmatrixError('INTERNAL', `fillBase: expected a non-negative offset, found ${offset}`);
   const t = patternTable(seed);
   let done = 0;
   while (done < dst.length) {
@@ -79,7 +80,8 @@ function stamp(dst: Buffer, offset: number): void {
 
 /** Writes generation `gen` of `seed` at `offset` into `dst`. */
 export function fillGeneration(dst: Buffer, seed: number, offset: number, gen: number): void {
-  if (!Number.isInteger(gen) || gen < 0 || gen >= GENERATIONS) throw new NicmatrixError('INTERNAL', `fillGeneration: expected a generation 0..${GENERATIONS - 1}, found ${gen}`);
+  if (!Number.isInteger(gen) || gen < 0 || gen >= GENERATIONS)
+    throw new NicmatrixError('INTERNAL', `fillGeneration: expected a generation 0..${GENERATIONS - 1}, found ${gen}`);
   fillBase(dst, seed, offset);
   const key = GEN_KEYS[gen];
   if (key !== 0) for (let i = 0; i < dst.length; i++) dst[i] ^= key;
@@ -95,7 +97,8 @@ export interface FileLayout {
 
 /** Writes the file's content at `offset` into `dst` (pattern, zeros in holes, nothing past the end). */
 export function fillFile(dst: Buffer, layout: FileLayout, offset: number): void {
-  if (offset + dst.length > layout.size) throw new NicmatrixError('INTERNAL', `fillFile: ${offset}+${dst.length} lies past the ${layout.size}-byte file`);
+  if (offset + dst.length > layout.size)
+    throw new NicmatrixError('INTERNAL', `fillFile: ${offset}+${dst.length} lies past the ${layout.size}-byte file`);
   fillBase(dst, layout.seed, offset);
   for (const [a, b] of layout.holes ?? []) {
     const from = Math.max(a, offset);

@@ -32,13 +32,26 @@ export interface CaseResult {
 }
 
 /** One sendfile over a fresh connection, verified by a streaming receiver on the peer. */
-export async function sendCase(ctx: CheckContext, c: SendCase, layout: FileLayout, fileId: string, port: number, family: IpFamily, trackMemory = false): Promise<CaseResult> {
+export async function sendCase(
+  ctx: CheckContext,
+  c: SendCase,
+  layout: FileLayout,
+  fileId: string,
+  port: number,
+  family: IpFamily,
+  trackMemory = false,
+): Promise<CaseResult> {
   const name = family === 6 ? `${c.name} (IPv6)` : c.name;
   const count = clampRange(layout.size, c.offset, c.count);
   const rx = await startReceiver(ctx, family, port, { file: layout, offset: c.offset, count }, { trackMemory });
   return withReceivers([rx], async () => {
     const { src, dst } = addresses(ctx, family);
-    const sent = await ctx.dut.run('dut', 'zc.sendfile', { fileId, family, src, dst, dport: port, offset: c.offset, count: c.count }, { timeoutMs: SEND_TIMEOUT_MS });
+    const sent = await ctx.dut.run(
+      'dut',
+      'zc.sendfile',
+      { fileId, family, src, dst, dport: port, offset: c.offset, count: c.count },
+      { timeoutMs: SEND_TIMEOUT_MS },
+    );
     const wait = sent.failure ? 2000 : END_WAIT_MS;
     const got = await rx.stop(wait);
     const exact = got.exact!;
@@ -68,7 +81,11 @@ export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
   const files = smallFiles(ctx.seed);
   let sparseAllocated = 0;
   let large: { size: number; reason?: string } = { size: 0 };
-  const { value: results, dut, peer } = await counting(ctx, async () => {
+  const {
+    value: results,
+    dut,
+    peer,
+  } = await counting(ctx, async () => {
     const out: CaseResult[] = [];
     const broken = () => out.some((r) => r.broken);
     await withFiles(ctx, files, async (ids) => {
@@ -81,7 +98,8 @@ export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
     large = planLargeSize(first.elapsedMs > 0 ? (first.bytes * 1000) / first.elapsedMs : undefined, probe.memAvailableBytes);
     const layout = largeFile(ctx.seed, large.size);
     await withFiles(ctx, { large: layout }, async (ids) => {
-      for (const c of largeCases(large.size)) if (!broken()) out.push(await sendCase(ctx, c, layout, ids.large.id, port(), 4, c.offset === 0));
+      for (const c of largeCases(large.size))
+        if (!broken()) out.push(await sendCase(ctx, c, layout, ids.large.id, port(), 4, c.offset === 0));
     });
     return out;
   });
@@ -106,8 +124,16 @@ export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
   const total = results.reduce((a, r) => a + r.bytes, 0);
   if (faults.length > 0) {
     const more = faults.length > 3 ? `; and ${faults.length - 3} more` : '';
-    return { status: 'fail', message: `${faults.length} fault(s) over ${results.length} sendfile cases: ${faults.slice(0, 3).join('; ')}${more}`, evidence };
+    return {
+      status: 'fail',
+      message: `${faults.length} fault(s) over ${results.length} sendfile cases: ${faults.slice(0, 3).join('; ')}${more}`,
+      evidence,
+    };
   }
   const speed = big?.throughputBps ? `, ${(big.throughputBps / 1e6).toFixed(0)} MB/s on the ${large.size / (1 << 20)} MiB file` : '';
-  return { status: 'pass', message: `${results.length} sendfile cases byte-exact (${total} bytes${speed}; sizes 0 to ${large.size}, offsets, partial ranges, sparse)`, evidence };
+  return {
+    status: 'pass',
+    message: `${results.length} sendfile cases byte-exact (${total} bytes${speed}; sizes 0 to ${large.size}, offsets, partial ranges, sparse)`,
+    evidence,
+  };
 }

@@ -22,7 +22,11 @@ export function portSource(rng: Rng): () => number {
 }
 
 /** Creates the files on the DUT, runs `fn`, removes them on every path. */
-export async function withFiles<T>(ctx: CheckContext, layouts: Record<string, FileLayout>, fn: (ids: Record<string, { id: string; allocatedBytes: number }>) => Promise<T>): Promise<T> {
+export async function withFiles<T>(
+  ctx: CheckContext,
+  layouts: Record<string, FileLayout>,
+  fn: (ids: Record<string, { id: string; allocatedBytes: number }>) => Promise<T>,
+): Promise<T> {
   const ids: Record<string, { id: string; allocatedBytes: number }> = {};
   try {
     for (const [name, layout] of Object.entries(layouts)) {
@@ -41,9 +45,22 @@ export interface Receiver {
   stop(timeoutMs: number): Promise<StreamReport>;
 }
 
-export async function startReceiver(ctx: CheckContext, family: IpFamily, port: number, spec: StreamSpec, opts: { blockSize?: number; trackMemory?: boolean } = {}): Promise<Receiver> {
+export async function startReceiver(
+  ctx: CheckContext,
+  family: IpFamily,
+  port: number,
+  spec: StreamSpec,
+  opts: { blockSize?: number; trackMemory?: boolean } = {},
+): Promise<Receiver> {
   const { dst } = addresses(ctx, family);
-  const { id } = await ctx.dut.run('peer', 'zc.recvStart', { family, addr: dst, port, spec, blockSize: opts.blockSize, trackMemory: opts.trackMemory });
+  const { id } = await ctx.dut.run('peer', 'zc.recvStart', {
+    family,
+    addr: dst,
+    port,
+    spec,
+    blockSize: opts.blockSize,
+    trackMemory: opts.trackMemory,
+  });
   let report: StreamReport | undefined;
   return {
     port,
@@ -70,7 +87,10 @@ async function nstat(ctx: CheckContext): Promise<{ dut: Record<string, number>; 
 }
 
 /** Runs `fn` and returns its result with the DUT's and peer's nstat deltas over it. */
-export async function counting<T>(ctx: CheckContext, fn: () => Promise<T>): Promise<{ value: T; dut: Record<string, number>; peer: Record<string, number> }> {
+export async function counting<T>(
+  ctx: CheckContext,
+  fn: () => Promise<T>,
+): Promise<{ value: T; dut: Record<string, number>; peer: Record<string, number> }> {
   const before = await nstat(ctx);
   const value = await fn();
   const after = await nstat(ctx);

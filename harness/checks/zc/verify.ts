@@ -138,9 +138,14 @@ export class BlockAttributor {
   private readonly masks: Uint32Array;
   private readonly scratch = new Scratch();
 
-  constructor(readonly spec: StreamSpec, readonly blockSize: number) {
-    if ((spec.repeat ?? 1) !== 1) throw new NicmatrixError('INTERNAL', `BlockAttributor: expected a stream sent once, found repeat ${spec.repeat}`);
-    if (!Number.isInteger(blockSize) || blockSize <= 0) throw new NicmatrixError('INTERNAL', `BlockAttributor: expected a positive block size, found ${blockSize}`);
+  constructor(
+    readonly spec: StreamSpec,
+    readonly blockSize: number,
+  ) {
+    if ((spec.repeat ?? 1) !== 1)
+      throw new NicmatrixError('INTERNAL', `BlockAttributor: expected a stream sent once, found repeat ${spec.repeat}`);
+    if (!Number.isInteger(blockSize) || blockSize <= 0)
+      throw new NicmatrixError('INTERNAL', `BlockAttributor: expected a positive block size, found ${blockSize}`);
     this.total = streamLength(spec);
     this.masks = new Uint32Array(Math.ceil(spec.file.size / blockSize));
   }
@@ -162,7 +167,8 @@ export class BlockAttributor {
     }
     if (chunk.length > inRange) {
       this.foreign += chunk.length - inRange;
-      if (this.samples.length < MAX_FOREIGN_SAMPLES) this.samples.push({ offset: this.spec.offset + this.total, expected: 'end of stream', found: hex(chunk, inRange) });
+      if (this.samples.length < MAX_FOREIGN_SAMPLES)
+        this.samples.push({ offset: this.spec.offset + this.total, expected: 'end of stream', found: hex(chunk, inRange) });
     }
     this.pos += chunk.length;
   }
@@ -183,7 +189,14 @@ export class BlockAttributor {
   }
 
   finish(): AttributionResult {
-    return { bytes: this.pos, expected: this.total, blockSize: this.blockSize, masks: this.masks, foreign: this.foreign, firstForeign: this.samples };
+    return {
+      bytes: this.pos,
+      expected: this.total,
+      blockSize: this.blockSize,
+      masks: this.masks,
+      foreign: this.foreign,
+      firstForeign: this.samples,
+    };
   }
 }
 

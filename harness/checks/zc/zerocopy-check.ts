@@ -24,17 +24,34 @@ export interface FlowResult {
   faults: string[];
 }
 
-async function tcpFlow(ctx: CheckContext, family: IpFamily, port: number, seed: number, size: number, lengths: number[]): Promise<FlowResult> {
+async function tcpFlow(
+  ctx: CheckContext,
+  family: IpFamily,
+  port: number,
+  seed: number,
+  size: number,
+  lengths: number[],
+): Promise<FlowResult> {
   const flow = `TCP/IPv${family} ${lengths.length} sends, ${size} bytes`;
   const rx = await startReceiver(ctx, family, port, { file: { seed, size }, offset: 0, count: size });
   return withReceivers([rx], async () => {
     const { src, dst } = addresses(ctx, family);
-    const r = await ctx.dut.run('dut', 'zc.zerocopySend', { proto: 'tcp', family, src, dst, dport: port, seed, size, lengths }, { timeoutMs: 150_000 });
+    const r = await ctx.dut.run(
+      'dut',
+      'zc.zerocopySend',
+      { proto: 'tcp', family, src, dst, dport: port, seed, size, lengths },
+      { timeoutMs: 150_000 },
+    );
     const wait = r.failure || r.unsupported ? 2000 : 60_000;
     const got = await rx.stop(wait);
     if (r.unsupported) return { flow, bytes: 0, unsupported: r.unsupported, faults: [] };
     const tally = tallyCompletions(r.calls, r.completions);
-    const faults = [...(r.failure ? [`${flow}: the DUT's send failed: ${r.failure}`] : []), ...tally.faults.map((f) => `${flow}: ${f}`), ...connectionFaults(flow, got, wait), ...streamFaults(flow, got.exact!)];
+    const faults = [
+      ...(r.failure ? [`${flow}: the DUT's send failed: ${r.failure}`] : []),
+      ...tally.faults.map((f) => `${flow}: ${f}`),
+      ...connectionFaults(flow, got, wait),
+      ...streamFaults(flow, got.exact!),
+    ];
     return { flow, bytes: got.exact!.bytes, tally, faults };
   });
 }
@@ -48,13 +65,26 @@ async function udpFlow(ctx: CheckContext, port: number, seed: number, count: num
   const { id } = await ctx.dut.run('peer', 'zc.udpRecvStart', { family: 4, addr: dst, port, layout, datagram });
   let stopped = false;
   try {
-    const r = await ctx.dut.run('dut', 'zc.zerocopySend', { proto: 'udp', family: 4, src, dst, dport: port, seed, size, lengths: new Array<number>(count).fill(datagram) }, { timeoutMs: 150_000 });
-    const got = await ctx.dut.run('peer', 'zc.udpRecvStop', { id, expect: r.unsupported || r.failure ? 0 : count, timeoutMs: 15_000 }, { timeoutMs: 45_000 });
+    const r = await ctx.dut.run(
+      'dut',
+      'zc.zerocopySend',
+      { proto: 'udp', family: 4, src, dst, dport: port, seed, size, lengths: new Array<number>(count).fill(datagram) },
+      { timeoutMs: 150_000 },
+    );
+    const got = await ctx.dut.run(
+      'peer',
+      'zc.udpRecvStop',
+      { id, expect: r.unsupported || r.failure ? 0 : count, timeoutMs: 15_000 },
+      { timeoutMs: 45_000 },
+    );
     stopped = true;
     if (r.unsupported) return { flow, bytes: 0, unsupported: r.unsupported, faults: [] };
     const tally = tallyCompletions(r.calls, r.completions);
     const faults = [...(r.failure ? [`${flow}: the DUT's send failed: ${r.failure}`] : []), ...tally.faults.map((f) => `${flow}: ${f}`)];
-    if (got.wrong > 0 && got.mismatch) faults.push(`${flow}: ${got.wrong} datagram(s) arrived with wrong bytes, first at stream offset ${got.mismatch.offset} (expected ${got.mismatch.expected}, found ${got.mismatch.found})`);
+    if (got.wrong > 0 && got.mismatch)
+      faults.push(
+        `${flow}: ${got.wrong} datagram(s) arrived with wrong bytes, first at stream offset ${got.mismatch.offset} (expected ${got.mismatch.expected}, found ${got.mismatch.found})`,
+      );
     if (got.matched === 0) faults.push(`${flow}: no datagram arrived intact`);
     return { flow, bytes: got.bytes, tally, lost: got.lost, faults };
   } finally {
@@ -77,21 +107,63 @@ function modeOf(flows: FlowResult[]) {
 }
 
 function flowEvidence(flows: FlowResult[]) {
-  return flows.map((f) => ({ flow: f.flow, bytes: f.bytes, unsupported: f.unsupported, lost: f.lost, completions: f.tally && { ...f.tally, faults: undefined }, ok: f.faults.length === 0 }));
+  return flows.map((f) => ({
+    flow: f.flow,
+    bytes: f.bytes,
+    unsupported: f.unsupported,
+    lost: f.lost,
+    completions: f.tally && { ...f.tally, faults: undefined },
+    ok: f.faults.length === 0,
+  }));
 }
 
 export async function runMsgZerocopy(ctx: CheckContext): Promise<CheckOutcome> {
-  const { value: flows, dut, peer } = await counting(ctx, () => zerocopySession(ctx, [[4, 4 << 20], [6, 1 << 20]], 128));
+  const {
+    value: flows,
+    dut,
+    peer,
+  } = await counting(ctx, () =>
+    zerocopySession(
+      ctx,
+      [
+        [4, 4 << 20],
+        [6, 1 << 20],
+      ],
+      128,
+    ),
+  );
   const zerocopy = modeOf(flows);
   const faults = [...flows.flatMap((f) => f.faults), ...counterFaults(peer, dut)];
   const copied = flows.reduce((a, f) => a + (f.tally?.copiedCalls ?? 0), 0);
   const calls = flows.reduce((a, f) => a + (f.tally?.calls ?? 0), 0);
-  const evidence = { zerocopy, copiedCalls: copied, calls, flows: flowEvidence(flows), peerCsumErrors: peer.TcpInCsumErrors ?? 0, retransmittedSegments: dut.TcpRetransSegs ?? 0, ...(faults.length > 0 ? { faults } : {}) };
+  const evidence = {
+    zerocopy,
+    copiedCalls: copied,
+    calls,
+    flows: flowEvidence(flows),
+    peerCsumErrors: peer.TcpInCsumErrors ?? 0,
+    retransmittedSegments: dut.TcpRetransSegs ?? 0,
+    ...(faults.length > 0 ? { faults } : {}),
+  };
   const unsupported = flows.filter((f) => f.unsupported).map((f) => `${f.flow}: SO_ZEROCOPY refused (${f.unsupported})`);
-  if (faults.length > 0) return { status: 'fail', message: faults.slice(0, 3).join('; ') + (faults.length > 3 ? `; and ${faults.length - 3} more` : ''), evidence };
-  const how = zerocopy === 'copied' ? 'all copied by the kernel (SO_EE_CODE_ZEROCOPY_COPIED)' : zerocopy === 'mixed' ? `${copied} of ${calls} copied by the kernel` : 'none copied';
+  if (faults.length > 0)
+    return {
+      status: 'fail',
+      message: faults.slice(0, 3).join('; ') + (faults.length > 3 ? `; and ${faults.length - 3} more` : ''),
+      evidence,
+    };
+  const how =
+    zerocopy === 'copied'
+      ? 'all copied by the kernel (SO_EE_CODE_ZEROCOPY_COPIED)'
+      : zerocopy === 'mixed'
+        ? `${copied} of ${calls} copied by the kernel`
+        : 'none copied';
   const notes = unsupported.length > 0 ? `; ${unsupported.join('; ')}` : '';
-  return { status: 'pass', message: `${calls} MSG_ZEROCOPY send calls each completed exactly once, bytes exact on the peer; ${how}${notes}`, evidence };
+  return {
+    status: 'pass',
+    message: `${calls} MSG_ZEROCOPY send calls each completed exactly once, bytes exact on the peer; ${how}${notes}`,
+    evidence,
+  };
 }
 
 /** Drivers whose "transmit" hands the frame to a local socket in another namespace: the receive path copies user pages. */
@@ -100,10 +172,20 @@ const LOCAL_DELIVERY_DRIVERS = new Set(['veth', 'netkit']);
 export async function runHonoured(ctx: CheckContext): Promise<CheckOutcome> {
   const flows = await zerocopySession(ctx, [[4, 1 << 20]], 32);
   const zerocopy = modeOf(flows);
-  const driver = await ctx.dut.run('dut', 'ethtool.driver', { ifname: ctx.link.dut.ifname }).then((d) => d.name, () => undefined);
-  const localDelivery = ctx.link.sameInterface ? 'the loopback device' : driver && LOCAL_DELIVERY_DRIVERS.has(driver) ? `the ${driver} driver` : undefined;
+  const driver = await ctx.dut.run('dut', 'ethtool.driver', { ifname: ctx.link.dut.ifname }).then(
+    (d) => d.name,
+    () => undefined,
+  );
+  const localDelivery = ctx.link.sameInterface
+    ? 'the loopback device'
+    : driver && LOCAL_DELIVERY_DRIVERS.has(driver)
+      ? `the ${driver} driver`
+      : undefined;
   const sgActive = ctx.features['scatter-gather']?.active ?? false;
-  const tally = { calls: flows.reduce((a, f) => a + (f.tally?.calls ?? 0), 0), copiedCalls: flows.reduce((a, f) => a + (f.tally?.copiedCalls ?? 0), 0) };
+  const tally = {
+    calls: flows.reduce((a, f) => a + (f.tally?.calls ?? 0), 0),
+    copiedCalls: flows.reduce((a, f) => a + (f.tally?.copiedCalls ?? 0), 0),
+  };
   const { status, message } = honouredOutcome(zerocopy, tally, { sgActive, localDelivery });
   const bytesExact = flows.every((f) => f.faults.length === 0);
   return { status, message, evidence: { zerocopy, ...tally, sgActive, driver, localDelivery, bytesExact, flows: flowEvidence(flows) } };

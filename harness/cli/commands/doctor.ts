@@ -34,10 +34,13 @@ export const command: Command = {
     if (values.install) {
       const pkgs = [...new Set(results.filter(({ r, p }) => !r.ok && p.pkg).map(({ p }) => p.pkg!))];
       if (pkgs.length > 0) {
-        if (process.getuid?.() !== 0) throw new NicmatrixError('PREREQUISITE', `doctor --install: installing ${pkgs.join(' ')} needs root; run it with sudo`);
+        if (process.getuid?.() !== 0)
+          throw new NicmatrixError('PREREQUISITE', `doctor --install: installing ${pkgs.join(' ')} needs root; run it with sudo`);
         io.err(`doctor: installing ${pkgs.join(' ')}`);
         await run('apt-get', ['update', '-qq'], { timeoutMs: APT_TIMEOUT_MS });
-        await run('env', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...pkgs], { timeoutMs: APT_TIMEOUT_MS });
+        await run('env', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...pkgs], {
+          timeoutMs: APT_TIMEOUT_MS,
+        });
         results = await probeAll(PREREQS);
       }
       if (!values['no-guest']) {

@@ -17,14 +17,17 @@ export function readInventory(file: string): LabInventory {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new NicmatrixError('USAGE', `--lab ${file}: cannot read the inventory: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+    throw new NicmatrixError('USAGE', `--lab ${file}: cannot read the inventory: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
+      cause: e,
+    });
   }
   return parseInventory(text, file);
 }
 
 /** The lab run behind both `nicmatrix lab` and `nicmatrix run --lab`. */
 export async function runLabCommand(values: Record<string, unknown>, io: CommandIO): Promise<number> {
-  if (values.target !== undefined) throw new NicmatrixError('USAGE', '--target and --lab: the inventory names the targets; give one or the other');
+  if (values.target !== undefined)
+    throw new NicmatrixError('USAGE', '--target and --lab: the inventory names the targets; give one or the other');
   const inventory = readInventory(values.lab as string);
   if (values['list-labels']) {
     io.out(JSON.stringify(inventoryLabels(inventory)));
@@ -32,7 +35,8 @@ export async function runLabCommand(values: Record<string, unknown>, io: Command
   }
   const labels = (values.label as string[] | undefined) ?? [];
   const machines = selectMachines(inventory, labels, (values.machine as string[] | undefined) ?? []);
-  if (machines.length === 0) throw new NicmatrixError('USAGE', `${inventory.file}: no machine matches --label ${labels.join(', ')} and --machine`);
+  if (machines.length === 0)
+    throw new NicmatrixError('USAGE', `${inventory.file}: no machine matches --label ${labels.join(', ')} and --machine`);
   for (const m of machines) {
     for (const [i, t] of machineTargets(m).entries()) await checkTargetSpec(t, `${inventory.file}: machine ${m.name} target ${i}`);
   }
@@ -40,24 +44,44 @@ export async function runLabCommand(values: Record<string, unknown>, io: Command
   const checkGlobs = (values.checks as string[] | undefined) ?? [];
   if (values['dry-run']) {
     for (const p of planLab({ inventory, machines, outDir, checkGlobs })) {
-      io.out(`${p.machine.name} [${p.machine.labels.join(', ')}]${p.machine.host ? ` on ${p.machine.host}` : ''}: ${p.targets.join(' ')} × ${p.checks.map((c) => c.id).join(' ')} → ${p.file}`);
+      io.out(
+        `${p.machine.name} [${p.machine.labels.join(', ')}]${p.machine.host ? ` on ${p.machine.host}` : ''}: ${p.targets.join(' ')} × ${p.checks.map((c) => c.id).join(' ')} → ${p.file}`,
+      );
     }
     return 0;
   }
   const jobs = values.jobs === undefined ? defaultJobs(os.cpus().length) : Number(values.jobs);
-  if (!Number.isInteger(jobs) || jobs < 1) throw new NicmatrixError('USAGE', `--jobs: expected a whole number ≥ 1, found "${String(values.jobs)}"`);
+  if (!Number.isInteger(jobs) || jobs < 1)
+    throw new NicmatrixError('USAGE', `--jobs: expected a whole number ≥ 1, found "${String(values.jobs)}"`);
   const outcome = await runLab({
-    inventory, machines, outDir, checkGlobs, seed: parseSeed(values.seed), jobs, argv: process.argv.slice(2), signal: interruptSignal,
-    listener: progressFor(io, Boolean(values.verbose)), anyHost: Boolean(values['any-host']), log: (l) => io.err(l),
+    inventory,
+    machines,
+    outDir,
+    checkGlobs,
+    seed: parseSeed(values.seed),
+    jobs,
+    argv: process.argv.slice(2),
+    signal: interruptSignal,
+    listener: progressFor(io, Boolean(values.verbose)),
+    anyHost: Boolean(values['any-host']),
+    log: (l) => io.err(l),
   });
   if (interruptSignal.aborted) {
     io.err(`nicmatrix lab: interrupted; the records so far are in ${outDir}`);
     return 130;
   }
   if (outcome.records.length === 0) {
-    throw new NicmatrixError('USAGE', `${inventory.file}: no selected machine may run on this host (${os.hostname()}): ${outcome.skipped.map((s) => `${s.machine}: ${s.reason}`).join('; ')}`);
+    throw new NicmatrixError(
+      'USAGE',
+      `${inventory.file}: no selected machine may run on this host (${os.hostname()}): ${outcome.skipped.map((s) => `${s.machine}: ${s.reason}`).join('; ')}`,
+    );
   }
-  addToStore(values, outcome.records.map((r) => r.file), io, 'lab');
+  addToStore(
+    values,
+    outcome.records.map((r) => r.file),
+    io,
+    'lab',
+  );
   for (const r of outcome.records) io.out(r.file);
   return outcome.records.reduce<number>((code, r) => Math.max(code, exitCodeFor(r.record)), 0);
 }

@@ -25,7 +25,10 @@ export function loadProfile(arg: string): Profile {
   const shipped = shippedProfile(arg);
   if (shipped) return shipped;
   if (!existsSync(arg)) {
-    throw new NicmatrixError('USAGE', `--profile ${arg}: expected a shipped profile (${SHIPPED_PROFILES.join(', ')}) or a profile file, found neither`);
+    throw new NicmatrixError(
+      'USAGE',
+      `--profile ${arg}: expected a shipped profile (${SHIPPED_PROFILES.join(', ')}) or a profile file, found neither`,
+    );
   }
   let text: string;
   try {
@@ -38,13 +41,18 @@ export function loadProfile(arg: string): Profile {
 
 /** The registry's checks the profile needs, each limited to the variants it asks for ("nothing more"). */
 export function plannedChecks(profile: Profile, all: readonly Check[]): Check[] {
-  const need = checksNeeded(profile, all.map((c) => c.id));
-  return all.filter((c) => need.has(c.id)).map((c) => {
-    const globs = need.get(c.id);
-    if (!globs) return c;
-    const wanted = globMatcher(globs);
-    return { ...c, variants: (link, features) => c.variants(link, features).filter((v) => wanted(v.name)) };
-  });
+  const need = checksNeeded(
+    profile,
+    all.map((c) => c.id),
+  );
+  return all
+    .filter((c) => need.has(c.id))
+    .map((c) => {
+      const globs = need.get(c.id);
+      if (!globs) return c;
+      const wanted = globMatcher(globs);
+      return { ...c, variants: (link, features) => c.variants(link, features).filter((v) => wanted(v.name)) };
+    });
 }
 
 function readRecordFile(file: string): { text: string; sha256: string } {
@@ -52,7 +60,9 @@ function readRecordFile(file: string): { text: string; sha256: string } {
   try {
     bytes = readFileSync(file);
   } catch (e) {
-    throw new NicmatrixError('USAGE', `${file}: cannot read the run record: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+    throw new NicmatrixError('USAGE', `${file}: cannot read the run record: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
+      cause: e,
+    });
   }
   return { text: bytes.toString('utf8'), sha256: createHash('sha256').update(bytes).digest('hex') };
 }
@@ -89,7 +99,8 @@ export const command: Command = {
     const profile = loadProfile(values.profile as string);
     const fromRun = values['from-run'] as string | undefined;
     const spec = values.target as string | undefined;
-    if (fromRun === undefined && spec === undefined) throw new NicmatrixError('USAGE', 'qualify: give --target SPEC to run, or --from-run FILE to judge an existing run record');
+    if (fromRun === undefined && spec === undefined)
+      throw new NicmatrixError('USAGE', 'qualify: give --target SPEC to run, or --from-run FILE to judge an existing run record');
     const available = allChecks();
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     let recordFile: string;
@@ -98,10 +109,19 @@ export const command: Command = {
       const out = (values.out as string | undefined) ?? path.join('out', 'qualification', `${profile.name}-${slug(spec!)}-${stamp}`);
       recordFile = path.join(out, 'run.json');
       const checks = plannedChecks(profile, available);
-      io.err(`qualify: profile ${profile.name} needs ${checks.length} check(s): ${checks.map((c) => c.id).join(', ') || 'none available in this version'}`);
+      io.err(
+        `qualify: profile ${profile.name} needs ${checks.length} check(s): ${checks.map((c) => c.id).join(', ') || 'none available in this version'}`,
+      );
       await runMatrix({
-        targets: [spec!], checks, checkGlobs: checks.map((c) => c.id), seed: parseSeed(values.seed), jobs: 1, out: recordFile,
-        argv: process.argv.slice(2), signal: interruptSignal, listener: progressFor(io, Boolean(values.verbose)),
+        targets: [spec!],
+        checks,
+        checkGlobs: checks.map((c) => c.id),
+        seed: parseSeed(values.seed),
+        jobs: 1,
+        out: recordFile,
+        argv: process.argv.slice(2),
+        signal: interruptSignal,
+        listener: progressFor(io, Boolean(values.verbose)),
       });
       if (interruptSignal.aborted) {
         io.err(`nicmatrix qualify: interrupted; no report, the verdicts so far are in ${recordFile}`);
@@ -114,9 +134,26 @@ export const command: Command = {
     const { text, sha256 } = readRecordFile(recordFile);
     const record = withMatrixErrors(() => parseRecord(text, recordFile));
     const target = selectTarget(record, recordFile, spec);
-    const qualification = judgeTarget(profile, target, available.map((c) => c.id));
-    const report = qualificationReport({ profile, qualification, record, target, recordFile, recordSha256: sha256, generatedAt: new Date().toISOString(), toolVersion });
-    const outDir = (values.out as string | undefined) ?? (fromRun === undefined ? path.dirname(recordFile) : path.join('out', 'qualification', `${profile.name}-${slug(target.spec)}-${stamp}`));
+    const qualification = judgeTarget(
+      profile,
+      target,
+      available.map((c) => c.id),
+    );
+    const report = qualificationReport({
+      profile,
+      qualification,
+      record,
+      target,
+      recordFile,
+      recordSha256: sha256,
+      generatedAt: new Date().toISOString(),
+      toolVersion,
+    });
+    const outDir =
+      (values.out as string | undefined) ??
+      (fromRun === undefined
+        ? path.dirname(recordFile)
+        : path.join('out', 'qualification', `${profile.name}-${slug(target.spec)}-${stamp}`));
     writeFiles(outDir, qualificationFiles(report));
     for (const j of qualification.requirements) io.err(`qualify: ${j.verdict.toUpperCase().padEnd(14)} ${j.id}: ${j.why}`);
     io.err(`qualify: report ${path.join(outDir, 'report.html')} and report.json; run record ${recordFile} (sha256 ${sha256})`);

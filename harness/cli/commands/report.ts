@@ -75,11 +75,17 @@ export const command: Command = {
   async run({ values }, io) {
     const format = values.format as string | undefined;
     const reporter = format === undefined ? undefined : REPORTERS[format];
-    if (!reporter) throw new NicmatrixError('USAGE', `--format: expected one of ${Object.keys(REPORTERS).join(', ')}, found ${format === undefined ? 'nothing' : `"${format}"`}`);
-    if (values.run !== undefined && values.store !== undefined) throw new NicmatrixError('USAGE', '--run and --store: give one source, not both');
+    if (!reporter)
+      throw new NicmatrixError(
+        'USAGE',
+        `--format: expected one of ${Object.keys(REPORTERS).join(', ')}, found ${format === undefined ? 'nothing' : `"${format}"`}`,
+      );
+    if (values.run !== undefined && values.store !== undefined)
+      throw new NicmatrixError('USAGE', '--run and --store: give one source, not both');
     const input = values.run !== undefined ? loadRun(values.run as string) : loadStore(values.store, { latest: Boolean(values.latest) });
     const text = reporter.render(input);
-    if (typeof text !== 'string') throw new NicmatrixError('INTERNAL', `reporter ${reporter.format} renders several files; use nicmatrix site`);
+    if (typeof text !== 'string')
+      throw new NicmatrixError('INTERNAL', `reporter ${reporter.format} renders several files; use nicmatrix site`);
     const out = values.out as string | undefined;
     if (out === undefined) {
       io.out(text.replace(/\n$/, ''));

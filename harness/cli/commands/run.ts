@@ -57,20 +57,42 @@ export const command: Command = {
       }
       if (spec.kind === 'qemu') {
         const { findQemuModel, QEMU_MODELS } = await import('../../../drivers/qemu/catalogue.js');
-        if (!findQemuModel(spec.model)) throw new NicmatrixError('TARGET_SPEC', `target "${t}": unknown QEMU model "${spec.model}"; expected one of: ${QEMU_MODELS.map((m) => m.model).join(', ')}`);
+        if (!findQemuModel(spec.model))
+          throw new NicmatrixError(
+            'TARGET_SPEC',
+            `target "${t}": unknown QEMU model "${spec.model}"; expected one of: ${QEMU_MODELS.map((m) => m.model).join(', ')}`,
+          );
       }
     }
     const globs = (values.checks as string[] | undefined) ?? [];
     const { checks, unmatched } = selectChecks(allChecks(), globs);
-    if (unmatched.length > 0) throw new NicmatrixError('USAGE', `--checks ${unmatched.join(', ')}: matches no check; known: ${allChecks().map((c) => c.id).join(', ')}`);
+    if (unmatched.length > 0)
+      throw new NicmatrixError(
+        'USAGE',
+        `--checks ${unmatched.join(', ')}: matches no check; known: ${allChecks()
+          .map((c) => c.id)
+          .join(', ')}`,
+      );
     const jobs = values.jobs === undefined ? defaultJobs(os.cpus().length) : Number(values.jobs);
-    if (!Number.isInteger(jobs) || jobs < 1) throw new NicmatrixError('USAGE', `--jobs: expected a whole number ≥ 1, found "${String(values.jobs)}"`);
+    if (!Number.isInteger(jobs) || jobs < 1)
+      throw new NicmatrixError('USAGE', `--jobs: expected a whole number ≥ 1, found "${String(values.jobs)}"`);
     const seed = values.seed === undefined ? randomInt(2 ** 31) : Number(values.seed);
-    if (!Number.isInteger(seed) || seed < 0) throw new NicmatrixError('USAGE', `--seed: expected a whole number ≥ 0, found "${String(values.seed)}"`);
+    if (!Number.isInteger(seed) || seed < 0)
+      throw new NicmatrixError('USAGE', `--seed: expected a whole number ≥ 0, found "${String(values.seed)}"`);
     const out = (values.out as string | undefined) ?? defaultRecordPath();
     await sweepStale((line) => io.err(`nicmatrix run: ${line}`));
     const listener = io.interactive ? ttyProgress(process.stderr) : lineProgress((l) => io.err(l), Boolean(values.verbose));
-    const record = await runMatrix({ targets, checks, checkGlobs: globs, seed, jobs, out, argv: process.argv.slice(2), signal: interruptSignal, listener });
+    const record = await runMatrix({
+      targets,
+      checks,
+      checkGlobs: globs,
+      seed,
+      jobs,
+      out,
+      argv: process.argv.slice(2),
+      signal: interruptSignal,
+      listener,
+    });
     if (interruptSignal.aborted) {
       io.err(`nicmatrix run: interrupted; the verdicts so far are in ${out}`);
       return 130;

@@ -15,7 +15,10 @@ const MARKER = '.nicmatrix-site';
 export function prepareSiteDir(dir: string): void {
   if (!existsSync(dir) || readdirSync(dir).length === 0) return;
   if (!existsSync(join(dir, MARKER))) {
-    throw new NicmatrixError('USAGE', `--out ${dir}: exists, is not empty and holds no earlier nicmatrix site (no ${MARKER}); choose another directory`);
+    throw new NicmatrixError(
+      'USAGE',
+      `--out ${dir}: exists, is not empty and holds no earlier nicmatrix site (no ${MARKER}); choose another directory`,
+    );
   }
   for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
 }
@@ -42,7 +45,9 @@ export const command: Command = {
     const bytes = writeFiles(dir, files);
     writeFileSync(join(dir, MARKER), 'built by nicmatrix site; the next build empties this directory\n');
     const m = input.matrix;
-    io.err(`site: ${m.devices.length} devices, ${m.checks.length} checks, ${m.kernels.length} kernels from ${input.runs.length} runs; ${files.size} files, ${(bytes / 2 ** 20).toFixed(1)} MiB in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    io.err(
+      `site: ${m.devices.length} devices, ${m.checks.length} checks, ${m.kernels.length} kernels from ${input.runs.length} runs; ${files.size} files, ${(bytes / 2 ** 20).toFixed(1)} MiB in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
     io.out(join(dir, 'index.html'));
     return 0;
   },

@@ -21,7 +21,8 @@ async function physicalInterfaces(): Promise<{ ifname: string; driver: string; s
 export const command: Command = {
   name: 'targets',
   summary: 'list what can be tested here',
-  usage: 'usage: nicmatrix targets [--json]\n\nLists target specs for `nicmatrix run --target`: lo, veth, the QEMU models with the QEMU version present, and physical interfaces found here.',
+  usage:
+    'usage: nicmatrix targets [--json]\n\nLists target specs for `nicmatrix run --target`: lo, veth, the QEMU models with the QEMU version present, and physical interfaces found here.',
   options: { json: { type: 'boolean' } },
   async run({ values }, io) {
     const rows: { spec: string; kind: string; description: string; available: boolean; note?: string }[] = [
@@ -32,17 +33,29 @@ export const command: Command = {
       const { listQemuTargets } = await import('../../../drivers/qemu/catalogue.js');
       rows.push(...(await listQemuTargets()));
     } catch (e) {
-      rows.push({ spec: 'qemu:*', kind: 'qemu', description: 'QEMU-emulated NICs', available: false, note: e instanceof Error ? e.message : String(e) });
+      rows.push({
+        spec: 'qemu:*',
+        kind: 'qemu',
+        description: 'QEMU-emulated NICs',
+        available: false,
+        note: e instanceof Error ? e.message : String(e),
+      });
     }
     for (const p of await physicalInterfaces()) {
-      rows.push({ spec: `phys:${p.ifname},PEER_IF`, kind: 'phys', description: `${p.ifname} (driver ${p.driver}, ${p.state}); name the port cabled to it as PEER_IF (NETNS/IF)`, available: true });
+      rows.push({
+        spec: `phys:${p.ifname},PEER_IF`,
+        kind: 'phys',
+        description: `${p.ifname} (driver ${p.driver}, ${p.state}); name the port cabled to it as PEER_IF (NETNS/IF)`,
+        available: true,
+      });
     }
     if (values.json) {
       io.out(JSON.stringify(rows, null, 2));
       return 0;
     }
     const w = Math.max(...rows.map((r) => r.spec.length));
-    for (const r of rows) io.out(`${r.spec.padEnd(w)}  ${r.available ? '' : '(unavailable) '}${r.description}${r.note ? ` — ${r.note}` : ''}`);
+    for (const r of rows)
+      io.out(`${r.spec.padEnd(w)}  ${r.available ? '' : '(unavailable) '}${r.description}${r.note ? ` — ${r.note}` : ''}`);
     return 0;
   },
 };

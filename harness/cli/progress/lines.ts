@@ -7,11 +7,14 @@ export function lineProgress(write: (line: string) => void, verbose = false, qui
   return {
     onRunStart: (i) => write(`run ${i.id}: ${i.targets.length} target(s) × ${i.checks.length} check(s), seed ${i.seed}, jobs ${i.jobs}`),
     onTargetStart: (spec) => write(`[${spec}] starting`),
-    onTargetReady: (spec, t, ms) => write(`[${spec}] ready in ${ms} ms: driver ${t.driver.name || '?'} ${t.driver.version}, kernel ${t.kernel}`),
+    onTargetReady: (spec, t, ms) =>
+      write(`[${spec}] ready in ${ms} ms: driver ${t.driver.name || '?'} ${t.driver.version}, kernel ${t.kernel}`),
     onResult: (spec, r) => {
       counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
       if (quietPass && r.status === 'pass') return;
-      write(`[${spec}] ${r.status.toUpperCase().padEnd(11)} ${r.check} [${r.variant}] ${r.durationMs} ms${r.status === 'pass' ? '' : `: ${r.message}`}`);
+      write(
+        `[${spec}] ${r.status.toUpperCase().padEnd(11)} ${r.check} [${r.variant}] ${r.durationMs} ms${r.status === 'pass' ? '' : `: ${r.message}`}`,
+      );
     },
     onLog: verbose ? (spec, line) => write(`[${spec}] ${line}`) : undefined,
     onTargetEnd: (spec, t) => write(`[${spec}] done: ${summarize(t.results.map((r) => r.status))}`),
