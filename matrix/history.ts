@@ -6,6 +6,7 @@
  */
 import type { Evidence, Status } from './record.js';
 import { compareKernels } from './identity.js';
+import { combineStatuses } from './verdict.js';
 
 /** One variant's outcome inside an observation. */
 export interface VariantResult {
@@ -46,14 +47,9 @@ export interface KernelVerdict {
   regression: boolean;
 }
 
-// A failing variant makes the cell fail; a harness error hides nothing else; a pass outranks "not offered".
-const RANK: Record<Status, number> = { fail: 5, error: 4, pass: 3, unsupported: 2, skip: 1 };
-
-/** The verdict of several variants: fail > error > pass > unsupported > skip. */
+/** The verdict of several variants, by the one verdict order (`verdict.ts`). */
 export function combine(statuses: readonly Status[]): Status {
-  let best: Status = 'skip';
-  for (const s of statuses) if (RANK[s] > RANK[best]) best = s;
-  return best;
+  return combineStatuses(statuses);
 }
 
 const decisive = (s: Status): boolean => s === 'pass' || s === 'fail';

@@ -1,4 +1,5 @@
 /** The `tx-csum/*` family: is what the DUT transmits correctly checksummed, with offload on and off? */
+import { combineStatuses } from '../../../matrix/verdict.js';
 import type { Check, CheckContext, CheckOutcome, Variant } from '../types.js';
 import { runTcpCase, runUdpCase } from './socket-checks.js';
 import { runGenericCase, runVlanCase } from './vnet-checks.js';
@@ -48,8 +49,7 @@ export const txCsumChecks: readonly Check[] = [
 
 /** Two halves of one check: the worse verdict wins, both messages and evidences kept. */
 export function mergeOutcomes(a: CheckOutcome, b: CheckOutcome): CheckOutcome {
-  const rank = { pass: 0, skip: 1, unsupported: 2, fail: 3, error: 4 } as const;
-  const status = rank[a.status] >= rank[b.status] ? a.status : b.status;
+  const status = combineStatuses([a.status, b.status]);
   return {
     status,
     message: `${a.message}; ${b.message}`,
