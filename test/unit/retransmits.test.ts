@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import {
+  judgeRetransmits,
+  retransEvidence,
+  retransFromDelta,
+  retransFromNstat,
+  retransmitBound,
+  TSO_PY_BYTES,
+  TSO_PY_FAILS_AT,
+} from '../../harness/checks/retransmits.js';
+import { NicmatrixError } from '../../harness/errors.js';
+
+const MiB = 1 << 20;
+
+describe('retransmitBound', () => {
+  it("is tso.py's 10 at 4 MiB, never below 10, and grows linearly with the bytes", () => {
+    expect(retransmitBound(TSO_PY_BYTES)).toBe(TSO_PY_FAILS_AT);
+    expect(retransmitBound(0)).toBe(10);
+    expect(retransmitBound(1)).toBe(10);
+    expect(retransmitBound(MiB)).toBe(10);
+    expect(retransmitBound(8 * MiB)).toBe(20);
+    expect(retransmitBound(64 * MiB)).toBe(160);
+    // Rounded up: a little more than 8 MiB already allows one more.
+    expect(retransmitBound(8 * MiB + 1)).toBe(21);
+  });
+});
+
+describe('judgeRetransmits', () => {
+  it('passes below the bound and fails at it, as tso.py does for 4 MiB', () => {
+    expect(judgeRetransmits({ bytes: 4 * MiB, retransSegs: 9 })).toMatchObject({ ok: true, bound: 10, found: 9 });
+    const j = judgeRetransmits({ bytes: 4 * MiB, retransSegs: 10, what: 'MSG_ZEROCOPY flows' });
+    expect(j).toMatchObject({ ok: false, bound: 10, found: 10, bytes: 4 * MiB });
+    expect(j.message).toBe(
+      "MSG_ZEROCOPY flows: TCP retransmitted 10 segment(s) over 4194304 bytes (4 MiB): expected fewer than 10 (tso.py's 10 per 4 MiB, scaled)",
+    );
+  });
+
+  it('fails what the old zc storm rule (max(50, 10 % of segments)) let pass', () => {
+    // 8 MiB in ~6000 segments with 45 retransmissions: below 50, so the old rule passed it.
+    const j = judgeRetransmits({ bytes: 8 * MiB, retransSegs: 45 });
+    expect(j.ok).toBe(false);
+    expect(j.bound).toBe(20);
+  });
+
+  it('an explicit bound wins over the scaled one', () => {
+    expect(judgeRetransmits({ bytes: 64 * MiB, retransSegs: 5, bound: 5 }).ok).toBe(false);
+    expect(judgeRetransmits({ bytes: 64 * MiB, retransSegs: 4, bound: 5 }).ok).toBe(true);
+  });
+
+  it('names the counters that say why, only the non-zero ones', () => {
+    const j = judgeRetransmits({
+      bytes: MiB,
+      retransSegs: 30,
+      detail: { TcpExtTCPLostRetransmit: 2, TcpExtTCPTimeouts: 0, TcpExtTCPFastRetrans: 28 },
+    });
+    expect(j.message).toMatch(/\(TCPLostRetransmit 2, TCPFastRetrans 28\)$/);
+    expect(retransEvidence(j)).toEqual({
+      found: 30,
+      bound: 10,
+      bytes: MiB,
+      ok: false,
+      detail: { TcpExtTCPLostRetransmit: 2, TcpExtTCPTimeouts: 0, TcpExtTCPFastRetrans: 28 },
+    });
+  });
+
+  it('the message of a pass says the count and the bound', () => {
+    expect(judgeRetransmits({ bytes: 1000, retransSegs: 0 }).message).toBe(
+      '0 TCP segment(s) retransmitted over 1000 bytes, below the bound of 10',
+    );
+  });
+
+  it('rejects counts that cannot be counters', () => {
+    expect(() => judgeRetransmits({ bytes: -1, retransSegs: 0 })).toThrow(NicmatrixError);
+    expect(() => judgeRetransmits({ bytes: 10, retransSegs: -3 })).toThrow(/retransmission count ≥ 0, found -3/);
+    expect(() => judgeRetransmits({ bytes: 10, retransSegs: Number.NaN })).toThrow(NicmatrixError);
+    expect(() => judgeRetransmits({ bytes: 10, retransSegs: 1, bound: 0 })).toThrow(/bound ≥ 1/);
+  });
+});
+
+describe('reading the counters', () => {
+  it('from absolute nstat readings: the delta, and undefined when TcpRetransSegs is missing', () => {
+    const before = { TcpRetransSegs: 100, TcpExtTCPLostRetransmit: 1, TcpExtTCPTimeouts: 4, TcpOutSegs: 9 };
+    const after = { TcpRetransSegs: 112, TcpExtTCPLostRetransmit: 3, TcpExtTCPTimeouts: 4, TcpOutSegs: 900 };
+    expect(retransFromNstat(before, after)).toEqual({
+      retransSegs: 12,
+      detail: { TcpExtTCPLostRetransmit: 2, TcpExtTCPTimeouts: 0 },
+    });
+    expect(retransFromNstat({}, { TcpOutSegs: 3 })).toBeUndefined();
+    expect(retransFromNstat({}, { TcpRetransSegs: 3 })).toBeUndefined();
+  });
+
+  it('from a delta map where zeros are left out', () => {
+    expect(retransFromDelta({ TcpRetransSegs: 7, TcpExtTCPFastRetrans: 7, TcpOutSegs: 70 })).toEqual({
+      retransSegs: 7,
+      detail: { TcpExtTCPFastRetrans: 7 },
+    });
+    expect(retransFromDelta({})).toEqual({ retransSegs: 0, detail: {} });
+  });
+});
