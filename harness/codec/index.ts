@@ -9,3 +9,7 @@ export * from './frame.js';
 export * from './build.js';
 export * from './fragment.js';
 export * from './verify.js';
+export * from './crc32c.js';
+export * from './sctp.js';
+export * from './sctp-frame.js';
+export * from './encap.js';
