@@ -38,6 +38,8 @@ export interface RunActionOptions {
   /** Give up after this long (default: the agent client's default). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** The check variant the call belongs to: `agent.cancel` with this scope stops it and closes what it opened. */
+  scope?: string;
 }
 
 /** A device under test with its peer. */

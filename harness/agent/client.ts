@@ -80,7 +80,7 @@ export class AgentClient {
   call<A extends ActionName>(
     method: A,
     params: ActionParams<A>,
-    opts: { timeoutMs?: number; signal?: AbortSignal } = {},
+    opts: { timeoutMs?: number; signal?: AbortSignal; scope?: string } = {},
   ): Promise<ActionResult<A>> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     const id = this.nextId++;
@@ -107,7 +107,9 @@ export class AgentClient {
       this.pending.set(id, entry);
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.toAgent.write(JSON.stringify({ id, method, params }) + '\n');
+      this.toAgent.write(
+        JSON.stringify(opts.scope === undefined ? { id, method, params } : { id, method, params, scope: opts.scope }) + '\n',
+      );
     });
   }
 

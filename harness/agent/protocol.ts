@@ -9,6 +9,8 @@ export interface Request {
   id: number;
   method: string;
   params: unknown;
+  /** The scope the call belongs to (one check variant): `agent.cancel` stops a scope's calls and closes what they opened. */
+  scope?: string;
 }
 
 export type Response =
@@ -66,6 +68,13 @@ export interface VnetHeader {
 /** Every action an agent executes: name → params and result. */
 export interface ActionMap {
   'agent.ping': { params: Record<string, never>; result: { pid: number; kernel: string } };
+  /** Aborts the scope's in-flight actions and closes the resources its calls opened (answered once they ended, or after a bound). */
+  'agent.cancel': { params: { scope: string }; result: { aborted: number; stillRunning: number; closedResources: number } };
+  /** What the agent is doing: in-flight calls (per scope) and open resources. */
+  'agent.status': {
+    params: Record<string, never>;
+    result: { inflight: number; resources: string[]; inflightByScope: Record<string, number> };
+  };
   'link.info': { params: { ifname: string }; result: IfInfo };
   'ethtool.features': { params: { ifname: string }; result: FeatureSnapshot };
   /** Sets features (`ethtool -K`); returns the snapshot after, so the caller sees what took. */

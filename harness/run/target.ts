@@ -18,6 +18,8 @@ export interface TargetRunOptions {
   listener: RunListener;
   pcapDir?: string;
   recordDir?: string;
+  /** Budget of one check variant (default VARIANT_TIMEOUT_MS). */
+  variantTimeoutMs?: number;
 }
 
 function emptyTarget(spec: string): TargetRecord {
@@ -83,7 +85,7 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
         const seed = deriveSeed(opts.runSeed, spec, check.id, variant.name);
         const log = (line: string) => listener.onLog?.(spec, `${check.id} [${variant.name}] ${line}`);
         const result = await runVariant(
-          { dut, link, spec, seed, signal, pcapDir: opts.pcapDir, recordDir: opts.recordDir, log },
+          { dut, link, spec, seed, signal, pcapDir: opts.pcapDir, recordDir: opts.recordDir, timeoutMs: opts.variantTimeoutMs, log },
           check,
           variant,
         );

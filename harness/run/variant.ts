@@ -3,18 +3,26 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Dut, LinkInfo } from '../../drivers/types.js';
 import type { Evidence, FeatureSnapshot, ResultRecord } from '../../matrix/record.js';
-import { withTimeout } from '../agent/client.js';
 import type { CapturedFrame } from '../agent/protocol.js';
+import { CANCEL_DRAIN_MS } from '../agent/server.js';
 import type { Check, CheckOutcome, Variant } from '../checks/types.js';
-import { describeError, errorCode } from '../errors.js';
+import { describeError, errorCode, NicmatrixError } from '../errors.js';
 import { pcapFile } from '../pcap.js';
 import { counterDelta } from '../../drivers/ethtool.js';
 import { unmetFeatures } from './features.js';
 import { linkReady } from './link-ready.js';
 import { safeName } from './record-file.js';
+import { judgeStall, stalledStep } from './stall.js';
+import { VariantDut } from './variant-dut.js';
 
-/** Longest a single check × variant may run before it is an `error`. */
+/** Longest a single check × variant may run; at the deadline it is stopped and judged as a stall. */
 export const VARIANT_TIMEOUT_MS = 180_000;
+/** Kept back from the budget: every agent call has answered this long before the deadline, so the check can judge. */
+const JUDGE_RESERVE_MS = 3_000;
+/** How long an agent gets to answer the ping that tells a stalled device from a lost agent. */
+const PING_MS = 5_000;
+
+let scopes = 0;
 
 export interface VariantEnv {
   dut: Dut;
@@ -25,6 +33,8 @@ export interface VariantEnv {
   /** Directory for pcaps, and the directory the record's relative paths start from. */
   pcapDir?: string;
   recordDir?: string;
+  /** The variant's budget (default VARIANT_TIMEOUT_MS). */
+  timeoutMs?: number;
   log(line: string): void;
 }
 
@@ -70,27 +80,59 @@ export async function runVariant(env: VariantEnv, check: Check, variant: Variant
   }
   let outcome: CheckOutcome;
   let before: Counters | undefined;
+  const budgetMs = env.timeoutMs ?? VARIANT_TIMEOUT_MS;
+  const stop = new AbortController();
+  const signal = AbortSignal.any([env.signal, stop.signal]);
+  const checkStart = Date.now();
+  const vdut = new VariantDut(env.dut, signal, checkStart + budgetMs - JUDGE_RESERVE_MS, `${check.id}#${variant.name}#${++scopes}`);
+  const timer = setTimeout(
+    () => stop.abort(new NicmatrixError('TIMEOUT', `${check.id} [${variant.name}] did not finish within ${budgetMs / 1000} s`)),
+    budgetMs,
+  );
   try {
     before = await readCounters(env);
     const ctx = {
       link: env.link,
-      dut: env.dut,
+      dut: vdut,
       variant,
       features,
       seed: env.seed,
-      signal: env.signal,
+      signal,
       log: env.log,
       writePcap: (name: string, frames: CapturedFrame[]) => writePcap(env, `${check.id}-${variant.name}-${name}`, frames),
     };
-    outcome = await withTimeout(
-      check.run(ctx),
-      VARIANT_TIMEOUT_MS,
-      env.signal,
-      () => `${check.id} [${variant.name}] did not finish within ${VARIANT_TIMEOUT_MS / 1000} s`,
-    );
+    const run = check.run(ctx);
+    // The check is stopped at its deadline: its in-flight calls reject at once, the ones it would make next are refused.
+    outcome = await Promise.race([
+      run,
+      new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true })),
+    ]);
+    run.catch(() => undefined);
   } catch (e) {
     outcome = { status: 'error', message: describeError(e), evidence: { errorCode: errorCode(e) } };
+  } finally {
+    clearTimeout(timer);
   }
+  const timedOut = stop.signal.aborted || vdut.steps.some((st) => st.code === 'TIMEOUT');
+  let cancelled: Evidence | undefined;
+  if (!env.signal.aborted && (timedOut || vdut.steps.some((st) => st.error !== undefined))) {
+    // Nothing of this variant may keep driving the link while the next one changes the DUT's features.
+    cancelled = await cancelScope(env, vdut.scope);
+  }
+  if (timedOut && !env.signal.aborted && outcome.status === 'error') {
+    const { stalled, lastDone } = stalledStep(vdut.steps);
+    const answers = await pingAgents(env);
+    const verdict = judgeStall({ budgetMs, stalled, lastDone, answers, sameAgent: env.link.sameInterface });
+    outcome = {
+      status: verdict.status,
+      message: verdict.message,
+      evidence: {
+        ...outcome.evidence,
+        stall: { lastSteps: vdut.steps.slice(-8), agentsAnswer: answers, checkError: outcome.message, budgetMs },
+      },
+    };
+  }
+  if (cancelled) outcome.evidence = { ...outcome.evidence, cancelled };
   const evidence: Evidence = { ...outcome.evidence, seed: env.seed, features };
   if (linkWaitMs > 0) evidence.linkWaitMs = linkWaitMs;
   if (before) {
@@ -115,6 +157,36 @@ export async function runVariant(env: VariantEnv, check: Check, variant: Variant
   }
   if (unmet.length > 0) evidence.unmetFeatures = unmet;
   return result({ ...outcome, evidence });
+}
+
+/** Tells both agents to stop what the variant's scope still runs and close what it opened. */
+async function cancelScope(env: VariantEnv, scope: string): Promise<Evidence> {
+  const sides = env.link.sameInterface ? (['dut'] as const) : (['dut', 'peer'] as const);
+  const out: Evidence = {};
+  await Promise.all(
+    sides.map(async (side) => {
+      try {
+        const r = await env.dut.run(side, 'agent.cancel', { scope }, { timeoutMs: CANCEL_DRAIN_MS + 10_000 });
+        out[side] = r;
+        if (r.stillRunning > 0)
+          env.log(`${side}: ${r.stillRunning} action(s) of the stopped variant still run after ${CANCEL_DRAIN_MS / 1000} s`);
+      } catch (e) {
+        out[side] = { error: describeError(e) };
+      }
+    }),
+  );
+  return out;
+}
+
+/** Whether each side's agent still answers: a stalled device leaves them answering, a lost agent does not. */
+async function pingAgents(env: VariantEnv): Promise<Record<'dut' | 'peer', boolean>> {
+  const ping = (side: 'dut' | 'peer') =>
+    env.dut.run(side, 'agent.ping', {}, { timeoutMs: PING_MS }).then(
+      () => true,
+      () => false,
+    );
+  const [dut, peer] = await Promise.all([ping('dut'), env.link.sameInterface ? Promise.resolve(true) : ping('peer')]);
+  return { dut, peer: env.link.sameInterface ? dut : peer };
 }
 
 async function writePcap(env: VariantEnv, name: string, frames: CapturedFrame[]): Promise<string | undefined> {

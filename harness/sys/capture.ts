@@ -8,7 +8,7 @@ import * as C from './consts.js';
 import { check, syscallErrno } from './errno.js';
 import { libc } from './libc.js';
 import { PacketSocket, type ReceivedFrame } from './packet.js';
-import { sleep } from './socket.js';
+import { pause } from './socket.js';
 import { decodeTimespecNs, TIMESPEC_SIZE } from './structs.js';
 
 export interface CaptureOptions {
@@ -29,6 +29,8 @@ export interface StopOptions {
   timeoutMs?: number;
   /** Which frames to keep (others are dropped at once); default all. */
   keep?: (f: ReceivedFrame) => boolean;
+  /** Ends the waits early (the call was cancelled): what was captured so far is returned. */
+  signal?: AbortSignal;
 }
 
 export interface CaptureResult {
@@ -118,15 +120,15 @@ export class Capture {
     }
     try {
       if (opts.expect === undefined) {
-        await sleep(opts.settleMs ?? 100);
+        await pause(opts.settleMs ?? 100, opts.signal);
       } else {
         const deadline = Date.now() + (opts.timeoutMs ?? 2000);
         await this.drainAll();
-        while (this.frames.length < opts.expect && Date.now() < deadline) {
-          await this.socket.sock.wait(C.POLLIN, deadline - Date.now());
+        while (this.frames.length < opts.expect && Date.now() < deadline && !opts.signal?.aborted) {
+          await this.socket.sock.wait(C.POLLIN, Math.min(200, deadline - Date.now()));
           await this.drainAll();
         }
-        if (opts.settleMs) await sleep(opts.settleMs);
+        if (opts.settleMs) await pause(opts.settleMs, opts.signal);
       }
       await this.drainAll();
       if (this.failure) throw this.failure;

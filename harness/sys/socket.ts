@@ -146,3 +146,9 @@ export async function pollSockets(entries: readonly { sock: Socket; events: numb
 }
 
 export { sleep };
+
+/** Waits `ms`, or less when `signal` aborts first (an aborted wait ends quietly: the caller decides what it means). */
+export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  if (!signal) return sleep(ms);
+  await sleep(ms, undefined, { signal }).catch(() => undefined);
+}

@@ -26,3 +26,8 @@ export function corruptEgress(netns: string, ifname: string, rules: string[]): P
 export function corruptIngress(netns: string, ifname: string, rules: string[]): Promise<void> {
   return corrupt('ingress', netns, ifname, rules);
 }
+
+/** Removes the fault chain of `hook` from `netns` (the device heals mid-run). */
+export async function removeFault(hook: 'egress' | 'ingress', netns: string): Promise<void> {
+  await execa('ip', ['netns', 'exec', netns, 'nft', 'delete', 'table', 'netdev', `nicmatrix_${hook}_fault`]);
+}

@@ -5,7 +5,7 @@ import { Capture } from '../../sys/capture.js';
 import { PACKET_OUTGOING, VIRTIO_NET_HDR_F_NEEDS_CSUM } from '../../sys/consts.js';
 import type { ReceivedFrame } from '../../sys/packet.js';
 import type { CapturedFrame } from '../protocol.js';
-import { defineAction } from '../registry.js';
+import { callSignal, defineAction } from '../registry.js';
 
 declare module '../protocol.js' {
   interface CapturedFrame {
@@ -55,7 +55,7 @@ defineAction('capture.stop', async ({ id, settleMs, expect, timeoutMs, ignoreOut
     throw new NicmatrixError('AGENT', `capture.stop: expected an open capture "${id}", found ${cap ? 'another kind of resource' : 'none'}`);
   ctx.resources.delete(id);
   const keep = ignoreOutgoing ? (f: ReceivedFrame) => f.pkttype !== PACKET_OUTGOING : undefined;
-  const r = await cap.stop({ settleMs, expect, timeoutMs, keep });
+  const r = await cap.stop({ settleMs, expect, timeoutMs, keep, signal: callSignal() });
   const frames: CapturedFrame[] = [];
   for (const f of r.frames) {
     frames.push(toCapturedFrame(f, r.startNs));

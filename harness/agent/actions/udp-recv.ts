@@ -6,8 +6,8 @@
 import { NicmatrixError } from '../../errors.js';
 import * as C from '../../sys/consts.js';
 import { UdpSocket } from '../../sys/inet.js';
-import { sleep } from '../../sys/socket.js';
-import { defineAction } from '../registry.js';
+import { pause, sleep } from '../../sys/socket.js';
+import { callSignal, defineAction } from '../registry.js';
 
 /** A datagram as the socket delivered it (payload base64) with its source. */
 export interface DeliveredDatagram {
@@ -62,15 +62,15 @@ class Receiver {
     return true;
   }
 
-  async stop(expect: number | undefined, settleMs: number, timeoutMs: number): Promise<DeliveredDatagram[]> {
+  async stop(expect: number | undefined, settleMs: number, timeoutMs: number, signal?: AbortSignal): Promise<DeliveredDatagram[]> {
     try {
       const deadline = Date.now() + timeoutMs;
       while (!this.drain()) await sleep(0);
-      while (expect !== undefined && this.datagrams.length < expect && Date.now() < deadline && !this.failure) {
+      while (expect !== undefined && this.datagrams.length < expect && Date.now() < deadline && !this.failure && !signal?.aborted) {
         await this.sock.sock.wait(C.POLLIN, Math.min(100, deadline - Date.now()));
         while (!this.drain()) await sleep(0);
       }
-      if (settleMs > 0) await sleep(settleMs);
+      if (settleMs > 0) await pause(settleMs, signal);
       while (!this.drain()) await sleep(0);
       if (this.failure) throw this.failure;
       return this.datagrams;
@@ -107,5 +107,5 @@ defineAction('udp.recvStop', async ({ id, expect, settleMs, timeoutMs }, ctx) =>
       `udp.recvStop: expected an open UDP receiver "${id}", found ${r ? 'another kind of resource' : 'none'}`,
     );
   ctx.resources.delete(id);
-  return { datagrams: await r.stop(expect, settleMs ?? 100, timeoutMs ?? 2000) };
+  return { datagrams: await r.stop(expect, settleMs ?? 100, timeoutMs ?? 2000, callSignal()) };
 });

@@ -1,0 +1,149 @@
+/**
+ * A stall is a fail that says where it stalled: a phys: veth pair whose DUT
+ * egress is blackholed by an nftables rule half-way through a check. The
+ * check's own waits end inside the variant's budget, a call that never ends is
+ * cancelled on the agent (its resources closed), the variant after it runs on
+ * a quiet link, and a lost agent stays a harness error.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ResultRecord } from '../../matrix/record.js';
+import { allChecks } from '../../harness/checks/registry.js';
+import type { Check, CheckContext, CheckOutcome } from '../../harness/checks/types.js';
+import { cleanup } from '../../harness/cleanup.js';
+import { runTarget } from '../../harness/run/target.js';
+import { corruptEgress, removeFault } from '../helpers/faults.js';
+import { makePortPair, type PortPair } from '../helpers/pair.js';
+
+const pairs: PortPair[] = [];
+afterAll(async () => {
+  await cleanup.runAll();
+  for (const p of pairs) await p.remove();
+});
+
+const BUDGET_MS = 12_000;
+const COUNT = 20;
+
+/** Sends COUNT datagrams DUT → peer while the peer captures; `wait` says how the capture ends. */
+async function sendRound(
+  ctx: CheckContext,
+  port: number,
+  wait: { expect?: number; timeoutMs?: number; settleMs?: number },
+): Promise<number> {
+  const { id } = await ctx.dut.run('peer', 'capture.start', { ifname: ctx.link.peer.ifname });
+  const payloads = Array.from({ length: COUNT }, (_, i) => Buffer.from(`stall test ${i}`).toString('base64'));
+  await ctx.dut.run('dut', 'udp.send', { family: 4, dst: ctx.link.peer.ipv4, sport: port, dport: port, payloads });
+  const { frames } = await ctx.dut.run('peer', 'capture.stop', { id, ignoreOutgoing: true, ...wait });
+  return frames.filter((f) => Buffer.from(f.data, 'base64').includes(Buffer.from('stall test'))).length;
+}
+
+/** A check of this test: one round on a sound link, then the fault, then a second round judged on what arrived. */
+function testCheck(id: string, fault: (ctx: CheckContext) => Promise<void>, second: (ctx: CheckContext) => Promise<number>): Check {
+  return {
+    id,
+    family: 'test',
+    title: id,
+    variants: () => [{ name: 'blackholed' }, { name: 'healed' }],
+    async run(ctx): Promise<CheckOutcome> {
+      const first = await sendRound(ctx, 40001, { expect: COUNT, timeoutMs: 5_000, settleMs: 0 });
+      if (first < COUNT) return { status: 'fail', message: `first round: ${first} of ${COUNT} arrived`, evidence: {} };
+      if (ctx.variant.name === 'blackholed') await fault(ctx);
+      const got = await second(ctx);
+      return got === COUNT
+        ? { status: 'pass', message: `${COUNT} of ${COUNT} arrived twice`, evidence: {} }
+        : { status: 'fail', message: `second round: ${got} of ${COUNT} arrived`, evidence: {} };
+    },
+  };
+}
+
+describe('a stall mid-check', () => {
+  it('blackholed DUT egress: waits end within the budget (fail), a call that never ends is cancelled and named (fail), the next variant runs clean', async () => {
+    const pair = await makePortPair('stall');
+    pairs.push(pair);
+    const blackhole = async () => corruptEgress(pair.dutNs, pair.dutIf, ['drop']);
+    const heal = async (r: ResultRecord) => {
+      if (r.variant === 'blackholed') await removeFault('egress', pair.dutNs);
+    };
+    const agentStates: unknown[] = [];
+    const checks: Check[] = [
+      // A round whose wait asks for far more than the budget: the runner shortens it, the check judges what arrived.
+      testCheck('test/long-wait', blackhole, (ctx) => sendRound(ctx, 40002, { expect: COUNT, timeoutMs: 600_000, settleMs: 0 })),
+      // An action that never ends by itself (a ten-minute settle): the deadline stops it on the agent.
+      testCheck('test/hang', blackhole, async (ctx) => {
+        if (ctx.variant.name === 'healed') {
+          agentStates.push(await ctx.dut.run('peer', 'agent.status', {}));
+          return sendRound(ctx, 40003, { expect: COUNT, timeoutMs: 5_000, settleMs: 0 });
+        }
+        return sendRound(ctx, 40003, { expect: COUNT, timeoutMs: 5_000, settleMs: 600_000 });
+      }),
+      // The same fault under a real check: a datagram that never arrived is a fail, never an error.
+      allChecks().find((c) => c.id === 'tx-csum/ipv4-udp')!,
+    ];
+    const results: ResultRecord[] = [];
+    let tx = 0;
+    const target = await runTarget(pair.spec, {
+      checks,
+      runSeed: 7,
+      signal: new AbortController().signal,
+      variantTimeoutMs: BUDGET_MS,
+      listener: {
+        onVariantStart: (_spec, check) => {
+          // tx-csum/ipv4-udp: its first variant runs blackholed from the start.
+          if (check === 'tx-csum/ipv4-udp' && tx++ === 0) void blackhole();
+        },
+        onResult: (_spec, r) => {
+          results.push(r);
+          if (r.check === 'tx-csum/ipv4-udp' && tx === 1) void removeFault('egress', pair.dutNs);
+          else void heal(r);
+        },
+      },
+    });
+    const lines = target.results.map((r) => `${r.check} [${r.variant}] ${r.status}`);
+    expect(lines, JSON.stringify(target.results.map((r) => r.message))).toEqual([
+      'test/long-wait [blackholed] fail',
+      'test/long-wait [healed] pass',
+      'test/hang [blackholed] fail',
+      'test/hang [healed] pass',
+      'tx-csum/ipv4-udp [offload-on] fail',
+      'tx-csum/ipv4-udp [offload-off] pass',
+    ]);
+    const [longWait, , hang] = target.results;
+    expect(longWait.message).toBe(`second round: 0 of ${COUNT} arrived`);
+    expect(longWait.durationMs).toBeLessThan(BUDGET_MS);
+    expect(hang.message).toMatch(
+      /^stalled at step 6 \(peer capture\.stop, called at [\d.]+ s\); the last step that answered was step 5 \(dut udp\.send/,
+    );
+    expect(hang.message).toMatch(/both agents still answer/);
+    expect(hang.durationMs).toBeLessThan(BUDGET_MS + 8_000);
+    // The agent stopped the ten-minute wait and closed the capture the stalled scope had opened.
+    expect(hang.evidence.cancelled).toMatchObject({ peer: { aborted: 1, stillRunning: 0 } });
+    expect(agentStates).toEqual([{ inflight: 0, resources: [], inflightByScope: {} }]);
+    expect(results.length).toBe(6);
+  });
+
+  it('an agent that dies mid-check is a harness error, not a device fail', async () => {
+    const pair = await makePortPair('stallk');
+    pairs.push(pair);
+    const check: Check = {
+      id: 'test/agent-dies',
+      family: 'test',
+      title: 'agent dies',
+      variants: () => [{ name: 'only' }],
+      async run(ctx) {
+        const { pid } = await ctx.dut.run('peer', 'agent.ping', {});
+        const { id } = await ctx.dut.run('peer', 'capture.start', { ifname: ctx.link.peer.ifname });
+        process.kill(pid, 'SIGKILL');
+        await ctx.dut.run('peer', 'capture.stop', { id, expect: 1, timeoutMs: 60_000 });
+        return { status: 'pass', message: 'unreachable', evidence: {} };
+      },
+    };
+    const target = await runTarget(pair.spec, {
+      checks: [check],
+      runSeed: 7,
+      signal: new AbortController().signal,
+      variantTimeoutMs: BUDGET_MS,
+      listener: {},
+    });
+    expect(target.results.map((r) => r.status)).toEqual(['error']);
+    expect(target.results[0].message).toMatch(/agent went away/);
+  });
+});
