@@ -56,3 +56,19 @@ export function parseNstatJson(text: string): Record<string, number> {
   for (const group of Object.values(data)) for (const [k, v] of Object.entries(group)) out[k] = Number(v);
   return out;
 }
+
+/** `ip -s -s -json link show dev X` → flat counters (`rx_dropped`, `rx_over_errors`, `tx_fifo_errors`…). */
+export function parseLinkStatsJson(text: string): Record<string, number> {
+  const [link] = JSON.parse(text) as { stats64?: Record<string, Record<string, unknown>> }[];
+  const out: Record<string, number> = {};
+  for (const dir of ['rx', 'tx'] as const) {
+    for (const [k, v] of Object.entries(link?.stats64?.[dir] ?? {})) if (typeof v === 'number') out[`${dir}_${k}`] = v;
+  }
+  return out;
+}
+
+/** The link speed `ethtool IF` reports, in Mb/s; null when the driver reports none ("Unknown!", or no line). */
+export function parseSpeed(text: string): number | null {
+  const m = /^\s*Speed:\s*(\d+)\s*Mb\/s\s*$/m.exec(text);
+  return m ? Number(m[1]) : null;
+}

@@ -207,3 +207,27 @@ export async function listQemuTargets(): Promise<import('./targets.js').QemuTarg
   const { listQemuTargets: list } = await import('./targets.js');
   return list();
 }
+
+/**
+ * Line rate (Mb/s) of the part each model emulates, for pacing injected frames where the driver reports no
+ * speed: QEMU's tap delivers faster than any cable, and the emulated RX rings overflow. None for virtio-net
+ * (no physical part behind it).
+ */
+const LINK_MBPS: Readonly<Record<string, number>> = {
+  e1000: 1000,
+  'e1000-82544gc': 1000,
+  'e1000-82545em': 1000,
+  e1000e: 1000,
+  rtl8139: 100,
+  i82557b: 100,
+  i82559er: 100,
+  tulip: 100,
+  pcnet: 100,
+  ne2k_pci: 10,
+  vmxnet3: 10000,
+};
+
+/** The line rate of `model`'s part in Mb/s, or undefined when it has none. */
+export function modelLinkMbps(model: string): number | undefined {
+  return LINK_MBPS[model];
+}

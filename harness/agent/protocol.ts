@@ -91,8 +91,13 @@ export interface ActionMap {
     params: { id: string; settleMs?: number; expect?: number; timeoutMs?: number; ignoreOutgoing?: boolean };
     result: { frames: CapturedFrame[]; dropped: number };
   };
-  /** Sends raw frames on an interface through AF_PACKET (with a virtio_net_hdr per frame if given). */
-  'packet.send': { params: { ifname: string; frames: string[]; vnet?: VnetHeader[] }; result: { sent: number } };
+  /**
+   * Sends raw frames on an interface through AF_PACKET (with a virtio_net_hdr per frame if given), at most
+   * `rateMbps` of wire time (preamble, FCS and gap included) when given.
+   */
+  'packet.send': { params: { ifname: string; frames: string[]; vnet?: VnetHeader[]; rateMbps?: number }; result: { sent: number } };
+  /** `ip -s -s link` counters (rx_dropped, rx_over_errors, tx_dropped…), and the link speed from `ethtool` when asked (null: none reported). */
+  'link.stats': { params: { ifname: string; speed?: boolean }; result: { counters: Record<string, number>; speedMbps: number | null } };
   /** Sends UDP datagrams through an ordinary kernel socket. */
   'udp.send': {
     params: {

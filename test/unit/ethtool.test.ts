@@ -22,3 +22,14 @@ describe('ethtool parsers', () => {
     expect(counterDelta({ a: 1, b: 5 }, { a: 4, b: 5, c: 2 })).toEqual({ a: 3, c: 2 });
   });
 });
+
+describe('link stats and speed', () => {
+  it('flattens ip -s -s -json link counters by direction, and reads the speed ethtool reports', async () => {
+    const { parseLinkStatsJson, parseSpeed } = await import('../../drivers/ethtool.js');
+    const json = JSON.stringify([{ ifname: 'eth0', stats64: { rx: { packets: 5, dropped: 1, over_errors: 2 }, tx: { dropped: 3 } } }]);
+    expect(parseLinkStatsJson(json)).toEqual({ rx_packets: 5, rx_dropped: 1, rx_over_errors: 2, tx_dropped: 3 });
+    expect(parseSpeed('Settings for eth0:\n\tSpeed: 1000Mb/s\n\tDuplex: Full\n')).toBe(1000);
+    expect(parseSpeed('Settings for eth0:\n\tSpeed: Unknown!\n')).toBeNull();
+    expect(parseSpeed('')).toBeNull();
+  });
+});

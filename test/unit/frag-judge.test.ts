@@ -105,7 +105,7 @@ describe('counters', () => {
 });
 
 describe('fragOutcome', () => {
-  it('passes with the fates and evidence, and fails with every fault and lost fragments named', () => {
+  it('passes with the fates and evidence, and fails with every fault named', () => {
     const ok = fragOutcome('IPv4 fragments shuffled', judgeDelivery([dg(0, 'a')], [got('a')]), [], 'delivered once, intact', {
       fragmentsSent: 3,
     });
@@ -120,13 +120,22 @@ describe('fragOutcome', () => {
       [{ kind: 'uncounted', count: 1, detail: 'IpReasmOKs rose by 0' }],
       'x',
       {},
-      2,
     );
     expect(bad.status).toBe('fail');
-    expect(bad.message).toBe(
-      'IPv4 fragments shuffled: 1 never delivered (datagram 0); IpReasmOKs rose by 0; 2 fragment(s) never reached the DUT',
-    );
-    expect(bad.evidence).toMatchObject({ fragmentsLost: 2, faults: [{ kind: 'missing' }, { kind: 'uncounted' }] });
+    expect(bad.message).toBe('IPv4 fragments shuffled: 1 never delivered (datagram 0); IpReasmOKs rose by 0');
+    expect(bad.evidence).toMatchObject({ faults: [{ kind: 'missing' }, { kind: 'uncounted' }] });
+  });
+
+  it("is an error when only the harness's faults stand, and a fail when the DUT's stand beside them", () => {
+    const setup = { kind: 'not-sent' as const, status: 'error' as const, count: 2, detail: '2 fragment(s) never left the peer' };
+    const t = judgeDelivery([dg(0, 'a'), dg(1, 'b')], [got('b')], new Set([0]));
+    const e = fragOutcome('IPv4 fragments in-order', t, [setup], 'x', {});
+    expect(e.status).toBe('error');
+    expect(e.message).toBe('IPv4 fragments in-order: 2 fragment(s) never left the peer');
+    expect(e.evidence.fates).toBe('1 not judged (fragments did not arrive), 1 delivered');
+    const f = fragOutcome('IPv4 fragments in-order', judgeDelivery([dg(0, 'a'), dg(1, 'b')], [], new Set([0])), [setup], 'x', {});
+    expect(f.status).toBe('fail');
+    expect(f.message).toBe('IPv4 fragments in-order: 1 never delivered (datagram 1); 2 fragment(s) never left the peer');
   });
 
   it('summarises sizes and finds the first difference', () => {

@@ -1,20 +1,39 @@
-/** Agent action packet.send: whole frames out of an interface through AF_PACKET. */
+/** Agent action packet.send: whole frames out of an interface through AF_PACKET, paced to a link rate when asked. */
 import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { NicmatrixError } from '../../errors.js';
 import { PacketSocket } from '../../sys/packet.js';
+import { sleep } from '../../sys/socket.js';
 import { defineAction } from '../registry.js';
 
 const YIELD_EVERY = 64;
+/** Ahead of the paced schedule by this much (ms), the sender sleeps: timers are no finer. */
+const PACE_SLACK_MS = 1;
 
-defineAction('packet.send', async ({ ifname, frames, vnet }) => {
+/** Bits a frame occupies on an Ethernet wire: padded to 60 bytes, plus FCS, preamble and inter-frame gap. */
+export function wireBits(len: number): number {
+  return (Math.max(len, 60) + 4 + 8 + 12) * 8;
+}
+
+defineAction('packet.send', async ({ ifname, frames, vnet, rateMbps }) => {
   if (vnet && vnet.length !== frames.length) {
     throw new NicmatrixError('USAGE', `packet.send: expected one virtio_net_hdr per frame (${frames.length}), found ${vnet.length}`);
   }
+  if (rateMbps !== undefined && !(rateMbps > 0))
+    throw new NicmatrixError('USAGE', `packet.send: expected a positive rateMbps, found ${rateMbps}`);
   const sock = PacketSocket.open(ifname, { receive: false, vnetHdr: vnet !== undefined });
+  const start = performance.now();
   let sent = 0;
+  let bits = 0;
   try {
     for (let i = 0; i < frames.length; i++) {
-      await sock.send(Buffer.from(frames[i], 'base64'), vnet?.[i]);
+      const frame = Buffer.from(frames[i], 'base64');
+      if (rateMbps !== undefined) {
+        // 1 Mb/s is 1000 bits per ms: frame i may leave once the frames before it had their wire time.
+        const ahead = start + bits / (rateMbps * 1000) - performance.now();
+        if (ahead >= PACE_SLACK_MS) await sleep(ahead);
+      }
+      await sock.send(frame, vnet?.[i]);
+      bits += wireBits(frame.length);
       // Long bursts yield now and then: the controller's pings must still be answered.
       if (++sent % YIELD_EVERY === 0) await yieldLoop();
     }

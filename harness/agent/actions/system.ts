@@ -1,6 +1,13 @@
 /** Agent actions that ask the system tools: ethtool, nstat, ip. */
 import os from 'node:os';
-import { parseDriverInfo, parseFeaturesJson, parseNstatJson, parseStats } from '../../../drivers/ethtool.js';
+import {
+  parseDriverInfo,
+  parseFeaturesJson,
+  parseLinkStatsJson,
+  parseNstatJson,
+  parseSpeed,
+  parseStats,
+} from '../../../drivers/ethtool.js';
 import { NicmatrixError } from '../../errors.js';
 import { run, runJson } from '../../exec.js';
 import type { IfInfo } from '../protocol.js';
@@ -45,6 +52,13 @@ defineAction('ethtool.stats', async ({ ifname }) => {
   const r = await run('ethtool', ['-S', ifname], { reject: false });
   // Drivers without statistics (lo) answer "no stats available": that is an empty set, not an error.
   return r.exitCode === 0 ? parseStats(r.stdout) : {};
+});
+
+defineAction('link.stats', async ({ ifname, speed }) => {
+  const counters = parseLinkStatsJson((await run('ip', ['-s', '-s', '-json', 'link', 'show', 'dev', ifname])).stdout);
+  // Drivers without link settings (lo, ne2k-pci) make ethtool fail or say "Unknown!": no speed, not an error.
+  const speedMbps = speed ? parseSpeed((await run('ethtool', [ifname], { reject: false })).stdout) : null;
+  return { counters, speedMbps };
 });
 
 defineAction('nstat.read', async () => parseNstatJson((await run('nstat', ['--json', '-a', '-z', '-s'])).stdout));

@@ -2,7 +2,18 @@
 import type { IpFamily } from '../../codec/index.js';
 import { createRng, type Rng } from '../../random.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
-import { judgeCounters, judgeDelivery, reassemblyCounters, type CounterRule, type ExpectedDatagram } from './judge.js';
+import { injectionAccounting } from '../inject.js';
+import {
+  datagramOfFrames,
+  fragmentArrivals,
+  judgeCounters,
+  judgeDelivery,
+  reassemblyCounters,
+  type CounterRule,
+  type ExpectedDatagram,
+  type FragFault,
+  type FragTally,
+} from './judge.js';
 import { fragOutcome, sizeSummary } from './outcome.js';
 import { arrange, makeDatagram, maxFragSize, overlapping, withoutOne, type Arrangement, type FragDatagram, type FragFlow } from './plan.js';
 import { injectRound, socketRound, type InjectResult } from './rounds.js';
@@ -57,7 +68,20 @@ function receiverOf(flow: FragFlow) {
 }
 
 function injected(r: InjectResult, extra: Record<string, unknown> = {}) {
-  return { fragmentsSent: r.sent, reassembly: reassemblyCounters(r.counters), ...extra };
+  return { accounting: injectionAccounting(r.injection, r.delivered.length), reassembly: reassemblyCounters(r.counters), ...extra };
+}
+
+/** What the DUT delivered, judged only for datagrams whose fragments all reached it; the rest are arrival faults. */
+function judgeInjected(
+  ds: readonly FragDatagram[],
+  frames: readonly Buffer[],
+  r: InjectResult,
+): { tally: FragTally; arrival: FragFault[] } {
+  const plain = judgeDelivery(ds, r.delivered);
+  const delivered = new Set(ds.filter((d) => plain.fate[d.index] !== 'dropped').map((d) => d.index));
+  const inj = r.injection;
+  const a = fragmentArrivals(datagramOfFrames(ds, frames), inj.traces, delivered, inj.dutLoss, inj.captureDropped);
+  return { tally: judgeDelivery(ds, r.delivered, a.notArrived), arrival: a.faults };
 }
 
 /** In order, reversed, shuffled, duplicated: every datagram delivered once, intact. */
@@ -66,14 +90,13 @@ export async function runArranged(ctx: CheckContext, family: IpFamily, how: Arra
   const ds = datagrams(rng, flow, maxFrag, DATAGRAMS);
   const frames = arrange(rng, ds, how);
   const r = await injectRound(ctx, frames, receiverOf(flow), ds.length);
-  const t = judgeDelivery(ds, r.delivered);
+  const { tally, arrival } = judgeInjected(ds, frames, r);
   return fragOutcome(
     `${V(family)} fragments ${how}`,
-    t,
-    [],
+    tally,
+    arrival,
     'delivered once, intact',
     injected(r, { sizes: sizeSummary(ds.map((d) => d.payload.length)) }),
-    r.sent - r.reached,
   );
 }
 
@@ -90,9 +113,9 @@ export async function runOverlap(ctx: CheckContext, family: IpFamily): Promise<C
     return { at: o.at, bytes: o.bytes, differ: i % 2 === 0 };
   });
   const r = await injectRound(ctx, frames, receiverOf(flow), 0);
-  const t = judgeDelivery(ds, r.delivered);
+  const { tally, arrival } = judgeInjected(ds, frames, r);
   const words = family === 4 ? 'dropped or delivered as one consistent reading' : 'dropped whole (RFC 5722)';
-  return fragOutcome(`${V(family)} overlapping fragments`, t, [], words, injected(r, { overlaps }), r.sent - r.reached);
+  return fragOutcome(`${V(family)} overlapping fragments`, tally, arrival, words, injected(r, { overlaps }));
 }
 
 /** One fragment missing: nothing delivered, and the reassembly timeout counted (reassembly time shortened meanwhile). */
@@ -116,16 +139,15 @@ export async function runMissing(ctx: CheckContext, family: IpFamily): Promise<C
     sysctls: { [sysctl]: String(SHORT_REASM_TIME_S) },
     waitFor: { rules, timeoutMs: SHORT_REASM_TIME_S * 1000 + REASM_SLACK_MS },
   });
-  const t = judgeDelivery(ds, r.delivered);
+  const { tally, arrival } = judgeInjected(ds, frames, r);
   const reasmTime = { sysctl, setTo: SHORT_REASM_TIME_S, was: r.previous[sysctl] };
   const more = judgeCounters(rules, r.counters, r.known);
   return fragOutcome(
     `${V(family)} with a fragment missing`,
-    t,
-    more,
+    tally,
+    [...arrival, ...more],
     `not delivered, reassembly timeouts counted (${sysctl} ${SHORT_REASM_TIME_S} s during the check)`,
     injected(r, { missingFragment: missing, reassemblyTime: reasmTime }),
-    r.sent - r.reached,
   );
 }
 
@@ -139,14 +161,13 @@ export async function runBadChecksum(ctx: CheckContext, family: IpFamily): Promi
     { names: [family === 4 ? 'UdpInCsumErrors' : 'Udp6InCsumErrors'], min: bad, why: `${bad} reassembled datagrams with a bad checksum` },
   ];
   const r = await injectRound(ctx, frames, receiverOf(flow), ds.length - bad);
-  const t = judgeDelivery(ds, r.delivered);
+  const { tally, arrival } = judgeInjected(ds, frames, r);
   return fragOutcome(
     `${V(family)} fragmented datagrams with a bad UDP checksum`,
-    t,
-    judgeCounters(rules, r.counters, r.known),
+    tally,
+    [...arrival, ...judgeCounters(rules, r.counters, r.known)],
     'judged (bad checksums dropped and counted, good ones delivered intact)',
     injected(r),
-    r.sent - r.reached,
   );
 }
 

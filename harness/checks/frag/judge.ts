@@ -3,17 +3,31 @@
  * got, byte for byte, against what each datagram allowed, and which kernel
  * counters had to move.
  */
-import { canonicalIp } from '../../codec/index.js';
+import { canonicalIp, parseFrame } from '../../codec/index.js';
+import { arrivalFaults, type Arrival, type FrameTrace } from '../arrival.js';
 import type { DeliveredDatagram } from '../rx-csum/judge.js';
 import type { FragDatagram } from './plan.js';
 
 /** What the judge needs of a datagram: its bytes, its source, and what may be delivered of it. */
 export type ExpectedDatagram = Pick<FragDatagram, 'index' | 'family' | 'payload' | 'expect' | 'readings' | 'src' | 'sport'>;
 
-export type FragFaultKind = 'missing' | 'delivered-bad' | 'corrupt' | 'duplicate' | 'uncounted';
+export type FragFaultKind =
+  | 'missing'
+  | 'delivered-bad'
+  | 'corrupt'
+  | 'duplicate'
+  | 'uncounted'
+  /** Frames that had to reach the DUT's tap and did not (arrival.ts). */
+  | Exclude<Arrival, 'reached'>
+  /** Frames a sender put on the wire malformed (transmit): wrong length, truncated, wrong IPv4 header checksum. */
+  | 'wrong-length'
+  | 'truncated'
+  | 'bad-ip-checksum';
 
 export interface FragFault {
   kind: FragFaultKind;
+  /** `error`: the harness's fault (frames lost or altered on its side); otherwise the DUT's. */
+  status?: 'error';
   count: number;
   detail: string;
 }
@@ -38,8 +52,17 @@ function nearest(datagrams: readonly ExpectedDatagram[], got: Buffer): ExpectedD
   return [...datagrams].sort((x, y) => Math.abs(x.payload.length - got.length) - Math.abs(y.payload.length - got.length))[0];
 }
 
-export function judgeDelivery(datagrams: readonly ExpectedDatagram[], delivered: readonly DeliveredDatagram[]): FragTally {
-  const fate = datagrams.map(() => 'dropped');
+/**
+ * `notArrived`: datagrams some of whose fragments never reached the DUT (proven
+ * by the captures): not delivering them is no fault of the stack, and dropping
+ * them proves nothing; the arrival faults say what became of the fragments.
+ */
+export function judgeDelivery(
+  datagrams: readonly ExpectedDatagram[],
+  delivered: readonly DeliveredDatagram[],
+  notArrived: ReadonlySet<number> = new Set(),
+): FragTally {
+  const fate: string[] = datagrams.map((g) => (notArrived.has(g.index) ? 'not judged (fragments did not arrive)' : 'dropped'));
   const times = datagrams.map(() => 0);
   const stray: string[] = [];
   const wrongSource: string[] = [];
@@ -80,7 +103,7 @@ export function judgeDelivery(datagrams: readonly ExpectedDatagram[], delivered:
   const where = (pred: (g: ExpectedDatagram, n: number) => boolean) => datagrams.filter((g, i) => pred(g, times[i])).map((g) => g.index);
   add(
     'missing',
-    where((g, n) => g.expect === 'deliver' && n === 0),
+    where((g, n) => g.expect === 'deliver' && n === 0 && !notArrived.has(g.index)),
     'never delivered',
   );
   add(
@@ -140,4 +163,40 @@ export function countersMet(rules: readonly CounterRule[], deltas: Readonly<Reco
 /** Counters of reassembly and fragmentation for evidence. */
 export function reassemblyCounters(deltas: Readonly<Record<string, number>>): Record<string, number> {
   return Object.fromEntries(Object.entries(deltas).filter(([k]) => /Reasm|Frag|InCsumErrors|InHdrErrors/.test(k)));
+}
+
+/** The datagram (its IPv4 identification or IPv6 fragment id) each frame belongs to, or -1. */
+export function datagramOfFrames(datagrams: readonly Pick<FragDatagram, 'index' | 'id'>[], frames: readonly Buffer[]): number[] {
+  const byId = new Map(datagrams.map((d) => [d.id, d.index]));
+  return frames.map((f) => {
+    const ip = parseFrame(f).ip;
+    const id = ip?.fragment?.id ?? (ip?.family === 4 ? ip.id : undefined);
+    return id === undefined ? -1 : (byId.get(id) ?? -1);
+  });
+}
+
+/**
+ * Fragments that had to reach the DUT and did not: faults (`error` for the
+ * harness's loss, plain for the DUT's), and the datagrams they belong to. A
+ * datagram the socket received reached the DUT whatever the captures say.
+ */
+export function fragmentArrivals(
+  owner: readonly number[],
+  traces: readonly FrameTrace[],
+  delivered: ReadonlySet<number>,
+  dutLoss: Readonly<Record<string, number>>,
+  captureDropped: { dut: number; peer: number },
+): { faults: FragFault[]; notArrived: Set<number> } {
+  const must = traces.map((_, i) => i).filter((i) => !delivered.has(owner[i]));
+  const faults = arrivalFaults(traces, must, dutLoss, captureDropped);
+  const notArrived = new Set(faults.flatMap((f) => f.frames.map((i) => owner[i])).filter((d) => d >= 0));
+  return {
+    faults: faults.map((f) => ({
+      kind: f.kind,
+      ...(f.status === 'error' ? { status: 'error' as const } : {}),
+      count: f.count,
+      detail: `${f.count} fragment(s) ${f.detail}`,
+    })),
+    notArrived,
+  };
 }

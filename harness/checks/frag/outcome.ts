@@ -1,5 +1,6 @@
 /** Turns a reassembly tally into a verdict, a message and evidence (pure). */
 import type { Evidence } from '../../../matrix/record.js';
+import { combineStatuses } from '../../../matrix/verdict.js';
 import type { CheckOutcome } from '../types.js';
 import type { FragFault, FragTally } from './judge.js';
 
@@ -17,17 +18,16 @@ export function fates(t: FragTally): string {
 
 /**
  * `passWords` says what a pass means for this case ("delivered once, intact").
- * `lost` is how many fragments never reached the DUT (its capture), told apart
- * from what the stack did with those that did.
+ * Faults marked `error` are the harness's (fragments it lost or altered); a
+ * fault of the DUT outranks them (matrix/verdict.ts).
  */
-export function fragOutcome(what: string, t: FragTally, more: FragFault[], passWords: string, evidence: Evidence, lost = 0): CheckOutcome {
+export function fragOutcome(what: string, t: FragTally, more: FragFault[], passWords: string, evidence: Evidence): CheckOutcome {
   const faults = [...t.faults, ...more];
   const ev: Evidence = { ...evidence, datagrams: t.datagrams, delivered: t.delivered, fates: fates(t) };
-  if (lost > 0) ev.fragmentsLost = lost;
   if (faults.length > 0) {
-    ev.faults = faults.map((f) => ({ kind: f.kind, count: f.count, detail: f.detail }));
-    const note = lost > 0 ? `; ${lost} fragment(s) never reached the DUT` : '';
-    return { status: 'fail', message: `${what}: ${faults.map((f) => f.detail).join('; ')}${note}`, evidence: ev };
+    ev.faults = faults.map((f) => ({ kind: f.kind, count: f.count, detail: f.detail, ...(f.status ? { status: f.status } : {}) }));
+    const status = combineStatuses(faults.map((f) => f.status ?? 'fail'));
+    return { status, message: `${what}: ${faults.map((f) => f.detail).join('; ')}`, evidence: ev };
   }
   return { status: 'pass', message: `${what}: ${t.datagrams} datagrams ${passWords} (${fates(t)})`, evidence: ev };
 }

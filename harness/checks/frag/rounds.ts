@@ -6,10 +6,9 @@
 import type { Side } from '../../../drivers/types.js';
 import type { IpFamily } from '../../codec/index.js';
 import type { CheckContext } from '../types.js';
-import { decodeCapture } from '../wire.js';
+import { injectFrames, type Injection } from '../inject.js';
 import { injectionSysctls, nstatSince, withSysctls } from '../rx-csum/context.js';
 import type { DeliveredDatagram } from '../rx-csum/judge.js';
-import { ipPacketKey } from '../rx-csum/plan.js';
 import { ARRIVAL_TIMEOUT_MS, SETTLE_MS, type Receiver } from '../rx-csum/udp-round.js';
 import { countersMet, type CounterRule } from './judge.js';
 
@@ -23,18 +22,13 @@ export interface InjectOptions {
   waitFor?: { rules: CounterRule[]; timeoutMs: number };
 }
 
-/** Fragments injected at once, and the pause between such bursts. */
-export const INJECT_BURST = 8;
-export const INJECT_GAP_MS = 5;
-
 export interface InjectResult {
   delivered: DeliveredDatagram[];
   counters: Record<string, number>;
   /** Every counter the DUT's kernel has (to tell a missing counter from one that did not move). */
   known: Set<string>;
-  /** Frames sent, and how many of them the DUT's capture saw. */
-  sent: number;
-  reached: number;
+  /** Where every fragment got to, paced to the link and sent again slower when it did not arrive. */
+  injection: Injection;
   /** The sysctls' values before the round. */
   previous: Record<string, string>;
 }
@@ -55,26 +49,10 @@ export async function injectRound(
     const known = new Set(Object.keys(await ctx.dut.run('dut', 'nstat.read', {})));
     const counters = await nstatSince(ctx, 'dut');
     const { id } = await ctx.dut.run('dut', 'udp.recvStart', { family: r.family, addr: r.addr, port: r.port });
-    let reached = 0;
     let delivered: DeliveredDatagram[];
+    let injection: Injection;
     try {
-      const { id: cap } = await ctx.dut.run('dut', 'capture.start', { ifname: ctx.link.dut.ifname });
-      // Small bursts with a pause: a slow device (ne2k's 16 KiB ring under TCG) must not lose the set to an overrun.
-      for (let i = 0; i < frames.length; i += INJECT_BURST) {
-        await ctx.dut.run('peer', 'packet.send', {
-          ifname: ctx.link.peer.ifname,
-          frames: frames.slice(i, i + INJECT_BURST).map((f) => f.toString('base64')),
-        });
-        if (i + INJECT_BURST < frames.length) await new Promise((res) => setTimeout(res, INJECT_GAP_MS));
-      }
-      const got = await ctx.dut.run(
-        'dut',
-        'capture.stop',
-        { id: cap, expect: frames.length, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS, ignoreOutgoing: true },
-        { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 },
-      );
-      const keys = new Set(decodeCapture(got.frames).map((f) => ipPacketKey(f.data)));
-      reached = frames.filter((f) => keys.has(ipPacketKey(f))).length;
+      injection = await injectFrames(ctx, frames);
       if (opts.waitFor) await waitCounters(ctx, opts.waitFor.rules, opts.waitFor.timeoutMs, counters, known);
       const wait =
         expectDatagrams > 0 ? { expect: expectDatagrams, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS } : { settleMs: SETTLE_MS };
@@ -84,7 +62,7 @@ export async function injectRound(
       await stopQuietly(ctx, 'dut', id);
       throw e;
     }
-    return { delivered, counters: await counters(), known, sent: frames.length, reached, previous };
+    return { delivered, counters: await counters(), known, injection, previous };
   });
 }
 

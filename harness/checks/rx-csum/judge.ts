@@ -5,6 +5,7 @@
  * nstat says what was counted.
  */
 import { canonicalIp, type IpFamily } from '../../codec/index.js';
+import { arrivalFaults, type Arrival, type FrameTrace } from '../arrival.js';
 import type { WireFrame } from '../wire.js';
 import { ipPacketKey, type PlannedFrame } from './plan.js';
 
@@ -30,10 +31,14 @@ export type RxFaultKind =
   /** The device reported a wrong checksum as valid. */
   | 'valid-bad'
   /** Frames that reached the stack were not counted. */
-  | 'uncounted';
+  | 'uncounted'
+  /** A frame that had to reach the DUT's tap did not (see arrival.ts: the DUT's loss, or the harness's). */
+  | Exclude<Arrival, 'reached' | 'lost'>;
 
 export interface RxFault {
   kind: RxFaultKind;
+  /** `error`: the harness's fault (frames lost or altered before they left the peer); otherwise the DUT's. */
+  status?: 'error';
   count: number;
   detail: string;
   /** Planned frame indexes concerned (for evidence and pcaps). */
@@ -72,6 +77,29 @@ export interface RxInput {
   captured: readonly WireFrame[];
   /** nstat deltas of the DUT over the round. */
   counters: Readonly<Record<string, number>>;
+  /** Where each frame got to, traced from the peer's egress to the DUT's tap; without it, only the DUT's capture counts. */
+  arrivals?: ArrivalProof;
+}
+
+/** What proves that frames reached the DUT (inject.ts). */
+export interface ArrivalProof {
+  traces: readonly FrameTrace[];
+  /** Frames that had to reach the DUT's tap (drop-expected ones too: a drop proves nothing about a frame that never came). */
+  must: readonly number[];
+  /** The DUT's receive loss counters that rose. */
+  dutLoss: Readonly<Record<string, number>>;
+  captureDropped: { dut: number; peer: number };
+}
+
+/** Arrival faults as RX faults: the harness's are `error`, the DUT's (lost, altered) plain faults. */
+export function arrivalRxFaults(a: ArrivalProof): RxFault[] {
+  return arrivalFaults(a.traces, a.must, a.dutLoss, a.captureDropped).map((f) => ({
+    kind: f.kind,
+    ...(f.status === 'error' ? { status: 'error' as const } : {}),
+    count: f.count,
+    detail: f.detail,
+    frames: f.frames,
+  }));
 }
 
 const dkey = (family: IpFamily, payload: Buffer) => `${family}:${payload.toString('hex')}`;
@@ -167,7 +195,10 @@ export function judgeRx(input: RxInput): RxTally {
   add('delivered-bad', (p) => p.expect === 'drop' && got[p.index] > 0, 'must be dropped but reached the socket');
   add('duplicate', (p) => got[p.index] > sent[p.index], 'delivered more often than sent');
   add('dropped-good', (p) => p.expect === 'deliver' && got[p.index] === 0 && seen[p.index] > 0, 'reached the DUT but not its socket');
-  add('lost', (p) => p.expect === 'deliver' && got[p.index] === 0 && seen[p.index] === 0, 'never reached the DUT (not in its capture)');
+  // A frame the socket got reached the DUT, whatever the captures say.
+  if (input.arrivals) faults.push(...arrivalRxFaults({ ...input.arrivals, must: input.arrivals.must.filter((i) => got[i] === 0) }));
+  else
+    add('lost', (p) => p.expect === 'deliver' && got[p.index] === 0 && seen[p.index] === 0, 'never reached the DUT (not in its capture)');
   return { ...facts, delivered: delivered.length, faults: [...faults, ...facts.faults] };
 }
 

@@ -1,5 +1,6 @@
 /** Turns a receive tally into a verdict, a message and evidence (pure). */
 import type { Evidence } from '../../../matrix/record.js';
+import { combineStatuses } from '../../../matrix/verdict.js';
 import type { CheckOutcome } from '../types.js';
 import { frameHex } from '../wire.js';
 import type { RxFault, RxTally } from './judge.js';
@@ -14,7 +15,7 @@ export function hardwareValidated(t: RxTally): string {
 }
 
 function faultLine(f: RxFault, planned: readonly PlannedFrame[]): string {
-  const kinds = [...new Set(f.frames.map((i) => `IPv${planned[i].family} ${planned[i].kind}`))];
+  const kinds = [...new Set(f.frames.filter((i) => planned[i]).map((i) => `IPv${planned[i].family} ${planned[i].kind}`))];
   const what = f.kind === 'corrupt' || f.kind === 'uncounted' ? '' : `${f.count} frame(s)${kinds.length ? ` (${kinds.join(', ')})` : ''} `;
   return `${what}${f.detail}`;
 }
@@ -32,13 +33,15 @@ const MAX_UNVALIDATED = 20;
  * still marks frames CSUM_VALID is not honouring the switch (noted, not a fault:
  * the checksums it vouched for were right, or `valid-bad` says otherwise).
  * `groOn`: GRO could not be turned off, and it marks what it validated in software.
+ * `vlanFilterFixed`: ethtool shows `rx-vlan-filter` on and `[fixed]`: the device drops
+ * tagged frames of VLANs it was not told about (VID 0 included) and cannot be told otherwise.
  */
 export function rxOutcome(
   what: string,
   t: RxTally,
   planned: readonly PlannedFrame[],
   extra: Evidence,
-  opts: { rxOffloadOff?: boolean; groOn?: boolean; filteredIsUnsupported?: boolean } = {},
+  opts: { rxOffloadOff?: boolean; groOn?: boolean; vlanFilterFixed?: boolean } = {},
 ): CheckOutcome {
   const counted = Object.fromEntries(Object.entries(t.counted).map(([k, [want, delta]]) => [k, { receptions: want, delta }]));
   const evidence: Evidence = {
@@ -68,19 +71,20 @@ export function rxOutcome(
   }
   const drops = planned.filter((p) => p.expect === 'drop').length;
   const counts = Object.entries(t.counted).map(([k, [, d]]) => `${k} +${d}`);
-  if (opts.filteredIsUnsupported && t.reached === 0 && t.faults.length > 0 && t.faults.every((f) => f.kind === 'lost')) {
-    // Nothing reached the stack at all: a VLAN filter in the device, not a checksum fault (virtio-net without 8021q).
+  if (opts.vlanFilterFixed && t.reached === 0 && t.faults.length > 0 && t.faults.every((f) => f.kind === 'lost')) {
+    // Left the peer, filtered before the stack by a filter ethtool shows fixed on: not offered, not a checksum fault.
     return {
       status: 'unsupported',
-      message: `${what}: none of the ${planned.length} tagged frames reached the DUT's stack: the device filters VLAN-tagged frames (no VLAN ID configured, VID 0 included), so their checksums cannot be judged here`,
+      message: `${what}: none of the ${planned.length} tagged frames reached the DUT's stack, and ethtool shows rx-vlan-filter on [fixed]: the device filters VLAN-tagged frames (no VLAN ID configured, VID 0 included), so their checksums cannot be judged here`,
       evidence: { ...evidence, filteredByDevice: true },
     };
   }
   if (t.faults.length > 0) {
     const bad = offendingFrames(t).slice(0, MAX_EVIDENCE_FRAMES);
-    evidence.faults = t.faults.map((f) => ({ kind: f.kind, count: f.count, detail: f.detail }));
+    evidence.faults = t.faults.map((f) => ({ kind: f.kind, count: f.count, detail: f.detail, ...(f.status ? { status: f.status } : {}) }));
     evidence.frames = bad.map((i) => ({ hex: frameHex(planned[i].frame), reason: t.faults.find((f) => f.frames.includes(i))!.detail }));
-    return { status: 'fail', message: `${what}: ${t.faults.map((f) => faultLine(f, planned)).join('; ')}`, evidence };
+    const status = combineStatuses(t.faults.map((f) => f.status ?? 'fail'));
+    return { status, message: `${what}: ${t.faults.map((f) => faultLine(f, planned)).join('; ')}`, evidence };
   }
   const parts = [`${planned.length - drops} delivered intact`];
   if (drops > 0) parts.push(`${drops} dropped${counts.length ? ` (counted: ${counts.join(', ')})` : ''}`);
