@@ -76,6 +76,8 @@ export interface ActionMap {
     result: { inflight: number; resources: string[]; inflightByScope: Record<string, number> };
   };
   'link.info': { params: { ifname: string }; result: IfInfo };
+  /** Waits until the interface is up (operstate UP or UNKNOWN), at most `timeoutMs`; says what it saw. */
+  'link.wait': { params: { ifname: string; timeoutMs: number }; result: { up: boolean; operstate: string; waitedMs: number } };
   'ethtool.features': { params: { ifname: string }; result: FeatureSnapshot };
   /** Sets features (`ethtool -K`); returns the snapshot after, so the caller sees what took. */
   'ethtool.setFeatures': { params: { ifname: string; features: Record<string, boolean> }; result: FeatureSnapshot };

@@ -1,5 +1,5 @@
 /** Choosing checks and deriving seeds (pure). */
-import type { Check } from '../checks/types.js';
+import type { Check, Variant } from '../checks/types.js';
 
 /** Shell-style glob to a whole-string regex: `*` any run of characters, `?` one. */
 export function globToRegExp(glob: string): RegExp {
@@ -38,4 +38,47 @@ export function deriveSeed(runSeed: number, ...parts: string[]): number {
     h = Math.imul(h ^ 0xff, 0x01000193) >>> 0;
   }
   return h >>> 0;
+}
+
+/** One check variant at its place in the record (check order, then variant order). */
+export interface PlannedVariant<C = Check, V = Variant> {
+  index: number;
+  check: C;
+  variant: V;
+}
+
+/** Variants that need the same DUT features: the set is applied once, the link waited for once. */
+export interface FeatureGroup<C = Check, V = Variant> {
+  /** The features to set (undefined: the DUT as found). */
+  features?: Record<string, boolean>;
+  items: PlannedVariant<C, V>[];
+}
+
+/** A stable key of a feature set: the same settings in any order are one group. */
+export function featureKey(features: Record<string, boolean> | undefined): string {
+  if (!features) return '';
+  return JSON.stringify(Object.entries(features).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * Groups every (check, variant) by the features it needs. The DUT as found
+ * comes first (nothing changed yet); the other groups follow in the order
+ * their first variant appears, and each keeps check order inside. Results go
+ * back to `index`, so the record's order does not depend on the plan.
+ */
+export function groupByFeatures<C, V extends { features?: Record<string, boolean> }>(
+  perCheck: readonly { check: C; variants: readonly V[] }[],
+): FeatureGroup<C, V>[] {
+  const groups = new Map<string, FeatureGroup<C, V>>();
+  groups.set('', { items: [] });
+  let index = 0;
+  for (const { check, variants } of perCheck) {
+    for (const variant of variants) {
+      const key = featureKey(variant.features);
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { features: variant.features, items: [] }));
+      g.items.push({ index: index++, check, variant });
+    }
+  }
+  return [...groups.values()].filter((g) => g.items.length > 0);
 }

@@ -8,8 +8,8 @@ import { cleanup } from '../cleanup.js';
 import { describeError, errorCode, NicmatrixError } from '../errors.js';
 import { restoreSettings } from './features.js';
 import type { RunListener } from './listener.js';
-import { deriveSeed } from './plan.js';
-import { runVariant } from './variant.js';
+import { deriveSeed, groupByFeatures, type PlannedVariant } from './plan.js';
+import { type AppliedFeatures, applyFeatures, runVariant } from './variant.js';
 
 export interface TargetRunOptions {
   checks: readonly Check[];
@@ -36,17 +36,18 @@ function emptyTarget(spec: string): TargetRecord {
   };
 }
 
-/** `error` verdicts for checks that never ran because the target failed or the run stopped. */
-function errorResults(checks: readonly Check[], done: Set<string>, message: string, code: string): ResultRecord[] {
-  return checks
-    .filter((c) => !done.has(c.id))
-    .map((c) => ({ check: c.id, variant: 'all', status: 'error' as const, durationMs: 0, message, evidence: { errorCode: code } }));
+/** An `error` verdict for what never ran because the target failed or the run stopped. */
+function notRun(check: string, variant: string, message: string, code: string): ResultRecord {
+  return { check, variant, status: 'error', durationMs: 0, message, evidence: { errorCode: code } };
 }
 
 export async function runTarget(spec: string, opts: TargetRunOptions): Promise<TargetRecord> {
   const record = emptyTarget(spec);
   const { listener, signal } = opts;
-  const done = new Set<string>();
+  // Results by their place in check order, whatever order the plan runs them in.
+  const results: (ResultRecord | undefined)[] = [];
+  const planned: (PlannedVariant | undefined)[] = [];
+  const timing = { setupMs: 0, configureMs: 0, linkWaitMs: 0, checksMs: 0, agentMs: 0, featureSets: 0 };
   let dut: Dut | undefined;
   let original: FeatureSnapshot | undefined;
   const started = Date.now();
@@ -78,35 +79,65 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
     });
     original = facts.features;
     listener.onTargetReady?.(spec, record, Date.now() - started);
-    for (const check of opts.checks) {
-      for (const variant of check.variants(link, facts.features)) {
+    timing.setupMs = Date.now() - started;
+    const groups = groupByFeatures(opts.checks.map((check) => ({ check, variants: check.variants(link, facts.features) })));
+    for (const g of groups) for (const item of g.items) planned[item.index] = item;
+    timing.featureSets = groups.length;
+    for (const group of groups) {
+      if (signal.aborted) throw signal.reason;
+      let applied: AppliedFeatures | undefined;
+      const groupLog = (line: string) => listener.onLog?.(spec, `features ${JSON.stringify(group.features ?? {})}: ${line}`);
+      try {
+        applied = await applyFeatures({ dut, link, signal, log: groupLog }, group.features);
+        timing.configureMs += applied.configureMs;
+        timing.linkWaitMs += applied.linkWaitMs;
+      } catch (e) {
+        // Each variant of the group then tries on its own and records why it could not.
+        groupLog(`could not be applied: ${describeError(e)}`);
+      }
+      for (const { index, check, variant } of group.items) {
         if (signal.aborted) throw signal.reason;
         listener.onVariantStart?.(spec, check.id, variant.name);
         const seed = deriveSeed(opts.runSeed, spec, check.id, variant.name);
         const log = (line: string) => listener.onLog?.(spec, `${check.id} [${variant.name}] ${line}`);
+        const t0 = Date.now();
         const result = await runVariant(
           { dut, link, spec, seed, signal, pcapDir: opts.pcapDir, recordDir: opts.recordDir, timeoutMs: opts.variantTimeoutMs, log },
           check,
           variant,
+          applied,
         );
-        record.results.push(result);
+        timing.checksMs += Date.now() - t0;
+        timing.agentMs += (result.evidence.timing as { agentMs?: number } | undefined)?.agentMs ?? 0;
+        // Only the first variant of a group paid for the change; the others ran on the same state.
+        if (applied) applied = { ...applied, changed: false, configureMs: 0, linkWaitMs: 0 };
+        results[index] = result;
         listener.onResult?.(spec, result);
       }
-      done.add(check.id);
     }
   } catch (e) {
     const message = signal.aborted ? `not run: ${describeError(signal.reason)}` : `target could not be set up: ${describeError(e)}`;
     if (!signal.aborted) record.setupError = { code: errorCode(e), message: describeError(e) };
-    for (const r of errorResults(opts.checks, done, message, signal.aborted ? 'INTERRUPTED' : errorCode(e))) {
-      record.results.push(r);
+    const code = signal.aborted ? 'INTERRUPTED' : errorCode(e);
+    // Before the plan there are only checks; after it, every planned variant that has no verdict yet.
+    const missing =
+      planned.length === 0
+        ? opts.checks.map((c, i) => ({ i, r: notRun(c.id, 'all', message, code) }))
+        : planned.flatMap((p, i) => (p && !results[i] ? [{ i, r: notRun(p.check.id, p.variant.name, message, code) }] : []));
+    for (const { i, r } of missing) {
+      results[i] = r;
       listener.onResult?.(spec, r);
     }
     // What the failure carried (a guest's console tail, the failing command) is the target's evidence.
     if (e instanceof NicmatrixError) record.evidence = { ...record.evidence, ...e.details };
   } finally {
+    record.results.push(...results.filter((r): r is ResultRecord => r !== undefined));
+    const t0 = Date.now();
     await restore.run();
+    timing.configureMs += Date.now() - t0;
     if (dut) await dut.stop();
   }
+  record.evidence = { ...record.evidence, timing: { ...timing, totalMs: Date.now() - started } };
   listener.onTargetEnd?.(spec, record);
   return record;
 }

@@ -83,6 +83,21 @@ export class VariantDut implements Dut {
     }
   }
 
+  /** Time at least one agent call was out (overlapping calls counted once): the sending and waiting part of a check. */
+  busyMs(): number {
+    const now = Date.now() - this.t0;
+    const spans = this.steps.map((s) => [s.startMs, s.endMs ?? now] as const).sort((a, b) => a[0] - b[0]);
+    let total = 0;
+    let [from, to] = [0, -1];
+    for (const [a, b] of spans) {
+      if (a > to) {
+        total += Math.max(0, to - from);
+        [from, to] = [a, b];
+      } else to = Math.max(to, b);
+    }
+    return total + Math.max(0, to - from);
+  }
+
   /** Calls still waiting for their answer, oldest first. */
   inflight(): Step[] {
     return this.steps.filter((s) => s.endMs === undefined);

@@ -49,7 +49,40 @@ async function readCounters(env: VariantEnv): Promise<Counters> {
   return { dut, peer, driver };
 }
 
-export async function runVariant(env: VariantEnv, check: Check, variant: Variant): Promise<ResultRecord> {
+/** The DUT's features as a group of variants runs them, and what applying them cost. */
+export interface AppliedFeatures {
+  features: FeatureSnapshot;
+  /** Whether anything was changed (then the link was waited for). */
+  changed: boolean;
+  /** Time spent setting features and waiting for the link. */
+  configureMs: number;
+  linkWaitMs: number;
+}
+
+/**
+ * Sets `wanted` on the DUT when it is not already so (a feature that is
+ * `[fixed]` is left alone) and waits for the link once; nothing is touched
+ * when the DUT already has the set, so a driver that resets on every change
+ * resets once per distinct set.
+ */
+export async function applyFeatures(
+  env: Pick<VariantEnv, 'dut' | 'link' | 'signal' | 'log'>,
+  wanted: Record<string, boolean> | undefined,
+): Promise<AppliedFeatures> {
+  const t0 = Date.now();
+  const ifname = env.link.dut.ifname;
+  const current = await env.dut.run('dut', 'ethtool.features', { ifname });
+  const change = Object.fromEntries(
+    Object.entries(wanted ?? {}).filter(([name, want]) => !current[name] || (current[name].active !== want && !current[name].fixed)),
+  );
+  if (Object.keys(change).length === 0) return { features: current, changed: false, configureMs: Date.now() - t0, linkWaitMs: 0 };
+  const features = await env.dut.run('dut', 'ethtool.setFeatures', { ifname, features: change });
+  const linkWaitMs = await linkReady(env.dut, ifname, env.signal, env.log);
+  return { features, changed: true, configureMs: Date.now() - t0, linkWaitMs };
+}
+
+/** Runs one variant; `applied` is its group's feature state (applied here when not given). */
+export async function runVariant(env: VariantEnv, check: Check, variant: Variant, applied?: AppliedFeatures): Promise<ResultRecord> {
   const started = Date.now();
   const result = (o: CheckOutcome): ResultRecord => ({
     check: check.id,
@@ -63,14 +96,10 @@ export async function runVariant(env: VariantEnv, check: Check, variant: Variant
   let unmet: string[] = [];
   let linkWaitMs = 0;
   try {
-    const ifname = env.link.dut.ifname;
-    features = variant.features
-      ? await env.dut.run('dut', 'ethtool.setFeatures', { ifname, features: variant.features })
-      : await env.dut.run('dut', 'ethtool.features', { ifname });
-    if (variant.features) {
-      unmet = unmetFeatures(variant.features, features, variant.optional);
-      linkWaitMs = await linkReady(env.dut, ifname, env.signal, env.log);
-    }
+    applied ??= await applyFeatures(env, variant.features);
+    features = applied.features;
+    linkWaitMs = applied.linkWaitMs;
+    if (variant.features) unmet = unmetFeatures(variant.features, features, variant.optional);
   } catch (e) {
     return result({
       status: 'error',
@@ -113,6 +142,7 @@ export async function runVariant(env: VariantEnv, check: Check, variant: Variant
   } finally {
     clearTimeout(timer);
   }
+  const timing = { checkMs: Date.now() - checkStart, agentMs: vdut.busyMs() };
   const timedOut = stop.signal.aborted || vdut.steps.some((st) => st.code === 'TIMEOUT');
   let cancelled: Evidence | undefined;
   if (!env.signal.aborted && (timedOut || vdut.steps.some((st) => st.error !== undefined))) {
@@ -133,7 +163,7 @@ export async function runVariant(env: VariantEnv, check: Check, variant: Variant
     };
   }
   if (cancelled) outcome.evidence = { ...outcome.evidence, cancelled };
-  const evidence: Evidence = { ...outcome.evidence, seed: env.seed, features };
+  const evidence: Evidence = { ...outcome.evidence, seed: env.seed, features, timing };
   if (linkWaitMs > 0) evidence.linkWaitMs = linkWaitMs;
   if (before) {
     try {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Check } from '../../harness/checks/types.js';
 import { restoreSettings, unmetFeatures } from '../../harness/run/features.js';
-import { deriveSeed, globToRegExp, selectChecks } from '../../harness/run/plan.js';
+import { deriveSeed, featureKey, globToRegExp, groupByFeatures, selectChecks } from '../../harness/run/plan.js';
 
 const check = (id: string): Check => ({
   id,
@@ -57,5 +57,36 @@ describe('stale netns sweep', () => {
     const { staleNetns } = await import('../../drivers/sweep.js');
     const alive = (pid: number) => pid === 10;
     expect(staleNetns(['nm-10-1-dut', 'nm-11-2-peer', 'other-11-x', 'nm-x-1', 't-tx-11-a'], alive)).toEqual(['nm-11-2-peer']);
+  });
+});
+
+describe('planning variants by feature set', () => {
+  it('applies each distinct set once, the DUT as found first, every variant once with its record index', () => {
+    const on: Record<string, boolean> = { 'tx-checksumming': true };
+    const plan = groupByFeatures([
+      {
+        check: 'a',
+        variants: [
+          { name: 'on', features: on },
+          { name: 'off', features: { 'tx-checksumming': false } },
+        ],
+      },
+      { check: 'b', variants: [{ name: 'plain' }, { name: 'on', features: { ...on } }] },
+      {
+        check: 'c',
+        variants: [
+          { name: 'both', features: { sg: true, 'tx-checksumming': true } },
+          { name: 'both2', features: { 'tx-checksumming': true, sg: true } },
+        ],
+      },
+    ]);
+    expect(plan.map((g) => g.items.map((i) => `${i.index}:${i.check}/${i.variant.name}`))).toEqual([
+      ['2:b/plain'],
+      ['0:a/on', '3:b/on'],
+      ['1:a/off'],
+      ['4:c/both', '5:c/both2'],
+    ]);
+    expect(featureKey({ b: true, a: false })).toBe(featureKey({ a: false, b: true }));
+    expect(groupByFeatures([])).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 /** Agent actions that ask the system tools: ethtool, nstat, ip. */
+import fs from 'node:fs/promises';
 import os from 'node:os';
 import {
   parseDriverInfo,
@@ -11,7 +12,8 @@ import {
 import { NicmatrixError } from '../../errors.js';
 import { run, runJson } from '../../exec.js';
 import type { IfInfo } from '../protocol.js';
-import { defineAction } from '../registry.js';
+import { callSignal, defineAction } from '../registry.js';
+import { pause } from '../../sys/socket.js';
 
 defineAction('agent.ping', async () => ({ pid: process.pid, kernel: os.release() }));
 
@@ -62,3 +64,21 @@ defineAction('link.stats', async ({ ifname, speed }) => {
 });
 
 defineAction('nstat.read', async () => parseNstatJson((await run('nstat', ['--json', '-a', '-z', '-s'])).stdout));
+
+/** How often link.wait reads the interface's state (a file read: cheap even in a TCG guest). */
+const LINK_POLL_MS = 25;
+
+defineAction('link.wait', async ({ ifname, timeoutMs }) => {
+  if (!/^[\w.:@-]+$/.test(ifname))
+    throw new NicmatrixError('AGENT', `link.wait: expected an interface name, found ${JSON.stringify(ifname)}`);
+  const file = `/sys/class/net/${ifname}/operstate`;
+  const start = Date.now();
+  const signal = callSignal();
+  for (;;) {
+    const operstate = (await fs.readFile(file, 'utf8')).trim().toUpperCase();
+    // Loopback and some virtual devices report UNKNOWN while fully working.
+    const up = operstate === 'UP' || operstate === 'UNKNOWN';
+    if (up || Date.now() - start >= timeoutMs || signal.aborted) return { up, operstate, waitedMs: Date.now() - start };
+    await pause(LINK_POLL_MS, signal);
+  }
+});
