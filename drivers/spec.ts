@@ -1,8 +1,10 @@
 /** Parsing of target specs (pure): `lo`, `veth`, `qemu:MODEL[,k=v…]`, `phys:[NS/]IF,[NS/]IF`. */
+import { NicmatrixError } from '../matrix/errors.js';
 import { parseSshEnd, REMOTE_END_HELP } from './remote-spec.js';
 import type { TargetSpec } from './types.js';
 
-export class TargetSpecError extends Error {}
+/** A target spec the user got wrong: `TARGET_SPEC`, raised before anything starts. */
+const specError = (message: string): NicmatrixError => new NicmatrixError('TARGET_SPEC', message);
 
 const IFNAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
 const NETNS = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -18,11 +20,11 @@ export function parseTargetSpec(spec: string): TargetSpec {
   if (kind === 'qemu') {
     const [model, ...opts] = rest.split(',');
     if (!model || !/^[A-Za-z0-9_-]+$/.test(model))
-      throw new TargetSpecError(`target "${spec}": expected qemu:MODEL (e.g. qemu:e1000), found no model name`);
+      throw specError(`target "${spec}": expected qemu:MODEL (e.g. qemu:e1000), found no model name`);
     const options: Record<string, string> = {};
     for (const o of opts) {
       const eq = o.indexOf('=');
-      if (eq <= 0) throw new TargetSpecError(`target "${spec}": expected key=value after the model, found "${o}"`);
+      if (eq <= 0) throw specError(`target "${spec}": expected key=value after the model, found "${o}"`);
       options[o.slice(0, eq)] = o.slice(eq + 1);
     }
     return { kind: 'qemu', spec: s, model, options };
@@ -30,27 +32,24 @@ export function parseTargetSpec(spec: string): TargetSpec {
   if (kind === 'phys') {
     const parts = rest.split(',');
     if (parts.length !== 2)
-      throw new TargetSpecError(
-        `target "${spec}": expected phys:DUT_IF,PEER_IF (each optionally NETNS/IF), found ${parts.length} interface(s)`,
-      );
+      throw specError(`target "${spec}": expected phys:DUT_IF,PEER_IF (each optionally NETNS/IF), found ${parts.length} interface(s)`);
     if (parts[1].startsWith('ssh://')) {
       const remote = parseSshEnd(parts[1]);
-      if (typeof remote === 'string') throw new TargetSpecError(`target "${spec}": peer ${remote}`);
+      if (typeof remote === 'string') throw specError(`target "${spec}": peer ${remote}`);
       return { kind: 'phys', spec: s, dut: parseEnd(spec, parts[0]), peer: parseEnd(spec, remote.path), remote: remote.remote };
     }
     const [dut, peer] = parts.map((p) => parseEnd(spec, p));
     return { kind: 'phys', spec: s, dut, peer };
   }
-  throw new TargetSpecError(`target "${spec}": unknown kind "${kind}"; expected one of: ${TARGET_SPEC_HELP}`);
+  throw specError(`target "${spec}": unknown kind "${kind}"; expected one of: ${TARGET_SPEC_HELP}`);
 }
 
 function parseEnd(spec: string, text: string): { netns?: string; ifname: string } {
   const slash = text.indexOf('/');
   const netns = slash < 0 ? undefined : text.slice(0, slash);
   const ifname = slash < 0 ? text : text.slice(slash + 1);
-  if (netns !== undefined && !NETNS.test(netns))
-    throw new TargetSpecError(`target "${spec}": "${netns}" is not a valid network namespace name`);
+  if (netns !== undefined && !NETNS.test(netns)) throw specError(`target "${spec}": "${netns}" is not a valid network namespace name`);
   if (!IFNAME.test(ifname))
-    throw new TargetSpecError(`target "${spec}": "${ifname}" is not a valid interface name (1–15 characters, no spaces or slashes)`);
+    throw specError(`target "${spec}": "${ifname}" is not a valid interface name (1–15 characters, no spaces or slashes)`);
   return netns === undefined ? { ifname } : { netns, ifname };
 }

@@ -4,6 +4,7 @@
  * returned unfolded so sums of pieces can be added like the kernel's __wsum.
  * Frame-level verifiers live in `codec/verify.ts`.
  */
+import { NicmatrixError } from '../matrix/errors.js';
 import { ipToBytes, type IpFamily } from './codec/addr.js';
 
 /** An address as text or as its raw 4/16 bytes. */
@@ -28,7 +29,7 @@ function to32(sum: number): number {
  */
 export function onesSum(buf: Uint8Array, start = 0, end = buf.length, initial = 0): number {
   if (start < 0 || end > buf.length || start > end) {
-    throw new RangeError(`onesSum: expected 0 <= start <= end <= ${buf.length}, found start=${start} end=${end}`);
+    throw new NicmatrixError('CODEC', `onesSum: expected 0 <= start <= end <= ${buf.length}, found start=${start} end=${end}`);
   }
   let sum = 0;
   let i = start;
@@ -54,7 +55,7 @@ function addrBytes(family: IpFamily, a: AddrLike): Uint8Array {
   const bytes = typeof a === 'string' ? ipToBytes(family, a) : a;
   const want = family === 4 ? 4 : 16;
   if (bytes.length !== want) {
-    throw new RangeError(`pseudo-header: expected a ${want}-byte IPv${family} address, found ${bytes.length} bytes`);
+    throw new NicmatrixError('CODEC', `pseudo-header: expected a ${want}-byte IPv${family} address, found ${bytes.length} bytes`);
   }
   return bytes;
 }
@@ -109,7 +110,7 @@ export function updateChecksum16(hc: number, m: number, m2: number): number {
  */
 export function updateChecksumBytes(hc: number, offset: number, oldBytes: Uint8Array, newBytes: Uint8Array): number {
   if (oldBytes.length !== newBytes.length) {
-    throw new RangeError(`updateChecksumBytes: expected equal lengths, found ${oldBytes.length} and ${newBytes.length}`);
+    throw new NicmatrixError('CODEC', `updateChecksumBytes: expected equal lengths, found ${oldBytes.length} and ${newBytes.length}`);
   }
   const shift = offset & 1;
   const align = (b: Uint8Array): Uint8Array => {

@@ -1,4 +1,4 @@
-import { describeError } from './errors.js';
+import { describeError, NicmatrixError } from './errors.js';
 
 /** A registered undo step; returned so the owner can run it early and drop it. */
 export interface Teardown {
@@ -95,7 +95,7 @@ export function installSignalHandlers(log: (line: string) => void = (l) => proce
       return;
     }
     log(`nicmatrix: ${sig} received, stopping and cleaning up (press again to force)`);
-    abortController.abort(new Error(`interrupted by ${sig}`));
+    abortController.abort(new NicmatrixError('INTERRUPTED', `interrupted by ${sig}`));
     void cleanup.runAll().then((errors) => {
       for (const e of errors) log(`nicmatrix: ${e}`);
       process.exitCode = code;

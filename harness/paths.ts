@@ -1,3 +1,4 @@
+import { NicmatrixError } from './errors.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +10,7 @@ export const projectRoot: string = (() => {
     const pkg = path.join(dir, 'package.json');
     if (fs.existsSync(pkg) && fs.readFileSync(pkg, 'utf8').includes('"name": "nicmatrix"')) return dir;
     const up = path.dirname(dir);
-    if (up === dir) throw new Error(`nicmatrix: no package.json of nicmatrix above ${fileURLToPath(import.meta.url)}`);
+    if (up === dir) throw new NicmatrixError('INTERNAL', `nicmatrix: no package.json of nicmatrix above ${fileURLToPath(import.meta.url)}`);
     dir = up;
   }
 })();

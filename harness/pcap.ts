@@ -3,6 +3,8 @@
  * little-endian: Wireshark and tcpdump read either byte order by the magic.
  */
 
+import { NicmatrixError } from '../matrix/errors.js';
+
 export const PCAP_MAGIC_NS = 0xa1b23c4d;
 export const LINKTYPE_ETHERNET = 1;
 /** Largest frame stored whole; longer ones are cut and keep their original length. */
@@ -47,12 +49,12 @@ export function pcapFile(frames: readonly PcapFrame[], linktype = LINKTYPE_ETHER
 
 /** Reads a file written by `pcapFile` (or any classic pcap, either byte order, us or ns); for tests and tools. */
 export function readPcap(buf: Buffer): { linktype: number; nanos: boolean; frames: Required<PcapFrame>[] } {
-  if (buf.length < GLOBAL_HDR) throw new RangeError(`pcap: header needs ${GLOBAL_HDR} bytes, file has ${buf.length}`);
+  if (buf.length < GLOBAL_HDR) throw new NicmatrixError('CODEC', `pcap: header needs ${GLOBAL_HDR} bytes, file has ${buf.length}`);
   const magicLE = buf.readUInt32LE(0);
   const magicBE = buf.readUInt32BE(0);
   const known = [0xa1b2c3d4, PCAP_MAGIC_NS];
   const le = known.includes(magicLE);
-  if (!le && !known.includes(magicBE)) throw new RangeError(`pcap: unknown magic 0x${magicLE.toString(16)}`);
+  if (!le && !known.includes(magicBE)) throw new NicmatrixError('CODEC', `pcap: unknown magic 0x${magicLE.toString(16)}`);
   const u32 = (o: number): number => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
   const nanos = (le ? magicLE : magicBE) === PCAP_MAGIC_NS;
   const frames: Required<PcapFrame>[] = [];
@@ -60,7 +62,7 @@ export function readPcap(buf: Buffer): { linktype: number; nanos: boolean; frame
   while (off + RECORD_HDR <= buf.length) {
     const incl = u32(off + 8);
     if (off + RECORD_HDR + incl > buf.length)
-      throw new RangeError(`pcap: record at offset ${off} needs ${incl} bytes, ${buf.length - off - RECORD_HDR} left`);
+      throw new NicmatrixError('CODEC', `pcap: record at offset ${off} needs ${incl} bytes, ${buf.length - off - RECORD_HDR} left`);
     const tsNs = u32(off) * 1e9 + u32(off + 4) * (nanos ? 1 : 1000);
     frames.push({ data: buf.subarray(off + RECORD_HDR, off + RECORD_HDR + incl), tsNs, origLen: u32(off + 12) });
     off += RECORD_HDR + incl;

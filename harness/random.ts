@@ -4,6 +4,8 @@
  * Not for cryptography.
  */
 
+import { NicmatrixError } from '../matrix/errors.js';
+
 /** A deterministic random source; the same seed gives the same sequence. */
 export interface Rng {
   /** The seed this generator was created with (for logs and evidence). */
@@ -39,7 +41,7 @@ export function createRng(seed: number): Rng {
   const float = (): number => u32() / 0x1_0000_0000;
   const int = (lo: number, hi: number): number => {
     if (!Number.isInteger(lo) || !Number.isInteger(hi) || hi < lo) {
-      throw new RangeError(`rng.int: expected integers lo <= hi, found lo=${lo} hi=${hi}`);
+      throw new NicmatrixError('INTERNAL', `rng.int: expected integers lo <= hi, found lo=${lo} hi=${hi}`);
     }
     const span = hi - lo + 1;
     if (span <= 0x1_0000_0000) {
@@ -68,7 +70,7 @@ export function createRng(seed: number): Rng {
       return out;
     },
     pick<T>(items: readonly T[]): T {
-      if (items.length === 0) throw new RangeError('rng.pick: expected a non-empty array, found an empty one');
+      if (items.length === 0) throw new NicmatrixError('INTERNAL', 'rng.pick: expected a non-empty array, found an empty one');
       return items[int(0, items.length - 1)];
     },
     shuffle<T>(items: readonly T[]): T[] {

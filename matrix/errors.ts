@@ -1,36 +1,42 @@
 /**
- * The one base error class of nicmatrix lives here, in a pure module, because
- * `matrix/` and `reports/` must not import `harness/` at run time;
- * `harness/errors.ts` re-exports it. `MatrixError` is the matrix's kind of it.
+ * The base error class of nicmatrix, from the agent to the run record. It lives in a pure module
+ * because `matrix/` and `reports/` must not import `harness/`; `harness/errors.ts` re-exports it.
  */
 
 /** Stable error codes: scripts and the run record rely on them, so never rename one. */
-export type ErrorCode =
-  | 'USAGE'
-  | 'TARGET_SPEC'
-  | 'TARGET_SETUP'
-  | 'PREREQUISITE'
-  | 'COMMAND_FAILED'
-  | 'SYSCALL'
-  | 'AGENT'
-  | 'AGENT_EXITED'
-  | 'TIMEOUT'
-  | 'INTERRUPTED'
-  | 'RECORD_INVALID'
-  | 'RECORD_VERSION'
-  | 'STORE'
-  | 'CODEC'
-  | 'GUEST'
-  | 'PROFILE_INVALID'
-  | 'INTERNAL';
+export const ERROR_CODES = [
+  'USAGE',
+  'TARGET_SPEC',
+  'TARGET_SETUP',
+  'PREREQUISITE',
+  'COMMAND_FAILED',
+  'SYSCALL',
+  'AGENT',
+  'AGENT_EXITED',
+  'TIMEOUT',
+  'INTERRUPTED',
+  'RECORD_INVALID',
+  'RECORD_VERSION',
+  'STORE',
+  'CODEC',
+  'GUEST',
+  'PROFILE_INVALID',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export function isErrorCode(v: unknown): v is ErrorCode {
+  return typeof v === 'string' && (ERROR_CODES as readonly string[]).includes(v);
+}
 
 /**
- * The one error class of nicmatrix. `code` is stable; `message` says what was
- * expected and what was found; the lower error is kept as `cause`.
+ * Every error nicmatrix throws. `code` is stable; `message` says what was expected and what was
+ * found; `details` carries facts for evidence (the file, the command, its stderr, the agent it came
+ * from); the lower error is kept as `cause`.
  */
 export class NicmatrixError extends Error {
   readonly code: ErrorCode;
-  /** Extra facts for evidence (the command, its stderr, the console tail...). */
   readonly details: Record<string, unknown>;
 
   constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
@@ -41,19 +47,27 @@ export class NicmatrixError extends Error {
   }
 }
 
-/** The codes the matrix and reports can raise. */
-export type MatrixErrorCode = Extract<ErrorCode, 'RECORD_INVALID' | 'RECORD_VERSION' | 'STORE'>;
-
-/** An error of the store, validation or migration; `details` names the file, the JSON pointers, the run id. */
-export class MatrixError extends NicmatrixError {
-  declare readonly code: MatrixErrorCode;
-
-  constructor(code: MatrixErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
-    super(code, message, options);
-    this.name = 'MatrixError';
-  }
+export function isNicmatrixError(e: unknown, code?: ErrorCode): e is NicmatrixError {
+  return e instanceof NicmatrixError && (code === undefined || e.code === code);
 }
 
-export function isMatrixError(e: unknown, code?: MatrixErrorCode): e is MatrixError {
-  return e instanceof MatrixError && (code === undefined || e.code === code);
+/** The code of any thrown value: a value that is not a `NicmatrixError` is a bug of ours, `INTERNAL`. */
+export function errorCode(e: unknown): ErrorCode {
+  return e instanceof NicmatrixError ? e.code : 'INTERNAL';
+}
+
+/** Message of any thrown value, with its cause chain, for records and terminals. */
+export function describeError(e: unknown): string {
+  const parts: string[] = [];
+  let cur: unknown = e;
+  for (let depth = 0; cur !== undefined && cur !== null && depth < 5; depth++) {
+    if (cur instanceof Error) {
+      parts.push(cur.message);
+      cur = (cur as { cause?: unknown }).cause;
+    } else {
+      parts.push(String(cur));
+      break;
+    }
+  }
+  return parts.filter((p, i) => i === 0 || !parts[i - 1].includes(p)).join(': caused by: ');
 }

@@ -3,7 +3,7 @@
  * older one is validated against its own schema and migrated step by step to
  * the current shape, a newer one is refused with `RECORD_VERSION`.
  */
-import { MatrixError } from './errors.js';
+import { NicmatrixError } from './errors.js';
 import { RUN_RECORD_SCHEMA, RUN_RECORD_SCHEMA_VERSION, type ResultRecord, type RunRecord, type TargetRecord } from './record.js';
 import { RUN_RECORD_SCHEMA_V0, type TargetRecordV0 } from './schema-v0.js';
 import { assertRecord, formatIssues, recordIssuesV0 } from './validate.js';
@@ -36,17 +36,21 @@ export function migrateV0(record: Record<string, unknown>): Record<string, unkno
 export function upgradeRecord(value: unknown, file: string): RunRecord {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     const found = Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value;
-    throw new MatrixError('RECORD_INVALID', `${file}: /: must be a run record object, found ${found}`, { details: { file } });
+    throw new NicmatrixError('RECORD_INVALID', `${file}: /: must be a run record object, found ${found}`, { details: { file } });
   }
   const version = schemaVersionOf(value);
   if (version === undefined) {
     const found = JSON.stringify((value as { schema?: unknown }).schema) ?? 'nothing';
-    throw new MatrixError('RECORD_INVALID', `${file}: /schema: must be "nicmatrix.run/N" (current ${RUN_RECORD_SCHEMA}), found ${found}`, {
-      details: { file, issues: [{ pointer: '/schema', message: 'not a nicmatrix run record schema' }] },
-    });
+    throw new NicmatrixError(
+      'RECORD_INVALID',
+      `${file}: /schema: must be "nicmatrix.run/N" (current ${RUN_RECORD_SCHEMA}), found ${found}`,
+      {
+        details: { file, issues: [{ pointer: '/schema', message: 'not a nicmatrix run record schema' }] },
+      },
+    );
   }
   if (version > RUN_RECORD_SCHEMA_VERSION) {
-    throw new MatrixError(
+    throw new NicmatrixError(
       'RECORD_VERSION',
       `${file}: /schema: nicmatrix.run/${version} is newer than this nicmatrix understands (up to ${RUN_RECORD_SCHEMA}); upgrade nicmatrix to read it`,
       { details: { file, version } },
@@ -56,7 +60,7 @@ export function upgradeRecord(value: unknown, file: string): RunRecord {
   if (version === 0) {
     const issues = recordIssuesV0(current);
     if (issues.length > 0) {
-      throw new MatrixError('RECORD_INVALID', formatIssues(`${file} (${RUN_RECORD_SCHEMA_V0})`, issues), { details: { file, issues } });
+      throw new NicmatrixError('RECORD_INVALID', formatIssues(`${file} (${RUN_RECORD_SCHEMA_V0})`, issues), { details: { file, issues } });
     }
     current = migrateV0(current as Record<string, unknown>);
   }
@@ -69,7 +73,7 @@ export function parseJson(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new MatrixError('RECORD_INVALID', `${file}: not valid JSON: ${(e as Error).message}`, { cause: e, details: { file } });
+    throw new NicmatrixError('RECORD_INVALID', `${file}: not valid JSON: ${(e as Error).message}`, { cause: e, details: { file } });
   }
 }
 

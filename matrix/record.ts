@@ -51,6 +51,8 @@ export interface Evidence {
   frames?: { hex: string; reason: string }[];
   /** Pcap of the offending frames, path relative to the run record's directory. */
   pcap?: string;
+  /** For an `error` verdict: the stable code of the harness error (`NicmatrixError.code`, matrix/errors.ts). */
+  errorCode?: string;
   [key: string]: unknown;
 }
 

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { readArtifacts } from './artifacts.js';
-import { MatrixError } from './errors.js';
+import { NicmatrixError } from './errors.js';
 import { deviceKey } from './identity.js';
 import { parseJson, upgradeRecord } from './migrate.js';
 import type { RunRecord } from './record.js';
@@ -61,7 +61,7 @@ export class MatrixStore {
   static open(path: string = resolveStorePath(), opts: { create?: boolean } = {}): MatrixStore {
     const create = opts.create ?? true;
     if (!create && !existsSync(path)) {
-      throw new MatrixError('STORE', `no matrix store at ${path}: ingest run records first (nicmatrix ingest FILE… or nicmatrix run)`, {
+      throw new NicmatrixError('STORE', `no matrix store at ${path}: ingest run records first (nicmatrix ingest FILE… or nicmatrix run)`, {
         details: { path },
       });
     }
@@ -74,14 +74,17 @@ export class MatrixStore {
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version > STORE_VERSION) {
         db.close();
-        throw new MatrixError('STORE', `${path}: store format ${version} is newer than this nicmatrix understands (${STORE_VERSION})`, {
+        throw new NicmatrixError('STORE', `${path}: store format ${version} is newer than this nicmatrix understands (${STORE_VERSION})`, {
           details: { path },
         });
       }
       if (version < STORE_VERSION) db.transaction(() => db.exec(SCHEMA_SQL)).immediate();
     } catch (e) {
-      if (e instanceof MatrixError) throw e;
-      throw new MatrixError('STORE', `cannot open the matrix store at ${path}: ${(e as Error).message}`, { cause: e, details: { path } });
+      if (e instanceof NicmatrixError) throw e;
+      throw new NicmatrixError('STORE', `cannot open the matrix store at ${path}: ${(e as Error).message}`, {
+        cause: e,
+        details: { path },
+      });
     }
     return new MatrixStore(path, db);
   }
@@ -92,7 +95,7 @@ export class MatrixStore {
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      throw new MatrixError('RECORD_INVALID', `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      throw new NicmatrixError('RECORD_INVALID', `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
         cause: e,
         details: { file },
       });
@@ -132,7 +135,7 @@ export class MatrixStore {
             { hash: string; source: string } | undefined;
           if (existing?.hash === hash) return outcome('unchanged');
           if (existing) {
-            throw new MatrixError(
+            throw new NicmatrixError(
               'STORE',
               `${file}: run ${record.id} is already stored with different content (from ${existing.source}); a run id must not be reused`,
               { details: { file, id: record.id } },
@@ -169,8 +172,8 @@ export class MatrixStore {
         })
         .immediate();
     } catch (e) {
-      if (e instanceof MatrixError) throw e;
-      throw new MatrixError(
+      if (e instanceof NicmatrixError) throw e;
+      throw new NicmatrixError(
         'STORE',
         `${file}: storing run ${record.id} in ${this.path} failed, nothing was changed: ${(e as Error).message}`,
         { cause: e, details: { file } },

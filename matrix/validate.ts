@@ -6,7 +6,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import schemaV1 from './run-record.schema.json' with { type: 'json' };
 import { schemaV0 } from './schema-v0.js';
-import { MatrixError } from './errors.js';
+import { NicmatrixError } from './errors.js';
 import type { RunRecord } from './record.js';
 
 /** One field the schema refused. `pointer` is a JSON pointer (RFC 6901), `/` for the root. */
@@ -95,6 +95,6 @@ export function formatIssues(file: string, issues: readonly SchemaIssue[]): stri
 export function assertRecord(value: unknown, file: string): asserts value is RunRecord {
   const issues = recordIssues(value);
   if (issues.length > 0) {
-    throw new MatrixError('RECORD_INVALID', formatIssues(file, issues), { details: { file, issues } });
+    throw new NicmatrixError('RECORD_INVALID', formatIssues(file, issues), { details: { file, issues } });
   }
 }

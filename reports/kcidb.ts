@@ -6,6 +6,7 @@
  * `misc`. IDs are stable (origin + run id + target + check + variant), so
  * sending a report twice is harmless. Pure.
  */
+import { NicmatrixError } from '../matrix/errors.js';
 import type { ResultRecord, RunRecord, Status, TargetRecord } from '../matrix/record.js';
 import type { ReportInput, Reporter } from './types.js';
 
@@ -95,7 +96,7 @@ function deviceMisc(t: TargetRecord): Record<string, unknown> {
 
 export function kcidbReport(runs: readonly RunRecord[], opts: KcidbOptions = {}): KcidbReport {
   const origin = opts.origin ?? 'nicmatrix';
-  if (!ORIGIN.test(origin)) throw new RangeError(`KCIDB origin must match ${ORIGIN.source}, found "${origin}"`);
+  if (!ORIGIN.test(origin)) throw new NicmatrixError('USAGE', `KCIDB origin must match ${ORIGIN.source}, found "${origin}"`);
   const checkouts = new Map<string, Record<string, unknown>>();
   const builds = new Map<string, Record<string, unknown>>();
   const tests: Record<string, unknown>[] = [];

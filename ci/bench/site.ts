@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { command as siteCommand } from '../../harness/cli/commands/site.js';
+import { NicmatrixError } from '../../matrix/errors.js';
 import { MatrixStore } from '../../matrix/store.js';
 import { syntheticRuns } from '../../matrix/synthetic.js';
 import { launchChromium, serveDir } from '../../test/browser/chromium.js';
@@ -42,7 +43,7 @@ export async function benchSite(): Promise<Record<string, unknown>> {
       { out: () => {}, err: (l) => log.push(l), interactive: false },
     );
     const siteS = seconds(t0);
-    if (code !== 0) throw new Error(`nicmatrix site exited ${code}: ${log.join('; ')}`);
+    if (code !== 0) throw new NicmatrixError('COMMAND_FAILED', `nicmatrix site exited ${code}: ${log.join('; ')}`);
 
     const server = await serveDir(out);
     const browser = await launchChromium();

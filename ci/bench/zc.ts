@@ -9,6 +9,7 @@ import type { LinkInfo } from '../../drivers/types.js';
 import { VethDut } from '../../drivers/veth.js';
 import type { StreamReport } from '../../harness/agent/actions/zc-recv.js';
 import { largeFile, LARGE_SIZE } from '../../harness/checks/zc/cases.js';
+import { NicmatrixError } from '../../harness/errors.js';
 import { run } from '../../harness/exec.js';
 
 /** Bytes per measured transfer: the 64 MiB file sent this many times over one connection. */
@@ -41,7 +42,8 @@ async function harnessRound(
   const got = await dut.run('peer', 'zc.recvStop', { id, timeoutMs: 60_000 });
   const exact = got.exact!;
   if (sent.failure || exact.mismatch || exact.bytes !== LARGE_SIZE * repeat) {
-    throw new Error(
+    throw new NicmatrixError(
+      'INTERNAL',
       `harness sendfile round went wrong: sent ${sent.sent}${sent.failure ? ` (${sent.failure})` : ''}, received ${exact.bytes}, mismatch ${JSON.stringify(exact.mismatch)}`,
     );
   }

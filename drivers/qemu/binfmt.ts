@@ -6,6 +6,8 @@
  * And ELF program headers: the PVH note of a vmlinux, the interpreter of busybox.
  */
 
+import { NicmatrixError } from '../../matrix/errors.js';
+
 export type Compression = 'gzip' | 'xz' | 'zstd' | 'lzma' | 'lz4' | 'bzip2' | 'lzo';
 
 export interface BzImagePayload {
@@ -28,11 +30,12 @@ const MAGICS: [Compression, number[]][] = [
 /** Where the compressed kernel sits in a bzImage; throws when `buf` is not one (boot protocol ≥ 2.08). */
 export function bzImagePayload(buf: Buffer, source = 'bzImage'): BzImagePayload {
   if (buf.length < 0x250 || buf.toString('latin1', 0x202, 0x206) !== 'HdrS') {
-    throw new Error(`${source}: expected an x86 bzImage (setup header magic "HdrS" at 0x202), found none`);
+    throw new NicmatrixError('GUEST', `${source}: expected an x86 bzImage (setup header magic "HdrS" at 0x202), found none`);
   }
   const version = buf.readUInt16LE(0x206);
   if (version < 0x208)
-    throw new Error(
+    throw new NicmatrixError(
+      'GUEST',
       `${source}: expected boot protocol 2.08 or later (payload_offset), found ${(version >> 8).toString()}.${(version & 0xff).toString(16)}`,
     );
   // setup_sects 0 means 4, by the boot protocol's oldest rule.
@@ -40,10 +43,13 @@ export function bzImagePayload(buf: Buffer, source = 'bzImage'): BzImagePayload 
   const offset = (setupSects + 1) * 512 + buf.readUInt32LE(0x248);
   const length = buf.readUInt32LE(0x24c);
   if (offset + length > buf.length)
-    throw new Error(`${source}: payload (offset ${offset}, length ${length}) runs past the end of the file (${buf.length} bytes)`);
+    throw new NicmatrixError(
+      'GUEST',
+      `${source}: payload (offset ${offset}, length ${length}) runs past the end of the file (${buf.length} bytes)`,
+    );
   const head = buf.subarray(offset, offset + 8);
   const found = MAGICS.find(([, magic]) => magic.every((b, i) => head[i] === b));
-  if (!found) throw new Error(`${source}: unknown payload compression (first bytes ${head.toString('hex')})`);
+  if (!found) throw new NicmatrixError('GUEST', `${source}: unknown payload compression (first bytes ${head.toString('hex')})`);
   return { offset, length, compression: found[0] };
 }
 

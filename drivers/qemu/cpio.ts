@@ -5,6 +5,8 @@
  * entries always give the same bytes (the image cache keys on its inputs).
  */
 
+import { NicmatrixError } from '../../matrix/errors.js';
+
 export const S_IFDIR = 0o040000;
 export const S_IFREG = 0o100000;
 export const S_IFLNK = 0o120000;
@@ -22,7 +24,8 @@ const TRAILER = 'TRAILER!!!';
 /** Normalises an archive path: no leading `/` or `./`, no empty or `..` parts. */
 export function cpioPath(p: string): string {
   const parts = p.split('/').filter((s) => s !== '' && s !== '.');
-  if (parts.length === 0 || parts.includes('..')) throw new Error(`cpio: expected a relative path inside the archive, found "${p}"`);
+  if (parts.length === 0 || parts.includes('..'))
+    throw new NicmatrixError('GUEST', `cpio: expected a relative path inside the archive, found "${p}"`);
   return parts.join('/');
 }
 
@@ -56,7 +59,7 @@ export function writeCpio(entries: readonly CpioEntry[]): Buffer {
     const p = cpioPath(e.path);
     // A directory may be named after a file inside it created it: same result.
     if (e.type === 'dir' && dirs.has(p)) continue;
-    if (seen.has(p)) throw new Error(`cpio: "${p}" is named twice (or after a file inside it)`);
+    if (seen.has(p)) throw new NicmatrixError('GUEST', `cpio: "${p}" is named twice (or after a file inside it)`);
     ensureParents(p);
     seen.add(p);
     switch (e.type) {
@@ -98,9 +101,9 @@ export function readCpio(buf: Buffer): CpioRecord[] {
   const out: CpioRecord[] = [];
   let off = 0;
   for (;;) {
-    if (off + 110 > buf.length) throw new Error(`cpio: archive ends inside a header at byte ${off}`);
+    if (off + 110 > buf.length) throw new NicmatrixError('GUEST', `cpio: archive ends inside a header at byte ${off}`);
     const magic = buf.toString('ascii', off, off + 6);
-    if (magic !== MAGIC) throw new Error(`cpio: expected magic ${MAGIC} at byte ${off}, found ${JSON.stringify(magic)}`);
+    if (magic !== MAGIC) throw new NicmatrixError('GUEST', `cpio: expected magic ${MAGIC} at byte ${off}, found ${JSON.stringify(magic)}`);
     const field = (i: number) => parseInt(buf.toString('ascii', off + 6 + i * 8, off + 14 + i * 8), 16);
     const [mode, filesize, rdevMajor, rdevMinor, namesize] = [field(1), field(6), field(9), field(10), field(11)];
     const nameStart = off + 110;

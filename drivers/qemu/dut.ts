@@ -5,6 +5,7 @@
  * e.g. `qemu:e1000`, `qemu:virtio-net-pci,vnet_hdr=on`,
  * `qemu:e1000e,kernel=/src/linux/arch/x86/boot/bzImage,modules=/tmp/mods/lib/modules/6.9.0`.
  */
+import { raisedByAgent } from '../../harness/agent/client.js';
 import { spawnLocalAgent, type LocalAgent } from '../../harness/agent/spawn.js';
 import type { ActionName, ActionParams, ActionResult } from '../../harness/agent/protocol.js';
 import type { Teardown } from '../../harness/cleanup.js';
@@ -171,7 +172,7 @@ export class QemuDut implements Dut {
    */
   private async guestFault(e: unknown, during: string): Promise<unknown> {
     const guest = this.guest;
-    if (!guest || isNicmatrixError(e, 'GUEST')) return e;
+    if (!guest || isNicmatrixError(e, 'GUEST') || raisedByAgent(e)) return e;
     let exit = guest.exit;
     if (isNicmatrixError(e, 'AGENT_EXITED')) exit = await guest.exitWithin(EXIT_NOTICE_MS);
     else if (isNicmatrixError(e, 'TIMEOUT') && exit === null) {

@@ -3,6 +3,7 @@
  * every guest (it is baked into the cached initramfs); what differs per guest
  * (MAC, addresses, agent path) travels as `nicmatrix.*` command-line words.
  */
+import { NicmatrixError } from '../../matrix/errors.js';
 
 /** Modules loaded before device probing: the control channel and the host's root. */
 export const BASE_MODULES = ['virtio_pci', 'virtio_console', '9pnet_virtio', '9p'];
@@ -55,11 +56,11 @@ export function kernelCmdline(p: GuestBootParams): string {
   ];
   for (const [k, v] of words) {
     if (!/^[^\s"'\\]+$/.test(v))
-      throw new Error(`guest command line: nicmatrix.${k} must be one word without quotes, found ${JSON.stringify(v)}`);
+      throw new NicmatrixError('GUEST', `guest command line: nicmatrix.${k} must be one word without quotes, found ${JSON.stringify(v)}`);
   }
   const line = [...BASE_CMDLINE, ...words.map(([k, v]) => `nicmatrix.${k}=${v}`), ...(p.extra ?? [])].join(' ');
   // x86 COMMAND_LINE_SIZE: the kernel would silently cut a longer line.
-  if (line.length > 2047) throw new Error(`guest command line: expected at most 2047 characters, found ${line.length}`);
+  if (line.length > 2047) throw new NicmatrixError('GUEST', `guest command line: expected at most 2047 characters, found ${line.length}`);
   return line;
 }
 

@@ -1,6 +1,6 @@
 import readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { NicmatrixError } from '../errors.js';
+import { isErrorCode, isNicmatrixError, NicmatrixError } from '../errors.js';
 import type { ActionName, ActionParams, ActionResult, Hello, Response } from './protocol.js';
 
 /** Default limit for one action; long actions (sendfile of 64 MiB) pass their own. */
@@ -49,9 +49,11 @@ export class AgentClient {
       this.pending.delete(msg.id);
       if (p.timer) clearTimeout(p.timer);
       if ('error' in msg) {
+        // The agent's code travels unchanged (a code this side does not know is AGENT); `details.agent` says where it was raised.
+        const code = isErrorCode(msg.error.code) ? msg.error.code : 'AGENT';
         p.reject(
-          new NicmatrixError(msg.error.code === 'SYSCALL' ? 'SYSCALL' : 'AGENT', `${this.name}: ${p.method}: ${msg.error.message}`, {
-            details: msg.error.details,
+          new NicmatrixError(code, `${this.name}: ${p.method}: ${msg.error.message}`, {
+            details: { ...msg.error.details, agent: this.name, action: p.method, agentCode: msg.error.code },
           }),
         );
       } else {
@@ -132,6 +134,11 @@ export class AgentClient {
       p.reject(err);
     }
   }
+}
+
+/** True for an error the agent itself raised and answered with: the agent (and a guest it runs in) is alive. */
+export function raisedByAgent(e: unknown): boolean {
+  return isNicmatrixError(e) && typeof e.details.agent === 'string';
 }
 
 export async function withTimeout<T>(p: Promise<T>, ms: number, signal: AbortSignal | undefined, message: () => string): Promise<T> {

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { NicmatrixError } from '../errors.js';
 import type { ActionName, ActionParams, ActionResult } from './protocol.js';
 
 /** An agent resource: closed when its scope is cancelled or the agent exits. */
@@ -66,7 +67,7 @@ const handlers = new Map<string, Handler<ActionName>>();
 
 /** Registers the handler of one action; action modules call this at import. */
 export function defineAction<A extends ActionName>(name: A, handler: Handler<A>): void {
-  if (handlers.has(name)) throw new Error(`agent action ${name} defined twice`);
+  if (handlers.has(name)) throw new NicmatrixError('INTERNAL', `agent action ${name} defined twice`);
   handlers.set(name, handler as unknown as Handler<ActionName>);
 }
 

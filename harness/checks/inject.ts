@@ -7,7 +7,7 @@
  */
 import { parseTargetSpec } from '../../drivers/spec.js';
 import { modelLinkMbps } from '../../drivers/qemu/catalogue.js';
-import { counterDelta } from '../../drivers/ethtool.js';
+import { counterDelta } from '../agent/ethtool.js';
 import type { Side } from '../../drivers/types.js';
 import { PACKET_OUTGOING } from '../sys/consts.js';
 import { ARRIVAL_TIMEOUT_MS, SETTLE_MS } from './capture-round.js';

@@ -15,6 +15,7 @@
  * The IPv6 pseudo-header here uses the header's destination: a routing header
  * with segments left (final destination elsewhere) is not accounted for.
  */
+import { NicmatrixError } from '../../matrix/errors.js';
 import { fold, onesSum, pseudoSum, sameOnesComplement, udpTransmitted, IPPROTO_UDP } from '../checksum.js';
 import { parseFrame, type L4Info, type ParsedFrame } from './frame.js';
 
@@ -138,7 +139,8 @@ export function completePartial(frame: Uint8Array, csumStart: number, csumOffset
   const end = opts.end ?? frame.length;
   const field = csumStart + csumOffset;
   if (csumStart < 0 || csumOffset < 0 || field + 2 > end || end > frame.length) {
-    throw new RangeError(
+    throw new NicmatrixError(
+      'CODEC',
       `completePartial: expected csum_start ${csumStart} + csum_offset ${csumOffset} + 2 <= end ${end} <= ${frame.length}`,
     );
   }

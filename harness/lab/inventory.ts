@@ -4,8 +4,8 @@
  * (messages name the file and the JSON pointer) and selection by label are
  * pure; running is `run.ts`.
  */
-import { parseTargetSpec, TargetSpecError } from '../../drivers/spec.js';
-import { NicmatrixError } from '../errors.js';
+import { parseTargetSpec } from '../../drivers/spec.js';
+import { isNicmatrixError, NicmatrixError } from '../errors.js';
 
 export const LAB_SCHEMA = 'nicmatrix.lab/1';
 
@@ -73,7 +73,7 @@ function spec(s: string, at: string, issues: Issue[]): void {
   try {
     parseTargetSpec(s);
   } catch (e) {
-    if (!(e instanceof TargetSpecError)) throw e;
+    if (!isNicmatrixError(e, 'TARGET_SPEC')) throw e;
     issues.push({ pointer: at, message: e.message });
   }
 }

@@ -8,7 +8,7 @@ import { CANCEL_DRAIN_MS } from '../agent/server.js';
 import type { Check, CheckOutcome, Variant } from '../checks/types.js';
 import { describeError, errorCode, NicmatrixError } from '../errors.js';
 import { pcapFile } from '../pcap.js';
-import { counterDelta } from '../../drivers/ethtool.js';
+import { counterDelta } from '../agent/ethtool.js';
 import { unmetFeatures } from './features.js';
 import { linkReady } from './link-ready.js';
 import { safeName } from './record-file.js';

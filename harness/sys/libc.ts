@@ -4,7 +4,7 @@
  * only) or a native address (bigint) from NativeBuffer.
  */
 import koffi from 'koffi';
-import { NicmatrixError } from '../errors.js';
+import { describeError, NicmatrixError } from '../errors.js';
 
 /** A pointer argument: a Buffer for the duration of the call, a native address, or NULL. */
 export type Ptr = Buffer | bigint | null;
@@ -99,7 +99,7 @@ export function callAsync<A extends unknown[]>(
 ): Promise<{ ret: number; errno: number }> {
   return new Promise((resolve, reject) => {
     fn.async(...args, (err: unknown, res: number) => {
-      if (err) reject(err instanceof Error ? err : new Error(String(err)));
+      if (err) reject(new NicmatrixError('SYSCALL', `async native call failed: ${describeError(err)}`, { cause: err }));
       else resolve({ ret: res, errno: res < 0 ? koffi.errno() : 0 });
     });
   });

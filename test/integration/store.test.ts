@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isMatrixError } from '../../matrix/errors.js';
+import { isNicmatrixError } from '../../matrix/errors.js';
 import { DEFAULT_STORE_PATH, MatrixStore, canonicalJson, resolveStorePath } from '../../matrix/store.js';
 import { syntheticRuns } from '../../matrix/synthetic.js';
 import { vethRun } from '../fixtures/records.js';
@@ -26,10 +26,10 @@ function errorOf(fn: () => unknown): { code: string; message: string } {
   try {
     fn();
   } catch (e) {
-    if (isMatrixError(e)) return e;
+    if (isNicmatrixError(e)) return e;
     throw e;
   }
-  throw new Error('expected a MatrixError');
+  throw new Error('expected a NicmatrixError');
 }
 
 describe('matrix store', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { counterDelta, parseDriverInfo, parseFeaturesJson, parseNstatJson, parseStats } from '../../drivers/ethtool.js';
+import { counterDelta, parseDriverInfo, parseFeaturesJson, parseNstatJson, parseStats } from '../../harness/agent/ethtool.js';
 
 describe('ethtool parsers', () => {
   it('reads the --json -k feature snapshot', () => {
@@ -25,7 +25,7 @@ describe('ethtool parsers', () => {
 
 describe('link stats and speed', () => {
   it('flattens ip -s -s -json link counters by direction, and reads the speed ethtool reports', async () => {
-    const { parseLinkStatsJson, parseSpeed } = await import('../../drivers/ethtool.js');
+    const { parseLinkStatsJson, parseSpeed } = await import('../../harness/agent/ethtool.js');
     const json = JSON.stringify([{ ifname: 'eth0', stats64: { rx: { packets: 5, dropped: 1, over_errors: 2 }, tx: { dropped: 3 } } }]);
     expect(parseLinkStatsJson(json)).toEqual({ rx_packets: 5, rx_dropped: 1, rx_over_errors: 2, tx_dropped: 3 });
     expect(parseSpeed('Settings for eth0:\n\tSpeed: 1000Mb/s\n\tDuplex: Full\n')).toBe(1000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isMatrixError } from '../../matrix/errors.js';
+import { isNicmatrixError } from '../../matrix/errors.js';
 import { migrateV0, parseRecord, upgradeRecord } from '../../matrix/migrate.js';
 import { syntheticRuns } from '../../matrix/synthetic.js';
 import { assertRecord, recordIssues } from '../../matrix/validate.js';
@@ -10,10 +10,10 @@ function thrown(fn: () => unknown): { code: string; message: string } {
   try {
     fn();
   } catch (e) {
-    if (isMatrixError(e)) return { code: e.code, message: e.message };
+    if (isNicmatrixError(e)) return { code: e.code, message: e.message };
     throw e;
   }
-  throw new Error('expected a MatrixError, nothing was thrown');
+  throw new Error('expected a NicmatrixError, nothing was thrown');
 }
 
 describe('run record schema', () => {

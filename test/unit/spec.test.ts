@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTargetSpec, TargetSpecError } from '../../drivers/spec.js';
+import { parseTargetSpec } from '../../drivers/spec.js';
 
 describe('parseTargetSpec', () => {
   it('parses every kind', () => {
@@ -27,7 +27,7 @@ describe('parseTargetSpec', () => {
     ['phys:eth0,this-name-is-too-long', /not a valid interface name/],
     ['phys:bad ns/eth0,eth1', /not a valid network namespace/],
   ])('rejects %j with a message naming the cause', (spec, msg) => {
-    expect(() => parseTargetSpec(spec)).toThrow(TargetSpecError);
+    expect(() => parseTargetSpec(spec)).toThrow(expect.objectContaining({ name: 'NicmatrixError', code: 'TARGET_SPEC' }));
     expect(() => parseTargetSpec(spec)).toThrow(msg);
   });
 });

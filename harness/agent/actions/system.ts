@@ -1,14 +1,7 @@
 /** Agent actions that ask the system tools: ethtool, nstat, ip. */
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import {
-  parseDriverInfo,
-  parseFeaturesJson,
-  parseLinkStatsJson,
-  parseNstatJson,
-  parseSpeed,
-  parseStats,
-} from '../../../drivers/ethtool.js';
+import { parseDriverInfo, parseFeaturesJson, parseLinkStatsJson, parseNstatJson, parseSpeed, parseStats } from '../ethtool.js';
 import { NicmatrixError } from '../../errors.js';
 import { run, runJson } from '../../exec.js';
 import type { IfInfo } from '../protocol.js';

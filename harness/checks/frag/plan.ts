@@ -4,6 +4,7 @@
  * shuffled, with duplicates, with an overlap, with one missing, or carrying a
  * bad UDP checksum. Each datagram says what the DUT may deliver of it.
  */
+import { NicmatrixError } from '../../errors.js';
 import {
   buildIpv4Fragments,
   buildIpv6Fragments,
@@ -127,7 +128,7 @@ export function overlapping(rng: Rng, d: FragDatagram, differ: boolean): { frame
   const dataStart = ip.offset + (d.family === 4 ? ip.hdrLen : 40);
   const dataLen = ip.offset + ip.totalLen - dataStart;
   const count = Math.ceil(dataLen / d.fragSize);
-  if (count < 3) throw new RangeError(`overlapping: expected a datagram of at least 3 fragments, found ${count}`);
+  if (count < 3) throw new NicmatrixError('INTERNAL', `overlapping: expected a datagram of at least 3 fragments, found ${count}`);
   const k = rng.int(1, count - 1);
   const m = rng.int(1, Math.min(4, d.fragSize / 8 - 1));
   const start = k * d.fragSize - 8 * m;

@@ -2,7 +2,7 @@
  * Temporary changes to a side's context that receive checks need (sysctls),
  * registered for undo before they are made, and undone on every path.
  */
-import { counterDelta } from '../../../drivers/ethtool.js';
+import { counterDelta } from '../../agent/ethtool.js';
 import type { Side } from '../../../drivers/types.js';
 import { cleanup } from '../../cleanup.js';
 import type { IpFamily } from '../../codec/index.js';

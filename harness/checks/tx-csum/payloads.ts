@@ -1,4 +1,5 @@
 /** Payload plans for the transmit checks (pure, seeded). */
+import { NicmatrixError } from '../../errors.js';
 import { fold, onesSum, pseudoSum, IPPROTO_UDP } from '../../checksum.js';
 import type { IpFamily } from '../../codec/index.js';
 import type { Rng } from '../../random.js';
@@ -35,7 +36,7 @@ export function zeroSumPayload(
   len: number,
   flow: { family: IpFamily; src: string; dst: string; sport: number; dport: number },
 ): Buffer {
-  if (len < 2) throw new RangeError(`zeroSumPayload: expected a length ≥ 2, found ${len}`);
+  if (len < 2) throw new NicmatrixError('INTERNAL', `zeroSumPayload: expected a length ≥ 2, found ${len}`);
   const payload = rng.bytes(len);
   const at = 2 * rng.int(0, Math.floor(len / 2) - 1);
   payload.writeUInt16BE(0, at);

@@ -5,7 +5,7 @@
  * too late for the verdict).
  */
 import type { IpFamily } from '../../codec/index.js';
-import { counterDelta } from '../../../drivers/ethtool.js';
+import { counterDelta } from '../../agent/ethtool.js';
 import type { StreamReport } from '../../agent/actions/zc-recv.js';
 import type { Rng } from '../../random.js';
 import type { CheckContext } from '../types.js';

@@ -1,9 +1,11 @@
 /** `nicmatrix ingest FILE…`: validate run records and add them to the matrix store. */
-import { MatrixError } from '../../../matrix/errors.js';
 import { MatrixStore, resolveStorePath } from '../../../matrix/store.js';
-import { NicmatrixError } from '../../errors.js';
+import { type ErrorCode, isNicmatrixError, NicmatrixError } from '../../errors.js';
 import type { Command } from '../command.js';
-import { STORE_HELP, withMatrixErrors } from './report.js';
+import { STORE_HELP } from '../shared.js';
+
+/** A record refused for what it is (or for what the store could not do with it); the next file still gets its turn. */
+const REFUSALS = new Set<ErrorCode>(['RECORD_INVALID', 'RECORD_VERSION', 'STORE']);
 
 export const command: Command = {
   name: 'ingest',
@@ -24,7 +26,7 @@ export const command: Command = {
   async run({ values, positionals }, io) {
     if (positionals.length === 0) throw new NicmatrixError('USAGE', 'ingest: expected one or more run record files');
     const path = resolveStorePath(values.store as string | undefined);
-    const store = withMatrixErrors(() => MatrixStore.open(path));
+    const store = MatrixStore.open(path);
     const tally = { added: 0, unchanged: 0, refused: 0 };
     try {
       for (const file of positionals) {
@@ -34,7 +36,7 @@ export const command: Command = {
           io.out(`${r.status} ${r.id} from ${file}${r.artifacts ? ` with ${r.artifacts} pcap(s)` : ''}`);
           for (const m of r.missingArtifacts) io.err(`ingest: ${file}: pcap ${m.path} not stored: ${m.reason}`);
         } catch (e) {
-          if (!(e instanceof MatrixError)) throw e;
+          if (!isNicmatrixError(e) || !REFUSALS.has(e.code)) throw e;
           tally.refused++;
           io.err(`ingest: refused [${e.code}]: ${e.message}`);
         }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import { exitCodeFor } from '../../../matrix/record.js';
 import { interruptSignal } from '../../cleanup.js';
 import { NicmatrixError } from '../../errors.js';
-import { addToStore, checkTargetSpec, parseSeed, progressFor, STORE_OPTIONS_HELP } from '../../lab/cli-helpers.js';
+import { addToStore, checkTargetSpec, parseSeed, progressFor, STORE_OPTIONS_HELP } from '../shared.js';
 import { inventoryLabels, machineTargets, parseInventory, selectMachines, type LabInventory } from '../../lab/inventory.js';
 import { planLab, runLab } from '../../lab/run.js';
 import { defaultJobs } from '../../run/defaults.js';

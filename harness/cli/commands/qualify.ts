@@ -12,13 +12,12 @@ import { allChecks } from '../../checks/registry.js';
 import type { Check } from '../../checks/types.js';
 import { interruptSignal } from '../../cleanup.js';
 import { NicmatrixError } from '../../errors.js';
-import { addToStore, checkTargetSpec, parseSeed, progressFor, STORE_OPTIONS_HELP } from '../../lab/cli-helpers.js';
+import { addToStore, checkTargetSpec, parseSeed, progressFor, STORE_OPTIONS_HELP } from '../shared.js';
 import { toolVersion } from '../../paths.js';
 import { runMatrix } from '../../run/runner.js';
 import { TARGET_SPEC_HELP } from '../../../drivers/spec.js';
 import { globMatcher } from '../../../matrix/profile.js';
 import type { Command } from '../command.js';
-import { withMatrixErrors } from './report.js';
 
 /** A shipped profile by name, else a profile file. */
 export function loadProfile(arg: string): Profile {
@@ -132,7 +131,7 @@ export const command: Command = {
       recordFile = fromRun;
     }
     const { text, sha256 } = readRecordFile(recordFile);
-    const record = withMatrixErrors(() => parseRecord(text, recordFile));
+    const record = parseRecord(text, recordFile);
     const target = selectTarget(record, recordFile, spec);
     const qualification = judgeTarget(
       profile,

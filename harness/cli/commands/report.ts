@@ -1,43 +1,13 @@
-/** `nicmatrix report`: JUnit, Markdown or JSON from a run record or the store. Also the store helpers `ingest` and `site` share. */
+/** `nicmatrix report`: JUnit, Markdown or JSON from a run record or the store. */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { aggregate } from '../../../matrix/aggregate.js';
-import { MatrixError } from '../../../matrix/errors.js';
 import { parseRecord } from '../../../matrix/migrate.js';
-import { DEFAULT_STORE_PATH, MatrixStore, resolveStorePath } from '../../../matrix/store.js';
 import { REPORTERS } from '../../../reports/index.js';
 import type { ReportInput } from '../../../reports/types.js';
 import { NicmatrixError } from '../../errors.js';
 import type { Command } from '../command.js';
-
-/** The usage line of `--store`, the same in every command. */
-export const STORE_HELP = `  --store PATH    matrix store (SQLite; default: ${DEFAULT_STORE_PATH} under the current directory)`;
-
-/** Runs `fn`, turning the matrix's own errors into `NicmatrixError` with the same code. */
-export function withMatrixErrors<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof MatrixError) throw new NicmatrixError(e.code, e.message, { cause: e, details: e.details });
-    throw e;
-  }
-}
-
-/** Every run in an existing store, with its pcaps, aggregated. */
-export function loadStore(storeOption: unknown, opts: { latest?: boolean; artifacts?: boolean } = {}): ReportInput {
-  const path = resolveStorePath(storeOption as string | undefined);
-  return withMatrixErrors(() => {
-    const store = MatrixStore.open(path, { create: false });
-    try {
-      let runs = store.records();
-      if (opts.latest) runs = runs.slice(-1);
-      const artifacts = opts.artifacts ? [...store.artifacts()] : [];
-      return { runs, matrix: aggregate(runs), generatedAt: new Date().toISOString(), source: path, artifacts };
-    } finally {
-      store.close();
-    }
-  });
-}
+import { loadStore, STORE_HELP } from '../shared.js';
 
 function loadRun(file: string): ReportInput {
   let text: string;
@@ -46,7 +16,7 @@ function loadRun(file: string): ReportInput {
   } catch (e) {
     throw new NicmatrixError('USAGE', `--run ${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
   }
-  const run = withMatrixErrors(() => parseRecord(text, file));
+  const run = parseRecord(text, file);
   return { runs: [run], matrix: aggregate([run]), generatedAt: new Date().toISOString(), source: file };
 }
 

@@ -1,6 +1,5 @@
-import { randomInt } from 'node:crypto';
 import os from 'node:os';
-import { parseTargetSpec, TargetSpecError, TARGET_SPEC_HELP } from '../../../drivers/spec.js';
+import { TARGET_SPEC_HELP } from '../../../drivers/spec.js';
 import { sweepStale } from '../../../drivers/sweep.js';
 import { exitCodeFor } from '../../../matrix/record.js';
 import { MatrixStore, resolveStorePath } from '../../../matrix/store.js';
@@ -11,9 +10,7 @@ import { DEFAULT_TARGETS, defaultJobs, defaultRecordPath } from '../../run/defau
 import { selectChecks } from '../../run/plan.js';
 import { runMatrix } from '../../run/runner.js';
 import type { Command } from '../command.js';
-import { lineProgress } from '../progress/lines.js';
-import { ttyProgress } from '../progress/tty.js';
-import { withMatrixErrors } from './report.js';
+import { checkTargetSpec, parseSeed, progressFor } from '../shared.js';
 
 export const command: Command = {
   name: 'run',
@@ -47,23 +44,7 @@ export const command: Command = {
     if (values.lab !== undefined) return (await import('./lab.js')).runLabCommand(values, io);
     if (values.label !== undefined) throw new NicmatrixError('USAGE', '--label: only with --lab FILE');
     const targets = (values.target as string[] | undefined) ?? [...DEFAULT_TARGETS];
-    for (const t of targets) {
-      let spec;
-      try {
-        spec = parseTargetSpec(t);
-      } catch (e) {
-        if (e instanceof TargetSpecError) throw new NicmatrixError('TARGET_SPEC', e.message);
-        throw e;
-      }
-      if (spec.kind === 'qemu') {
-        const { findQemuModel, QEMU_MODELS } = await import('../../../drivers/qemu/catalogue.js');
-        if (!findQemuModel(spec.model))
-          throw new NicmatrixError(
-            'TARGET_SPEC',
-            `target "${t}": unknown QEMU model "${spec.model}"; expected one of: ${QEMU_MODELS.map((m) => m.model).join(', ')}`,
-          );
-      }
-    }
+    for (const t of targets) await checkTargetSpec(t);
     const globs = (values.checks as string[] | undefined) ?? [];
     const { checks, unmatched } = selectChecks(allChecks(), globs);
     if (unmatched.length > 0)
@@ -76,12 +57,10 @@ export const command: Command = {
     const jobs = values.jobs === undefined ? defaultJobs(os.cpus().length) : Number(values.jobs);
     if (!Number.isInteger(jobs) || jobs < 1)
       throw new NicmatrixError('USAGE', `--jobs: expected a whole number ≥ 1, found "${String(values.jobs)}"`);
-    const seed = values.seed === undefined ? randomInt(2 ** 31) : Number(values.seed);
-    if (!Number.isInteger(seed) || seed < 0)
-      throw new NicmatrixError('USAGE', `--seed: expected a whole number ≥ 0, found "${String(values.seed)}"`);
+    const seed = parseSeed(values.seed);
     const out = (values.out as string | undefined) ?? defaultRecordPath();
     await sweepStale((line) => io.err(`nicmatrix run: ${line}`));
-    const listener = io.interactive ? ttyProgress(process.stderr) : lineProgress((l) => io.err(l), Boolean(values.verbose));
+    const listener = progressFor(io, Boolean(values.verbose));
     const record = await runMatrix({
       targets,
       checks,
@@ -100,15 +79,13 @@ export const command: Command = {
     if (!values['no-store']) {
       // The record file is already written: a store that refuses it loses nothing.
       const path = resolveStorePath(values.store as string | undefined);
-      const outcome = withMatrixErrors(() => {
-        const store = MatrixStore.open(path);
-        try {
-          return store.ingestFile(out);
-        } finally {
-          store.close();
-        }
-      });
-      io.err(`run record ${outcome.status === 'added' ? 'added to' : 'already in'} the store ${path}`);
+      const store = MatrixStore.open(path);
+      try {
+        const outcome = store.ingestFile(out);
+        io.err(`run record ${outcome.status === 'added' ? 'added to' : 'already in'} the store ${path}`);
+      } finally {
+        store.close();
+      }
     }
     return exitCodeFor(record);
   },

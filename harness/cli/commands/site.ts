@@ -5,7 +5,7 @@ import { writeFiles } from '../../../reports/files.js';
 import { siteReporter } from '../../../reports/site/index.js';
 import { NicmatrixError } from '../../errors.js';
 import type { Command } from '../command.js';
-import { loadStore, STORE_HELP } from './report.js';
+import { loadStore, STORE_HELP } from '../shared.js';
 
 export const DEFAULT_SITE_DIR = 'out/site';
 /** Marks a directory as ours, so a rebuild may empty it and nothing else is ever deleted. */

@@ -12,8 +12,10 @@ export function lineProgress(write: (line: string) => void, verbose = false, qui
     onResult: (spec, r) => {
       counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
       if (quietPass && r.status === 'pass') return;
+      // A harness error carries its stable code, as the record does, so a log line can be grepped by it.
+      const code = r.status === 'error' && typeof r.evidence.errorCode === 'string' ? ` [${r.evidence.errorCode}]` : '';
       write(
-        `[${spec}] ${r.status.toUpperCase().padEnd(11)} ${r.check} [${r.variant}] ${r.durationMs} ms${r.status === 'pass' ? '' : `: ${r.message}`}`,
+        `[${spec}] ${r.status.toUpperCase().padEnd(11)} ${r.check} [${r.variant}] ${r.durationMs} ms${r.status === 'pass' ? '' : `${code}: ${r.message}`}`,
       );
     },
     onLog: verbose ? (spec, line) => write(`[${spec}] ${line}`) : undefined,

@@ -1,5 +1,6 @@
 /** Parsers for ethtool output (pure): `--json -k` where it answers, text where it does not. */
-import type { DriverInfo, FeatureSnapshot, FeatureState } from '../matrix/record.js';
+import { NicmatrixError } from '../../matrix/errors.js';
+import type { DriverInfo, FeatureSnapshot, FeatureState } from '../../matrix/record.js';
 
 /** Parses `ethtool --json -k IF` (an array with one object per interface). */
 export function parseFeaturesJson(text: string, source = 'ethtool --json -k'): FeatureSnapshot {
@@ -7,10 +8,13 @@ export function parseFeaturesJson(text: string, source = 'ethtool --json -k'): F
   try {
     data = JSON.parse(text);
   } catch {
-    throw new Error(`${source}: expected JSON, found ${JSON.stringify(text.slice(0, 60))}`);
+    throw new NicmatrixError('COMMAND_FAILED', `${source}: expected JSON, found ${JSON.stringify(text.slice(0, 60))}`, {
+      details: { source },
+    });
   }
   const obj = Array.isArray(data) ? data[0] : data;
-  if (!obj || typeof obj !== 'object') throw new Error(`${source}: expected an array with one interface object`);
+  if (!obj || typeof obj !== 'object')
+    throw new NicmatrixError('COMMAND_FAILED', `${source}: expected an array with one interface object`, { details: { source } });
   const out: FeatureSnapshot = {};
   for (const [name, v] of Object.entries(obj as Record<string, unknown>)) {
     if (!v || typeof v !== 'object' || !('active' in v)) continue;
