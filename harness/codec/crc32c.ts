@@ -2,6 +2,7 @@
  * CRC32c (Castagnoli, RFC 3309; SCTP's checksum since RFC 4960 appendix B):
  * reflected polynomial 0x82F63B78, initial value and final XOR 0xFFFFFFFF.
  */
+import { NicmatrixError } from '../../matrix/errors.js';
 
 const POLY_REFLECTED = 0x82f63b78;
 
@@ -21,7 +22,7 @@ const TABLE = (() => {
  */
 export function crc32c(buf: Uint8Array, start = 0, end = buf.length, previous = 0): number {
   if (start < 0 || end > buf.length || start > end) {
-    throw new RangeError(`crc32c: expected 0 <= start <= end <= ${buf.length}, found start=${start} end=${end}`);
+    throw new NicmatrixError('CODEC', `crc32c: expected 0 <= start <= end <= ${buf.length}, found start=${start} end=${end}`);
   }
   let c = ~previous >>> 0;
   for (let i = start; i < end; i++) c = TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);

@@ -76,7 +76,8 @@ export function parseSctp(buf: Uint8Array, off: number, end: number): SctpParse 
 
 /** The CRC32c a correct sender puts in the field of the packet sctp[0, len) (the field itself read as zero). */
 export function sctpChecksum(packet: Uint8Array, start = 0, end = packet.length): number {
-  if (end - start < SCTP_HLEN) throw new RangeError(`sctpChecksum: expected at least ${SCTP_HLEN} bytes, found ${end - start}`);
+  if (end - start < SCTP_HLEN)
+    throw new NicmatrixError('CODEC', `sctpChecksum: expected at least ${SCTP_HLEN} bytes, found ${end - start}`);
   const zero = new Uint8Array(4);
   let c = crc32c(packet, start, start + SCTP_CSUM_OFFSET);
   c = crc32c(zero, 0, 4, c);
