@@ -5,6 +5,7 @@
  */
 import { completePartial } from '../../codec/index.js';
 import { sameOnesComplement } from '../../checksum.js';
+import { ETH_ZLEN } from '../frame-shape.js';
 import type { WireFrame } from '../wire.js';
 import type { FrameTally } from './judge.js';
 
@@ -26,6 +27,13 @@ export function retag(f: WireFrame): { data: Buffer; shift: number } {
 function equalOutside(a: Buffer, b: Buffer, field: number): boolean {
   if (a.length < b.length) return false;
   return a.subarray(0, field).equals(b.subarray(0, field)) && a.subarray(field + 2, b.length).equals(b.subarray(field + 2));
+}
+
+/** The frame is the start of `s` (the checksum field, which may have been filled, aside). */
+function prefixOutside(s: SentFrame, data: Buffer): boolean {
+  const field = s.csumStart + s.csumOffset;
+  for (let i = 0; i < data.length; i++) if (i !== field && i !== field + 1 && data[i] !== s.frame[i]) return false;
+  return data.length >= Math.min(s.frame.length, 14);
 }
 
 /** Names the bytes that differ from the most similar frame sent, so a misplaced checksum shows itself. */
@@ -54,12 +62,23 @@ export function judgeExact(
     const { data, shift } = retag(f);
     const i = sent.findIndex((s, k) => !taken.has(k) && equalOutside(data, s.frame, s.csumStart + s.csumOffset));
     if (i < 0) {
+      const cut = sent.findIndex((s, k) => !taken.has(k) && data.length < s.frame.length && prefixOutside(s, data));
+      if (cut >= 0) {
+        taken.add(cut);
+        tally.faults.push({ index: f.index, reason: `truncated: ${data.length} of the ${sent[cut].frame.length} bytes sent arrived` });
+        continue;
+      }
       tally.faults.push({ index: f.index, reason: `frame of ${data.length} bytes matches no frame sent: ${closest(sent, taken, data)}` });
       continue;
     }
     taken.add(i);
     const s = sent[i];
     const field = s.csumStart + s.csumOffset;
+    // Bytes past the frame sent are padding only up to the minimum frame; beyond it the length is wrong.
+    if (data.length > Math.max(s.frame.length, ETH_ZLEN + shift + 4 * f.parsed.vlans.length)) {
+      tally.faults.push({ index: f.index, reason: `wrong length: ${data.length} bytes arrived for a ${s.frame.length}-byte frame sent` });
+      continue;
+    }
     if (data.length > s.frame.length && data.subarray(s.frame.length).some((b) => b !== 0)) paddingLeaks++;
     const found = data.readUInt16BE(field);
     if (f.partial) {

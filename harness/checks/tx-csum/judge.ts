@@ -4,7 +4,8 @@
  * it arrived CHECKSUM_PARTIAL (veth, lo, virtio), a correct pseudo-header
  * seed at the place csum_start/csum_offset name.
  */
-import { checkPartialSeed, partialOffsets, verifyL4 } from '../../codec/index.js';
+import { canonicalIp, checkPartialSeed, partialOffsets, verifyL4 } from '../../codec/index.js';
+import { frameShapeFault } from '../frame-shape.js';
 import type { WireFrame } from '../wire.js';
 
 /** What the checksum field must hold on the wire. */
@@ -46,7 +47,9 @@ export function judgeChecksums(frames: readonly WireFrame[], rule: FieldRule): F
 function judgeOne(f: WireFrame, rule: FieldRule): string | undefined {
   const { ip } = f.parsed;
   if (!ip) return `not an IP frame: ${f.parsed.error ?? 'unparsable'}`;
-  if (ip.family === 4 && !ip.headerChecksumOk) return `IPv4 header checksum 0x${ip.headerChecksum.toString(16)} is wrong`;
+  // Lengths and the IPv4 header come first: a seed or sum is only meaningful over the right bytes.
+  const shape = frameShapeFault(f);
+  if (shape) return shape.reason;
   if (f.partial) {
     if (rule === 'zero') return 'a datagram sent without checksum arrived CHECKSUM_PARTIAL: someone will write a checksum into it';
     const offs =
@@ -137,4 +140,41 @@ export function accountStream(
       };
   }
   return { ok: true, segments, retransmitted };
+}
+
+/** A datagram as the peer's ordinary socket received it. */
+export interface PeerDatagram {
+  payload: Buffer;
+  from: string;
+  port: number;
+}
+
+/**
+ * What the peer's own socket got against what was sent (multiset on the bytes):
+ * the receiving stack's word on lengths and checksums, which no capture gives.
+ */
+export function accountDelivered(
+  sent: readonly Buffer[],
+  delivered: readonly PeerDatagram[],
+  from: { addr: string; port: number },
+): { missing: number; unexpected: number; wrongSource: number; firstUnexpected?: string } {
+  const want = new Map<string, number>();
+  for (const p of sent) want.set(p.toString('hex'), (want.get(p.toString('hex')) ?? 0) + 1);
+  let unexpected = 0;
+  let wrongSource = 0;
+  let firstUnexpected: string | undefined;
+  for (const d of delivered) {
+    const key = d.payload.toString('hex');
+    const n = want.get(key) ?? 0;
+    if (n === 0) {
+      unexpected++;
+      firstUnexpected ??= `${d.payload.length} bytes from ${d.from} port ${d.port}`;
+      continue;
+    }
+    want.set(key, n - 1);
+    if (canonicalIp(d.from) !== canonicalIp(from.addr) || d.port !== from.port) wrongSource++;
+  }
+  let missing = 0;
+  for (const n of want.values()) missing += n;
+  return { missing, unexpected, wrongSource, firstUnexpected };
 }

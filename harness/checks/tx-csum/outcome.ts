@@ -13,6 +13,8 @@ export interface TxFindings {
   tally: FrameTally;
   /** Accounting problems: missing datagrams, stream holes, payload mismatches. */
   accounting: string[];
+  /** Losses the test set-up caused: with no device fault, the case is an `error` naming them. */
+  setupLoss?: string[];
   /** Frames with accounting faults (unexpected payloads). */
   extraFaults?: FrameFault[];
   frames: readonly WireFrame[];
@@ -43,15 +45,19 @@ export function txOutcome(f: TxFindings): { outcome: CheckOutcome; offending: Wi
       return { hex: frameHex(data), reason: x.reason + cut };
     }),
   };
-  if (f.tally.frames === 0) {
-    return { outcome: { status: 'fail', message: `${f.what}: nothing of the ${f.sent} sent arrived at the peer`, evidence }, offending };
-  }
+  if (f.setupLoss?.length) evidence.setupLoss = f.setupLoss;
   const problems: string[] = [];
   if (f.tally.faults.length > 0)
-    problems.push(`${f.tally.faults.length} of ${f.tally.frames} frames with a wrong checksum (first: ${f.tally.faults[0].reason})`);
+    problems.push(`${f.tally.faults.length} of ${f.tally.frames} frames faulty (first: ${f.tally.faults[0].reason})`);
   problems.push(...f.accounting);
   if (f.extraFaults?.length) problems.push(`${f.extraFaults.length} frame(s) matched nothing sent (first: ${f.extraFaults[0].reason})`);
   if (problems.length > 0) return { outcome: { status: 'fail', message: `${f.what}: ${problems.join('; ')}`, evidence }, offending };
+  if (f.setupLoss?.length) {
+    return { outcome: { status: 'error', message: `${f.what}: set-up loss, not judged: ${f.setupLoss.join('; ')}`, evidence }, offending };
+  }
+  if (f.tally.frames === 0) {
+    return { outcome: { status: 'fail', message: `${f.what}: nothing of the ${f.sent} sent arrived at the peer`, evidence }, offending };
+  }
   const how =
     delivery(f.tally) === 'partial'
       ? 'all arrived CHECKSUM_PARTIAL with a correct pseudo-header seed (the device leaves the sum to the receiver)'

@@ -4,7 +4,10 @@
  */
 import type { CapturedFrame } from '../../agent/protocol.js';
 import type { IpFamily } from '../../codec/index.js';
-import { captureWhile } from '../capture-round.js';
+import { captureWhile, SETTLE_MS } from '../capture-round.js';
+import type { DeliveredDatagram } from '../rx-csum/judge.js';
+import { nstatSince } from '../rx-csum/context.js';
+import { counterDelta } from '../../../drivers/ethtool.js';
 import type { CheckContext } from '../types.js';
 import { decodeCapture, flowFilter, type WireFrame } from '../wire.js';
 
@@ -17,7 +20,7 @@ export async function capturingAll(
   ctx: CheckContext,
   expect: number,
   send: () => Promise<unknown>,
-): Promise<{ frames: CapturedFrame[]; sendError: unknown }> {
+): Promise<{ frames: CapturedFrame[]; dropped: number; sendError: unknown }> {
   return captureWhile(ctx, 'peer', expect, send, { vnetHdr: true });
 }
 
@@ -38,24 +41,59 @@ export interface UdpRound {
   ipv6DstOpts?: Buffer;
 }
 
-/** Sends datagrams through an ordinary DUT socket; returns the flow's frames as the peer saw them. */
-export async function udpRound(ctx: CheckContext, r: UdpRound): Promise<{ frames: WireFrame[]; raw: CapturedFrame[] }> {
+/** What one UDP transmit round saw: the wire at the peer, the peer's socket, and the loss the harness itself caused. */
+export interface UdpRoundResult {
+  frames: WireFrame[];
+  raw: CapturedFrame[];
+  /** Datagrams the peer's ordinary UDP socket received, in arrival order. */
+  delivered: DeliveredDatagram[];
+  /** Frames the peer's capture lost in its own kernel buffer. */
+  captureDropped: number;
+  /** Peer nstat and driver deltas over the round (its receive drops are the harness's loss). */
+  peerCounters: Record<string, number>;
+  peerDriver: Record<string, number>;
+}
+
+/** Sends datagrams through an ordinary DUT socket; the peer captures and its own socket receives them. */
+/** Driver counters of one side's interface, as a delta from now. */
+async function ethtoolStatsSince(ctx: CheckContext, side: 'dut' | 'peer'): Promise<() => Promise<Record<string, number>>> {
+  const ifname = ctx.link[side].ifname;
+  const before = await ctx.dut.run(side, 'ethtool.stats', { ifname });
+  return async () => counterDelta(before, await ctx.dut.run(side, 'ethtool.stats', { ifname }));
+}
+
+export async function udpRound(ctx: CheckContext, r: UdpRound): Promise<UdpRoundResult> {
   const { src, dst } = addresses(ctx, r.family);
-  const raw = await capturing(ctx, r.payloads.length, () =>
-    ctx.dut.run('dut', 'udp.send', {
-      family: r.family,
-      src,
-      dst,
-      sport: r.sport,
-      dport: r.dport,
-      payloads: r.payloads.map((p) => p.toString('base64')),
-      noChecksum: r.noChecksum,
-      ipOptions: r.ipOptions?.toString('base64'),
-      ipv6DstOpts: r.ipv6DstOpts?.toString('base64'),
-    }),
-  );
-  const frames = decodeCapture(raw).filter(flowFilter({ src, dst, proto: 17, sport: r.sport, dport: r.dport }));
-  return { frames, raw };
+  const peerCounters = await nstatSince(ctx, 'peer');
+  const peerDriver = await ethtoolStatsSince(ctx, 'peer');
+  const { id } = await ctx.dut.run('peer', 'udp.recvStart', { family: r.family, addr: dst, port: r.dport });
+  let stopped = false;
+  try {
+    const { frames: raw, dropped } = await capturingAll(ctx, r.payloads.length, () =>
+      ctx.dut.run('dut', 'udp.send', {
+        family: r.family,
+        src,
+        dst,
+        sport: r.sport,
+        dport: r.dport,
+        payloads: r.payloads.map((p) => p.toString('base64')),
+        noChecksum: r.noChecksum,
+        ipOptions: r.ipOptions?.toString('base64'),
+        ipv6DstOpts: r.ipv6DstOpts?.toString('base64'),
+      }),
+    ).then((x) => {
+      if (x.sendError) throw x.sendError;
+      return x;
+    });
+    // The capture already waited for the wire; what the socket has not got by now it will not get.
+    const got = await ctx.dut.run('peer', 'udp.recvStop', { id, expect: r.payloads.length, settleMs: 0, timeoutMs: SETTLE_MS });
+    stopped = true;
+    const delivered = got.datagrams.map((d) => ({ family: r.family, payload: Buffer.from(d.data, 'base64'), from: d.from, port: d.port }));
+    const frames = decodeCapture(raw).filter(flowFilter({ src, dst, proto: 17, sport: r.sport, dport: r.dport }));
+    return { frames, raw, delivered, captureDropped: dropped, peerCounters: await peerCounters(), peerDriver: await peerDriver() };
+  } finally {
+    if (!stopped) await ctx.dut.run('peer', 'udp.recvStop', { id, settleMs: 0 }).catch(() => undefined);
+  }
 }
 
 /** Writes each payload as its own segment over a TCP connection DUT → peer; returns the DUT → peer frames. */

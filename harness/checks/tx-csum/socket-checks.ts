@@ -4,7 +4,8 @@ import type { IpFamily } from '../../codec/index.js';
 import { describeError } from '../../errors.js';
 import { createRng } from '../../random.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
-import { accountDatagrams, accountStream, type FieldRule, judgeChecksums } from './judge.js';
+import { accountDatagrams, accountDelivered, accountStream, type FieldRule, judgeChecksums } from './judge.js';
+import { attributeLoss } from './loss.js';
 import { txOutcome } from './outcome.js';
 import { lengthSummary, maxUdpPayload, PACKETS_PER_CASE, payloadLengths, randomPayloads, zeroSumPayload } from './payloads.js';
 import { tcpRound, udpRound } from './rounds.js';
@@ -33,7 +34,7 @@ export async function runUdpCase(ctx: CheckContext, what: string, c: UdpCase): P
   const payloads = c.zeroSum
     ? lengths.map((n) => zeroSumPayload(rng, n, { family: c.family, src, dst, sport, dport }))
     : randomPayloads(rng, lengths);
-  const { frames, raw } = await udpRound(ctx, {
+  const round = await udpRound(ctx, {
     family: c.family,
     payloads,
     sport,
@@ -42,18 +43,39 @@ export async function runUdpCase(ctx: CheckContext, what: string, c: UdpCase): P
     ipOptions: c.ipOptions,
     ipv6DstOpts: c.ipv6DstOpts,
   });
+  const { frames, raw } = round;
   const tally = judgeChecksums(frames, c.rule ?? 'correct');
   const acct = accountDatagrams(payloads, frames);
-  const accounting = acct.missing > 0 ? [`${acct.missing} of ${payloads.length} datagrams never arrived`] : [];
+  const socket = accountDelivered(payloads, round.delivered, { addr: src, port: sport });
+  const loss = attributeLoss({
+    sent: payloads.length,
+    missingOnWire: acct.missing,
+    missingAtSocket: Math.max(0, socket.missing - acct.missing),
+    captureDropped: round.captureDropped,
+    peerNstat: round.peerCounters,
+    peerDriver: round.peerDriver,
+  });
+  const accounting = [...loss.device];
+  if (socket.unexpected > 0)
+    accounting.push(
+      `the peer's socket received ${socket.unexpected} datagram(s) matching nothing sent (first: ${socket.firstUnexpected ?? ''})`,
+    );
+  if (socket.wrongSource > 0) accounting.push(`${socket.wrongSource} datagram(s) reached the peer's socket from the wrong address or port`);
   const { outcome, offending } = txOutcome({
     what,
     sent: payloads.length,
     tally,
     accounting,
+    setupLoss: loss.setup,
     extraFaults: acct.unexpected,
     frames,
-    evidence: { lengths: lengthSummary(lengths), capturedFrames: raw.length },
+    evidence: {
+      lengths: lengthSummary(lengths),
+      capturedFrames: raw.length,
+      peerSocket: { received: round.delivered.length, intact: round.delivered.length - socket.unexpected },
+    },
   });
+  if (outcome.status === 'pass') outcome.message += `; the peer's socket received all ${payloads.length} byte for byte`;
   if (offending.length > 0)
     outcome.evidence.pcap = await ctx.writePcap(
       'offending',
