@@ -4,7 +4,8 @@ import { txCsumChecks } from './tx-csum/index.js';
 import { rxCsumChecks } from './rx-csum/index.js';
 import { fragChecks } from './frag/index.js';
 import { zcChecks } from './zc/index.js';
+import { txFrameChecks } from './tx-frame/index.js';
 
 export function allChecks(): Check[] {
-  return [...txCsumChecks, ...rxCsumChecks, ...fragChecks, ...zcChecks];
+  return [...txCsumChecks, ...rxCsumChecks, ...fragChecks, ...zcChecks, ...txFrameChecks];
 }
