@@ -97,7 +97,11 @@ export interface ActionMap {
    * Sends raw frames on an interface through AF_PACKET (with a virtio_net_hdr per frame if given), at most
    * `rateMbps` of wire time (preamble, FCS and gap included) when given.
    */
-  'packet.send': { params: { ifname: string; frames: string[]; vnet?: VnetHeader[]; rateMbps?: number }; result: { sent: number } };
+  'packet.send': {
+    /** `refusals: 'count'`: a frame the kernel refuses with ENOBUFS is listed in `refused` instead of failing the call. */
+    params: { ifname: string; frames: string[]; vnet?: VnetHeader[]; rateMbps?: number; refusals?: 'throw' | 'count' };
+    result: { sent: number; refused?: number[] };
+  };
   /** `ip -s -s link` counters (rx_dropped, rx_over_errors, tx_dropped…), and the link speed from `ethtool` when asked (null: none reported). */
   'link.stats': { params: { ifname: string; speed?: boolean }; result: { counters: Record<string, number>; speedMbps: number | null } };
   /** Sends UDP datagrams through an ordinary kernel socket. */

@@ -100,7 +100,15 @@ export async function udpRound(ctx: CheckContext, r: UdpRound): Promise<UdpRound
 export async function tcpRound(
   ctx: CheckContext,
   r: { family: IpFamily; payloads: Buffer[]; sport: number; dport: number },
-): Promise<{ frames: WireFrame[]; raw: CapturedFrame[]; received: { bytes: number; sha256: string }; sendError: unknown }> {
+): Promise<{
+  frames: WireFrame[];
+  raw: CapturedFrame[];
+  received: { bytes: number; sha256: string };
+  sendError: unknown;
+  captureDropped: number;
+  /** DUT nstat deltas over the connection (retransmissions). */
+  dutCounters: Record<string, number>;
+}> {
   const { src, dst } = addresses(ctx, r.family);
   const { id: listener } = await ctx.dut.run('peer', 'tcp.listen', { family: r.family, addr: dst, port: r.dport });
   // The source port is ours, so the frames of a connection that never came up can still be found.
@@ -108,7 +116,12 @@ export async function tcpRound(
   let received = { bytes: 0, sha256: '' };
   try {
     // A connection that fails (its SYN carried a bad checksum) is judged on what reached the wire.
-    const { frames: raw, sendError } = await capturingAll(ctx, r.payloads.length + 3, async () => {
+    const dutCounters = await nstatSince(ctx, 'dut');
+    const {
+      frames: raw,
+      dropped,
+      sendError,
+    } = await capturingAll(ctx, r.payloads.length + 3, async () => {
       await ctx.dut.run('dut', 'tcp.send', {
         family: r.family,
         src,
@@ -119,7 +132,7 @@ export async function tcpRound(
       });
     });
     const frames = decodeCapture(raw).filter(flowFilter({ src, dst, proto: 6, sport, dport: r.dport }));
-    return { frames, raw, received: await closeListener(), sendError };
+    return { frames, raw, received: await closeListener(), sendError, captureDropped: dropped, dutCounters: await dutCounters() };
   } finally {
     await closeListener().catch(() => undefined);
   }
@@ -132,16 +145,25 @@ export async function tcpRound(
   }
 }
 
-/** Sends hand-made frames through the DUT's AF_PACKET socket with a virtio_net_hdr each. */
+/** Sends hand-made frames through the DUT's AF_PACKET socket with a virtio_net_hdr each; `refused` are the frames its egress dropped. */
 export async function vnetRound(
   ctx: CheckContext,
   frames: { frame: Buffer; csumStart: number; csumOffset: number }[],
-): Promise<CapturedFrame[]> {
-  return capturing(ctx, frames.length, () =>
-    ctx.dut.run('dut', 'packet.send', {
+): Promise<{ raw: CapturedFrame[]; refused: number[]; captureDropped: number }> {
+  let refused: number[] = [];
+  const {
+    frames: raw,
+    dropped,
+    sendError,
+  } = await capturingAll(ctx, frames.length, async () => {
+    const r = await ctx.dut.run('dut', 'packet.send', {
       ifname: ctx.link.dut.ifname,
       frames: frames.map((f) => f.frame.toString('base64')),
       vnet: frames.map((f) => ({ flags: 1, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: f.csumStart, csumOffset: f.csumOffset })),
-    }),
-  );
+      refusals: 'count',
+    });
+    refused = r.refused ?? [];
+  });
+  if (sendError) throw sendError;
+  return { raw, refused, captureDropped: dropped };
 }

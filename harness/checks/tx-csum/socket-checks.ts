@@ -49,8 +49,9 @@ export async function runUdpCase(ctx: CheckContext, what: string, c: UdpCase): P
   const socket = accountDelivered(payloads, round.delivered, { addr: src, port: sport });
   const loss = attributeLoss({
     sent: payloads.length,
-    missingOnWire: acct.missing,
-    missingAtSocket: Math.max(0, socket.missing - acct.missing),
+    // A frame that arrived altered is counted once, as altered (extraFaults), not also as lost.
+    missingOnWire: Math.max(0, payloads.length - frames.length),
+    missingAtSocket: Math.max(0, frames.length - round.delivered.length),
     captureDropped: round.captureDropped,
     peerNstat: round.peerCounters,
     peerDriver: round.peerDriver,
@@ -94,15 +95,20 @@ export async function runTcpCase(ctx: CheckContext, what: string, family: IpFami
   const lengths = payloadLengths(rng, PACKETS_PER_CASE, 1, max);
   const payloads = randomPayloads(rng, lengths);
   const stream = Buffer.concat(payloads);
-  const { frames, raw, received, sendError } = await tcpRound(ctx, { family, payloads, sport, dport });
+  const { frames, raw, received, sendError, captureDropped, dutCounters } = await tcpRound(ctx, { family, payloads, sport, dport });
   const tally = judgeChecksums(frames, 'correct');
   // A failed connection is the device's fault only when its frames were wrong on the wire.
   if (sendError !== undefined && tally.faults.length === 0) throw sendError;
   const acct = accountStream(stream, frames);
   const accounting: string[] = sendError === undefined ? [] : [`the connection failed: ${describeError(sendError)}`];
-  if (!acct.ok) accounting.push(`byte stream on the wire: ${acct.reason ?? ''}`);
+  const setupLoss: string[] = [];
   const sha = createHash('sha256').update(stream).digest('hex');
-  if (received.bytes !== stream.length || received.sha256 !== sha) {
+  const socketExact = received.bytes === stream.length && received.sha256 === sha;
+  // A hole in the captured stream while the peer's socket got every byte is the capture's loss, not the device's.
+  if (!acct.ok && socketExact && captureDropped > 0)
+    setupLoss.push(`the peer's capture dropped ${captureDropped} frame(s) in its own buffer: ${acct.reason ?? ''}`);
+  else if (!acct.ok) accounting.push(`byte stream on the wire: ${acct.reason ?? ''}`);
+  if (!socketExact) {
     accounting.push(
       `the peer's socket received ${received.bytes} bytes (sha256 ${received.sha256.slice(0, 12)}), ${stream.length} were written (sha256 ${sha.slice(0, 12)})`,
     );
@@ -112,11 +118,13 @@ export async function runTcpCase(ctx: CheckContext, what: string, family: IpFami
     sent: payloads.length,
     tally,
     accounting,
+    setupLoss,
     frames,
     evidence: {
       lengths: lengthSummary(lengths),
       segmentsWithData: acct.segments,
       retransmitted: acct.retransmitted,
+      retransSegs: dutCounters.TcpRetransSegs ?? 0,
       capturedFrames: raw.length,
     },
   });

@@ -4,6 +4,7 @@ import { createRng, type Rng } from '../../random.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { decodeCapture, type WireFrame } from '../wire.js';
 import { judgeExact, retag, type SentFrame } from './exact.js';
+import { attributeLoss } from './loss.js';
 import { txOutcome } from './outcome.js';
 import { vnetRound } from './rounds.js';
 
@@ -75,15 +76,26 @@ function rawFrame(rng: Rng, e: Ends, maxLen: number): SentFrame {
 }
 
 async function judgeRound(ctx: CheckContext, what: string, sent: SentFrame[]): Promise<CheckOutcome> {
-  const raw = await vnetRound(ctx, sent);
+  const { raw, refused, captureDropped } = await vnetRound(ctx, sent);
   const frames = decodeCapture(raw).filter(ours(sent));
   const { tally, missing, paddingLeaks } = judgeExact(sent, frames);
-  const accounting = missing > 0 ? [`${missing} of ${sent.length} frames never arrived`] : [];
+  const loss = attributeLoss({
+    sent: sent.length,
+    missingOnWire: Math.max(0, missing - refused.length),
+    missingAtSocket: 0,
+    captureDropped,
+    peerNstat: {},
+    peerDriver: {},
+  });
+  const accounting = [...loss.device];
+  if (refused.length > 0)
+    accounting.unshift(`${refused.length} of ${sent.length} frames were dropped by the DUT's egress (ENOBUFS at send)`);
   const { outcome, offending } = txOutcome({
     what,
     sent: sent.length,
     tally,
     accounting,
+    setupLoss: loss.setup,
     frames,
     evidence: { capturedFrames: raw.length, nonZeroPadding: paddingLeaks },
   });

@@ -22,12 +22,14 @@ async function socketShortFrames(ctx: CheckContext, sport: number, dport: number
   const socket = accountDelivered(payloads, round.delivered, { addr: ctx.link.dut.ipv4, port: sport });
   const loss = attributeLoss({
     sent: payloads.length,
-    missingOnWire: wire.missing,
-    missingAtSocket: Math.max(0, socket.missing - wire.missing),
+    missingOnWire: Math.max(0, payloads.length - round.frames.length),
+    missingAtSocket: Math.max(0, round.frames.length - round.delivered.length),
     captureDropped: round.captureDropped,
     peerNstat: round.peerCounters,
     peerDriver: round.peerDriver,
   });
+  if (wire.unexpected.length > 0)
+    loss.device.push(`${wire.unexpected.length} datagram(s) arrived with a payload that matches nothing sent`);
   if (socket.unexpected > 0) loss.device.push(`the peer's socket received ${socket.unexpected} datagram(s) matching nothing sent`);
   return { frames: round.frames, loss };
 }
