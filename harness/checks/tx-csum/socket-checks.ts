@@ -6,6 +6,7 @@ import { createRng } from '../../random.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { accountDatagrams, accountDelivered, accountStream, type FieldRule, judgeChecksums } from './judge.js';
 import { attributeLoss } from './loss.js';
+import { judgeRetransmits, retransEvidence, retransFromDelta } from '../retransmits.js';
 import { txOutcome } from './outcome.js';
 import { lengthSummary, maxUdpPayload, PACKETS_PER_CASE, payloadLengths, randomPayloads, zeroSumPayload } from './payloads.js';
 import { tcpRound, udpRound } from './rounds.js';
@@ -108,6 +109,8 @@ export async function runTcpCase(ctx: CheckContext, what: string, family: IpFami
   if (!acct.ok && socketExact && captureDropped > 0)
     setupLoss.push(`the peer's capture dropped ${captureDropped} frame(s) in its own buffer: ${acct.reason ?? ''}`);
   else if (!acct.ok) accounting.push(`byte stream on the wire: ${acct.reason ?? ''}`);
+  const retrans = judgeRetransmits({ bytes: stream.length, ...retransFromDelta(dutCounters), what: 'the DUT' });
+  if (!retrans.ok) accounting.push(retrans.message);
   if (!socketExact) {
     accounting.push(
       `the peer's socket received ${received.bytes} bytes (sha256 ${received.sha256.slice(0, 12)}), ${stream.length} were written (sha256 ${sha.slice(0, 12)})`,
@@ -124,7 +127,7 @@ export async function runTcpCase(ctx: CheckContext, what: string, family: IpFami
       lengths: lengthSummary(lengths),
       segmentsWithData: acct.segments,
       retransmitted: acct.retransmitted,
-      retransSegs: dutCounters.TcpRetransSegs ?? 0,
+      retransmits: retransEvidence(retrans),
       capturedFrames: raw.length,
     },
   });

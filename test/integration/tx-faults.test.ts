@@ -1,0 +1,103 @@
+/**
+ * Broken devices for the transmit rules of a verdict: each nftables rule on a
+ * veth pair driven as `phys:` breaks one thing, and exactly the cases it
+ * touches fail, with the message that names it, while the rest still pass.
+ */
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../matrix/record.js';
+import { nicmatrix, readRecord, tmpDir } from '../helpers/cli.js';
+import { corruptEgress, corruptIngress } from '../helpers/faults.js';
+import { makePortPair, type PortPair } from '../helpers/pair.js';
+
+const pairs: PortPair[] = [];
+afterAll(async () => {
+  for (const p of pairs) await p.remove();
+});
+
+interface Fault {
+  side: 'dut' | 'peer';
+  hook: 'egress' | 'ingress';
+  rules: string[];
+}
+
+async function runBroken(fault: Fault, checks: string[]): Promise<{ record: RunRecord; exitCode: number | undefined; stderr: string }> {
+  const pair = await makePortPair('txb');
+  pairs.push(pair);
+  const [ns, ifname] = fault.side === 'dut' ? [pair.dutNs, pair.dutIf] : [pair.peerNs, pair.peerIf];
+  await (fault.hook === 'egress' ? corruptEgress : corruptIngress)(ns, ifname, fault.rules);
+  const out = path.join(tmpDir('txb'), 'run.json');
+  const r = await nicmatrix(['run', '--target', pair.spec, ...checks.flatMap((c) => ['--checks', c]), '--out', out]);
+  return { record: readRecord(out), exitCode: r.exitCode, stderr: r.stderr };
+}
+
+/** `check status` of every result that is not a pass or unsupported, once each. */
+function notPassing(record: RunRecord): string[] {
+  const out = record.targets[0].results
+    .filter((x) => x.status !== 'pass' && x.status !== 'unsupported')
+    .map((x) => `${x.check} ${x.status}`);
+  return [...new Set(out)].sort();
+}
+
+function messagesOf(record: RunRecord, check: string): string[] {
+  return record.targets[0].results.filter((x) => x.check === check).map((x) => x.message);
+}
+
+describe('transmit verdicts catch broken devices', () => {
+  it('a UDP length field that disagrees with the IP length fails every IPv4 UDP case, as a wrong length', async () => {
+    const { record, exitCode, stderr } = await runBroken({ side: 'dut', hook: 'egress', rules: ['ip protocol udp udp length set 8'] }, [
+      'tx-csum/*',
+    ]);
+    expect(notPassing(record), stderr).toEqual(
+      ['tx-csum/generic', 'tx-csum/ipv4-options', 'tx-csum/ipv4-udp', 'tx-csum/udp-nocsum', 'tx-csum/udp-zero'].map((c) => `${c} fail`),
+    );
+    for (const m of messagesOf(record, 'tx-csum/ipv4-udp')) expect(m).toMatch(/UDP length field 8 disagrees/);
+    expect(exitCode).toBe(1);
+  });
+
+  it('a wrong IPv4 header checksum is named as such, not as an L4 checksum fault', async () => {
+    const { record, stderr } = await runBroken({ side: 'dut', hook: 'egress', rules: ['ip protocol tcp @nh,64,8 set 3'] }, ['tx-csum/*']);
+    expect(notPassing(record), stderr).toEqual(['tx-csum/ipv4-tcp fail']);
+    for (const m of messagesOf(record, 'tx-csum/ipv4-tcp')) expect(m).toMatch(/IPv4 header checksum 0x[0-9a-f]{4} is wrong, expected/);
+  });
+
+  it('a device that loses a quarter of its datagrams fails with the count, whatever bytes did arrive', async () => {
+    const { record, stderr } = await runBroken({ side: 'dut', hook: 'egress', rules: ['ip protocol udp numgen inc mod 4 0 drop'] }, [
+      'tx-csum/ipv4-udp',
+      'tx-csum/ipv6-udp',
+    ]);
+    expect(notPassing(record), stderr).toEqual(['tx-csum/ipv4-udp fail']);
+    for (const m of messagesOf(record, 'tx-csum/ipv4-udp')) expect(m).toMatch(/25 of 100 datagrams never arrived on the wire/);
+  });
+
+  it("frames that look right on the wire but never reach the peer's socket do not pass", async () => {
+    // The peer's ingress hook runs after its capture saw the frames: a stack that refuses what looks right.
+    const { record, stderr } = await runBroken({ side: 'peer', hook: 'ingress', rules: ['ip protocol udp drop'] }, [
+      'tx-csum/ipv4-udp',
+      'tx-csum/ipv6-udp',
+    ]);
+    expect(notPassing(record), stderr).toEqual(['tx-csum/ipv4-udp fail']);
+    for (const m of messagesOf(record, 'tx-csum/ipv4-udp')) expect(m).toMatch(/refused by the peer's stack: its socket never got them/);
+  });
+
+  it('TCP that needs many retransmissions fails on the bound, with the bound in the evidence', async () => {
+    const { record, stderr } = await runBroken(
+      { side: 'peer', hook: 'ingress', rules: ['ip protocol tcp meta length > 200 numgen random mod 3 0 drop'] },
+      ['tx-csum/ipv4-tcp', 'tx-csum/ipv6-tcp'],
+    );
+    expect(notPassing(record), stderr).toEqual(['tx-csum/ipv4-tcp fail']);
+    const r = record.targets[0].results.find((x) => x.check === 'tx-csum/ipv4-tcp')!;
+    expect(r.message).toMatch(/TCP retransmitted \d+ segment\(s\) over \d+ bytes: expected fewer than 10/);
+    expect(r.evidence.retransmits).toMatchObject({ bound: 10, ok: false });
+  });
+
+  it('non-zero padding in short frames fails tx-frame/padding alone; the checksum columns stay clean', async () => {
+    const { record, stderr } = await runBroken(
+      { side: 'dut', hook: 'egress', rules: ['ip length < 46 meta length 60 @ll,464,8 set 0x55'] },
+      ['tx-csum/*', 'tx-frame/*'],
+    );
+    expect(notPassing(record), stderr).toEqual(['tx-frame/padding fail']);
+    for (const m of messagesOf(record, 'tx-frame/padding'))
+      expect(m).toMatch(/non-zero padding after the \d+-byte IP packet at byte\(s\) 58:0x55/);
+  });
+});
