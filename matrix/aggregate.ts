@@ -7,7 +7,8 @@
 import { SEED_CATALOGUE, type CatalogueDevice } from './catalogue.js';
 import { claimed } from './claims.js';
 import { combine, judgeHistory, type KernelVerdict, type Observation, type Regression } from './history.js';
-import { compareKernels, deviceKey, familyOf, slug } from './identity.js';
+import { compareKernels, deviceKey, familyOf, orderChecks, slug } from './identity.js';
+import { cellLevel, type Level } from './levels.js';
 import type { FeatureSnapshot, ResultRecord, RunRecord, Status, TargetKind } from './record.js';
 
 /** A matrix row. Untested rows come from the catalogue and have no cells. */
@@ -37,6 +38,10 @@ export interface DeviceRow {
 export interface Cell {
   device: string;
   check: string;
+  /** Support level on the newest kernel (`levels.ts`), shown as the cell's word and colour. */
+  level: Level;
+  /** One line: which variant decided the level, and the finding. */
+  note: string;
   status: Status;
   kernel: string;
   perKernel: KernelVerdict[];
@@ -119,6 +124,13 @@ export function aggregate(records: readonly RunRecord[], catalogue: readonly Cat
       }
       const deviceHistories = histories.get(key)!;
       for (const [check, results] of byCheck) {
+        const variants = results.map((r) => ({
+          variant: r.variant,
+          status: r.status,
+          message: r.message,
+          durationMs: r.durationMs,
+          evidence: r.evidence,
+        }));
         const obs: Observation = {
           runId: rec.id,
           finishedAt: rec.finishedAt,
@@ -126,13 +138,8 @@ export function aggregate(records: readonly RunRecord[], catalogue: readonly Cat
           spec: t.spec,
           status: combine(results.map((r) => r.status)),
           claimed: claimed(check, t.features),
-          variants: results.map((r) => ({
-            variant: r.variant,
-            status: r.status,
-            message: r.message,
-            durationMs: r.durationMs,
-            evidence: r.evidence,
-          })),
+          variants,
+          level: cellLevel({ check, kind: t.kind, features: t.features, variants }),
         };
         const list = deviceHistories.get(check);
         if (list) list.push(obs);
@@ -164,6 +171,8 @@ export function aggregate(records: readonly RunRecord[], catalogue: readonly Cat
       deviceCells[check] = {
         device: key,
         check,
+        level: head.level,
+        note: head.note,
         status: head.status,
         kernel: head.kernel,
         perKernel,
@@ -201,7 +210,7 @@ export function aggregate(records: readonly RunRecord[], catalogue: readonly Cat
       note: c.note,
     });
   }
-  const checks = [...checkSet].sort((a, b) => familyOf(a).localeCompare(familyOf(b)) || a.localeCompare(b));
+  const checks = orderChecks(checkSet);
   const families: { name: string; checks: string[] }[] = [];
   for (const c of checks) {
     const f = familyOf(c);

@@ -19,8 +19,16 @@ export function claimFeatures(check: string): string[] {
       return ['rx-checksumming'];
     case 'zc':
       return ['scatter-gather', 'tcp-segmentation-offload'];
+    case 'tso':
+      return ['tcp-segmentation-offload', 'tx-tcp-segmentation', 'tx-tcp6-segmentation'];
+    case 'uso':
+      return ['tx-udp-segmentation'];
+    case 'tunnel-csum':
+      return ['tx-udp_tnl-csum-segmentation', 'tx-gre-csum-segmentation', 'tx-checksum-ip-generic'];
+    case 'sctp-csum':
+      return ['tx-checksum-sctp'];
     default:
-      // Fragment reassembly is the kernel's work: the driver claims nothing.
+      // Fragment reassembly, GSO and frame padding are the kernel's or driver's own work: nothing to claim.
       return [];
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { Evidence, Status } from './record.js';
 import { compareKernels } from './identity.js';
+import { cellLevel, type Level, type LevelJudgement } from './levels.js';
 import { combineStatuses } from './verdict.js';
 
 /** One variant's outcome inside an observation. */
@@ -28,6 +29,8 @@ export interface Observation {
   /** Whether the driver claimed the offload in this run's feature snapshot. */
   claimed: boolean | null;
   variants: VariantResult[];
+  /** Support level of this observation (`levels.ts`); derived from the variants when absent. */
+  level?: LevelJudgement;
 }
 
 /** A pass followed by a fail. */
@@ -45,6 +48,9 @@ export interface KernelVerdict {
   finishedAt: string;
   claimed: boolean | null;
   regression: boolean;
+  /** Support level of that observation and its one-line note. */
+  level: Level;
+  note: string;
 }
 
 /** The verdict of several variants, by the one verdict order (`verdict.ts`). */
@@ -81,6 +87,7 @@ export function judgeHistory(history: readonly Observation[]): { perKernel: Kern
       lastDecisive = o;
     }
     const latest = runs[runs.length - 1];
+    const lv = latest.level ?? cellLevel({ check: '', variants: latest.variants });
     const v: KernelVerdict = {
       kernel,
       status: latest.status,
@@ -88,6 +95,8 @@ export function judgeHistory(history: readonly Observation[]): { perKernel: Kern
       finishedAt: latest.finishedAt,
       claimed: latest.claimed,
       regression: false,
+      level: lv.level,
+      note: lv.note,
     };
     if (latest.status === 'fail') {
       const afterPass = prevDecisive?.status === 'pass';

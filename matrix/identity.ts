@@ -56,3 +56,34 @@ export function familyOf(check: string): string {
   const i = check.indexOf('/');
   return i < 0 ? check : check.slice(0, i);
 }
+
+/**
+ * Families in the order a reader thinks: checksums out and in, segmentation,
+ * tunnels, zero-copy, fragments, frame hygiene. Families not listed (new
+ * ones) follow, alphabetically.
+ */
+export const FAMILY_ORDER: readonly string[] = [
+  'tx-csum',
+  'rx-csum',
+  'tso',
+  'gso',
+  'uso',
+  'tunnel-csum',
+  'sctp-csum',
+  'zc',
+  'frag',
+  'tx-frame',
+];
+
+/** Reading order of two families (`FAMILY_ORDER`, then unknown ones alphabetically). */
+export function compareFamilies(a: string, b: string): number {
+  const ia = FAMILY_ORDER.indexOf(a);
+  const ib = FAMILY_ORDER.indexOf(b);
+  if (ia !== ib) return (ia < 0 ? FAMILY_ORDER.length : ia) - (ib < 0 ? FAMILY_ORDER.length : ib);
+  return a.localeCompare(b);
+}
+
+/** Check IDs grouped by family in reading order, sorted within a family. */
+export function orderChecks(checks: Iterable<string>): string[] {
+  return [...checks].sort((a, b) => compareFamilies(familyOf(a), familyOf(b)) || a.localeCompare(b));
+}

@@ -8,6 +8,7 @@ import baseline from './profiles/baseline.json' with { type: 'json' };
 import full from './profiles/full.json' with { type: 'json' };
 import offload from './profiles/offload.json' with { type: 'json' };
 import { NicmatrixError } from './errors.js';
+import { LEVELS, type Level } from './levels.js';
 import type { Status } from './record.js';
 
 export const PROFILE_SCHEMA = 'nicmatrix.profile/1';
@@ -35,6 +36,8 @@ export interface Requirement {
   /** Verdicts that meet the requirement (default `pass`); `skip` results never count against it. */
   accept?: Status[];
   evidence?: EvidenceCondition[];
+  /** Support levels (`levels.ts`) each covered check's cell must have, e.g. `["offloaded"]`: the matrix's own words. */
+  levels?: Level[];
 }
 
 /** A profile as written; `extends` names a shipped profile whose requirements come first. */
@@ -75,7 +78,7 @@ const CHECK_GLOB = /^[a-z0-9*?][a-z0-9*?._-]*(\/[a-z0-9*?][a-z0-9*?._-]*)*$/;
 const EVIDENCE_PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const ACCEPTABLE: readonly Status[] = ['pass', 'unsupported', 'skip'];
 const TOP_FIELDS = ['schema', 'name', 'title', 'description', 'extends', 'requirements'];
-const REQ_FIELDS = ['id', 'title', 'checks', 'variants', 'accept', 'evidence'];
+const REQ_FIELDS = ['id', 'title', 'checks', 'variants', 'accept', 'evidence', 'levels'];
 const COND_FIELDS = ['path', 'equals', 'matches', 'why'];
 
 const isRegExp = (v: unknown): boolean => {
@@ -140,6 +143,15 @@ function requirementIssues(r: unknown, at: string, issues: ProfileIssue[]): void
             pointer: `${at}/accept/${i}`,
             message: `must be one of ${ACCEPTABLE.join(', ')} (fail and error never meet a requirement), found ${show(s)}`,
           });
+      });
+  }
+  if (r.levels !== undefined) {
+    if (!Array.isArray(r.levels) || r.levels.length === 0)
+      issues.push({ pointer: `${at}/levels`, message: `must be a non-empty list of support levels, found ${show(r.levels)}` });
+    else
+      r.levels.forEach((l, i) => {
+        if (!LEVELS.includes(l as Level))
+          issues.push({ pointer: `${at}/levels/${i}`, message: `must be one of ${LEVELS.join(', ')}, found ${show(l)}` });
       });
   }
   if (r.evidence !== undefined) {

@@ -4,6 +4,7 @@
  * met only when no requirement is unmet and at least one was verified.
  */
 import { NicmatrixError } from './errors.js';
+import { LEVEL_TEXT, levelsOf, type Level } from './levels.js';
 import { globMatcher, type EvidenceCondition, type Profile, type Requirement } from './profile.js';
 import type { Evidence, ResultRecord, RunRecord, Status, TargetRecord } from './record.js';
 
@@ -21,6 +22,13 @@ export interface JudgedResult {
   reason?: string;
 }
 
+/** A check's support level on the judged target: the same rule, and so the same word, as the matrix cell. */
+export interface CheckLevel {
+  check: string;
+  level: Level;
+  note: string;
+}
+
 export interface RequirementJudgement {
   id: string;
   title: string;
@@ -30,6 +38,8 @@ export interface RequirementJudgement {
   /** Check ids (known to this version or in the record) the requirement covers. */
   checks: string[];
   results: JudgedResult[];
+  /** Support level of every covered check that has results. */
+  levels: CheckLevel[];
   /** Checks the requirement needs that have no verdict of a wanted variant in the record. */
   missing: { check: string; reason: string }[];
   harnessErrors: number;
@@ -46,6 +56,13 @@ export interface LevelJudgement {
 export interface Qualification {
   level: LevelJudgement;
   requirements: RequirementJudgement[];
+  /** Support level of every check in the record for this target, as the matrix shows it. */
+  levels: CheckLevel[];
+}
+
+/** Support levels of a target's checks, from all their variants (as the matrix aggregates them). */
+export function targetLevels(target: TargetRecord): CheckLevel[] {
+  return [...levelsOf(target)].map(([check, j]) => ({ check, level: j.level, note: j.note }));
 }
 
 /** How many failing items a `why` line lists before "and N more". */
@@ -109,6 +126,7 @@ export function judgeRequirement(req: Requirement, target: TargetRecord, availab
       verdict: 'not-applicable',
       why: `check not available in this version: no check matches ${req.checks.join(', ')}`,
       results: [],
+      levels: [],
       missing: [],
       harnessErrors: 0,
     };
@@ -127,22 +145,32 @@ export function judgeRequirement(req: Requirement, target: TargetRecord, availab
       return { check, reason };
     });
   const harnessErrors = results.filter((r) => r.status === 'error').length;
+  const levels = targetLevels({ ...target, results: target.results.filter((r) => checks.includes(r.check)) });
+  const wrongLevel = req.levels
+    ? levels
+        .filter((l) => !req.levels!.includes(l.level) && l.level !== 'not-tested')
+        .map((l) => `${l.check}: level ${LEVEL_TEXT[l.level]} (needs ${req.levels!.map((x) => LEVEL_TEXT[x]).join(' or ')}): ${l.note}`)
+    : [];
   const against = [
     ...results.filter((r) => r.effect === 'against').map((r) => `${r.check} [${r.variant}]: ${r.reason}`),
     ...missing.map((m) => `${m.check}: ${m.reason}`),
+    // A level is only news when no result or missing variant of that check already explains it.
+    ...wrongLevel.filter(
+      (w) =>
+        !results.some((r) => r.effect === 'against' && w.startsWith(`${r.check}:`)) && !missing.some((m) => w.startsWith(`${m.check}:`)),
+    ),
   ];
-  if (against.length > 0) return { ...head, verdict: 'not-met', why: listed(against), results, missing, harnessErrors };
+  const rest = { results, levels, missing, harnessErrors };
+  if (against.length > 0) return { ...head, verdict: 'not-met', why: listed(against), ...rest };
   if (results.every((r) => r.effect === 'neutral')) {
     const why = [...new Set(results.map((r) => `${r.check} [${r.variant}]: ${r.message}`))];
-    return { ...head, verdict: 'not-applicable', why: `skipped on this device: ${listed(why)}`, results, missing, harnessErrors };
+    return { ...head, verdict: 'not-applicable', why: `skipped on this device: ${listed(why)}`, ...rest };
   }
   return {
     ...head,
     verdict: 'met',
     why: `${tally(results.filter((r) => r.effect === 'ok'))} across ${checks.length} check(s)`,
-    results,
-    missing,
-    harnessErrors,
+    ...rest,
   };
 }
 
@@ -162,7 +190,7 @@ export function judgeTarget(profile: Profile, target: TargetRecord, available: r
       .map((r) => r.id)
       .join(', ')}`;
   else why = 'nothing could be verified: every requirement is not applicable';
-  return { level: { profile: profile.name, met, counts, harnessErrors, why }, requirements };
+  return { level: { profile: profile.name, met, counts, harnessErrors, why }, requirements, levels: targetLevels(target) };
 }
 
 /** The check ids a profile needs from `available`, each with the variant globs wanted (undefined: all variants). */

@@ -4,6 +4,7 @@
  * Also its CSV form, one row per device × check × kernel. Pure.
  */
 import type { Matrix } from '../matrix/aggregate.js';
+import type { Level } from '../matrix/levels.js';
 import type { Status } from '../matrix/record.js';
 import { familyOf } from '../matrix/identity.js';
 import { csvField } from './text.js';
@@ -30,12 +31,15 @@ export interface MatrixData {
   cells: {
     device: string;
     check: string;
+    /** Support level on the newest kernel, and the one-line why. */
+    level: Level;
+    note: string;
     status: Status;
     kernel: string;
     regressed: boolean;
     claimed: boolean | null;
     claimedButFailed: boolean;
-    perKernel: { kernel: string; status: Status; runId: string; finishedAt: string; regression: boolean }[];
+    perKernel: { kernel: string; level: Level; status: Status; runId: string; finishedAt: string; regression: boolean }[];
   }[];
   runs: Matrix['runs'];
 }
@@ -62,13 +66,16 @@ export function matrixData(m: Matrix, generatedAt: string): MatrixData {
       Object.values(m.cells[d.key] ?? {}).map((c) => ({
         device: c.device,
         check: c.check,
+        level: c.level,
+        note: c.note,
         status: c.status,
         kernel: c.kernel,
         regressed: c.regressed,
         claimed: c.claimed,
         claimedButFailed: c.claimedButFailed,
-        perKernel: c.perKernel.map(({ kernel, status, runId, finishedAt, regression }) => ({
+        perKernel: c.perKernel.map(({ kernel, level, status, runId, finishedAt, regression }) => ({
           kernel,
+          level,
           status,
           runId,
           finishedAt,
@@ -90,6 +97,7 @@ const CSV_HEADER = [
   'check',
   'family',
   'kernel',
+  'level',
   'status',
   'regression',
   'claimed',
@@ -106,7 +114,7 @@ export function matrixCsv(m: Matrix): string {
   };
   for (const d of m.devices) {
     const id = [d.key, d.description, d.driver, d.firmware, d.pciId, d.model];
-    if (d.untested) row([...id, '', '', '', 'untested', false, null, false, '', '']);
+    if (d.untested) row([...id, '', '', '', 'not-tested', 'untested', false, null, false, '', '']);
     for (const check of m.checks) {
       const c = m.cells[d.key]?.[check];
       for (const k of c?.perKernel ?? []) {
@@ -115,6 +123,7 @@ export function matrixCsv(m: Matrix): string {
           check,
           familyOf(check),
           k.kernel,
+          k.level,
           k.status,
           k.regression,
           k.claimed,

@@ -1,8 +1,12 @@
 /**
  * JUnit XML for CI: one testsuite per run × target, one testcase per
  * target × check × variant. classname is `spec/device`, name `check [variant]`;
- * fail → <failure>, error → <error>, skip and unsupported → <skipped>. Pure.
+ * fail → <failure>, error → <error>, skip → <skipped>. `unsupported` is no
+ * skip: the software fallback ran and was verified, so it passes and says so
+ * in <system-out>. Every testcase carries its verdict and the cell's support
+ * level (`levels.ts`) as properties. Pure.
  */
+import { LEVEL_MEANING, LEVEL_TEXT, levelsOf, type LevelJudgement } from '../matrix/levels.js';
 import type { ResultRecord, RunRecord, TargetRecord } from '../matrix/record.js';
 import { clip, xmlAttr, xmlEscape } from './text.js';
 import type { ReportInput, Reporter } from './types.js';
@@ -30,19 +34,40 @@ function details(r: ResultRecord): string {
   return clip(lines.join('\n'), MAX_TEXT);
 }
 
-function testcase(t: TargetRecord, r: ResultRecord): string {
-  const head = `    <testcase${attrs({ classname: `${t.spec}/${deviceName(t)}`, name: `${r.check} [${r.variant}]`, time: seconds(r.durationMs) })}`;
+function testcase(t: TargetRecord, r: ResultRecord, level: LevelJudgement | undefined): string {
+  const head = `    <testcase${attrs({ classname: `${t.spec}/${deviceName(t)}`, name: `${r.check} [${r.variant}]`, time: seconds(r.durationMs) })}>`;
+  const props = [
+    '      <properties>',
+    `        <property${attrs({ name: 'verdict', value: r.status })}/>`,
+    ...(level
+      ? [
+          `        <property${attrs({ name: 'level', value: LEVEL_TEXT[level.level] })}/>`,
+          `        <property${attrs({ name: 'level.note', value: level.note })}/>`,
+        ]
+      : []),
+    '      </properties>',
+  ].join('\n');
   const message = clip(r.message, MAX_TEXT);
+  let body = '';
   switch (r.status) {
     case 'pass':
-      return `${head}/>`;
+      break;
     case 'fail':
-      return `${head}>\n      <failure${attrs({ message, type: 'fail' })}>${xmlEscape(details(r))}</failure>\n    </testcase>`;
+      body = `\n      <failure${attrs({ message, type: 'fail' })}>${xmlEscape(details(r))}</failure>`;
+      break;
     case 'error':
-      return `${head}>\n      <error${attrs({ message, type: 'error' })}>${xmlEscape(details(r))}</error>\n    </testcase>`;
+      body = `\n      <error${attrs({ message, type: 'error' })}>${xmlEscape(details(r))}</error>`;
+      break;
+    case 'unsupported':
+      // Not a skip: the device does not offer the feature, and the software path it falls back to was verified.
+      body = `\n      <system-out>${xmlEscape(
+        `unsupported: the device does not offer this offload; the software fallback was verified (cell level: ${level ? `${LEVEL_TEXT[level.level]}, ${LEVEL_MEANING[level.level]}` : 'unknown'}): ${message}`,
+      )}</system-out>`;
+      break;
     default:
-      return `${head}>\n      <skipped${attrs({ message: `${r.status}${message ? `: ${message}` : ''}` })}/>\n    </testcase>`;
+      body = `\n      <skipped${attrs({ message: `${r.status}${message ? `: ${message}` : ''}` })}/>`;
   }
+  return `${head}\n${props}${body}\n    </testcase>`;
 }
 
 function counts(results: readonly ResultRecord[]): { tests: number; failures: number; errors: number; skipped: number; time: string } {
@@ -51,7 +76,7 @@ function counts(results: readonly ResultRecord[]): { tests: number; failures: nu
     tests: results.length,
     failures: n((r) => r.status === 'fail'),
     errors: n((r) => r.status === 'error'),
-    skipped: n((r) => r.status === 'skip' || r.status === 'unsupported'),
+    skipped: n((r) => r.status === 'skip'),
     time: seconds(results.reduce((s, r) => s + r.durationMs, 0)),
   };
 }
@@ -67,12 +92,13 @@ function testsuite(run: RunRecord, t: TargetRecord): string {
     ...Object.fromEntries(Object.entries(t.dimensions).map(([k, v]) => [`dimension.${k}`, v])),
   };
   if (t.setupError) props.setupError = `${t.setupError.code}: ${t.setupError.message}`;
+  const levels = levelsOf(t);
   return [
     `  <testsuite${attrs({ name: `${t.spec} (${deviceName(t)}, ${t.kernel})`, ...counts(t.results), timestamp: run.startedAt.replace(/Z$/, ''), hostname: run.host.hostname })}>`,
     '    <properties>',
     ...Object.entries(props).map(([name, value]) => `      <property${attrs({ name, value })}/>`),
     '    </properties>',
-    ...t.results.map((r) => testcase(t, r)),
+    ...t.results.map((r) => testcase(t, r, levels.get(r.check))),
     '  </testsuite>',
   ].join('\n');
 }

@@ -7,6 +7,7 @@
  * sending a report twice is harmless. Pure.
  */
 import { NicmatrixError } from '../matrix/errors.js';
+import { levelsOf } from '../matrix/levels.js';
 import type { ResultRecord, RunRecord, Status, TargetRecord } from '../matrix/record.js';
 import type { ReportInput, Reporter } from './types.js';
 
@@ -53,7 +54,8 @@ export function testPath(t: TargetRecord, r: ResultRecord): string {
 
 /** nicmatrix verdicts in KCIDB words: a target that never came up did not run its tests (MISS). */
 export function kcidbStatus(t: TargetRecord, r: ResultRecord): KcidbStatus {
-  const map: Record<Status, KcidbStatus> = { pass: 'PASS', fail: 'FAIL', error: 'ERROR', skip: 'SKIP', unsupported: 'SKIP' };
+  // `unsupported` ran and verified the software fallback: it passed (its level, `software`, goes in misc).
+  const map: Record<Status, KcidbStatus> = { pass: 'PASS', fail: 'FAIL', error: 'ERROR', skip: 'SKIP', unsupported: 'PASS' };
   if (r.status === 'error' && t.setupError) return 'MISS';
   return map[r.status];
 }
@@ -128,7 +130,9 @@ export function kcidbReport(runs: readonly RunRecord[], opts: KcidbOptions = {})
           misc: { kernel_release: kernel },
         });
       }
+      const levels = levelsOf(t);
       for (const r of t.results) {
+        const level = levels.get(r.check);
         tests.push({
           id: `${origin}:${run.id}:${ti}:${r.check}:${r.variant}`,
           build_id: buildId,
@@ -148,6 +152,8 @@ export function kcidbReport(runs: readonly RunRecord[], opts: KcidbOptions = {})
             check: r.check,
             variant: r.variant,
             nicmatrix_status: r.status,
+            nicmatrix_level: level?.level,
+            nicmatrix_level_note: level?.note,
             seed: r.evidence.seed,
             started_at: run.startedAt,
           },

@@ -4,6 +4,7 @@
  * messages, regressions, "claimed but failed" and what is not yet tested.
  * Lists are capped so the comment stays within what forges accept. Pure.
  */
+import { LEVEL_TEXT, LEVELS, levelsOf, type Level } from '../matrix/levels.js';
 import { STATUSES, type RunRecord, type Status } from '../matrix/record.js';
 import { clip, mdEscape } from './text.js';
 import type { ReportInput, Reporter } from './types.js';
@@ -57,6 +58,35 @@ export const markdownReporter: Reporter = {
         'targets',
       ),
     );
+
+    // The same support levels as the website, one row per target: what the hardware really does.
+    const shownLevels = LEVELS.filter((l) => l !== 'flaky');
+    out.push('', '### Support levels per check', '', '| target | ' + shownLevels.map((l) => LEVEL_TEXT[l]).join(' | ') + ' |');
+    out.push('| --- |' + ' ---: |'.repeat(shownLevels.length));
+    out.push(
+      ...capped(
+        targets,
+        ({ t }) => {
+          const n = new Map<Level, number>();
+          for (const j of levelsOf(t).values()) n.set(j.level, (n.get(j.level) ?? 0) + 1);
+          return `| ${code(t.spec)} | ${shownLevels.map((l) => (l === 'broken' && n.get(l) ? `**${n.get(l)}**` : String(n.get(l) ?? 0))).join(' | ')} |`;
+        },
+        'targets',
+      ),
+    );
+    const brokenCells = targets.flatMap(({ t }) =>
+      [...levelsOf(t)].filter(([, j]) => j.level === 'broken').map(([check, j]) => ({ t, check, note: j.note })),
+    );
+    if (brokenCells.length > 0) {
+      out.push('', '#### Broken', '');
+      out.push(
+        ...capped(
+          brokenCells,
+          ({ t, check, note }) => `- ${code(t.spec)} ${code(check)}: ${mdEscape(clip(note, MAX_MESSAGE))}`,
+          'broken cells',
+        ),
+      );
+    }
 
     const bad = targets.flatMap(({ t }) => t.results.filter((r) => r.status === 'fail' || r.status === 'error').map((r) => ({ t, r })));
     if (bad.length > 0) {

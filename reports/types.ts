@@ -4,6 +4,7 @@
  * set of tests serve them all.
  */
 import type { Matrix } from '../matrix/aggregate.js';
+import type { Definitions } from '../matrix/definitions.js';
 import type { RunRecord } from '../matrix/record.js';
 
 /** Several output files: path relative to the output directory → content. */
@@ -21,6 +22,8 @@ export interface ReportInput {
   source: string;
   /** Files the runs reference (pcaps), as the store keeps them; reporters that link evidence copy them. */
   artifacts?: readonly StoredArtifact[];
+  /** What each check and family means (from the checks' own definitions); unknown ones get a fallback. */
+  definitions?: Definitions;
 }
 
 /** A file a run record referenced, by its record-relative path. */

@@ -2,14 +2,13 @@
  * The qualification report as one self-contained HTML page (inline style, no
  * script, no external file): headline verdict, device identity, every
  * requirement with why and the verdicts behind it, provenance with the run
- * record's SHA-256, and the record itself. Every value goes through `esc`. Pure.
+ * record's path and SHA-256 (the record is referenced, not embedded), and every
+ * check's support level in the matrix's words. Every value goes through `esc`. Pure.
  */
-import type { JudgedResult, RequirementJudgement } from '../../matrix/qualify.js';
+import { LEVEL_MEANING, LEVEL_TEXT } from '../../matrix/levels.js';
+import type { CheckLevel, JudgedResult, RequirementJudgement } from '../../matrix/qualify.js';
 import { htmlEscape as esc } from '../text.js';
 import type { QualificationReport } from './report.js';
-
-/** Longest run record embedded in the page; bigger ones are named, not shown (the JSON report has it). */
-const MAX_EMBEDDED_RECORD = 2_000_000;
 
 const STYLE = `
 body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1b1f24;background:#fff}
@@ -22,6 +21,7 @@ h1{font-size:1.45rem;margin:.2rem 0 1rem}h2{font-size:1.15rem;margin:2rem 0 .6re
 table{border-collapse:collapse;width:100%;margin:.4rem 0}th,td{border:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa;font-weight:600}td.mono,code,pre{font-family:ui-monospace,monospace;font-size:.88em}
 pre{background:#f6f8fa;padding:.6rem;overflow:auto;max-height:30rem;white-space:pre-wrap;word-break:break-all}
+.lv{display:inline-block;padding:0 .4rem;border-radius:.2rem;border:1px solid #8c959f}.lv-offloaded{background:#d1fae5;color:#064e3b}.lv-partial{background:#fef3c7;color:#713f12}.lv-software{background:#e0e7ff;color:#312e81}.lv-broken{background:#fecaca;color:#7f1d1d;font-weight:700}.lv-inconclusive,.lv-flaky,.lv-not-tested{background:#f3f4f6;color:#1f2937}
 .against{background:#ffebe9}.neutral{color:#57606a}.why{margin:.2rem 0 .5rem}details{margin:.3rem 0}
 `;
 
@@ -43,6 +43,16 @@ function resultRow(r: JudgedResult): string {
   return row([`<code>${esc(r.check)}</code>`, esc(r.variant), esc(r.status), esc(r.message), esc(note)], r.effect);
 }
 
+function levelBadge(l: CheckLevel): string {
+  return `<span class="lv lv-${l.level}" title="${esc(LEVEL_MEANING[l.level])}">${esc(LEVEL_TEXT[l.level])}</span>`;
+}
+
+function levelRows(levels: readonly CheckLevel[]): string {
+  return `<table><thead><tr><th>check</th><th>support level</th><th>why</th></tr></thead><tbody>${levels
+    .map((l) => row([`<code>${esc(l.check)}</code>`, levelBadge(l), esc(l.note)]))
+    .join('')}</tbody></table>`;
+}
+
 function requirement(j: RequirementJudgement): string {
   const results =
     j.results.length === 0
@@ -51,7 +61,7 @@ function requirement(j: RequirementJudgement): string {
   const missing =
     j.missing.length === 0 ? '' : `<ul>${j.missing.map((m) => `<li><code>${esc(m.check)}</code>: ${esc(m.reason)}</li>`).join('')}</ul>`;
   return `<section id="req-${esc(j.id)}"><h3><span class="verdict ${j.verdict}">${VERDICT_TEXT[j.verdict]}</span> ${esc(j.title)} <code>${esc(j.id)}</code></h3>
-<p class="why">${esc(j.why)}</p>${results || missing ? `<details${j.verdict === 'not-met' ? ' open' : ''}><summary>${j.results.length} verdict(s)${j.missing.length ? `, ${j.missing.length} missing` : ''}</summary>${results}${missing}</details>` : ''}</section>`;
+<p class="why">${esc(j.why)}</p>${j.levels.length ? `<p>Support levels: ${j.levels.map((l) => `<code>${esc(l.check)}</code> ${levelBadge(l)}`).join(' · ')}</p>` : ''}${results || missing ? `<details${j.verdict === 'not-met' ? ' open' : ''}><summary>${j.results.length} verdict(s)${j.missing.length ? `, ${j.missing.length} missing` : ''}</summary>${results}${missing}</details>` : ''}</section>`;
 }
 
 export function renderQualificationHtml(r: QualificationReport): string {
@@ -67,11 +77,6 @@ export function renderQualificationHtml(r: QualificationReport): string {
       ]),
     )
     .join('');
-  const recordJson = JSON.stringify(r.record, null, 2);
-  const embedded =
-    recordJson.length <= MAX_EMBEDDED_RECORD
-      ? `<details><summary>The run record (${recordJson.length} characters)</summary><pre>${esc(recordJson)}</pre></details>`
-      : `<p>The run record is ${recordJson.length} characters, too long to show here; it is in the JSON report and in ${esc(r.run.file)}.</p>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(`${r.profile.name} ${r.level.met ? 'met' : 'not met'}: ${d.description}`)} · nicmatrix qualification</title>
@@ -100,12 +105,16 @@ ${definitionList([
 <h2>Requirements</h2>
 <table><thead><tr><th>id</th><th>requirement</th><th>verdict</th><th>why</th></tr></thead><tbody>${summary}</tbody></table>
 ${r.requirements.map(requirement).join('\n')}
+<h2>Support level per check</h2>
+<p>The same levels the compatibility matrix shows for this device, from the same rule.</p>
+${levelRows(r.levels)}
 <h2>Provenance</h2>
 ${definitionList([
   ['profile', `${r.profile.name} (${r.profile.source}; includes ${r.profile.chain.join(' → ')})`],
   ['run id', r.run.id],
   ['run record', r.run.file],
   ['run record SHA-256', r.run.sha256],
+  ['target judged', `${r.run.target} (of ${r.run.targets} in the record)`],
   ['run started', r.run.startedAt],
   ['run finished', r.run.finishedAt],
   ['seed', String(r.run.seed)],
@@ -115,7 +124,6 @@ ${definitionList([
   ['report generated', r.generatedAt],
 ])}
 <p>Re-judge from the record alone: <code>nicmatrix qualify --profile ${esc(r.profile.source.startsWith('shipped:') ? r.profile.name : r.profile.source)} --from-run ${esc(r.run.file)}</code></p>
-${embedded}
 </main></body></html>
 `;
 }

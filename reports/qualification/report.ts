@@ -5,7 +5,7 @@
  * files and hashes; this only assembles.
  */
 import type { Profile, Requirement } from '../../matrix/profile.js';
-import type { LevelJudgement, Qualification, RequirementJudgement } from '../../matrix/qualify.js';
+import type { CheckLevel, LevelJudgement, Qualification, RequirementJudgement } from '../../matrix/qualify.js';
 import type { RunRecord, TargetKind, TargetRecord } from '../../matrix/record.js';
 
 export const QUALIFICATION_SCHEMA = 'nicmatrix.qualification/1';
@@ -36,7 +36,9 @@ export interface QualificationReport {
   level: LevelJudgement & { title: string };
   device: DeviceIdentityReport;
   requirements: RequirementJudgement[];
-  /** The run record judged: its file, the SHA-256 of that file's bytes, and the record itself. */
+  /** Support level of every check of the target: the same words the matrix shows for this device. */
+  levels: CheckLevel[];
+  /** The run record judged, referenced by its file and the SHA-256 of that file's bytes (not embedded). */
   run: {
     id: string;
     file: string;
@@ -46,8 +48,10 @@ export interface QualificationReport {
     seed: number;
     argv: string[];
     toolVersion: string;
+    /** The target of the record that was judged, and how many the record holds. */
+    target: string;
+    targets: number;
   };
-  record: RunRecord;
 }
 
 export interface ReportParts {
@@ -114,6 +118,7 @@ export function qualificationReport(p: ReportParts): QualificationReport {
     level: { ...p.qualification.level, title: profile.title },
     device,
     requirements: p.qualification.requirements,
+    levels: p.qualification.levels,
     run: {
       id: record.id,
       file: p.recordFile,
@@ -123,7 +128,8 @@ export function qualificationReport(p: ReportParts): QualificationReport {
       seed: record.invocation.seed,
       argv: record.invocation.argv,
       toolVersion: record.tool.version,
+      target: p.target.spec,
+      targets: record.targets.length,
     },
-    record,
   };
 }

@@ -3,7 +3,7 @@
  * snapshot and its verdict on every check and kernel. Pure.
  */
 import type { DeviceRow, Matrix } from '../../matrix/aggregate.js';
-import { badge, esc, facts, page, paths } from './html.js';
+import { badge, esc, facts, page, paths, verdictBadge } from './html.js';
 
 const ROOT = '../';
 
@@ -16,14 +16,17 @@ export function devicePage(m: Matrix, d: DeviceRow, generatedAt: string): string
     ['firmware', d.firmware],
     ['QEMU model', d.model],
     ['PCI id', d.pciId],
-    ['target kinds', d.kinds.join(', ')],
+    [
+      'target kinds',
+      d.kinds.map((k) => (k === 'qemu' ? 'qemu (emulated device)' : k === 'phys' ? 'phys (real hardware)' : `${k} (virtual)`)).join(', '),
+    ],
     ['target specs', d.specs.join(', ')],
     ['kernels', d.kernels.join(', ')],
     ['note', d.note],
   ]);
   const parts = [
     `<nav class="crumbs"><a href="${ROOT}index.html">Matrix</a> › ${esc(d.description)}</nav>`,
-    `<h1>${esc(d.description)} <small>(${esc(d.driver)})</small></h1>`,
+    `<h1>${esc(d.description)} <small>(${esc(d.driver)})${d.kinds.includes('qemu') ? ' · emulated by QEMU' : ''}</small></h1>`,
     identity,
   ];
   if (d.untested) {
@@ -46,13 +49,13 @@ export function devicePage(m: Matrix, d: DeviceRow, generatedAt: string): string
         const tds = d.kernels
           .map((k) => {
             const v = by.get(k);
-            return `<td>${v ? badge(v.status, { regressed: v.regression, claimedButFailed: v.claimed === true && v.status === 'fail' }) : badge('none')}</td>`;
+            return `<td>${v ? `${badge(v.level, { regressed: v.regression, claimedButFailed: v.claimed === true && v.status === 'fail' })} ${verdictBadge(v.status)}` : badge('none')}</td>`;
           })
           .join('');
         return `<tr><th scope="row"><a href="${ROOT}${esc(paths.cell(d, check))}">${esc(check)}</a></th>${tds}</tr>`;
       });
     parts.push(
-      `<h2>Verdicts per check and kernel</h2><div class="scroll"><table class="list grid"><thead><tr><th scope="col">check</th>${head}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`,
+      `<h2>Support level per check and kernel</h2><div class="scroll"><table class="list grid"><thead><tr><th scope="col">check</th>${head}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`,
     );
     const features = Object.entries(d.features)
       .sort(([a], [b]) => a.localeCompare(b))

@@ -5,11 +5,12 @@
  */
 import type { VariantResult } from '../../matrix/history.js';
 import type { FeatureSnapshot } from '../../matrix/record.js';
+import { misplacement } from '../../matrix/findings.js';
+import { frameHtml } from './frame.js';
+import { esc, verdictBadge } from './html.js';
 import { clip } from '../text.js';
-import { badge, esc } from './html.js';
 
 const KNOWN = new Set(['seed', 'features', 'counters', 'frames', 'pcap']);
-const MAX_HEX = 2048;
 const MAX_JSON = 4000;
 
 export interface EvidenceContext {
@@ -44,14 +45,14 @@ function countersHtml(title: string, c: Record<string, number> | undefined): str
 export function evidenceHtml(v: VariantResult, ctx: EvidenceContext): string {
   const e = v.evidence;
   const parts: string[] = [
-    `<h4>${esc(v.variant)} ${badge(v.status)} <small>${esc(String(v.durationMs))} ms${e.seed !== undefined ? ` · seed ${esc(String(e.seed))}` : ''}</small></h4>`,
+    `<h4>${esc(v.variant)} ${verdictBadge(v.status)} <small>${esc(String(v.durationMs))} ms${e.seed !== undefined ? ` · seed ${esc(String(e.seed))}` : ''}</small></h4>`,
   ];
   if (v.message) parts.push(`<p class="msg">${esc(v.message)}</p>`);
   if (e.features) parts.push(featuresHtml(e.features, ctx.claimFeatures));
   parts.push(countersHtml('nstat', e.counters?.nstat), countersHtml('ethtool -S', e.counters?.ethtool));
   if (e.frames?.length) {
     parts.push(
-      `<ol class="frames">${e.frames.map((f) => `<li><p>${esc(f.reason)}</p><pre class="hex">${esc(clip(f.hex, MAX_HEX))}</pre></li>`).join('')}</ol>`,
+      `<ol class="frames">${e.frames.map((f) => `<li><p>${esc(f.reason)}</p>${frameHtml(f.hex, misplacement(f.reason)?.diffs)}</li>`).join('')}</ol>`,
     );
   }
   if (typeof e.pcap === 'string') {

@@ -1,16 +1,21 @@
 /**
- * The static website as a reporter: every page, the script and stylesheet,
+ * The static website as a reporter: every page (matrix, attention, checks,
+ * runs, devices, cells), the script and stylesheet, the regressions feed,
  * the downloads (matrix.json, matrix.csv) and the stored pcaps, as files to
  * write under one directory. Works from file:// and any static host. Pure.
  */
+import { definitionIndex } from '../../matrix/definitions.js';
 import { matrixCsv, matrixData } from '../data.js';
 import type { Files, ReportInput, Reporter } from '../types.js';
 import { attentionPage } from './attention-page.js';
 import { cellPage, type ArtifactIndex } from './cell-page.js';
+import { checksPage } from './checks-page.js';
 import { matrixScript } from './client.js';
 import { devicePage } from './device-page.js';
+import { regressionsFeed } from './feed.js';
 import { paths } from './html.js';
 import { matrixDataScript, matrixPage } from './matrix-page.js';
+import { runPage, runsPage } from './run-page.js';
 import { STYLE } from './style.js';
 
 function artifactIndex(input: ReportInput): ArtifactIndex {
@@ -33,18 +38,24 @@ export const siteReporter: SiteReporter = {
   extension: '',
   render(input: ReportInput): Files {
     const { matrix: m, generatedAt } = input;
+    const defs = definitionIndex(input.definitions);
     const files: Files = new Map();
-    files.set('index.html', matrixPage(m, generatedAt));
+    files.set('index.html', matrixPage(m, generatedAt, defs));
     files.set('matrix-data.js', matrixDataScript(m));
     files.set('matrix.js', matrixScript());
     files.set('style.css', STYLE);
     files.set('attention.html', attentionPage(m, generatedAt));
+    files.set('checks.html', checksPage(m, defs, input.definitions?.checks.map((c) => c.id) ?? [], generatedAt));
+    files.set('runs.html', runsPage(m, input.runs, generatedAt));
+    files.set('regressions.atom', regressionsFeed(m, generatedAt));
     files.set('matrix.json', JSON.stringify(matrixData(m, generatedAt)));
     files.set('matrix.csv', matrixCsv(m));
-    const artifacts = artifactIndex(input);
+    const runs = new Map(input.runs.map((r) => [r.id, r]));
+    for (const r of input.runs) files.set(paths.run(r.id), runPage(r, generatedAt));
+    const ctx = { artifacts: artifactIndex(input), runs, defs };
     for (const d of m.devices) {
       files.set(paths.device(d), devicePage(m, d, generatedAt));
-      for (const c of Object.values(m.cells[d.key] ?? {})) files.set(paths.cell(d, c.check), cellPage(d, c, artifacts, generatedAt));
+      for (const c of Object.values(m.cells[d.key] ?? {})) files.set(paths.cell(d, c.check), cellPage(d, c, ctx, generatedAt));
     }
     for (const a of input.artifacts ?? []) files.set(paths.pcap(a.sha256), a.data);
     return files;

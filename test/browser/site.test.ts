@@ -106,29 +106,29 @@ describe('compatibility website in Chromium', () => {
     await page.selectOption('#f-family', 'zc');
     const zcHeads = await page.locator('#matrix thead th.chk:visible').allTextContents();
     expect(zcHeads.length).toBeGreaterThan(0);
-    const titles = await page.locator('#matrix thead th.chk:visible').evaluateAll((els) => els.map((e) => e.getAttribute('title')));
+    const titles = await page.locator('#matrix thead th.chk:visible').evaluateAll((els) => els.map((e) => e.getAttribute('data-check')));
     expect(titles.every((t) => t!.startsWith('zc/'))).toBe(true);
     await page.selectOption('#f-family', '');
 
-    await page.selectOption('#f-verdict', 'untested');
+    await page.selectOption('#f-level', 'untested');
     expect(await visibleRows(page)).toBe(4);
-    await page.selectOption('#f-verdict', 'fail');
+    await page.selectOption('#f-level', 'broken');
     const failRows = await visibleRows(page);
     expect(failRows).toBeGreaterThan(0);
     for (const row of await page.locator('#matrix tbody tr:visible').all())
-      expect(await row.locator('td.v-fail').count()).toBeGreaterThan(0);
+      expect(await row.locator('td.v-broken').count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(SHOTS, 'matrix-failures.png') });
-    await page.selectOption('#f-verdict', '');
+    await page.selectOption('#f-level', '');
 
     // The veth device ran only on 6.18.0: on another kernel its cells say "not run".
     await page.selectOption('#f-driver', 'veth');
     const vethRow = page.locator('#matrix tbody tr:visible');
-    expect(await vethRow.locator('td.v-fail').count()).toBe(1);
+    expect(await vethRow.locator('td.v-broken').count()).toBe(1);
     await page.selectOption('#f-kernel', '6.1.0-nm');
-    expect(await vethRow.locator('td.v-fail').count()).toBe(0);
+    expect(await vethRow.locator('td.v-broken').count()).toBe(0);
     expect(await vethRow.locator('td.v-none').count()).toBe(await vethRow.locator('td.v').count());
     await page.selectOption('#f-kernel', '6.18.0');
-    expect(await vethRow.locator('td.v-fail').count()).toBe(1);
+    expect(await vethRow.locator('td.v-broken').count()).toBe(1);
     await page.selectOption('#f-kernel', '');
     await page.selectOption('#f-driver', '');
 
@@ -136,7 +136,7 @@ describe('compatibility website in Chromium', () => {
     expect(await visibleRows(page)).toBe(1);
     await page.fill('#q', 'ipv6-udp');
     expect(await visibleRows(page)).toBe(18);
-    const heads = await page.locator('#matrix thead th.chk:visible').evaluateAll((els) => els.map((e) => e.getAttribute('title')));
+    const heads = await page.locator('#matrix thead th.chk:visible').evaluateAll((els) => els.map((e) => e.getAttribute('data-check')));
     expect(heads.length).toBeGreaterThan(0);
     expect(heads.every((t) => t!.includes('ipv6-udp'))).toBe(true);
     await page.fill('#q', 'no such thing anywhere');
@@ -151,7 +151,7 @@ describe('compatibility website in Chromium', () => {
     await page.keyboard.type('veth pair');
     await page.keyboard.press('Tab');
     // Tab leaves the filters and enters the grid on one cell (roving tabindex).
-    for (let i = 0; i < 6 && !(await page.evaluate(() => document.activeElement?.closest('#matrix') !== null)); i++)
+    for (let i = 0; i < 14 && !(await page.evaluate(() => document.activeElement?.closest('#matrix') !== null)); i++)
       await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.closest('th')?.textContent)).toContain('veth pair');
     await page.keyboard.press('ArrowRight');
@@ -161,12 +161,15 @@ describe('compatibility website in Chromium', () => {
     expect(lastIndex).toBe((await page.locator('#matrix tbody tr:visible td.v').count()) + 1);
     // Walk left to the failing cell and open it with Enter.
     for (let i = 0; i < 40; i++) {
-      if (await page.evaluate(() => document.activeElement?.closest('td')?.classList.contains('v-fail'))) break;
+      if (await page.evaluate(() => document.activeElement?.closest('td')?.classList.contains('v-broken'))) break;
       await page.keyboard.press('ArrowLeft');
     }
     await Promise.all([page.waitForURL(/\/c\//), page.keyboard.press('Enter')]);
     await expect(page.locator('h1').textContent()).resolves.toContain('tx-csum/ipv6-udp');
-    await expect(page.locator('.headline').textContent()).resolves.toContain('FAIL');
+    await expect(page.locator('.headline').textContent()).resolves.toContain('BROKEN');
+    await expect(page.locator('.finding').textContent()).resolves.toBe(
+      'tx-csum/ipv6-udp [offload-on] failed: peer saw UDP checksum 0x0000, expected 0xffff',
+    );
     await expect(page.locator('section.evidence .msg').first().textContent()).resolves.toBe(
       'peer saw UDP checksum 0x0000, expected 0xffff',
     );
@@ -184,10 +187,9 @@ describe('compatibility website in Chromium', () => {
   it('shows hostile names and messages as text on every kind of page', async () => {
     const page = await context.newPage();
     await page.goto(new URL('attention.html', server.url).href);
-    await page
-      .locator('a', { hasText: `NIC ${HOSTILE}` })
-      .first()
-      .click();
+    // The attention page groups by device: open the hostile device's broken cell.
+    const group = page.locator('section', { has: page.locator('h3', { hasText: `NIC ${HOSTILE}` }) });
+    await group.locator('ul.attn a').first().click();
     await expect(page.locator('section.evidence .msg').first().textContent()).resolves.toBe(`bad ${HOSTILE}`);
     await expect(page.locator('h1').textContent()).resolves.toContain(`NIC ${HOSTILE}`);
     await page.close();

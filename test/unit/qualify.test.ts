@@ -218,7 +218,7 @@ describe('the qualification report', () => {
     });
   }
 
-  it('JSON carries identity, per-requirement verdicts, the record and its hash; the headline says it all in one line', () => {
+  it('JSON carries identity, per-requirement verdicts, levels, and the record by path and hash; the headline says it all in one line', () => {
     const rep = report(txResults('complete'));
     expect(rep.schema).toBe('nicmatrix.qualification/1');
     expect(rep.device).toMatchObject({
@@ -229,7 +229,10 @@ describe('the qualification report', () => {
       spec: 'qemu:e1000',
     });
     expect(rep.run.sha256).toBe('ab'.repeat(32));
-    expect(rep.record.targets[0].results).toHaveLength(20);
+    expect(rep.run).toMatchObject({ file: 'out/q/run.json', target: 'qemu:e1000', targets: 1 });
+    expect(rep).not.toHaveProperty('record');
+    expect(rep.levels).toHaveLength(10);
+    expect(rep.levels.find((l) => l.check === 'tx-csum/ipv4-udp')).toMatchObject({ level: 'offloaded' });
     expect(rep.headline).toBe(
       `Intel <b>"82540EM"</b>  [qemu:e1000] (driver e1000 7.3.21-k8-NAPI, PCI 8086:100e, kernel 6.18.0): offload MET — all 4 applicable requirement(s) met; 5 not applicable`,
     );

@@ -37,7 +37,7 @@ describe('JUnit reporter', () => {
     expect(Number(doc.testsuites['@failures'])).toBe(verdicts.filter((v) => v.status === 'fail').length);
   });
 
-  it('maps verdicts to failure, error and skipped, with classname spec/device and name check [variant]', () => {
+  it('maps verdicts to failure, error and skipped (unsupported is a verified fallback, not a skip), with classname spec/device and name check [variant]', () => {
     const rec = vethRun();
     rec.targets[0].results.push(result('tx-csum/ipv4-udp', 'error', 'offload-on', 'agent exited'));
     const cases = parseJunit(render('junit', [rec]));
@@ -47,7 +47,17 @@ describe('JUnit reporter', () => {
       'peer saw UDP checksum 0x0000, expected 0xffff',
     );
     expect((byName.get('tx-csum/ipv4-udp [offload-on]')!.error as Node)['@message']).toBe('agent exited');
-    expect((byName.get('zc/sendfile-page [offload-on]')!.skipped as Node)['@message']).toBe('unsupported: scatter-gather [fixed] off');
+    const unsupported = byName.get('zc/sendfile-page [offload-on]')!;
+    expect(unsupported.skipped).toBeUndefined();
+    expect(unsupported['system-out']).toBe(
+      'unsupported: the device does not offer this offload; the software fallback was verified (cell level: software, the device offers no offload for it (or the check concerns none); the software path was verified): scatter-gather [fixed] off',
+    );
+    const props = (c: Node): Record<string, string> =>
+      Object.fromEntries(
+        [(c.properties as Node).property as Node | Node[]].flat().map((p) => [p['@name'] as string, p['@value'] as string]),
+      );
+    expect(props(unsupported)).toMatchObject({ verdict: 'unsupported', level: 'software' });
+    expect(props(byName.get('tx-csum/ipv6-udp [offload-on]')!)).toMatchObject({ verdict: 'fail', level: 'broken' });
     expect(byName.get('frag/ipv4-overlap [offload-on]')!.skipped).toBeDefined();
     expect(byName.get('tx-csum/ipv4-tcp [offload-off]')!.failure).toBeUndefined();
   });
@@ -73,6 +83,9 @@ describe('Markdown reporter', () => {
     expect(md).toContain('| `veth` | veth pair | veth 1.0 | 6.18.0 | 3 | **1** | 1 | 1 | 0 |');
     expect(md).toContain('| `veth` | `tx-csum/ipv6-udp` | offload-on | **fail** | peer saw UDP checksum 0x0000, expected 0xffff |');
     expect(md).toContain('<details><summary>Not yet tested (4)</summary>');
+    expect(md).toContain('| target | offloaded | partial | software | broken | inconclusive | not tested |');
+    expect(md).toContain('| `veth` | 0 | 0 | 3 | **1** | 0 | 1 |');
+    expect(md).toContain('- `veth` `tx-csum/ipv6-udp`: offload-on: peer saw UDP checksum 0x0000, expected 0xffff');
   });
 
   it('lists regressions and claimed-but-failed cells from the matrix', () => {

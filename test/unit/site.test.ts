@@ -83,10 +83,13 @@ describe('website', () => {
   it('marks regressions and claimed-but-failed cells in text, and lists them', () => {
     const files = build(hostileRuns());
     const index = text(files, 'index.html');
-    expect(index).toMatch(/<td class="v v-fail f\d+ rg cf"><a [^>]*>FAIL<i>▼<\/i><i>!<\/i><\/a><\/td>/);
+    // The level in words, both marks spoken, the plain verdict underneath.
+    expect(index).toMatch(
+      /<td class="v v-broken f\d+ rg cf"><a [^>]*><b>BROKEN<\/b><i [^>]*>▼<span class="sr"> regression<\/span><\/i><i [^>]*>!<span class="sr"> claimed by the driver<\/span><\/i><small>fail<\/small><\/a><\/td>/,
+    );
     const attention = text(files, 'attention.html');
-    expect(attention).toMatch(/<h2 id="regressions">[^<]*\(1\)<\/h2>/);
-    expect(attention).toMatch(/<h2 id="claimed">[^<]*\(1\)<\/h2>/);
+    expect(attention).toContain('<span id="regressions">1 regression(s)</span>');
+    expect(attention).toMatch(/regression, first broken on 6\.2\.0: offload-on: checksum/);
   });
 
   it('escapes every driver name, device and message', () => {
@@ -113,7 +116,8 @@ describe('website', () => {
     const html = text(files, cellPath);
     expect(html).toContain(`href="../../pcap/${sha}.pcap"`);
     expect(html).toContain('&lt;b&gt;bold&lt;/b&gt;');
-    expect(html).toContain('00ff');
+    expect(html).toContain('<div class="hexview"');
+    expect(html).toMatch(/<span class="off">0000<\/span> {2}00 ff/);
     expect(files.get(`pcap/${sha}.pcap`)).toEqual(new Uint8Array([0xd4, 0xc3, 0xb2, 0xa1]));
     const noPcap = build(runs);
     expect(text(noPcap, cellPath)).toContain('was referenced but not stored');
@@ -122,7 +126,8 @@ describe('website', () => {
   it('encodes per-kernel verdicts for the kernel filter', () => {
     const m = aggregate(hostileRuns());
     const cell = Object.values(m.cells).find((c) => c['tx-csum/ipv4-tcp'])!['tx-csum/ipv4-tcp'];
-    expect(kernelCodes(cell, ['6.1.0', '6.2.0', '6.18.0'])).toBe('pb.');
-    expect(kernelCodes(undefined, ['a', 'b'])).toBe('..');
+    // Offloaded and passing on 6.1.0; broken (regressed and claimed) and failing on 6.2.0; not run on 6.18.0.
+    expect(kernelCodes(cell, ['6.1.0', '6.2.0', '6.18.0'])).toBe('oPxF..');
+    expect(kernelCodes(undefined, ['a', 'b'])).toBe('....');
   });
 });
