@@ -5,7 +5,8 @@ import { rxCsumChecks } from './rx-csum/index.js';
 import { fragChecks } from './frag/index.js';
 import { zcChecks } from './zc/index.js';
 import { txFrameChecks } from './tx-frame/index.js';
+import { tunnelCsumChecks } from './tunnel-csum/index.js';
 
 export function allChecks(): Check[] {
-  return [...txCsumChecks, ...rxCsumChecks, ...fragChecks, ...zcChecks, ...txFrameChecks];
+  return [...txCsumChecks, ...rxCsumChecks, ...fragChecks, ...zcChecks, ...txFrameChecks, ...tunnelCsumChecks];
 }

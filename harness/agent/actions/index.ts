@@ -8,3 +8,4 @@ import './udp-recv.js';
 import './tcp-hold.js';
 import './sysctl.js';
 import './zc.js';
+import './tunnel.js';

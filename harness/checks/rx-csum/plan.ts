@@ -8,8 +8,8 @@ import { sameOnesComplement } from '../../checksum.js';
 import { buildUdpFrame, parseFrame, verifyL4, type IpFamily, type VlanSpec } from '../../codec/index.js';
 import type { Rng } from '../../random.js';
 
-/** What a frame is, for messages and for the counter it must raise. */
-export type RxKind = 'good' | 'bad-l4' | 'bad-ip' | 'zero' | 'other-vlan';
+/** What a frame is, for messages and for the counter it must raise (bad-outer, bad-gre: a tunnel's outer UDP or GRE checksum is wrong). */
+export type RxKind = 'good' | 'bad-l4' | 'bad-ip' | 'zero' | 'other-vlan' | 'bad-outer' | 'bad-gre';
 
 /** One side's addresses as the frames need them. */
 export interface RxFlow {
