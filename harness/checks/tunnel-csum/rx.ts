@@ -26,6 +26,7 @@ import { judgeRx, sightings, type RxFault } from '../rx-csum/judge.js';
 import { offendingFrames, rxOutcome } from '../rx-csum/outcome.js';
 import { ipPacketKey, planFrames, wrongChecksum, type FrameSpec, type PlannedFrame, type RxFlow, type RxKind } from '../rx-csum/plan.js';
 import { udpRxRound } from '../rx-csum/udp-round.js';
+import { injectionAccounting } from '../inject.js';
 import { lengthSummary, payloadLengths } from '../tx-csum/payloads.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { decodeCapture, type WireFrame } from '../wire.js';
@@ -201,8 +202,16 @@ export async function runTunnelRx(ctx: CheckContext, c: TunnelCase, title: strin
       innerRaw = (await ctx.dut.run('dut', 'capture.stop', { id, settleMs: 0, ignoreOutgoing: true })).frames;
     }
     const inner = decodeCapture(innerCapture(innerRaw, t.l2));
-    const tally = judgeRx({ planned, sent: r.sent, delivered: r.delivered, captured: r.captured, counters: r.counters });
-    const vb = innerValidBad(planned, inner, sightings(planned, r.captured).valid);
+    const inj = r.injection;
+    const tally = judgeRx({
+      planned,
+      sent: inj.sent,
+      delivered: r.delivered,
+      captured: inj.dutIn,
+      counters: r.counters,
+      arrivals: { traces: inj.traces, must: planned.map((p) => p.index), dutLoss: inj.dutLoss, captureDropped: inj.captureDropped },
+    });
+    const vb = innerValidBad(planned, inner, sightings(planned, inj.dutIn).valid);
     if (vb.fault) tally.faults.push(vb.fault);
     const innerGood = planned.filter((p) => p.innerOk && p.expect === 'deliver').map((p) => p.innerKey);
     const innerValid = inner.filter((f) => f.csumValid && innerGood.includes(ipPacketKey(f.data) ?? '')).length;
@@ -212,8 +221,7 @@ export async function runTunnelRx(ctx: CheckContext, c: TunnelCase, title: strin
       planned,
       {
         lengths: lengthSummary(planned.map((p) => p.payload.length)),
-        resent: r.sent.reduce((n, k) => n + Math.max(0, k - 1), 0),
-        captureDropped: r.captureDropped,
+        accounting: injectionAccounting(inj, r.delivered.length),
         innerFramesOnTunnelDevice: inner.length,
         innerGoodReportedValid: `${innerValid} of ${innerGood.length}`,
         // The stack's own outer validation marks inner frames too (csum_valid survives decapsulation): not a device claim.
