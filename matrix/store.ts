@@ -3,11 +3,14 @@
  * record (as it arrived and in the current schema), its results as rows, and
  * the artifacts (pcaps) it referenced. One record is one transaction; WAL and
  * a busy timeout let several processes ingest at once without losing any.
+ * Every record is also kept as a file beside the database (`<store>.records/`),
+ * written in the same transaction, so a damaged database file loses no verdict:
+ * `nicmatrix store rebuild` re-ingests them (store-repair.ts).
  */
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { readArtifacts } from './artifacts.js';
 import { NicmatrixError } from './errors.js';
 import { deviceKey } from './identity.js';
@@ -51,6 +54,46 @@ export function contentHash(record: RunRecord): string {
   return createHash('sha256').update(canonicalJson(record)).digest('hex');
 }
 
+/** Directory of the kept record files of the store at `path`. */
+export function keptRecordsDir(path: string): string {
+  return `${path}.records`;
+}
+
+/** One ingested record as kept beside the database: the bytes as they arrived, where from, and its pcaps. */
+export interface KeptRecord {
+  kind: 'nicmatrix.kept-record/1';
+  id: string;
+  source: string;
+  ingestedAt: string;
+  /** The record exactly as it arrived (older schema versions included). */
+  raw: string;
+  /** Record-relative path → base64 bytes. */
+  artifacts: Record<string, string>;
+}
+
+/** What to do about a damaged store, said the same way by every error that finds one. */
+export function repairAdvice(path: string): string {
+  return (
+    `run \`nicmatrix store verify --store ${path}\` to see what is damaged, then \`nicmatrix store rebuild --store ${path}\`: ` +
+    `it rebuilds the store from the run records kept in ${keptRecordsDir(path)} (and what is still readable in the file) and keeps the damaged file aside`
+  );
+}
+
+/** SQLite's own word that the file is not (or no longer) a sound database. */
+export function isDamage(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
+}
+
+/** The STORE error for a damaged file: names the file, what failed, and the way out. */
+export function damagedStore(path: string, what: string, cause: unknown): NicmatrixError {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new NicmatrixError('STORE', `${path}: the matrix store is damaged (${what}: ${why}); ${repairAdvice(path)}`, {
+    cause,
+    details: { path, kept: keptRecordsDir(path), sqlite: (cause as { code?: unknown } | null)?.code },
+  });
+}
+
 export class MatrixStore {
   private constructor(
     readonly path: string,
@@ -81,6 +124,7 @@ export class MatrixStore {
       if (version < STORE_VERSION) db.transaction(() => db.exec(SCHEMA_SQL)).immediate();
     } catch (e) {
       if (e instanceof NicmatrixError) throw e;
+      if (isDamage(e)) throw damagedStore(path, 'opening it', e);
       throw new NicmatrixError('STORE', `cannot open the matrix store at ${path}: ${(e as Error).message}`, {
         cause: e,
         details: { path },
@@ -110,6 +154,23 @@ export class MatrixStore {
   ingest(value: unknown, source: string, artifacts: Map<string, Uint8Array> = new Map()): IngestOutcome {
     const record = upgradeRecord(value, source);
     return this.store(record, value, JSON.stringify(value), source, artifacts, []);
+  }
+
+  /** Validates and stores a record from its original text (a kept record being re-ingested). */
+  ingestRaw(raw: string, source: string, artifacts: Map<string, Uint8Array> = new Map()): IngestOutcome {
+    const value = parseJson(raw, source);
+    const record = upgradeRecord(value, source);
+    return this.store(record, value, raw, source, artifacts, []);
+  }
+
+  /** Writes the kept copy of a record (atomically: a reader never sees half a file); same content, same name. */
+  private keep(hash: string, kept: KeptRecord): void {
+    const dir = keptRecordsDir(this.path);
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${hash}.json`);
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(kept));
+    renameSync(tmp, file);
   }
 
   private store(
@@ -168,11 +229,21 @@ export class MatrixStore {
           });
           const addArtifact = this.db.prepare('INSERT INTO artifacts (run_id, path, sha256, data) VALUES (?, ?, ?, ?)');
           for (const [path, data] of artifacts) addArtifact.run(record.id, path, createHash('sha256').update(data).digest('hex'), data);
+          // Kept before the commit: a record the database holds always has its copy (a failed write rolls the rows back).
+          this.keep(hash, {
+            kind: 'nicmatrix.kept-record/1',
+            id: record.id,
+            source: file,
+            ingestedAt: new Date().toISOString(),
+            raw,
+            artifacts: Object.fromEntries([...artifacts].map(([p, d]) => [p, Buffer.from(d).toString('base64')])),
+          });
           return outcome('added');
         })
         .immediate();
     } catch (e) {
       if (e instanceof NicmatrixError) throw e;
+      if (isDamage(e)) throw damagedStore(this.path, `storing run ${record.id} from ${file}, nothing was changed`, e);
       throw new NicmatrixError(
         'STORE',
         `${file}: storing run ${record.id} in ${this.path} failed, nothing was changed: ${(e as Error).message}`,
@@ -181,34 +252,71 @@ export class MatrixStore {
     }
   }
 
+  /** Runs a read; SQLite's corruption errors become the STORE error that says what to do. */
+  private read<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (isDamage(e)) throw damagedStore(this.path, what, e);
+      throw e;
+    }
+  }
+
+  /** A stored record's JSON; bytes changed inside the file can leave it unreadable without SQLite noticing. */
+  private parseStored(id: string, text: string): RunRecord {
+    try {
+      return JSON.parse(text) as RunRecord;
+    } catch (e) {
+      throw damagedStore(this.path, `run ${id}: the stored record is not valid JSON`, e);
+    }
+  }
+
   /** Every stored record in the current schema, oldest first. */
   records(): RunRecord[] {
-    const rows = this.db.prepare('SELECT record FROM runs ORDER BY finished_at, id').all() as { record: string }[];
-    return rows.map((r) => JSON.parse(r.record) as RunRecord);
+    const rows = this.read('reading the runs', () => this.db.prepare('SELECT id, record FROM runs ORDER BY finished_at, id').all()) as {
+      id: string;
+      record: string;
+    }[];
+    return rows.map((r) => this.parseStored(r.id, r.record));
   }
 
   record(id: string): RunRecord | undefined {
-    const row = this.db.prepare('SELECT record FROM runs WHERE id = ?').get(id) as { record: string } | undefined;
-    return row && (JSON.parse(row.record) as RunRecord);
+    const row = this.read(`reading run ${id}`, () => this.db.prepare('SELECT record FROM runs WHERE id = ?').get(id)) as
+      { record: string } | undefined;
+    return row && this.parseStored(id, row.record);
   }
 
   /** The record exactly as it was ingested (older schema versions included). */
   raw(id: string): string | undefined {
-    return (this.db.prepare('SELECT raw FROM runs WHERE id = ?').get(id) as { raw: string } | undefined)?.raw;
+    return this.read(`reading run ${id}`, () => this.db.prepare('SELECT raw FROM runs WHERE id = ?').get(id) as { raw: string } | undefined)
+      ?.raw;
   }
 
   runCount(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n;
+    return this.read('counting the runs', () => this.db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n;
   }
 
   resultCount(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM results').get() as { n: number }).n;
+    return this.read('counting the results', () => this.db.prepare('SELECT count(*) AS n FROM results').get() as { n: number }).n;
   }
 
   /** The stored artifacts: run id, record-relative path, content hash, bytes. */
   *artifacts(): Generator<{ runId: string; path: string; sha256: string; data: Uint8Array }> {
-    const rows = this.db.prepare('SELECT run_id AS runId, path, sha256, data FROM artifacts ORDER BY run_id, path').iterate();
+    const rows = this.read('reading the artifacts', () =>
+      this.db.prepare('SELECT run_id AS runId, path, sha256, data FROM artifacts ORDER BY run_id, path').all(),
+    );
     for (const row of rows) yield row as { runId: string; path: string; sha256: string; data: Uint8Array };
+  }
+
+  /** Rows for `store verify`: every run's id, hash and stored texts (read lazily; a damaged page stops the walk). */
+  *storedRuns(): Generator<{ id: string; hash: string; source: string; raw: string; record: string }> {
+    const rows = this.db.prepare('SELECT id, hash, source, raw, record FROM runs ORDER BY finished_at, id').iterate();
+    for (const row of rows) yield row as { id: string; hash: string; source: string; raw: string; record: string };
+  }
+
+  /** SQLite's own integrity check: `['ok']` for a sound file, otherwise what it found. */
+  integrityCheck(): string[] {
+    return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);
   }
 
   close(): void {

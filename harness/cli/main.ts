@@ -9,6 +9,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   targets: { summary: 'list what can be tested here', load: () => import('./commands/targets.js') },
   run: { summary: 'run checks on targets and write a run record', load: () => import('./commands/run.js') },
   ingest: { summary: 'add run records to the matrix store', load: () => import('./commands/ingest.js') },
+  store: { summary: 'verify the matrix store, or rebuild it from the run records it keeps', load: () => import('./commands/store.js') },
   site: { summary: 'build the compatibility website', load: () => import('./commands/site.js') },
   report: { summary: 'JUnit, Markdown or JSON reports from the store or a run record', load: () => import('./commands/report.js') },
   qualify: {
