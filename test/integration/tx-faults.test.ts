@@ -75,8 +75,11 @@ describe('transmit verdicts catch broken devices', () => {
     const { record, stderr } = await runBroken({ side: 'peer', hook: 'ingress', rules: ['ip protocol udp drop'] }, [
       'tx-csum/ipv4-udp',
       'tx-csum/ipv6-udp',
+      'tx-csum/generic',
     ]);
-    expect(notPassing(record), stderr).toEqual(['tx-csum/ipv4-udp fail']);
+    expect(notPassing(record), stderr).toEqual(['tx-csum/generic fail', 'tx-csum/ipv4-udp fail']);
+    for (const m of messagesOf(record, 'tx-csum/generic'))
+      expect(m).toMatch(/25 datagram\(s\) that arrived were refused by the peer's stack/);
     for (const m of messagesOf(record, 'tx-csum/ipv4-udp')) expect(m).toMatch(/refused by the peer's stack: its socket never got them/);
   });
 

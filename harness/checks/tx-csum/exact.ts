@@ -13,6 +13,8 @@ export interface SentFrame {
   frame: Buffer;
   csumStart: number;
   csumOffset: number;
+  /** A UDP datagram's payload that an ordinary socket of the peer must receive. */
+  socketPayload?: Buffer;
 }
 
 /** The frame as the DUT handed it over: a tag the receiver stripped into metadata goes back in. */

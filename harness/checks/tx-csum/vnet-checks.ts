@@ -1,10 +1,13 @@
 /** TX checksum checks with hand-made frames through PACKET_VNET_HDR: any csum_start/csum_offset, tagged frames. */
-import { buildTcpFrame, buildUdpFrame, macToBytes, partialOffsets, wrapL4, type IpFamily } from '../../codec/index.js';
+import { buildTcpFrame, buildUdpFrame, macToBytes, parseFrame, partialOffsets, wrapL4, type IpFamily } from '../../codec/index.js';
 import { createRng, type Rng } from '../../random.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { decodeCapture, type WireFrame } from '../wire.js';
 import { judgeExact, retag, type SentFrame } from './exact.js';
 import { attributeLoss } from './loss.js';
+import { accountDelivered, type PeerDatagram } from './judge.js';
+import { SETTLE_MS } from '../capture-round.js';
+import { injectionSysctls, withSysctls } from '../rx-csum/context.js';
 import { txOutcome } from './outcome.js';
 import { vnetRound } from './rounds.js';
 
@@ -23,7 +26,15 @@ function ends(ctx: CheckContext): Ends {
   return { srcMac: dut.mac, dstMac: peer.mac, v4: [dut.ipv4, peer.ipv4], v6: [dut.ipv6, peer.ipv6] };
 }
 
-function ipFrame(rng: Rng, e: Ends, family: IpFamily, proto: 'udp' | 'tcp', maxPayload: number, vlan?: number): SentFrame {
+function ipFrame(
+  rng: Rng,
+  e: Ends,
+  family: IpFamily,
+  proto: 'udp' | 'tcp',
+  maxPayload: number,
+  vlan?: number,
+  toSocket?: { sport: number; dport: number },
+): SentFrame {
   const [src, dst] = family === 4 ? e.v4 : e.v6;
   const payload = rng.bytes(rng.int(0, maxPayload));
   const common = {
@@ -38,7 +49,7 @@ function ipFrame(rng: Rng, e: Ends, family: IpFamily, proto: 'udp' | 'tcp', maxP
   };
   const frame =
     proto === 'udp'
-      ? buildUdpFrame({ ...common, sport: rng.int(40000, 49999), dport: rng.int(40000, 49999) })
+      ? buildUdpFrame({ ...common, ...(toSocket ?? { sport: rng.int(40000, 49999), dport: rng.int(40000, 49999) }) })
       : buildTcpFrame({
           ...common,
           sport: rng.int(40000, 49999),
@@ -49,7 +60,7 @@ function ipFrame(rng: Rng, e: Ends, family: IpFamily, proto: 'udp' | 'tcp', maxP
           window: 512,
         });
   const offs = partialOffsets(frame)!;
-  return { frame, ...offs };
+  return toSocket ? { frame, ...offs, socketPayload: payload } : { frame, ...offs };
 }
 
 /** IPv4 carrying a 4-byte shim before a UDP-like header: the checksum starts 4 bytes after the IP header. */
@@ -76,18 +87,51 @@ function rawFrame(rng: Rng, e: Ends, maxLen: number): SentFrame {
 }
 
 async function judgeRound(ctx: CheckContext, what: string, sent: SentFrame[]): Promise<CheckOutcome> {
-  const { raw, refused, captureDropped } = await vnetRound(ctx, sent);
+  const socketBound = sent.filter((s) => s.socketPayload !== undefined);
+  const first = socketBound[0] ? parseFrame(socketBound[0].frame) : undefined;
+  const peer =
+    first?.ip && first.l4?.dport !== undefined ? { addr: first.ip.dst, dport: first.l4.dport, sport: first.l4.sport ?? 0 } : undefined;
+  const receiver = peer ? (await ctx.dut.run('peer', 'udp.recvStart', { family: 4, addr: peer.addr, port: peer.dport })).id : undefined;
+  let delivered: PeerDatagram[] = [];
+  let round: Awaited<ReturnType<typeof vnetRound>>;
+  try {
+    // On loopback the frames come back with a local source: the peer's stack takes them only with accept_local.
+    round = await withSysctls(ctx, 'peer', peer ? injectionSysctls(ctx, [4]) : {}, () => vnetRound(ctx, sent));
+  } finally {
+    if (receiver) {
+      const got = await ctx.dut.run('peer', 'udp.recvStop', {
+        id: receiver,
+        expect: socketBound.length,
+        settleMs: 0,
+        timeoutMs: SETTLE_MS,
+      });
+      delivered = got.datagrams.map((d) => ({ payload: Buffer.from(d.data, 'base64'), from: d.from, port: d.port }));
+    }
+  }
+  const { raw, refused, captureDropped } = round;
   const frames = decodeCapture(raw).filter(ours(sent));
   const { tally, missing, paddingLeaks } = judgeExact(sent, frames);
+  const arrivedToSocket = peer ? frames.filter((f) => f.parsed.l4?.dport === peer.dport && f.parsed.ip?.proto === 17).length : 0;
+  const socket = peer
+    ? accountDelivered(
+        socketBound.map((s) => s.socketPayload!),
+        delivered,
+        { addr: ctx.link.dut.ipv4, port: peer.sport },
+      )
+    : undefined;
   const loss = attributeLoss({
     sent: sent.length,
     missingOnWire: Math.max(0, missing - refused.length),
-    missingAtSocket: 0,
+    missingAtSocket: Math.max(0, arrivedToSocket - delivered.length),
     captureDropped,
     peerNstat: {},
     peerDriver: {},
   });
   const accounting = [...loss.device];
+  if (socket && socket.unexpected > 0)
+    accounting.push(
+      `the peer's socket received ${socket.unexpected} datagram(s) matching nothing sent (first: ${socket.firstUnexpected ?? ''})`,
+    );
   if (refused.length > 0)
     accounting.unshift(`${refused.length} of ${sent.length} frames were dropped by the DUT's egress (ENOBUFS at send)`);
   const { outcome, offending } = txOutcome({
@@ -97,7 +141,11 @@ async function judgeRound(ctx: CheckContext, what: string, sent: SentFrame[]): P
     accounting,
     setupLoss: loss.setup,
     frames,
-    evidence: { capturedFrames: raw.length, nonZeroPadding: paddingLeaks },
+    evidence: {
+      capturedFrames: raw.length,
+      nonZeroPadding: paddingLeaks,
+      ...(peer ? { peerSocket: { bound: socketBound.length, received: delivered.length } } : {}),
+    },
   });
   if (offending.length > 0)
     outcome.evidence.pcap = await ctx.writePcap(
@@ -126,8 +174,10 @@ export async function runGenericCase(ctx: CheckContext): Promise<CheckOutcome> {
   const e = ends(ctx);
   const maxFrame = Math.min(ctx.link.dut.mtu, 1500) + 14;
   const sent: SentFrame[] = [];
+  // The IPv4 UDP frames go to one port, where an ordinary socket of the peer must receive each of them.
+  const toSocket = { sport: rng.int(40000, 44999), dport: rng.int(45000, 49999) };
   for (let i = 0; i < 25; i++) {
-    sent.push(ipFrame(rng, e, 4, 'udp', maxFrame - 14 - 28));
+    sent.push(ipFrame(rng, e, 4, 'udp', maxFrame - 14 - 28, undefined, toSocket));
     sent.push(ipFrame(rng, e, 6, 'tcp', maxFrame - 14 - 60));
     sent.push(shimFrame(rng, e, maxFrame - 14 - 32));
     sent.push(rawFrame(rng, e, maxFrame));
