@@ -1,4 +1,5 @@
 /** Makes the Dut for a parsed target spec. */
+import type { LocalDut } from './local.js';
 import { LoopbackDut } from './lo.js';
 import { PhysDut } from './phys.js';
 import type { Dut, TargetSpec } from './types.js';
@@ -7,19 +8,25 @@ import { VethDut } from './veth.js';
 export async function createDut(spec: TargetSpec): Promise<Dut> {
   switch (spec.kind) {
     case 'lo':
-      return new LoopbackDut(spec.spec);
+      return withAgent(new LoopbackDut(spec.spec), spec);
     case 'veth':
-      return new VethDut(spec.spec);
+      return withAgent(new VethDut(spec.spec), spec);
     case 'phys':
       if (spec.remote) {
         const { RemotePeerDut } = await import('./remote.js');
-        return new RemotePeerDut(spec.spec, { dut: spec.dut, peer: spec.peer, remote: spec.remote });
+        return withAgent(new RemotePeerDut(spec.spec, { dut: spec.dut, peer: spec.peer, remote: spec.remote }), spec);
       }
-      return new PhysDut(spec.spec, { dut: spec.dut, peer: spec.peer });
+      return withAgent(new PhysDut(spec.spec, { dut: spec.dut, peer: spec.peer }), spec);
     case 'qemu': {
       // Loaded lazily: the QEMU driver is large and most runs do not need it.
       const { QemuDut } = await import('./qemu/dut.js');
       return new QemuDut(spec);
     }
   }
+}
+
+/** Applies the spec's `agent=` choice to a target whose agents run on this host. */
+function withAgent<T extends LocalDut>(dut: T, spec: TargetSpec): T {
+  dut.agentKind = spec.agent ?? 'node';
+  return dut;
 }

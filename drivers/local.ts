@@ -2,6 +2,7 @@
 import os from 'node:os';
 import type { AgentClient } from '../harness/agent/client.js';
 import type { ActionName, ActionParams, ActionResult } from '../harness/agent/protocol.js';
+import type { AgentKind } from '../harness/agent/native.js';
 import { spawnLocalAgent } from '../harness/agent/spawn.js';
 import type { Teardown } from '../harness/cleanup.js';
 import { describeError, NicmatrixError } from '../harness/errors.js';
@@ -13,6 +14,8 @@ export abstract class LocalDut implements Dut {
   protected teardowns: Teardown[] = [];
   protected agents: Partial<Record<Side, AgentClient>> = {};
   protected link: LinkInfo | undefined;
+  /** Which agent program serves the DUT side (`agent=` in the spec); the peer keeps the Node agent unless it shares the DUT's. */
+  agentKind: AgentKind = 'node';
 
   constructor(readonly spec: string) {}
 
@@ -34,7 +37,8 @@ export abstract class LocalDut implements Dut {
 
   /** Starts an agent in `netns` (undefined: the host's own namespace) for one or both sides. */
   protected async startAgent(sides: Side[], netns: string | undefined, signal: AbortSignal): Promise<void> {
-    const agent = await spawnLocalAgent(`${this.spec} ${sides.join('+')} agent`, netns, signal);
+    const kind = sides.includes('dut') ? this.agentKind : 'node';
+    const agent = await spawnLocalAgent(`${this.spec} ${sides.join('+')} agent`, netns, signal, kind);
     this.teardowns.push({ label: `agent ${sides.join('+')}`, run: agent.stop });
     for (const s of sides) this.agents[s] = agent.client;
   }
@@ -51,7 +55,15 @@ export abstract class LocalDut implements Dut {
     const driver = await this.run('dut', 'ethtool.driver', { ifname }).catch(() => this.fallbackDriver());
     const features = await this.run('dut', 'ethtool.features', { ifname });
     const { kernel } = await this.run('dut', 'agent.ping', {});
-    return { kind: this.kind, device: this.device(driver), driver, kernel, features, dimensions: this.dimensions(), evidence: {} };
+    return {
+      kind: this.kind,
+      device: this.device(driver),
+      driver,
+      kernel,
+      features,
+      dimensions: { ...this.dimensions(), ...(this.agentKind === 'native' ? { agent: 'native' } : {}) },
+      evidence: {},
+    };
   }
 
   /** Driver facts when `ethtool -i` has none (loopback answers "not supported"). */

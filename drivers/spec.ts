@@ -9,10 +9,22 @@ const specError = (message: string): NicmatrixError => new NicmatrixError('TARGE
 const IFNAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
 const NETNS = /^[A-Za-z0-9_.-]{1,64}$/;
 
-export const TARGET_SPEC_HELP = `lo | veth | qemu:MODEL[,key=value…] | phys:[NETNS/]DUT_IF,[NETNS/]PEER_IF | phys:[NETNS/]DUT_IF,${REMOTE_END_HELP}`;
+export const TARGET_SPEC_HELP = `lo | veth | qemu:MODEL[,key=value…] | phys:[NETNS/]DUT_IF,[NETNS/]PEER_IF | phys:[NETNS/]DUT_IF,${REMOTE_END_HELP} (any of them with ,agent=native: the static C agent serves the DUT)`;
+
+/** The `agent=node|native` option any target takes (`veth,agent=native`): which agent program serves the DUT side. */
+const AGENT_OPTION = /,agent=([^,]*)/g;
 
 export function parseTargetSpec(spec: string): TargetSpec {
   const s = spec.trim();
+  const agents = [...s.matchAll(AGENT_OPTION)].map((m) => m[1]);
+  if (agents.length === 0) return parseBase(s, spec);
+  const agent = agents[agents.length - 1];
+  if (agent !== 'node' && agent !== 'native')
+    throw new TargetSpecError(`target "${spec}": expected agent=node or agent=native, found agent=${agent}`);
+  return { ...parseBase(s.replace(AGENT_OPTION, ''), spec), spec: s, agent };
+}
+
+function parseBase(s: string, spec: string): TargetSpec {
   if (s === 'lo' || s === 'veth') return { kind: s, spec: s };
   const colon = s.indexOf(':');
   const kind = colon < 0 ? s : s.slice(0, colon);

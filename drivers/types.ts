@@ -3,6 +3,7 @@
  * QEMU guest, physical port pair), like a pool worker: start, run actions,
  * collect evidence, stop. Checks see only this, never the kind of target.
  */
+import type { AgentKind } from '../harness/agent/native.js';
 import type { ActionName, ActionParams, ActionResult } from '../harness/agent/protocol.js';
 import type { TargetRecord } from '../matrix/record.js';
 import type { RemoteHost } from './remote-spec.js';
@@ -61,8 +62,12 @@ export interface Dut {
 }
 
 /** A parsed target spec, before anything is created. */
-export type TargetSpec =
+export type TargetSpec = (
   | { kind: 'lo'; spec: string }
   | { kind: 'veth'; spec: string }
   | { kind: 'qemu'; spec: string; model: string; options: Record<string, string> }
-  | { kind: 'phys'; spec: string; dut: { netns?: string; ifname: string }; peer: { netns?: string; ifname: string }; remote?: RemoteHost };
+  | { kind: 'phys'; spec: string; dut: { netns?: string; ifname: string }; peer: { netns?: string; ifname: string }; remote?: RemoteHost }
+) & {
+  /** Which agent program serves the DUT side (spec option `agent=`): Node by default, the native one when asked. */
+  agent?: AgentKind;
+};

@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   'SYSCALL',
   'AGENT',
   'AGENT_EXITED',
+  /** The agent does not implement the action asked for (a native agent older than the controller's actions). */
+  'UNSUPPORTED_ACTION',
   'TIMEOUT',
   'INTERRUPTED',
   'RECORD_INVALID',

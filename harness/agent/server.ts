@@ -68,7 +68,7 @@ async function handle(line: string, state: ServerState): Promise<Response> {
     return { id: req.id, error: { code: errorCode(e), message: describeError(e) } };
   }
   const handler = findAction(req.method);
-  if (!handler) return { id: req.id, error: { code: 'AGENT', message: `agent: unknown action "${req.method}"` } };
+  if (!handler) return { id: req.id, error: { code: 'UNSUPPORTED_ACTION', message: `agent: unknown action "${req.method}"` } };
   const controller = new AbortController();
   const run = runAsCall({ scope: req.scope, signal: controller.signal }, () => handler((req.params ?? {}) as never, state.ctx));
   state.inflight.set(req.id, { scope: req.scope, controller, done: run.catch(() => undefined) });

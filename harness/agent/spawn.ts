@@ -3,6 +3,7 @@ import { cleanup } from '../cleanup.js';
 import { agentMainPath } from '../paths.js';
 import { stopChild } from '../process.js';
 import { AgentClient } from './client.js';
+import { type AgentKind, nativeAgentPath } from './native.js';
 
 /** How long a fresh agent may take to say hello (node start-up on a loaded host). */
 export const AGENT_START_TIMEOUT_MS = 15_000;
@@ -13,9 +14,15 @@ export interface LocalAgent {
   stop(): Promise<void>;
 }
 
-/** Starts an agent on this host, inside `netns` when given, talking over stdio. */
-export async function spawnLocalAgent(name: string, netns: string | undefined, signal?: AbortSignal): Promise<LocalAgent> {
-  const [file, args] = netns ? ['ip', ['netns', 'exec', netns, process.execPath, agentMainPath]] : [process.execPath, [agentMainPath]];
+/** Starts an agent on this host, inside `netns` when given, talking over stdio: the Node agent, or the native one. */
+export async function spawnLocalAgent(
+  name: string,
+  netns: string | undefined,
+  signal?: AbortSignal,
+  kind: AgentKind = 'node',
+): Promise<LocalAgent> {
+  const argv = kind === 'native' ? [await nativeAgentPath('host', signal)] : [process.execPath, agentMainPath];
+  const [file, args] = netns ? ['ip', ['netns', 'exec', netns, ...argv]] : [argv[0], argv.slice(1)];
   return spawnAgentProcess(`agent ${name}`, name, file, args, signal);
 }
 

@@ -31,6 +31,13 @@ async function has(cmd: string, args: string[], expect?: RegExp): Promise<{ ok: 
   }
 }
 
+/** Debian's kernel source (package linux-source-6.1), the sparc64 guest kernel's input. */
+export const LINUX_SOURCE_TARBALL = '/usr/src/linux-source-6.1.tar.xz';
+
+function fileProbe(file: string): { ok: boolean; found: string } {
+  return { ok: fs.existsSync(file), found: fs.existsSync(file) ? file : `no ${file}` };
+}
+
 function capabilities(): bigint {
   const m = /^CapEff:\s*([0-9a-f]+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
   return m ? BigInt(`0x${m[1]}`) : 0n;
@@ -115,6 +122,36 @@ export const PREREQS: readonly Prereq[] = [
   },
   { name: 'OpenSSH client (remote peers)', for: 'tests', pkg: 'openssh-client', probe: () => has('ssh', ['-V']) },
   { name: 'tcpdump (pcap cross-check in tests)', for: 'tests', pkg: 'tcpdump', probe: () => has('tcpdump', ['--version']) },
+  { name: 'make (native agent build)', for: 'tests', pkg: 'make', probe: () => has('make', ['--version']) },
+  { name: 'gcc (native agent build)', for: 'tests', pkg: 'gcc', probe: () => has('gcc', ['--version']) },
+  { name: 'musl-tools (static native agent, agent=native)', for: 'tests', pkg: 'musl-tools', probe: () => has('musl-gcc', ['--version']) },
+  {
+    name: 'sparc64 cross compiler (qemu:sunhme kernel and agent)',
+    for: 'qemu',
+    pkg: 'gcc-sparc64-linux-gnu',
+    probe: () => has('sparc64-linux-gnu-gcc', ['--version']),
+  },
+  {
+    name: 'sparc64 C library (static sparc64 agent)',
+    for: 'qemu',
+    pkg: 'libc6-dev-sparc64-cross',
+    probe: async () => fileProbe('/usr/sparc64-linux-gnu/lib/libc.a'),
+  },
+  {
+    name: 'Linux 6.1 source (qemu:sunhme kernel)',
+    for: 'qemu',
+    pkg: 'linux-source-6.1',
+    probe: async () => fileProbe(LINUX_SOURCE_TARBALL),
+  },
+  { name: 'flex (kernel build)', for: 'qemu', pkg: 'flex', probe: () => has('flex', ['--version']) },
+  { name: 'bison (kernel build)', for: 'qemu', pkg: 'bison', probe: () => has('bison', ['--version']) },
+  { name: 'bc (kernel build)', for: 'qemu', pkg: 'bc', probe: () => has('bc', ['--version']) },
+  {
+    name: 'QEMU sparc64 (qemu-system-sparc64, qemu:sunhme)',
+    for: 'qemu',
+    pkg: 'qemu-system-sparc',
+    probe: () => has('qemu-system-sparc64', ['--version']),
+  },
   { name: 'iperf3 (benchmark reference)', for: 'bench', pkg: 'iperf3', probe: () => has('iperf3', ['--version']) },
   { name: 'chromium (website browser tests)', for: 'tests', pkg: 'chromium', probe: () => has('/usr/bin/chromium', ['--version']) },
 ];

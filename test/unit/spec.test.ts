@@ -18,6 +18,18 @@ describe('parseTargetSpec', () => {
     });
   });
 
+  it('takes agent=node|native on any kind, keeping it in the spec text', () => {
+    expect(parseTargetSpec('veth,agent=native')).toEqual({ kind: 'veth', spec: 'veth,agent=native', agent: 'native' });
+    expect(parseTargetSpec('lo,agent=node')).toEqual({ kind: 'lo', spec: 'lo,agent=node', agent: 'node' });
+    expect(parseTargetSpec('qemu:e1000,agent=native,mem=256')).toMatchObject({ model: 'e1000', options: { mem: '256' }, agent: 'native' });
+    expect(parseTargetSpec('phys:eth0,peerns/eth1,agent=native')).toMatchObject({
+      peer: { netns: 'peerns', ifname: 'eth1' },
+      agent: 'native',
+    });
+    expect(parseTargetSpec('phys:eth0,ssh://lab@host/eth1,agent=native')).toMatchObject({ remote: { host: 'host' }, agent: 'native' });
+    expect(() => parseTargetSpec('veth,agent=python')).toThrow(/expected agent=node or agent=native, found agent=python/);
+  });
+
   it.each([
     ['', /unknown kind/],
     ['vethx', /unknown kind "vethx"/],

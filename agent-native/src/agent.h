@@ -1,0 +1,193 @@
+/*
+ * nicmatrix native agent: the JSON-lines agent protocol of harness/agent/protocol.ts
+ * in dependency-free C, for DUTs that cannot run Node (embedded boards, sparc64 guests).
+ */
+#ifndef NM_AGENT_H
+#define NM_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* ---- JSON values (parsed requests) ---- */
+enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+
+typedef struct jv {
+	int t;
+	bool b;
+	double n;
+	char *s;            /* J_STR: NUL-terminated (may hold NULs before slen) */
+	size_t slen;
+	size_t len;         /* J_ARR / J_OBJ element count */
+	struct jv **items;
+	char **keys;        /* J_OBJ */
+} jv;
+
+jv *json_parse(const char *text, size_t len);
+void json_free(jv *v);
+jv *jget(const jv *obj, const char *key);
+bool jhas(const jv *obj, const char *key);
+
+/* ---- string builder (responses) ---- */
+typedef struct sb {
+	char *p;
+	size_t len, cap;
+} sb;
+
+void sb_raw(sb *b, const char *s, size_t n);
+void sb_puts(sb *b, const char *s);
+void sb_printf(sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_jstr(sb *b, const char *s, size_t n); /* a JSON string literal */
+void sb_jcstr(sb *b, const char *s);
+void sb_b64(sb *b, const uint8_t *p, size_t n); /* a JSON string of base64 */
+void sb_free(sb *b);
+/* Object building: key then value; sb_key adds the comma when needed. */
+void sb_key(sb *b, const char *key);
+void sb_open(sb *b, char c);  /* '{' or '[' */
+void sb_close(sb *b, char c); /* '}' or ']' */
+void sb_sep(sb *b);           /* comma before an array element, unless first */
+void sb_kint(sb *b, const char *key, long long v);
+void sb_kstr(sb *b, const char *key, const char *s);
+void sb_kbool(sb *b, const char *key, bool v);
+
+/* ---- errors ---- */
+typedef struct err {
+	char code[32];
+	char msg[512];
+	/* SYSCALL errors carry the call and errno. */
+	char call[160];
+	int errnum;
+	bool set;
+} err;
+
+int fail(err *e, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* "CALL on WHAT: ENAME (strerror)", code SYSCALL; always returns -1. */
+int fail_sys(err *e, const char *call, const char *what, int errnum);
+const char *errno_name(int errnum);
+/* Errors a device (not the harness) causes: the Node agent's DEVICE_ERRNOS. */
+bool device_errno(const err *e);
+
+/* ---- params ---- */
+bool p_num(const jv *params, const char *key, double *out);
+/* Required parameters: fail with USAGE when missing or of the wrong type. */
+int need_num(err *e, const char *action, const jv *params, const char *key, double *out);
+int need_str(err *e, const char *action, const jv *params, const char *key, const char **out);
+const char *opt_str(const jv *params, const char *key);
+double opt_num(const jv *params, const char *key, double dflt);
+bool opt_bool(const jv *params, const char *key, bool dflt);
+
+/* ---- base64, hashing, time ---- */
+uint8_t *b64_decode(const char *s, size_t n, size_t *outlen);
+void b64_encode_to(sb *b, const uint8_t *p, size_t n);
+
+typedef struct sha256 {
+	uint32_t h[8];
+	uint64_t bytes;
+	uint8_t buf[64];
+	size_t fill;
+} sha256;
+void sha256_init(sha256 *s);
+void sha256_update(sha256 *s, const void *data, size_t n);
+void sha256_hex(sha256 *s, char out[65]);
+
+int64_t now_ms(void);      /* CLOCK_MONOTONIC */
+int64_t mono_ns(void);
+int64_t realtime_ns(void);
+void sleep_ms(int64_t ms);
+void hex_of(const uint8_t *p, size_t n, char *out); /* out: 2n+1 */
+
+/* ---- resources (open captures, listeners...) ---- */
+typedef struct resource {
+	char id[40];
+	const char *kind;
+	void *obj;
+	void (*close)(void *obj);
+} resource;
+
+void res_add(const char *prefix, const char *kind, void *obj, void (*close)(void *), char out_id[40]);
+/* Removes and returns the object of `id` when it is of `kind`; else fails naming what was found. */
+void *res_take(err *e, const char *action, const char *id, const char *kind, const char *what);
+/* Looks up without removing (zc files used by sends). */
+void *res_peek(err *e, const char *action, const char *id, const char *kind, const char *what);
+void res_close_all(void);
+
+/* ---- actions ---- */
+typedef int (*action_fn)(const jv *params, sb *out, err *e);
+typedef struct action {
+	const char *name;
+	action_fn fn;
+} action;
+
+extern const action sys_actions[];
+extern const action net_actions[];
+extern const action zc_actions[];
+
+/* ---- socket helpers ---- */
+int inet_sockaddr(err *e, int family, const char *text, int port, void *sa, unsigned *salen);
+int set_int(err *e, int fd, int level, int opt, int v, const char *name, const char *what);
+/* poll() one fd for `events` up to `ms`; returns revents (0 on time-out). */
+int wait_fd(int fd, short events, int ms);
+int tcp_open(err *e, int family, const char *src, int sport, bool nodelay, const char *what);
+int tcp_connect(err *e, int fd, int family, const char *dst, int port, int timeout_ms, const char *what);
+/* Writes all of data; EAGAIN waits up to timeout_ms. Returns bytes or -1. */
+long long tcp_send_all(err *e, int fd, const uint8_t *data, size_t n, int timeout_ms, const char *what);
+void tcp_close_gracefully(int fd, int timeout_ms);
+int local_port(int fd);
+int tcp_listen(err *e, int family, const char *addr, int port, const char *what);
+
+/* ---- the zc pattern (harness/checks/zc/pattern.ts) ---- */
+#define ZC_PERIOD 1048573u
+#define ZC_PAGE 4096u
+#define ZC_GENERATIONS 32
+#define ZC_POISON (ZC_GENERATIONS - 1)
+extern uint8_t zc_gen_keys[ZC_GENERATIONS];
+extern int8_t zc_gen_of[256];
+void zc_pattern_init(void);
+
+typedef struct zc_layout {
+	uint32_t seed;
+	uint64_t size;
+	size_t nholes;
+	uint64_t (*holes)[2];
+} zc_layout;
+
+int parse_layout(err *e, const char *action, const jv *v, zc_layout *out);
+void layout_free(zc_layout *l);
+void fill_base(uint8_t *dst, size_t n, uint32_t seed, uint64_t offset);
+void fill_generation(uint8_t *dst, size_t n, uint32_t seed, uint64_t offset, int gen);
+void fill_file(uint8_t *dst, size_t n, const zc_layout *l, uint64_t offset);
+
+typedef struct rng {
+	uint32_t state;
+} rng;
+void rng_init(rng *r, double seed);
+uint32_t rng_u32(rng *r);
+double rng_float(rng *r);
+bool rng_bool(rng *r, double p);
+
+/* ---- netlink (link.info, guest init) ---- */
+typedef struct ifaddr_info {
+	int family;
+	char local[64];
+	int prefixlen;
+} ifaddr_info;
+typedef struct link_info {
+	char ifname[32];
+	int ifindex;
+	char mac[64];
+	int mtu;
+	char operstate[24];
+	ifaddr_info addrs[32];
+	int naddrs;
+} link_info;
+int nl_link_info(err *e, const char *ifname, link_info *out);
+int nl_set_name(err *e, int ifindex, const char *name);
+int nl_set_up(err *e, int ifindex);
+int nl_add_addr(err *e, int ifindex, int family, const char *addr, int prefixlen, bool nodad);
+int nl_set_neigh(err *e, int ifindex, int family, const char *addr, const char *mac);
+
+/* guest init (PID 1 of the sparc64 image) */
+int guest_init_main(int argc, char **argv);
+int serve(int in_fd, int out_fd);
+
+#endif

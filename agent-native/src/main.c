@@ -1,0 +1,242 @@
+/*
+ * Entry point and request loop: one JSON request a line on the input, one
+ * response a line on the output, each request on its own thread (a capture
+ * waits while a send runs), like harness/agent/server.ts.
+ *   nicmatrix-agent-native            serve on stdin/stdout
+ *   nicmatrix-agent-native --port DEV serve on a character device (virtio-serial)
+ *   nicmatrix-agent-native --init     PID 1 of the sparc64 guest image (init.c)
+ */
+#define _GNU_SOURCE
+#include "agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#define AGENT_VERSION "nicmatrix-agent-native 1"
+
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t pend_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pend_cond = PTHREAD_COND_INITIALIZER;
+static int pending;
+static int out_fd = 1;
+
+static const action *tables[] = {sys_actions, net_actions, zc_actions};
+
+static action_fn find_action(const char *name)
+{
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const action *a = tables[t]; a->name; a++)
+			if (!strcmp(a->name, name))
+				return a->fn;
+	return NULL;
+}
+
+static void write_line(sb *b)
+{
+	sb_raw(b, "\n", 1);
+	pthread_mutex_lock(&out_lock);
+	size_t off = 0;
+	while (off < b->len) {
+		ssize_t n = write(out_fd, b->p + off, b->len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* the controller went away: nothing left to tell it */
+		off += (size_t)n;
+	}
+	pthread_mutex_unlock(&out_lock);
+}
+
+static void respond_error(long long id, const err *e)
+{
+	sb b = {0};
+	sb_printf(&b, "{\"id\":%lld,\"error\":{", id);
+	sb_kstr(&b, "code", e->code);
+	sb_kstr(&b, "message", e->msg);
+	if (!strcmp(e->code, "SYSCALL") && e->call[0]) {
+		sb_key(&b, "details");
+		sb_open(&b, '{');
+		sb_kstr(&b, "call", e->call);
+		sb_kint(&b, "errno", e->errnum);
+		sb_kstr(&b, "errnoName", errno_name(e->errnum));
+		sb_close(&b, '}');
+	}
+	sb_puts(&b, "}}");
+	write_line(&b);
+	sb_free(&b);
+}
+
+typedef struct job {
+	char *line;
+	size_t len;
+} job;
+
+static void handle(char *line, size_t len)
+{
+	err e = {0};
+	jv *req = json_parse(line, len);
+	if (!req || req->t != J_OBJ) {
+		char shown[64];
+		size_t n = len < 60 ? len : 60;
+		memcpy(shown, line, n);
+		shown[n] = 0;
+		sb q = {0};
+		sb_jcstr(&q, shown);
+		fail(&e, "AGENT", "agent: expected a JSON request line, found %s", q.p);
+		sb_free(&q);
+		respond_error(-1, &e);
+		json_free(req);
+		return;
+	}
+	double idd = -1;
+	p_num(req, "id", &idd);
+	long long id = (long long)idd;
+	const char *method = opt_str(req, "method");
+	action_fn fn = method ? find_action(method) : NULL;
+	if (!fn) {
+		fail(&e, "UNSUPPORTED_ACTION", "agent: unknown action \"%s\" (the native agent does not implement it)", method ? method : "");
+		respond_error(id, &e);
+		json_free(req);
+		return;
+	}
+	jv empty = {.t = J_OBJ};
+	jv *params = jget(req, "params");
+	if (!params || params->t != J_OBJ)
+		params = &empty;
+	sb out = {0};
+	sb_printf(&out, "{\"id\":%lld,\"result\":", id);
+	size_t head = out.len;
+	if (fn(params, &out, &e) < 0 || e.set) {
+		if (!e.set)
+			fail(&e, "INTERNAL", "%s failed without saying why", method);
+		respond_error(id, &e);
+	} else {
+		if (out.len == head)
+			sb_puts(&out, "{}");
+		sb_puts(&out, "}");
+		write_line(&out);
+	}
+	sb_free(&out);
+	json_free(req);
+}
+
+static void *job_main(void *arg)
+{
+	job *j = arg;
+	handle(j->line, j->len);
+	free(j->line);
+	free(j);
+	pthread_mutex_lock(&pend_lock);
+	pending--;
+	pthread_cond_broadcast(&pend_cond);
+	pthread_mutex_unlock(&pend_lock);
+	return NULL;
+}
+
+static void dispatch(const char *line, size_t len)
+{
+	job *j = malloc(sizeof(*j));
+	if (!j)
+		abort();
+	j->line = malloc(len + 1);
+	if (!j->line)
+		abort();
+	memcpy(j->line, line, len);
+	j->line[len] = 0;
+	j->len = len;
+	pthread_mutex_lock(&pend_lock);
+	pending++;
+	pthread_mutex_unlock(&pend_lock);
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 512 * 1024);
+	pthread_t t;
+	if (pthread_create(&t, &attr, job_main, j) != 0)
+		job_main(j); /* out of threads: run it here rather than drop it */
+	pthread_attr_destroy(&attr);
+}
+
+int serve(int in_fd, int ofd)
+{
+	out_fd = ofd;
+	signal(SIGPIPE, SIG_IGN);
+	zc_pattern_init();
+	struct utsname u;
+	uname(&u);
+	sb hello = {0};
+	sb_puts(&hello, "{\"hello\":\"nicmatrix-agent\"");
+	sb_kint(&hello, "pid", getpid());
+	sb_kstr(&hello, "kernel", u.release);
+	sb_kstr(&hello, "node", "none");
+	sb_kstr(&hello, "agent", AGENT_VERSION);
+	sb_kstr(&hello, "arch", u.machine);
+	sb_puts(&hello, "}");
+	write_line(&hello);
+	sb_free(&hello);
+
+	sb buf = {0};
+	char chunk[65536];
+	for (;;) {
+		ssize_t n = read(in_fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		sb_raw(&buf, chunk, (size_t)n);
+		size_t start = 0;
+		for (size_t i = buf.len - (size_t)n; i < buf.len; i++) {
+			if (buf.p[i] != '\n')
+				continue;
+			size_t end = i;
+			if (end > start && buf.p[end - 1] == '\r')
+				end--;
+			size_t s = start;
+			while (s < end && (buf.p[s] == ' ' || buf.p[s] == '\t'))
+				s++;
+			if (end > s)
+				dispatch(buf.p + s, end - s);
+			start = i + 1;
+		}
+		memmove(buf.p, buf.p + start, buf.len - start);
+		buf.len -= start;
+	}
+	sb_free(&buf);
+	/* Input ended: let running requests answer, then close what is still open. */
+	pthread_mutex_lock(&pend_lock);
+	while (pending > 0)
+		pthread_cond_wait(&pend_cond, &pend_lock);
+	pthread_mutex_unlock(&pend_lock);
+	res_close_all();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (getpid() == 1 || (argc > 1 && !strcmp(argv[1], "--init")))
+		return guest_init_main(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "--version")) {
+		puts(AGENT_VERSION);
+		return 0;
+	}
+	if (argc > 2 && !strcmp(argv[1], "--port")) {
+		int fd = open(argv[2], O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			fprintf(stderr, "nicmatrix-agent-native: cannot open %s: %s\n", argv[2], strerror(errno));
+			return 2;
+		}
+		return serve(fd, fd);
+	}
+	if (argc > 1) {
+		fprintf(stderr, "usage: nicmatrix-agent-native [--port DEVICE | --init | --version]\n");
+		return 2;
+	}
+	return serve(0, 1);
+}

@@ -1,0 +1,261 @@
+/* rtnetlink: what `ip -json addr show`, `ip link set`, `ip addr add` and `ip neigh replace` do, for link.info and the guest init. */
+#define _GNU_SOURCE
+#include "agent.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+typedef struct nlreq {
+	struct nlmsghdr h;
+	char buf[1024];
+} nlreq;
+
+static void add_attr(struct nlmsghdr *h, int type, const void *data, size_t len)
+{
+	struct rtattr *a = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
+	a->rta_type = (unsigned short)type;
+	a->rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(RTA_DATA(a), data, len);
+	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
+}
+
+static int nl_open(err *e)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return fail_sys(e, "socket(AF_NETLINK)", NULL, errno);
+	return fd;
+}
+
+/* Sends a request that wants an ACK; fails with the kernel's errno. */
+static int nl_talk(err *e, struct nlmsghdr *h, const char *call)
+{
+	int fd = nl_open(e);
+	if (fd < 0)
+		return -1;
+	h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	h->nlmsg_seq = 1;
+	if (send(fd, h, h->nlmsg_len, 0) < 0) {
+		int en = errno;
+		close(fd);
+		return fail_sys(e, call, "rtnetlink", en);
+	}
+	char buf[8192];
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0) {
+			int en = errno;
+			if (en == EINTR)
+				continue;
+			close(fd);
+			return fail_sys(e, call, "rtnetlink", en);
+		}
+		for (struct nlmsghdr *r = (struct nlmsghdr *)buf; NLMSG_OK(r, (unsigned)n); r = NLMSG_NEXT(r, n)) {
+			if (r->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *me = NLMSG_DATA(r);
+				close(fd);
+				if (me->error == 0)
+					return 0;
+				return fail_sys(e, call, "rtnetlink", -me->error);
+			}
+		}
+	}
+}
+
+static const char *operstate_name(int s)
+{
+	static const char *names[] = {"UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"};
+	return s >= 0 && s < 7 ? names[s] : "UNKNOWN";
+}
+
+/* One dump request; calls `each` for every message of the answer. */
+static int nl_dump(err *e, int type, int family, void (*each)(struct nlmsghdr *, void *), void *ctx)
+{
+	int fd = nl_open(e);
+	if (fd < 0)
+		return -1;
+	struct {
+		struct nlmsghdr h;
+		struct ifaddrmsg m;
+	} req = {0};
+	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.m));
+	req.h.nlmsg_type = (unsigned short)type;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.h.nlmsg_seq = 2;
+	req.m.ifa_family = (unsigned char)family;
+	if (send(fd, &req, req.h.nlmsg_len, 0) < 0) {
+		int en = errno;
+		close(fd);
+		return fail_sys(e, "send(RTM_GET dump)", "rtnetlink", en);
+	}
+	char *buf = malloc(65536);
+	for (;;) {
+		ssize_t n = recv(fd, buf, 65536, 0);
+		if (n < 0) {
+			int en = errno;
+			if (en == EINTR)
+				continue;
+			free(buf);
+			close(fd);
+			return fail_sys(e, "recv(RTM_GET dump)", "rtnetlink", en);
+		}
+		for (struct nlmsghdr *r = (struct nlmsghdr *)buf; NLMSG_OK(r, (unsigned)n); r = NLMSG_NEXT(r, n)) {
+			if (r->nlmsg_type == NLMSG_DONE) {
+				free(buf);
+				close(fd);
+				return 0;
+			}
+			if (r->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *me = NLMSG_DATA(r);
+				free(buf);
+				close(fd);
+				return fail_sys(e, "RTM_GET dump", "rtnetlink", -me->error);
+			}
+			each(r, ctx);
+		}
+	}
+}
+
+static void each_link(struct nlmsghdr *r, void *ctx)
+{
+	link_info *li = ctx;
+	if (r->nlmsg_type != RTM_NEWLINK)
+		return;
+	struct ifinfomsg *m = NLMSG_DATA(r);
+	if (m->ifi_index != li->ifindex)
+		return;
+	int len = (int)IFLA_PAYLOAD(r);
+	for (struct rtattr *a = IFLA_RTA(m); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == IFLA_ADDRESS) {
+			unsigned char *p = RTA_DATA(a);
+			size_t n = RTA_PAYLOAD(a);
+			li->mac[0] = 0;
+			for (size_t i = 0; i < n && i < 20; i++)
+				snprintf(li->mac + strlen(li->mac), sizeof(li->mac) - strlen(li->mac), "%s%02x", i ? ":" : "", p[i]);
+		} else if (a->rta_type == IFLA_MTU) {
+			li->mtu = (int)*(unsigned *)RTA_DATA(a);
+		} else if (a->rta_type == IFLA_OPERSTATE) {
+			snprintf(li->operstate, sizeof(li->operstate), "%s", operstate_name(*(unsigned char *)RTA_DATA(a)));
+		} else if (a->rta_type == IFLA_IFNAME) {
+			snprintf(li->ifname, sizeof(li->ifname), "%s", (char *)RTA_DATA(a));
+		}
+	}
+}
+
+static void each_addr(struct nlmsghdr *r, void *ctx)
+{
+	link_info *li = ctx;
+	if (r->nlmsg_type != RTM_NEWADDR || li->naddrs >= 32)
+		return;
+	struct ifaddrmsg *m = NLMSG_DATA(r);
+	if ((int)m->ifa_index != li->ifindex)
+		return;
+	int len = (int)IFA_PAYLOAD(r);
+	void *local = NULL, *address = NULL;
+	for (struct rtattr *a = IFA_RTA(m); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == IFA_LOCAL)
+			local = RTA_DATA(a);
+		else if (a->rta_type == IFA_ADDRESS)
+			address = RTA_DATA(a);
+	}
+	/* `ip` shows IFA_LOCAL as "local" when there is one, else IFA_ADDRESS. */
+	void *show = local ? local : address;
+	if (!show || (m->ifa_family != AF_INET && m->ifa_family != AF_INET6))
+		return;
+	ifaddr_info *ai = &li->addrs[li->naddrs++];
+	ai->family = m->ifa_family == AF_INET ? 4 : 6;
+	inet_ntop(m->ifa_family, show, ai->local, sizeof(ai->local));
+	ai->prefixlen = m->ifa_prefixlen;
+}
+
+int nl_link_info(err *e, const char *ifname, link_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->ifindex = (int)if_nametoindex(ifname);
+	if (out->ifindex == 0)
+		return fail(e, "TARGET_SETUP", "link.info: interface %s not found", ifname);
+	snprintf(out->ifname, sizeof(out->ifname), "%s", ifname);
+	snprintf(out->operstate, sizeof(out->operstate), "UNKNOWN");
+	if (nl_dump(e, RTM_GETLINK, AF_UNSPEC, each_link, out) < 0)
+		return -1;
+	return nl_dump(e, RTM_GETADDR, AF_UNSPEC, each_addr, out);
+}
+
+int nl_set_name(err *e, int ifindex, const char *name)
+{
+	nlreq r = {0};
+	struct ifinfomsg *m = NLMSG_DATA(&r.h);
+	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(*m));
+	r.h.nlmsg_type = RTM_NEWLINK;
+	m->ifi_index = ifindex;
+	add_attr(&r.h, IFLA_IFNAME, name, strlen(name) + 1);
+	return nl_talk(e, &r.h, "RTM_NEWLINK (rename)");
+}
+
+int nl_set_up(err *e, int ifindex)
+{
+	nlreq r = {0};
+	struct ifinfomsg *m = NLMSG_DATA(&r.h);
+	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(*m));
+	r.h.nlmsg_type = RTM_NEWLINK;
+	m->ifi_index = ifindex;
+	m->ifi_flags = IFF_UP;
+	m->ifi_change = IFF_UP;
+	return nl_talk(e, &r.h, "RTM_NEWLINK (up)");
+}
+
+int nl_add_addr(err *e, int ifindex, int family, const char *addr, int prefixlen, bool nodad)
+{
+	nlreq r = {0};
+	struct ifaddrmsg *m = NLMSG_DATA(&r.h);
+	unsigned char bin[16];
+	int af = family == 6 ? AF_INET6 : AF_INET;
+	if (inet_pton(af, addr, bin) != 1)
+		return fail(e, "USAGE", "address %s: expected an IPv%d address", addr, family);
+	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(*m));
+	r.h.nlmsg_type = RTM_NEWADDR;
+	r.h.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	m->ifa_family = (unsigned char)af;
+	m->ifa_prefixlen = (unsigned char)prefixlen;
+	m->ifa_index = (unsigned)ifindex;
+	m->ifa_flags = nodad ? IFA_F_NODAD : 0;
+	size_t alen = af == AF_INET6 ? 16 : 4;
+	add_attr(&r.h, IFA_LOCAL, bin, alen);
+	add_attr(&r.h, IFA_ADDRESS, bin, alen);
+	return nl_talk(e, &r.h, "RTM_NEWADDR");
+}
+
+int nl_set_neigh(err *e, int ifindex, int family, const char *addr, const char *mac)
+{
+	nlreq r = {0};
+	struct ndmsg *m = NLMSG_DATA(&r.h);
+	unsigned char bin[16], ll[6];
+	int af = family == 6 ? AF_INET6 : AF_INET;
+	if (inet_pton(af, addr, bin) != 1)
+		return fail(e, "USAGE", "neighbour %s: expected an IPv%d address", addr, family);
+	unsigned v[6];
+	if (sscanf(mac, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
+		return fail(e, "USAGE", "neighbour %s: expected a MAC address, found %s", addr, mac);
+	for (int i = 0; i < 6; i++)
+		ll[i] = (unsigned char)v[i];
+	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(*m));
+	r.h.nlmsg_type = RTM_NEWNEIGH;
+	r.h.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	m->ndm_family = (unsigned char)af;
+	m->ndm_ifindex = ifindex;
+	m->ndm_state = NUD_PERMANENT;
+	add_attr(&r.h, NDA_DST, bin, af == AF_INET6 ? 16 : 4);
+	add_attr(&r.h, NDA_LLADDR, ll, 6);
+	return nl_talk(e, &r.h, "RTM_NEWNEIGH");
+}

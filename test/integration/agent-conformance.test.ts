@@ -1,0 +1,425 @@
+/**
+ * Protocol conformance: the Node agent and the native (C) agent run the same
+ * script of actions over one real veth link and must give identical results,
+ * once what legitimately differs (pids, ids, ports, timings, file paths) is
+ * normalised away. Every primitive action the checks use is covered, with
+ * the errors a caller branches on.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalAgent } from '../../harness/agent/spawn.js';
+import { spawnLocalAgent } from '../../harness/agent/spawn.js';
+import { type AgentKind, nativeAgentPath } from '../../harness/agent/native.js';
+import type { CapturedFrame } from '../../harness/agent/protocol.js';
+import { tallyCompletions } from '../../harness/checks/zc/completions.js';
+import { GEN_OF, POISON } from '../../harness/checks/zc/pattern.js';
+import { decodeMasks } from '../../harness/checks/zc/verify.js';
+import { buildUdpFrame, parseFrame } from '../../harness/codec/index.js';
+import { run } from '../../harness/exec.js';
+import { nicmatrix, readRecord, tmpDir, verdictLines } from '../helpers/cli.js';
+import { makeVethLink, setTxCsum, type VethLink } from './sys-fixtures.js';
+
+let link: VethLink;
+const agents: Record<AgentKind, { a: LocalAgent; b: LocalAgent } | undefined> = { node: undefined, native: undefined };
+const KINDS: AgentKind[] = ['node', 'native'];
+
+beforeAll(async () => {
+  link = await makeVethLink('cf');
+  for (const kind of KINDS) {
+    const a = await spawnLocalAgent(`${kind}-a`, link.a.netns, undefined, kind);
+    const b = await spawnLocalAgent(`${kind}-b`, link.b.netns, undefined, kind);
+    agents[kind] = { a, b };
+  }
+});
+afterAll(async () => {
+  for (const kind of KINDS) {
+    await agents[kind]?.a.stop();
+    await agents[kind]?.b.stop();
+  }
+  await link?.destroy();
+});
+
+const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
+const bytesOf = (f: CapturedFrame) => Buffer.from(f.data, 'base64');
+type Side = LocalAgent['client'];
+
+/** An agent error as the caller sees it, without the agent's name (which differs by kind). */
+async function failure(p: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as { code: string; message: string };
+    // Resource ids are numbered per agent: only their kind is compared.
+    return { code: err.code, message: err.message.replace(/^[^:]+: /, '').replace(/"([a-z-]+)-\d+"/g, '"$1-N"') };
+  }
+  throw new Error('expected the action to fail, it succeeded');
+}
+
+/** B's capture of what `send` makes A put on the wire, frames from UDP/TCP source port `sport` only, timestamps dropped. */
+async function capturedBy(b: Side, sport: number, count: number, send: () => Promise<unknown>) {
+  const { id } = await b.call('capture.start', { ifname: link.b.ifname, vnetHdr: true });
+  const sent = await send();
+  const res = await b.call('capture.stop', { id, expect: count, settleMs: 100, timeoutMs: 5000, ignoreOutgoing: true });
+  const frames = res.frames
+    .filter((f) => parseFrame(bytesOf(f)).l4?.sport === sport)
+    .map((f) => {
+      const { tsNs, ...rest } = f;
+      expect(tsNs).toBeGreaterThan(0);
+      // The IPv4 ID (and so the header checksum) comes from kernel state shared by both runs: the rest must match.
+      const data = bytesOf(f);
+      if (data.readUInt16BE(12) === 0x0800) data.fill(0, 18, 20).fill(0, 24, 26);
+      return { ...rest, data: data.toString('base64') };
+    });
+  return { sent, dropped: res.dropped, frames };
+}
+
+/** Runs one scenario with both kinds of agent (Node first) and returns the two normalised results. */
+async function both<T>(scenario: (a: Side, b: Side, kind: AgentKind) => Promise<T>): Promise<Record<AgentKind, T>> {
+  const out: Partial<Record<AgentKind, T>> = {};
+  for (const kind of KINDS) out[kind] = await scenario(agents[kind]!.a.client, agents[kind]!.b.client, kind);
+  return out as Record<AgentKind, T>;
+}
+
+async function conform<T>(scenario: (a: Side, b: Side, kind: AgentKind) => Promise<T>): Promise<T> {
+  const r = await both(scenario);
+  expect(r.native).toEqual(r.node);
+  return r.node;
+}
+
+describe('the native agent binary', () => {
+  it('is static, under 200 KiB, and says hello in the protocol', async () => {
+    const file = await nativeAgentPath('host');
+    const st = await fs.stat(file);
+    expect(st.size).toBeLessThan(200 * 1024);
+    const head = Buffer.alloc(64);
+    const fh = await fs.open(file, 'r');
+    await fh.read(head, 0, 64, 0);
+    await fh.close();
+    expect(head.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+    const ldd = await run('ldd', [file], { reject: false });
+    expect(ldd.stdout + ldd.stderr).toMatch(/not a dynamic executable|statically linked/);
+    const r = await run(file, [], { input: '{"id":7,"method":"agent.ping","params":{}}\n' });
+    const [hello, answer] = r.stdout.split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(hello).toMatchObject({ hello: 'nicmatrix-agent', agent: expect.stringMatching(/^nicmatrix-agent-native/) });
+    expect(answer).toMatchObject({ id: 7, result: { pid: expect.any(Number) } });
+  });
+});
+
+describe('system actions', () => {
+  it('agent.ping, link.info, ethtool.driver, ethtool.stats', async () => {
+    await conform(async (a) => {
+      const ping = await a.call('agent.ping', {});
+      return {
+        kernel: ping.kernel,
+        pid: typeof ping.pid,
+        link: await a.call('link.info', { ifname: link.a.ifname }),
+        driver: await a.call('ethtool.driver', { ifname: link.a.ifname }),
+        stats: await a.call('ethtool.stats', { ifname: link.a.ifname }),
+        loStats: await a.call('ethtool.stats', { ifname: 'lo' }),
+      };
+    });
+  });
+
+  it('ethtool.features names every feature as `ethtool --json -k` does, and setFeatures takes legacy and kernel names', async () => {
+    const r = await conform(async (a) => {
+      const before = await a.call('ethtool.features', { ifname: link.a.ifname });
+      const off = await a.call('ethtool.setFeatures', {
+        ifname: link.a.ifname,
+        features: { 'tx-checksumming': false, 'generic-receive-offload': true, 'tx-tcp-segmentation': false, sg: false },
+      });
+      // A name the kernel does not know fails the whole request: nothing changes.
+      const unknown = await a.call('ethtool.setFeatures', {
+        ifname: link.a.ifname,
+        features: { 'no-such-feature': true, 'rx-gro': false },
+      });
+      // A [fixed] feature stays as it is.
+      const fixed = await a.call('ethtool.setFeatures', { ifname: link.a.ifname, features: { 'large-receive-offload': true } });
+      const back = await a.call('ethtool.setFeatures', {
+        ifname: link.a.ifname,
+        features: { 'tx-checksumming': true, 'generic-receive-offload': false, 'tx-tcp-segmentation': true, sg: true },
+      });
+      return { before, off, unknown, fixed, back, lo: await a.call('ethtool.features', { ifname: 'lo' }) };
+    });
+    expect(r.before['tx-checksumming']).toEqual({ active: true, fixed: null, requested: null });
+    expect(r.off['tx-checksum-ip-generic'].active).toBe(false);
+    expect(r.back).toEqual(r.before);
+  });
+
+  it('nstat.read gives the counters nstat names (same set of names)', async () => {
+    const r = await both(async (a) => a.call('nstat.read', {}));
+    expect(Object.keys(r.native).sort()).toEqual(Object.keys(r.node).sort());
+    expect(Object.keys(r.node)).toEqual(expect.arrayContaining(['IpInReceives', 'UdpInDatagrams', 'Ip6InReceives', 'TcpExtTCPTimeouts']));
+  });
+
+  it('sysctl.set returns what was there, and refuses names that are not dotted sysctls', async () => {
+    await conform(async (a) => {
+      const first = await a.call('sysctl.set', { name: 'net.ipv4.ipfrag_time', value: '17' });
+      const second = await a.call('sysctl.set', { name: 'net.ipv4.ipfrag_time', value: first.previous });
+      return {
+        first: typeof first.previous,
+        second,
+        bad: await failure(a.call('sysctl.set', { name: '../../etc/passwd', value: 'x' })),
+      };
+    });
+  });
+});
+
+describe('packets', () => {
+  it.each([true, false])('capture + udp.send with TX checksum offload %s', async (on) => {
+    await setTxCsum(link.a, on);
+    try {
+      await conform((a, b) =>
+        capturedBy(b, 40101, 2, () =>
+          a.call('udp.send', {
+            family: 4,
+            src: link.a.ipv4,
+            dst: link.b.ipv4,
+            sport: 40101,
+            dport: 9,
+            payloads: [b64('conformance'), b64(crypto.createHash('sha256').update('x').digest())],
+          }),
+        ),
+      );
+    } finally {
+      await setTxCsum(link.a, true);
+    }
+  });
+
+  it('udp.send knobs: noChecksum and IPv4 options; IPv6 destination options', async () => {
+    await conform(async (a, b) => ({
+      v4: await capturedBy(b, 40102, 1, () =>
+        a.call('udp.send', {
+          family: 4,
+          dst: link.b.ipv4,
+          sport: 40102,
+          dport: 9,
+          payloads: [b64('abc')],
+          noChecksum: true,
+          ipOptions: b64(Buffer.from([1, 1, 1, 0])),
+        }),
+      ),
+      v6: await capturedBy(b, 40103, 1, () =>
+        a.call('udp.send', {
+          family: 6,
+          dst: link.b.ipv6,
+          sport: 40103,
+          dport: 9,
+          payloads: [b64('six')],
+          ipv6DstOpts: b64(Buffer.from([0, 0, 1, 4, 0, 0, 0, 0])),
+        }),
+      ),
+      bad: await failure(a.call('udp.send', { family: 6, dst: link.b.ipv6, sport: 1, dport: 9, payloads: [], noChecksum: true })),
+    }));
+  });
+
+  it('packet.send with a virtio_net_hdr (generic checksum offsets survive to the peer capture)', async () => {
+    const frame = buildUdpFrame({
+      family: 4,
+      srcMac: link.a.mac,
+      dstMac: link.b.mac,
+      src: link.a.ipv4,
+      dst: link.b.ipv4,
+      sport: 40104,
+      dport: 9,
+      payload: Buffer.from('vnet via agent'),
+      checksum: 'partial',
+    });
+    const vnet = { flags: 1, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 34, csumOffset: 6 };
+    await conform(async (a, b) => ({
+      withHdr: await capturedBy(b, 40104, 1, () => a.call('packet.send', { ifname: link.a.ifname, frames: [b64(frame)], vnet: [vnet] })),
+      plain: await capturedBy(b, 40104, 2, () => a.call('packet.send', { ifname: link.a.ifname, frames: [b64(frame), b64(frame)] })),
+      mismatch: await failure(a.call('packet.send', { ifname: link.a.ifname, frames: [b64(frame)], vnet: [] })),
+      noIf: await failure(a.call('packet.send', { ifname: 'nmsys-none', frames: [] })),
+    }));
+  });
+});
+
+describe('sockets', () => {
+  it('tcp.listen / tcp.send / tcp.listenClose: segments, counts and hash', async () => {
+    const payloads = [crypto.randomBytes(100), crypto.randomBytes(1), crypto.randomBytes(1000)].map((p) => b64(p));
+    await conform(async (a, b) => {
+      const { id } = await b.call('tcp.listen', { family: 6, addr: link.b.ipv6, port: 8201 });
+      const sent = await a.call('tcp.send', { family: 6, src: link.a.ipv6, dst: link.b.ipv6, dport: 8201, payloads });
+      const closed = await b.call('tcp.listenClose', { id });
+      return {
+        id: id.replace(/\d+$/, 'N'),
+        sent: { ...sent, sport: typeof sent.sport },
+        closed,
+        again: await failure(b.call('tcp.listenClose', { id })),
+      };
+    });
+  });
+
+  it('tcp.hold / tcp.holdClose and udp.recvStart / udp.recvStop', async () => {
+    await conform(async (a, b) => {
+      const { id: lid } = await b.call('tcp.listen', { family: 4, addr: link.b.ipv4, port: 8202 });
+      const held = await a.call('tcp.hold', { family: 4, dst: link.b.ipv4, dport: 8202, sport: 41202 });
+      const closed = await a.call('tcp.holdClose', { id: held.id });
+      const sink = await b.call('tcp.listenClose', { id: lid });
+      const { id } = await b.call('udp.recvStart', { family: 4, addr: link.b.ipv4, port: 8203 });
+      await a.call('udp.send', { family: 4, dst: link.b.ipv4, sport: 41203, dport: 8203, payloads: [b64('1'), b64(''), b64('333')] });
+      const got = await b.call('udp.recvStop', { id, expect: 3, settleMs: 50 });
+      return { held: { ...held, id: held.id.replace(/\d+$/, 'N') }, closed, sink, got };
+    });
+  });
+});
+
+describe('zero-copy actions', () => {
+  const layout = { seed: 77, size: 300_000, holes: [[8192, 20480]] as [number, number][] };
+
+  it('zc.probe, zc.fileCreate (sparse) and zc.fileRemove', async () => {
+    await conform(async (a) => {
+      const probe = await a.call('zc.probe', {});
+      const f = await a.call('zc.fileCreate', { layout });
+      const content = await fs.readFile(f.path);
+      const removed = await a.call('zc.fileRemove', { id: f.id });
+      return {
+        tmpdir: probe.tmpdir,
+        mem: probe.memAvailableBytes > 0,
+        id: f.id.replace(/\d+$/, 'N'),
+        allocatedBytes: f.allocatedBytes,
+        sha256: crypto.createHash('sha256').update(content).digest('hex'),
+        removed,
+        gone: await fs.access(f.path).then(
+          () => false,
+          () => true,
+        ),
+        again: await failure(a.call('zc.fileRemove', { id: f.id })),
+      };
+    });
+  });
+
+  it('zc.sendfile to an exact receiver, from an odd offset, twice over', async () => {
+    await conform(async (a, b) => {
+      const f = await a.call('zc.fileCreate', { layout });
+      const spec = { file: layout, offset: 4097, count: 250_000, repeat: 2 };
+      const { id } = await b.call('zc.recvStart', { family: 4, addr: link.b.ipv4, port: 8301, spec, trackMemory: true });
+      const sent = await a.call('zc.sendfile', {
+        family: 4,
+        dst: link.b.ipv4,
+        dport: 8301,
+        fileId: f.id,
+        offset: 4097,
+        count: 250_000,
+        repeat: 2,
+      });
+      const rx = await b.call('zc.recvStop', { id, timeoutMs: 10_000 });
+      await a.call('zc.fileRemove', { id: f.id });
+      expect(rx.throughputBps).toBeGreaterThan(0);
+      expect(rx.peakRssBytes).toBeGreaterThan(0);
+      return { sent: sent.sent, failure: sent.failure, eof: rx.eof, accepted: rx.accepted, exact: rx.exact };
+    });
+  });
+
+  it('a receiver sees a wrong stream as wrong: first mismatch, wrong bytes, hash of what came', async () => {
+    await conform(async (a, b) => {
+      const f = await a.call('zc.fileCreate', { layout: { seed: 78, size: 100_000 } });
+      const spec = { file: { seed: 79, size: 100_000 }, offset: 0, count: 90_000 };
+      const { id } = await b.call('zc.recvStart', { family: 4, addr: link.b.ipv4, port: 8302, spec });
+      await a.call('zc.sendfile', { family: 4, dst: link.b.ipv4, dport: 8302, fileId: f.id, offset: 0, count: 100_000 });
+      const rx = await b.call('zc.recvStop', { id, timeoutMs: 10_000 });
+      await a.call('zc.fileRemove', { id: f.id });
+      return { eof: rx.eof, exact: rx.exact };
+    });
+  });
+
+  it.each(['tcp', 'udp'] as const)('zc.zerocopySend over %s: every call completes once', async (proto) => {
+    await conform(async (a, b) => {
+      const size = 200_000;
+      const lengths = proto === 'tcp' ? [65536, 65536, 68928] : Array.from({ length: 50 }, () => 4000);
+      const rx =
+        proto === 'tcp'
+          ? await b.call('zc.recvStart', {
+              family: 6,
+              addr: link.b.ipv6,
+              port: 8303,
+              spec: { file: { seed: 5, size }, offset: 0, count: size },
+            })
+          : await b.call('zc.udpRecvStart', { family: 6, addr: link.b.ipv6, port: 8303, layout: { seed: 5, size }, datagram: 4000 });
+      const sent = await a.call('zc.zerocopySend', { family: 6, proto, dst: link.b.ipv6, dport: 8303, seed: 5, size, lengths });
+      const got =
+        proto === 'tcp'
+          ? (await b.call('zc.recvStop', { id: rx.id, timeoutMs: 10_000 })).exact
+          : await b.call('zc.udpRecvStop', { id: rx.id, expect: 50, timeoutMs: 10_000 });
+      const tally = tallyCompletions(sent.calls, sent.completions);
+      return { bytes: sent.bytes, failure: sent.failure, unsupported: sent.unsupported, mode: tally.zerocopy, faults: tally.faults, got };
+    });
+  });
+
+  it.each(['sendfile', 'zerocopy'] as const)('zc.%sMutate: every received byte is a generation the user wrote', async (how) => {
+    await conform(async (a, b) => {
+      const size = 1 << 20;
+      const blockSize = 4096;
+      const spec = { file: { seed: 11, size }, offset: 0, count: size };
+      const main = await b.call('zc.recvStart', { family: 4, addr: link.b.ipv4, port: 8304, spec, blockSize });
+      const nb = await b.call('zc.recvStart', {
+        family: 4,
+        addr: link.b.ipv4,
+        port: 8305,
+        spec: { file: { seed: 12, size: 300_000 }, offset: 0, count: 300_000 },
+      });
+      const flow = { family: 4 as const, dst: link.b.ipv4, dport: 8304, neighbourDport: 8305, seed: 11, size, blockSize, rngSeed: 99 };
+      let report;
+      const files: string[] = [];
+      if (how === 'sendfile') {
+        const f = await a.call('zc.fileCreate', { layout: { seed: 11, size } });
+        const n = await a.call('zc.fileCreate', { layout: { seed: 12, size: 300_000 } });
+        files.push(f.id, n.id);
+        report = await a.call('zc.sendfileMutate', { ...flow, fileId: f.id, neighbourFileId: n.id });
+      } else {
+        report = await a.call('zc.zerocopyMutate', { ...flow, chunk: 65536, neighbourSeed: 12, neighbourSize: 300_000 });
+      }
+      for (const id of files) await a.call('zc.fileRemove', { id });
+      const rx = (await b.call('zc.recvStop', { id: main.id, timeoutMs: 15_000 })).attribution!;
+      const nrx = (await b.call('zc.recvStop', { id: nb.id, timeoutMs: 15_000 })).exact!;
+      const written = decodeMasks(report.written);
+      const poisoned = Buffer.from(report.poisoned, 'base64');
+      const got = decodeMasks(rx.masks);
+      // A block may show generation 0 or a generation written while in flight; never poison, never foreign bytes.
+      const unexplained = [...got].filter((m, i) => (m & ~(written[i] | 1)) !== 0 || (m & (1 << POISON)) !== 0).length;
+      expect(GEN_OF[0]).toBe(0);
+      return {
+        sent: report.sent,
+        failure: report.failure,
+        neighbourSent: report.neighbourSent,
+        neighbourFailure: report.neighbourFailure,
+        blocks: written.length,
+        poisonedAll: how === 'zerocopy' ? poisoned.every((p) => p === 1) : poisoned.every((p) => p === 0),
+        wrote: report.writes > 0,
+        rx: { bytes: rx.bytes, expected: rx.expected, foreign: rx.foreign, unexplained },
+        neighbour: { bytes: nrx.bytes, wrongBytes: nrx.wrongBytes },
+      };
+    });
+  });
+});
+
+describe('protocol errors', () => {
+  it('unknown actions and resources are refused with the same codes and messages', async () => {
+    await conform(async (a) => ({
+      unknown: (await failure(a.call('no.such.action' as 'agent.ping', {}))).code,
+      capture: await failure(a.call('capture.stop', { id: 'capture-999' })),
+      udp: await failure(a.call('udp.recvStop', { id: 'udp-receiver-999' })),
+      zc: await failure(a.call('zc.recvStop', { id: 'zc-recv-999' })),
+      held: await failure(a.call('tcp.holdClose', { id: 'tcp-held-999' })),
+    }));
+  });
+});
+
+describe('checks through the native agent', () => {
+  it('`run --target veth,agent=native` gives the Node agent’s verdicts for tx-csum/* and zc/*', async () => {
+    const dir = tmpDir('native-run');
+    const verdicts: Record<string, string[]> = {};
+    for (const target of ['veth', 'veth,agent=native']) {
+      const out = path.join(dir, `${target.replace(/\W/g, '_')}.json`);
+      const r = await nicmatrix(['run', '--target', target, '--checks', 'tx-csum/*', '--checks', 'zc/*', '--out', out], { cwd: dir });
+      expect(r.exitCode, r.stderr).toBe(0);
+      const rec = readRecord(out);
+      expect(rec.targets[0].dimensions.agent).toBe(target.includes('native') ? 'native' : undefined);
+      verdicts[target] = verdictLines(rec).map((l) => l.replace(/^\S+ /, ''));
+    }
+    expect(verdicts['veth,agent=native']).toEqual(verdicts.veth);
+    expect(verdicts.veth.length).toBeGreaterThan(20);
+  }, 300_000);
+});
