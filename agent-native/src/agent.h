@@ -99,6 +99,7 @@ void hex_of(const uint8_t *p, size_t n, char *out); /* out: 2n+1 */
 /* ---- resources (open captures, listeners...) ---- */
 typedef struct resource {
 	char id[40];
+	char scope[128]; /* the scope of the call that created it ("" for none) */
 	const char *kind;
 	void *obj;
 	void (*close)(void *obj);
@@ -110,6 +111,18 @@ void *res_take(err *e, const char *action, const char *id, const char *kind, con
 /* Looks up without removing (zc files used by sends). */
 void *res_peek(err *e, const char *action, const char *id, const char *kind, const char *what);
 void res_close_all(void);
+/* Removes the resources created by calls of `scope` and closes them; returns how many. */
+int res_close_scope(const char *scope);
+/* Ids of the open resources, as a JSON array. */
+void res_ids(sb *out);
+
+/* ---- the call an action runs for (scope, cancellation) ---- */
+/* The scope of the current thread's call, or NULL. */
+const char *call_scope(void);
+/* True once agent.cancel named the current call's scope: waits end early. */
+bool call_cancelled(void);
+/* sleep_ms that ends early when the call is cancelled. */
+void pause_ms(int64_t ms);
 
 /* ---- actions ---- */
 typedef int (*action_fn)(const jv *params, sb *out, err *e);
@@ -176,6 +189,11 @@ typedef struct link_info {
 	int ifindex;
 	char mac[64];
 	int mtu;
+	/* IFLA_STATS64 and IFLA_CARRIER_CHANGES (link.stats). */
+	bool has_stats;
+	uint64_t stats[24];
+	bool has_carrier_changes;
+	uint32_t carrier_changes;
 	char operstate[24];
 	ifaddr_info addrs[32];
 	int naddrs;

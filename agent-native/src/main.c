@@ -76,9 +76,119 @@ static void respond_error(long long id, const err *e)
 typedef struct job {
 	char *line;
 	size_t len;
+	/* Set once the request is parsed; the in-flight list holds jobs running an action. */
+	long long id;
+	char scope[128];
+	bool has_scope;
+	volatile int cancelled;
+	struct job *next;
 } job;
 
-static void handle(char *line, size_t len)
+/* In-flight actions, for agent.cancel and agent.status. */
+static pthread_mutex_t inflight_lock = PTHREAD_MUTEX_INITIALIZER;
+static job *inflight;
+static __thread job *current;
+
+const char *call_scope(void)
+{
+	return current && current->has_scope ? current->scope : NULL;
+}
+
+bool call_cancelled(void)
+{
+	return current && current->cancelled;
+}
+
+static void inflight_add(job *j)
+{
+	pthread_mutex_lock(&inflight_lock);
+	j->next = inflight;
+	inflight = j;
+	pthread_mutex_unlock(&inflight_lock);
+}
+
+static void inflight_remove(job *j)
+{
+	pthread_mutex_lock(&inflight_lock);
+	for (job **p = &inflight; *p; p = &(*p)->next)
+		if (*p == j) {
+			*p = j->next;
+			break;
+		}
+	pthread_mutex_unlock(&inflight_lock);
+}
+
+/* How many in-flight calls belong to `scope`; with `cancel`, marks them cancelled. */
+static int scope_calls(const char *scope, bool cancel)
+{
+	int n = 0;
+	pthread_mutex_lock(&inflight_lock);
+	for (job *j = inflight; j; j = j->next)
+		if (j->has_scope && !strcmp(j->scope, scope)) {
+			n++;
+			if (cancel)
+				j->cancelled = 1;
+		}
+	pthread_mutex_unlock(&inflight_lock);
+	return n;
+}
+
+#define CANCEL_DRAIN_MS 5000
+
+/* agent.cancel: stops the scope's in-flight actions, closes what its calls opened, says what still runs. */
+static int agent_cancel(const jv *params, sb *out, err *e)
+{
+	const char *scope = opt_str(params, "scope");
+	if (!scope || !*scope)
+		return fail(e, "AGENT", "agent.cancel: expected a scope name");
+	int aborted = scope_calls(scope, true);
+	int closed = res_close_scope(scope);
+	int64_t deadline = now_ms() + CANCEL_DRAIN_MS;
+	while (scope_calls(scope, false) > 0 && now_ms() < deadline)
+		sleep_ms(10);
+	sb_open(out, '{');
+	sb_kint(out, "aborted", aborted);
+	sb_kint(out, "stillRunning", scope_calls(scope, false));
+	sb_kint(out, "closedResources", closed);
+	sb_close(out, '}');
+	return 0;
+}
+
+static int agent_status(const jv *params, sb *out, err *e)
+{
+	(void)params;
+	(void)e;
+	sb_open(out, '{');
+	pthread_mutex_lock(&inflight_lock);
+	int n = 0;
+	for (job *j = inflight; j; j = j->next)
+		n++;
+	sb_kint(out, "inflight", n);
+	sb_key(out, "inflightByScope");
+	sb_open(out, '{');
+	for (job *j = inflight; j; j = j->next) {
+		if (!j->has_scope)
+			continue;
+		bool seen = false;
+		for (job *k = inflight; k != j; k = k->next)
+			seen = seen || (k->has_scope && !strcmp(k->scope, j->scope));
+		if (seen)
+			continue;
+		int c = 0;
+		for (job *k = j; k; k = k->next)
+			c += k->has_scope && !strcmp(k->scope, j->scope);
+		sb_key(out, j->scope);
+		sb_printf(out, "%d", c);
+	}
+	sb_close(out, '}');
+	pthread_mutex_unlock(&inflight_lock);
+	sb_key(out, "resources");
+	res_ids(out);
+	sb_close(out, '}');
+	return 0;
+}
+
+static void handle(job *j, char *line, size_t len)
 {
 	err e = {0};
 	jv *req = json_parse(line, len);
@@ -99,7 +209,15 @@ static void handle(char *line, size_t len)
 	p_num(req, "id", &idd);
 	long long id = (long long)idd;
 	const char *method = opt_str(req, "method");
-	action_fn fn = method ? find_action(method) : NULL;
+	const char *scope = opt_str(req, "scope");
+	j->id = id;
+	if (scope) {
+		snprintf(j->scope, sizeof(j->scope), "%s", scope);
+		j->has_scope = true;
+	}
+	/* Scope control is the server's own business, not an action's. */
+	bool control = method && (!strcmp(method, "agent.cancel") || !strcmp(method, "agent.status"));
+	action_fn fn = !method ? NULL : !strcmp(method, "agent.cancel") ? agent_cancel : !strcmp(method, "agent.status") ? agent_status : find_action(method);
 	if (!fn) {
 		fail(&e, "UNSUPPORTED_ACTION", "agent: unknown action \"%s\" (the native agent does not implement it)", method ? method : "");
 		respond_error(id, &e);
@@ -113,7 +231,16 @@ static void handle(char *line, size_t len)
 	sb out = {0};
 	sb_printf(&out, "{\"id\":%lld,\"result\":", id);
 	size_t head = out.len;
-	if (fn(params, &out, &e) < 0 || e.set) {
+	if (!control) {
+		inflight_add(j);
+		current = j;
+	}
+	int rc = fn(params, &out, &e);
+	if (!control) {
+		current = NULL;
+		inflight_remove(j);
+	}
+	if (rc < 0 || e.set) {
 		if (!e.set)
 			fail(&e, "INTERNAL", "%s failed without saying why", method);
 		respond_error(id, &e);
@@ -130,7 +257,7 @@ static void handle(char *line, size_t len)
 static void *job_main(void *arg)
 {
 	job *j = arg;
-	handle(j->line, j->len);
+	handle(j, j->line, j->len);
 	free(j->line);
 	free(j);
 	pthread_mutex_lock(&pend_lock);
@@ -142,7 +269,7 @@ static void *job_main(void *arg)
 
 static void dispatch(const char *line, size_t len)
 {
-	job *j = malloc(sizeof(*j));
+	job *j = calloc(1, sizeof(*j));
 	if (!j)
 		abort();
 	j->line = malloc(len + 1);

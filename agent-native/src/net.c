@@ -438,13 +438,14 @@ static int act_capture_stop(const jv *p, sb *out, err *e)
 		return -1;
 	bool no_out = opt_bool(p, "ignoreOutgoing", false);
 	double expect;
+	/* A cancelled call ends its waits early: what was captured so far is returned. */
 	if (!p_num(p, "expect", &expect)) {
-		sleep_ms((int64_t)opt_num(p, "settleMs", 100));
+		pause_ms((int64_t)opt_num(p, "settleMs", 100));
 	} else {
 		int64_t deadline = now_ms() + (int64_t)opt_num(p, "timeoutMs", 2000);
-		while ((double)capture_count(c, no_out) < expect && now_ms() < deadline && !c->failure.set)
+		while ((double)capture_count(c, no_out) < expect && now_ms() < deadline && !c->failure.set && !call_cancelled())
 			sleep_ms(deadline - now_ms() < 5 ? deadline - now_ms() : 5);
-		sleep_ms((int64_t)opt_num(p, "settleMs", 0));
+		pause_ms((int64_t)opt_num(p, "settleMs", 0));
 	}
 	c->stop = 1;
 	pthread_join(c->thread, NULL);
@@ -507,9 +508,14 @@ static int act_packet_send(const jv *p, sb *out, err *e)
 		vnet = NULL;
 	if (vnet && (vnet->t != J_ARR || vnet->len != frames->len))
 		return fail(e, "USAGE", "packet.send: expected one virtio_net_hdr per frame (%zu), found %zu", frames->len, vnet && vnet->t == J_ARR ? vnet->len : 0);
+	double rate = opt_num(p, "rateMbps", -1);
+	if (jhas(p, "rateMbps") && !(rate > 0))
+		return fail(e, "USAGE", "packet.send: expected a positive rateMbps, found %g", rate);
 	int fd = packet_open(e, ifname, false, vnet != NULL, 0);
 	if (fd < 0)
 		return -1;
+	int64_t start_ns = mono_ns();
+	double bits = 0;
 	char what[64];
 	snprintf(what, sizeof(what), "AF_PACKET socket on %s", ifname);
 	size_t sent = 0;
@@ -528,6 +534,14 @@ static int act_packet_send(const jv *p, sb *out, err *e)
 			h.csum_start = (uint16_t)opt_num(v, "csumStart", 0);
 			h.csum_offset = (uint16_t)opt_num(v, "csumOffset", 0);
 		}
+		if (rate > 0) {
+			/* 1 Mb/s is 1000 bits per ms: frame i may leave once the frames before it had their wire time. */
+			double ahead = (double)start_ns / 1e6 + bits / (rate * 1000) - (double)mono_ns() / 1e6;
+			if (ahead >= 1)
+				pause_ms((int64_t)ahead);
+		}
+		/* Bits on an Ethernet wire: padded to 60 bytes, plus FCS, preamble and inter-frame gap. */
+		bits += (double)((n > 60 ? n : 60) + 4 + 8 + 12) * 8;
 		struct iovec iov[2] = {{&h, sizeof(h)}, {data, n}};
 		struct msghdr m = {0};
 		m.msg_iov = vnet ? iov : iov + 1;
@@ -805,11 +819,11 @@ static int act_udp_recv_stop(const jv *p, sb *out, err *e)
 		pthread_mutex_lock(&r->lock);
 		size_t n = r->n;
 		pthread_mutex_unlock(&r->lock);
-		if (!has_expect || (double)n >= expect || now_ms() >= deadline || r->failure.set)
+		if (!has_expect || (double)n >= expect || now_ms() >= deadline || r->failure.set || call_cancelled())
 			break;
 		sleep_ms(5);
 	}
-	sleep_ms((int64_t)opt_num(p, "settleMs", 100));
+	pause_ms((int64_t)opt_num(p, "settleMs", 100));
 	r->stop = 1;
 	pthread_join(r->thread, NULL);
 	close(r->fd);

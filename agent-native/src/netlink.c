@@ -147,6 +147,20 @@ static void each_link(struct nlmsghdr *r, void *ctx)
 			li->mtu = (int)*(unsigned *)RTA_DATA(a);
 		} else if (a->rta_type == IFLA_OPERSTATE) {
 			snprintf(li->operstate, sizeof(li->operstate), "%s", operstate_name(*(unsigned char *)RTA_DATA(a)));
+		} else if (a->rta_type == IFLA_STATS64 && RTA_PAYLOAD(a) >= sizeof(struct rtnl_link_stats64)) {
+			/* The attribute is only 4-byte aligned: copy before reading 64-bit fields. */
+			struct rtnl_link_stats64 st;
+			memcpy(&st, RTA_DATA(a), sizeof(st));
+			const uint64_t v[] = {st.rx_packets, st.tx_packets, st.rx_bytes, st.tx_bytes, st.rx_errors, st.tx_errors,
+					      st.rx_dropped, st.tx_dropped, st.multicast, st.collisions, st.rx_length_errors, st.rx_over_errors,
+					      st.rx_crc_errors, st.rx_frame_errors, st.rx_fifo_errors, st.rx_missed_errors, st.tx_aborted_errors,
+					      st.tx_carrier_errors, st.tx_fifo_errors, st.tx_heartbeat_errors, st.tx_window_errors,
+					      st.rx_compressed, st.tx_compressed, st.rx_nohandler};
+			memcpy(li->stats, v, sizeof(v));
+			li->has_stats = true;
+		} else if (a->rta_type == IFLA_CARRIER_CHANGES) {
+			li->carrier_changes = *(uint32_t *)RTA_DATA(a);
+			li->has_carrier_changes = true;
 		} else if (a->rta_type == IFLA_IFNAME) {
 			snprintf(li->ifname, sizeof(li->ifname), "%s", (char *)RTA_DATA(a));
 		}

@@ -404,6 +404,61 @@ static int act_stats(const jv *p, sb *out, err *e)
 	return 0;
 }
 
+/* `ip -s -s -json link` counters, flattened as drivers/ethtool.ts parseLinkStatsJson does (rx_dropped, tx_fifo_errors…). */
+static int act_link_stats(const jv *p, sb *out, err *e)
+{
+	const char *ifname;
+	if (need_str(e, "link.stats", p, "ifname", &ifname) < 0)
+		return -1;
+	link_info li;
+	if (nl_link_info(e, ifname, &li) < 0)
+		return -1;
+	enum { RXP, TXP, RXB, TXB, RXE, TXE, RXD, TXD, MC, COLL, RXLEN, RXOVER, RXCRC, RXFRAME, RXFIFO, RXMISS, TXABORT, TXCARR, TXFIFO, TXHB, TXWIN, RXCOMP, TXCOMP, RXNOH };
+	const uint64_t *v = li.stats;
+	sb_open(out, '{');
+	sb_key(out, "counters");
+	sb_open(out, '{');
+	if (li.has_stats) {
+		/* The fields and order `ip -s -s` prints; compressed and nohandler only when non-zero, as it does. */
+		const struct {
+			const char *name;
+			int idx;
+			bool nonzero;
+		} F[] = {{"rx_bytes", RXB, 0},        {"rx_packets", RXP, 0},        {"rx_errors", RXE, 0},        {"rx_dropped", RXD, 0},
+			 {"rx_over_errors", RXOVER, 0}, {"rx_multicast", MC, 0},       {"rx_compressed", RXCOMP, 1}, {"rx_length_errors", RXLEN, 0},
+			 {"rx_crc_errors", RXCRC, 0},   {"rx_frame_errors", RXFRAME, 0}, {"rx_fifo_errors", RXFIFO, 0}, {"rx_missed_errors", RXMISS, 0},
+			 {"rx_nohandler", RXNOH, 1},    {"tx_bytes", TXB, 0},          {"tx_packets", TXP, 0},       {"tx_errors", TXE, 0},
+			 {"tx_dropped", TXD, 0},        {"tx_carrier_errors", TXCARR, 0}, {"tx_collisions", COLL, 0}, {"tx_compressed", TXCOMP, 1},
+			 {"tx_aborted_errors", TXABORT, 0}, {"tx_fifo_errors", TXFIFO, 0}, {"tx_window_errors", TXWIN, 0}, {"tx_heartbeat_errors", TXHB, 0}};
+		for (size_t i = 0; i < sizeof(F) / sizeof(F[0]); i++) {
+			if (F[i].nonzero && !v[F[i].idx])
+				continue;
+			sb_key(out, F[i].name);
+			sb_printf(out, "%llu", (unsigned long long)v[F[i].idx]);
+		}
+		if (li.has_carrier_changes) {
+			sb_key(out, "tx_carrier_changes");
+			sb_printf(out, "%u", li.carrier_changes);
+		}
+	}
+	sb_close(out, '}');
+	sb_key(out, "speedMbps");
+	struct ethtool_cmd cmd;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.cmd = ETHTOOL_GSET;
+	err ignored = {0};
+	/* Drivers without link settings (lo, ne2k-pci) report none: no speed, not an error. */
+	uint32_t speed = opt_bool(p, "speed", false) && ethtool_ioctl(&ignored, ifname, &cmd, "ioctl(SIOCETHTOOL, ETHTOOL_GSET)") >= 0
+				 ? ethtool_cmd_speed(&cmd)
+				 : 0;
+	if (speed == 0 || speed == (uint16_t)-1 || speed == (uint32_t)-1)
+		sb_puts(out, "null");
+	else
+		sb_printf(out, "%u", speed);
+	sb_close(out, '}');
+	return 0;
+}
+
 /* ---------------- nstat ---------------- */
 
 static char *read_file(const char *path)
@@ -575,6 +630,7 @@ const action sys_actions[] = {
 	{"ethtool.setFeatures", act_set_features},
 	{"ethtool.driver", act_driver},
 	{"ethtool.stats", act_stats},
+	{"link.stats", act_link_stats},
 	{"nstat.read", act_nstat},
 	{"sysctl.set", act_sysctl_set},
 	{NULL, NULL},

@@ -769,6 +769,8 @@ void res_add(const char *prefix, const char *kind, void *obj, void (*close)(void
 	}
 	resource *r = &res_tab[res_len++];
 	snprintf(r->id, sizeof(r->id), "%s-%u", prefix, ++res_next);
+	const char *scope = call_scope();
+	snprintf(r->scope, sizeof(r->scope), "%s", scope ? scope : "");
 	r->kind = kind;
 	r->obj = obj;
 	r->close = close;
@@ -820,5 +822,50 @@ void res_close_all(void)
 		resource r = res_tab[--res_len];
 		pthread_mutex_unlock(&res_lock);
 		r.close(r.obj);
+	}
+}
+
+int res_close_scope(const char *scope)
+{
+	int n = 0;
+	for (;;) {
+		resource r;
+		bool found = false;
+		pthread_mutex_lock(&res_lock);
+		for (size_t i = 0; i < res_len; i++)
+			if (res_tab[i].scope[0] && !strcmp(res_tab[i].scope, scope)) {
+				r = res_tab[i];
+				res_tab[i] = res_tab[--res_len];
+				found = true;
+				break;
+			}
+		pthread_mutex_unlock(&res_lock);
+		if (!found)
+			return n;
+		r.close(r.obj);
+		n++;
+	}
+}
+
+void res_ids(sb *out)
+{
+	sb_open(out, '[');
+	pthread_mutex_lock(&res_lock);
+	for (size_t i = 0; i < res_len; i++) {
+		sb_sep(out);
+		sb_jcstr(out, res_tab[i].id);
+	}
+	pthread_mutex_unlock(&res_lock);
+	sb_close(out, ']');
+}
+
+void pause_ms(int64_t ms)
+{
+	int64_t end = now_ms() + ms;
+	while (!call_cancelled()) {
+		int64_t left = end - now_ms();
+		if (left <= 0)
+			return;
+		sleep_ms(left < 10 ? left : 10);
 	}
 }

@@ -395,6 +395,67 @@ describe('zero-copy actions', () => {
   });
 });
 
+describe('link counters, pacing and scopes', () => {
+  it('link.stats: the `ip -s -s` counter names, and no speed for veth', async () => {
+    const r = await both(async (a) => a.call('link.stats', { ifname: link.a.ifname, speed: true }));
+    expect(Object.keys(r.native.counters).sort()).toEqual(Object.keys(r.node.counters).sort());
+    expect(r.native.speedMbps).toEqual(r.node.speedMbps);
+    expect(r.node.counters).toHaveProperty('rx_missed_errors');
+  });
+
+  it('packet.send paced to rateMbps takes the frames’ wire time', async () => {
+    const frame = buildUdpFrame({
+      family: 4,
+      srcMac: link.a.mac,
+      dstMac: link.b.mac,
+      src: link.a.ipv4,
+      dst: link.b.ipv4,
+      sport: 40105,
+      dport: 9,
+      payload: Buffer.alloc(1000),
+    });
+    await conform(async (a) => {
+      const t0 = Date.now();
+      // 20 frames of 1042 bytes at 10 Mb/s: about 17 ms of wire time.
+      const sent = await a.call('packet.send', {
+        ifname: link.a.ifname,
+        frames: Array.from({ length: 20 }, () => b64(frame)),
+        rateMbps: 10,
+      });
+      const ms = Date.now() - t0;
+      return { sent, paced: ms >= 15, bad: await failure(a.call('packet.send', { ifname: link.a.ifname, frames: [], rateMbps: 0 })) };
+    });
+  });
+
+  it('agent.cancel ends a scope’s waits and closes what its calls opened; agent.status shows both', async () => {
+    await conform(async (a, b) => {
+      const { id: cap } = await b.call('capture.start', { ifname: link.b.ifname }, { scope: 'v1' });
+      const t0 = Date.now();
+      const stop = b.call('capture.stop', { id: cap, settleMs: 20_000 }, { scope: 'v1' });
+      const { id: lid } = await b.call('tcp.listen', { family: 4, addr: link.b.ipv4, port: 8206 }, { scope: 'v2' });
+      await new Promise((r) => setTimeout(r, 100));
+      const status = await b.call('agent.status', {});
+      const cancelled = await b.call('agent.cancel', { scope: 'v1' });
+      const stopped = await stop;
+      const waited = Date.now() - t0;
+      const closed = await b.call('agent.cancel', { scope: 'v2' });
+      const after = await b.call('agent.status', {});
+      return {
+        status: {
+          inflight: status.inflight,
+          byScope: status.inflightByScope,
+          resources: status.resources.map((r) => r.replace(/\d+$/, 'N')),
+        },
+        cancelled,
+        stoppedEarly: waited < 10_000 && Array.isArray(stopped.frames),
+        closed,
+        after: { inflight: after.inflight, resources: after.resources.filter((r) => r === lid) },
+        again: await failure(a.call('agent.cancel', { scope: '' })),
+      };
+    });
+  });
+});
+
 describe('protocol errors', () => {
   it('unknown actions and resources are refused with the same codes and messages', async () => {
     await conform(async (a) => ({
