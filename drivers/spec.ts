@@ -20,7 +20,7 @@ export function parseTargetSpec(spec: string): TargetSpec {
   if (agents.length === 0) return parseBase(s, spec);
   const agent = agents[agents.length - 1];
   if (agent !== 'node' && agent !== 'native')
-    throw new TargetSpecError(`target "${spec}": expected agent=node or agent=native, found agent=${agent}`);
+    throw specError(`target "${spec}": expected agent=node or agent=native, found agent=${agent}`);
   return { ...parseBase(s.replace(AGENT_OPTION, ''), spec), spec: s, agent };
 }
 

@@ -459,6 +459,51 @@ static int act_link_stats(const jv *p, sb *out, err *e)
 	return 0;
 }
 
+static char *read_file(const char *path);
+
+/* Waits until the interface's operstate is UP (or UNKNOWN: loopback and some virtual devices) or timeoutMs passed. */
+static int act_link_wait(const jv *p, sb *out, err *e)
+{
+	const char *ifname;
+	double timeout;
+	if (need_str(e, "link.wait", p, "ifname", &ifname) < 0 || need_num(e, "link.wait", p, "timeoutMs", &timeout) < 0)
+		return -1;
+	bool ok = *ifname != 0;
+	for (const char *c = ifname; *c; c++)
+		ok = ok && (isalnum((unsigned char)*c) || strchr("_.:@-", *c));
+	if (!ok) {
+		sb q = {0};
+		sb_jcstr(&q, ifname);
+		fail(e, "AGENT", "link.wait: expected an interface name, found %s", q.p);
+		sb_free(&q);
+		return -1;
+	}
+	char path[128];
+	snprintf(path, sizeof(path), "/sys/class/net/%s/operstate", ifname);
+	int64_t start = now_ms();
+	for (;;) {
+		char *text = read_file(path);
+		if (!text)
+			return fail(e, "AGENT", "link.wait: could not read %s: %s", path, strerror(errno));
+		trim(text);
+		for (char *c = text; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+		bool up = !strcmp(text, "UP") || !strcmp(text, "UNKNOWN");
+		int64_t waited = now_ms() - start;
+		if (up || waited >= (int64_t)timeout || call_cancelled()) {
+			sb_open(out, '{');
+			sb_kbool(out, "up", up);
+			sb_kstr(out, "operstate", text);
+			sb_kint(out, "waitedMs", waited);
+			sb_close(out, '}');
+			free(text);
+			return 0;
+		}
+		free(text);
+		pause_ms(25);
+	}
+}
+
 /* ---------------- nstat ---------------- */
 
 static char *read_file(const char *path)
@@ -631,6 +676,7 @@ const action sys_actions[] = {
 	{"ethtool.driver", act_driver},
 	{"ethtool.stats", act_stats},
 	{"link.stats", act_link_stats},
+	{"link.wait", act_link_wait},
 	{"nstat.read", act_nstat},
 	{"sysctl.set", act_sysctl_set},
 	{NULL, NULL},

@@ -23,7 +23,11 @@ export async function linkReady(dut: Dut, ifname: string, signal: AbortSignal, l
     return Date.now() - start;
   } catch (e) {
     // An agent without link.wait (a native agent of another architecture) is polled instead.
-    if (!(isNicmatrixError(e, 'AGENT') && /unknown action/.test(String((e as Error).message)))) throw e;
+    if (
+      !isNicmatrixError(e, 'UNSUPPORTED_ACTION') &&
+      !(isNicmatrixError(e, 'AGENT') && /unknown action/.test(String((e as Error).message)))
+    )
+      throw e;
   }
   for (;;) {
     const { operstate } = await dut.run('dut', 'link.info', { ifname });

@@ -396,6 +396,18 @@ describe('zero-copy actions', () => {
 });
 
 describe('link counters, pacing and scopes', () => {
+  it('link.wait: an up link answers at once; a bad name is refused', async () => {
+    await conform(async (a) => {
+      const r = await a.call('link.wait', { ifname: link.a.ifname, timeoutMs: 2000 });
+      return {
+        up: r.up,
+        operstate: r.operstate,
+        quick: r.waitedMs < 1000,
+        bad: await failure(a.call('link.wait', { ifname: '../x', timeoutMs: 10 })),
+      };
+    });
+  });
+
   it('link.stats: the `ip -s -s` counter names, and no speed for veth', async () => {
     const r = await both(async (a) => a.call('link.stats', { ifname: link.a.ifname, speed: true }));
     expect(Object.keys(r.native.counters).sort()).toEqual(Object.keys(r.node.counters).sort());

@@ -66,7 +66,7 @@ describe('errors across the agent RPC', () => {
     });
   });
 
-  it('a plain exception in an action is INTERNAL; an unknown action is AGENT; both say they came from the agent', async () => {
+  it('a plain exception in an action is INTERNAL; an unknown action is UNSUPPORTED_ACTION; both say they came from the agent', async () => {
     defineAction('test.raise.plain' as ActionName, async () => {
       throw new TypeError('bug');
     });
@@ -75,7 +75,7 @@ describe('errors across the agent RPC', () => {
       expect([plain.code, plain.details.agent]).toEqual(['INTERNAL', 'in-process']);
       const unknown = await rejection(client.call('no.such.action' as ActionName, {} as never));
       expect([unknown.code, unknown.details.agent, unknown.message]).toEqual([
-        'AGENT',
+        'UNSUPPORTED_ACTION',
         'in-process',
         'in-process: no.such.action: agent: unknown action "no.such.action"',
       ]);
