@@ -6,7 +6,9 @@ import { fragChecks } from './frag/index.js';
 import { zcChecks } from './zc/index.js';
 import { txFrameChecks } from './tx-frame/index.js';
 import { tunnelCsumChecks } from './tunnel-csum/index.js';
+import { tsoChecks } from './tso/index.js';
+import { usoChecks } from './uso/index.js';
 
 export function allChecks(): Check[] {
-  return [...txCsumChecks, ...rxCsumChecks, ...fragChecks, ...zcChecks, ...txFrameChecks, ...tunnelCsumChecks];
+  return [...txCsumChecks, ...rxCsumChecks, ...fragChecks, ...zcChecks, ...txFrameChecks, ...tunnelCsumChecks, ...tsoChecks, ...usoChecks];
 }

@@ -13,3 +13,4 @@ export * from './crc32c.js';
 export * from './sctp.js';
 export * from './sctp-frame.js';
 export * from './encap.js';
+export * from './gso.js';

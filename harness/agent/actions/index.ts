@@ -9,3 +9,6 @@ import './tcp-hold.js';
 import './sysctl.js';
 import './zc.js';
 import './tunnel.js';
+import './tcp-stream.js';
+import './udp-gso.js';
+import './link-mtu.js';

@@ -1,0 +1,119 @@
+/**
+ * Agent action tcp.stream: one TCP connection that writes large seeded writes
+ * (the peer rebuilds the same bytes from the seed), with TCP_MAXSEG and
+ * TCP_NODELAY as asked; each write is acknowledged before the next, so each
+ * write's tail is its own push. Reports what TCP_INFO says of the connection.
+ */
+import { createRng } from '../../random.js';
+import * as C from '../../sys/consts.js';
+import { syscallErrno } from '../../sys/errno.js';
+import { TcpConnection } from '../../sys/tcp.js';
+import { defineAction } from '../registry.js';
+
+/** include/uapi/linux/tcp.h */
+const TCP_MAXSEG = 2;
+const TCP_INFO = 11;
+const TCPI_OPT_TIMESTAMPS = 1;
+const TCPI_OPT_ECN = 8;
+/** Bytes of struct tcp_info read (up to tcpi_total_retrans and past it). */
+const TCP_INFO_LEN = 104;
+
+/** What TCP_INFO says about a connection. */
+export interface TcpInfoFacts {
+  /** tcpi_snd_mss: data bytes per full segment (options already taken off). */
+  sndMss: number;
+  pmtu: number;
+  /** tcpi_total_retrans: segments retransmitted over the connection's life. */
+  totalRetrans: number;
+  timestamps: boolean;
+  ecn: boolean;
+}
+
+declare module '../protocol.js' {
+  interface ActionMap {
+    /**
+     * Connects, writes `writes` bytes per write (seeded bytes, one stream), waits for each write to be
+     * acknowledged (at most `ackTimeoutMs`), then closes with a FIN; a stalled write ends with a reset.
+     */
+    'tcp.stream': {
+      params: {
+        family: 4 | 6;
+        src?: string;
+        dst: string;
+        sport: number;
+        dport: number;
+        seed: number;
+        writes: number[];
+        /** TCP_MAXSEG before connect; the route's MSS when absent. */
+        mss?: number;
+        nodelay: boolean;
+        ackTimeoutMs: number;
+      };
+      result: {
+        /** Write sizes used: a size that is a multiple of the MSS grows by one, so each write ends in a short push. */
+        writes: number[];
+        /** Bytes the kernel took. */
+        bytes: number;
+        /** The write that was not acknowledged in time, and the bytes left unacknowledged. */
+        stalled?: { write: number; unacked: number };
+        info: TcpInfoFacts;
+      };
+    };
+  }
+}
+
+export function readTcpInfo(conn: TcpConnection): TcpInfoFacts {
+  const b = conn.sock.getBytes(C.IPPROTO_TCP, TCP_INFO, TCP_INFO_LEN, 'TCP_INFO');
+  return {
+    sndMss: b.readUInt32LE(16),
+    pmtu: b.readUInt32LE(60),
+    totalRetrans: b.readUInt32LE(100),
+    timestamps: (b[5] & TCPI_OPT_TIMESTAMPS) !== 0,
+    ecn: (b[5] & TCPI_OPT_ECN) !== 0,
+  };
+}
+
+/** The bytes of a seeded stream: the controller rebuilds them with the same call. */
+export function streamBytes(seed: number, length: number): Buffer {
+  return createRng(seed).bytes(length);
+}
+
+defineAction('tcp.stream', async (p) => {
+  const conn = TcpConnection.open(p.family, { src: p.src, sport: p.sport, nodelay: p.nodelay });
+  try {
+    if (p.mss !== undefined) conn.sock.setInt(C.IPPROTO_TCP, TCP_MAXSEG, p.mss, 'TCP_MAXSEG');
+    await conn.connect(p.dst, p.dport);
+    const mss = readTcpInfo(conn).sndMss;
+    const writes = p.writes.map((n) => (mss > 0 && n % mss === 0 ? n + 1 : n));
+    const data = streamBytes(
+      p.seed,
+      writes.reduce((a, b) => a + b, 0),
+    );
+    let off = 0;
+    let bytes = 0;
+    let stalled: { write: number; unacked: number } | undefined;
+    for (let i = 0; i < writes.length && !stalled; i++) {
+      try {
+        bytes += await conn.sendAll(data.subarray(off, off + writes[i]), p.ackTimeoutMs);
+      } catch (e) {
+        // No room in the send buffer for that long: the peer stopped acknowledging.
+        if (syscallErrno(e) !== 'EAGAIN') throw e;
+      }
+      off += writes[i];
+      if (!(await conn.waitAcked(p.ackTimeoutMs))) stalled = { write: i, unacked: conn.unacked() };
+    }
+    const info = readTcpInfo(conn);
+    if (stalled) {
+      // A reset, not a FIN the peer would wait behind the missing bytes for.
+      const linger = Buffer.alloc(8);
+      linger.writeInt32LE(1, 0);
+      conn.sock.setBytes(C.SOL_SOCKET, C.SO_LINGER, linger, 'SO_LINGER');
+      conn.close();
+    } else {
+      await conn.closeGracefully(p.ackTimeoutMs);
+    }
+    return { writes, bytes, stalled, info };
+  } finally {
+    conn.close();
+  }
+});

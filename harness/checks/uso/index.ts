@@ -1,0 +1,183 @@
+/**
+ * The `uso/*` family: UDP segmentation (UDP_SEGMENT, `tx-udp-segmentation`)
+ * judged datagram by datagram on the wire and through the peer's socket.
+ */
+import type { Evidence } from '../../../matrix/record.js';
+import { streamBytes } from '../../agent/actions/tcp-stream.js';
+import type { IpFamily } from '../../codec/index.js';
+import { createRng, type Rng } from '../../random.js';
+import { PACKET_OUTGOING } from '../../sys/consts.js';
+import { SETTLE_MS } from '../capture-round.js';
+import { withPeerMergingOff } from '../tso/index.js';
+import { addresses, handedDown } from '../tso/round.js';
+import type { Check, CheckContext, CheckOutcome, Variant } from '../types.js';
+import { decodeCapture, flowFilter } from '../wire.js';
+import { accountDelivered, judgeDatagrams, nameDatagram, planDatagrams, type UsoSend, type UsoTally } from './judge.js';
+
+export const USO_VARIANTS: readonly Variant[] = [
+  // The device cuts the datagrams.
+  { name: 'uso', features: { 'tx-checksumming': true, 'scatter-gather': true, 'tx-udp-segmentation': true } },
+  // The kernel cuts them just before the driver.
+  {
+    name: 'gso',
+    features: { 'tx-checksumming': true, 'scatter-gather': true, 'tx-udp-segmentation': false },
+    optional: ['tx-checksumming', 'scatter-gather'],
+  },
+];
+
+/** Most segments the kernel takes in one UDP_SEGMENT send (UDP_MAX_SEGMENTS of older kernels). */
+const MAX_SEGMENTS = 64;
+/** Largest UDP payload of one send: an IP packet stays within 65535 bytes. */
+const MAX_SEND = 65_000;
+/** Pause between sends: a slow device's ring has time to drain (loss from pace is the harness's). */
+const SEND_GAP_MS = 5;
+
+/** Sends of one case: small, mid and MTU-sized segment sizes, an odd one, each with a short last datagram (and one without). */
+export function plannedSends(rng: Rng, family: IpFamily, mtu: number): UsoSend[] {
+  const max = Math.min(mtu, 9000) - (family === 4 ? 20 : 40) - 8;
+  const sizes = [536, 1200, max, 1001, max - 1, 64].map((g) => Math.min(g, max));
+  return sizes.map((gsoSize, i) => {
+    const whole = Math.min(MAX_SEGMENTS - 1, Math.floor(MAX_SEND / gsoSize) - 1, rng.int(2, 40));
+    // The last send divides evenly: no short tail; every other ends in a short datagram.
+    const tail = i === sizes.length - 1 ? 0 : rng.int(1, gsoSize - 1);
+    return { gsoSize, bytes: whole * gsoSize + tail };
+  });
+}
+
+export function usoOutcome(
+  what: string,
+  sends: readonly UsoSend[],
+  t: UsoTally,
+  planCount: number,
+  delivered: ReturnType<typeof accountDelivered>,
+  evidence: Evidence,
+): CheckOutcome {
+  const problems: string[] = [];
+  if (t.faults.length > 0)
+    problems.push(
+      `${t.faults.length} fault(s) on the wire: ${t.faults
+        .slice(0, 3)
+        .map((f) => `frame #${f.index}: ${f.reason}`)
+        .join('; ')}${t.faults.length > 3 ? '; …' : ''}`,
+    );
+  if (t.missingOnWire.length > 0)
+    problems.push(
+      `${t.missingOnWire.length} of ${planCount} datagrams never appeared on the wire (first: ${nameDatagram(t.missingOnWire[0], sends.length)})`,
+    );
+  if (t.duplicates > 0) problems.push(`${t.duplicates} datagram(s) appeared on the wire twice`);
+  if (delivered.missing.length > 0)
+    problems.push(
+      `the peer's socket received ${planCount - delivered.missing.length} of ${planCount} datagrams (first missing: ${nameDatagram(delivered.missing[0], sends.length)})`,
+    );
+  if (delivered.unexpected > 0) problems.push(`the peer's socket received ${delivered.unexpected} datagram(s) that were never sent`);
+  if (delivered.duplicates > 0) problems.push(`the peer's socket received ${delivered.duplicates} datagram(s) twice`);
+  const ev: Evidence = {
+    ...evidence,
+    sends: sends.map((s) => `${s.bytes}/${s.gsoSize}`),
+    datagramsPlanned: planCount,
+    framesOnWire: t.frames,
+    superFramesOnWire: t.superFrames,
+    superFrameDatagrams: t.superDatagrams,
+    datagramsOnWire: t.datagrams,
+    completeChecksums: t.completeChecksums,
+    partialChecksums: t.partialChecksums,
+    datagramsDelivered: planCount - delivered.missing.length,
+    faults: t.faults.slice(0, 12),
+  };
+  if (problems.length > 0) return { status: 'fail', message: `${what}: ${problems.join('; ')}`, evidence: ev };
+  const cut = t.superFrames > 0 ? `${t.superFrames} super-frames cut into ${t.superDatagrams} datagrams, ` : '';
+  const short = sends.filter((s) => s.bytes % s.gsoSize !== 0).length;
+  return {
+    status: 'pass',
+    message: `${what}: ${sends.length} sends became ${planCount} datagrams (${short} short last ones); ${cut}${t.frames - t.superFrames} frames; every length and checksum right; the peer's socket received every datagram byte-exact`,
+    evidence: ev,
+  };
+}
+
+export async function runUsoCase(ctx: CheckContext, family: IpFamily): Promise<CheckOutcome> {
+  const rng = createRng(ctx.seed);
+  const { src, dst } = addresses(ctx, family);
+  const sport = rng.int(45000, 49999);
+  const dport = rng.int(40000, 44999);
+  const seed = rng.u32();
+  const mtu = ctx.link.dut.mtu;
+  const sends = plannedSends(rng, family, mtu);
+  const total = sends.reduce((a, s) => a + s.bytes, 0);
+  const plan = planDatagrams(streamBytes(seed, total), sends);
+  const what = `IPv${family} UDP_SEGMENT`;
+  return withPeerMergingOff(ctx, async () => {
+    const { id: rx } = await ctx.dut.run('peer', 'udp.recvStart', { family, addr: dst, port: dport });
+    let rxOpen = true;
+    try {
+      const peerCap = (await ctx.dut.run('peer', 'capture.start', { ifname: ctx.link.peer.ifname, vnetHdr: true })).id;
+      const dutCap = (await ctx.dut.run('dut', 'capture.start', { ifname: ctx.link.dut.ifname, vnetHdr: true, snaplen: 128 })).id;
+      let sendError: unknown;
+      try {
+        for (const s of sends) {
+          // One send per call: the same bytes the plan cut, from the same seeded stream.
+          await ctx.dut.run('dut', 'udp.gsoSend', { family, src, dst, sport, dport, seed, sends: [s], offset: offsetOf(sends, s) });
+          await new Promise((r) => setTimeout(r, SEND_GAP_MS));
+        }
+      } catch (e) {
+        sendError = e;
+      }
+      const peer = await ctx.dut.run(
+        'peer',
+        'capture.stop',
+        { id: peerCap, expect: 1, settleMs: SETTLE_MS, timeoutMs: 5000, ignoreOutgoing: true },
+        { timeoutMs: 60_000 },
+      );
+      const dut = await ctx.dut.run('dut', 'capture.stop', { id: dutCap, settleMs: 0 }, { timeoutMs: 60_000 });
+      const got = await ctx.dut.run('peer', 'udp.recvStop', { id: rx, expect: plan.length, settleMs: 100, timeoutMs: 5000 });
+      rxOpen = false;
+      if (sendError !== undefined) throw sendError;
+      const flow = flowFilter({ src, dst, proto: 17, sport, dport });
+      const frames = decodeCapture(peer.frames).filter(flow);
+      const tally = judgeDatagrams(frames, plan, mtu, sends.length);
+      const delivered = accountDelivered(
+        plan,
+        got.datagrams.map((d) => Buffer.from(d.data, 'base64')),
+      );
+      const outcome = usoOutcome(what, sends, tally, plan.length, delivered, {
+        handedDown: handedDown(decodeCapture(dut.frames.filter((f) => f.pkttype === PACKET_OUTGOING)).filter(flow)),
+        captureDropped: peer.dropped || undefined,
+      });
+      if (outcome.status === 'pass' && peer.dropped > 0) {
+        return {
+          status: 'error',
+          message: `${what}: the peer's capture dropped ${peer.dropped} frame(s): not every datagram could be judged`,
+          evidence: outcome.evidence,
+        };
+      }
+      if (outcome.status === 'fail') {
+        const bad = new Set(tally.faults.map((f) => f.index));
+        const offending = frames.filter((f) => bad.has(f.index)).map((f) => f.raw);
+        outcome.evidence.pcap = await ctx.writePcap(`uso${family}-offending`, offending.length > 0 ? offending : peer.frames);
+      }
+      return outcome;
+    } finally {
+      if (rxOpen) await ctx.dut.run('peer', 'udp.recvStop', { id: rx, settleMs: 0, timeoutMs: 0 }).catch(() => undefined);
+    }
+  });
+}
+
+function offsetOf(sends: readonly UsoSend[], s: UsoSend): number {
+  let off = 0;
+  for (const x of sends) {
+    if (x === s) return off;
+    off += x.bytes;
+  }
+  return off;
+}
+
+function usoCheck(family: IpFamily): Check {
+  return {
+    id: `uso/ipv${family}`,
+    family: 'uso',
+    title: `IPv${family} UDP segmentation offload (UDP_SEGMENT), every datagram judged`,
+    variants: () => [...USO_VARIANTS],
+    run: (ctx) => runUsoCase(ctx, family),
+  };
+}
+
+export const usoChecks: readonly Check[] = [usoCheck(4), usoCheck(6)];
