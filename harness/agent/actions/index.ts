@@ -12,3 +12,4 @@ import './tunnel.js';
 import './tcp-stream.js';
 import './udp-gso.js';
 import './link-mtu.js';
+import './vlan-link.js';

@@ -2,11 +2,10 @@
 import { createHash } from 'node:crypto';
 import type { Evidence, Status } from '../../../matrix/record.js';
 import { combineStatuses } from '../../../matrix/verdict.js';
+import { judgeRetransmits, retransEvidence } from '../retransmits.js';
 import type { CheckOutcome } from '../types.js';
 import { whereInWrites, type SegmentTally, type TcpFlowExpect } from './judge.js';
 
-/** Retransmitted segments one connection may need on a sound link (the kernel's tso.py allows 10 for 4 MiB). */
-export const RETRANSMIT_BOUND = 10;
 /** Faults quoted in a message; the evidence keeps more. */
 const QUOTED_FAULTS = 3;
 const EVIDENCE_FAULTS = 12;
@@ -28,9 +27,8 @@ export interface ConnectionFindings {
   tally: SegmentTally;
   /** What the peer's socket read. */
   received: { bytes: number; sha256: string };
-  /** TCP_INFO tcpi_total_retrans of the DUT's socket. */
+  /** TCP_INFO tcpi_total_retrans of the DUT's socket (the connection's own TcpRetransSegs). */
   retransmitted: number;
-  retransmitBound?: number;
   /** The write not acknowledged in time, how much was left, how long it waited. */
   stalled?: { write: number; unacked: number; waitedMs: number };
   /** Frames the peer's capture lost (kernel buffer): segments that could not be judged. */
@@ -40,7 +38,7 @@ export interface ConnectionFindings {
 
 export function connectionOutcome(c: ConnectionFindings): CheckOutcome {
   const { tally: t, expect: x } = c;
-  const bound = c.retransmitBound ?? RETRANSMIT_BOUND;
+  const retrans = judgeRetransmits({ bytes: x.stream.length, retransSegs: c.retransmitted, what: 'the DUT' });
   const problems: string[] = [];
   if (c.stalled) {
     const s = c.stalled;
@@ -58,11 +56,9 @@ export function connectionOutcome(c: ConnectionFindings): CheckOutcome {
     problems.push(
       `the peer's socket received ${c.received.bytes} of the ${x.stream.length} bytes written${c.received.bytes === x.stream.length ? ', with different contents' : ''}`,
     );
-  if (c.retransmitted > bound) {
+  if (!retrans.ok) {
     const gaps = t.gaps.slice(0, 2).map((g) => `bytes ${g.from}–${g.to - 1} (${whereInWrites(x.writes, g.to - 1)})`);
-    problems.push(
-      `the DUT retransmitted ${c.retransmitted} segments (bound ${bound})${gaps.length ? `; first transmissions skipped ${gaps.join(', ')}` : ''}`,
-    );
+    problems.push(`${retrans.message}${gaps.length ? `; first transmissions skipped ${gaps.join(', ')}` : ''}`);
   }
   if (t.duplicates > c.retransmitted)
     problems.push(`${t.duplicates} segments arrived twice, the DUT retransmitted only ${c.retransmitted}: the device sent copies`);
@@ -81,8 +77,7 @@ export function connectionOutcome(c: ConnectionFindings): CheckOutcome {
     writes: x.writes,
     mss: x.mss,
     bytesReceived: c.received.bytes,
-    retransmitted: c.retransmitted,
-    retransmitBound: bound,
+    retransmits: retransEvidence(retrans),
     duplicatesOnWire: t.duplicates,
     lostFrames: x.family === 4 ? t.lostFrames : undefined,
     gaps: t.gaps.length,
@@ -107,7 +102,8 @@ function passSummary(c: ConnectionFindings): string {
   const hw = c.handedDown && c.handedDown.superFrames > 0 ? `; the driver was handed ${c.handedDown.superFrames} super-frames` : '';
   const ids =
     c.expect.family === 4 ? (t.fixedIds > 0 ? `, IPv4 ID fixed within cuts ${t.fixedIds}× (mangleid on)` : ', IPv4 ID +1 per segment') : '';
-  return `${c.expect.stream.length} bytes in ${c.expect.writes.length} writes arrived byte-exact; ${cut}${plain} frames, every segment right${ids}; ${c.retransmitted} retransmitted (bound ${c.retransmitBound ?? RETRANSMIT_BOUND})${hw}`;
+  const bound = judgeRetransmits({ bytes: c.expect.stream.length, retransSegs: c.retransmitted }).bound;
+  return `${c.expect.stream.length} bytes in ${c.expect.writes.length} writes arrived byte-exact; ${cut}${plain} frames, every segment right${ids}; ${c.retransmitted} retransmitted (fails at ${bound})${hw}`;
 }
 
 /** Several connections of one check × variant: one verdict by the shared order, every message kept. */

@@ -34,6 +34,8 @@ export interface ConnectionPlan {
   /** The DUT's MTU during this connection. */
   mtu: number;
   mangleId: boolean;
+  /** Another path than the link's own addresses and interfaces (a VLAN sub-interface); captures stay on `dutIf`/`peerIf`. */
+  via?: { src: string; dst: string; dutIf: string; peerIf: string; label: string };
 }
 
 export function addresses(ctx: CheckContext, family: IpFamily): { src: string; dst: string } {
@@ -50,20 +52,20 @@ export function mssBound(family: IpFamily, mtu: number, mss?: number): number {
   return mss === undefined ? fromMtu : Math.min(mss, fromMtu);
 }
 
-async function startCapture(ctx: CheckContext, side: Side, snaplen?: number): Promise<string> {
-  return (await ctx.dut.run(side, 'capture.start', { ifname: ctx.link[side].ifname, vnetHdr: true, snaplen })).id;
+async function startCapture(ctx: CheckContext, side: Side, ifname: string, snaplen?: number): Promise<string> {
+  return (await ctx.dut.run(side, 'capture.start', { ifname, vnetHdr: true, snaplen })).id;
 }
 
 /** Runs one connection and judges it. */
 export async function runConnection(ctx: CheckContext, p: ConnectionPlan, c: ConnectionCase): Promise<CheckOutcome> {
-  const { src, dst } = addresses(ctx, p.family);
-  const what = describeCase(p.family, c);
+  const { src, dst } = p.via ?? addresses(ctx, p.family);
+  const what = `${describeCase(p.family, c)}${p.via ? ` ${p.via.label}` : ''}`;
   await ctx.dut.run('dut', 'sysctl.set', { name: 'net.ipv4.tcp_timestamps', value: c.timestamps ? '1' : '0' });
   const { id: listener } = await ctx.dut.run('peer', 'tcp.listen', { family: p.family, addr: dst, port: p.dport });
   let listenerOpen = true;
   try {
-    const peerCap = await startCapture(ctx, 'peer');
-    const dutCap = await startCapture(ctx, 'dut', DUT_SNAPLEN).catch(async (e: unknown) => {
+    const peerCap = await startCapture(ctx, 'peer', p.via?.peerIf ?? ctx.link.peer.ifname);
+    const dutCap = await startCapture(ctx, 'dut', p.via?.dutIf ?? ctx.link.dut.ifname, DUT_SNAPLEN).catch(async (e: unknown) => {
       await ctx.dut.run('peer', 'capture.stop', { id: peerCap, settleMs: 0 }).catch(() => undefined);
       throw e;
     });

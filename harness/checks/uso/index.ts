@@ -8,7 +8,7 @@ import type { IpFamily } from '../../codec/index.js';
 import { createRng, type Rng } from '../../random.js';
 import { PACKET_OUTGOING } from '../../sys/consts.js';
 import { SETTLE_MS } from '../capture-round.js';
-import { withPeerMergingOff } from '../tso/index.js';
+import { withPeerMergingOff } from '../tso/case.js';
 import { addresses, handedDown } from '../tso/round.js';
 import type { Check, CheckContext, CheckOutcome, Variant } from '../types.js';
 import { decodeCapture, flowFilter } from '../wire.js';
