@@ -10,11 +10,11 @@ import { spawnLocalAgent, type LocalAgent } from '../../harness/agent/spawn.js';
 import type { ActionName, ActionParams, ActionResult } from '../../harness/agent/protocol.js';
 import type { Teardown } from '../../harness/cleanup.js';
 import { describeError, isNicmatrixError, NicmatrixError } from '../../harness/errors.js';
-import { agentMainPath } from '../../harness/paths.js';
 import { ifName, netnsName, nextInstance } from '../names.js';
 import { addressPair, configureAddresses, createNetns } from '../netns.js';
 import type { Dut, LinkInfo, RunActionOptions, Side, TargetFacts, TargetSpec } from '../types.js';
 import { type AccelDecision, chooseAccel } from './accel.js';
+import { type AgentEntry, ensureAgentBundle } from './agent-bundle.js';
 import { catalogueMismatches, findQemuModel, QEMU_MODELS, type QemuModel } from './catalogue.js';
 import { consoleTail, diagnoseGuest, parseNicLine } from './console.js';
 import { GuestProcess } from './guest.js';
@@ -44,6 +44,8 @@ export class QemuDut implements Dut {
   private image: GuestImage | undefined;
   private accel: AccelDecision | undefined;
   private bootMs: number | undefined;
+  private bootCpuMs: number | undefined;
+  private agentEntry: AgentEntry | undefined;
   /** Console kept after stop, for evidence of a target already torn down. */
   private lastConsole = '';
 
@@ -79,6 +81,7 @@ export class QemuDut implements Dut {
     const o = this.options;
     this.image = await ensureGuestImage({ kernel: o.kernel, modules: o.modules }, signal);
     this.accel = await chooseAccel(o.accel, this.image);
+    this.agentEntry = await ensureAgentBundle();
     const n = nextInstance();
     const plan = addressPair(n);
     const names = this.names;
@@ -99,7 +102,7 @@ export class QemuDut implements Dut {
       peerIpv6: plan.peer.ipv6,
       peerMac,
       node: process.execPath,
-      agent: agentMainPath,
+      agent: this.agentEntry.path,
       extra: o.append,
     });
     const args = guestArgs({
@@ -128,6 +131,7 @@ export class QemuDut implements Dut {
     if (booted.status === 'rejected') throw await this.bootFault(booted.reason, o.bootTimeoutMs);
     if (peer.status === 'rejected') throw peer.reason;
     this.bootMs = Date.now() - t0;
+    this.bootCpuMs = this.guest.cpuMs();
     const [d, p] = await Promise.all([
       this.run('dut', 'link.info', { ifname: GUEST_IFNAME }),
       this.run('peer', 'link.info', { ifname: names.tap }),
@@ -194,9 +198,12 @@ export class QemuDut implements Dut {
     if (!this.link || !this.guest || !this.image || !this.accel)
       throw new NicmatrixError('AGENT', `${this.spec}: collect() before start()`);
     const ifname = this.link.dut.ifname;
-    const driver = await this.run('dut', 'ethtool.driver', { ifname });
-    const features = await this.run('dut', 'ethtool.features', { ifname });
-    const { kernel } = await this.run('dut', 'agent.ping', {});
+    // At once: each is a process the TCG guest starts, the agent runs them side by side.
+    const [driver, features, { kernel }] = await Promise.all([
+      this.run('dut', 'ethtool.driver', { ifname }),
+      this.run('dut', 'ethtool.features', { ifname }),
+      this.run('dut', 'agent.ping', {}),
+    ]);
     const nic = parseNicLine(this.guest.console) ?? {};
     return {
       kind: 'qemu',
@@ -208,6 +215,8 @@ export class QemuDut implements Dut {
       evidence: {
         console: this.guest.tail(),
         bootMs: this.bootMs,
+        bootCpuMs: this.bootCpuMs,
+        agent: this.agentEntry ? { bundled: this.agentEntry.bundled, note: this.agentEntry.note } : undefined,
         accelReason: this.accel.reason,
         image: { source: this.image.source, release: this.image.release, hash: this.image.hash },
         expectedDriver: this.model.driver,

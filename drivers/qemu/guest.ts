@@ -20,6 +20,8 @@ const CONSOLE_MAX = 256 * 1024;
 export const GUEST_POWEROFF_MS = 5_000;
 
 let guestCount = 0;
+/** USER_HZ: /proc reports CPU times in these ticks (100 on every Linux architecture nicmatrix runs on). */
+const CLOCK_TICKS = 100;
 
 export class GuestProcess {
   readonly client: AgentClient;
@@ -96,6 +98,18 @@ export class GuestProcess {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** CPU time QEMU has used so far (user + system), from /proc: what a boot costs whatever else the machine runs. */
+  cpuMs(): number | undefined {
+    try {
+      const stat = fs.readFileSync(`/proc/${this.child?.pid}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Math.round(((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS);
+    } catch {
+      return undefined;
+    }
   }
 
   /** How QEMU ended, or null while it runs. */

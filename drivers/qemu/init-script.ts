@@ -14,8 +14,12 @@ export const AGENT_PORT_NAME = 'nicmatrix.0';
 /** Console line prefix of the init; `nic …` and `FAILED: …` lines are read back by the controller (console.ts). */
 export const INIT_PREFIX = 'nicmatrix-init:';
 
-/** Quiet console on ttyS0; on panic reboot at once, which ends QEMU (-no-reboot). */
-export const BASE_CMDLINE = ['console=ttyS0', 'quiet', 'panic=-1', 'i8042.noaux', 'i8042.nokbd'];
+/**
+ * Quiet console on ttyS0; on panic reboot at once, which ends QEMU (-no-reboot).
+ * no_timer_check: on a loaded host a TCG guest failed the IO-APIC timer check and hung at boot;
+ * mitigations=off: a throwaway test guest, whose syscalls then cost TCG less (no page-table switch per syscall).
+ */
+export const BASE_CMDLINE = ['console=ttyS0', 'quiet', 'panic=-1', 'i8042.noaux', 'i8042.nokbd', 'no_timer_check', 'mitigations=off'];
 /** Command line of the KVM probe's boot: the init powers off as soon as it runs. */
 export const PROBE_CMDLINE = [...BASE_CMDLINE, 'nicmatrix.probe=1'].join(' ');
 /** Console line the init prints in probe mode. */
@@ -104,7 +108,7 @@ done
 mkdir -p /host
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 ${HOSTROOT_TAG} /host || fail "could not mount the host's root over 9p (mount_tag ${HOSTROOT_TAG})"
 # A project checked out under /tmp or /run (a CI clone) would vanish under the tmpfs below: keep it visible.
-NM_ROOT=\${NM_AGENT%/dist/harness/agent/main.js}
+NM_ROOT=\${NM_AGENT%/dist/*}
 case "$NM_ROOT" in /tmp/*|/run/*) mkdir -p /keep && mount -o bind "/host$NM_ROOT" /keep || fail "could not keep $NM_ROOT" ;; *) NM_ROOT= ;; esac
 mount -t proc proc /host/proc && mount -t sysfs sysfs /host/sys && mount -t devtmpfs devtmpfs /host/dev &&
   mount -t tmpfs tmpfs /host/tmp && mount -t tmpfs tmpfs /host/run || fail "could not mount proc/sys/dev/tmp/run inside the host's root"

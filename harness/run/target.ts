@@ -9,7 +9,7 @@ import { describeError, errorCode, NicmatrixError } from '../errors.js';
 import { restoreSettings } from './features.js';
 import type { RunListener } from './listener.js';
 import { deriveSeed, groupByFeatures, type PlannedVariant } from './plan.js';
-import { type AppliedFeatures, applyFeatures, runVariant } from './variant.js';
+import { type AppliedFeatures, applyFeatures, type Counters, runVariant } from './variant.js';
 
 export interface TargetRunOptions {
   checks: readonly Check[];
@@ -83,15 +83,19 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
     const groups = groupByFeatures(opts.checks.map((check) => ({ check, variants: check.variants(link, facts.features) })));
     for (const g of groups) for (const item of g.items) planned[item.index] = item;
     timing.featureSets = groups.length;
+    const counters: { last?: Counters } = {};
     for (const group of groups) {
       if (signal.aborted) throw signal.reason;
       let applied: AppliedFeatures | undefined;
       const groupLog = (line: string) => listener.onLog?.(spec, `features ${JSON.stringify(group.features ?? {})}: ${line}`);
       try {
         applied = await applyFeatures({ dut, link, signal, log: groupLog }, group.features);
+        // A feature change may reset the device (and its counters): the next variant reads afresh.
+        if (applied.changed) counters.last = undefined;
         timing.configureMs += applied.configureMs;
         timing.linkWaitMs += applied.linkWaitMs;
       } catch (e) {
+        counters.last = undefined;
         // Each variant of the group then tries on its own and records why it could not.
         groupLog(`could not be applied: ${describeError(e)}`);
       }
@@ -102,7 +106,18 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
         const log = (line: string) => listener.onLog?.(spec, `${check.id} [${variant.name}] ${line}`);
         const t0 = Date.now();
         const result = await runVariant(
-          { dut, link, spec, seed, signal, pcapDir: opts.pcapDir, recordDir: opts.recordDir, timeoutMs: opts.variantTimeoutMs, log },
+          {
+            dut,
+            link,
+            spec,
+            seed,
+            signal,
+            pcapDir: opts.pcapDir,
+            recordDir: opts.recordDir,
+            timeoutMs: opts.variantTimeoutMs,
+            counters,
+            log,
+          },
           check,
           variant,
           applied,

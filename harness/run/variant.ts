@@ -35,10 +35,15 @@ export interface VariantEnv {
   recordDir?: string;
   /** The variant's budget (default VARIANT_TIMEOUT_MS). */
   timeoutMs?: number;
+  /**
+   * The counters the previous variant read when it ended, when nothing touched the DUT since:
+   * they are this variant's starting point (one reading instead of two). Updated here.
+   */
+  counters?: { last?: Counters };
   log(line: string): void;
 }
 
-type Counters = { dut: Record<string, number>; peer: Record<string, number>; driver: Record<string, number> };
+export type Counters = { dut: Record<string, number>; peer: Record<string, number>; driver: Record<string, number> };
 
 async function readCounters(env: VariantEnv): Promise<Counters> {
   const [dut, peer, driver] = await Promise.all([
@@ -119,7 +124,8 @@ export async function runVariant(env: VariantEnv, check: Check, variant: Variant
     budgetMs,
   );
   try {
-    before = await readCounters(env);
+    before = env.counters?.last ?? (await readCounters(env));
+    if (env.counters) env.counters.last = undefined;
     const ctx = {
       link: env.link,
       dut: vdut,
@@ -168,6 +174,8 @@ export async function runVariant(env: VariantEnv, check: Check, variant: Variant
   if (before) {
     try {
       const after = await readCounters(env);
+      // A stopped variant may have left traffic behind: the next one reads its own starting point.
+      if (env.counters) env.counters.last = cancelled ? undefined : after;
       evidence.counters = {
         nstat: counterDelta(before.dut, after.dut),
         ethtool: counterDelta(before.driver, after.driver),

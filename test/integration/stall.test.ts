@@ -5,13 +5,14 @@
  * cancelled on the agent (its resources closed), the variant after it runs on
  * a quiet link, and a lost agent stays a harness error.
  */
+import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ResultRecord } from '../../matrix/record.js';
 import { allChecks } from '../../harness/checks/registry.js';
 import type { Check, CheckContext, CheckOutcome } from '../../harness/checks/types.js';
 import { cleanup } from '../../harness/cleanup.js';
 import { runTarget } from '../../harness/run/target.js';
-import { corruptEgress, removeFault } from '../helpers/faults.js';
+import { corruptEgress } from '../helpers/faults.js';
 import { makePortPair, type PortPair } from '../helpers/pair.js';
 
 const pairs: PortPair[] = [];
@@ -21,6 +22,18 @@ afterAll(async () => {
 });
 
 const BUDGET_MS = 12_000;
+
+/** Listener callbacks are synchronous: the fault must be in place (or gone) before the runner goes on. */
+function nftSync(netns: string, args: string[], input?: string): void {
+  execFileSync('ip', ['netns', 'exec', netns, 'nft', ...args], { input });
+}
+const blackholeSync = (pair: PortPair) =>
+  nftSync(
+    pair.dutNs,
+    ['-f', '-'],
+    `table netdev nicmatrix_egress_fault {\n chain egress {\n type filter hook egress device "${pair.dutIf}" priority 0; policy accept;\n drop\n }\n}\n`,
+  );
+const healSync = (pair: PortPair) => nftSync(pair.dutNs, ['delete', 'table', 'netdev', 'nicmatrix_egress_fault']);
 const COUNT = 20;
 
 /** Sends COUNT datagrams DUT → peer while the peer captures; `wait` says how the capture ends. */
@@ -60,9 +73,6 @@ describe('a stall mid-check', () => {
     const pair = await makePortPair('stall');
     pairs.push(pair);
     const blackhole = async () => corruptEgress(pair.dutNs, pair.dutIf, ['drop']);
-    const heal = async (r: ResultRecord) => {
-      if (r.variant === 'blackholed') await removeFault('egress', pair.dutNs);
-    };
     const agentStates: unknown[] = [];
     const checks: Check[] = [
       // A round whose wait asks for far more than the budget: the runner shortens it, the check judges what arrived.
@@ -88,12 +98,11 @@ describe('a stall mid-check', () => {
       listener: {
         onVariantStart: (_spec, check) => {
           // tx-csum/ipv4-udp: its first variant runs blackholed from the start.
-          if (check === 'tx-csum/ipv4-udp' && tx++ === 0) void blackhole();
+          if (check === 'tx-csum/ipv4-udp' && tx++ === 0) blackholeSync(pair);
         },
         onResult: (_spec, r) => {
           results.push(r);
-          if (r.check === 'tx-csum/ipv4-udp' && tx === 1) void removeFault('egress', pair.dutNs);
-          else void heal(r);
+          if ((r.check === 'tx-csum/ipv4-udp' && tx === 1) || r.variant === 'blackholed') healSync(pair);
         },
       },
     });
