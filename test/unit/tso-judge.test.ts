@@ -235,6 +235,36 @@ describe('judgeSegments over crafted connections', () => {
     ]);
   });
 
+  it('fails PSH copied onto every segment of a write, and allows a forced push mid-write', () => {
+    const long = Buffer.from(Array.from({ length: 6000 }, (_, i) => (i * 11) & 0xff));
+    const segs = (psh: (i: number) => boolean): SegSpec[] => [
+      ...Array.from({ length: 5 }, (_, i) => ({ at: i * 1000, len: 1000, flags: TCP_ACK | (psh(i) ? TCP_PSH : 0) })),
+      { at: 5000, len: 1000, flags: TCP_ACK | TCP_PSH },
+      { at: 6000, len: 0, flags: TCP_ACK | TCP_FIN },
+    ];
+    const x = expectFor(long, [6000], { mss: 1000 });
+    expect(
+      judge(
+        connection(
+          long,
+          segs((i) => i === 2),
+        ).frames,
+        x,
+      ).faults,
+    ).toEqual([]);
+    expect(
+      reasons(
+        judge(
+          connection(
+            long,
+            segs(() => true),
+          ).frames,
+          x,
+        ),
+      ),
+    ).toEqual([expect.stringMatching(/PSH on 5 neighbouring segments inside writes \(first ending at stream byte 2000, write 1 of 1\)/)]);
+  });
+
   it('fails a wrong IPv4 ID, and allows a fixed one only with mangleid', () => {
     const back = sound.map((s, i) => (i === 2 ? { ...s, id: 50 } : s));
     expect(reasons(judge(connection(stream, back).frames, expectFor(stream, [3000])))).toEqual([

@@ -379,4 +379,35 @@ function judgeStream(
       fault({ index: -1, part: 0 }, `no segment ends at the end of write ${i + 1} (stream byte ${end}): segments straddle it`);
     else if (!psh) fault({ index: -1, part: 0 }, `the segment ending write ${i + 1} (stream byte ${end}) carries no PSH`);
   });
+  pushSpacing(ends, x, fault);
+}
+
+/**
+ * PSH inside a write comes only from the stack's forced pushes, at least half the peer's
+ * window apart (at least five segments): PSH on neighbouring segments inside one write means
+ * a device copied it onto every segment of its cut. Two such neighbours make the fault.
+ */
+function pushSpacing(
+  ends: ReadonlyMap<number, boolean>,
+  x: TcpFlowExpect,
+  fault: (s: { index: number; part: number }, reason: string) => void,
+): void {
+  const writeEnds = new Set<number>();
+  let at = 0;
+  for (const w of x.writes) writeEnds.add((at += w));
+  const pushed = [...ends.entries()]
+    .filter(([, psh]) => psh)
+    .map(([end]) => end)
+    .sort((a, b) => a - b);
+  const close: number[] = [];
+  for (let i = 1; i < pushed.length; i++) {
+    const [a, b] = [pushed[i - 1], pushed[i]];
+    if (writeEnds.has(b) || writeEnds.has(a)) continue;
+    if (b - a <= x.mss && writeOf(x.writes, a - 1)?.k === writeOf(x.writes, b - 1)?.k) close.push(b);
+  }
+  if (close.length >= 2)
+    fault(
+      { index: -1, part: 0 },
+      `PSH on ${close.length + 1} neighbouring segments inside writes (first ending at stream byte ${close[0]}, ${whereInWrites(x.writes, close[0] - 1)}): PSH belongs on the last segment of a cut only`,
+    );
 }
