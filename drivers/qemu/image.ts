@@ -14,7 +14,7 @@ import { cacheRoot, exists, scratchDir, writeAtomic } from './cache.js';
 import { nicModules } from './catalogue.js';
 import { type CpioEntry, writeCpio } from './cpio.js';
 import { IMAGE_FORMAT, inputsHash, moduleClosure, parseModulesBuiltin, parseModulesDep } from './image-plan.js';
-import { BASE_MODULES, initScript } from './init-script.js';
+import { BASE_MODULES, initScript, PROTOCOL_MODULES } from './init-script.js';
 import { bootableKernel, debianKernel, type KernelSource, userKernel } from './kernel.js';
 
 export const BUSYBOX_PATH = '/bin/busybox';
@@ -68,12 +68,14 @@ async function build(root: string, opts: GuestImageOptions, signal?: AbortSignal
     );
   const wanted = [...BASE_MODULES, ...nicModules()];
   const modules = src.modulesDir
-    ? await moduleFiles(src.modulesDir, wanted)
+    ? await moduleFiles(src.modulesDir, [...wanted, ...PROTOCOL_MODULES])
     : { release: 'unknown', files: new Map<string, Buffer>(), missing: [], extra: new Map<string, Buffer>() };
-  if (!opts.kernel && modules.missing.length > 0) {
+  // Protocol modules are optional: a kernel without them gives those checks a skip naming the module.
+  const missingWanted = modules.missing.filter((m) => !PROTOCOL_MODULES.includes(m));
+  if (!opts.kernel && missingWanted.length > 0) {
     throw new NicmatrixError(
       'PREREQUISITE',
-      `${src.description}: expected modules ${modules.missing.join(', ')} (as modules or built in), found neither`,
+      `${src.description}: expected modules ${missingWanted.join(', ')} (as modules or built in), found neither`,
     );
   }
   const init = initScript();

@@ -7,6 +7,12 @@ import { NicmatrixError } from '../../matrix/errors.js';
 
 /** Modules loaded before device probing: the control channel and the host's root. */
 export const BASE_MODULES = ['virtio_pci', 'virtio_console', '9pnet_virtio', '9p'];
+/**
+ * Protocol modules the checks use when the kernel has them (tunnel-csum, sctp-csum), loaded at boot:
+ * the agent runs chrooted in the host's root, where the guest's modules are not. crc32c_generic
+ * first: SCTP asks the crypto API for crc32c, which the kernel cannot load by itself here.
+ */
+export const PROTOCOL_MODULES = ['crc32c_generic', 'vxlan', 'geneve', 'ip_gre', 'ip6_gre', 'sctp'];
 /** mount_tag of the host's root (`-virtfs …,mount_tag=`). */
 export const HOSTROOT_TAG = 'hostroot';
 /** Name of the virtio-serial port the agent serves on. */
@@ -101,6 +107,8 @@ if [ "$NM_PROBE" = 1 ]; then say "probe ok"; poweroff -f; sleep 10; fi
 [ -n "$NM_MAC" ] && [ -n "$NM_AGENT" ] || fail "kernel command line lacks nicmatrix.mac/nicmatrix.agent"
 # Built-in drivers make modprobe fail; the mount below tells whether 9p is really there.
 modprobe -q -a ${BASE_MODULES.join(' ')}
+# Missing ones are fine: a check whose protocol is absent says which module it lacks.
+modprobe -q -a ${PROTOCOL_MODULES.join(' ')}
 # Load drivers by modalias, as udev would: every driver claiming the device loads, the kernel picks.
 for bus in pci virtio; do
   for a in /sys/bus/$bus/devices/*/modalias; do [ -r "$a" ] && modprobe -q -a "$(cat "$a")"; done

@@ -8,7 +8,18 @@ import { txFrameChecks } from './tx-frame/index.js';
 import { tunnelCsumChecks } from './tunnel-csum/index.js';
 import { tsoChecks } from './tso/index.js';
 import { usoChecks } from './uso/index.js';
+import { sctpCsumChecks } from './sctp-csum/index.js';
 
 export function allChecks(): Check[] {
-  return [...txCsumChecks, ...rxCsumChecks, ...fragChecks, ...zcChecks, ...txFrameChecks, ...tunnelCsumChecks, ...tsoChecks, ...usoChecks];
+  return [
+    ...txCsumChecks,
+    ...rxCsumChecks,
+    ...fragChecks,
+    ...zcChecks,
+    ...txFrameChecks,
+    ...tunnelCsumChecks,
+    ...tsoChecks,
+    ...usoChecks,
+    ...sctpCsumChecks,
+  ];
 }

@@ -13,3 +13,4 @@ import './tcp-stream.js';
 import './udp-gso.js';
 import './link-mtu.js';
 import './vlan-link.js';
+import './sctp.js';
