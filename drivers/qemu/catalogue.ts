@@ -27,9 +27,28 @@ export interface QemuModel {
   scatterGather: boolean;
   /** Why the model is interesting, or what differs with the backend. */
   notes?: string;
+  /** NIC family of the project's founding material the chip belongs to (`eepro100`, `sunhme`): the `seed` target set runs them all. */
+  family?: string;
 }
 
 const GENERIC = ['tx-checksum-ip-generic'];
+
+/** QEMU's eepro100 chips: model, PCI id QEMU presents (`info pci`), and the part. */
+const EEPRO100_CHIPS: readonly (readonly [string, string, string])[] = [
+  ['i82550', '8086:1209', 'Intel 82550 Fast Ethernet'],
+  ['i82551', '8086:1209', 'Intel 82551 Fast Ethernet'],
+  ['i82557a', '8086:1229', 'Intel 82557A Fast Ethernet'],
+  ['i82557b', '8086:1229', 'Intel 82557B Fast Ethernet'],
+  ['i82557c', '8086:1229', 'Intel 82557C Fast Ethernet'],
+  ['i82558a', '8086:1229', 'Intel 82558A Fast Ethernet'],
+  ['i82558b', '8086:1229', 'Intel 82558B Fast Ethernet'],
+  ['i82559a', '8086:1229', 'Intel 82559A Fast Ethernet'],
+  ['i82559b', '8086:1229', 'Intel 82559B Fast Ethernet'],
+  ['i82559c', '8086:1229', 'Intel 82559C Fast Ethernet'],
+  ['i82559er', '8086:1209', 'Intel 82559ER Fast Ethernet'],
+  ['i82562', '8086:1209', 'Intel 82562 Fast Ethernet'],
+  ['i82801', '8086:2449', 'Intel 82801 (ICH) integrated Fast Ethernet'],
+];
 
 export const QEMU_MODELS: readonly QemuModel[] = [
   {
@@ -102,28 +121,19 @@ export const QEMU_MODELS: readonly QemuModel[] = [
     scatterGather: true,
     notes: 'revision 0x20 (C+): 8139too declines it and 8139cp binds',
   },
-  {
-    model: 'i82557b',
-    device: 'i82557b',
+  // Every i8255x variant QEMU's eepro100 emulates (`-device help`): one e100 driver, chips told apart by PCI id and revision.
+  ...EEPRO100_CHIPS.map(([model, pciId, name]): QemuModel => ({
+    model,
+    device: model,
     driver: 'e100',
     rivals: [],
-    pciId: '8086:1229',
-    description: 'Intel 82557B Fast Ethernet (QEMU eepro100 family)',
+    pciId,
+    description: `${name} (QEMU eepro100 family)`,
+    family: 'eepro100',
     txChecksum: [],
     rxChecksum: false,
     scatterGather: false,
-  },
-  {
-    model: 'i82559er',
-    device: 'i82559er',
-    driver: 'e100',
-    rivals: [],
-    pciId: '8086:1209',
-    description: 'Intel 82559ER Fast Ethernet (QEMU eepro100 family)',
-    txChecksum: [],
-    rxChecksum: false,
-    scatterGather: false,
-  },
+  })),
   {
     model: 'tulip',
     device: 'tulip',
@@ -219,8 +229,7 @@ const LINK_MBPS: Readonly<Record<string, number>> = {
   'e1000-82545em': 1000,
   e1000e: 1000,
   rtl8139: 100,
-  i82557b: 100,
-  i82559er: 100,
+  ...Object.fromEntries(EEPRO100_CHIPS.map(([model]) => [model, 100])),
   tulip: 100,
   pcnet: 100,
   ne2k_pci: 10,

@@ -1,8 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { catalogueMismatches, findQemuModel, nicModules, QEMU_MODELS } from '../../drivers/qemu/catalogue.js';
 
+/** The thirteen eepro100 devices of `qemu-system-x86_64 -device help` (QEMU 7.2). */
+const EEPRO100 = [
+  'i82550',
+  'i82551',
+  'i82557a',
+  'i82557b',
+  'i82557c',
+  'i82558a',
+  'i82558b',
+  'i82559a',
+  'i82559b',
+  'i82559c',
+  'i82559er',
+  'i82562',
+  'i82801',
+];
+
 describe('QEMU model catalogue', () => {
-  it('covers the twelve models the matrix promises, each once', () => {
+  it('covers the models the matrix promises, each once: every i8255x chip QEMU emulates among them', () => {
     const names = QEMU_MODELS.map((m) => m.model);
     expect(names).toEqual([
       'e1000',
@@ -11,8 +28,7 @@ describe('QEMU model catalogue', () => {
       'e1000e',
       'virtio-net-pci',
       'rtl8139',
-      'i82557b',
-      'i82559er',
+      ...EEPRO100,
       'tulip',
       'pcnet',
       'ne2k_pci',
@@ -27,6 +43,8 @@ describe('QEMU model catalogue', () => {
     expect(driver('rtl8139')).toBe('8139cp');
     expect(driver('i82557b')).toBe('e100');
     expect(driver('i82559er')).toBe('e100');
+    for (const chip of EEPRO100) expect(findQemuModel(chip), chip).toMatchObject({ device: chip, driver: 'e100' });
+    expect(findQemuModel('i82801')?.pciId).toBe('8086:2449');
     expect(driver('pcnet')).toBe('pcnet32');
     expect(driver('ne2k_pci')).toBe('ne2k-pci');
     expect(driver('virtio-net-pci')).toBe('virtio_net');

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { TARGET_SPEC_HELP } from '../../../drivers/spec.js';
+import { TARGET_SETS, targetSet } from '../../../drivers/target-sets.js';
 import { sweepStale } from '../../../drivers/sweep.js';
 import { exitCodeFor } from '../../../matrix/record.js';
 import { MatrixStore, resolveStorePath } from '../../../matrix/store.js';
@@ -16,9 +17,10 @@ export const command: Command = {
   name: 'run',
   summary: 'run checks on targets and write a run record',
   usage: [
-    'usage: nicmatrix run [--target SPEC]… [--checks GLOB]… [--out FILE] [--jobs N] [--seed N] [--verbose]',
+    'usage: nicmatrix run [--target SPEC]… [--target-set NAME]… [--checks GLOB]… [--out FILE] [--jobs N] [--seed N] [--verbose]',
     '',
     `  --target SPEC   ${TARGET_SPEC_HELP}; repeatable (default: lo, veth and every QEMU model)`,
+    `  --target-set NAME  a named set of targets, repeatable: ${TARGET_SETS.map((t) => `${t.name} (${t.description})`).join('; ')}`,
     '  --checks GLOB   check IDs or families, e.g. tx-csum/* ; repeatable (default: all)',
     '  --out FILE      run record path (default: out/runs/run-<time>.json); pcaps go to FILE minus .json plus .pcap/',
     '  --jobs N        targets run at once (default: one per core)',
@@ -30,6 +32,7 @@ export const command: Command = {
   ].join('\n'),
   options: {
     target: { type: 'string', multiple: true },
+    'target-set': { type: 'string', multiple: true },
     checks: { type: 'string', multiple: true },
     out: { type: 'string' },
     jobs: { type: 'string' },
@@ -43,7 +46,9 @@ export const command: Command = {
   async run({ values }, io) {
     if (values.lab !== undefined) return (await import('./lab.js')).runLabCommand(values, io);
     if (values.label !== undefined) throw new NicmatrixError('USAGE', '--label: only with --lab FILE');
-    const targets = (values.target as string[] | undefined) ?? [...DEFAULT_TARGETS];
+    const sets = ((values['target-set'] as string[] | undefined) ?? []).flatMap((name) => targetSet(name));
+    const given = [...((values.target as string[] | undefined) ?? []), ...sets];
+    const targets = given.length > 0 ? [...new Set(given)] : [...DEFAULT_TARGETS];
     for (const t of targets) await checkTargetSpec(t);
     const globs = (values.checks as string[] | undefined) ?? [];
     const { checks, unmatched } = selectChecks(allChecks(), globs);
