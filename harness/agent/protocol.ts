@@ -119,6 +119,8 @@ export interface ActionMap {
       ipOptions?: string;
       /** IPv6 destination-options header (raw bytes, base64) set with IPV6_DSTOPTS. */
       ipv6DstOpts?: string;
+      /** At most this many Mb/s of wire time (fragments' headers estimated for an MTU of 1500). */
+      rateMbps?: number;
     };
     result: { sent: number };
   };

@@ -168,13 +168,17 @@ function countersText(c: Readonly<Record<string, number>>): string {
 
 /**
  * The faults of the frames in `must` (indexes that had to reach the DUT) that
- * did not. `dutLoss`: the DUT's receive loss counters over the injection.
+ * did not. `dutLoss`: the DUT's receive loss counters over the injection;
+ * `peerLoss`: the peer's transmit loss counters. Frames lost after the peer's
+ * tap while its own transmit path counted as many drops (a tap device whose
+ * queue to a slow guest overflowed) and the DUT counted none are the set-up's.
  */
 export function arrivalFaults(
   traces: readonly FrameTrace[],
   must: readonly number[],
   dutLoss: Readonly<Record<string, number>>,
   captureDropped: { dut: number; peer: number },
+  peerLoss: Readonly<Record<string, number>> = {},
 ): ArrivalFault[] {
   const of = (a: Arrival) => must.filter((i) => traces[i].arrival === a);
   const out: ArrivalFault[] = [];
@@ -183,7 +187,18 @@ export function arrivalFaults(
     if (idx.length > 0) out.push({ status, kind, count: idx.length, detail: detail(idx), frames: idx });
   };
   add('fail', 'altered', (i) => `reached the DUT's capture with bytes the peer did not send (${offsetsText(traces, i)})`);
-  add('fail', 'lost', () => `left the peer intact but never reached the DUT's capture: lost inside the DUT (${countersText(dutLoss)})`);
+  const peerDrops = Object.values(peerLoss).reduce((a, b) => Math.max(a, b), 0);
+  const lostAtPeer = Object.keys(dutLoss).length === 0 && peerDrops >= of('lost').length;
+  if (lostAtPeer)
+    add(
+      'error',
+      'lost',
+      () =>
+        `left the peer's capture but its own transmit path dropped as many (${Object.entries(peerLoss)
+          .map(([k, v]) => `${k} +${v}`)
+          .join(', ')}): set-up loss, the DUT was not judged on them`,
+    );
+  else add('fail', 'lost', () => `left the peer intact but never reached the DUT's capture: lost inside the DUT (${countersText(dutLoss)})`);
   add('error', 'not-sent', () => 'never left the peer (not on its egress capture): set-up loss, the DUT was not judged on them');
   add(
     'error',

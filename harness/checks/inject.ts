@@ -64,7 +64,8 @@ export interface Injection {
   captureDropped: { dut: number; peer: number };
 }
 
-async function counters(ctx: CheckContext, side: Side): Promise<Record<string, number>> {
+/** A side's driver (`ethtool -S`) and link (`ip -s -s link`, prefixed `link.`) counters. */
+export async function sideCounters(ctx: CheckContext, side: Side): Promise<Record<string, number>> {
   const ifname = ctx.link[side].ifname;
   const [driver, link] = await Promise.all([ctx.dut.run(side, 'ethtool.stats', { ifname }), ctx.dut.run(side, 'link.stats', { ifname })]);
   return { ...driver, ...Object.fromEntries(Object.entries(link.counters).map(([k, v]) => [`link.${k}`, v])) };
@@ -95,7 +96,7 @@ export async function injectFrames(
   for (let round = 0; batch.length > 0 && round <= MAX_RESENDS && !ctx.signal.aborted; round++) {
     const rateMbps = round === 0 ? rate.mbps : (rate.mbps ?? UNKNOWN_LINK_RESEND_MBPS) / BACKOFF ** round;
     if (round > 0) ctx.log(`sending ${batch.length} frame(s) the DUT's capture did not show again, at ${rateMbps} Mb/s`);
-    const [dutBefore, peerBefore] = await Promise.all([counters(ctx, 'dut'), counters(ctx, 'peer')]);
+    const [dutBefore, peerBefore] = await Promise.all([sideCounters(ctx, 'dut'), sideCounters(ctx, 'peer')]);
     const r = await captureBoth(ctx, batch.length, () =>
       ctx.dut.run(
         'peer',
@@ -109,7 +110,7 @@ export async function injectFrames(
       ),
     );
     for (const i of batch) sent[i]++;
-    const [dutAfter, peerAfter] = await Promise.all([counters(ctx, 'dut'), counters(ctx, 'peer')]);
+    const [dutAfter, peerAfter] = await Promise.all([sideCounters(ctx, 'dut'), sideCounters(ctx, 'peer')]);
     const roundLoss = lossCounters(counterDelta(dutBefore, dutAfter), 'rx');
     add(dutLoss, roundLoss);
     add(peerLoss, lossCounters(counterDelta(peerBefore, peerAfter), 'tx'));

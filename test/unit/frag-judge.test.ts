@@ -2,14 +2,18 @@ import { describe, expect, it } from 'vitest';
 import {
   countersMet,
   firstDifference,
+  incompleteDatagrams,
   judgeCounters,
   judgeDelivery,
+  judgeSentFrames,
   reassemblyCounters,
   type CounterRule,
   type ExpectedDatagram,
 } from '../../harness/checks/frag/judge.js';
 import { fates, fragOutcome, sizeSummary } from '../../harness/checks/frag/outcome.js';
 import type { DeliveredDatagram } from '../../harness/checks/rx-csum/judge.js';
+import { decodeCapture } from '../../harness/checks/wire.js';
+import { buildIpv4Fragments, buildUdpFrame } from '../../harness/codec/index.js';
 
 const src = '198.18.0.2';
 const dg = (index: number, bytes: string, expect: ExpectedDatagram['expect'] = 'deliver', readings?: string[]): ExpectedDatagram => ({
@@ -142,5 +146,45 @@ describe('fragOutcome', () => {
     expect(sizeSummary([1536, 65507, 8192])).toEqual({ count: 3, min: 1536, max: 65507 });
     expect(firstDifference(Buffer.from('abc'), Buffer.from('abd'))).toBe(2);
     expect(firstDifference(Buffer.from('ab'), Buffer.from('abc'))).toBe(2);
+  });
+});
+
+describe('frames a sender put on the wire', () => {
+  const flow = {
+    family: 4 as const,
+    srcMac: '02:00:00:00:00:01',
+    dstMac: '02:00:00:00:00:02',
+    src: '198.18.0.1',
+    dst: '198.18.0.2',
+    sport: 31000,
+    dport: 21000,
+  };
+  const frags = () => buildIpv4Fragments(buildUdpFrame({ ...flow, payload: Buffer.alloc(3000, 7), ipv4: { id: 77 } }), 1480, { id: 77 });
+  const wire = (frames: Buffer[]) =>
+    decodeCapture(frames.map((f) => ({ data: f.toString('base64'), len: f.length, status: 0, pkttype: 0, vlanTci: 0, vlanTpid: 0, tsNs: 0 })));
+
+  it('passes sound fragments, and names a wrong IPv4 header checksum, a truncated frame and a frame longer than its IP length, each on its own', () => {
+    expect(judgeSentFrames(wire(frags()))).toEqual([]);
+    const [a, b, c] = frags();
+    const badSum = Buffer.from(a);
+    badSum.writeUInt16BE(badSum.readUInt16BE(24) ^ 0x1111, 24);
+    const truncated = b.subarray(0, b.length - 10);
+    const long = Buffer.concat([c, Buffer.alloc(100, 0)]);
+    const f = judgeSentFrames(wire([badSum, truncated, long]));
+    expect(f.map((x) => [x.kind, x.count])).toEqual([
+      ['truncated', 1],
+      ['wrong-length', 1],
+      ['bad-ip-checksum', 1],
+    ]);
+    expect(f[0].detail).toMatch(/^1 frame\(s\) left the sender shorter than their IP length \(truncated\); first: frame 1 /);
+    expect(f[2].detail).toMatch(/wrong IPv4 header checksum; first: frame 0 \(IP ID\/fragment 77, offset 0\): 0x/);
+  });
+
+  it('counts datagrams whose fragments do not cover them', () => {
+    const [a, b, c] = frags();
+    expect(incompleteDatagrams(wire([a, b, c]))).toBe(0);
+    expect(incompleteDatagrams(wire([c, a, b]))).toBe(0);
+    expect(incompleteDatagrams(wire([a, c]))).toBe(1);
+    expect(incompleteDatagrams(wire([a, b]))).toBe(1);
   });
 });

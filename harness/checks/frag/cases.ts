@@ -7,6 +7,7 @@ import {
   datagramOfFrames,
   fragmentArrivals,
   judgeCounters,
+  judgeSentFrames,
   judgeDelivery,
   reassemblyCounters,
   type CounterRule,
@@ -16,7 +17,8 @@ import {
 } from './judge.js';
 import { fragOutcome, sizeSummary } from './outcome.js';
 import { arrange, makeDatagram, maxFragSize, overlapping, withoutOne, type Arrangement, type FragDatagram, type FragFlow } from './plan.js';
-import { injectRound, socketRound, type InjectResult } from './rounds.js';
+import { injectRound, socketRound, type InjectResult, type SocketRoundResult } from './rounds.js';
+import { arrivalFaults, traceArrivals } from '../arrival.js';
 
 /** Datagrams per crafted case. */
 const DATAGRAMS = 8;
@@ -80,7 +82,7 @@ function judgeInjected(
   const plain = judgeDelivery(ds, r.delivered);
   const delivered = new Set(ds.filter((d) => plain.fate[d.index] !== 'dropped').map((d) => d.index));
   const inj = r.injection;
-  const a = fragmentArrivals(datagramOfFrames(ds, frames), inj.traces, delivered, inj.dutLoss, inj.captureDropped);
+  const a = fragmentArrivals(datagramOfFrames(ds, frames), inj.traces, delivered, inj.dutLoss, inj.captureDropped, inj.peerLoss);
   return { tally: judgeDelivery(ds, r.delivered, a.notArrived), arrival: a.faults };
 }
 
@@ -201,14 +203,87 @@ export async function runSocket(ctx: CheckContext, family: IpFamily, direction: 
     ports,
   );
   const t = judgeDelivery(expected, r.delivered);
+  const faults = [...(direction === 'send' ? judgeSentFrames(r.ingress) : []), ...lossFaults(r, t, direction)];
+  const explained = faults.length > 0 && faults.every((f) => f.status === 'error');
+  // Datagrams lost to the harness's own loss are not the stack's fault: the set-up faults say what happened to them.
+  const tally = explained ? { ...t, faults: t.faults.filter((f) => f.kind !== 'missing') } : t;
   const reasm = reassemblyCounters(r.receiverCounters);
   const fragmented = Object.entries(reasm).some(([k, v]) => /ReasmOKs/.test(k) && v > 0);
   const mtu = Math.min(ctx.link.dut.mtu, ctx.link.peer.mtu);
   const words = fragmented ? 'delivered once, byte-exact' : `delivered once, byte-exact (none was fragmented: MTU ${mtu})`;
-  return fragOutcome(`${V(family)} ${direction === 'send' ? 'DUT → peer' : 'peer → DUT'}`, t, [], words, {
+  return fragOutcome(`${V(family)} ${direction === 'send' ? 'DUT → peer' : 'peer → DUT'}`, tally, faults, words, {
     sizes: sizeSummary(sizes),
     senderFragmentation: reassemblyCounters(r.senderCounters),
     receiverReassembly: reasm,
     fragmented,
+    accounting: {
+      datagrams: sizes.length,
+      sends: r.rounds.reduce((n, x) => n + x.datagrams, 0),
+      delivered: r.delivered.length,
+      framesSent: r.egress.length,
+      framesReceived: r.ingress.length,
+      rateMbps: r.rate.mbps,
+      rateSource: r.rate.source,
+      rounds: r.rounds,
+      senderLoss: r.senderLoss,
+      receiverLoss: r.receiverLoss,
+      captureDropped: r.captureDropped,
+    },
   });
+}
+
+/**
+ * Why datagrams were not delivered, when frames were lost (pure): a sender
+ * whose egress lacks fragments (the harness's peer: set-up loss; the DUT: its
+ * fault), frames that left one tap and never reached the other (the DUT's
+ * loss, unless only the peer's own counters rose).
+ */
+function lossFaults(r: SocketRoundResult, t: FragTally, direction: 'send' | 'receive'): FragFault[] {
+  const missing = t.faults.find((f) => f.kind === 'missing')?.count ?? 0;
+  if (missing === 0) return [];
+  const out: FragFault[] = [];
+  const incomplete = r.rounds.at(-1)?.incomplete ?? 0;
+  if (incomplete > 0) {
+    if (direction === 'receive')
+      out.push({
+        kind: 'not-sent',
+        status: 'error',
+        count: incomplete,
+        detail: `${incomplete} datagram(s) the peer's socket sent never fully left the peer (fragments missing on its egress capture): set-up loss`,
+      });
+    else
+      out.push({
+        kind: 'missing',
+        count: incomplete,
+        detail: `${incomplete} datagram(s) left the DUT with fragments missing (its egress capture)`,
+      });
+  }
+  const traces = traceArrivals({
+    frames: r.egress.map((f) => f.data),
+    peerOut: r.egress,
+    dutIn: r.ingress,
+    peerDropped: r.captureDropped.sender,
+    dutDropped: r.captureDropped.receiver,
+  });
+  const all = traces.map((_, i) => i);
+  if (direction === 'receive') {
+    for (const f of arrivalFaults(traces, all, r.receiverLoss, { dut: r.captureDropped.receiver, peer: r.captureDropped.sender }, r.senderLoss))
+      out.push({ kind: f.kind, ...(f.status === 'error' ? { status: 'error' as const } : {}), count: f.count, detail: `${f.count} frame(s) ${f.detail}` });
+  } else {
+    const lost = traces.filter((x) => x.arrival === 'lost' || x.arrival === 'altered').length;
+    const peerDrops = Object.values(r.receiverLoss).reduce((a, b) => a + b, 0);
+    if (lost > 0)
+      out.push({
+        kind: 'lost',
+        ...(peerDrops >= lost && Object.keys(r.senderLoss).length === 0 ? { status: 'error' as const } : {}),
+        count: lost,
+        detail: `${lost} frame(s) left the DUT's capture but never reached the peer's intact (DUT ${counterText(r.senderLoss)}; peer ${counterText(r.receiverLoss)})`,
+      });
+  }
+  return out;
+}
+
+function counterText(c: Readonly<Record<string, number>>): string {
+  const e = Object.entries(c);
+  return e.length > 0 ? e.map(([k, v]) => `${k} +${v}`).join(', ') : 'no loss counter rose';
 }

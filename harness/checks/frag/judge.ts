@@ -5,6 +5,7 @@
  */
 import { canonicalIp, parseFrame } from '../../codec/index.js';
 import { arrivalFaults, type Arrival, type FrameTrace } from '../arrival.js';
+import type { WireFrame } from '../wire.js';
 import type { DeliveredDatagram } from '../rx-csum/judge.js';
 import type { FragDatagram } from './plan.js';
 
@@ -186,9 +187,10 @@ export function fragmentArrivals(
   delivered: ReadonlySet<number>,
   dutLoss: Readonly<Record<string, number>>,
   captureDropped: { dut: number; peer: number },
+  peerLoss: Readonly<Record<string, number>> = {},
 ): { faults: FragFault[]; notArrived: Set<number> } {
   const must = traces.map((_, i) => i).filter((i) => !delivered.has(owner[i]));
-  const faults = arrivalFaults(traces, must, dutLoss, captureDropped);
+  const faults = arrivalFaults(traces, must, dutLoss, captureDropped, peerLoss);
   const notArrived = new Set(faults.flatMap((f) => f.frames.map((i) => owner[i])).filter((d) => d >= 0));
   return {
     faults: faults.map((f) => ({
@@ -199,4 +201,63 @@ export function fragmentArrivals(
     })),
     notArrived,
   };
+}
+
+/** Shortest Ethernet frame (without FCS): bytes past the IP packet up to it are padding, beyond it a wrong length. */
+const MIN_FRAME = 60;
+
+/**
+ * Faults of the frames a sender put on the wire (pure): a frame shorter than
+ * its IP length says (truncated), one carrying bytes past it beyond the
+ * minimum-frame padding (wrong length), an IPv4 header checksum that does not
+ * verify. Each kind has its own message; `frames` are the sender's frames as
+ * the receiving side captured them.
+ */
+export function judgeSentFrames(frames: readonly WireFrame[]): FragFault[] {
+  const truncated: string[] = [];
+  const long: string[] = [];
+  const badSum: string[] = [];
+  for (const f of frames) {
+    const ip = f.parsed.ip;
+    if (!ip) continue;
+    const have = f.data.length - ip.offset;
+    const what = `frame ${f.index} (IP ID/fragment ${ip.fragment?.id ?? (ip.family === 4 ? ip.id : '-')}, offset ${ip.fragment?.offset ?? 0})`;
+    if (have < ip.totalLen) truncated.push(`${what}: ${have} bytes, its IP length says ${ip.totalLen}`);
+    else if (have > ip.totalLen && f.data.length > MIN_FRAME) long.push(`${what}: ${have} bytes, its IP length says ${ip.totalLen}`);
+    if (ip.family === 4 && !ip.headerChecksumOk) badSum.push(`${what}: 0x${ip.headerChecksum.toString(16).padStart(4, '0')}`);
+  }
+  const out: FragFault[] = [];
+  const add = (kind: FragFaultKind, list: string[], words: string) => {
+    if (list.length > 0) out.push({ kind, count: list.length, detail: `${list.length} frame(s) ${words}; first: ${list[0]}` });
+  };
+  add('truncated', truncated, 'left the sender shorter than their IP length (truncated)');
+  add('wrong-length', long, 'left the sender longer than their IP length (wrong length, beyond padding)');
+  add('bad-ip-checksum', badSum, 'left the sender with a wrong IPv4 header checksum');
+  return out;
+}
+
+/** IP datagrams among `frames` whose fragments do not cover them from offset 0 to a last fragment (pure). */
+export function incompleteDatagrams(frames: readonly WireFrame[]): number {
+  const groups = new Map<string, { offset: number; len: number; more: boolean }[]>();
+  for (const f of frames) {
+    const ip = f.parsed.ip;
+    if (!ip?.fragment) continue;
+    const k = `${ip.family}/${ip.src}/${ip.dst}/${ip.fragment.id}`;
+    const g = groups.get(k) ?? [];
+    g.push({ offset: ip.fragment.offset, len: ip.totalLen - ip.hdrLen, more: ip.fragment.more });
+    groups.set(k, g);
+  }
+  let n = 0;
+  for (const g of groups.values()) {
+    g.sort((a, b) => a.offset - b.offset);
+    let end = 0;
+    let done = false;
+    for (const x of g) {
+      if (x.offset > end) break;
+      end = Math.max(end, x.offset + x.len);
+      if (!x.more) done = true;
+    }
+    if (!done || g.some((x) => x.offset > end)) n++;
+  }
+  return n;
 }

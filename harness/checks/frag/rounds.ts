@@ -6,11 +6,15 @@
 import type { Side } from '../../../drivers/types.js';
 import type { IpFamily } from '../../codec/index.js';
 import type { CheckContext } from '../types.js';
-import { injectFrames, type Injection } from '../inject.js';
+import { counterDelta } from '../../../drivers/ethtool.js';
+import { PACKET_OUTGOING } from '../../sys/consts.js';
+import { lossCounters } from '../arrival.js';
+import { BACKOFF, injectFrames, linkRate, MAX_RESENDS, sideCounters, type Injection, type LinkRate } from '../inject.js';
+import { decodeCapture, type WireFrame } from '../wire.js';
 import { injectionSysctls, nstatSince, withSysctls } from '../rx-csum/context.js';
 import type { DeliveredDatagram } from '../rx-csum/judge.js';
 import { ARRIVAL_TIMEOUT_MS, SETTLE_MS, type Receiver } from '../rx-csum/udp-round.js';
-import { countersMet, type CounterRule } from './judge.js';
+import { countersMet, incompleteDatagrams, type CounterRule } from './judge.js';
 
 /** How often a timer-driven counter (reassembly timeout) is read while waiting for it. */
 const COUNTER_POLL_MS = 250;
@@ -80,13 +84,37 @@ async function waitCounters(
   }
 }
 
+export interface SocketRoundReport {
+  rateMbps: number | null;
+  datagrams: number;
+  delivered: number;
+  /** Frames of the flow on the sender's egress tap and on the receiver's tap. */
+  egress: number;
+  ingress: number;
+  /** Datagrams whose fragments the sender's egress does not hold in full. */
+  incomplete: number;
+}
+
 export interface SocketRoundResult {
   delivered: DeliveredDatagram[];
   senderCounters: Record<string, number>;
   receiverCounters: Record<string, number>;
+  /** Frames of the flow the sender's tap saw leave, and the receiver's tap saw arrive (every round). */
+  egress: WireFrame[];
+  ingress: WireFrame[];
+  captureDropped: { sender: number; receiver: number };
+  /** Loss counters that rose: the sender's transmit side, the receiver's receive side. */
+  senderLoss: Record<string, number>;
+  receiverLoss: Record<string, number>;
+  rate: LinkRate;
+  rounds: SocketRoundReport[];
 }
 
-/** `from`'s socket sends each payload to a socket on `to`; the kernel fragments what exceeds the MTU. */
+/**
+ * `from`'s socket sends each payload to a socket on `to`, paced to the link;
+ * the kernel fragments what exceeds the MTU. Both ends are captured, and the
+ * datagrams that were not delivered are sent again, slower.
+ */
 export async function socketRound(
   ctx: CheckContext,
   from: Side,
@@ -96,34 +124,85 @@ export async function socketRound(
   ports: { sport: number; dport: number },
 ): Promise<SocketRoundResult> {
   const addr = (s: Side) => (family === 4 ? ctx.link[s].ipv4 : ctx.link[s].ipv6);
+  const rate = await linkRate(ctx);
+  const ofFlow = (f: WireFrame) => f.parsed.ip?.src === addr(from) && f.parsed.ip?.dst === addr(to);
   const senderSince = await nstatSince(ctx, from);
   const receiverSince = await nstatSince(ctx, to);
-  const { id } = await ctx.dut.run(to, 'udp.recvStart', { family, addr: addr(to), port: ports.dport });
-  let delivered: DeliveredDatagram[];
-  try {
-    await ctx.dut.run(
-      from,
-      'udp.send',
-      {
-        family,
-        src: addr(from),
-        dst: addr(to),
-        sport: ports.sport,
-        dport: ports.dport,
-        payloads: payloads.map((p) => p.toString('base64')),
-      },
-      { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 },
-    );
-    const res = await ctx.dut.run(
-      to,
-      'udp.recvStop',
-      { id, expect: payloads.length, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS },
-      { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 },
-    );
-    delivered = res.datagrams.map((d) => ({ family, payload: Buffer.from(d.data, 'base64'), from: d.from, port: d.port }));
-  } catch (e) {
-    await stopQuietly(ctx, to, id);
-    throw e;
+  const out: Omit<SocketRoundResult, 'senderCounters' | 'receiverCounters'> = {
+    delivered: [],
+    egress: [],
+    ingress: [],
+    captureDropped: { sender: 0, receiver: 0 },
+    senderLoss: {},
+    receiverLoss: {},
+    rate,
+    rounds: [],
+  };
+  let batch = payloads.map((_, i) => i);
+  for (let round = 0; batch.length > 0 && round <= MAX_RESENDS && !ctx.signal.aborted; round++) {
+    const rateMbps = round === 0 ? rate.mbps : (rate.mbps ?? 100) / BACKOFF ** round;
+    if (round > 0) ctx.log(`sending ${batch.length} datagram(s) that were not delivered again, at ${rateMbps} Mb/s`);
+    const [sBefore, rBefore] = await Promise.all([sideCounters(ctx, from), sideCounters(ctx, to)]);
+    const { id } = await ctx.dut.run(to, 'udp.recvStart', { family, addr: addr(to), port: ports.dport });
+    const { id: inCap } = await ctx.dut.run(to, 'capture.start', { ifname: ctx.link[to].ifname });
+    const { id: outCap } = await ctx.dut.run(from, 'capture.start', { ifname: ctx.link[from].ifname });
+    let got: DeliveredDatagram[];
+    try {
+      await ctx.dut.run(
+        from,
+        'udp.send',
+        {
+          family,
+          src: addr(from),
+          dst: addr(to),
+          sport: ports.sport,
+          dport: ports.dport,
+          payloads: batch.map((i) => payloads[i].toString('base64')),
+          ...(rateMbps !== null ? { rateMbps } : {}),
+        },
+        { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 },
+      );
+      const res = await ctx.dut.run(
+        to,
+        'udp.recvStop',
+        { id, expect: batch.length, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS },
+        { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 },
+      );
+      got = res.datagrams.map((d) => ({ family, payload: Buffer.from(d.data, 'base64'), from: d.from, port: d.port }));
+    } catch (e) {
+      await stopQuietly(ctx, to, id);
+      await ctx.dut.run(to, 'capture.stop', { id: inCap, settleMs: 0 }).catch(() => undefined);
+      await ctx.dut.run(from, 'capture.stop', { id: outCap, settleMs: 0 }).catch(() => undefined);
+      throw e;
+    }
+    const [inFrames, outFrames] = await Promise.all([
+      ctx.dut.run(to, 'capture.stop', { id: inCap, settleMs: 0, ignoreOutgoing: true }),
+      ctx.dut.run(from, 'capture.stop', { id: outCap, settleMs: 0 }),
+    ]);
+    const [sAfter, rAfter] = await Promise.all([sideCounters(ctx, from), sideCounters(ctx, to)]);
+    addInto(out.senderLoss, lossCounters(counterDelta(sBefore, sAfter), 'tx'));
+    addInto(out.receiverLoss, lossCounters(counterDelta(rBefore, rAfter), 'rx'));
+    out.captureDropped.sender += outFrames.dropped;
+    out.captureDropped.receiver += inFrames.dropped;
+    const egress = decodeCapture(outFrames.frames.filter((f) => f.pkttype === PACKET_OUTGOING)).filter(ofFlow);
+    const ingress = decodeCapture(inFrames.frames).filter(ofFlow);
+    out.egress.push(...egress);
+    out.ingress.push(...ingress);
+    out.delivered.push(...got);
+    out.rounds.push({
+      rateMbps,
+      datagrams: batch.length,
+      delivered: got.length,
+      egress: egress.length,
+      ingress: ingress.length,
+      incomplete: incompleteDatagrams(egress),
+    });
+    const have = new Set(got.map((d) => d.payload.toString('base64')));
+    batch = batch.filter((i) => !have.has(payloads[i].toString('base64')));
   }
-  return { delivered, senderCounters: await senderSince(), receiverCounters: await receiverSince() };
+  return { ...out, senderCounters: await senderSince(), receiverCounters: await receiverSince() };
+}
+
+function addInto(into: Record<string, number>, more: Record<string, number>): void {
+  for (const [k, v] of Object.entries(more)) into[k] = (into[k] ?? 0) + v;
 }

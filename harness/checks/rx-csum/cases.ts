@@ -73,7 +73,7 @@ export async function runUdpRx(ctx: CheckContext, what: string, groups: readonly
     delivered: r.delivered,
     captured: inj.dutIn,
     counters: r.counters,
-    arrivals: { traces: inj.traces, must, dutLoss: inj.dutLoss, captureDropped: inj.captureDropped },
+    arrivals: { traces: inj.traces, must, dutLoss: inj.dutLoss, captureDropped: inj.captureDropped, peerLoss: inj.peerLoss },
   });
   const outcome = rxOutcome(
     what,

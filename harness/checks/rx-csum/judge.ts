@@ -89,11 +89,13 @@ export interface ArrivalProof {
   /** The DUT's receive loss counters that rose. */
   dutLoss: Readonly<Record<string, number>>;
   captureDropped: { dut: number; peer: number };
+  /** The peer's transmit loss counters that rose. */
+  peerLoss?: Readonly<Record<string, number>>;
 }
 
 /** Arrival faults as RX faults: the harness's are `error`, the DUT's (lost, altered) plain faults. */
 export function arrivalRxFaults(a: ArrivalProof): RxFault[] {
-  return arrivalFaults(a.traces, a.must, a.dutLoss, a.captureDropped).map((f) => ({
+  return arrivalFaults(a.traces, a.must, a.dutLoss, a.captureDropped, a.peerLoss).map((f) => ({
     kind: f.kind,
     ...(f.status === 'error' ? { status: 'error' as const } : {}),
     count: f.count,
