@@ -198,7 +198,8 @@ export function arrivalFaults(
           .map(([k, v]) => `${k} +${v}`)
           .join(', ')}): set-up loss, the DUT was not judged on them`,
     );
-  else add('fail', 'lost', () => `left the peer intact but never reached the DUT's capture: lost inside the DUT (${countersText(dutLoss)})`);
+  else
+    add('fail', 'lost', () => `left the peer intact but never reached the DUT's capture: lost inside the DUT (${countersText(dutLoss)})`);
   add('error', 'not-sent', () => 'never left the peer (not on its egress capture): set-up loss, the DUT was not judged on them');
   add(
     'error',

@@ -104,6 +104,8 @@ export async function injectFrames(
         {
           ifname: ctx.link.peer.ifname,
           frames: batch.map((i) => frames[i].toString('base64')),
+          // Frames the peer's own egress drops are found missing from its capture, not a reason to stop.
+          refusals: 'count',
           ...(rateMbps !== null ? { rateMbps } : {}),
         },
         { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 },

@@ -161,7 +161,9 @@ describe('frames a sender put on the wire', () => {
   };
   const frags = () => buildIpv4Fragments(buildUdpFrame({ ...flow, payload: Buffer.alloc(3000, 7), ipv4: { id: 77 } }), 1480, { id: 77 });
   const wire = (frames: Buffer[]) =>
-    decodeCapture(frames.map((f) => ({ data: f.toString('base64'), len: f.length, status: 0, pkttype: 0, vlanTci: 0, vlanTpid: 0, tsNs: 0 })));
+    decodeCapture(
+      frames.map((f) => ({ data: f.toString('base64'), len: f.length, status: 0, pkttype: 0, vlanTci: 0, vlanTpid: 0, tsNs: 0 })),
+    );
 
   it('passes sound fragments, and names a wrong IPv4 header checksum, a truncated frame and a frame longer than its IP length, each on its own', () => {
     expect(judgeSentFrames(wire(frags()))).toEqual([]);

@@ -171,6 +171,19 @@ describe('judgeTcpRx', () => {
     ).toMatchObject({ kind: 'lost', detail: expect.stringMatching(/read 150 of 600 bytes: segment 1/) });
   });
 
+  it("would have passed with a corrupted copy that never reached the DUT; now its arrival decides (set-up loss or the DUT's)", () => {
+    const noBad5 = decodeCapture(planned.filter((p) => p.index !== 5).map((p) => cap(p.frame)));
+    const base = { planned, segs, captured: noBad5, counters: { TcpInCsumErrors: 2 }, stream: want, want };
+    expect(judgeTcpRx(base).faults).toEqual([]);
+    const traces = planned.map((p) => ({ arrival: p.index === 5 ? ('not-sent' as const) : ('reached' as const) }));
+    const proof = { traces, must: [3, 4, 5], dutLoss: {}, captureDropped: { dut: 0, peer: 0 } };
+    expect(judgeTcpRx({ ...base, arrivals: proof }).faults).toMatchObject([{ kind: 'not-sent', status: 'error', count: 1, frames: [5] }]);
+    const lost = planned.map((p) => ({ arrival: p.index === 5 ? ('lost' as const) : ('reached' as const) }));
+    const f = judgeTcpRx({ ...base, arrivals: { ...proof, traces: lost, dutLoss: { rx_missed_errors: 1 } } }).faults;
+    expect(f).toMatchObject([{ kind: 'lost', count: 1, frames: [5] }]);
+    expect(f[0].status).toBeUndefined();
+  });
+
   it('fails a corrupted segment the device reported CSUM_VALID, and records validated good ones', () => {
     const captured = decodeCapture(planned.map((p) => cap(p.frame, TP_STATUS_CSUM_VALID)));
     const t = judgeTcpRx({ planned, segs, captured, counters: { TcpInCsumErrors: 3 }, stream: want, want });

@@ -267,8 +267,19 @@ function lossFaults(r: SocketRoundResult, t: FragTally, direction: 'send' | 'rec
   });
   const all = traces.map((_, i) => i);
   if (direction === 'receive') {
-    for (const f of arrivalFaults(traces, all, r.receiverLoss, { dut: r.captureDropped.receiver, peer: r.captureDropped.sender }, r.senderLoss))
-      out.push({ kind: f.kind, ...(f.status === 'error' ? { status: 'error' as const } : {}), count: f.count, detail: `${f.count} frame(s) ${f.detail}` });
+    for (const f of arrivalFaults(
+      traces,
+      all,
+      r.receiverLoss,
+      { dut: r.captureDropped.receiver, peer: r.captureDropped.sender },
+      r.senderLoss,
+    ))
+      out.push({
+        kind: f.kind,
+        ...(f.status === 'error' ? { status: 'error' as const } : {}),
+        count: f.count,
+        detail: `${f.count} frame(s) ${f.detail}`,
+      });
   } else {
     const lost = traces.filter((x) => x.arrival === 'lost' || x.arrival === 'altered').length;
     const peerDrops = Object.values(r.receiverLoss).reduce((a, b) => a + b, 0);

@@ -6,7 +6,7 @@
 import type { Side } from '../../../drivers/types.js';
 import type { IpFamily } from '../../codec/index.js';
 import type { CheckContext } from '../types.js';
-import { counterDelta } from '../../../drivers/ethtool.js';
+import { counterDelta } from '../../agent/ethtool.js';
 import { PACKET_OUTGOING } from '../../sys/consts.js';
 import { lossCounters } from '../arrival.js';
 import { BACKOFF, injectFrames, linkRate, MAX_RESENDS, sideCounters, type Injection, type LinkRate } from '../inject.js';

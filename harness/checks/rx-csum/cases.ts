@@ -119,6 +119,7 @@ export async function runTcpRx(ctx: CheckContext, what: string, family: IpFamily
     counters: r.counters,
     stream: r.stream,
     want: r.want,
+    arrivals: r.arrivals,
   });
   const outcome = rxOutcome(
     what,

@@ -5,7 +5,7 @@
  */
 import { verifyL4 } from '../../codec/index.js';
 import type { WireFrame } from '../wire.js';
-import { deviceFacts, type RxFault, type RxTally } from './judge.js';
+import { arrivalRxFaults, deviceFacts, type ArrivalProof, type RxFault, type RxTally } from './judge.js';
 import { ipPacketKey, type PlannedFrame } from './plan.js';
 import { segmentFrame, type Handshake, type SegmentPlan, type TcpEnds } from './tcp-plan.js';
 
@@ -40,6 +40,8 @@ export interface TcpRxInput {
   stream: { bytes: number; sha256: string };
   /** The good segments' bytes, concatenated. */
   want: { bytes: number; sha256: string };
+  /** Where the corrupted copies got to; without it, only the DUT's capture counts. */
+  arrivals?: ArrivalProof;
 }
 
 export function judgeTcpRx(input: TcpRxInput): RxTally {
@@ -66,5 +68,7 @@ export function judgeTcpRx(input: TcpRxInput): RxTally {
       frames: reachedBad.slice(0, 8),
     });
   }
+  // A corrupted copy that never reached the DUT was not dropped by it: its drop proves nothing.
+  if (input.arrivals) faults.push(...arrivalRxFaults(input.arrivals));
   return { ...facts, delivered: stream.bytes, faults: [...faults, ...facts.faults] };
 }

@@ -10,7 +10,10 @@ import type { CapturedFrame } from '../../agent/protocol.js';
 import { NicmatrixError } from '../../errors.js';
 import type { CheckContext } from '../types.js';
 import { decodeCapture, type WireFrame } from '../wire.js';
+import type { FrameTrace } from '../arrival.js';
+import { injectFrames, linkRate, type Injection } from '../inject.js';
 import { nstatSince } from './context.js';
+import { sightings, type ArrivalProof } from './judge.js';
 import type { PlannedFrame } from './plan.js';
 import { finFrame, nextBatch, planSegments, readAcks, readHandshake, type Handshake, type SegmentPlan, type TcpEnds } from './tcp-plan.js';
 import { tcpPlannedFrames } from './tcp-judge.js';
@@ -34,6 +37,8 @@ export interface TcpRxResult {
   want: { bytes: number; sha256: string };
   rounds: number;
   resent: number;
+  /** Where the corrupted copies got to: each one sent must have reached the DUT's tap for its drop to count. */
+  arrivals: ArrivalProof;
 }
 
 /**
@@ -73,6 +78,8 @@ export async function tcpRxRound(
     const total = segs.reduce((n, s) => n + s.good.length, 0);
     const counters = await nstatSince(ctx, 'dut');
     const { id: dutCap } = await ctx.dut.run('dut', 'capture.start', { ifname: ctx.link.dut.ifname });
+    // Paced to the link: a cable never delivers faster, and a slow device's ring must not overrun on the window.
+    const rate = await linkRate(ctx);
     const st = { acked: 0, window: hs.window, badSent: segs.map(() => false) };
     const sends = segs.map(() => 0);
     let rounds = 0;
@@ -87,7 +94,13 @@ export async function tcpRxRound(
         ctx,
         1,
         ACK_TIMEOUT_MS,
-        () => ctx.dut.run('peer', 'packet.send', { ifname: ctx.link.peer.ifname, frames }),
+        () =>
+          ctx.dut.run('peer', 'packet.send', {
+            ifname: ctx.link.peer.ifname,
+            frames,
+            refusals: 'count',
+            ...(rate.mbps !== null ? { rateMbps: rate.mbps } : {}),
+          }),
         true,
       );
       const a = readAcks(decodeCapture(acks), e, hs, total);
@@ -95,8 +108,23 @@ export async function tcpRxRound(
       else stalled++;
       if (a) Object.assign(st, { acked: Math.max(st.acked, a.acked), window: a.window });
     }
-    await ctx.dut.run('peer', 'packet.send', { ifname: ctx.link.peer.ifname, frames: [finFrame(e, hs, total).toString('base64')] });
     const cap = await ctx.dut.run('dut', 'capture.stop', { id: dutCap, settleMs: SETTLE_MS, ignoreOutgoing: true });
+    const captured = decodeCapture(cap.frames);
+    // Corrupted copies the DUT's tap did not show prove nothing dropped: send them again (paced, both ends captured).
+    const { seen } = sightings(planned, captured);
+    const badOut = segs.filter((s) => st.badSent[s.index]).map((s) => segs.length + s.index);
+    const unseen = badOut.filter((i) => seen[i] === 0);
+    const traces: FrameTrace[] = planned.map(() => ({ arrival: 'reached' }));
+    let again: Injection | undefined;
+    if (unseen.length > 0) {
+      again = await injectFrames(
+        ctx,
+        unseen.map((i) => planned[i].frame),
+      );
+      unseen.forEach((i, k) => (traces[i] = again!.traces[k]));
+      captured.push(...again.dutIn);
+    }
+    await ctx.dut.run('peer', 'packet.send', { ifname: ctx.link.peer.ifname, frames: [finFrame(e, hs, total).toString('base64')] });
     sinkClosed = true;
     const sink = await ctx.dut.run('dut', 'tcp.listenClose', { id: listener });
     const good = Buffer.concat(segs.map((s) => s.good));
@@ -105,8 +133,15 @@ export async function tcpRxRound(
       hs,
       segs,
       planned,
-      captured: decodeCapture(cap.frames),
+      captured: decodeCapture(captured.map((f) => f.raw)),
       counters: await counters(),
+      arrivals: {
+        traces,
+        must: badOut,
+        dutLoss: again?.dutLoss ?? {},
+        captureDropped: again?.captureDropped ?? { dut: cap.dropped, peer: 0 },
+        peerLoss: again?.peerLoss,
+      },
       stream: { bytes: sink.bytes, sha256: sink.sha256 },
       want: { bytes: good.length, sha256: createHash('sha256').update(good).digest('hex') },
       rounds,
