@@ -33,13 +33,13 @@ async function run(tag: string, pair: PortPair, checks: string[]) {
 }
 
 describe('a drop is only a pass for frames that reached the DUT', () => {
-  it('phys: the peer never puts IPv6 UDP with checksum 0 on the wire: rx-csum/ipv6-udp-zero is an error naming set-up loss, not a pass', async () => {
+  it('phys: the peer never puts IPv6 UDP with checksum 0 nor tagged frames on the wire: rx-csum/ipv6-udp-zero and rx-csum/vlan are errors naming set-up loss, not a pass nor unsupported', async () => {
     const pair = await makePortPair('rxz');
     pairs.push(pair);
-    await corruptEgress(pair.peerNs, pair.peerIf, ['ip6 nexthdr udp udp checksum 0 drop']);
-    const { r, results } = await run('rxz', pair, ['rx-csum/ipv6-udp-zero', 'rx-csum/ipv6-udp', 'rx-csum/ipv4-udp-zero']);
-    // Before: nothing delivered and nothing to count counted as "dropped and counted".
-    expect(notPassing(results), r.stderr).toEqual(['rx-csum/ipv6-udp-zero error']);
+    await corruptEgress(pair.peerNs, pair.peerIf, ['ip6 nexthdr udp udp checksum 0 drop', 'ether type 8021q drop']);
+    const { r, results } = await run('rxz', pair, ['rx-csum/ipv6-udp-zero', 'rx-csum/ipv6-udp', 'rx-csum/ipv4-udp-zero', 'rx-csum/vlan']);
+    // Before: nothing delivered and nothing to count counted as "dropped and counted", and vanished tagged frames were "unsupported".
+    expect(notPassing(results), r.stderr).toEqual(['rx-csum/ipv6-udp-zero error', 'rx-csum/vlan error']);
     expect(r.exitCode).toBe(2);
     const z = find(results, 'rx-csum/ipv6-udp-zero');
     expect(z.message).toBe(
@@ -53,6 +53,7 @@ describe('a drop is only a pass for frames that reached the DUT', () => {
       arrivals: { reached: 100, 'not-sent': 100 },
     });
     expect((z.evidence.accounting as { rounds: unknown[] }).rounds).toHaveLength(3);
+    expect(find(results, 'rx-csum/vlan').message).toMatch(/^802\.1Q-tagged UDP: 250 frame\(s\) \(.*\) never left the peer/);
     expect(find(results, 'rx-csum/ipv6-udp').evidence.accounting).toMatchObject({
       frames: 200,
       reached: 200,
