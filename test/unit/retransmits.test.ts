@@ -31,7 +31,7 @@ describe('judgeRetransmits', () => {
     const j = judgeRetransmits({ bytes: 4 * MiB, retransSegs: 10, what: 'MSG_ZEROCOPY flows' });
     expect(j).toMatchObject({ ok: false, bound: 10, found: 10, bytes: 4 * MiB });
     expect(j.message).toBe(
-      "MSG_ZEROCOPY flows: TCP retransmitted 10 segment(s) over 4194304 bytes (4 MiB): expected fewer than 10 (tso.py's 10 per 4 MiB, scaled)",
+      "MSG_ZEROCOPY flows: TCP lost 10 segment(s) over 4194304 bytes (4 MiB): expected fewer than 10 (tso.py's 10 per 4 MiB, scaled)",
     );
   });
 
@@ -40,6 +40,19 @@ describe('judgeRetransmits', () => {
     const j = judgeRetransmits({ bytes: 8 * MiB, retransSegs: 45 });
     expect(j.ok).toBe(false);
     expect(j.bound).toBe(20);
+  });
+
+  it('retransmissions the receiver DSACKed as duplicates are not losses; the rest are', () => {
+    // A clean veth run: reordering across CPUs, nearly every retransmission answered by a DSACK.
+    const j = judgeRetransmits({ bytes: 8 * MiB, retransSegs: 434, spuriousSegs: 430 });
+    expect(j).toMatchObject({ ok: true, found: 434, spurious: 430, lost: 4, bound: 20 });
+    expect(j.message).toBe(
+      '4 TCP segment(s) lost over 8388608 bytes (8 MiB) (434 retransmitted, 430 of them DSACKed as duplicates), below the bound of 20',
+    );
+    // A device dropping frames: retransmissions nobody DSACKed.
+    expect(judgeRetransmits({ bytes: 8 * MiB, retransSegs: 434, spuriousSegs: 3 })).toMatchObject({ ok: false, lost: 431 });
+    // More DSACKs than retransmissions (a duplicating device) never makes a negative loss.
+    expect(judgeRetransmits({ bytes: MiB, retransSegs: 2, spuriousSegs: 9 })).toMatchObject({ ok: true, lost: 0, spurious: 2 });
   });
 
   it('an explicit bound wins over the scaled one', () => {
@@ -56,6 +69,8 @@ describe('judgeRetransmits', () => {
     expect(j.message).toMatch(/\(TCPLostRetransmit 2, TCPFastRetrans 28\)$/);
     expect(retransEvidence(j)).toEqual({
       found: 30,
+      spurious: 0,
+      lost: 30,
       bound: 10,
       bytes: MiB,
       ok: false,
@@ -64,9 +79,7 @@ describe('judgeRetransmits', () => {
   });
 
   it('the message of a pass says the count and the bound', () => {
-    expect(judgeRetransmits({ bytes: 1000, retransSegs: 0 }).message).toBe(
-      '0 TCP segment(s) retransmitted over 1000 bytes, below the bound of 10',
-    );
+    expect(judgeRetransmits({ bytes: 1000, retransSegs: 0 }).message).toBe('0 TCP segment(s) lost over 1000 bytes, below the bound of 10');
   });
 
   it('rejects counts that cannot be counters', () => {
@@ -79,11 +92,12 @@ describe('judgeRetransmits', () => {
 
 describe('reading the counters', () => {
   it('from absolute nstat readings: the delta, and undefined when TcpRetransSegs is missing', () => {
-    const before = { TcpRetransSegs: 100, TcpExtTCPLostRetransmit: 1, TcpExtTCPTimeouts: 4, TcpOutSegs: 9 };
-    const after = { TcpRetransSegs: 112, TcpExtTCPLostRetransmit: 3, TcpExtTCPTimeouts: 4, TcpOutSegs: 900 };
+    const before = { TcpRetransSegs: 100, TcpExtTCPLostRetransmit: 1, TcpExtTCPTimeouts: 4, TcpOutSegs: 9, TcpExtTCPDSACKRecvSegs: 5 };
+    const after = { TcpRetransSegs: 112, TcpExtTCPLostRetransmit: 3, TcpExtTCPTimeouts: 4, TcpOutSegs: 900, TcpExtTCPDSACKRecvSegs: 8 };
     expect(retransFromNstat(before, after)).toEqual({
       retransSegs: 12,
-      detail: { TcpExtTCPLostRetransmit: 2, TcpExtTCPTimeouts: 0 },
+      spuriousSegs: 3,
+      detail: { TcpExtTCPDSACKRecvSegs: 3, TcpExtTCPLostRetransmit: 2, TcpExtTCPTimeouts: 0 },
     });
     expect(retransFromNstat({}, { TcpOutSegs: 3 })).toBeUndefined();
     expect(retransFromNstat({}, { TcpRetransSegs: 3 })).toBeUndefined();
@@ -92,8 +106,9 @@ describe('reading the counters', () => {
   it('from a delta map where zeros are left out', () => {
     expect(retransFromDelta({ TcpRetransSegs: 7, TcpExtTCPFastRetrans: 7, TcpOutSegs: 70 })).toEqual({
       retransSegs: 7,
+      spuriousSegs: 0,
       detail: { TcpExtTCPFastRetrans: 7 },
     });
-    expect(retransFromDelta({})).toEqual({ retransSegs: 0, detail: {} });
+    expect(retransFromDelta({})).toEqual({ retransSegs: 0, spuriousSegs: 0, detail: {} });
   });
 });
