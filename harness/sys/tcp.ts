@@ -21,6 +21,37 @@ export interface TcpConnectOptions {
   timeoutMs?: number;
 }
 
+/** What TCP_INFO says about a connection (struct tcp_info, linux/tcp.h), the fields the checks judge. */
+export interface TcpStats {
+  /** tcpi_total_retrans: segments this connection retransmitted over its life. */
+  totalRetrans: number;
+  /** tcpi_snd_mss: the sender's current MSS. */
+  sndMss: number;
+  /** tcpi_bytes_acked (Linux 4.1+), when the kernel filled it. */
+  bytesAcked?: number;
+  /** tcpi_segs_out (Linux 4.2+), when the kernel filled it. */
+  segsOut?: number;
+  /** tcpi_dsack_dups (Linux 5.1+): segments the peer reported as duplicates (DSACK), when the kernel filled it. */
+  dsackDups?: number;
+}
+
+/** Bytes asked of getsockopt(TCP_INFO): more than every field read here. */
+const TCP_INFO_SIZE = 232;
+
+/** Decodes the fields of TcpStats from a struct tcp_info the kernel wrote (little-endian host); pure. */
+export function decodeTcpInfo(b: Buffer): TcpStats {
+  const u32 = (off: number) => (b.length >= off + 4 ? b.readUInt32LE(off) : undefined);
+  const u64 = (off: number) => (b.length >= off + 8 ? Number(b.readBigUInt64LE(off)) : undefined);
+  const out: TcpStats = { totalRetrans: u32(100) ?? 0, sndMss: u32(16) ?? 0 };
+  const acked = u64(120);
+  const segs = u32(136);
+  const dsack = u32(216);
+  if (acked !== undefined) out.bytesAcked = acked;
+  if (segs !== undefined) out.segsOut = segs;
+  if (dsack !== undefined) out.dsackDups = dsack;
+  return out;
+}
+
 export class TcpConnection {
   private rbuf: Buffer | undefined;
 
@@ -133,7 +164,23 @@ export class TcpConnection {
    * Ends cleanly: shutdown(SHUT_WR), then reads (and drops) until the peer's
    * FIN so that neither side sends a reset; closes in any case.
    */
-  async closeGracefully(timeoutMs = 2000): Promise<void> {
+  /** TCP_INFO of the connection; undefined once the socket is closed. */
+  stats(): TcpStats | undefined {
+    if (this.sock.closed) return undefined;
+    return decodeTcpInfo(this.sock.getBytes(C.IPPROTO_TCP, C.TCP_INFO, TCP_INFO_SIZE, 'TCP_INFO'));
+  }
+
+  private statsOrUndefined(): TcpStats | undefined {
+    try {
+      return this.stats();
+    } catch {
+      // A connection the kernel already tore down has no TCP_INFO to give: the caller records that none was read.
+      return undefined;
+    }
+  }
+
+  /** Sends FIN, waits for the peer's; the connection's TCP_INFO is read last, just before the socket closes. */
+  async closeGracefully(timeoutMs = 2000, onStats?: (s: TcpStats | undefined) => void): Promise<void> {
     try {
       check(libc().shutdown(this.sock.fd, C.SHUT_WR), 'shutdown(SHUT_WR)', this.sock.what);
       const deadline = Date.now() + timeoutMs;
@@ -144,6 +191,7 @@ export class TcpConnection {
         if (!got) await this.sock.wait(C.POLLIN, deadline - Date.now());
       }
     } finally {
+      if (onStats) onStats(this.statsOrUndefined());
       this.close();
     }
   }

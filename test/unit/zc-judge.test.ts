@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LARGE_FLOOR, LARGE_SIZE, planLargeSize, smallCases, smallFiles } from '../../harness/checks/zc/cases.js';
 import { callRanges, combineModes, tallyCompletions } from '../../harness/checks/zc/completions.js';
-import { counterFaults, honouredOutcome, judgeMutation } from '../../harness/checks/zc/judge.js';
+import { honouredOutcome, judgeMutation, peerCounterFaults, transferFaults } from '../../harness/checks/zc/judge.js';
 import { blocksWithin, CompletionFrontier, MAX_WRITES_PER_BLOCK, planWrites, WriteLog } from '../../harness/checks/zc/mutation.js';
 import { POISON } from '../../harness/checks/zc/pattern.js';
 import type { AttributionResult } from '../../harness/checks/zc/verify.js';
@@ -63,31 +63,87 @@ describe('MSG_ZEROCOPY completions', () => {
 });
 
 describe('zc/msg-zerocopy-honoured verdict', () => {
-  const tally = { calls: 10, copiedCalls: 10 };
-  it('pass only when honoured; unsupported with the reason when copying is by design; fail otherwise', () => {
-    expect(honouredOutcome('honoured', { calls: 10, copiedCalls: 0 }, { sgActive: true }).status).toBe('pass');
-    expect(honouredOutcome('copied', tally, { sgActive: true, localDelivery: 'the veth driver' })).toEqual({
-      status: 'unsupported',
+  const base = {
+    calls: 10,
+    copiedCalls: 10,
+    deliveryFaults: [] as string[],
+    sgActive: true,
+    fullSegments: { ok: true, planned: 1448, actual: [1448] },
+  };
+  it('pass only when honoured and delivered; the copy policy of local delivery and taps is a skip that names it', () => {
+    expect(honouredOutcome({ ...base, mode: 'honoured', copiedCalls: 0 }).status).toBe('pass');
+    expect(honouredOutcome({ ...base, mode: 'copied', localDelivery: 'the veth driver' })).toEqual({
+      status: 'skip',
       message:
-        '10 of 10 MSG_ZEROCOPY send calls were copied (SO_EE_CODE_ZEROCOPY_COPIED): the veth driver delivers to a local socket, and local delivery copies user pages',
+        '10 of 10 MSG_ZEROCOPY send calls were copied: the veth driver delivers to a local socket, and the kernel copies every zero-copy frame looped to a local socket (msg_zerocopy.rst, "Loopback"): a kernel policy, not a property of the device',
     });
-    expect(honouredOutcome('copied', tally, { sgActive: false }).message).toMatch(/scatter-gather off/);
-    expect(honouredOutcome('mixed', { calls: 10, copiedCalls: 3 }, { sgActive: true })).toMatchObject({
+    expect(
+      honouredOutcome({ ...base, mode: 'mixed', copiedCalls: 2, taps: "1 packet socket(s) (ETH_P_ALL, inode 7) tap the DUT's interface" }),
+    ).toMatchObject({
+      status: 'skip',
+      message: expect.stringMatching(
+        /^2 of 10 .* while 1 packet socket\(s\) .* tap the DUT's interface: the kernel copies every zero-copy frame it hands to a tap/,
+      ),
+    });
+  });
+
+  it('unsupported only when ethtool shows SG not active', () => {
+    expect(honouredOutcome({ ...base, mode: 'copied', sgActive: false })).toMatchObject({
+      status: 'unsupported',
+      message: expect.stringMatching(/scatter-gather is not active on the device \(ethtool/),
+    });
+  });
+
+  it('copies of full-sized segments with SG on are a fail; copies after an unplanned MSS cannot be judged', () => {
+    expect(honouredOutcome({ ...base, mode: 'mixed', copiedCalls: 3 })).toMatchObject({
       status: 'fail',
-      message: expect.stringMatching(/^3 of 10 .* transmits for real/),
+      message: expect.stringMatching(/^3 of 10 .* every TCP send was whole full-sized segments: the driver copied/),
     });
-    expect(honouredOutcome('none', tally, { sgActive: true }).status).toBe('fail');
+    expect(
+      honouredOutcome({ ...base, mode: 'mixed', copiedCalls: 1, fullSegments: { ok: false, planned: 1448, actual: [1460] } }),
+    ).toMatchObject({
+      status: 'error',
+      message: expect.stringMatching(/the TCP MSS was 1460, not the planned 1448/),
+    });
+    expect(honouredOutcome({ ...base, mode: 'none' }).status).toBe('fail');
+  });
+
+  it('would have passed (or been unsupported) before: wrong bytes now fail whatever the copy state', () => {
+    const bad = { ...base, deliveryFaults: ['TCP/IPv4 17 sends, 1107720 bytes: 1 byte(s) differ, first at offset 68'] };
+    expect(honouredOutcome({ ...bad, mode: 'honoured', copiedCalls: 0 })).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/^the sends were not delivered intact: TCP\/IPv4 .* first at offset 68$/),
+    });
+    expect(honouredOutcome({ ...bad, mode: 'copied', localDelivery: 'the veth driver' }).status).toBe('fail');
   });
 });
 
-describe('counter faults', () => {
-  it('any checksum error at the peer is a fault; retransmissions only beyond the storm threshold', () => {
-    expect(counterFaults({}, { TcpOutSegs: 10_000, TcpRetransSegs: 50 })).toEqual([]);
-    expect(counterFaults({ TcpInCsumErrors: 2 }, {})).toEqual(['segments with bad checksums reached the peer (TcpInCsumErrors +2)']);
-    expect(counterFaults({}, { TcpOutSegs: 100, TcpRetransSegs: 51 })).toEqual([
-      'retransmission storm: the DUT retransmitted 51 of 100 segments',
+describe('peer counter faults', () => {
+  it('each broken-frame counter has its own message; IpInHdrErrors names only what is not a checksum error', () => {
+    expect(peerCounterFaults({})).toEqual([]);
+    expect(peerCounterFaults({ IpExtInCsumErrors: 3, IpInHdrErrors: 3 })).toEqual([
+      '3 frame(s) with a wrong IPv4 header checksum reached the peer (IpExtInCsumErrors +3)',
     ]);
-    expect(counterFaults({}, { TcpOutSegs: 10_000, TcpRetransSegs: 1001 })).toHaveLength(1);
+    expect(peerCounterFaults({ IpExtInTruncatedPkts: 2 })).toEqual([
+      '2 truncated IPv4 frame(s) (shorter than their total length) reached the peer (IpExtInTruncatedPkts +2)',
+    ]);
+    expect(peerCounterFaults({ IpInHdrErrors: 4, IpExtInCsumErrors: 1 })).toEqual([
+      '1 frame(s) with a wrong IPv4 header checksum reached the peer (IpExtInCsumErrors +1)',
+      '3 IPv4 frame(s) with a malformed header (length fields, version or header length) reached the peer (IpInHdrErrors +4)',
+    ]);
+    expect(peerCounterFaults({ TcpInCsumErrors: 2 })).toEqual([
+      '2 TCP segment(s) with a wrong checksum reached the peer (TcpInCsumErrors +2)',
+    ]);
+  });
+
+  it('retransmissions are bounded by the shared judge: what the old storm rule let pass now fails', () => {
+    // 4 MiB with 40 retransmissions in 3000 segments: under max(50, 10 %), so the old rule passed it.
+    const t = transferFaults('MSG_ZEROCOPY over TCP', 4 << 20, { TcpRetransSegs: 40, TcpOutSegs: 3000, TcpExtTCPLostRetransmit: 1 }, {});
+    expect(t.retransmits).toMatchObject({ ok: false, found: 40, bound: 10 });
+    expect(t.faults).toEqual([
+      "MSG_ZEROCOPY over TCP: TCP lost 40 segment(s) over 4194304 bytes (4 MiB): expected fewer than 10 (tso.py's 10 per 4 MiB, scaled) (TCPLostRetransmit 1)",
+    ]);
+    expect(transferFaults('x', 64 << 20, { TcpRetransSegs: 159 }, {}).faults).toEqual([]);
   });
 });
 

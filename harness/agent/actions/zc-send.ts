@@ -9,10 +9,11 @@ import type { Completion } from '../../checks/zc/completions.js';
 import { fillFile } from '../../checks/zc/pattern.js';
 import { describeError } from '../../errors.js';
 import { syscallErrno } from '../../sys/errno.js';
+import * as C from '../../sys/consts.js';
 import { UdpSocket } from '../../sys/inet.js';
 import { NativeBuffer } from '../../sys/memory.js';
 import { sendfileAll } from '../../sys/sendfile.js';
-import { TcpConnection } from '../../sys/tcp.js';
+import { TcpConnection, type TcpStats } from '../../sys/tcp.js';
 import { connectDatagram } from '../../sys/udp-connect.js';
 import { ZerocopySender } from '../../sys/zerocopy.js';
 import { defineAction } from '../registry.js';
@@ -32,12 +33,22 @@ declare module '../protocol.js' {
     /** sendfile() of `count` bytes from `offset` of a zc file, `repeat` times over one connection. */
     'zc.sendfile': {
       params: Conn & { fileId: string; offset: number; count: number; repeat?: number };
-      result: { sent: number; calls: number; elapsedNs: number; failure?: string };
+      result: { sent: number; calls: number; elapsedNs: number; tcp?: TcpStats; failure?: string };
     };
     /** send(MSG_ZEROCOPY) of `size` pattern bytes in calls of `lengths` (datagrams for UDP). */
     'zc.zerocopySend': {
-      params: Conn & { proto: 'tcp' | 'udp'; seed: number; size: number; lengths: number[]; completionWaitMs?: number };
-      result: { calls: number; bytes: number; completions: Completion[]; unsupported?: string; failure?: string };
+      /** `nodelay` (TCP, default true): false lets Nagle hold a short tail back, so full segments stay full. */
+      params: Conn & { proto: 'tcp' | 'udp'; seed: number; size: number; lengths: number[]; completionWaitMs?: number; nodelay?: boolean };
+      /** `tcp`: the connection's TCP_INFO read as it closed; `mss`: its MSS once connected. */
+      result: {
+        calls: number;
+        bytes: number;
+        completions: Completion[];
+        tcp?: TcpStats;
+        mss?: number;
+        unsupported?: string;
+        failure?: string;
+      };
     };
   }
 }
@@ -65,6 +76,7 @@ defineAction('zc.sendfile', async ({ fileId, family, src, dst, dport, offset, co
   const conn = TcpConnection.open(family, { src });
   let sent = 0;
   let calls = 0;
+  let tcp: TcpStats | undefined;
   const t0 = process.hrtime.bigint();
   try {
     await conn.connect(dst, dport);
@@ -74,10 +86,11 @@ defineAction('zc.sendfile', async ({ fileId, family, src, dst, dport, offset, co
       calls += res.calls;
       if (res.sent < count) break;
     }
-    await conn.closeGracefully(CLOSE_WAIT_MS);
-    return { sent, calls, elapsedNs: Number(process.hrtime.bigint() - t0) };
+    await conn.closeGracefully(CLOSE_WAIT_MS, (s) => (tcp = s));
+    return { sent, calls, elapsedNs: Number(process.hrtime.bigint() - t0), ...(tcp ? { tcp } : {}) };
   } catch (e) {
-    return { sent, calls, elapsedNs: Number(process.hrtime.bigint() - t0), failure: deviceFailure(e) };
+    tcp ??= conn.stats();
+    return { sent, calls, elapsedNs: Number(process.hrtime.bigint() - t0), ...(tcp ? { tcp } : {}), failure: deviceFailure(e) };
   } finally {
     conn.close();
     fs.closeSync(fd);
@@ -90,20 +103,26 @@ const PACE = 64;
 defineAction('zc.zerocopySend', async (p) => {
   const mem = new NativeBuffer(Math.max(1, p.size));
   fillFile(mem.bytes.subarray(0, p.size), { seed: p.seed, size: p.size }, 0);
-  const tcp = p.proto === 'tcp' ? TcpConnection.open(p.family, { src: p.src }) : undefined;
+  const tcp = p.proto === 'tcp' ? TcpConnection.open(p.family, { src: p.src, nodelay: p.nodelay }) : undefined;
   const udp = p.proto === 'udp' ? UdpSocket.open(p.family, { src: p.src }) : undefined;
   const sock = (tcp?.sock ?? udp?.sock)!;
   let zc: ZerocopySender | undefined;
   let bytes = 0;
+  let stats: TcpStats | undefined;
+  let mss: number | undefined;
   const report = (extra: { unsupported?: string; failure?: string } = {}) => ({
     calls: zc?.calls ?? 0,
     bytes,
     completions: zc ? [...zc.completions] : [],
+    ...(stats ? { tcp: stats } : {}),
+    ...(mss !== undefined ? { mss } : {}),
     ...extra,
   });
   try {
-    if (tcp) await tcp.connect(p.dst, p.dport);
-    else connectDatagram(sock, p.family, p.dst, p.dport);
+    if (tcp) {
+      await tcp.connect(p.dst, p.dport);
+      mss = tcp.sock.getInt(C.IPPROTO_TCP, C.TCP_MAXSEG, 'TCP_MAXSEG');
+    } else connectDatagram(sock, p.family, p.dst, p.dport);
     try {
       zc = new ZerocopySender(sock);
     } catch (e) {
@@ -117,9 +136,10 @@ defineAction('zc.zerocopySend', async (p) => {
         if (udp && zc.pending >= PACE) await zc.waitAll(p.completionWaitMs ?? COMPLETION_WAIT_MS);
       }
       await zc.waitAll(p.completionWaitMs ?? COMPLETION_WAIT_MS);
-      if (tcp) await tcp.closeGracefully(CLOSE_WAIT_MS);
+      if (tcp) await tcp.closeGracefully(CLOSE_WAIT_MS, (s) => (stats = s));
     } catch (e) {
       zc.readCompletions();
+      stats ??= tcp?.stats();
       return report({ failure: deviceFailure(e) });
     }
     return report();

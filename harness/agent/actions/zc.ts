@@ -4,3 +4,4 @@ import './zc-recv.js';
 import './zc-udp.js';
 import './zc-send.js';
 import './zc-mutate.js';
+import './zc-taps.js';

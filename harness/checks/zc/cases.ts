@@ -93,6 +93,9 @@ export function smallCases(): SendCase[] {
   ];
 }
 
+/** The case whose frames the peer captures and judges one by one (about 1 MiB over IPv4). */
+export const WIRE_CASE = 'from offset 1MiB [4097, +1044479)';
+
 export function largeCases(size: number): SendCase[] {
   const mid = Math.floor(size / 2) + 3;
   return [whole('large', size), range('large', mid, Math.min(5 * MiB, Math.floor(size / 4)))];

@@ -4,6 +4,7 @@
  * Pure: facts in, faults out.
  */
 import type { Status } from '../../../matrix/record.js';
+import { judgeRetransmits, type RetransJudgement, retransFromDelta } from '../retransmits.js';
 import type { ZerocopyMode } from './completions.js';
 import { POISON } from './pattern.js';
 import type { AttributionResult, ExactResult } from './verify.js';
@@ -83,56 +84,110 @@ export function judgeMutation(what: string, written: Uint32Array, poisoned: Uint
 
 /** Checksum-error counters: any increase means a segment with a bad checksum reached a stack. */
 export const CSUM_ERROR_COUNTERS = ['TcpInCsumErrors', 'IpExtInCsumErrors', 'UdpInCsumErrors', 'Udp6InCsumErrors'] as const;
-/** Retransmissions beyond this share of the segments sent (and this floor) are a storm. */
-export const STORM_SHARE = 0.1;
-export const STORM_FLOOR = 50;
 
-/** Faults in nstat deltas: checksum errors where the peer received, a retransmission storm where the DUT sent. */
-export function counterFaults(peerDelta: Record<string, number>, dutDelta: Record<string, number>): string[] {
-  const out: string[] = [];
-  const bad = CSUM_ERROR_COUNTERS.filter((k) => (peerDelta[k] ?? 0) > 0).map((k) => `${k} +${peerDelta[k]}`);
-  if (bad.length > 0) out.push(`segments with bad checksums reached the peer (${bad.join(', ')})`);
-  const retrans = dutDelta.TcpRetransSegs ?? 0;
-  const segs = dutDelta.TcpOutSegs ?? 0;
-  if (retrans > Math.max(STORM_FLOOR, STORM_SHARE * segs))
-    out.push(`retransmission storm: the DUT retransmitted ${retrans} of ${segs} segments`);
+/** Peer counters that each prove one kind of broken frame reached the peer's stack, with what to call it. */
+export const PEER_FRAME_FAULTS: readonly { counter: string; fault: string }[] = [
+  { counter: 'IpExtInCsumErrors', fault: 'frame(s) with a wrong IPv4 header checksum reached the peer' },
+  { counter: 'IpExtInTruncatedPkts', fault: 'truncated IPv4 frame(s) (shorter than their total length) reached the peer' },
+  { counter: 'Ip6InTruncatedPkts', fault: 'truncated IPv6 frame(s) (shorter than their payload length) reached the peer' },
+  { counter: 'Ip6InHdrErrors', fault: 'IPv6 frame(s) with a malformed header reached the peer' },
+  { counter: 'TcpInCsumErrors', fault: 'TCP segment(s) with a wrong checksum reached the peer' },
+  { counter: 'UdpInCsumErrors', fault: 'UDP datagram(s) with a wrong checksum reached the peer' },
+  { counter: 'Udp6InCsumErrors', fault: 'UDP/IPv6 datagram(s) with a wrong checksum reached the peer' },
+];
+
+/**
+ * Faults proven by the peer's nstat deltas over a transfer, one message per
+ * kind. IpInHdrErrors also counts the IPv4 checksum errors, so only the
+ * rest of it is named as malformed headers (bad length fields, version, IHL).
+ */
+export function peerCounterFaults(peerDelta: Record<string, number>): string[] {
+  const out = PEER_FRAME_FAULTS.filter((c) => (peerDelta[c.counter] ?? 0) > 0).map(
+    (c) => `${peerDelta[c.counter]} ${c.fault} (${c.counter} +${peerDelta[c.counter]})`,
+  );
+  const otherHdr = (peerDelta.IpInHdrErrors ?? 0) - (peerDelta.IpExtInCsumErrors ?? 0);
+  if (otherHdr > 0)
+    out.push(
+      `${otherHdr} IPv4 frame(s) with a malformed header (length fields, version or header length) reached the peer (IpInHdrErrors +${peerDelta.IpInHdrErrors})`,
+    );
   return out;
 }
 
-/** Why the kernel may copy MSG_ZEROCOPY data by design, when it is known. */
-export interface CopyReasons {
-  /** Scatter-gather is active on the DUT (without it the kernel always copies). */
+/**
+ * What the `zc/msg-zerocopy-honoured` verdict rests on. When the kernel
+ * reports SO_EE_CODE_ZEROCOPY_COPIED (net/core/skbuff.c): it copied the user
+ * pages for a tap or a local receiver (skb_orphan_frags_rx: every packet
+ * socket on the DUT, veth/lo/tun delivery), or the skb lost its last paged
+ * byte (__pskb_pull_tail clears zero-copy: skb_linearize, or a driver that
+ * pulls whole short frames into its own ring, e.g. vmxnet3 below 128 bytes),
+ * or SG was off at send time. Retransmissions and clones do not copy
+ * (SKBFL_DONT_ORPHAN). A notification that merges adjacent ranges keeps the
+ * first range's code, so one short copied frame can mark the calls after it.
+ */
+export interface HonouredFacts {
+  mode: ZerocopyMode;
+  calls: number;
+  copiedCalls: number;
+  /** Anything wrong with delivery: bytes, completions, loss, retransmissions. A pass proves delivery too. */
+  deliveryFaults: string[];
+  /** Scatter-gather is active on the DUT after the variant asked for it (ethtool). */
   sgActive: boolean;
-  /** Set when the device hands frames to a local socket (lo, veth): the receive path copies user pages. */
+  /** Set when the device hands frames to a local socket (lo, veth, tun): the kernel copies them by policy. */
   localDelivery?: string;
+  /** Set when packet sockets tap the DUT's interface: the kernel copies every frame it gives them. */
+  taps?: string;
+  /** Every TCP send was a whole number of the connection's MSS (no short frame a driver may copy by design). */
+  fullSegments?: { ok: boolean; planned: number; actual: number[] };
 }
 
-/** The `zc/msg-zerocopy-honoured` verdict: pass only when no send was copied. */
-export function honouredOutcome(
-  mode: ZerocopyMode,
-  tally: { calls: number; copiedCalls: number },
-  why: CopyReasons,
-): { status: Status; message: string } {
-  const n = `${tally.copiedCalls} of ${tally.calls} MSG_ZEROCOPY send calls`;
-  if (mode === 'honoured')
-    return { status: 'pass', message: `zero-copy honoured: none of ${tally.calls} MSG_ZEROCOPY send calls was copied` };
-  if (mode === 'none')
+/** The `zc/msg-zerocopy-honoured` verdict: pass only when delivery is proven and no send was copied. */
+export function honouredOutcome(f: HonouredFacts): { status: Status; message: string } {
+  const n = `${f.copiedCalls} of ${f.calls} MSG_ZEROCOPY send calls`;
+  if (f.deliveryFaults.length > 0) {
+    const more = f.deliveryFaults.length > 2 ? `; and ${f.deliveryFaults.length - 2} more` : '';
+    return { status: 'fail', message: `the sends were not delivered intact: ${f.deliveryFaults.slice(0, 2).join('; ')}${more}` };
+  }
+  if (f.mode === 'honoured')
     return {
-      status: 'fail',
-      message: `no MSG_ZEROCOPY completion arrived for ${tally.calls} send calls: zero-copy cannot be judged honoured`,
+      status: 'pass',
+      message: `zero-copy honoured: none of ${f.calls} MSG_ZEROCOPY send calls was copied, bytes exact at the peer`,
     };
-  if (!why.sgActive)
+  if (f.mode === 'none')
+    return { status: 'fail', message: `no MSG_ZEROCOPY completion arrived for ${f.calls} send calls: zero-copy cannot be judged honoured` };
+  if (f.localDelivery)
+    return {
+      status: 'skip',
+      message: `${n} were copied: ${f.localDelivery} delivers to a local socket, and the kernel copies every zero-copy frame looped to a local socket (msg_zerocopy.rst, "Loopback"): a kernel policy, not a property of the device`,
+    };
+  if (!f.sgActive)
     return {
       status: 'unsupported',
-      message: `${n} were copied (SO_EE_CODE_ZEROCOPY_COPIED): the device has scatter-gather off, and without it the kernel copies`,
+      message: `${n} were copied: scatter-gather is not active on the device (ethtool: it is fixed off or did not stay on), and without it the kernel copies`,
     };
-  if (why.localDelivery)
+  if (f.taps)
     return {
-      status: 'unsupported',
-      message: `${n} were copied (SO_EE_CODE_ZEROCOPY_COPIED): ${why.localDelivery} delivers to a local socket, and local delivery copies user pages`,
+      status: 'skip',
+      message: `${n} were copied while ${f.taps}: the kernel copies every zero-copy frame it hands to a tap (skb_orphan_frags_rx), so the device cannot be judged`,
+    };
+  if (f.fullSegments && !f.fullSegments.ok)
+    return {
+      status: 'error',
+      message: `${n} were copied, but the TCP MSS was ${f.fullSegments.actual.join('/')}, not the planned ${f.fullSegments.planned}: short frames were sent, which a driver may copy by design, so the device cannot be judged`,
     };
   return {
     status: 'fail',
-    message: `${n} were copied (SO_EE_CODE_ZEROCOPY_COPIED) although the device has scatter-gather on and transmits for real (an AF_PACKET capture on the DUT would also make the kernel copy)`,
+    message: `${n} were copied (SO_EE_CODE_ZEROCOPY_COPIED) although scatter-gather is on, no tap or local receiver was present and every TCP send was whole full-sized segments: the driver copied (linearized) them`,
   };
+}
+
+/** Faults of one TCP transfer from the nstat deltas around it: the peer's broken-frame counters, and the DUT's retransmissions against their bound. */
+export function transferFaults(
+  what: string,
+  bytes: number,
+  dutDelta: Record<string, number>,
+  peerDelta: Record<string, number>,
+): { faults: string[]; retransmits: RetransJudgement } {
+  const { retransSegs, spuriousSegs, detail } = retransFromDelta(dutDelta);
+  const retransmits = judgeRetransmits({ bytes, retransSegs, spuriousSegs, detail, what });
+  return { faults: [...peerCounterFaults(peerDelta), ...(retransmits.ok ? [] : [retransmits.message])], retransmits };
 }

@@ -9,7 +9,8 @@ import type { MutateReport } from '../../agent/actions/zc-mutate.js';
 import { createRng } from '../../random.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { type CompletionTally, tallyCompletions } from './completions.js';
-import { counterFaults, judgeMutation, streamFaults } from './judge.js';
+import { retransEvidence } from '../retransmits.js';
+import { judgeMutation, streamFaults, transferFaults } from './judge.js';
 import type { FileLayout } from './pattern.js';
 import { addresses, connectionFaults, counting, portSource, startReceiver, withFiles, withReceivers } from './session.js';
 import { decodeMasks } from './verify.js';
@@ -57,6 +58,7 @@ function judgeRound(what: string, p: Plan, round: Awaited<ReturnType<typeof muta
   const attribution = { ...got, masks: decodeMasks(got.masks) };
   const poisoned = new Uint8Array(Buffer.from(r.poisoned, 'base64'));
   const m = judgeMutation(what, decodeMasks(r.written), poisoned, attribution);
+  const transfer = transferFaults(what, r.sent + r.neighbourSent, round.dut, round.peer);
   const faults = [
     ...(r.failure ? [`${what}: the DUT's send failed: ${r.failure}`] : []),
     ...(r.neighbourFailure ? [`neighbour flow: the DUT's send failed: ${r.neighbourFailure}`] : []),
@@ -64,7 +66,7 @@ function judgeRound(what: string, p: Plan, round: Awaited<ReturnType<typeof muta
     ...m.faults,
     ...connectionFaults('neighbour flow', neighbour, wait),
     ...streamFaults('untouched neighbour flow', neighbour.exact!),
-    ...counterFaults(round.peer, round.dut),
+    ...transfer.faults,
     ...(tally ? tally.faults.map((f) => `${what}: ${f}`) : []),
   ];
   const evidence = {
@@ -84,7 +86,8 @@ function judgeRound(what: string, p: Plan, round: Awaited<ReturnType<typeof muta
     neighbour: { size: p.neighbour.size, bytes: neighbour.exact!.bytes, sha256: neighbour.exact!.sha256.slice(0, 16) },
     ...(tally ? { zerocopy: tally.zerocopy, completions: { ...tally, faults: undefined } } : {}),
     peerCsumErrors: round.peer.TcpInCsumErrors ?? 0,
-    retransmittedSegments: round.dut.TcpRetransSegs ?? 0,
+    sent: { main: r.sent, neighbour: r.neighbourSent },
+    retransmits: retransEvidence(transfer.retransmits),
     ...(faults.length > 0 ? { faults } : {}),
   };
   if (faults.length > 0)
@@ -99,7 +102,7 @@ function judgeRound(what: string, p: Plan, round: Awaited<ReturnType<typeof muta
       : `${m.blocksChangedOnWire} arrived as a later generation (${m.blocksMixed} mixed)`;
   return {
     status: 'pass',
-    message: `${what}: ${m.blocksWritten} of ${attribution.masks.length} blocks rewritten in flight, ${seen}; every byte attributable; neighbour flow exact; no checksum errors, ${evidence.retransmittedSegments} retransmission(s)`,
+    message: `${what}: ${m.blocksWritten} of ${attribution.masks.length} blocks rewritten in flight, ${seen}; every byte attributable; neighbour flow exact; no checksum errors, ${transfer.retransmits.lost} TCP segment(s) lost (${transfer.retransmits.found} retransmitted), bound ${transfer.retransmits.bound}`,
     evidence,
   };
 }

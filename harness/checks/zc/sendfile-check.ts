@@ -6,11 +6,13 @@
  */
 import type { IpFamily } from '../../codec/index.js';
 import { createRng } from '../../random.js';
+import { judgeRetransmits, retransEvidence } from '../retransmits.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
-import { LARGE_SIZE, largeCases, largeFile, planLargeSize, type SendCase, smallCases, smallFiles } from './cases.js';
-import { counterFaults, streamFaults } from './judge.js';
+import { LARGE_SIZE, largeCases, largeFile, planLargeSize, type SendCase, smallCases, smallFiles, WIRE_CASE } from './cases.js';
+import { streamFaults, transferFaults } from './judge.js';
 import { clampRange, type FileLayout } from './pattern.js';
-import { addresses, connectionFaults, counting, portSource, startReceiver, withFiles, withReceivers } from './session.js';
+import { addresses, connectionFaults, counting, portSource, startReceiver, withFiles, withPeerCapture, withReceivers } from './session.js';
+import { judgeStreamFrames, type StreamFrameFindings } from './wire-judge.js';
 
 /** How long the peer waits for the end of a stream once the DUT's sendfile returned. */
 const END_WAIT_MS = 60_000;
@@ -20,7 +22,13 @@ const SEND_TIMEOUT_MS = 150_000;
 export interface CaseResult {
   case: string;
   family: IpFamily;
+  /** Bytes sendfile() handed to TCP, and bytes the peer's socket received. */
+  sent: number;
   bytes: number;
+  /** TCP_INFO of the connection: segments it retransmitted, and the bound for its bytes. */
+  retransmits?: { found: number; spurious: number; lost: number; bound: number };
+  /** The case's frames as the peer captured them (one case per run). */
+  wire?: Omit<StreamFrameFindings, 'faults'> & { dropped: number };
   sha256: string;
   elapsedMs: number;
   throughputBps?: number;
@@ -39,40 +47,59 @@ export async function sendCase(
   fileId: string,
   port: number,
   family: IpFamily,
-  trackMemory = false,
+  opts: { trackMemory?: boolean; capture?: boolean } = {},
 ): Promise<CaseResult> {
   const name = family === 6 ? `${c.name} (IPv6)` : c.name;
   const count = clampRange(layout.size, c.offset, c.count);
-  const rx = await startReceiver(ctx, family, port, { file: layout, offset: c.offset, count }, { trackMemory });
-  return withReceivers([rx], async () => {
-    const { src, dst } = addresses(ctx, family);
-    const sent = await ctx.dut.run(
-      'dut',
-      'zc.sendfile',
-      { fileId, family, src, dst, dport: port, offset: c.offset, count: c.count },
-      { timeoutMs: SEND_TIMEOUT_MS },
-    );
-    const wait = sent.failure ? 2000 : END_WAIT_MS;
-    const got = await rx.stop(wait);
-    const exact = got.exact!;
-    const faults: string[] = [];
-    if (sent.failure) faults.push(`${name}: the DUT's sendfile failed: ${sent.failure}`);
-    else if (sent.sent !== count) faults.push(`${name}: sendfile() sent ${sent.sent} bytes, expected ${count}`);
-    const lost = connectionFaults(name, got, wait);
-    faults.push(...lost, ...streamFaults(name, exact));
-    return {
-      case: name,
-      family,
-      bytes: exact.bytes,
-      sha256: exact.sha256,
-      elapsedMs: Math.round(sent.elapsedNs / 1e6),
-      throughputBps: got.throughputBps,
-      peakRssBytes: got.peakRssBytes,
-      rssStartBytes: got.rssStartBytes,
-      broken: sent.failure !== undefined || lost.length > 0,
-      faults,
-    };
-  });
+  const spec = { file: layout, offset: c.offset, count };
+  const { src, dst } = addresses(ctx, family);
+  const run = async () => {
+    const rx = await startReceiver(ctx, family, port, spec, { trackMemory: opts.trackMemory });
+    return withReceivers([rx], async () => {
+      const sent = await ctx.dut.run(
+        'dut',
+        'zc.sendfile',
+        { fileId, family, src, dst, dport: port, offset: c.offset, count: c.count },
+        { timeoutMs: SEND_TIMEOUT_MS },
+      );
+      const wait = sent.failure ? 2000 : END_WAIT_MS;
+      return { sent, got: await rx.stop(wait), wait };
+    });
+  };
+  const captured = opts.capture ? await withPeerCapture(ctx, run) : { value: await run(), frames: undefined, dropped: 0 };
+  const { sent, got, wait } = captured.value;
+  const exact = got.exact!;
+  const faults: string[] = [];
+  if (sent.failure) faults.push(`${name}: the DUT's sendfile failed: ${sent.failure}`);
+  else if (sent.sent !== count) faults.push(`${name}: sendfile() sent ${sent.sent} bytes, expected ${count}`);
+  const lost = connectionFaults(name, got, wait);
+  faults.push(...lost, ...streamFaults(name, exact));
+  // Per connection, from its own TCP_INFO: a loss concentrated in one case is not diluted by the others.
+  const retrans = sent.tcp
+    ? judgeRetransmits({ bytes: sent.sent, retransSegs: sent.tcp.totalRetrans, spuriousSegs: sent.tcp.dsackDups, what: name })
+    : undefined;
+  if (retrans && !retrans.ok) faults.push(retrans.message);
+  let wire: CaseResult['wire'];
+  if (captured.frames) {
+    const { faults: wf, ...w } = judgeStreamFrames(captured.frames, { src, dst, dport: port }, spec);
+    faults.push(...wf.map((f) => `${name} on the wire: ${f}`));
+    wire = { ...w, dropped: captured.dropped };
+  }
+  return {
+    case: name,
+    family,
+    sent: sent.sent,
+    ...(retrans ? { retransmits: { found: retrans.found, spurious: retrans.spurious, lost: retrans.lost, bound: retrans.bound } } : {}),
+    ...(wire ? { wire } : {}),
+    bytes: exact.bytes,
+    sha256: exact.sha256,
+    elapsedMs: Math.round(sent.elapsedNs / 1e6),
+    throughputBps: got.throughputBps,
+    peakRssBytes: got.peakRssBytes,
+    rssStartBytes: got.rssStartBytes,
+    broken: sent.failure !== undefined || lost.length > 0,
+    faults,
+  };
 }
 
 export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
@@ -90,7 +117,8 @@ export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
     const broken = () => out.some((r) => r.broken);
     await withFiles(ctx, files, async (ids) => {
       sparseAllocated = ids.sparse.allocatedBytes;
-      for (const c of smallCases()) if (!broken()) out.push(await sendCase(ctx, c, files[c.file], ids[c.file].id, port(), 4));
+      for (const c of smallCases())
+        if (!broken()) out.push(await sendCase(ctx, c, files[c.file], ids[c.file].id, port(), 4, { capture: c.name === WIRE_CASE }));
       if (!broken()) out.push(await sendCase(ctx, smallCases()[0], files['1MiB'], ids['1MiB'].id, port(), 6));
     });
     if (broken()) return out;
@@ -99,7 +127,7 @@ export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
     const layout = largeFile(ctx.seed, large.size);
     await withFiles(ctx, { large: layout }, async (ids) => {
       for (const c of largeCases(large.size))
-        if (!broken()) out.push(await sendCase(ctx, c, layout, ids.large.id, port(), 4, c.offset === 0));
+        if (!broken()) out.push(await sendCase(ctx, c, layout, ids.large.id, port(), 4, { trackMemory: c.offset === 0 }));
     });
     return out;
   });
@@ -107,7 +135,9 @@ export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
   const big = results.find((r) => r.case === `whole large`);
   const planned = smallCases().length + 1 + largeCases(LARGE_SIZE).length;
   const skipped = results.some((r) => r.broken) ? [`${planned - results.length} later case(s) not run after the connection broke`] : [];
-  const faults = [...results.flatMap((r) => r.faults), ...skipped, ...counterFaults(peer, dut)];
+  const sentTotal = results.reduce((a, r) => a + r.sent, 0);
+  const transfer = transferFaults('sendfile cases together', sentTotal, dut, peer);
+  const faults = [...results.flatMap((r) => r.faults), ...skipped, ...transfer.faults];
   const evidence = {
     cases: results.map(({ faults: f, broken: _b, ...r }) => ({ ...r, sha256: r.sha256.slice(0, 16), ok: f.length === 0 })),
     throughputBps: big?.throughputBps,
@@ -118,7 +148,7 @@ export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
     sparse: { size: files.sparse.size, allocatedBytes: sparseAllocated },
     tmpdir: probe.tmpdir,
     peerCsumErrors: peer.TcpInCsumErrors ?? 0,
-    retransmittedSegments: dut.TcpRetransSegs ?? 0,
+    retransmits: retransEvidence(transfer.retransmits),
     ...(faults.length > 0 ? { faults } : {}),
   };
   const total = results.reduce((a, r) => a + r.bytes, 0);
@@ -133,7 +163,7 @@ export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
   const speed = big?.throughputBps ? `, ${(big.throughputBps / 1e6).toFixed(0)} MB/s on the ${large.size / (1 << 20)} MiB file` : '';
   return {
     status: 'pass',
-    message: `${results.length} sendfile cases byte-exact (${total} bytes${speed}; sizes 0 to ${large.size}, offsets, partial ranges, sparse)`,
+    message: `${results.length} sendfile cases byte-exact at the peer (${total} of ${sentTotal} bytes sent${speed}; sizes 0 to ${large.size}, offsets, partial ranges, sparse); ${transfer.retransmits.lost} TCP segment(s) lost (${transfer.retransmits.found} retransmitted), bound ${transfer.retransmits.bound}`,
     evidence,
   };
 }

@@ -9,6 +9,7 @@ import { counterDelta } from '../../agent/ethtool.js';
 import type { StreamReport } from '../../agent/actions/zc-recv.js';
 import type { Rng } from '../../random.js';
 import type { CheckContext } from '../types.js';
+import { decodeCapture, type WireFrame } from '../wire.js';
 import type { FileLayout, StreamSpec } from './pattern.js';
 
 export function addresses(ctx: CheckContext, family: IpFamily): { src: string; dst: string } {
@@ -104,4 +105,22 @@ export function connectionFaults(what: string, r: StreamReport, waitedMs: number
   else if (!r.eof) out.push(`${what}: stall: the stream did not end within ${Math.round(waitedMs / 1000)} s`);
   if (r.error) out.push(`${what}: the peer's receive failed: ${r.error}`);
   return out;
+}
+
+/** Runs `fn` while the peer captures on its interface; the frames the peer received (its own left out), decoded. */
+export async function withPeerCapture<T>(
+  ctx: CheckContext,
+  fn: () => Promise<T>,
+): Promise<{ value: T; frames: WireFrame[]; dropped: number }> {
+  const { id } = await ctx.dut.run('peer', 'capture.start', { ifname: ctx.link.peer.ifname });
+  let value: T;
+  try {
+    value = await fn();
+  } catch (e) {
+    await ctx.dut.run('peer', 'capture.stop', { id, settleMs: 0 }).catch(() => undefined);
+    throw e;
+  }
+  // The receiver already saw the stream end, so every frame is in: a short settle only.
+  const r = await ctx.dut.run('peer', 'capture.stop', { id, settleMs: 100, ignoreOutgoing: true }, { timeoutMs: 60_000 });
+  return { value, frames: decodeCapture(r.frames), dropped: r.dropped };
 }

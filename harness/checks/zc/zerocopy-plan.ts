@@ -25,3 +25,18 @@ export function zerocopyLengths(total: number): number[] {
 export function udpDatagramSize(mtu: number, family: 4 | 6): number {
   return Math.max(1, Math.min(1400, mtu - (family === 4 ? 20 : 40) - 8));
 }
+
+/** TCP's MSS on a path of `mtu`: IP and TCP headers and the 12-byte timestamp option Linux negotiates by default. */
+export function plannedMss(mtu: number, family: 4 | 6): number {
+  return mtu - (family === 4 ? 20 : 40) - 20 - 12;
+}
+
+/**
+ * About `total` bytes in sends of whole `mss` segments, at most 64 KiB each:
+ * every frame then carries a full segment, never a short one a driver may
+ * copy into its own ring by design (vmxnet3 copies frames up to 128 bytes).
+ */
+export function fullSegmentLengths(mss: number, total: number): number[] {
+  const per = Math.max(1, Math.floor(65536 / mss)) * mss;
+  return new Array<number>(Math.max(1, Math.round(total / per))).fill(per);
+}
