@@ -47,6 +47,8 @@ export interface RetransInput {
   retransSegs: number;
   /** Of them, segments the receiver reported as duplicates (DSACK): not lost. */
   spuriousSegs?: number;
+  /** Segments the receiving side's own counters say it dropped (its queues overflowed): lost, but not by the device. */
+  receiverDropSegs?: number;
   /** First failing count; defaults to `retransmitBound(bytes)`. */
   bound?: number;
   /** What was sent, for the message (e.g. "sendfile cases"). */
@@ -63,8 +65,12 @@ export interface RetransJudgement {
   found: number;
   /** Of them, proven duplicates (DSACK). */
   spurious: number;
-  /** found - spurious: the segments the transfer lost; what the bound judges. */
+  /** found - spurious: the segments the transfer lost. */
   lost: number;
+  /** Of the lost, those the receiving side's counters account for: the harness's capacity, reported, not judged. */
+  atReceiver: number;
+  /** lost - atReceiver: what the bound judges. */
+  deviceLost: number;
   bytes: number;
   detail: Record<string, number>;
   message: string;
@@ -95,14 +101,20 @@ export function judgeRetransmits(input: RetransInput): RetransJudgement {
   if (!Number.isInteger(spurious) || spurious < 0)
     throw new NicmatrixError('INTERNAL', `judgeRetransmits: expected a DSACKed segment count ≥ 0, found ${input.spuriousSegs}`);
   const lost = retransSegs - spurious;
+  const atReceiver = Math.min(lost, Math.max(0, Math.floor(input.receiverDropSegs ?? 0)));
+  const deviceLost = lost - atReceiver;
   const detail = { ...(input.detail ?? {}) };
   const what = input.what ? `${input.what}: ` : '';
-  const dup = spurious > 0 ? ` (${retransSegs} retransmitted, ${spurious} of them DSACKed as duplicates)` : '';
-  const ok = lost < bound;
+  const why = [
+    ...(spurious > 0 ? [`${spurious} of ${retransSegs} retransmissions DSACKed as duplicates`] : []),
+    ...(atReceiver > 0 ? [`${atReceiver} more lost in the receiver's own queues, per its counters: the harness's capacity`] : []),
+  ];
+  const note = why.length > 0 ? ` (${why.join('; ')})` : '';
+  const ok = deviceLost < bound;
   const message = ok
-    ? `${what}${lost} TCP segment(s) lost over ${bytesText(bytes)}${dup}, below the bound of ${bound}`
-    : `${what}TCP lost ${lost} segment(s) over ${bytesText(bytes)}${dup}: expected fewer than ${bound} (tso.py's ${TSO_PY_FAILS_AT} per 4 MiB, scaled)${detailText(detail)}`;
-  return { ok, bound, found: retransSegs, spurious, lost, bytes, detail, message };
+    ? `${what}${deviceLost} TCP segment(s) lost over ${bytesText(bytes)}${note}, below the bound of ${bound}`
+    : `${what}TCP lost ${deviceLost} segment(s) over ${bytesText(bytes)}${note}: expected fewer than ${bound} (tso.py's ${TSO_PY_FAILS_AT} per 4 MiB, scaled)${detailText(detail)}`;
+  return { ok, bound, found: retransSegs, spurious, lost, atReceiver, deviceLost, bytes, detail, message };
 }
 
 /**
@@ -137,9 +149,38 @@ export function retransEvidence(j: RetransJudgement): Record<string, unknown> {
     found: j.found,
     spurious: j.spurious,
     lost: j.lost,
+    atReceiver: j.atReceiver,
+    deviceLost: j.deviceLost,
     bound: j.bound,
     bytes: j.bytes,
     ok: j.ok,
     ...(Object.keys(j.detail).length > 0 ? { detail: j.detail } : {}),
   };
+}
+
+/** The receiver's TCP dropping segments for want of room (its socket backlog, receive queue, out-of-order queue). */
+export const RECEIVER_TCP_DROPS = ['TcpExtTCPBacklogDrop', 'TcpExtTCPRcvQDrop', 'TcpExtTCPOFODrop', 'TcpExtTCPZeroWindowDrop'] as const;
+/** The receiving interface dropping frames before its stack (ring or queue full), from /sys/class/net/IF/statistics. */
+export const RECEIVER_LINK_DROPS = ['rx_dropped', 'rx_missed_errors', 'rx_fifo_errors'] as const;
+
+/**
+ * Segments the receiving side's own counters say it dropped over a
+ * transfer. A frame the receiving interface dropped may carry several
+ * segments (a GSO frame on veth): each counts as the sender's segments per
+ * frame (TcpOutSegs / tx_packets). Where the DUT delivers locally (veth: its
+ * transmit is the peer's receive queue), its tx_dropped is the peer's queue
+ * overflowing, so it counts too.
+ */
+export function receiverDropSegments(c: {
+  peerNstat: Record<string, number>;
+  peerLink: Record<string, number>;
+  dutLink: Record<string, number>;
+  dutNstat: Record<string, number>;
+  dutDeliversLocally: boolean;
+}): number {
+  const frames =
+    RECEIVER_LINK_DROPS.reduce((a, k) => a + Math.max(0, c.peerLink[k] ?? 0), 0) +
+    (c.dutDeliversLocally ? Math.max(0, c.dutLink.tx_dropped ?? 0) : 0);
+  const perFrame = Math.max(1, Math.ceil((c.dutNstat.TcpOutSegs ?? 0) / Math.max(1, c.dutLink.tx_packets ?? 0)));
+  return frames * perFrame + RECEIVER_TCP_DROPS.reduce((a, k) => a + Math.max(0, c.peerNstat[k] ?? 0), 0);
 }

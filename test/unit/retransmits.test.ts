@@ -47,7 +47,7 @@ describe('judgeRetransmits', () => {
     const j = judgeRetransmits({ bytes: 8 * MiB, retransSegs: 434, spuriousSegs: 430 });
     expect(j).toMatchObject({ ok: true, found: 434, spurious: 430, lost: 4, bound: 20 });
     expect(j.message).toBe(
-      '4 TCP segment(s) lost over 8388608 bytes (8 MiB) (434 retransmitted, 430 of them DSACKed as duplicates), below the bound of 20',
+      '4 TCP segment(s) lost over 8388608 bytes (8 MiB) (430 of 434 retransmissions DSACKed as duplicates), below the bound of 20',
     );
     // A device dropping frames: retransmissions nobody DSACKed.
     expect(judgeRetransmits({ bytes: 8 * MiB, retransSegs: 434, spuriousSegs: 3 })).toMatchObject({ ok: false, lost: 431 });
@@ -71,6 +71,8 @@ describe('judgeRetransmits', () => {
       found: 30,
       spurious: 0,
       lost: 30,
+      atReceiver: 0,
+      deviceLost: 30,
       bound: 10,
       bytes: MiB,
       ok: false,

@@ -138,12 +138,33 @@ describe('peer counter faults', () => {
 
   it('retransmissions are bounded by the shared judge: what the old storm rule let pass now fails', () => {
     // 4 MiB with 40 retransmissions in 3000 segments: under max(50, 10 %), so the old rule passed it.
-    const t = transferFaults('MSG_ZEROCOPY over TCP', 4 << 20, { TcpRetransSegs: 40, TcpOutSegs: 3000, TcpExtTCPLostRetransmit: 1 }, {});
+    const t = transferFaults('MSG_ZEROCOPY over TCP', 4 << 20, {
+      dut: { TcpRetransSegs: 40, TcpOutSegs: 3000, TcpExtTCPLostRetransmit: 1 },
+      peer: {},
+    });
     expect(t.retransmits).toMatchObject({ ok: false, found: 40, bound: 10 });
     expect(t.faults).toEqual([
       "MSG_ZEROCOPY over TCP: TCP lost 40 segment(s) over 4194304 bytes (4 MiB): expected fewer than 10 (tso.py's 10 per 4 MiB, scaled) (TCPLostRetransmit 1)",
     ]);
-    expect(transferFaults('x', 64 << 20, { TcpRetransSegs: 159 }, {}).faults).toEqual([]);
+    expect(transferFaults('x', 64 << 20, { dut: { TcpRetransSegs: 159 }, peer: {} }).faults).toEqual([]);
+  });
+
+  it("losses the receiver's own counters account for are reported, not judged; a DUT's TX drops count only when it delivers locally", () => {
+    const c = {
+      dut: { TcpRetransSegs: 60, TcpOutSegs: 3000 },
+      peer: { TcpExtTCPBacklogDrop: 5 },
+      dutLink: { tx_packets: 100, tx_dropped: 1 },
+      peerLink: { rx_dropped: 0, rx_missed_errors: 1 },
+    };
+    // 3000 segments in 100 frames: each dropped frame carried 30 segments.
+    const veth = transferFaults('x', 4 << 20, c, true);
+    expect(veth.receiverDropSegs).toBe(2 * 30 + 5);
+    expect(veth.retransmits).toMatchObject({ ok: true, lost: 60, atReceiver: 60, deviceLost: 0 });
+    expect(veth.retransmits.message).toMatch(/60 more lost in the receiver's own queues, per its counters: the harness's capacity/);
+    // A real NIC's own TX drops are its own: only the peer's rx_missed and backlog drops are excused.
+    const nic = transferFaults('x', 4 << 20, c, false);
+    expect(nic.receiverDropSegs).toBe(30 + 5);
+    expect(nic.retransmits).toMatchObject({ ok: false, deviceLost: 25 });
   });
 });
 

@@ -4,7 +4,7 @@
  * Pure: facts in, faults out.
  */
 import type { Status } from '../../../matrix/record.js';
-import { judgeRetransmits, type RetransJudgement, retransFromDelta } from '../retransmits.js';
+import { judgeRetransmits, receiverDropSegments, type RetransJudgement, retransFromDelta } from '../retransmits.js';
 import type { ZerocopyMode } from './completions.js';
 import { POISON } from './pattern.js';
 import type { AttributionResult, ExactResult } from './verify.js';
@@ -180,14 +180,34 @@ export function honouredOutcome(f: HonouredFacts): { status: Status; message: st
   };
 }
 
-/** Faults of one TCP transfer from the nstat deltas around it: the peer's broken-frame counters, and the DUT's retransmissions against their bound. */
+/** Counter deltas over a transfer (see session.ts `counting`). */
+export interface TransferCounters {
+  dut: Record<string, number>;
+  peer: Record<string, number>;
+  dutLink?: Record<string, number>;
+  peerLink?: Record<string, number>;
+}
+
+/**
+ * Faults of one TCP transfer from the counters around it: the peer's
+ * broken-frame counters, and the DUT's lost segments against their bound
+ * (losses the receiving side's own counters account for are reported, not
+ * judged); `receiverDropSegs` is that account, for per-connection judgements.
+ */
 export function transferFaults(
   what: string,
   bytes: number,
-  dutDelta: Record<string, number>,
-  peerDelta: Record<string, number>,
-): { faults: string[]; retransmits: RetransJudgement } {
-  const { retransSegs, spuriousSegs, detail } = retransFromDelta(dutDelta);
-  const retransmits = judgeRetransmits({ bytes, retransSegs, spuriousSegs, detail, what });
-  return { faults: [...peerCounterFaults(peerDelta), ...(retransmits.ok ? [] : [retransmits.message])], retransmits };
+  c: TransferCounters,
+  dutDeliversLocally = false,
+): { faults: string[]; retransmits: RetransJudgement; receiverDropSegs: number } {
+  const { retransSegs, spuriousSegs, detail } = retransFromDelta(c.dut);
+  const receiverDropSegs = receiverDropSegments({
+    peerNstat: c.peer,
+    peerLink: c.peerLink ?? {},
+    dutLink: c.dutLink ?? {},
+    dutNstat: c.dut,
+    dutDeliversLocally,
+  });
+  const retransmits = judgeRetransmits({ bytes, retransSegs, spuriousSegs, receiverDropSegs, detail, what });
+  return { faults: [...peerCounterFaults(c.peer), ...(retransmits.ok ? [] : [retransmits.message])], retransmits, receiverDropSegs };
 }

@@ -12,7 +12,7 @@ import { type CompletionTally, tallyCompletions } from './completions.js';
 import { retransEvidence } from '../retransmits.js';
 import { judgeMutation, streamFaults, transferFaults } from './judge.js';
 import type { FileLayout } from './pattern.js';
-import { addresses, connectionFaults, counting, portSource, startReceiver, withFiles, withReceivers } from './session.js';
+import { addresses, connectionFaults, counting, deliveryOf, portSource, startReceiver, withFiles, withReceivers } from './session.js';
 import { decodeMasks } from './verify.js';
 
 export const BLOCK = 1024;
@@ -52,13 +52,19 @@ async function mutationRound(ctx: CheckContext, p: Plan, send: () => Promise<Mut
   );
 }
 
-function judgeRound(what: string, p: Plan, round: Awaited<ReturnType<typeof mutationRound>>, tally?: CompletionTally): CheckOutcome {
+function judgeRound(
+  what: string,
+  p: Plan,
+  round: Awaited<ReturnType<typeof mutationRound>>,
+  localDelivery: boolean,
+  tally?: CompletionTally,
+): CheckOutcome {
   const { r, main, neighbour, wait } = round.value;
   const got = main.attribution!;
   const attribution = { ...got, masks: decodeMasks(got.masks) };
   const poisoned = new Uint8Array(Buffer.from(r.poisoned, 'base64'));
   const m = judgeMutation(what, decodeMasks(r.written), poisoned, attribution);
-  const transfer = transferFaults(what, r.sent + r.neighbourSent, round.dut, round.peer);
+  const transfer = transferFaults(what, r.sent + r.neighbourSent, round, localDelivery);
   const faults = [
     ...(r.failure ? [`${what}: the DUT's send failed: ${r.failure}`] : []),
     ...(r.neighbourFailure ? [`neighbour flow: the DUT's send failed: ${r.neighbourFailure}`] : []),
@@ -102,7 +108,7 @@ function judgeRound(what: string, p: Plan, round: Awaited<ReturnType<typeof muta
       : `${m.blocksChangedOnWire} arrived as a later generation (${m.blocksMixed} mixed)`;
   return {
     status: 'pass',
-    message: `${what}: ${m.blocksWritten} of ${attribution.masks.length} blocks rewritten in flight, ${seen}; every byte attributable; neighbour flow exact; no checksum errors, ${transfer.retransmits.lost} TCP segment(s) lost (${transfer.retransmits.found} retransmitted), bound ${transfer.retransmits.bound}`,
+    message: `${what}: ${m.blocksWritten} of ${attribution.masks.length} blocks rewritten in flight, ${seen}; every byte attributable; neighbour flow exact; no checksum errors, ${transfer.retransmits.deviceLost} TCP segment(s) lost (${transfer.retransmits.found} retransmitted), bound ${transfer.retransmits.bound}`,
     evidence,
   };
 }
@@ -131,7 +137,7 @@ export async function runSendfileMutate(ctx: CheckContext): Promise<CheckOutcome
         { timeoutMs: 150_000 },
       ),
     );
-    return judgeRound('sendfile of 8 MiB with pwrite() into its page cache', p, round);
+    return judgeRound('sendfile of 8 MiB with pwrite() into its page cache', p, round, (await deliveryOf(ctx)).localDelivery !== undefined);
   });
 }
 
@@ -160,5 +166,6 @@ export async function runZerocopyMutate(ctx: CheckContext): Promise<CheckOutcome
     ),
   );
   const tally = tallyCompletions(round.value.r.calls, round.value.r.completions ?? []);
-  return judgeRound('MSG_ZEROCOPY of 4 MiB with writes before and after completion', p, round, tally);
+  const local = (await deliveryOf(ctx)).localDelivery !== undefined;
+  return judgeRound('MSG_ZEROCOPY of 4 MiB with writes before and after completion', p, round, local, tally);
 }

@@ -11,7 +11,18 @@ import type { CheckContext, CheckOutcome } from '../types.js';
 import { LARGE_SIZE, largeCases, largeFile, planLargeSize, type SendCase, smallCases, smallFiles, WIRE_CASE } from './cases.js';
 import { streamFaults, transferFaults } from './judge.js';
 import { clampRange, type FileLayout } from './pattern.js';
-import { addresses, connectionFaults, counting, portSource, startReceiver, withFiles, withPeerCapture, withReceivers } from './session.js';
+import type { TcpStats } from '../../sys/tcp.js';
+import {
+  addresses,
+  connectionFaults,
+  counting,
+  deliveryOf,
+  portSource,
+  startReceiver,
+  withFiles,
+  withPeerCapture,
+  withReceivers,
+} from './session.js';
 import { judgeStreamFrames, type StreamFrameFindings } from './wire-judge.js';
 
 /** How long the peer waits for the end of a stream once the DUT's sendfile returned. */
@@ -25,8 +36,10 @@ export interface CaseResult {
   /** Bytes sendfile() handed to TCP, and bytes the peer's socket received. */
   sent: number;
   bytes: number;
-  /** TCP_INFO of the connection: segments it retransmitted, and the bound for its bytes. */
-  retransmits?: { found: number; spurious: number; lost: number; bound: number };
+  /** TCP_INFO of the connection as it closed. */
+  tcp?: TcpStats;
+  /** Its retransmissions judged against the bound for its bytes. */
+  retransmits?: Record<string, unknown>;
   /** The case's frames as the peer captured them (one case per run). */
   wire?: Omit<StreamFrameFindings, 'faults'> & { dropped: number };
   sha256: string;
@@ -89,7 +102,7 @@ export async function sendCase(
     case: name,
     family,
     sent: sent.sent,
-    ...(retrans ? { retransmits: { found: retrans.found, spurious: retrans.spurious, lost: retrans.lost, bound: retrans.bound } } : {}),
+    tcp: sent.tcp,
     ...(wire ? { wire } : {}),
     bytes: exact.bytes,
     sha256: exact.sha256,
@@ -108,11 +121,8 @@ export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
   const files = smallFiles(ctx.seed);
   let sparseAllocated = 0;
   let large: { size: number; reason?: string } = { size: 0 };
-  const {
-    value: results,
-    dut,
-    peer,
-  } = await counting(ctx, async () => {
+  const delivery = await deliveryOf(ctx);
+  const counted = await counting(ctx, async () => {
     const out: CaseResult[] = [];
     const broken = () => out.some((r) => r.broken);
     await withFiles(ctx, files, async (ids) => {
@@ -131,15 +141,29 @@ export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
     });
     return out;
   });
+  const { value: results, peer } = counted;
   if (large.reason) ctx.log(`zc/sendfile: large file reduced to ${large.size} bytes: ${large.reason}`);
   const big = results.find((r) => r.case === `whole large`);
   const planned = smallCases().length + 1 + largeCases(LARGE_SIZE).length;
   const skipped = results.some((r) => r.broken) ? [`${planned - results.length} later case(s) not run after the connection broke`] : [];
   const sentTotal = results.reduce((a, r) => a + r.sent, 0);
-  const transfer = transferFaults('sendfile cases together', sentTotal, dut, peer);
+  const transfer = transferFaults('sendfile cases together', sentTotal, counted, delivery.localDelivery !== undefined);
+  // Per connection too, from its own TCP_INFO: a loss concentrated in one case is not diluted by the others.
+  for (const r of results) {
+    if (!r.tcp) continue;
+    const j = judgeRetransmits({
+      bytes: r.sent,
+      retransSegs: r.tcp.totalRetrans,
+      spuriousSegs: r.tcp.dsackDups,
+      receiverDropSegs: transfer.receiverDropSegs,
+      what: r.case,
+    });
+    r.retransmits = retransEvidence(j);
+    if (!j.ok) r.faults.push(j.message);
+  }
   const faults = [...results.flatMap((r) => r.faults), ...skipped, ...transfer.faults];
   const evidence = {
-    cases: results.map(({ faults: f, broken: _b, ...r }) => ({ ...r, sha256: r.sha256.slice(0, 16), ok: f.length === 0 })),
+    cases: results.map(({ faults: f, broken: _b, tcp: _t, ...r }) => ({ ...r, sha256: r.sha256.slice(0, 16), ok: f.length === 0 })),
     throughputBps: big?.throughputBps,
     largeSize: large.size,
     ...(large.reason ? { largeReduced: { wanted: LARGE_SIZE, reason: large.reason } } : {}),
@@ -163,7 +187,7 @@ export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
   const speed = big?.throughputBps ? `, ${(big.throughputBps / 1e6).toFixed(0)} MB/s on the ${large.size / (1 << 20)} MiB file` : '';
   return {
     status: 'pass',
-    message: `${results.length} sendfile cases byte-exact at the peer (${total} of ${sentTotal} bytes sent${speed}; sizes 0 to ${large.size}, offsets, partial ranges, sparse); ${transfer.retransmits.lost} TCP segment(s) lost (${transfer.retransmits.found} retransmitted), bound ${transfer.retransmits.bound}`,
+    message: `${results.length} sendfile cases byte-exact at the peer (${total} of ${sentTotal} bytes sent${speed}; sizes 0 to ${large.size}, offsets, partial ranges, sparse); ${transfer.retransmits.deviceLost} TCP segment(s) lost (${transfer.retransmits.found} retransmitted), bound ${transfer.retransmits.bound}`,
     evidence,
   };
 }

@@ -87,15 +87,46 @@ async function nstat(ctx: CheckContext): Promise<{ dut: Record<string, number>; 
   return { dut, peer: ctx.link.sameInterface ? dut : await ctx.dut.run('peer', 'nstat.read', {}) };
 }
 
-/** Runs `fn` and returns its result with the DUT's and peer's nstat deltas over it. */
-export async function counting<T>(
-  ctx: CheckContext,
-  fn: () => Promise<T>,
-): Promise<{ value: T; dut: Record<string, number>; peer: Record<string, number> }> {
-  const before = await nstat(ctx);
+/** Interface drop counters of the DUT's and the peer's ends. */
+async function linkDrops(ctx: CheckContext): Promise<{ dut: Record<string, number>; peer: Record<string, number> }> {
+  const dut = await ctx.dut.run('dut', 'zc.linkDrops', { ifname: ctx.link.dut.ifname });
+  return { dut, peer: ctx.link.sameInterface ? dut : await ctx.dut.run('peer', 'zc.linkDrops', { ifname: ctx.link.peer.ifname }) };
+}
+
+/** Counter deltas over a transfer: nstat of both ends, and both interfaces' drop counters. */
+export interface Counted<T> {
+  value: T;
+  dut: Record<string, number>;
+  peer: Record<string, number>;
+  dutLink: Record<string, number>;
+  peerLink: Record<string, number>;
+}
+
+/** Runs `fn` and returns its result with the DUT's and peer's nstat and interface-drop deltas over it. */
+export async function counting<T>(ctx: CheckContext, fn: () => Promise<T>): Promise<Counted<T>> {
+  const [before, linksBefore] = [await nstat(ctx), await linkDrops(ctx)];
   const value = await fn();
-  const after = await nstat(ctx);
-  return { value, dut: counterDelta(before.dut, after.dut), peer: counterDelta(before.peer, after.peer) };
+  const [after, linksAfter] = [await nstat(ctx), await linkDrops(ctx)];
+  return {
+    value,
+    dut: counterDelta(before.dut, after.dut),
+    peer: counterDelta(before.peer, after.peer),
+    dutLink: counterDelta(linksBefore.dut, linksAfter.dut),
+    peerLink: counterDelta(linksBefore.peer, linksAfter.peer),
+  };
+}
+
+/** Drivers whose transmit hands the frame to a local socket's receive path (the loopback device is one too). */
+export const LOCAL_DELIVERY_DRIVERS = new Set(['veth', 'netkit', 'tun']);
+
+/** The DUT's driver name, and which local device it is when its frames go to a local receive path. */
+export async function deliveryOf(ctx: CheckContext): Promise<{ driver?: string; localDelivery?: string }> {
+  const driver = await ctx.dut.run('dut', 'ethtool.driver', { ifname: ctx.link.dut.ifname }).then(
+    (d) => d.name,
+    () => undefined,
+  );
+  if (ctx.link.sameInterface) return { driver, localDelivery: 'the loopback device' };
+  return { driver, localDelivery: driver && LOCAL_DELIVERY_DRIVERS.has(driver) ? `the ${driver} driver` : undefined };
 }
 
 /** Faults of a stream report besides its bytes: never accepted, never ended, failed on the peer. */

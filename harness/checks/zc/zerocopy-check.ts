@@ -13,8 +13,8 @@ import { createRng } from '../../random.js';
 import { judgeRetransmits, type RetransJudgement, retransEvidence } from '../retransmits.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { combineModes, type CompletionTally, tallyCompletions } from './completions.js';
-import { honouredOutcome, streamFaults, transferFaults } from './judge.js';
-import { addresses, connectionFaults, counting, portSource, startReceiver, withPeerCapture, withReceivers } from './session.js';
+import { honouredOutcome, streamFaults, type TransferCounters, transferFaults } from './judge.js';
+import { addresses, connectionFaults, counting, deliveryOf, portSource, startReceiver, withPeerCapture, withReceivers } from './session.js';
 import { describeTaps, parsePacketSockets, tapsOf } from './taps.js';
 import { judgeStreamFrames, type StreamFrameFindings } from './wire-judge.js';
 import { fullSegmentLengths, plannedMss, udpDatagramSize, zerocopyLengths } from './zerocopy-plan.js';
@@ -88,10 +88,9 @@ async function tcpFlow(
     ...tally.faults.map((f) => `${flow}: ${f}`),
     ...connectionFaults(flow, got, wait),
     ...streamFaults(flow, got.exact!),
-    ...(retransmits && !retransmits.ok ? [retransmits.message] : []),
     ...(wire?.faults ?? []).map((f) => `${flow} on the wire: ${f}`),
   ];
-  return { ...base, bytes: got.exact!.bytes, tally, tcp: r.tcp, mss: r.mss, retransmits, wire, faults };
+  return { ...base, bytes: got.exact!.bytes, tally, tcp: r.tcp, mss: r.mss, wire, faults };
 }
 
 /** UDP receive-buffer overflows at the peer: datagrams the harness's receiver lost, not the device. */
@@ -190,12 +189,30 @@ function flowEvidence(flows: FlowResult[]) {
 /** TCP bytes the DUT handed over in a session: what its retransmissions are bounded by. */
 const tcpBytes = (flows: FlowResult[]) => flows.filter((f) => f.proto === 'tcp').reduce((a, f) => a + f.sent, 0);
 
+/**
+ * Judges a session's lost TCP segments: all flows together from nstat, and
+ * each connection from its own TCP_INFO (a loss concentrated in one flow is
+ * not diluted by the others); the faults are added to the flows.
+ */
+function judgeSessionLoss(flows: FlowResult[], counted: TransferCounters, localDelivery: boolean) {
+  const transfer = transferFaults('MSG_ZEROCOPY over TCP', tcpBytes(flows), counted, localDelivery);
+  for (const f of flows) {
+    if (!f.tcp) continue;
+    f.retransmits = judgeRetransmits({
+      bytes: f.sent,
+      retransSegs: f.tcp.totalRetrans,
+      spuriousSegs: f.tcp.dsackDups,
+      receiverDropSegs: transfer.receiverDropSegs,
+      what: f.flow,
+    });
+    if (!f.retransmits.ok) f.faults.push(f.retransmits.message);
+  }
+  return transfer;
+}
+
 export async function runMsgZerocopy(ctx: CheckContext): Promise<CheckOutcome> {
-  const {
-    value: flows,
-    dut,
-    peer,
-  } = await counting(ctx, () =>
+  const { localDelivery } = await deliveryOf(ctx);
+  const counted = await counting(ctx, () =>
     zerocopySession(
       ctx,
       [
@@ -205,8 +222,9 @@ export async function runMsgZerocopy(ctx: CheckContext): Promise<CheckOutcome> {
       128,
     ),
   );
+  const { value: flows, peer } = counted;
   const zerocopy = modeOf(flows);
-  const transfer = transferFaults('MSG_ZEROCOPY over TCP', tcpBytes(flows), dut, peer);
+  const transfer = judgeSessionLoss(flows, counted, localDelivery !== undefined);
   const faults = [...flows.flatMap((f) => f.faults), ...transfer.faults];
   const harness = flows.flatMap((f) => f.harness);
   const copied = flows.reduce((a, f) => a + (f.tally?.copiedCalls ?? 0), 0);
@@ -239,13 +257,10 @@ export async function runMsgZerocopy(ctx: CheckContext): Promise<CheckOutcome> {
   const sent = flows.reduce((a, f) => a + f.sent, 0);
   return {
     status: 'pass',
-    message: `${calls} MSG_ZEROCOPY send calls each completed exactly once, all ${sent} bytes exact on the peer; ${how}; ${transfer.retransmits.lost} TCP segment(s) lost (${transfer.retransmits.found} retransmitted), bound ${transfer.retransmits.bound}${notes}`,
+    message: `${calls} MSG_ZEROCOPY send calls each completed exactly once, all ${sent} bytes exact on the peer; ${how}; ${transfer.retransmits.deviceLost} TCP segment(s) lost (${transfer.retransmits.found} retransmitted), bound ${transfer.retransmits.bound}${notes}`,
     evidence,
   };
 }
-
-/** Drivers whose "transmit" hands the frame to a local socket: the kernel copies zero-copy frames for them. */
-const LOCAL_DELIVERY_DRIVERS = new Set(['veth', 'netkit', 'tun']);
 
 /** The honoured session's TCP data: about 1 MiB in sends of whole segments. */
 const HONOURED_TCP_BYTES = 1 << 20;
@@ -260,29 +275,18 @@ export async function runHonoured(ctx: CheckContext): Promise<CheckOutcome> {
   const lengths = fullSegmentLengths(mss, HONOURED_TCP_BYTES);
   const tapsBefore = await readTaps();
   // Nagle on: a window-limited tail waits to become a full segment instead of leaving as a short frame.
-  const {
-    value: flows,
-    dut,
-    peer,
-  } = await counting(ctx, () => zerocopySession(ctx, [{ family: 4, lengths, opts: { nodelay: false } }], 32));
+  const counted = await counting(ctx, () => zerocopySession(ctx, [{ family: 4, lengths, opts: { nodelay: false } }], 32));
+  const flows = counted.value;
   const tapsAfter = await readTaps();
   const taps = describeTaps([...tapsBefore, ...tapsAfter.filter((t) => !tapsBefore.some((b) => b.inode === t.inode))]);
   const zerocopy = modeOf(flows);
-  const driver = await ctx.dut.run('dut', 'ethtool.driver', { ifname }).then(
-    (d) => d.name,
-    () => undefined,
-  );
-  const localDelivery = ctx.link.sameInterface
-    ? 'the loopback device'
-    : driver && LOCAL_DELIVERY_DRIVERS.has(driver)
-      ? `the ${driver} driver`
-      : undefined;
+  const { driver, localDelivery } = await deliveryOf(ctx);
   const sgActive = ctx.features['scatter-gather']?.active ?? false;
   const tally = {
     calls: flows.reduce((a, f) => a + (f.tally?.calls ?? 0), 0),
     copiedCalls: flows.reduce((a, f) => a + (f.tally?.copiedCalls ?? 0), 0),
   };
-  const transfer = transferFaults('MSG_ZEROCOPY over TCP', tcpBytes(flows), dut, peer);
+  const transfer = judgeSessionLoss(flows, counted, localDelivery !== undefined);
   const actual = flows.filter((f) => f.mss !== undefined).map((f) => f.mss!);
   const fullSegments = { ok: actual.every((m) => lengths.every((l) => l % m === 0)), planned: mss, actual };
   const deliveryFaults = [...flows.flatMap((f) => f.faults), ...transfer.faults];
