@@ -7,7 +7,7 @@
  * kernel sent from the user's pages (its own matrix column).
  */
 import type { IpFamily } from '../../codec/index.js';
-import { counterDelta } from '../../../drivers/ethtool.js';
+import { counterDelta } from '../../agent/ethtool.js';
 import type { TcpStats } from '../../sys/tcp.js';
 import { createRng } from '../../random.js';
 import { judgeRetransmits, type RetransJudgement, retransEvidence } from '../retransmits.js';
@@ -78,10 +78,6 @@ async function tcpFlow(
   const base = { flow, proto: 'tcp' as const, sent: r.bytes, lengths, harness: [] };
   if (r.unsupported) return { ...base, bytes: 0, unsupported: r.unsupported, faults: [] };
   const tally = tallyCompletions(r.calls, r.completions);
-  // Per connection, from its own TCP_INFO: a loss concentrated in one flow is not diluted by the others.
-  const retransmits = r.tcp
-    ? judgeRetransmits({ bytes: r.bytes, retransSegs: r.tcp.totalRetrans, spuriousSegs: r.tcp.dsackDups, what: flow })
-    : undefined;
   const wire = captured.frames && { ...judgeStreamFrames(captured.frames, { src, dst, dport: port }, spec), dropped: captured.dropped };
   const faults = [
     ...(r.failure ? [`${flow}: the DUT's send failed: ${r.failure}`] : []),
