@@ -113,7 +113,7 @@ export function judgeRetransmits(input: RetransInput): RetransJudgement {
   const ok = deviceLost < bound;
   const message = ok
     ? `${what}${deviceLost} TCP segment(s) lost over ${bytesText(bytes)}${note}, below the bound of ${bound}`
-    : `${what}TCP lost ${deviceLost} segment(s) over ${bytesText(bytes)}${note}: expected fewer than ${bound} (tso.py's ${TSO_PY_FAILS_AT} per 4 MiB, scaled)${detailText(detail)}`;
+    : `${what}TCP retransmitted ${retransSegs} segment(s) over ${bytesText(bytes)}: expected fewer than ${bound} lost, found ${deviceLost}${note} (tso.py's ${TSO_PY_FAILS_AT} per 4 MiB, scaled)${detailText(detail)}`;
   return { ok, bound, found: retransSegs, spurious, lost, atReceiver, deviceLost, bytes, detail, message };
 }
 

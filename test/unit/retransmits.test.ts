@@ -31,7 +31,7 @@ describe('judgeRetransmits', () => {
     const j = judgeRetransmits({ bytes: 4 * MiB, retransSegs: 10, what: 'MSG_ZEROCOPY flows' });
     expect(j).toMatchObject({ ok: false, bound: 10, found: 10, bytes: 4 * MiB });
     expect(j.message).toBe(
-      "MSG_ZEROCOPY flows: TCP lost 10 segment(s) over 4194304 bytes (4 MiB): expected fewer than 10 (tso.py's 10 per 4 MiB, scaled)",
+      "MSG_ZEROCOPY flows: TCP retransmitted 10 segment(s) over 4194304 bytes (4 MiB): expected fewer than 10 lost, found 10 (tso.py's 10 per 4 MiB, scaled)",
     );
   });
 
