@@ -76,3 +76,37 @@ describe('tunnel-csum catches a broken device', () => {
     600_000,
   );
 });
+
+describe('tunnel-csum and sctp-csum in a guest whose kernel has every module', () => {
+  it('qemu:virtio-net-pci: GENEVE and GRE judged from the capture (the host cannot decapsulate them), SCTP sent and received, no fail or error', async () => {
+    const out = path.join(tmpDir('tnlq'), 'run.json');
+    const r = await nicmatrix([
+      'run',
+      '--target',
+      'qemu:virtio-net-pci',
+      '--checks',
+      'tunnel-csum/geneve4-*',
+      '--checks',
+      'tunnel-csum/gre4-csum-*',
+      '--checks',
+      'sctp-csum/*',
+      '--out',
+      out,
+    ]);
+    const results = readRecord(out).targets[0].results;
+    expect(
+      results
+        .filter((x) => x.status !== 'pass' && x.status !== 'unsupported')
+        .map((x) => `${x.check} [${x.variant}] ${x.status}: ${x.message}`),
+      r.stderr,
+    ).toEqual([]);
+    expect(results).toHaveLength(12);
+    for (const x of results.filter((y) => y.check.endsWith('-tx') && y.check.startsWith('tunnel-csum/')))
+      expect(x.message).toMatch(
+        /judged from the capture alone: the peer's kernel cannot decapsulate, kernel module (geneve|ip_gre) missing/,
+      );
+    const sctpRx = results.find((x) => x.check === 'sctp-csum/ipv4-rx' && x.variant === 'offload-on')!;
+    expect(sctpRx.evidence.counted).toMatchObject({ SctpChecksumErrors: { receptions: 30, delta: 30 } });
+    expect(r.exitCode, r.stderr).toBe(0);
+  }, 900_000);
+});
