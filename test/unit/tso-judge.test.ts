@@ -19,6 +19,7 @@ import { GSO_TCPV4, judgeSegments, type TcpFlowExpect } from '../../harness/chec
 import { connectionOutcome } from '../../harness/checks/tso/outcome.js';
 import { decodeCapture, TP_STATUS_CSUMNOTREADY } from '../../harness/checks/wire.js';
 import { createHash } from 'node:crypto';
+import { checksum } from '../../harness/checksum.js';
 
 const flow = { family: 4 as const, src: '198.18.0.1', dst: '198.18.0.2', sport: 45000, dport: 40000 };
 const ISN = 1000;
@@ -263,6 +264,17 @@ describe('judgeSegments over crafted connections', () => {
         ),
       ),
     ).toEqual([expect.stringMatching(/PSH on 5 neighbouring segments inside writes \(first ending at stream byte 2000, write 1 of 1\)/)]);
+  });
+
+  it('fails a stream cut into IPv4 fragments instead of TCP segments', () => {
+    const frames = connection(stream, sound).frames;
+    const first = Buffer.from(frames[1]);
+    first.writeUInt16BE(0x6000, 14 + 6); // DF off, MF on
+    first.writeUInt16BE(0, 14 + 10);
+    first.writeUInt16BE(checksum(first, 14, 34), 14 + 10);
+    const t = judge([frames[0], first, ...frames.slice(2)], expectFor(stream, [3000]));
+    expect(t.fragments).toBe(1);
+    expect(reasons(t)[0]).toMatch(/IPv4 fragment \(offset 0, more fragments, 1500 bytes\): the TCP stream was cut into IP fragments/);
   });
 
   it('fails a wrong IPv4 ID, and allows a fixed one only with mangleid', () => {

@@ -82,6 +82,8 @@ export interface SegmentTally {
   pshSegments: number;
   /** IPv4: frames the DUT sent (their IDs were used) that never reached the peer. */
   lostFrames: number;
+  /** IP fragments of the flow: a stream cut into fragments instead of segments. */
+  fragments: number;
   faults: SegmentFault[];
 }
 
@@ -142,6 +144,7 @@ export function judgeSegments(frames: readonly WireFrame[], x: TcpFlowExpect): S
     fixedIds: 0,
     pshSegments: 0,
     lostFrames: 0,
+    fragments: 0,
     faults: [],
   };
   const fault = (s: { index: number; part: number }, reason: string): void => {
@@ -149,6 +152,7 @@ export function judgeSegments(frames: readonly WireFrame[], x: TcpFlowExpect): S
   };
   const segs: Seg[] = [];
   for (const f of frames) {
+    if (f.parsed.ip?.fragment) t.fragments++;
     const pre = frameFaults(f, x);
     for (const r of pre.faults) fault({ index: f.index, part: 0 }, r);
     // A frame whose lengths are wrong cannot be placed in the stream; one with a wrong sum or seed still can.
@@ -178,6 +182,13 @@ export function judgeSegments(frames: readonly WireFrame[], x: TcpFlowExpect): S
 /** Rules on one captured frame as it arrived: headers, lengths, checksum (or a super-frame's seed). */
 function frameFaults(f: WireFrame, x: TcpFlowExpect): { faults: string[]; whole: boolean } {
   const { ip, l4 } = f.parsed;
+  if (ip?.fragment)
+    return {
+      faults: [
+        `IPv${ip.family} fragment (offset ${ip.fragment.offset}${ip.fragment.more ? ', more fragments' : ''}, ${ip.totalLen} bytes): the TCP stream was cut into IP fragments, not TCP segments`,
+      ],
+      whole: false,
+    };
   if (!ip || !l4?.tcp) return { faults: [`not a whole TCP/IPv${x.family} frame: ${f.parsed.error ?? 'unparsable'}`], whole: false };
   const lengths: string[] = [];
   const out: string[] = [];
@@ -234,6 +245,7 @@ function judgeSegmentRules(
     } else {
       const v = verifyL4(s.data);
       if (v.state === 'good') t.completeChecksums++;
+      else if (v.state === 'unchecked') fault(s, `TCP checksum could not be checked: ${v.reason ?? ''}`);
       else fault(s, `TCP checksum ${hex16(v.found)} is wrong, expected ${hex16(v.expected)}${v.reason ? ` (${v.reason})` : ''}`);
     }
     // IP fields that every segment copies from the first.

@@ -46,7 +46,9 @@ export function connectionOutcome(c: ConnectionFindings): CheckOutcome {
       `the connection stalled: write ${s.write + 1} of ${x.writes.length} was still not acknowledged after ${Math.round(s.waitedMs / 1000)} s (${s.unacked} bytes outstanding)`,
     );
   }
-  if (t.lostFrames > 0) problems.push(`${t.lostFrames} frame(s) the DUT sent never reached the peer (IPv4 IDs skipped)`);
+  // IDs a fragmented super-frame did not use are not lost frames: the fragments say what happened.
+  if (t.lostFrames > 0 && t.fragments === 0)
+    problems.push(`${t.lostFrames} frame(s) the DUT sent never reached the peer (IPv4 IDs skipped)`);
   if (t.faults.length > 0) {
     const quoted = t.faults.slice(0, QUOTED_FAULTS).map((f) => (f.index >= 0 ? `frame #${f.index}: ${f.reason}` : f.reason));
     problems.push(`${t.faults.length} fault(s) on the wire: ${quoted.join('; ')}${t.faults.length > QUOTED_FAULTS ? '; …' : ''}`);
@@ -81,6 +83,7 @@ export function connectionOutcome(c: ConnectionFindings): CheckOutcome {
     duplicatesOnWire: t.duplicates,
     lostFrames: x.family === 4 ? t.lostFrames : undefined,
     gaps: t.gaps.length,
+    ipFragments: t.fragments || undefined,
     handedDown: c.handedDown,
     captureDropped: c.captureDropped || undefined,
     faults: t.faults.slice(0, EVIDENCE_FAULTS),
