@@ -105,6 +105,22 @@ describe('arrivalFaults', () => {
   });
 });
 
+describe('arrivalFaults: whose loss', () => {
+  const traces = [{ arrival: 'lost' as const }, { arrival: 'lost' as const }, { arrival: 'reached' as const }];
+  const none = { dut: 0, peer: 0 };
+
+  it("calls frames lost after the peer's tap set-up loss when only the peer's transmit path counted as many drops (a tap queue to a slow guest)", () => {
+    const f = arrivalFaults(traces, [0, 1, 2], {}, none, { 'link.tx_dropped': 2 });
+    expect(f).toMatchObject([{ status: 'error', kind: 'lost', count: 2 }]);
+    expect(f[0].detail).toMatch(/its own transmit path dropped as many \(link\.tx_dropped \+2\): set-up loss/);
+  });
+
+  it("keeps them the DUT's when its own counters rose too, or the peer's counted fewer", () => {
+    expect(arrivalFaults(traces, [0, 1, 2], { rx_missed_errors: 2 }, none, { 'link.tx_dropped': 2 })[0].status).toBe('fail');
+    expect(arrivalFaults(traces, [0, 1, 2], {}, none, { 'link.tx_dropped': 1 })[0].status).toBe('fail');
+  });
+});
+
 describe('lossCounters', () => {
   it('keeps the loss counters of one direction that rose, whatever the driver calls them', () => {
     const delta = {

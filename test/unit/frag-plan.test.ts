@@ -75,6 +75,15 @@ describe('fragment plans', () => {
     expect(verifyL4(d.frame).state).toBe('good');
   });
 
+  it.each([4, 6] as const)('IPv%i: never gives two datagrams of one case the same ID (they would be reassembled together)', (family) => {
+    const first = makeDatagram(createRng(5), flow(family), 0, 3000, 1000);
+    const used = new Set([first.id]);
+    const second = makeDatagram(createRng(5), flow(family), 1, 3000, 1000, 'correct', used);
+    expect(second.id).not.toBe(first.id);
+    expect(piece(fragmentsOf(second)[0]).id).toBe(second.id);
+    expect(used).toEqual(new Set([first.id, second.id]));
+  });
+
   it('makes datagrams with a bad or an absent checksum on request', () => {
     const rng = createRng(1);
     expect(verifyL4(makeDatagram(rng, flow(4), 0, 3000, 1000, 'bad').frame).state).toBe('bad');

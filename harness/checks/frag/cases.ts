@@ -58,10 +58,11 @@ function datagrams(
   checksum: (i: number) => 'correct' | 'zero' | 'bad' = () => 'correct',
   fragSlack = 0,
 ): FragDatagram[] {
+  const ids = new Set<number>();
   return Array.from({ length: n }, (_, i) => {
     const fragSize = 8 * rng.int(Math.max(2, Math.floor(maxFrag / 16)), Math.floor((maxFrag - fragSlack) / 8));
     const size = i === 0 ? 8192 : rng.int(3 * fragSize, MAX_CRAFTED);
-    return makeDatagram(rng, flow, i, Math.max(size, 3 * fragSize), fragSize, checksum(i));
+    return makeDatagram(rng, flow, i, Math.max(size, 3 * fragSize), fragSize, checksum(i), ids);
   });
 }
 

@@ -56,9 +56,13 @@ export function makeDatagram(
   size: number,
   fragSize: number,
   checksum: 'correct' | 'zero' | 'bad' = 'correct',
+  usedIds: Set<number> = new Set(),
 ): FragDatagram {
   const payload = rng.bytes(size);
-  const id = flow.family === 4 ? rng.int(1, 0xffff) : rng.u32();
+  let id = flow.family === 4 ? rng.int(1, 0xffff) : rng.u32();
+  // Two datagrams of one case with one ID would be reassembled together (seen: 2 of 8 IPv4 IDs equal).
+  while (usedIds.has(id)) id = flow.family === 4 ? rng.int(1, 0xffff) : rng.u32();
+  usedIds.add(id);
   const spec = { ...flow, payload, ipv4: { id } };
   let frame = buildUdpFrame({ ...spec, checksum: checksum === 'zero' ? 'zero' : 'correct' });
   if (checksum === 'bad') frame = buildUdpFrame({ ...spec, checksum: wrongChecksum(rng, verifyL4(frame).expected) });

@@ -10,6 +10,7 @@ import { planFrames, type FrameSpec, type PlannedFrame, type RxFlow, type RxKind
 import { judgeTcpRx } from './tcp-judge.js';
 import { tcpRxRound } from './tcp-round.js';
 import { udpRxRound } from './udp-round.js';
+import { arrivalCounts } from '../arrival.js';
 import { injectionAccounting } from '../inject.js';
 
 /** A group of frames in a case: this many of this kind, untagged, priority-tagged (VID 0) or tagged with a VLAN the DUT has no interface for. */
@@ -134,6 +135,8 @@ export async function runTcpRx(ctx: CheckContext, what: string, family: IpFamily
       rounds: r.rounds,
       resent: r.resent,
       timestamps: r.hs.ts !== undefined,
+      // Every corrupted copy sent is accounted for: where each one got to.
+      badCopies: arrivalCounts(r.arrivals.must.map((i) => r.arrivals.traces[i])),
     },
     receiveFlags(ctx),
   );
