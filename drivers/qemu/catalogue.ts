@@ -27,6 +27,8 @@ export interface QemuModel {
   scatterGather: boolean;
   /** Why the model is interesting, or what differs with the backend. */
   notes?: string;
+  /** Guest architecture: x86_64 (the default, Debian's kernel) or sparc64 (sun4u, the cross-built kernel and the native agent). */
+  arch?: 'x86_64' | 'sparc64';
   /** NIC family of the project's founding material the chip belongs to (`eepro100`, `sunhme`): the `seed` target set runs them all. */
   family?: string;
 }
@@ -135,6 +137,20 @@ export const QEMU_MODELS: readonly QemuModel[] = [
     scatterGather: false,
   })),
   {
+    model: 'sunhme',
+    device: 'sunhme',
+    driver: 'sunhme',
+    rivals: [],
+    pciId: '108e:1001',
+    description: 'Sun Happy Meal 10/100 Ethernet (QEMU sun4u on-board, sparc64 guest)',
+    txChecksum: GENERIC,
+    rxChecksum: true,
+    scatterGather: true,
+    arch: 'sparc64',
+    family: 'sunhme',
+    notes: 'the only sparc64 model: a cross-built 6.1 kernel and the static native agent (no Node for sparc64), under TCG',
+  },
+  {
     model: 'tulip',
     device: 'tulip',
     driver: 'tulip',
@@ -206,7 +222,8 @@ export function catalogueMismatches(m: QemuModel, driver: string, features: Feat
 
 /** Every Linux module a guest image needs for the catalogue's NICs (expected drivers and their rivals). */
 export function nicModules(models: readonly QemuModel[] = QEMU_MODELS): string[] {
-  return [...new Set(models.flatMap((m) => [m.driver, ...m.rivals]))].sort();
+  // The sparc64 guest's drivers are built into its own kernel.
+  return [...new Set(models.filter((m) => (m.arch ?? 'x86_64') === 'x86_64').flatMap((m) => [m.driver, ...m.rivals]))].sort();
 }
 
 /**
@@ -234,6 +251,7 @@ const LINK_MBPS: Readonly<Record<string, number>> = {
   pcnet: 100,
   ne2k_pci: 10,
   vmxnet3: 10000,
+  sunhme: 100,
 };
 
 /** The line rate of `model`'s part in Mb/s, or undefined when it has none. */

@@ -22,10 +22,13 @@ import { ensureGuestImage, type GuestImage } from './image.js';
 import { kernelCmdline } from './init-script.js';
 import { backendOf, parseQemuOptions, type QemuOptions } from './options.js';
 import { guestArgs } from './qemu-args.js';
+import { ensureSparc64Image, SPARC64_QEMU, sparc64Cmdline, sparc64GuestArgs } from './sparc64.js';
 import { createTap, pinPeerNeighbours, tapMac } from './wire.js';
 
 /** Name the guest's init gives the NIC under test. */
 export const GUEST_IFNAME = 'eth0';
+/** A sparc64 guest under TCG boots slower than an x86 one. */
+const SPARC64_BOOT_TIMEOUT_MS = 180_000;
 /** How long a dead agent's QEMU gets to be seen exiting, so the error can say how it ended. */
 const EXIT_NOTICE_MS = 3_000;
 /** A guest that does not answer a ping this fast after an action timed out is taken as hung. */
@@ -79,9 +82,13 @@ export class QemuDut implements Dut {
 
   private async setup(signal: AbortSignal): Promise<LinkInfo> {
     const o = this.options;
-    this.image = await ensureGuestImage({ kernel: o.kernel, modules: o.modules }, signal);
-    this.accel = await chooseAccel(o.accel, this.image);
-    this.agentEntry = await ensureAgentBundle();
+    // sparc64 (qemu:sunhme): the cross-built kernel, the native agent as init, TCG on any host.
+    const sparc = this.model.arch === 'sparc64';
+    this.image = sparc ? await ensureSparc64Image(signal) : await ensureGuestImage({ kernel: o.kernel, modules: o.modules }, signal);
+    this.accel = sparc ? { accel: 'tcg', reason: 'a sparc64 guest runs under TCG on any host' } : await chooseAccel(o.accel, this.image);
+    this.agentEntry = sparc
+      ? { path: '/init', bundled: false, note: 'the static native agent (sparc64) is the guest init' }
+      : await ensureAgentBundle();
     const n = nextInstance();
     const plan = addressPair(n);
     const names = this.names;
@@ -93,7 +100,7 @@ export class QemuDut implements Dut {
     await configureAddresses(names.peerNetns, names.tap, plan.peer);
     const peerMac = await tapMac(names.peerNetns, names.tap);
     await pinPeerNeighbours(names.peerNetns, names.tap, plan.dut, names.dutMac);
-    const cmdline = kernelCmdline({
+    const boot = {
       mac: names.dutMac,
       ifname: GUEST_IFNAME,
       ipv4: `${plan.dut.ipv4}/${plan.dut.ipv4Prefix}`,
@@ -101,27 +108,36 @@ export class QemuDut implements Dut {
       peerIpv4: plan.peer.ipv4,
       peerIpv6: plan.peer.ipv6,
       peerMac,
-      node: process.execPath,
-      agent: this.agentEntry.path,
       extra: o.append,
-    });
-    const args = guestArgs({
-      accel: this.accel.accel,
-      memMiB: o.memMiB,
-      kernel: this.image.kernel,
-      initrd: this.image.initrd,
-      cmdline,
-      device: this.model.device,
-      mac: names.dutMac,
-      tap: names.tap,
-      vnetHdr: o.vnetHdr,
-    });
+    };
+    const cmdline = sparc ? sparc64Cmdline(boot) : kernelCmdline({ ...boot, node: process.execPath, agent: this.agentEntry.path });
+    const args = sparc
+      ? sparc64GuestArgs({
+          memMiB: o.memMiB,
+          kernel: this.image.kernel,
+          initrd: this.image.initrd,
+          cmdline,
+          mac: names.dutMac,
+          tap: names.tap,
+          model: this.model.device,
+        })
+      : guestArgs({
+          accel: this.accel.accel,
+          memMiB: o.memMiB,
+          kernel: this.image.kernel,
+          initrd: this.image.initrd,
+          cmdline,
+          device: this.model.device,
+          mac: names.dutMac,
+          tap: names.tap,
+          vnetHdr: o.vnetHdr,
+        });
     const t0 = Date.now();
-    this.guest = new GuestProcess(this.spec, names.peerNetns, args);
+    this.guest = new GuestProcess(this.spec, names.peerNetns, args, sparc ? SPARC64_QEMU : undefined);
     this.teardowns.push(this.guest.teardown);
     // The peer agent starts while the guest boots: node's start-up hides under the boot.
     const [booted, peer] = await Promise.allSettled([
-      this.guest.ready(o.bootTimeoutMs, signal),
+      this.guest.ready(sparc ? Math.max(o.bootTimeoutMs, SPARC64_BOOT_TIMEOUT_MS) : o.bootTimeoutMs, signal),
       spawnLocalAgent(`${this.spec} peer agent`, names.peerNetns, signal),
     ]);
     if (peer.status === 'fulfilled') {

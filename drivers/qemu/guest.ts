@@ -44,6 +44,7 @@ export class GuestProcess {
     readonly name: string,
     netns: string,
     args: readonly string[],
+    binary: string = QEMU_BINARY,
   ) {
     // The console goes to a file: node's stdio pipes are socketpairs, which QEMU cannot open by path.
     const dir = path.join(os.tmpdir(), `nicmatrix-qemu-${process.pid}-${++guestCount}`);
@@ -63,7 +64,7 @@ export class GuestProcess {
     });
     this.teardown = { label: `qemu ${name}`, run: async () => (await qemuTeardown.run(), await dirTeardown.run()) };
     const consoleArgs = ['-chardev', `file,id=console,path=${this.consolePath.replace(/,/g, ',,')}`, '-serial', 'chardev:console'];
-    const child = execa('ip', ['netns', 'exec', netns, QEMU_BINARY, ...args, ...consoleArgs], {
+    const child = execa('ip', ['netns', 'exec', netns, binary, ...args, ...consoleArgs], {
       stdin: 'pipe',
       stdout: 'pipe',
       stderr: 'pipe',

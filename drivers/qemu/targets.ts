@@ -2,6 +2,7 @@
 import { run } from '../../harness/exec.js';
 import { QEMU_MODELS } from './catalogue.js';
 import { QEMU_BINARY } from './qemu-args.js';
+import { SPARC64_QEMU, sparc64Missing } from './sparc64.js';
 
 export interface QemuTargetRow {
   spec: string;
@@ -32,7 +33,15 @@ export async function listQemuTargets(): Promise<QemuTargetRow[]> {
   }
   const help = await run(QEMU_BINARY, ['-device', 'help'], { reject: false, timeoutMs: 10_000 });
   const devices = new Set([...help.stdout.matchAll(/^name "([^"]+)"/gm)].map((m) => m[1]));
+  const sparcMissing = QEMU_MODELS.some((m) => m.arch === 'sparc64') ? await sparc64Missing() : [];
   return QEMU_MODELS.map((m) => {
+    if (m.arch === 'sparc64') {
+      const ok = sparcMissing.length === 0;
+      const note = ok
+        ? `${SPARC64_QEMU} sun4u, cross-built kernel (built on first use), native agent; Linux driver ${m.driver}`
+        : `needs ${sparcMissing.join(', ')} (nicmatrix doctor --install)`;
+      return { spec: `qemu:${m.model}`, kind: 'qemu', description: m.description, available: ok, note };
+    }
     const available = devices.has(m.device);
     const note = available ? `QEMU ${version}, Linux driver ${m.driver}` : `QEMU ${version} has no device "${m.device}"`;
     return { spec: `qemu:${m.model}`, kind: 'qemu', description: m.description, available, note };
