@@ -29,6 +29,7 @@ describe('QEMU model catalogue', () => {
       'virtio-net-pci',
       'rtl8139',
       ...EEPRO100,
+      'sunhme',
       'tulip',
       'pcnet',
       'ne2k_pci',
@@ -45,6 +46,7 @@ describe('QEMU model catalogue', () => {
     expect(driver('i82559er')).toBe('e100');
     for (const chip of EEPRO100) expect(findQemuModel(chip), chip).toMatchObject({ device: chip, driver: 'e100' });
     expect(findQemuModel('i82801')?.pciId).toBe('8086:2449');
+    expect(findQemuModel('sunhme')).toMatchObject({ driver: 'sunhme', arch: 'sparc64', family: 'sunhme' });
     expect(driver('pcnet')).toBe('pcnet32');
     expect(driver('ne2k_pci')).toBe('ne2k-pci');
     expect(driver('virtio-net-pci')).toBe('virtio_net');
@@ -62,6 +64,8 @@ describe('QEMU model catalogue', () => {
     expect(mods).toContain('8139cp');
     expect(mods).toContain('8139too');
     expect(mods.filter((m) => m === 'e1000')).toHaveLength(1);
+    // sunhme is built into the sparc64 guest's own kernel, not loaded into the x86 image.
+    expect(mods).not.toContain('sunhme');
     expect(mods).toEqual([...mods].sort());
   });
 });

@@ -8,6 +8,7 @@ describe('target sets', () => {
     const eepro100 = QEMU_MODELS.filter((m) => m.driver === 'e100').map((m) => `qemu:${m.model}`);
     expect(eepro100).toHaveLength(13);
     expect(seed).toEqual(expect.arrayContaining(eepro100));
+    expect(seed).toContain('qemu:sunhme');
     expect(seed).not.toContain('qemu:e1000');
     expect(new Set(seed).size).toBe(seed.length);
   });
