@@ -76,6 +76,8 @@ export interface ActionMap {
     result: { inflight: number; resources: string[]; inflightByScope: Record<string, number> };
   };
   'link.info': { params: { ifname: string }; result: IfInfo };
+  /** Sets the interface down and up again (recovering a device that stopped passing traffic). */
+  'link.reup': { params: { ifname: string }; result: Record<string, never> };
   /** Waits until the interface is up (operstate UP or UNKNOWN), at most `timeoutMs`; says what it saw. */
   'link.wait': { params: { ifname: string; timeoutMs: number }; result: { up: boolean; operstate: string; waitedMs: number } };
   'ethtool.features': { params: { ifname: string }; result: FeatureSnapshot };

@@ -1,9 +1,11 @@
 /**
- * What a stalled variant means (pure): a device that stopped carrying the
- * check's traffic is a `fail` that says where; a harness that lost its agent
- * or a system tool that hung is an `error`.
+ * What a stalled variant or a lost link means (pure): a device that stopped
+ * carrying the check's traffic is a `fail` that says where; a harness that
+ * lost its agent or a system tool that hung is an `error`.
  */
 import type { Side } from '../../drivers/types.js';
+import type { ResultRecord } from '../../matrix/record.js';
+import { combineStatuses } from '../../matrix/verdict.js';
 import type { Step } from './variant-dut.js';
 
 /** Actions that only configure or read the system: when one of them hangs, the harness (a tool) is at fault, not the wire. */
@@ -70,5 +72,32 @@ export function judgeStall(f: StallFacts): { status: 'fail' | 'error'; message: 
   return {
     status: 'fail',
     message: `${at}${after}: the traffic it waited for never completed within the variant's ${budget} budget, while both agents still answer: the device stopped carrying the check's traffic`,
+  };
+}
+
+/** What the runner did when the link was gone after a variant. */
+export interface Recovery {
+  /** `guest restarted`, `interface set down and up`. */
+  how: string;
+  ok: boolean;
+  detail?: string;
+}
+
+/**
+ * A variant after which the device passed no traffic: the finding goes on
+ * that variant (the device broke under its traffic), whatever it judged itself.
+ */
+export function linkLostFinding(
+  result: ResultRecord,
+  probe: { toDut: boolean; toPeer: boolean; attempts: number },
+  recovery: Recovery,
+): ResultRecord {
+  const dirs = [!probe.toPeer && 'DUT → peer', !probe.toDut && 'peer → DUT'].filter(Boolean).join(' and ');
+  const what = `after this variant the device stopped passing traffic (${dirs}: no datagram arrived in ${probe.attempts} tries); ${recovery.how}${recovery.ok ? ', which brought the link back' : ' did not bring it back'}`;
+  return {
+    ...result,
+    status: combineStatuses([result.status, 'fail']),
+    message: `${what}; the variant itself: ${result.status}: ${result.message}`,
+    evidence: { ...result.evidence, linkLost: { probe, recovery, statusBefore: result.status } },
   };
 }

@@ -8,6 +8,9 @@ import { cleanup } from '../cleanup.js';
 import { describeError, errorCode, NicmatrixError } from '../errors.js';
 import { restoreSettings } from './features.js';
 import type { RunListener } from './listener.js';
+import { linkReady } from './link-ready.js';
+import { probeLink } from './probe.js';
+import { linkLostFinding, type Recovery } from './stall.js';
 import { deriveSeed, groupByFeatures, type PlannedVariant } from './plan.js';
 import { type AppliedFeatures, applyFeatures, type Counters, runVariant } from './variant.js';
 
@@ -47,7 +50,7 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
   // Results by their place in check order, whatever order the plan runs them in.
   const results: (ResultRecord | undefined)[] = [];
   const planned: (PlannedVariant | undefined)[] = [];
-  const timing = { setupMs: 0, configureMs: 0, linkWaitMs: 0, checksMs: 0, agentMs: 0, featureSets: 0 };
+  const timing = { setupMs: 0, configureMs: 0, linkWaitMs: 0, checksMs: 0, agentMs: 0, probeMs: 0, recoveries: 0, featureSets: 0 };
   let dut: Dut | undefined;
   let original: FeatureSnapshot | undefined;
   const started = Date.now();
@@ -65,7 +68,26 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
     const parsed = parseTargetSpec(spec);
     record.kind = parsed.kind;
     dut = await createDut(parsed);
-    const link = await dut.start(signal);
+    let link = await dut.start(signal);
+    const running = dut;
+    /** Brings a link that passes no traffic back: a new guest for QEMU, the interface down and up elsewhere. */
+    const recover = async (why: string | undefined): Promise<Recovery> => {
+      const how = record.kind === 'qemu' ? 'the guest was restarted' : 'the interface was set down and up';
+      try {
+        if (record.kind === 'qemu') {
+          await running.stop();
+          link = await running.start(signal);
+          linkIf = link.dut.ifname;
+        } else {
+          await running.run('dut', 'link.reup', { ifname: link.dut.ifname });
+          await linkReady(running, link.dut.ifname, signal, (l) => listener.onLog?.(spec, l));
+        }
+        const again = await probeLink(running, link, signal);
+        return { how, ok: again.ok, detail: again.ok ? undefined : (again.error ?? why) };
+      } catch (e) {
+        return { how, ok: false, detail: describeError(e) };
+      }
+    };
     linkIf = link.dut.ifname;
     const facts = await dut.collect();
     Object.assign(record, {
@@ -105,7 +127,7 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
         const seed = deriveSeed(opts.runSeed, spec, check.id, variant.name);
         const log = (line: string) => listener.onLog?.(spec, `${check.id} [${variant.name}] ${line}`);
         const t0 = Date.now();
-        const result = await runVariant(
+        let result = await runVariant(
           {
             dut,
             link,
@@ -123,6 +145,30 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
           applied,
         );
         timing.checksMs += Date.now() - t0;
+        const t1 = Date.now();
+        const probe = await probeLink(dut, link, signal);
+        timing.probeMs += Date.now() - t1;
+        if (probe.error !== undefined && !signal.aborted) {
+          // The probe could not run at all: an agent is gone, which no verdict on the device may hide.
+          results[index] = result;
+          listener.onResult?.(spec, result);
+          throw new NicmatrixError('AGENT', `${spec}: the link probe after ${check.id} [${variant.name}] could not run: ${probe.error}`);
+        }
+        if (!probe.ok && !signal.aborted) {
+          const recovery = await recover(probe.error);
+          result = linkLostFinding(result, probe, recovery);
+          timing.recoveries++;
+          counters.last = undefined;
+          if (!recovery.ok) {
+            results[index] = result;
+            listener.onResult?.(spec, result);
+            throw new NicmatrixError(
+              'TARGET_SETUP',
+              `${spec}: the link passes no traffic since ${check.id} [${variant.name}], and ${recovery.how} did not bring it back`,
+            );
+          }
+          if (group.features) applied = await applyFeatures({ dut, link, signal, log: groupLog }, group.features);
+        }
         timing.agentMs += (result.evidence.timing as { agentMs?: number } | undefined)?.agentMs ?? 0;
         // Only the first variant of a group paid for the change; the others ran on the same state.
         if (applied) applied = { ...applied, changed: false, configureMs: 0, linkWaitMs: 0 };

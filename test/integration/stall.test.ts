@@ -12,7 +12,6 @@ import { allChecks } from '../../harness/checks/registry.js';
 import type { Check, CheckContext, CheckOutcome } from '../../harness/checks/types.js';
 import { cleanup } from '../../harness/cleanup.js';
 import { runTarget } from '../../harness/run/target.js';
-import { corruptEgress } from '../helpers/faults.js';
 import { makePortPair, type PortPair } from '../helpers/pair.js';
 
 const pairs: PortPair[] = [];
@@ -27,13 +26,20 @@ const BUDGET_MS = 12_000;
 function nftSync(netns: string, args: string[], input?: string): void {
   execFileSync('ip', ['netns', 'exec', netns, 'nft', ...args], { input });
 }
-const blackholeSync = (pair: PortPair) =>
+/** Drops what the DUT sends (by default all but the runner's link probe: the device loses the check's traffic only). */
+const blackholeSync = (pair: PortPair, rule = 'udp dport != 49872 drop') =>
   nftSync(
     pair.dutNs,
     ['-f', '-'],
-    `table netdev nicmatrix_egress_fault {\n chain egress {\n type filter hook egress device "${pair.dutIf}" priority 0; policy accept;\n drop\n }\n}\n`,
+    `table netdev nicmatrix_egress_fault {\n chain egress {\n type filter hook egress device "${pair.dutIf}" priority 0; policy accept;\n ${rule}\n }\n}\n`,
   );
-const healSync = (pair: PortPair) => nftSync(pair.dutNs, ['delete', 'table', 'netdev', 'nicmatrix_egress_fault']);
+const healSync = (pair: PortPair) => {
+  try {
+    nftSync(pair.dutNs, ['delete', 'table', 'netdev', 'nicmatrix_egress_fault']);
+  } catch {
+    // Already healed.
+  }
+};
 const COUNT = 20;
 
 /** Sends COUNT datagrams DUT → peer while the peer captures; `wait` says how the capture ends. */
@@ -72,7 +78,7 @@ describe('a stall mid-check', () => {
   it('blackholed DUT egress: waits end within the budget (fail), a call that never ends is cancelled and named (fail), the next variant runs clean', async () => {
     const pair = await makePortPair('stall');
     pairs.push(pair);
-    const blackhole = async () => corruptEgress(pair.dutNs, pair.dutIf, ['drop']);
+    const blackhole = async () => blackholeSync(pair);
     const agentStates: unknown[] = [];
     const checks: Check[] = [
       // A round whose wait asks for far more than the budget: the runner shortens it, the check judges what arrived.
@@ -154,5 +160,52 @@ describe('a stall mid-check', () => {
     });
     expect(target.results.map((r) => r.status)).toEqual(['error']);
     expect(target.results[0].message).toMatch(/agent went away/);
+  });
+});
+
+describe('a device that stops passing traffic', () => {
+  it('is found after the variant that broke it (a fail there), brought back, and the rest of the target is judged', async () => {
+    const pair = await makePortPair('lost');
+    pairs.push(pair);
+    const before = await pair.state();
+    const simple = (id: string, act?: () => void): Check => ({
+      id,
+      family: 'test',
+      title: id,
+      variants: () => [{ name: 'only' }],
+      async run(ctx) {
+        const got = await sendRound(ctx, 40010, { expect: COUNT, timeoutMs: 5_000, settleMs: 0 });
+        act?.();
+        return got === COUNT
+          ? { status: 'pass', message: 'all arrived', evidence: {} }
+          : { status: 'fail', message: `${got} arrived`, evidence: {} };
+      },
+    });
+    const checks = [
+      simple('test/before'),
+      // The port goes down behind the harness's back once the check has judged: the device "died" under it.
+      simple('test/breaks-it', () => execFileSync('ip', ['-n', pair.dutNs, 'link', 'set', pair.dutIf, 'down'])),
+      simple('test/after'),
+      // A fault that setting the port down and up does not clear: the rest of the target is not judged on a dead link.
+      simple('test/blackholes-it', () => blackholeSync(pair, 'drop')),
+      simple('test/never-runs'),
+    ];
+    const target = await runTarget(pair.spec, { checks, runSeed: 7, signal: new AbortController().signal, listener: {} });
+    healSync(pair);
+    expect(target.results.map((r) => `${r.check} ${r.status}`)).toEqual([
+      'test/before pass',
+      'test/breaks-it fail',
+      'test/after pass',
+      'test/blackholes-it fail',
+      'test/never-runs error',
+    ]);
+    expect(target.results[1].message).toMatch(
+      /^after this variant the device stopped passing traffic \(DUT → peer and peer → DUT: no datagram arrived in 3 tries\); the interface was set down and up, which brought the link back; the variant itself: pass/,
+    );
+    expect(target.results[3].message).toMatch(
+      /DUT → peer: no datagram arrived in 3 tries\); the interface was set down and up did not bring it back/,
+    );
+    expect(target.results[4].message).toMatch(/the link passes no traffic since test\/blackholes-it \[only\]/);
+    expect(await pair.state()).toEqual(before);
   });
 });

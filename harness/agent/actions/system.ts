@@ -75,3 +75,10 @@ defineAction('link.wait', async ({ ifname, timeoutMs }) => {
     await pause(LINK_POLL_MS, signal);
   }
 });
+
+defineAction('link.reup', async ({ ifname }) => {
+  // Down then up: the driver re-initialises its rings, what a user does first when a port stops passing traffic.
+  await run('ip', ['link', 'set', 'dev', ifname, 'down']);
+  await run('ip', ['link', 'set', 'dev', ifname, 'up']);
+  return {};
+});
