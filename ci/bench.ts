@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: speed and memory targets, measured here and written to
  * out/bench.json with the machine described. Never asserted in tests.
- * Usage: node dist/ci/bench.js [PART…] (parts: txcsum qemu zc site; default all).
+ * Usage: node dist/ci/bench.js [PART…] (parts: txcsum qemu zc site, and when named: matrix stability).
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -9,13 +9,16 @@ import path from 'node:path';
 import { cleanup, installSignalHandlers } from '../harness/cleanup.js';
 import { describeError } from '../harness/errors.js';
 
-type Part = { name: string; load: () => Promise<() => Promise<Record<string, unknown>>> };
+type Part = { name: string; load: () => Promise<() => Promise<Record<string, unknown>>>; onlyWhenNamed?: boolean };
 
 const PARTS: Part[] = [
   { name: 'txcsum', load: async () => (await import('./bench/txcsum.js')).benchTxCsum },
   { name: 'qemu', load: async () => (await import('./bench/qemu.js')).benchQemu },
   { name: 'zc', load: async () => (await import('./bench/zc.js')).benchZc },
   { name: 'site', load: async () => (await import('./bench/site.js')).benchSite },
+  // Long: the whole default matrix (once, then N times); only when named.
+  { name: 'matrix', load: async () => (await import('./bench/matrix.js')).benchMatrix, onlyWhenNamed: true },
+  { name: 'stability', load: async () => (await import('./bench/matrix.js')).benchStability, onlyWhenNamed: true },
 ];
 
 function machine(): Record<string, unknown> {
@@ -39,7 +42,7 @@ async function bench(argv: string[]): Promise<number> {
   const result: Record<string, unknown> = { date: new Date().toISOString(), machine: machine() };
   let failed = 0;
   for (const part of PARTS) {
-    if (wanted.length > 0 && !wanted.includes(part.name)) continue;
+    if (wanted.length > 0 ? !wanted.includes(part.name) : part.onlyWhenNamed) continue;
     process.stderr.write(`bench: ${part.name}…\n`);
     const t0 = Date.now();
     try {
