@@ -116,8 +116,16 @@ describe('judgeSctpRx', () => {
         counters: { SctpChecksumErrors: 2 },
       }).faults.map((f) => f.kind),
     ).toEqual(['valid-bad']);
-    expect(judgeSctpRx({ planned, dutIn: wire([planned[0].frame]), answered, counters: {} }).faults.map((f) => f.kind)).toEqual([
-      'not-arrived',
-    ]);
+    expect(judgeSctpRx({ planned, dutIn: wire([planned[0].frame]), answered, counters: {} }).faults.map((f) => f.kind)).toEqual(['lost']);
+    // Traced by the injection: a corrupted INIT that never left the peer is the harness's loss, not a pass and not the device's fault.
+    const traces = planned.map((p) => ({ arrival: p.index === 0 ? ('reached' as const) : ('not-sent' as const) }));
+    const r = judgeSctpRx({
+      planned,
+      dutIn: wire([planned[0].frame]),
+      answered,
+      counters: {},
+      arrivals: { traces, dutLoss: {}, captureDropped: { dut: 0, peer: 0 }, peerLoss: {} },
+    });
+    expect(r.faults.map((f) => [f.kind, f.status])).toEqual([['not-sent', 'error']]);
   });
 });

@@ -5,6 +5,7 @@
  * CRC32c must reach the DUT, stay unanswered and be counted (`*-rx`).
  */
 import type { IpFamily } from '../../codec/index.js';
+import { combineStatuses } from '../../../matrix/verdict.js';
 import { createRng } from '../../random.js';
 import { NicmatrixError } from '../../errors.js';
 import { captureWhile } from '../capture-round.js';
@@ -71,7 +72,13 @@ async function runSctp(ctx: CheckContext, family: IpFamily, dir: 'tx' | 'rx'): P
       (f) => f.parsed.ip?.src === src && f.parsed.ip.dst === dst && f.parsed.ip.proto === 132,
     );
     const tx = judgeSctpTx(fromDut);
-    const rx = judgeSctpRx({ planned, dutIn: inj.dutIn, answered: tx.answered, counters: delta });
+    const rx = judgeSctpRx({
+      planned,
+      dutIn: inj.dutIn,
+      answered: tx.answered,
+      counters: delta,
+      arrivals: { traces: inj.traces, dutLoss: inj.dutLoss, captureDropped: inj.captureDropped, peerLoss: inj.peerLoss },
+    });
     const problems: string[] = [];
     if (tx.faults.length > 0)
       problems.push(`${tx.faults.length} of ${tx.frames} SCTP packets from the DUT wrong (first: ${tx.faults[0].reason})`);
@@ -97,7 +104,11 @@ async function runSctp(ctx: CheckContext, family: IpFamily, dir: 'tx' | 'rx'): P
         tx.faults.map((x) => byIndex.get(x.index)!.raw),
       );
     }
-    if (problems.length > 0) return { status: 'fail', message: `${what}: ${problems.join('; ')}`, evidence };
+    if (problems.length > 0) {
+      // The harness's own losses are errors; any fault of the device outranks them (matrix/verdict.ts).
+      const status = combineStatuses([...(tx.faults.length > 0 ? ['fail' as const] : []), ...rx.faults.map((f) => f.status ?? 'fail')]);
+      return { status, message: `${what}: ${problems.join('; ')}`, evidence };
+    }
     const how =
       tx.partial > 0
         ? `${tx.complete} with a right CRC32c, ${tx.partial} CHECKSUM_PARTIAL (the field left to the device)`

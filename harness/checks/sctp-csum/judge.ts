@@ -11,6 +11,7 @@ import { SCTP_CSUM_OFFSET, SCTP_INIT_ACK, verifySctpFrame } from '../../codec/in
 import { ipPacketKey } from '../rx-csum/plan.js';
 import type { WireFrame } from '../wire.js';
 import type { SctpPlanned } from './plan.js';
+import { arrivalFaults, type FrameTrace } from '../arrival.js';
 
 export interface SctpTxTally {
   frames: number;
@@ -75,13 +76,21 @@ export interface SctpRxInput {
   answered: Map<number, number>;
   /** nstat deltas of the DUT; SctpChecksumErrors undefined when the kernel has no SCTP MIB. */
   counters: Readonly<Record<string, number>>;
+  /** The injection's trace of each INIT: whose loss a frame that never reached the DUT is (arrival.ts). */
+  arrivals?: {
+    traces: readonly FrameTrace[];
+    dutLoss: Record<string, number>;
+    captureDropped: { dut: number; peer: number };
+    peerLoss: Record<string, number>;
+  };
 }
 
 export interface SctpRxTally {
   reached: number;
   answered: number;
   badReached: number;
-  faults: { kind: string; count: number; detail: string; frames: number[] }[];
+  /** `status` error: the harness's loss, not the device's (absent: a device fault). */
+  faults: { kind: string; count: number; detail: string; frames: number[]; status?: 'error' }[];
   counted?: { receptions: number; delta: number };
 }
 
@@ -108,12 +117,21 @@ export function judgeSctpRx(input: SctpRxInput): SctpRxTally {
     'INIT(s) with a wrong CRC32c the device reported valid (TP_STATUS_CSUM_VALID)',
   );
   add('dropped-good', (p) => p.expect === 'answer' && seen[p.index] > 0 && !got(p), 'good INIT(s) reached the DUT but got no INIT ACK');
-  add('lost', (p) => p.expect === 'answer' && seen[p.index] === 0 && !got(p), 'good INIT(s) never reached the DUT (not in its capture)');
-  add(
-    'not-arrived',
-    (p) => p.expect === 'drop' && seen[p.index] === 0,
-    "corrupted INIT(s) never reached the DUT's capture: their drop proves nothing",
-  );
+  // Every INIT had to reach the DUT: a good one to be answered, a corrupted one for its silence to prove anything.
+  const missing = input.planned.filter((p) => seen[p.index] === 0 && !got(p)).map((p) => p.index);
+  if (input.arrivals) {
+    const a = input.arrivals;
+    for (const f of arrivalFaults(a.traces, missing, a.dutLoss, a.captureDropped, a.peerLoss))
+      faults.push({
+        kind: f.kind,
+        count: f.count,
+        detail: `INIT(s) ${f.detail}`,
+        frames: f.frames,
+        ...(f.status === 'error' ? { status: 'error' as const } : {}),
+      });
+  } else if (missing.length > 0) {
+    faults.push({ kind: 'lost', count: missing.length, detail: "INIT(s) never reached the DUT's capture", frames: missing });
+  }
   const badReached = input.planned.filter((p) => p.expect === 'drop' && seen[p.index] > 0).reduce((n, p) => n + seen[p.index], 0);
   const delta = input.counters.SctpChecksumErrors;
   let counted: SctpRxTally['counted'];

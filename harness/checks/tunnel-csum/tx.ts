@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Evidence } from '../../../matrix/record.js';
+import { combineStatuses } from '../../../matrix/verdict.js';
 import { IPPROTO_GRE, type EncapKind, type IpFamily } from '../../codec/index.js';
 import { describeError } from '../../errors.js';
 import { createRng, type Rng } from '../../random.js';
@@ -50,6 +51,8 @@ function outerFlow(ctx: CheckContext, c: TunnelCase): (f: WireFrame) => boolean 
 interface Part {
   what: string;
   problems: string[];
+  /** The harness's own losses (its capture buffer dropped frames): an error, never the device's fault. */
+  setup: string[];
   evidence: Evidence;
   offending: { frame: WireFrame; reason: string }[];
   /** Frames judged at every level, and how they were delivered. */
@@ -64,7 +67,7 @@ function judgeFlow(
   c: TunnelCase,
   all: WireFrame[],
   flow: InnerFlow,
-): { part: Omit<Part, 'what' | 'problems' | 'evidence'>; mine: WireFrame[]; inner: WireFrame[]; faults: string[] } {
+): { part: Omit<Part, 'what' | 'problems' | 'setup' | 'evidence'>; mine: WireFrame[]; inner: WireFrame[]; faults: string[] } {
   const outer = all.filter(outerFlow(ctx, c));
   const { verdicts } = judgeTunnelFrames(outer, expectOf(c));
   const mine: WireFrame[] = [];
@@ -127,12 +130,15 @@ async function udpPart(ctx: CheckContext, c: TunnelCase, t: Tunnels, rng: Rng, f
   const all = decodeCapture(cap.frames);
   const j = judgeFlow(ctx, c, all, { family, src, dst, proto: 17, sport, dport });
   const problems: string[] = [];
+  const setup: string[] = [];
   if (j.faults.length > 0) problems.push(`${j.faults.length} of ${j.part.frames} frames wrong (first: ${j.faults[0]})`);
   const onWire = matchPayloads(
     payloads,
     j.inner.map((f) => f.data.subarray(f.parsed.payload?.offset ?? 0, (f.parsed.payload?.offset ?? 0) + (f.parsed.payload?.length ?? 0))),
   );
-  if (onWire.missing > 0) problems.push(`${onWire.missing} of ${payloads.length} datagrams never appeared on the wire`);
+  if (onWire.missing > 0 && cap.dropped > 0)
+    setup.push(`${onWire.missing} of ${payloads.length} datagrams not in the peer's capture, which dropped ${cap.dropped} frame(s) itself`);
+  else if (onWire.missing > 0) problems.push(`${onWire.missing} of ${payloads.length} datagrams never appeared on the wire`);
   if (onWire.unexpected > 0) problems.push(`${onWire.unexpected} inner datagram(s) on the wire match nothing sent (altered or duplicated)`);
   const evidence: Evidence = { sent: payloads.length, framesOnWire: j.part.frames, captureDropped: cap.dropped };
   if (decap) {
@@ -144,7 +150,7 @@ async function udpPart(ctx: CheckContext, c: TunnelCase, t: Tunnels, rng: Rng, f
       );
     if (sock.unexpected > 0) problems.push(`the peer's socket got ${sock.unexpected} datagram(s) that match nothing sent`);
   }
-  return { what, problems, evidence, ...j.part };
+  return { what, problems, setup, evidence, ...j.part };
 }
 
 async function tcpPart(ctx: CheckContext, c: TunnelCase, t: Tunnels, rng: Rng): Promise<Part> {
@@ -181,7 +187,10 @@ async function tcpPart(ctx: CheckContext, c: TunnelCase, t: Tunnels, rng: Rng): 
   if (j.faults.length > 0) problems.push(`${j.faults.length} of ${j.part.frames} frames wrong (first: ${j.faults[0]})`);
   if (cap.sendError) problems.push(`the connection failed: ${describeError(cap.sendError)}`);
   const acct = accountStream(stream, j.inner);
-  if (!acct.ok) problems.push(`inner byte stream on the wire: ${acct.reason ?? ''}`);
+  const setup: string[] = [];
+  if (!acct.ok && cap.dropped > 0)
+    setup.push(`inner byte stream on the wire: ${acct.reason ?? ''} (the peer's capture dropped ${cap.dropped} frame(s) itself)`);
+  else if (!acct.ok) problems.push(`inner byte stream on the wire: ${acct.reason ?? ''}`);
   const sha = createHash('sha256').update(stream).digest('hex');
   if (received.bytes !== stream.length || received.sha256 !== sha)
     problems.push(
@@ -194,7 +203,7 @@ async function tcpPart(ctx: CheckContext, c: TunnelCase, t: Tunnels, rng: Rng): 
     evidence.retransmits = retransEvidence(r);
     if (!r.ok) problems.push(r.message);
   }
-  return { what, problems, evidence, ...j.part };
+  return { what, problems, setup, evidence, ...j.part };
 }
 
 /** Runs one transmit case: skip when the DUT's kernel lacks the tunnel, capture-only when the peer's does. */
@@ -238,7 +247,11 @@ async function tunnelOutcome(ctx: CheckContext, title: string, parts: Part[], t:
     : '';
   if (t.peerMissing) evidence.peerMissingModule = t.peerMissing;
   const problems = parts.flatMap((p) => p.problems.map((x) => `${p.what}: ${x}`));
-  if (problems.length > 0) return { status: 'fail', message: `${title}: ${problems.join('; ')}${captureOnly}`, evidence };
+  const setup = parts.flatMap((p) => p.setup.map((x) => `${p.what}: ${x}`));
+  if (problems.length > 0 || setup.length > 0) {
+    const status = combineStatuses([...(problems.length > 0 ? ['fail' as const] : []), ...(setup.length > 0 ? ['error' as const] : [])]);
+    return { status, message: `${title}: ${[...problems, ...setup].join('; ')}${captureOnly}`, evidence };
+  }
   const how = [
     `${sum('complete')} with every checksum complete and right`,
     ...(sum('innerPartial') > 0
