@@ -24,9 +24,10 @@ export function claimFeatures(check: string): string[] {
     case 'uso':
       return ['tx-udp-segmentation'];
     case 'tunnel-csum':
-      return ['tx-udp_tnl-csum-segmentation', 'tx-gre-csum-segmentation', 'tx-checksum-ip-generic'];
+      // Received tunnel frames are validated by RX checksumming; sent ones need the inner checksum offloaded.
+      return name.endsWith('-rx') ? ['rx-checksumming'] : ['tx-checksum-ip-generic', 'tx-checksum-ipv4', 'tx-checksum-ipv6'];
     case 'sctp-csum':
-      return ['tx-checksum-sctp'];
+      return name.endsWith('-rx') ? ['rx-checksumming'] : ['tx-checksum-sctp'];
     default:
       // Fragment reassembly, GSO and frame padding are the kernel's or driver's own work: nothing to claim.
       return [];

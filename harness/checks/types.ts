@@ -44,7 +44,24 @@ export interface CheckOutcome {
   evidence: Evidence;
 }
 
-export interface Check {
+/** What a check means to a reader, one sentence each: shown on the site, in reports and by `nicmatrix checks`. */
+export interface About {
+  /** What is sent or done. */
+  readonly definition: string;
+  /** What a pass proves. */
+  readonly proves: string;
+}
+
+/** A family of checks (the part of the ID before the slash) for people. */
+export interface Family {
+  readonly name: string;
+  /** A reader's name, e.g. "TX checksum offload". */
+  readonly title: string;
+  /** What the family tests and which `ethtool -k` features it concerns, in one sentence. */
+  readonly definition: string;
+}
+
+export interface Check extends About {
   /** Stable ID: never rename once published. */
   readonly id: string;
   /** Family, the part before the slash (`tx-csum`). */

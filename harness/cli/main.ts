@@ -7,6 +7,7 @@ import type { Command, CommandIO } from './command.js';
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   doctor: { summary: 'check system prerequisites; --install fetches them', load: () => import('./commands/doctor.js') },
   targets: { summary: 'list what can be tested here', load: () => import('./commands/targets.js') },
+  checks: { summary: 'list the checks with what each sends and what a pass proves', load: () => import('./commands/checks.js') },
   run: { summary: 'run checks on targets and write a run record', load: () => import('./commands/run.js') },
   ingest: { summary: 'add run records to the matrix store', load: () => import('./commands/ingest.js') },
   store: { summary: 'verify the matrix store, or rebuild it from the run records it keeps', load: () => import('./commands/store.js') },

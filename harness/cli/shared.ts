@@ -4,6 +4,7 @@ import { parseTargetSpec } from '../../drivers/spec.js';
 import { aggregate } from '../../matrix/aggregate.js';
 import { DEFAULT_STORE_PATH, MatrixStore, resolveStorePath } from '../../matrix/store.js';
 import type { ReportInput } from '../../reports/types.js';
+import { checkDefinitions } from '../checks/registry.js';
 import { isNicmatrixError, NicmatrixError } from '../errors.js';
 import type { RunListener } from '../run/listener.js';
 import type { CommandIO } from './command.js';
@@ -67,7 +68,14 @@ export function loadStore(storeOption: unknown, opts: { latest?: boolean; artifa
     let runs = store.records();
     if (opts.latest) runs = runs.slice(-1);
     const artifacts = opts.artifacts ? [...store.artifacts()] : [];
-    return { runs, matrix: aggregate(runs), generatedAt: new Date().toISOString(), source: path, artifacts };
+    return {
+      runs,
+      matrix: aggregate(runs),
+      generatedAt: new Date().toISOString(),
+      source: path,
+      artifacts,
+      definitions: checkDefinitions(),
+    };
   } finally {
     store.close();
   }

@@ -61,6 +61,8 @@ function testCheck(id: string, fault: (ctx: CheckContext) => Promise<void>, seco
     id,
     family: 'test',
     title: id,
+    definition: 'A round on a sound link, the fault, then a second round.',
+    proves: 'Nothing: a harness test.',
     variants: () => [{ name: 'blackholed' }, { name: 'healed' }],
     async run(ctx): Promise<CheckOutcome> {
       const first = await sendRound(ctx, 40001, { expect: COUNT, timeoutMs: 5_000, settleMs: 0 });
@@ -142,6 +144,8 @@ describe('a stall mid-check', () => {
       id: 'test/agent-dies',
       family: 'test',
       title: 'agent dies',
+      definition: 'Kills the agent mid-check.',
+      proves: 'Nothing: a harness test.',
       variants: () => [{ name: 'only' }],
       async run(ctx) {
         const { pid } = await ctx.dut.run('peer', 'agent.ping', {});

@@ -1,5 +1,5 @@
 /** The `rx-csum/*` family: does the DUT deliver good checksums and drop (and count) bad ones, with RX offload on and off? */
-import type { Check, CheckContext, CheckOutcome, Variant } from '../types.js';
+import type { About, Check, CheckContext, CheckOutcome, Family, Variant } from '../types.js';
 import { runTcpRx, runUdpRx } from './cases.js';
 
 /**
@@ -14,11 +14,54 @@ export const RX_VARIANTS: readonly Variant[] = [
 
 const PER_KIND = 100;
 
-function rxCheck(id: string, title: string, run: (ctx: CheckContext) => Promise<CheckOutcome>): Check {
+export const rxCsumFamily: Family = {
+  name: 'rx-csum',
+  title: 'RX checksum offload',
+  definition:
+    'Frames the peer builds with good and deliberately corrupted checksums, injected at the DUT with RX checksum offload on and off (GRO off); ethtool feature rx-checksumming.',
+};
+
+const ABOUT = {
+  'ipv4-udp': {
+    definition: 'Injects 100 good and 100 corrupted-checksum IPv4 UDP datagrams at the DUT.',
+    proves: 'Good datagrams reached the socket intact, bad ones were dropped and counted, and the device marked no bad one valid.',
+  },
+  'ipv4-tcp': {
+    definition: 'Injects an IPv4 TCP stream of good segments, each with a corrupted copy.',
+    proves: 'The socket received exactly the good stream; every corrupted copy was dropped and counted (TcpInCsumErrors).',
+  },
+  'ipv6-udp': {
+    definition: 'Injects 100 good and 100 corrupted-checksum IPv6 UDP datagrams at the DUT.',
+    proves: 'Good datagrams reached the socket intact, bad ones were dropped and counted, and the device marked no bad one valid.',
+  },
+  'ipv6-tcp': {
+    definition: 'Injects an IPv6 TCP stream of good segments, each with a corrupted copy.',
+    proves: 'The socket received exactly the good stream; every corrupted copy was dropped and counted (TcpInCsumErrors).',
+  },
+  'ipv4-udp-zero': {
+    definition: 'Injects IPv4 UDP datagrams with checksum 0 (none).',
+    proves: "They were delivered intact: 0 means 'not computed' in IPv4 and must not be treated as wrong.",
+  },
+  'ipv6-udp-zero': {
+    definition: 'Injects IPv6 UDP datagrams with checksum 0 beside good ones.',
+    proves: 'The zero-checksum datagrams were dropped and counted (RFC 8200 8.1) and the good ones delivered.',
+  },
+  'ipv4-header': {
+    definition: 'Injects IPv4 datagrams with a corrupted header checksum beside good ones.',
+    proves: 'Bad headers were dropped and counted (IpInHdrErrors) and good datagrams delivered.',
+  },
+  vlan: {
+    definition: 'Injects priority-tagged good and bad UDP, and frames of a VLAN the DUT has no interface for.',
+    proves: 'Tagged frames were judged like untagged ones and frames of a foreign VLAN never reached a socket.',
+  },
+} as const satisfies Record<string, About>;
+
+function rxCheck(id: keyof typeof ABOUT, title: string, run: (ctx: CheckContext) => Promise<CheckOutcome>): Check {
   return {
     id: `rx-csum/${id}`,
     family: 'rx-csum',
     title,
+    ...ABOUT[id],
     variants: () => [...RX_VARIANTS],
     run,
   };

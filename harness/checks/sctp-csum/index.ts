@@ -12,7 +12,7 @@ import { captureWhile } from '../capture-round.js';
 import { injectFrames, injectionAccounting } from '../inject.js';
 import { RX_VARIANTS } from '../rx-csum/index.js';
 import { nstatSince } from '../rx-csum/context.js';
-import type { Check, CheckContext, CheckOutcome, Variant } from '../types.js';
+import type { Check, CheckContext, CheckOutcome, Family, Variant } from '../types.js';
 import { decodeCapture, frameHex } from '../wire.js';
 import { judgeSctpRx, judgeSctpTx } from './judge.js';
 import { planInits, type SctpKind } from './plan.js';
@@ -124,10 +124,25 @@ async function runSctp(ctx: CheckContext, family: IpFamily, dir: 'tx' | 'rx'): P
   }
 }
 
+export const sctpCsumFamily: Family = {
+  name: 'sctp-csum',
+  title: 'SCTP CRC32c',
+  definition:
+    "SCTP's CRC32c through the kernel's SCTP on the DUT: INIT ACKs it sends judged on the wire, INITs with a wrong CRC32c injected at it; ethtool features tx-checksum-sctp, rx-checksumming.",
+};
+
 function check(family: IpFamily, dir: 'tx' | 'rx'): Check {
   return {
     id: `sctp-csum/ipv${family}-${dir}`,
     family: 'sctp-csum',
+    definition:
+      dir === 'tx'
+        ? `The peer sends SCTP INITs over IPv${family} to a listener on the DUT, with tx-checksum-sctp on and off, and captures the INIT ACKs.`
+        : `The peer sends SCTP INITs over IPv${family} to the DUT, some with a wrong CRC32c.`,
+    proves:
+      dir === 'tx'
+        ? 'Every INIT ACK the DUT sent carried a correct CRC32c.'
+        : 'INITs with a wrong CRC32c reached the DUT, stayed unanswered and were counted; good ones were answered.',
     title:
       dir === 'tx'
         ? `SCTP over IPv${family}: every CRC32c the DUT sends is right`

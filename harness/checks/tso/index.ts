@@ -3,7 +3,7 @@
  * the wire, with TSO on, with only the kernel's GSO, and with neither.
  */
 import type { IpFamily } from '../../codec/index.js';
-import type { Check, Variant } from '../types.js';
+import type { Check, Family, Variant } from '../types.js';
 import { runTsoCase } from './case.js';
 import { tsoVlanCheck } from './vlan.js';
 
@@ -31,11 +31,21 @@ export function tsoVariants(family: IpFamily): Variant[] {
   ];
 }
 
+export const tsoFamily: Family = {
+  name: 'tso',
+  title: 'TCP segmentation offload',
+  definition:
+    'TCP streams sent with the device segmenting (TSO), with only the kernel segmenting (GSO) and with neither, every segment judged on the wire; ethtool features tcp-segmentation-offload (tx-tcp-segmentation, tx-tcp6-segmentation).',
+};
+
 function tsoCheck(family: IpFamily): Check {
   return {
     id: `tso/ipv${family}`,
     family: 'tso',
     title: `IPv${family} TCP segmentation offload, every segment judged on the wire`,
+    definition: `Streams IPv${family} TCP data in large writes with TSO on, with only GSO, with neither, and at MTU 1280, capturing every segment at the peer.`,
+    proves:
+      "Every segment had the right sequence number, length, IP ID, flags and checksum, and the peer's socket received the exact stream.",
     variants: () => tsoVariants(family),
     run: (ctx) => runTsoCase(ctx, family),
   };

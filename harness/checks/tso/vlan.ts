@@ -88,6 +88,8 @@ export const tsoVlanCheck: Check = {
   id: 'tso/vlan',
   family: 'tso',
   title: 'TCP segmentation through an 802.1Q sub-interface, tag inserted by the device or the kernel',
+  definition: 'Streams TCP data through an 802.1Q sub-interface of the DUT, the tag inserted by the device or by the kernel.',
+  proves: 'Every segment carried the tag and correct headers and checksums, and the peer received the exact stream.',
   variants: () => [...VLAN_VARIANTS],
   run: runVlan,
 };

@@ -3,7 +3,7 @@
  * GRE traffic, sent by the DUT through a tunnel stacked on the interface under
  * test (`*-tx`) and received by it from frames the peer made (`*-rx`).
  */
-import type { Check, CheckContext, CheckOutcome, Variant } from '../types.js';
+import type { Check, CheckContext, CheckOutcome, Family, Variant } from '../types.js';
 import type { TunnelCase } from './setup.js';
 import { runTunnelTx } from './tx.js';
 import { runTunnelRx } from './rx.js';
@@ -35,11 +35,20 @@ export const TUNNEL_CASES: readonly (TunnelCase & { title: string })[] = [
   { name: 'ip6gre-csum', kind: 'ip6gre', outer: 6, greCsum: true, title: 'ip6gre with the GRE checksum' },
 ];
 
+export const tunnelCsumFamily: Family = {
+  name: 'tunnel-csum',
+  title: 'Tunnel checksums',
+  definition:
+    'Inner and outer checksums of VXLAN, GENEVE and GRE traffic sent through a tunnel on the DUT and received from frames the peer made; ethtool features tx-checksumming, tx-udp_tnl-*, tx-gre-*, rx-checksumming.',
+};
+
 function txCheck(c: TunnelCase & { title: string }): Check {
   return {
     id: `tunnel-csum/${c.name}-tx`,
     family: 'tunnel-csum',
     title: `${c.title}: inner UDP/TCP sent through it, every level right on the wire and delivered intact`,
+    definition: `Sends inner UDP and TCP through a tunnel on the DUT (${c.title}), checksum offload on and off.`,
+    proves: 'Every inner and outer checksum was right on the wire and the peer received every inner datagram intact.',
     variants: () => tunnelTxVariants(c),
     run: (ctx: CheckContext): Promise<CheckOutcome> => runTunnelTx(ctx, c, c.title),
   };
@@ -53,6 +62,8 @@ function rxCheck(c: TunnelCase & { title: string }): Check {
     id: `tunnel-csum/${c.name}-rx`,
     family: 'tunnel-csum',
     title: `${c.title}: good inner datagrams delivered, wrong inner or outer checksums dropped and counted`,
+    definition: `The peer injects tunnelled frames (${c.title}) with good and wrong inner and outer checksums.`,
+    proves: 'Good inner datagrams were delivered intact; wrong inner or outer checksums were dropped and counted.',
     variants: () => [...RX_VARIANTS],
     run: (ctx: CheckContext): Promise<CheckOutcome> => runTunnelRx(ctx, c, `${c.title}, receive`),
   };

@@ -1,6 +1,6 @@
 /** The `tx-csum/*` family: is what the DUT transmits correctly checksummed, with offload on and off? */
 import { combineStatuses } from '../../../matrix/verdict.js';
-import type { Check, CheckContext, CheckOutcome, Variant } from '../types.js';
+import type { About, Check, CheckContext, CheckOutcome, Family, Variant } from '../types.js';
 import { runTcpCase, runUdpCase } from './socket-checks.js';
 import { runGenericCase, runVlanCase } from './vnet-checks.js';
 
@@ -15,8 +15,61 @@ const IPV4_ROUTER_ALERT = Buffer.from([0x94, 0x04, 0x00, 0x00]);
 /** IPv6 destination options header body with PadN: 8 bytes, next header and length filled by the kernel. */
 const IPV6_DSTOPTS_PADN = Buffer.from([0x00, 0x00, 0x01, 0x04, 0x00, 0x00, 0x00, 0x00]);
 
-function txCheck(id: string, title: string, run: (ctx: CheckContext) => Promise<CheckOutcome>): Check {
-  return { id: `tx-csum/${id}`, family: 'tx-csum', title, variants: () => [...TX_VARIANTS], run };
+export const txCsumFamily: Family = {
+  name: 'tx-csum',
+  title: 'TX checksum offload',
+  definition:
+    'Frames the DUT transmits with the checksum left to the device (offload on) or computed by the stack (off), judged on what the peer captured; ethtool features tx-checksumming, tx-checksum-ipv4, tx-checksum-ipv6, tx-checksum-ip-generic.',
+};
+
+const ABOUT = {
+  'ipv4-udp': {
+    definition: 'Sends 100 IPv4 UDP datagrams of random lengths (0–1472 bytes) from a socket and captures them at the peer.',
+    proves:
+      'Every datagram left with a correct UDP checksum (or a correct partial seed on a virtual link) and reached the peer byte for byte.',
+  },
+  'ipv4-tcp': {
+    definition: 'Streams 100 writes of random sizes over IPv4 TCP and captures every segment at the peer.',
+    proves: "Every segment carried a correct TCP checksum and the peer's socket received the exact byte stream.",
+  },
+  'ipv6-udp': {
+    definition: 'Sends 100 IPv6 UDP datagrams of random lengths (0–1452 bytes) from a socket and captures them at the peer.',
+    proves: 'Every datagram left with a correct UDP checksum over the IPv6 pseudo-header and reached the peer byte for byte.',
+  },
+  'ipv6-tcp': {
+    definition: 'Streams 100 writes of random sizes over IPv6 TCP and captures every segment at the peer.',
+    proves: "Every segment carried a correct TCP checksum over the IPv6 pseudo-header and the peer's socket received the exact stream.",
+  },
+  generic: {
+    definition:
+      'Sends hand-made frames through PACKET_VNET_HDR with arbitrary csum_start/csum_offset: IPv4 UDP, IPv6 TCP, IP behind a 4-byte shim and a non-IP EtherType.',
+    proves:
+      'The device filled exactly the 16-bit field at csum_start + csum_offset with the right sum and changed no other byte (NETIF_F_HW_CSUM).',
+  },
+  'udp-zero': {
+    definition: 'Sends IPv4 and IPv6 UDP datagrams whose checksum folds to zero.',
+    proves: "The checksum went out as 0xFFFF, never 0x0000 (IPv4's 'no checksum', invalid in IPv6).",
+  },
+  'udp-nocsum': {
+    definition: 'Sends IPv4 UDP from a socket with SO_NO_CHECK, so no checksum is asked for.',
+    proves: 'The checksum field stayed 0 and the datagrams arrived intact: nothing invented a checksum.',
+  },
+  'ipv4-options': {
+    definition: 'Sends IPv4 UDP carrying a Router Alert option, so the UDP header starts 4 bytes later.',
+    proves: 'The checksum was computed from the real start of the UDP header, after the IPv4 options.',
+  },
+  'ipv6-exthdr': {
+    definition: 'Sends IPv6 UDP behind a destination options extension header.',
+    proves: 'The UDP checksum was right with an extension header between IPv6 and UDP.',
+  },
+  vlan: {
+    definition: 'Sends 802.1Q-tagged IPv4 UDP and IPv6 TCP frames with the checksum left to the device.',
+    proves: 'Tagged frames got correct checksums: the 4-byte tag did not shift where the device summed or wrote.',
+  },
+} as const satisfies Record<string, About>;
+
+function txCheck(id: keyof typeof ABOUT, title: string, run: (ctx: CheckContext) => Promise<CheckOutcome>): Check {
+  return { id: `tx-csum/${id}`, family: 'tx-csum', title, ...ABOUT[id], variants: () => [...TX_VARIANTS], run };
 }
 
 export const txCsumChecks: readonly Check[] = [

@@ -7,7 +7,7 @@ import { TX_VARIANTS } from '../tx-csum/index.js';
 import { accountDatagrams, accountDelivered } from '../tx-csum/judge.js';
 import { attributeLoss } from '../tx-csum/loss.js';
 import { udpRound } from '../tx-csum/rounds.js';
-import type { Check, CheckContext, CheckOutcome } from '../types.js';
+import type { Check, CheckContext, CheckOutcome, Family } from '../types.js';
 import { decodeCapture, flowFilter, frameHex } from '../wire.js';
 import { judgePadding, type PaddingTally } from './judge.js';
 
@@ -103,11 +103,20 @@ async function runPadding(ctx: CheckContext): Promise<CheckOutcome> {
   return { status: 'pass', message: `${tally.short} short frames, ${how}`, evidence: { ...evidence, frames: undefined } };
 }
 
+export const txFrameFamily: Family = {
+  name: 'tx-frame',
+  title: 'TX frame hygiene',
+  definition:
+    "What the device does to a frame besides its checksums, such as short-frame padding; the driver's own work, no ethtool feature.",
+};
+
 export const txFrameChecks: readonly Check[] = [
   {
     id: 'tx-frame/padding',
     family: 'tx-frame',
     title: 'Short frames leave with zero padding (no etherleak)',
+    definition: 'Sends IPv4 UDP frames shorter than 60 bytes, from a socket and hand-made through AF_PACKET (some already zero-padded).',
+    proves: 'Every frame the device padded was padded with zeros: no memory contents leaked into the padding (etherleak).',
     variants: () => [...TX_VARIANTS],
     run: runPadding,
   },

@@ -10,7 +10,7 @@ import { PACKET_OUTGOING } from '../../sys/consts.js';
 import { SETTLE_MS } from '../capture-round.js';
 import { withPeerMergingOff } from '../tso/case.js';
 import { addresses, handedDown } from '../tso/round.js';
-import type { Check, CheckContext, CheckOutcome, Variant } from '../types.js';
+import type { Check, CheckContext, CheckOutcome, Family, Variant } from '../types.js';
 import { decodeCapture, flowFilter } from '../wire.js';
 import { accountDelivered, judgeDatagrams, nameDatagram, planDatagrams, type UsoSend, type UsoTally } from './judge.js';
 
@@ -170,11 +170,20 @@ function offsetOf(sends: readonly UsoSend[], s: UsoSend): number {
   return off;
 }
 
+export const usoFamily: Family = {
+  name: 'uso',
+  title: 'UDP segmentation offload',
+  definition:
+    'UDP_SEGMENT sends cut into datagrams by the device (USO) or by the kernel (GSO), every datagram judged on the wire; ethtool feature tx-udp-segmentation.',
+};
+
 function usoCheck(family: IpFamily): Check {
   return {
     id: `uso/ipv${family}`,
     family: 'uso',
     title: `IPv${family} UDP segmentation offload (UDP_SEGMENT), every datagram judged`,
+    definition: `Sends IPv${family} UDP with UDP_SEGMENT at several segment sizes, each with a short last datagram, cut by the device or by the kernel.`,
+    proves: "Every datagram on the wire had the right length, IP ID and checksum, and the peer's socket received each one exactly.",
     variants: () => [...USO_VARIANTS],
     run: (ctx) => runUsoCase(ctx, family),
   };

@@ -3,7 +3,7 @@
  * offsets and offload settings; MSG_ZEROCOPY completions and whether they
  * were honoured (its own column); the user mutating data mid-send.
  */
-import type { Check, CheckContext, CheckOutcome, Variant } from '../types.js';
+import type { About, Check, CheckContext, CheckOutcome, Family, Variant } from '../types.js';
 import { runSendfileMutate, runZerocopyMutate } from './mutate-checks.js';
 import { runSendfile } from './sendfile-check.js';
 import { runHonoured, runMsgZerocopy } from './zerocopy-check.js';
@@ -34,8 +34,43 @@ export const ZEROCOPY_VARIANTS: readonly Variant[] = [
   { name: 'sg-off', features: { [SG]: false } },
 ];
 
-function zcCheck(id: string, title: string, variants: readonly Variant[], run: (ctx: CheckContext) => Promise<CheckOutcome>): Check {
-  return { id: `zc/${id}`, family: 'zc', title, variants: () => [...variants], run };
+export const zcFamily: Family = {
+  name: 'zc',
+  title: 'Zero-copy transmit',
+  definition:
+    'sendfile() and MSG_ZEROCOPY over TCP with scatter-gather, TSO and GSO on and off, and the user rewriting data mid-send; ethtool features scatter-gather, tcp-segmentation-offload, generic-segmentation-offload.',
+};
+
+const ABOUT = {
+  sendfile: {
+    definition: 'sendfile() to a TCP socket of files from 0 bytes to 64 MiB, at offsets, in partial ranges and from a sparse file.',
+    proves: "The peer received exactly the file's bytes in every case.",
+  },
+  'msg-zerocopy': {
+    definition: 'Sends TCP data with MSG_ZEROCOPY over IPv4 and IPv6 and reads the completion notifications.',
+    proves: 'Every send completed exactly once, in order, and the peer received the bytes exactly.',
+  },
+  'msg-zerocopy-honoured': {
+    definition: 'Sends with MSG_ZEROCOPY and scatter-gather on, and counts completions flagged SO_EE_CODE_ZEROCOPY_COPIED.',
+    proves: "The kernel transmitted from the user's pages instead of silently copying them.",
+  },
+  'sendfile-mutate': {
+    definition: "pwrite()s generation-stamped blocks into a file's page cache while sendfile() is sending it.",
+    proves: 'Every byte received is a version the user wrote, every checksum on the wire was valid and nothing stalled.',
+  },
+  'msg-zerocopy-mutate': {
+    definition: 'Writes generation-stamped blocks into a MSG_ZEROCOPY buffer before and after its completion.',
+    proves: "Only the user's own generations reached the wire, none written after completion, with valid checksums.",
+  },
+} as const satisfies Record<string, About>;
+
+function zcCheck(
+  id: keyof typeof ABOUT,
+  title: string,
+  variants: readonly Variant[],
+  run: (ctx: CheckContext) => Promise<CheckOutcome>,
+): Check {
+  return { id: `zc/${id}`, family: 'zc', title, ...ABOUT[id], variants: () => [...variants], run };
 }
 
 export const zcChecks: readonly Check[] = [

@@ -5,6 +5,7 @@ import { aggregate } from '../../../matrix/aggregate.js';
 import { parseRecord } from '../../../matrix/migrate.js';
 import { REPORTERS } from '../../../reports/index.js';
 import type { ReportInput } from '../../../reports/types.js';
+import { checkDefinitions } from '../../checks/registry.js';
 import { NicmatrixError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { loadStore, STORE_HELP } from '../shared.js';
@@ -17,7 +18,7 @@ function loadRun(file: string): ReportInput {
     throw new NicmatrixError('USAGE', `--run ${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
   }
   const run = parseRecord(text, file);
-  return { runs: [run], matrix: aggregate([run]), generatedAt: new Date().toISOString(), source: file };
+  return { runs: [run], matrix: aggregate([run]), generatedAt: new Date().toISOString(), source: file, definitions: checkDefinitions() };
 }
 
 export const command: Command = {
