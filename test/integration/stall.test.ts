@@ -176,6 +176,8 @@ describe('a device that stops passing traffic', () => {
       id,
       family: 'test',
       title: id,
+      definition: 'One round of datagrams.',
+      proves: 'Nothing: a harness test.',
       variants: () => [{ name: 'only' }],
       async run(ctx) {
         const got = await sendRound(ctx, 40010, { expect: COUNT, timeoutMs: 5_000, settleMs: 0 });
