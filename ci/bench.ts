@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: speed and memory targets, measured here and written to
  * out/bench.json with the machine described. Never asserted in tests.
- * Usage: node dist/ci/bench.js [PART…] (parts: txcsum qemu zc site, and when named: matrix stability).
+ * Usage: node dist/ci/bench.js [PART…] (parts: txcsum qemu zc site, and when named: matrix stability sunhme).
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -19,6 +19,8 @@ const PARTS: Part[] = [
   // Long: the whole default matrix (once, then N times); only when named.
   { name: 'matrix', load: async () => (await import('./bench/matrix.js')).benchMatrix, onlyWhenNamed: true },
   { name: 'stability', load: async () => (await import('./bench/matrix.js')).benchStability, onlyWhenNamed: true },
+  // The sparc64 guest: its first kernel build takes about an hour; only when named.
+  { name: 'sunhme', load: async () => (await import('./bench/sunhme.js')).benchSunhme, onlyWhenNamed: true },
 ];
 
 function machine(): Record<string, unknown> {
