@@ -504,6 +504,50 @@ static int act_link_wait(const jv *p, sb *out, err *e)
 	}
 }
 
+/* zc.packetSockets: /proc/net/packet (taps that force copies) and the interface's index. */
+static int act_packet_sockets(const jv *p, sb *out, err *e)
+{
+	const char *ifname;
+	if (need_str(e, "zc.packetSockets", p, "ifname", &ifname) < 0)
+		return -1;
+	int idx = (int)if_nametoindex(ifname);
+	if (!idx) {
+		char call[64];
+		snprintf(call, sizeof(call), "if_nametoindex(\"%s\")", ifname);
+		return fail_sys(e, call, NULL, errno);
+	}
+	/* Without CONFIG_PACKET there are no packet sockets at all, so none can tap. */
+	char *text = read_file("/proc/net/packet");
+	sb_open(out, '{');
+	sb_kint(out, "ifindex", idx);
+	sb_kstr(out, "text", text ? text : "");
+	sb_close(out, '}');
+	free(text);
+	return 0;
+}
+
+/* zc.linkDrops: the interface's drop counters from sysfs; a driver without a counter has no file for it. */
+static int act_link_drops(const jv *p, sb *out, err *e)
+{
+	static const char *K[] = {"tx_packets", "tx_dropped", "tx_errors", "rx_dropped", "rx_missed_errors", "rx_fifo_errors", "rx_errors"};
+	const char *ifname;
+	if (need_str(e, "zc.linkDrops", p, "ifname", &ifname) < 0)
+		return -1;
+	sb_open(out, '{');
+	for (size_t i = 0; i < sizeof(K) / sizeof(K[0]); i++) {
+		char path[160];
+		snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", ifname, K[i]);
+		char *text = read_file(path);
+		if (!text)
+			continue;
+		sb_key(out, K[i]);
+		sb_printf(out, "%llu", strtoull(text, NULL, 10));
+		free(text);
+	}
+	sb_close(out, '}');
+	return 0;
+}
+
 /* ---------------- nstat ---------------- */
 
 static char *read_file(const char *path)
@@ -677,6 +721,8 @@ const action sys_actions[] = {
 	{"ethtool.stats", act_stats},
 	{"link.stats", act_link_stats},
 	{"link.wait", act_link_wait},
+	{"zc.packetSockets", act_packet_sockets},
+	{"zc.linkDrops", act_link_drops},
 	{"nstat.read", act_nstat},
 	{"sysctl.set", act_sysctl_set},
 	{NULL, NULL},
