@@ -116,14 +116,11 @@ describe('judgeTunnelFrame', () => {
 
 describe('innerValidBad', () => {
   const planned = [{ index: 0, innerKey: '', innerOk: false } as TunnelPlanned];
-  const innerFrame = (valid: boolean): WireFrame[] => {
-    const f = inner(0xbeef);
-    return [{ ...wire(f), csumValid: valid }];
-  };
-  it('the flag at the inner level alone is the stack carrying its own outer validation: not a device claim', () => {
+  const innerFrame = (valid: boolean): WireFrame[] => [{ ...wire(inner(0xbeef)), csumValid: valid }];
+  it('counts the flag per level and never makes it a fault by itself (the stack sets csum_valid on its own)', () => {
     const p = [{ ...planned[0], innerKey: ipPacketKey(inner(0xbeef))! }];
-    expect(innerValidBad(p, innerFrame(true), [0])).toEqual({ softwareCarried: 1 });
-    expect(innerValidBad(p, innerFrame(true), [1]).fault?.kind).toBe('valid-bad');
-    expect(innerValidBad(p, innerFrame(false), [1])).toEqual({ softwareCarried: 0 });
+    expect(innerValidBad(p, innerFrame(true), [0])).toEqual({ bothLevels: 0, innerOnly: 1 });
+    expect(innerValidBad(p, innerFrame(true), [1])).toEqual({ bothLevels: 1, innerOnly: 0 });
+    expect(innerValidBad(p, innerFrame(false), [1])).toEqual({ bothLevels: 0, innerOnly: 0 });
   });
 });
