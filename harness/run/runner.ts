@@ -20,6 +20,9 @@ export interface RunOptions {
   argv: string[];
   signal: AbortSignal;
   listener?: RunListener;
+  /** Attempts of every variant, and extra attempts of a failed one (`--repeat`, `--retry-failed`). */
+  repeat?: number;
+  retryFailed?: number;
 }
 
 export function hostInfo(): RunRecord['host'] {
@@ -70,6 +73,8 @@ export async function runMatrix(opts: RunOptions): Promise<RunRecord> {
         listener,
         pcapDir,
         recordDir,
+        repeat: opts.repeat,
+        retryFailed: opts.retryFailed,
       });
       await persist();
     }

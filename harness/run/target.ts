@@ -8,6 +8,7 @@ import { cleanup } from '../cleanup.js';
 import { describeError, errorCode, NicmatrixError } from '../errors.js';
 import { restoreSettings } from './features.js';
 import type { RunListener } from './listener.js';
+import { combineAttempts, wantsAnotherAttempt } from './attempts.js';
 import { linkReady } from './link-ready.js';
 import { probeLink } from './probe.js';
 import { linkLostFinding, type Recovery } from './stall.js';
@@ -23,6 +24,9 @@ export interface TargetRunOptions {
   recordDir?: string;
   /** Budget of one check variant (default VARIANT_TIMEOUT_MS). */
   variantTimeoutMs?: number;
+  /** Attempts of every variant (default 1), and extra attempts of one that failed (default 0). */
+  repeat?: number;
+  retryFailed?: number;
 }
 
 function emptyTarget(spec: string): TargetRecord {
@@ -127,23 +131,29 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
         const seed = deriveSeed(opts.runSeed, spec, check.id, variant.name);
         const log = (line: string) => listener.onLog?.(spec, `${check.id} [${variant.name}] ${line}`);
         const t0 = Date.now();
-        let result = await runVariant(
-          {
-            dut,
-            link,
-            spec,
-            seed,
-            signal,
-            pcapDir: opts.pcapDir,
-            recordDir: opts.recordDir,
-            timeoutMs: opts.variantTimeoutMs,
-            counters,
-            log,
-          },
-          check,
-          variant,
-          applied,
-        );
+        const attempts: ResultRecord[] = [];
+        while (wantsAnotherAttempt(attempts, Math.max(1, opts.repeat ?? 1), opts.retryFailed ?? 0) && !signal.aborted) {
+          attempts.push(
+            await runVariant(
+              {
+                dut,
+                link,
+                spec,
+                seed,
+                signal,
+                pcapDir: opts.pcapDir,
+                recordDir: opts.recordDir,
+                timeoutMs: opts.variantTimeoutMs,
+                counters,
+                log,
+              },
+              check,
+              variant,
+              applied,
+            ),
+          );
+        }
+        let result = combineAttempts(attempts);
         timing.checksMs += Date.now() - t0;
         const t1 = Date.now();
         const probe = await probeLink(dut, link, signal);

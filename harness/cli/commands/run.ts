@@ -25,6 +25,8 @@ export const command: Command = {
     '  --out FILE      run record path (default: out/runs/run-<time>.json); pcaps go to FILE minus .json plus .pcap/',
     '  --jobs N        targets run at once (default: one per core)',
     '  --seed N        seed for every random choice (default: random, printed)',
+    '  --repeat N      run every check variant N times; each attempt is kept, attempts that disagree are flaky',
+    '  --retry-failed K  run a failed variant again, up to K more times (a failure whose retry passed is flaky)',
     '  --store PATH    matrix store the record is added to (default: .nicmatrix/matrix.db)',
     '  --no-store      do not add the record to a store',
     '  --verbose       print every check log line',
@@ -37,6 +39,8 @@ export const command: Command = {
     out: { type: 'string' },
     jobs: { type: 'string' },
     seed: { type: 'string' },
+    repeat: { type: 'string' },
+    'retry-failed': { type: 'string' },
     store: { type: 'string' },
     'no-store': { type: 'boolean' },
     verbose: { type: 'boolean' },
@@ -63,6 +67,14 @@ export const command: Command = {
     if (!Number.isInteger(jobs) || jobs < 1)
       throw new NicmatrixError('USAGE', `--jobs: expected a whole number ≥ 1, found "${String(values.jobs)}"`);
     const seed = parseSeed(values.seed);
+    const count = (name: string, min: number): number => {
+      const v = values[name] === undefined ? min : Number(values[name]);
+      if (!Number.isInteger(v) || v < min)
+        throw new NicmatrixError('USAGE', `--${name}: expected a whole number ≥ ${min}, found "${String(values[name])}"`);
+      return v;
+    };
+    const repeat = count('repeat', 1);
+    const retryFailed = count('retry-failed', 0);
     const out = (values.out as string | undefined) ?? defaultRecordPath();
     await sweepStale((line) => io.err(`nicmatrix run: ${line}`));
     const listener = progressFor(io, Boolean(values.verbose));
@@ -76,6 +88,8 @@ export const command: Command = {
       argv: process.argv.slice(2),
       signal: interruptSignal,
       listener,
+      repeat,
+      retryFailed,
     });
     if (interruptSignal.aborted) {
       io.err(`nicmatrix run: interrupted; the verdicts so far are in ${out}`);
