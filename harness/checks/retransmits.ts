@@ -18,6 +18,7 @@ export const TSO_PY_FAILS_AT = 10;
 
 /** The sender's counters that say why it retransmitted (evidence only: TcpRetransSegs less DSACKed segments is judged). */
 export const RETRANS_DETAIL_COUNTERS = [
+  'TcpOutSegs',
   'TcpExtTCPDSACKRecvSegs',
   'TcpExtTCPSACKReorder',
   'TcpExtTCPLostRetransmit',
@@ -82,7 +83,7 @@ function bytesText(n: number): string {
 
 function detailText(detail: Record<string, number>): string {
   const parts = Object.entries(detail)
-    .filter(([, v]) => v !== 0)
+    .filter(([k, v]) => v !== 0 && k !== 'TcpOutSegs')
     .map(([k, v]) => `${k.replace(/^TcpExt/, '')} ${v}`);
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }

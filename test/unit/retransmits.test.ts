@@ -99,7 +99,7 @@ describe('reading the counters', () => {
     expect(retransFromNstat(before, after)).toEqual({
       retransSegs: 12,
       spuriousSegs: 3,
-      detail: { TcpExtTCPDSACKRecvSegs: 3, TcpExtTCPLostRetransmit: 2, TcpExtTCPTimeouts: 0 },
+      detail: { TcpOutSegs: 891, TcpExtTCPDSACKRecvSegs: 3, TcpExtTCPLostRetransmit: 2, TcpExtTCPTimeouts: 0 },
     });
     expect(retransFromNstat({}, { TcpOutSegs: 3 })).toBeUndefined();
     expect(retransFromNstat({}, { TcpRetransSegs: 3 })).toBeUndefined();
@@ -109,7 +109,7 @@ describe('reading the counters', () => {
     expect(retransFromDelta({ TcpRetransSegs: 7, TcpExtTCPFastRetrans: 7, TcpOutSegs: 70 })).toEqual({
       retransSegs: 7,
       spuriousSegs: 0,
-      detail: { TcpExtTCPFastRetrans: 7 },
+      detail: { TcpOutSegs: 70, TcpExtTCPFastRetrans: 7 },
     });
     expect(retransFromDelta({})).toEqual({ retransSegs: 0, spuriousSegs: 0, detail: {} });
   });
