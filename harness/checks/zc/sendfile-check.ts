@@ -87,11 +87,6 @@ export async function sendCase(
   else if (sent.sent !== count) faults.push(`${name}: sendfile() sent ${sent.sent} bytes, expected ${count}`);
   const lost = connectionFaults(name, got, wait);
   faults.push(...lost, ...streamFaults(name, exact));
-  // Per connection, from its own TCP_INFO: a loss concentrated in one case is not diluted by the others.
-  const retrans = sent.tcp
-    ? judgeRetransmits({ bytes: sent.sent, retransSegs: sent.tcp.totalRetrans, spuriousSegs: sent.tcp.dsackDups, what: name })
-    : undefined;
-  if (retrans && !retrans.ok) faults.push(retrans.message);
   let wire: CaseResult['wire'];
   if (captured.frames) {
     const { faults: wf, ...w } = judgeStreamFrames(captured.frames, { src, dst, dport: port }, spec);
