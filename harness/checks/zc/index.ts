@@ -44,15 +44,18 @@ export const zcFamily: Family = {
 const ABOUT = {
   sendfile: {
     definition: 'sendfile() to a TCP socket of files from 0 bytes to 64 MiB, at offsets, in partial ranges and from a sparse file.',
-    proves: "The peer received exactly the file's bytes in every case.",
+    proves:
+      "The peer's socket received exactly the file's bytes in every case, TCP lost fewer segments than the bound, and the captured case's frames were sound.",
   },
   'msg-zerocopy': {
-    definition: 'Sends TCP data with MSG_ZEROCOPY over IPv4 and IPv6 and reads the completion notifications.',
-    proves: 'Every send completed exactly once, in order, and the peer received the bytes exactly.',
+    definition: 'Sends TCP (IPv4, IPv6) and UDP data with MSG_ZEROCOPY and reads the completion notifications.',
+    proves:
+      'Every send completed exactly once, the peer received every byte and datagram exactly, and TCP lost fewer segments than the bound.',
   },
   'msg-zerocopy-honoured': {
     definition: 'Sends with MSG_ZEROCOPY and scatter-gather on, and counts completions flagged SO_EE_CODE_ZEROCOPY_COPIED.',
-    proves: "The kernel transmitted from the user's pages instead of silently copying them.",
+    proves:
+      "The bytes were delivered and the kernel transmitted from the user's pages instead of copying them (skip where the kernel copies by policy).",
   },
   'sendfile-mutate': {
     definition: "pwrite()s generation-stamped blocks into a file's page cache while sendfile() is sending it.",
