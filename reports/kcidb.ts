@@ -64,6 +64,8 @@ export function kcidbStatus(t: TargetRecord, r: ResultRecord): KcidbStatus {
 export function architecture(nodeArch: string): string {
   const known: Record<string, string> = {
     x64: 'x86_64',
+    aarch64: 'arm64',
+    ppc64le: 'powerpc',
     ia32: 'i386',
     arm64: 'arm64',
     arm: 'arm',

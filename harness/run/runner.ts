@@ -29,7 +29,8 @@ export function hostInfo(): RunRecord['host'] {
   return {
     hostname: os.hostname(),
     kernel: os.release(),
-    arch: os.arch(),
+    // As `uname -m` spells it (x86_64, aarch64), not Node's names (x64, arm64).
+    arch: os.machine(),
     cpus: os.cpus().length,
     memoryBytes: os.totalmem(),
     os: `${os.type()} ${os.version()}`,

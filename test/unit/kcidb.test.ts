@@ -103,6 +103,9 @@ describe('KCIDB v5.3 export', () => {
     expect(testPath(vethTarget([]), result('rx-csum/ipv4-udp-bad', 'pass', 'vlan 100'))).toBe('nic.veth.rx_csum.ipv4_udp_bad.vlan_100');
     expect(architecture('x64')).toBe('x86_64');
     expect(architecture('arm64')).toBe('arm64');
+    // Records name the host arch as `uname -m` does.
+    expect(architecture('x86_64')).toBe('x86_64');
+    expect(architecture('aarch64')).toBe('arm64');
     const doc = kcidbReport([
       runRecord([vethTarget([result('tx-csum/ipv4-udp', 'fail', 'offload-on', `nul\0inside ${'x'.repeat(20000)}`)])]),
     ]);
