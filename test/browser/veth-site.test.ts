@@ -78,11 +78,13 @@ describe('a veth run, from the store to Chromium', () => {
       const row = page.locator('#matrix tbody tr', { hasText: target.device.description });
       expect(await row.count()).toBe(1);
       const checks = new Set(target.results.map((r) => r.check));
-      const heads = await page.locator('#matrix thead th.chk').evaluateAll((els) => els.map((e) => e.getAttribute('title')));
+      // Each column names its check; each cell shows the support level with the plain verdict underneath (issue 12).
+      const heads = await page.locator('#matrix thead th.chk').evaluateAll((els) => els.map((e) => e.getAttribute('data-check')));
       expect(new Set(heads)).toEqual(checks);
-      const shown = await row.locator('td.v').allTextContents();
+      const shown = await row.locator('td.v small').allTextContents();
       expect(shown).toHaveLength(checks.size);
-      expect(shown.every((t) => /^(pass|FAIL|unsup|skip|ERROR)/.test(t))).toBe(true);
+      expect(shown.every((t) => /^(pass|fail|unsupported|skip|error)$/.test(t))).toBe(true);
+      expect(await row.locator('td.v b').count()).toBe(checks.size);
       await page.screenshot({ path: join(SHOTS, 'veth-matrix.png') });
       expect(problems).toEqual([]);
     } finally {
