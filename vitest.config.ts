@@ -8,6 +8,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 180_000,
     maxWorkers: 2,
-    reporters: process.env.CI ? ['default'] : ['default'],
+    // GitHub's workflow parser imports its JSON schema without an import attribute, which Node refuses; Vite's transform reads it.
+    server: { deps: { inline: ['@actions/workflow-parser'] } },
   },
 });

@@ -1,10 +1,12 @@
 /**
- * GitHub Actions `${{ }}` expressions, the part our workflows use (pure):
- * finding them, listing the contexts they read, and evaluating them for the
- * local simulator — literals, context paths, `!`, `==`/`!=`, `&&`/`||`,
- * parentheses and the functions fromJSON, toJSON, always, success, failure,
- * cancelled, contains, startsWith, format. Anything else is an error, never a guess.
+ * GitHub Actions `${{ }}` expressions on GitHub's own lexer, parser and evaluator
+ * (`@actions/expressions`): the context paths an expression reads (for the workflow
+ * check) and its value (for the local lab simulation in test/helpers/).
  */
+import { data, Evaluator, Lexer, Parser, type Expr } from '@actions/expressions';
+import { ContextAccess, FunctionCall, IndexAccess, Literal } from '@actions/expressions/ast';
+import type { FunctionDefinition } from '@actions/expressions/funcs/info';
+import { NicmatrixError } from '../../matrix/errors.js';
 
 /** What an expression can read: contexts by name, and the job status for the status functions. */
 export interface ExpressionScope {
@@ -13,149 +15,85 @@ export interface ExpressionScope {
   status?: 'success' | 'failure' | 'cancelled';
 }
 
+/** The contexts a workflow may name; GitHub's parser refuses any other. */
+export const CONTEXTS = ['github', 'env', 'vars', 'job', 'jobs', 'steps', 'runner', 'secrets', 'strategy', 'matrix', 'needs', 'inputs'];
+const STATUS_FUNCTIONS = ['always', 'success', 'failure', 'cancelled'];
+
 /** The text inside every `${{ … }}` of a string. */
 export function findExpressions(text: string): string[] {
   return [...text.matchAll(/\$\{\{([\s\S]*?)\}\}/g)].map((m) => m[1].trim());
 }
 
-/** The context paths an expression reads, e.g. `needs.plan.outputs.labels`, string literals ignored. */
-export function contextRefs(expr: string): string[] {
-  const code = expr.replace(/'(?:[^']|'')*'/g, "''");
-  const refs = [...code.matchAll(/(?<![\w.-])([A-Za-z_][\w-]*(?:\.[A-Za-z_*][\w-]*|\[[^\]]*\])*)(?![\w-])(\s*\()?/g)]
-    .filter((m) => m[2] === undefined)
-    .map((m) => m[1].replace(/\[[^\]]*\]/g, '.*'));
-  return refs.filter((r) => !['true', 'false', 'null'].includes(r));
-}
-
-type Token = { kind: 'str' | 'num' | 'id' | 'op' | 'punct'; text: string; value?: unknown };
-
-function tokenize(src: string): Token[] {
-  const out: Token[] = [];
-  const re = /\s*(?:('(?:[^']|'')*')|(-?\d+(?:\.\d+)?)|([A-Za-z_][\w-]*)|(==|!=|&&|\|\||<=|>=|[!<>])|([().,[\]*]))/y;
-  let i = 0;
-  while (i < src.length) {
-    if (/^\s*$/.test(src.slice(i))) break;
-    re.lastIndex = i;
-    const m = re.exec(src);
-    if (!m) throw new SyntaxError(`expression "${src}": cannot read at "${src.slice(i)}"`);
-    i = re.lastIndex;
-    if (m[1] !== undefined) out.push({ kind: 'str', text: m[1], value: m[1].slice(1, -1).replace(/''/g, "'") });
-    else if (m[2] !== undefined) out.push({ kind: 'num', text: m[2], value: Number(m[2]) });
-    else if (m[3] !== undefined) out.push({ kind: 'id', text: m[3] });
-    else if (m[4] !== undefined) out.push({ kind: 'op', text: m[4] });
-    else out.push({ kind: 'punct', text: m[5] });
+function parse(src: string): Expr {
+  try {
+    const { tokens } = new Lexer(src).lex();
+    return new Parser(
+      tokens,
+      CONTEXTS,
+      STATUS_FUNCTIONS.map((name) => ({ name, minArgs: 0, maxArgs: 0 })),
+    ).parse();
+  } catch (e) {
+    throw new NicmatrixError('USAGE', `expression "${src}": ${(e as Error).message}`, { cause: e });
   }
-  return out;
 }
 
-const truthy = (v: unknown): boolean => !(v === false || v === 0 || v === '' || v === null || v === undefined || Number.isNaN(v));
-const loose = (a: unknown, b: unknown): boolean =>
-  typeof a === 'string' && typeof b === 'string' ? a.toLowerCase() === b.toLowerCase() : a === b || (a == null && b == null);
+/** `a.b['c']` as `a.b.c` (an index that is not a literal as `*`), or undefined for anything but a context path. */
+function pathOf(e: Expr): string | undefined {
+  if (e instanceof ContextAccess) return e.name.lexeme;
+  if (e instanceof IndexAccess) {
+    const base = pathOf(e.expr);
+    if (base === undefined) return undefined;
+    return `${base}.${e.index instanceof Literal ? e.index.literal.coerceString() : '*'}`;
+  }
+  return undefined;
+}
 
-/** Evaluates one expression (without the `${{ }}`). */
+/** The context paths an expression reads, e.g. `needs.plan.outputs.labels`; functions and literals are not paths. */
+export function contextRefs(src: string): string[] {
+  const refs: string[] = [];
+  const walk = (e: Expr | undefined): void => {
+    if (!e) return;
+    const path = pathOf(e);
+    if (path !== undefined) return void refs.push(path);
+    if (e instanceof FunctionCall) return e.args.forEach(walk);
+    if (e instanceof IndexAccess) return (walk(e.expr), walk(e.index));
+    const node = e as unknown as { expr?: Expr; group?: Expr; left?: Expr; right?: Expr; args?: Expr[] };
+    [node.expr, node.group, node.left, node.right, ...(node.args ?? [])].forEach(walk);
+  };
+  walk(parse(src));
+  return refs;
+}
+
+/** Evaluates an expression (without `${{ }}`) with GitHub's evaluator; the status functions read `scope.status`. */
 export function evaluate(src: string, scope: ExpressionScope): unknown {
-  const tokens = tokenize(src);
-  let pos = 0;
-  const peek = (): Token | undefined => tokens[pos];
-  const take = (text?: string): Token => {
-    const t = tokens[pos++];
-    if (!t || (text !== undefined && t.text !== text))
-      throw new SyntaxError(`expression "${src}": expected ${text ?? 'more'}, found ${t?.text ?? 'the end'}`);
-    return t;
-  };
-  const call = (name: string, args: unknown[]): unknown => {
-    const status = scope.status ?? 'success';
-    switch (name.toLowerCase()) {
-      case 'always':
-        return true;
-      case 'success':
-        return status === 'success';
-      case 'failure':
-        return status === 'failure';
-      case 'cancelled':
-        return status === 'cancelled';
-      case 'fromjson':
-        return JSON.parse(String(args[0]));
-      case 'tojson':
-        return JSON.stringify(args[0], null, 2);
-      case 'contains':
-        return Array.isArray(args[0])
-          ? args[0].some((x) => loose(x, args[1]))
-          : String(args[0]).toLowerCase().includes(String(args[1]).toLowerCase());
-      case 'startswith':
-        return String(args[0]).toLowerCase().startsWith(String(args[1]).toLowerCase());
-      case 'format':
-        return String(args[0]).replace(/\{(\d+)\}/g, (_m, i: string) => String(args[Number(i) + 1]));
-      default:
-        throw new SyntaxError(`expression "${src}": function ${name} is not supported by the simulator`);
-    }
-  };
-  const primary = (): unknown => {
-    const t = take();
-    if (t.kind === 'str' || t.kind === 'num') return t.value;
-    if (t.text === '(') {
-      const v = or();
-      take(')');
-      return v;
-    }
-    if (t.text === '!') return !truthy(primary());
-    if (t.kind !== 'id') throw new SyntaxError(`expression "${src}": unexpected ${t.text}`);
-    if (t.text === 'true' || t.text === 'false') return t.text === 'true';
-    if (t.text === 'null') return null;
-    if (peek()?.text === '(') {
-      take('(');
-      const args: unknown[] = [];
-      while (peek()?.text !== ')') {
-        args.push(or());
-        if (peek()?.text === ',') take(',');
-      }
-      take(')');
-      return call(t.text, args);
-    }
-    let v: unknown = Object.hasOwn(scope.contexts, t.text) ? scope.contexts[t.text] : undefined;
-    while (peek()?.text === '.' || peek()?.text === '[') {
-      const key =
-        take().text === '.'
-          ? take().text
-          : (() => {
-              const k = or();
-              take(']');
-              return String(k);
-            })();
-      v = v !== null && typeof v === 'object' && Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key] : undefined;
-    }
-    return v;
-  };
-  const compare = (): unknown => {
-    let v = primary();
-    while (peek()?.text === '==' || peek()?.text === '!=') {
-      const op = take().text;
-      const w = primary();
-      v = op === '==' ? loose(v, w) : !loose(v, w);
-    }
-    return v;
-  };
-  const and = (): unknown => {
-    let v = compare();
-    while (peek()?.text === '&&') {
-      take();
-      const w = compare();
-      v = truthy(v) ? w : v;
-    }
-    return v;
-  };
-  function or(): unknown {
-    let v = and();
-    while (peek()?.text === '||') {
-      take();
-      const w = and();
-      v = truthy(v) ? v : w;
-    }
-    return v;
+  const status = scope.status ?? 'success';
+  const statusFn = (name: string, holds: boolean): FunctionDefinition => ({
+    name,
+    minArgs: 0,
+    maxArgs: 0,
+    call: () => new data.BooleanData(holds),
+  });
+  const functions = new Map<string, FunctionDefinition>(
+    [
+      statusFn('always', true),
+      statusFn('success', status === 'success'),
+      statusFn('failure', status === 'failure'),
+      statusFn('cancelled', status === 'cancelled'),
+    ].map((f) => [f.name.toLowerCase(), f]),
+  );
+  const contexts = JSON.parse(JSON.stringify(scope.contexts), data.reviver) as data.Dictionary;
+  let result: data.ExpressionData;
+  try {
+    result = new Evaluator(parse(src), contexts, functions).evaluate();
+  } catch (e) {
+    if (e instanceof NicmatrixError) throw e;
+    throw new NicmatrixError('USAGE', `expression "${src}": ${(e as Error).message}`, { cause: e });
   }
-  const result = or();
-  if (pos !== tokens.length) throw new SyntaxError(`expression "${src}": unexpected ${tokens[pos].text}`);
-  return result;
+  return JSON.parse(JSON.stringify(result, data.replacer)) as unknown;
+}
+
+function truthy(v: unknown): boolean {
+  return !(v === false || v === 0 || v === '' || v === null || v === undefined || Number.isNaN(v));
 }
 
 /** Whether a job or step `if:` holds; a bare expression may omit `${{ }}`, and status functions default to success(). */

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { simulateWorkflow, type Simulation } from '../../ci/workflow/simulate.js';
+import { simulateWorkflow, type Simulation } from '../helpers/workflow-sim.js';
 import type { RunRecord } from '../../matrix/record.js';
 import { tmpDir } from '../helpers/cli.js';
 import { corruptEgress } from '../helpers/faults.js';

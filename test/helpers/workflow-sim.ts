@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { condition, evaluate, interpolate, type ExpressionScope } from './expressions.js';
+import { condition, evaluate, interpolate, type ExpressionScope } from '../../ci/workflow/expressions.js';
 
 export interface SimulateOptions {
   /** The repository the workflow belongs to (what actions/checkout gives). */
