@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'out/**', 'test-results/**', 'reports/site/assets/**', '**/*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'out/**', 'test-results/**', 'reports/site/assets/**', '**/*.js', '**/*.cjs'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: { parserOptions: { project: './tsconfig.check.json', tsconfigRootDir: import.meta.dirname } },

@@ -18,7 +18,7 @@ export async function createDut(spec: TargetSpec): Promise<Dut> {
       }
       return withAgent(new PhysDut(spec.spec, { dut: spec.dut, peer: spec.peer }), spec);
     case 'qemu': {
-      // Loaded lazily: the QEMU driver is large and most runs do not need it.
+      // Imported on first use: lo, veth and phys runs never load the QEMU driver.
       const { QemuDut } = await import('./qemu/dut.js');
       return new QemuDut(spec);
     }

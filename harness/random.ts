@@ -83,8 +83,3 @@ export function createRng(seed: number): Rng {
     },
   };
 }
-
-/** A fresh seed from the clock, for runs that were not given one (log it!). */
-export function randomSeed(): number {
-  return (Date.now() ^ Math.floor(Math.random() * 0x1_0000_0000)) >>> 0;
-}

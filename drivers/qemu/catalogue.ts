@@ -227,15 +227,6 @@ export function nicModules(models: readonly QemuModel[] = QEMU_MODELS): string[]
 }
 
 /**
- * The `nicmatrix targets` rows of every model, with the QEMU version present.
- * Loaded lazily so this module stays free of I/O for its pure users.
- */
-export async function listQemuTargets(): Promise<import('./targets.js').QemuTargetRow[]> {
-  const { listQemuTargets: list } = await import('./targets.js');
-  return list();
-}
-
-/**
  * Line rate (Mb/s) of the part each model emulates, for pacing injected frames where the driver reports no
  * speed: QEMU's tap delivers faster than any cable, and the emulated RX rings overflow. None for virtio-net
  * (no physical part behind it).

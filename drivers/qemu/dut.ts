@@ -16,7 +16,7 @@ import type { Dut, LinkInfo, RunActionOptions, Side, TargetFacts, TargetSpec } f
 import { type AccelDecision, chooseAccel } from './accel.js';
 import { type AgentEntry, ensureAgentBundle } from './agent-bundle.js';
 import { catalogueMismatches, findQemuModel, QEMU_MODELS, type QemuModel } from './catalogue.js';
-import { consoleTail, diagnoseGuest, parseNicLine } from './console.js';
+import { diagnoseGuest, parseNicLine } from './console.js';
 import { GuestProcess } from './guest.js';
 import { ensureGuestImage, type GuestImage } from './image.js';
 import { kernelCmdline } from './init-script.js';
@@ -49,8 +49,6 @@ export class QemuDut implements Dut {
   private bootMs: number | undefined;
   private bootCpuMs: number | undefined;
   private agentEntry: AgentEntry | undefined;
-  /** Console kept after stop, for evidence of a target already torn down. */
-  private lastConsole = '';
 
   constructor(target: Extract<TargetSpec, { kind: 'qemu' }>) {
     this.spec = target.spec;
@@ -243,15 +241,9 @@ export class QemuDut implements Dut {
     };
   }
 
-  /** The console (tail) of the guest, also after stop: evidence for an `error` verdict. */
-  consoleTail(max = 4000): string {
-    return consoleTail(this.guest?.console ?? this.lastConsole, max);
-  }
-
   async stop(): Promise<void> {
     const steps = this.teardowns.splice(0).reverse();
     for (const t of steps) await t.run();
-    if (this.guest) this.lastConsole = this.guest.console;
     this.guest = undefined;
     this.peer = undefined;
     this.link = undefined;

@@ -65,7 +65,7 @@ export interface VnetHeader {
   csumOffset: number;
 }
 
-/** Every action an agent executes: name → params and result. */
+/** The agent's base actions: name → params and result. Action modules add theirs by augmenting this map (`declare module`). */
 export interface ActionMap {
   'agent.ping': { params: Record<string, never>; result: { pid: number; kernel: string } };
   /** Aborts the scope's in-flight actions and closes the resources its calls opened (answered once they ended, or after a bound). */

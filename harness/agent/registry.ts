@@ -74,7 +74,3 @@ export function defineAction<A extends ActionName>(name: A, handler: Handler<A>)
 export function findAction(name: string): Handler<ActionName> | undefined {
   return handlers.get(name);
 }
-
-export function actionNames(): string[] {
-  return [...handlers.keys()].sort();
-}

@@ -13,10 +13,8 @@ export interface CommandArgs {
   positionals: string[];
 }
 
-/** One `nicmatrix` sub-command. `run` returns the exit status (0, 1, 2). */
+/** One `nicmatrix` sub-command; its name and one-line summary live in main.ts's command list. `run` returns the exit status (0, 1, 2). */
 export interface Command {
-  name: string;
-  summary: string;
   /** Usage text shown by `nicmatrix help NAME` and on a usage error. */
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;

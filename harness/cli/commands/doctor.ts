@@ -18,8 +18,6 @@ function show(io: CommandIO, results: Awaited<ReturnType<typeof probeAll>>): voi
 }
 
 export const command: Command = {
-  name: 'doctor',
-  summary: 'check system prerequisites; --install fetches them',
   usage: [
     'usage: nicmatrix doctor [--install] [--no-guest]',
     '',

@@ -8,8 +8,6 @@ import { STORE_HELP } from '../shared.js';
 const REFUSALS = new Set<ErrorCode>(['RECORD_INVALID', 'RECORD_VERSION', 'STORE']);
 
 export const command: Command = {
-  name: 'ingest',
-  summary: 'add run records to the matrix store',
   usage: [
     'usage: nicmatrix ingest FILE… [--store PATH]',
     '',

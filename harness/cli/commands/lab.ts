@@ -87,8 +87,6 @@ export async function runLabCommand(values: Record<string, unknown>, io: Command
 }
 
 export const command: Command = {
-  name: 'lab',
-  summary: 'run a lab inventory: every machine matching --label, one run record per machine',
   usage: [
     'usage: nicmatrix lab --lab FILE [--label L]… [--machine NAME]… [--out DIR] [--checks GLOB]… [--seed N] [--jobs N]',
     '       nicmatrix lab --lab FILE --list-labels | --dry-run',

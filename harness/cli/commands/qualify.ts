@@ -67,8 +67,6 @@ function readRecordFile(file: string): { text: string; sha256: string } {
 }
 
 export const command: Command = {
-  name: 'qualify',
-  summary: 'judge a device against a qualification profile and write the report',
   usage: [
     'usage: nicmatrix qualify --profile NAME|FILE --target SPEC [--out DIR] [--seed N] [--store PATH | --no-store]',
     '       nicmatrix qualify --profile NAME|FILE --from-run FILE [--target SPEC] [--out DIR]',

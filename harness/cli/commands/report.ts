@@ -22,8 +22,6 @@ function loadRun(file: string): ReportInput {
 }
 
 export const command: Command = {
-  name: 'report',
-  summary: 'JUnit, Markdown or JSON reports from the store or a run record',
   usage: [
     `usage: nicmatrix report --format ${Object.keys(REPORTERS).join('|')} [--run FILE | --store PATH] [--latest] [--out FILE]`,
     '',

@@ -14,8 +14,6 @@ import type { Command } from '../command.js';
 import { checkTargetSpec, parseSeed, progressFor } from '../shared.js';
 
 export const command: Command = {
-  name: 'run',
-  summary: 'run checks on targets and write a run record',
   usage: [
     'usage: nicmatrix run [--target SPEC]… [--target-set NAME]… [--checks GLOB]… [--out FILE] [--jobs N] [--seed N] [--verbose]',
     '',

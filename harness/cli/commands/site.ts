@@ -24,8 +24,6 @@ export function prepareSiteDir(dir: string): void {
 }
 
 export const command: Command = {
-  name: 'site',
-  summary: 'build the compatibility website',
   usage: [
     'usage: nicmatrix site [--store PATH] [--out DIR]',
     '',

@@ -15,8 +15,6 @@ function listed<T>(items: T[], line: (item: T) => string, out: (l: string) => vo
 }
 
 export const command: Command = {
-  name: 'store',
-  summary: 'verify the matrix store, or rebuild it from the run records it keeps',
   usage: [
     'usage: nicmatrix store verify|rebuild [--store PATH]',
     '',

@@ -19,8 +19,6 @@ async function physicalInterfaces(): Promise<{ ifname: string; driver: string; s
 }
 
 export const command: Command = {
-  name: 'targets',
-  summary: 'list what can be tested here',
   usage:
     'usage: nicmatrix targets [--json]\n\nLists target specs for `nicmatrix run --target`: lo, veth, the QEMU models with the QEMU version present, and physical interfaces found here.',
   options: { json: { type: 'boolean' } },
@@ -30,7 +28,7 @@ export const command: Command = {
       { spec: 'veth', kind: 'veth', description: 'veth pair, each end in its own netns', available: true },
     ];
     try {
-      const { listQemuTargets } = await import('../../../drivers/qemu/catalogue.js');
+      const { listQemuTargets } = await import('../../../drivers/qemu/targets.js');
       rows.push(...(await listQemuTargets()));
     } catch (e) {
       rows.push({

@@ -1,0 +1,152 @@
+/**
+ * The layer map of nicmatrix, checked by `npm test` (like Playwright's DEPS.list files).
+ * Imports only go down:
+ *
+ *   cli       harness/cli/                                   the commands
+ *   runner    harness/run/, harness/lab/, harness/doctor/   plans, runs targets, writes the record
+ *   checks    harness/checks/                                plan → round → pure judge, per family
+ *   drivers   drivers/                                       one module per kind of DUT
+ *   agent     harness/agent/                                 the RPC and the agent's primitive actions
+ *   platform  harness/sys/ and harness/*.ts I/O helpers      syscalls, processes, cleanup, paths
+ *   core      harness/codec/, checksum, random, pcap, the error class, the record types, the verdict order,
+ *             the agent protocol's types: pure, no I/O
+ *   matrix/, reports/ beside the core: they never import harness/ or drivers/
+ *   ci/ may use anything but test/; test/ may use anything.
+ *
+ * Docs: docs/architecture.md. Known violations are listed at the end, each an exact from → to,
+ * to be removed by the moves of issue 13; a new violation fails `npm test`.
+ */
+const CORE =
+  '^(harness/codec/|harness/(checksum|random|pcap|errors)\\.ts$|harness/agent/protocol\\.ts$|matrix/(errors|record|verdict)\\.ts$)';
+const PLATFORM = '^(harness/sys/|harness/(exec|process|cleanup|paths)\\.ts$)';
+const AGENT = '^harness/agent/';
+const DRIVERS = '^drivers/';
+const CHECKS = '^harness/checks/';
+const RUNNER = '^harness/(run|lab|doctor)/';
+const CLI = '^harness/cli/';
+
+/**
+ * Folders in import cycles today (dependency-cruiser cannot baseline folder-level violations, so
+ * they are exempt by name; a cycle among any other folders fails). Each line says which cycle.
+ */
+const KNOWN_CYCLIC_FOLDERS = [
+  'harness', // harness/checksum.ts ↔ harness/codec/: checksum belongs in the codec folder
+  'harness/codec',
+  'harness/sys', // sys/{packet,structs}.ts read agent/protocol.ts types ↔ agent uses sys: the wire types move down
+  'harness/agent', // ↔ harness/checks/zc and harness/sys
+  'harness/agent/actions', // zc-* actions import checks/zc/{pattern,verify,mutation,completions,datagrams}
+  'harness/checks', // checks/registry.ts imports every family ↔ families import checks/types.ts
+  'harness/checks/zc',
+  'harness/checks/rx-csum', // ↔ tx-csum: payloads.ts, nstatSince, DeliveredDatagram shared by both families
+  'harness/checks/tx-csum',
+  'drivers', // drivers/index.ts loads qemu ↔ qemu uses drivers/{names,netns,types}.ts
+  'drivers/qemu',
+];
+
+/** Everything above a layer, as one alternation. */
+const above = (...layers) => layers.join('|');
+
+/** One entry of the known-violations list. */
+const known = (rule, from, to) => ({ type: 'dependency', from, to, rule: { name: rule, severity: 'error' } });
+
+const layerRule = (name, from, to, comment) => ({
+  name,
+  severity: 'error',
+  comment,
+  from: { path: from },
+  to: { path: to, pathNot: CORE },
+});
+
+module.exports = {
+  forbidden: [
+    {
+      ...layerRule(
+        'core-is-the-bottom',
+        CORE,
+        above(PLATFORM, AGENT, DRIVERS, CHECKS, RUNNER, CLI, '^matrix/', '^reports/'),
+        'the pure core imports only itself',
+      ),
+      to: { path: above(PLATFORM, AGENT, DRIVERS, CHECKS, RUNNER, CLI, '^matrix/', '^reports/'), pathNot: CORE },
+    },
+    {
+      name: 'core-does-no-io',
+      severity: 'error',
+      comment: 'pure modules do no I/O: no file system, processes, sockets or native calls',
+      from: { path: CORE },
+      to: {
+        path: '^(fs|child_process|net|dgram|worker_threads)$|^node_modules/(koffi|execa|better-sqlite3)/',
+        dependencyTypesNot: ['type-only'],
+      },
+    },
+    layerRule(
+      'platform-under-agent',
+      PLATFORM,
+      above(AGENT, DRIVERS, CHECKS, RUNNER, CLI),
+      'syscalls and process helpers know nothing of agents, drivers or checks',
+    ),
+    layerRule(
+      'agent-under-drivers',
+      AGENT,
+      above(DRIVERS, CHECKS, RUNNER, CLI),
+      "the agent's primitive actions know nothing of DUT kinds, checks or the runner",
+    ),
+    layerRule(
+      'drivers-under-checks',
+      DRIVERS,
+      above(CHECKS, RUNNER, CLI),
+      'a driver brings a link up; it knows no check, runner or command',
+    ),
+    layerRule('checks-under-runner', CHECKS, above(RUNNER, CLI), 'a check family is run by the runner; it knows no command'),
+    layerRule('runner-under-cli', RUNNER, CLI, 'the runner is called by the commands, never the other way'),
+    layerRule(
+      'matrix-beside-core',
+      '^matrix/',
+      '^(harness|drivers|reports)/',
+      'the record, store and aggregation never reach into the harness or the reports',
+    ),
+    layerRule('reports-beside-core', '^reports/', '^(harness|drivers)/', 'reports render the store; they never reach into the harness'),
+    layerRule('ci-not-test', '^ci/', '^test/', 'CI scripts ship; tests do not'),
+    {
+      name: 'no-module-cycles',
+      severity: 'error',
+      comment: 'no import cycle between modules',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'no-folder-cycles',
+      severity: 'error',
+      scope: 'folder',
+      comment: 'no import cycle between folders: a shared piece moves down into the layer both may import',
+      from: { pathNot: `^(${KNOWN_CYCLIC_FOLDERS.join('|')})$` },
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(dist|node_modules|out)/' },
+    tsConfig: { fileName: 'tsconfig.check.json' },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    // Known violations to remove (exact from → to), each with the move that removes it; a new one fails npm test.
+    knownViolations: [
+      // The zc byte pattern, verifier, mutation and completion rules are pure: they move down into the core,
+      // where both the agent's zc actions and the zc judges may import them.
+      ...[
+        ['zc-file', 'pattern'],
+        ['zc-mutate', 'completions'],
+        ['zc-mutate', 'mutation'],
+        ['zc-mutate', 'pattern'],
+        ['zc-mutate', 'verify'],
+        ['zc-recv', 'pattern'],
+        ['zc-recv', 'verify'],
+        ['zc-send', 'completions'],
+        ['zc-send', 'pattern'],
+        ['zc-udp', 'datagrams'],
+        ['zc-udp', 'pattern'],
+      ].map(([action, piece]) => known('agent-under-drivers', `harness/agent/actions/${action}.ts`, `harness/checks/zc/${piece}.ts`)),
+      // The bench's headless Chromium launcher is shared with the browser tests: it moves to ci/ (tests may import ci/).
+      known('ci-not-test', 'ci/bench/site.ts', 'test/browser/chromium.ts'),
+    ],
+  },
+};
