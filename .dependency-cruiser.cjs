@@ -39,6 +39,7 @@ const KNOWN_CYCLIC_FOLDERS = [
   'harness/checks/zc',
   'harness/checks/rx-csum', // ↔ tx-csum: payloads.ts, nstatSince, DeliveredDatagram shared by both families
   'harness/checks/tx-csum',
+  'harness/run', // ↔ harness/checks through checks/tso/case.ts → run/link-ready.ts (known violation above)
   'drivers', // drivers/index.ts loads qemu ↔ qemu uses drivers/{names,netns,types}.ts
   'drivers/qemu',
 ];
@@ -147,6 +148,10 @@ module.exports = {
       ].map(([action, piece]) => known('agent-under-drivers', `harness/agent/actions/${action}.ts`, `harness/checks/zc/${piece}.ts`)),
       // The bench's headless Chromium launcher is shared with the browser tests: it moves to ci/ (tests may import ci/).
       known('ci-not-test', 'ci/bench/site.ts', 'test/browser/chromium.ts'),
+      // Waiting for the link after an offload change is shared by the runner and the tso family: it moves down to checks/.
+      known('checks-under-runner', 'harness/checks/tso/case.ts', 'harness/run/link-ready.ts'),
+      // The native agent's build cache sits with the QEMU image cache: the cache helper moves down (platform).
+      known('agent-under-drivers', 'harness/agent/native.ts', 'drivers/qemu/cache.ts'),
     ],
   },
 };
