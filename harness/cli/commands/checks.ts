@@ -7,8 +7,6 @@ import { selectChecks } from '../../run/plan.js';
 import type { Command } from '../command.js';
 
 export const command: Command = {
-  name: 'checks',
-  summary: 'list the checks with what each sends and what a pass proves',
   usage: [
     'usage: nicmatrix checks [GLOB…] [--json]',
     '',
