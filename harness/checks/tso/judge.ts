@@ -52,6 +52,8 @@ export interface TcpFlowExpect {
   ecn: boolean;
   /** The connection was reset after a stall: no FIN is due. */
   reset: boolean;
+  /** Stream offsets where a send() call ended inside a write: the kernel may push (PSH) there too. */
+  shortSends?: readonly number[];
 }
 
 export interface SegmentFault {
@@ -404,7 +406,8 @@ function pushSpacing(
   x: TcpFlowExpect,
   fault: (s: { index: number; part: number }, reason: string) => void,
 ): void {
-  const writeEnds = new Set<number>();
+  // Every send() call ends in a push: the ends of writes and of the calls that took part of one.
+  const writeEnds = new Set<number>(x.shortSends ?? []);
   let at = 0;
   for (const w of x.writes) writeEnds.add((at += w));
   const pushed = [...ends.entries()]

@@ -109,6 +109,7 @@ export async function runConnection(ctx: CheckContext, p: ConnectionPlan, c: Con
       mangleId: p.mangleId,
       ecn: sent.info.ecn,
       reset: sent.stalled !== undefined,
+      shortSends: sent.shortSends,
     };
     const tally = judgeSegments(frames, expect);
     const outcome = connectionOutcome({

@@ -4,6 +4,8 @@
  */
 import type { Evidence } from '../../../matrix/record.js';
 import { streamBytes } from '../../agent/actions/tcp-stream.js';
+import { describeError } from '../../errors.js';
+import { syscallErrno } from '../../sys/errno.js';
 import type { IpFamily } from '../../codec/index.js';
 import { createRng, type Rng } from '../../random.js';
 import { PACKET_OUTGOING } from '../../sys/consts.js';
@@ -130,6 +132,13 @@ export async function runUsoCase(ctx: CheckContext, family: IpFamily): Promise<C
       const dut = await ctx.dut.run('dut', 'capture.stop', { id: dutCap, settleMs: 0 }, { timeoutMs: 60_000 });
       const got = await ctx.dut.run('peer', 'udp.recvStop', { id: rx, expect: plan.length, settleMs: 100, timeoutMs: 5000 });
       rxOpen = false;
+      // UDP_SEGMENT needs TX checksum offload: without it the kernel refuses every send (EIO), offloaded or not.
+      if (syscallErrno(sendError) === 'EIO' && !ctx.features['tx-checksumming']?.active)
+        return {
+          status: 'unsupported',
+          message: `${what}: the kernel refuses UDP_SEGMENT (EIO) on a device without TX checksum offload, and tx-checksumming stays off here`,
+          evidence: { sendError: describeError(sendError) },
+        };
       if (sendError !== undefined) throw sendError;
       const flow = flowFilter({ src, dst, proto: 17, sport, dport });
       const frames = decodeCapture(peer.frames).filter(flow);
