@@ -6,7 +6,7 @@
 import type { Side } from '../../../drivers/types.js';
 import type { TunnelKind, TunnelSpec } from '../../agent/actions/tunnel.js';
 import { cleanup } from '../../cleanup.js';
-import type { CheckContext } from '../types.js';
+import type { CheckContext, CheckOutcome } from '../types.js';
 
 export interface TunnelCase {
   /** Check ID suffix stem, e.g. `vxlan4`. */
@@ -61,6 +61,15 @@ function spec(ctx: CheckContext, c: TunnelCase, side: Side): TunnelSpec {
           { ip: theirs.v6, mac: theirs.mac },
         ]
       : [],
+  };
+}
+
+/** Loopback has one network stack: a tunnel's two ends cannot both exist there, so the case does not apply. */
+export function oneStackSkip(title: string, c: TunnelCase): CheckOutcome {
+  return {
+    status: 'skip',
+    message: `${title}: a ${c.kind} tunnel needs two network stacks, and DUT and peer share one on this link (loopback)`,
+    evidence: { reason: 'one-stack' },
   };
 }
 

@@ -17,7 +17,7 @@ import { payloadLengths } from '../tx-csum/payloads.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { decodeCapture, frameHex, type WireFrame } from '../wire.js';
 import { innerMatches, innerWireFrame, judgeTunnelFrames, matchPayloads, type InnerFlow, type TunnelExpect } from './judge.js';
-import { INNER, TUNNEL_VNI, withTunnels, type TunnelCase, type Tunnels } from './setup.js';
+import { INNER, oneStackSkip, TUNNEL_VNI, withTunnels, type TunnelCase, type Tunnels } from './setup.js';
 
 /** Datagrams per inner family, and TCP segments: a TCG guest sends them in a few seconds. */
 export const UDP_PER_FAMILY = 40;
@@ -208,6 +208,7 @@ async function tcpPart(ctx: CheckContext, c: TunnelCase, t: Tunnels, rng: Rng): 
 
 /** Runs one transmit case: skip when the DUT's kernel lacks the tunnel, capture-only when the peer's does. */
 export async function runTunnelTx(ctx: CheckContext, c: TunnelCase, title: string): Promise<CheckOutcome> {
+  if (ctx.link.sameInterface) return oneStackSkip(title, c);
   return withTunnels(ctx, c, async (t) => {
     if (t.dutMissing)
       return {
