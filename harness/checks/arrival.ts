@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Status } from '../../matrix/record.js';
+import { wireBits } from '../agent/pace.js';
 import { parseFrame } from '../codec/index.js';
 import type { WireFrame } from './wire.js';
 
@@ -220,4 +221,20 @@ export function arrivalCounts(traces: readonly FrameTrace[]): Record<string, num
   const out: Record<string, number> = {};
   for (const t of traces) out[t.arrival] = (out[t.arrival] ?? 0) + 1;
   return out;
+}
+
+/**
+ * Frames that left faster than the link carries (pure): each one started less
+ * than half its predecessor's wire time at `mbps` after it (a kernel sends a
+ * datagram's fragments back to back, whatever the link). A capture's
+ * timestamps restart with each capture: a step back starts a new train.
+ */
+export function overRate(frames: readonly WireFrame[], mbps: number | null): boolean[] {
+  return frames.map((f, i) => {
+    if (mbps === null || i === 0) return false;
+    const gapNs = f.raw.tsNs - frames[i - 1].raw.tsNs;
+    // bits / (Mb/s) = µs.
+    const wireNs = (wireBits(frames[i - 1].data.length) / mbps) * 1000;
+    return gapNs >= 0 && gapNs < wireNs / 2;
+  });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CapturedFrame } from '../../harness/agent/protocol.js';
-import { arrivalCounts, arrivalFaults, lossCounters, traceArrivals } from '../../harness/checks/arrival.js';
+import { arrivalCounts, arrivalFaults, lossCounters, overRate, traceArrivals } from '../../harness/checks/arrival.js';
 import { judgeRx } from '../../harness/checks/rx-csum/judge.js';
 import { rxOutcome } from '../../harness/checks/rx-csum/outcome.js';
 import { planFrames, type RxFlow } from '../../harness/checks/rx-csum/plan.js';
@@ -190,5 +190,16 @@ describe('judgeRx with arrival proof: a rightly dropped frame must have arrived'
       arrivals: { traces, must: [0, 1, 2], dutLoss: {}, captureDropped: { dut: 2, peer: 0 } },
     });
     expect(t.faults).toEqual([]);
+  });
+});
+
+describe('overRate', () => {
+  it("marks frames that left less than half their predecessor's wire time after it, and never without a rate or across captures", () => {
+    const f = Buffer.alloc(1514);
+    const at = (tsNs: number[]) => decodeCapture(tsNs.map((t) => ({ ...cap(f), tsNs: t })));
+    // 1514 bytes at 10 Mb/s occupy 1230.4 µs of wire.
+    const frames = at([0, 1_300_000, 1_500_000, 3_000_000, 100]);
+    expect(overRate(frames, 10)).toEqual([false, false, true, false, false]);
+    expect(overRate(frames, null)).toEqual([false, false, false, false, false]);
   });
 });

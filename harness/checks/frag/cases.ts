@@ -18,7 +18,7 @@ import {
 import { fragOutcome, sizeSummary } from './outcome.js';
 import { arrange, makeDatagram, maxFragSize, overlapping, withoutOne, type Arrangement, type FragDatagram, type FragFlow } from './plan.js';
 import { injectRound, socketRound, type InjectResult, type SocketRoundResult } from './rounds.js';
-import { arrivalFaults, traceArrivals } from '../arrival.js';
+import { arrivalFaults, overRate, traceArrivals } from '../arrival.js';
 
 /** Datagrams per crafted case. */
 const DATAGRAMS = 8;
@@ -268,9 +268,21 @@ function lossFaults(r: SocketRoundResult, t: FragTally, direction: 'send' | 'rec
   });
   const all = traces.map((_, i) => i);
   if (direction === 'receive') {
+    // Lost while the peer's kernel sent faster than the link carries (fragment trains): the harness could not pace them.
+    const fast = overRate(r.egress, r.rate.mbps);
+    const noDutCounter = Object.keys(r.receiverLoss).length === 0;
+    const lostFast = all.filter((i) => traces[i].arrival === 'lost' && fast[i] && noDutCounter);
+    if (lostFast.length > 0)
+      out.push({
+        kind: 'lost',
+        status: 'error',
+        count: lostFast.length,
+        detail: `${lostFast.length} frame(s) left the peer faster than the link's ${r.rate.mbps} Mb/s (${r.rate.source}; the peer's kernel sends a datagram's fragments back to back) and never reached the DUT's capture, no drop counter of the DUT rose: set-up loss, the DUT was not judged on them`,
+      });
+    const excused = new Set(lostFast);
     for (const f of arrivalFaults(
       traces,
-      all,
+      all.filter((i) => !excused.has(i)),
       r.receiverLoss,
       { dut: r.captureDropped.receiver, peer: r.captureDropped.sender },
       r.senderLoss,
