@@ -30,7 +30,7 @@ import { injectionAccounting } from '../inject.js';
 import { lengthSummary, payloadLengths } from '../tx-csum/payloads.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { decodeCapture, type WireFrame } from '../wire.js';
-import { INNER, oneStackSkip, TUNNEL_VNI, withTunnels, type TunnelCase, type Tunnels } from './setup.js';
+import { INNER, missingModuleSkip, oneStackSkip, TUNNEL_VNI, withTunnels, type TunnelCase, type Tunnels } from './setup.js';
 
 /** Frames of each kind per inner family. */
 export const RX_PER_KIND = 25;
@@ -173,12 +173,7 @@ export function innerValidBad(
 export async function runTunnelRx(ctx: CheckContext, c: TunnelCase, title: string): Promise<CheckOutcome> {
   if (ctx.link.sameInterface) return oneStackSkip(title, c);
   return withTunnels(ctx, c, async (t) => {
-    if (t.dutMissing)
-      return {
-        status: 'skip',
-        message: `${title}: the DUT's kernel has no ${c.kind} tunnels (kernel module ${t.dutMissing} missing)`,
-        evidence: { missingModule: t.dutMissing },
-      };
+    if (t.dutMissing) return missingModuleSkip(title, c, t.dutMissing);
     const rng = createRng(ctx.seed);
     const planned = planTunnelRx(rng, ctx, c, t);
     const receivers = ([4, 6] as const).map((family) => ({

@@ -64,6 +64,15 @@ function spec(ctx: CheckContext, c: TunnelCase, side: Side): TunnelSpec {
   };
 }
 
+/** A kernel without the tunnel type: a fact about the kernel, kept apart from what the device does. */
+export function missingModuleSkip(title: string, c: TunnelCase, module: string): CheckOutcome {
+  return {
+    status: 'skip',
+    message: `${title}: the DUT's kernel has no ${c.kind} tunnels (kernel module ${module} missing)`,
+    evidence: { missingModule: module },
+  };
+}
+
 /** Loopback has one network stack: a tunnel's two ends cannot both exist there, so the case does not apply. */
 export function oneStackSkip(title: string, c: TunnelCase): CheckOutcome {
   return {

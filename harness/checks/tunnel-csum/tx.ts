@@ -17,7 +17,7 @@ import { payloadLengths } from '../tx-csum/payloads.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { decodeCapture, frameHex, type WireFrame } from '../wire.js';
 import { innerMatches, innerWireFrame, judgeTunnelFrames, matchPayloads, type InnerFlow, type TunnelExpect } from './judge.js';
-import { INNER, oneStackSkip, TUNNEL_VNI, withTunnels, type TunnelCase, type Tunnels } from './setup.js';
+import { INNER, missingModuleSkip, oneStackSkip, TUNNEL_VNI, withTunnels, type TunnelCase, type Tunnels } from './setup.js';
 
 /** Datagrams per inner family, and TCP segments: a TCG guest sends them in a few seconds. */
 export const UDP_PER_FAMILY = 40;
@@ -210,12 +210,7 @@ async function tcpPart(ctx: CheckContext, c: TunnelCase, t: Tunnels, rng: Rng): 
 export async function runTunnelTx(ctx: CheckContext, c: TunnelCase, title: string): Promise<CheckOutcome> {
   if (ctx.link.sameInterface) return oneStackSkip(title, c);
   return withTunnels(ctx, c, async (t) => {
-    if (t.dutMissing)
-      return {
-        status: 'skip',
-        message: `${title}: the DUT's kernel has no ${c.kind} tunnels (kernel module ${t.dutMissing} missing)`,
-        evidence: { missingModule: t.dutMissing },
-      };
+    if (t.dutMissing) return missingModuleSkip(title, c, t.dutMissing);
     const rng = createRng(ctx.seed);
     const decap = t.peerMissing === undefined;
     const parts = [await udpPart(ctx, c, t, rng, 4, decap), await udpPart(ctx, c, t, rng, 6, decap)];
