@@ -1,21 +1,19 @@
 /**
- * Does the link still carry traffic? One UDP datagram each way through
- * ordinary sockets, between variants: a device that stopped passing traffic
- * is found on the variant that broke it, not by every check after it.
+ * Does the link still carry traffic? One raw frame each way, seen by a
+ * capture on the other end, between variants: a device that stopped passing
+ * traffic is found on the variant that broke it, not by every check after it.
  */
 import type { Dut, LinkInfo, Side } from '../../drivers/types.js';
 import { describeError, errorCode, isNicmatrixError } from '../errors.js';
 
-/** Receiving ports of the probe (senders use these + 2): above the range checks draw theirs from. */
-const PROBE_PORTS = { dut: 49_871, peer: 49_872 } as const;
-/** How long one datagram may take; a loaded TCG guest answers well within it. */
+/** How long one frame may take; a loaded TCG guest answers well within it. */
 const PROBE_WAIT_MS = 2_000;
-/** Tries before the link is called gone (a single lost datagram is not a dead device). */
+/** Tries before the link is called gone (a single lost frame is not a dead device). */
 export const PROBE_ATTEMPTS = 3;
 
 export interface ProbeResult {
   ok: boolean;
-  /** Per direction: did a datagram arrive? */
+  /** Per direction: did the frame arrive? */
   toDut: boolean;
   toPeer: boolean;
   attempts: number;
@@ -25,46 +23,51 @@ export interface ProbeResult {
   errorCode?: string;
 }
 
+/** A frame of the IEEE local experimental EtherType: no stack on the path interprets or filters it by protocol. */
+const PROBE_ETHERTYPE = 0x88b5;
+const PROBE_MARK = Buffer.from('nicmatrix link probe');
+
+function probeFrame(link: LinkInfo, from: Side, to: Side): Buffer {
+  const mac = (m: string) => Buffer.from(m.split(':').map((x) => parseInt(x, 16)));
+  const type = Buffer.from([PROBE_ETHERTYPE >> 8, PROBE_ETHERTYPE & 0xff]);
+  // Padded to the minimum frame, so no device has a reason to touch it.
+  const body = Buffer.concat([PROBE_MARK, Buffer.alloc(Math.max(0, 46 - PROBE_MARK.length))]);
+  return Buffer.concat([mac(link[to].mac), mac(link[from].mac), type, body]);
+}
+
+/**
+ * One frame from `from` seen by a capture on `to`. A raw L2 frame, not a UDP datagram: a device whose
+ * fault is in its UDP or IP handling still passes traffic, and the checks, not the probe, must judge that fault.
+ */
 async function oneWay(dut: Dut, link: LinkInfo, from: Side, signal: AbortSignal): Promise<boolean> {
   const to: Side = from === 'dut' ? 'peer' : 'dut';
-  const { id } = await dut.run(to, 'udp.recvStart', { family: 4, addr: link[to].ipv4, port: PROBE_PORTS[to] }, { signal });
+  // A port that is down refuses the capture or the send (ENETDOWN): a frame that did not pass, not a harness fault.
+  const downIsFalse = (e: unknown): false => {
+    if (isNicmatrixError(e, 'SYSCALL')) return false;
+    throw e;
+  };
+  const started = await dut.run(to, 'capture.start', { ifname: link[to].ifname }, { signal }).catch(downIsFalse);
+  if (!started) return false;
   let sendOk = false;
   try {
-    // A send the kernel refuses (the port is down: ENETUNREACH) is a datagram that did not pass, not a harness fault.
     sendOk = await dut
+      .run(from, 'packet.send', { ifname: link[from].ifname, frames: [probeFrame(link, from, to).toString('base64')] }, { signal })
+      .then(() => true, downIsFalse);
+  } finally {
+    const r = await dut
       .run(
-        from,
-        'udp.send',
-        {
-          family: 4,
-          src: link[from].ipv4,
-          dst: link[to].ipv4,
-          sport: PROBE_PORTS[from] + 2,
-          dport: PROBE_PORTS[to],
-          payloads: ['bmljbWF0cml4IHByb2Jl'],
-        },
+        to,
+        'capture.stop',
+        { id: started.id, expect: sendOk ? 1 : 0, settleMs: 0, timeoutMs: sendOk ? PROBE_WAIT_MS : 0, ignoreOutgoing: true },
         { signal },
       )
-      .then(
-        () => true,
-        (e: unknown) => {
-          if (isNicmatrixError(e, 'SYSCALL')) return false;
-          throw e;
-        },
-      );
-  } finally {
-    const r = await dut.run(
-      to,
-      'udp.recvStop',
-      { id, expect: sendOk ? 1 : 0, settleMs: 0, timeoutMs: sendOk ? PROBE_WAIT_MS : 0 },
-      { signal },
-    );
-    sendOk &&= r.datagrams.length > 0;
+      .catch(downIsFalse);
+    sendOk &&= r !== false && r.frames.some((f) => Buffer.from(f.data, 'base64').includes(PROBE_MARK));
   }
   return sendOk;
 }
 
-/** Probes both directions at once, up to PROBE_ATTEMPTS times; ok when both carried a datagram. */
+/** Probes both directions at once, up to PROBE_ATTEMPTS times; ok when both carried the frame. */
 export async function probeLink(dut: Dut, link: LinkInfo, signal: AbortSignal): Promise<ProbeResult> {
   const t0 = Date.now();
   let last: ProbeResult = { ok: false, toDut: false, toPeer: false, attempts: 0, ms: 0 };
