@@ -5,11 +5,8 @@
  * fault with its own message, so a wrong length is never read as a wrong sum.
  */
 import { checksum } from '../checksum.js';
+import { ETH_ZLEN, VLAN_HLEN } from '../codec/index.js';
 import type { WireFrame } from './wire.js';
-
-/** Smallest Ethernet frame without FCS (ETH_ZLEN): shorter IP packets are padded up to it. */
-export const ETH_ZLEN = 60;
-const VLAN_TAG_LEN = 4;
 
 export type ShapeFaultKind = 'truncated' | 'wrong-length' | 'ip-header-checksum' | 'udp-length';
 
@@ -23,43 +20,45 @@ export interface ShapeFault {
  * minimum frame, plus the tags it carries (a sender pads before or after
  * inserting a tag, and a receiver may have stripped one into metadata).
  */
-function paddedLength(f: WireFrame): number {
-  return ETH_ZLEN + VLAN_TAG_LEN * (f.parsed.vlans.length + (f.vlanTci === undefined ? 0 : 1));
+export function paddedLength(f: WireFrame): number {
+  return ETH_ZLEN + VLAN_HLEN * (f.parsed.vlans.length + (f.vlanTci === undefined ? 0 : 1));
 }
 
-/** What is wrong with a frame's lengths or IPv4 header checksum; undefined when its shape is sound. */
-export function frameShapeFault(f: WireFrame): ShapeFault | undefined {
+/** Every fault of a frame's lengths and IPv4 header checksum, in the order they are judged; empty when sound. */
+export function frameShapeFaults(f: WireFrame): ShapeFault[] {
   const { ip, l4 } = f.parsed;
-  if (!ip) return undefined;
+  if (!ip) return [];
+  const out: ShapeFault[] = [];
   const ipEnd = ip.offset + ip.totalLen;
   // A capture cut short by its snap length is the harness's choice, not the wire's.
   const onWire = Math.max(f.data.length, f.raw.len);
   if (onWire < ipEnd) {
-    return {
+    out.push({
       kind: 'truncated',
       reason: `truncated: the IPv${ip.family} header says the packet ends at byte ${ipEnd}, the frame has ${onWire} bytes`,
-    };
-  }
-  if (f.parsed.trailer > 0 && onWire > paddedLength(f)) {
-    return {
+    });
+  } else if (f.parsed.trailer > 0 && onWire > paddedLength(f)) {
+    out.push({
       kind: 'wrong-length',
       reason: `wrong length: ${f.parsed.trailer} bytes follow the ${ip.totalLen}-byte IPv${ip.family} packet in a ${onWire}-byte frame (padding only fills a frame up to ${ETH_ZLEN} bytes)`,
-    };
+    });
   }
   if (ip.family === 4 && !ip.headerChecksumOk) {
     const h = Buffer.from(f.data.subarray(ip.offset, ip.offset + ip.hdrLen));
     h.writeUInt16BE(0, 10);
     const hex = (n: number) => `0x${n.toString(16).padStart(4, '0')}`;
-    return {
+    out.push({
       kind: 'ip-header-checksum',
       reason: `IPv4 header checksum ${hex(ip.headerChecksum)} is wrong, expected ${hex(checksum(h))}`,
-    };
+    });
   }
-  if (l4?.udp && !ip.fragment && l4.udp.length !== l4.length) {
-    return {
-      kind: 'udp-length',
-      reason: `UDP length field ${l4.udp.length} disagrees with the ${l4.length}-byte IP payload`,
-    };
+  if (l4?.udp && !ip.fragment && onWire >= ipEnd && l4.udp.length !== l4.length) {
+    out.push({ kind: 'udp-length', reason: `UDP length field ${l4.udp.length} disagrees with the ${l4.length}-byte IP payload` });
   }
-  return undefined;
+  return out;
+}
+
+/** The first fault of a frame's shape (see `frameShapeFaults`); undefined when its shape is sound. */
+export function frameShapeFault(f: WireFrame): ShapeFault | undefined {
+  return frameShapeFaults(f)[0];
 }

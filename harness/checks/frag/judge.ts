@@ -5,6 +5,7 @@
  */
 import { canonicalIp, parseFrame } from '../../codec/index.js';
 import { arrivalFaults, type Arrival, type FrameTrace } from '../arrival.js';
+import { frameShapeFaults } from '../frame-shape.js';
 import type { WireFrame } from '../wire.js';
 import type { DeliveredDatagram } from '../rx-csum/judge.js';
 import type { FragDatagram } from './plan.js';
@@ -203,9 +204,6 @@ export function fragmentArrivals(
   };
 }
 
-/** Shortest Ethernet frame (without FCS): bytes past the IP packet up to it are padding, beyond it a wrong length. */
-const MIN_FRAME = 60;
-
 /**
  * Faults of the frames a sender put on the wire (pure): a frame shorter than
  * its IP length says (truncated), one carrying bytes past it beyond the
@@ -220,11 +218,15 @@ export function judgeSentFrames(frames: readonly WireFrame[]): FragFault[] {
   for (const f of frames) {
     const ip = f.parsed.ip;
     if (!ip) continue;
-    const have = f.data.length - ip.offset;
+    const have = Math.max(f.data.length, f.raw.len) - ip.offset;
     const what = `frame ${f.index} (IP ID/fragment ${ip.fragment?.id ?? (ip.family === 4 ? ip.id : '-')}, offset ${ip.fragment?.offset ?? 0})`;
-    if (have < ip.totalLen) truncated.push(`${what}: ${have} bytes, its IP length says ${ip.totalLen}`);
-    else if (have > ip.totalLen && f.data.length > MIN_FRAME) long.push(`${what}: ${have} bytes, its IP length says ${ip.totalLen}`);
-    if (ip.family === 4 && !ip.headerChecksumOk) badSum.push(`${what}: 0x${ip.headerChecksum.toString(16).padStart(4, '0')}`);
+    const lengths = `${what}: ${have} bytes, its IP length says ${ip.totalLen}`;
+    for (const fault of frameShapeFaults(f)) {
+      if (fault.kind === 'truncated') truncated.push(lengths);
+      else if (fault.kind === 'wrong-length') long.push(lengths);
+      else if (fault.kind === 'ip-header-checksum' && ip.family === 4)
+        badSum.push(`${what}: 0x${ip.headerChecksum.toString(16).padStart(4, '0')}`);
+    }
   }
   const out: FragFault[] = [];
   const add = (kind: FragFaultKind, list: string[], words: string) => {

@@ -5,7 +5,7 @@
  */
 import { completePartial } from '../../codec/index.js';
 import { sameOnesComplement } from '../../checksum.js';
-import { ETH_ZLEN } from '../frame-shape.js';
+import { paddedLength } from '../frame-shape.js';
 import type { WireFrame } from '../wire.js';
 import type { FrameTally } from './judge.js';
 
@@ -77,7 +77,7 @@ export function judgeExact(
     const s = sent[i];
     const field = s.csumStart + s.csumOffset;
     // Bytes past the frame sent are padding only up to the minimum frame; beyond it the length is wrong.
-    if (data.length > Math.max(s.frame.length, ETH_ZLEN + shift + 4 * f.parsed.vlans.length)) {
+    if (data.length > Math.max(s.frame.length, paddedLength(f))) {
       tally.faults.push({ index: f.index, reason: `wrong length: ${data.length} bytes arrived for a ${s.frame.length}-byte frame sent` });
       continue;
     }

@@ -2,7 +2,7 @@
 import { buildUdpFrame } from '../../codec/index.js';
 import { createRng } from '../../random.js';
 import { captureWhile } from '../capture-round.js';
-import { ETH_ZLEN } from '../frame-shape.js';
+import { ETH_ZLEN } from '../../codec/index.js';
 import { TX_VARIANTS } from '../tx-csum/index.js';
 import { accountDatagrams, accountDelivered } from '../tx-csum/judge.js';
 import { attributeLoss } from '../tx-csum/loss.js';

@@ -3,7 +3,8 @@
  * the 60-byte minimum must be zero, or they leak memory onto the wire (the
  * "etherleak" information leak, CVE-2003-0001).
  */
-import { ETH_ZLEN, frameShapeFault } from '../frame-shape.js';
+import { ETH_ZLEN } from '../../codec/index.js';
+import { frameShapeFault } from '../frame-shape.js';
 import type { FrameFault } from '../tx-csum/judge.js';
 import type { WireFrame } from '../wire.js';
 

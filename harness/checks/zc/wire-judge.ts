@@ -5,7 +5,8 @@
  * payload against the bytes the DUT was given at that stream offset. Each
  * kind of fault has its own message. Pure.
  */
-import { checkPartialSeed, ETH_HLEN, ETH_ZLEN, partialOffsets, VLAN_HLEN, verifyL4 } from '../../codec/index.js';
+import { checkPartialSeed, partialOffsets, verifyL4 } from '../../codec/index.js';
+import { frameShapeFaults } from '../frame-shape.js';
 import type { WireFrame } from '../wire.js';
 import { fillExpected, type StreamSpec, streamLength } from './pattern.js';
 
@@ -78,12 +79,13 @@ export function judgeStreamFrames(
     const cut = f.raw.len > f.data.length;
     if (cut) out.cutByCapture++;
     const ipEnd = ip.offset + ip.totalLen;
-    // Short frames are padded to the Ethernet minimum (plus a tag each): only that much may follow the packet.
-    const minFrame = ETH_ZLEN + VLAN_HLEN * Math.max(0, (ip.offset - ETH_HLEN) / VLAN_HLEN);
-    if (onWire < ipEnd) truncated.add(`#${f.index}: ${ip.totalLen} bytes of IP packet declared, ${onWire - ip.offset} on the wire`);
-    else if (onWire > ipEnd && onWire > minFrame)
-      tooLong.add(`#${f.index}: ${onWire - ip.offset} bytes of IP packet on the wire, ${ip.totalLen} declared`);
-    if (ip.family === 4 && !ip.headerChecksumOk) ipCsum.add(`#${f.index}: ${hex16(ip.headerChecksum)}`);
+    for (const fault of frameShapeFaults(f)) {
+      if (fault.kind === 'truncated')
+        truncated.add(`#${f.index}: ${ip.totalLen} bytes of IP packet declared, ${onWire - ip.offset} on the wire`);
+      else if (fault.kind === 'wrong-length')
+        tooLong.add(`#${f.index}: ${onWire - ip.offset} bytes of IP packet on the wire, ${ip.totalLen} declared`);
+      else if (fault.kind === 'ip-header-checksum' && ip.family === 4) ipCsum.add(`#${f.index}: ${hex16(ip.headerChecksum)}`);
+    }
     if (!cut && onWire >= ipEnd) {
       const bad = tcpChecksumFault(f);
       if (bad) l4Csum.add(`#${f.index}: ${bad}`);
