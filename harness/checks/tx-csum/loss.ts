@@ -3,6 +3,7 @@
  * get are the device's fault unless the harness's own side shows it dropped
  * them (its capture ring, its socket buffer, the peer port's drop counters).
  */
+import { accountDelivered, type PeerDatagram } from './judge.js';
 
 /** Counter names of a receiving port or stack that mean "dropped for lack of room". */
 const PEER_DROP = /(rx.*(drop|miss|fifo|no_?buf|overrun|discard))|((drop|miss|fifo|no_?buf|overrun|discard).*rx)/i;
@@ -51,4 +52,37 @@ export function attributeLoss(i: LossInput): LossVerdict {
     } else out.device.push(`${i.missingAtSocket} datagram(s) that arrived were refused by the peer's stack: its socket never got them`);
   }
   return out;
+}
+
+/** What one UDP transmit round needs for its accounting: the flow's frames, the peer socket's datagrams, the peer's drops. */
+export interface UdpRoundAccount {
+  frames: readonly unknown[];
+  delivered: readonly PeerDatagram[];
+  captureDropped: number;
+  peerCounters: Readonly<Record<string, number>>;
+  peerDriver: Readonly<Record<string, number>>;
+}
+
+/**
+ * The delivery verdict of one UDP transmit round (pure): loss on the wire and at the peer's socket, owned by
+ * the device or the set-up, and datagrams the socket got altered or from the wrong source. A frame that
+ * arrived altered is counted once, as altered (by the caller's payload match), not also as lost.
+ */
+export function accountUdpRound(round: UdpRoundAccount, payloads: readonly Buffer[], from: { addr: string; port: number }): LossVerdict {
+  const socket = accountDelivered(payloads, round.delivered, from);
+  const loss = attributeLoss({
+    sent: payloads.length,
+    missingOnWire: Math.max(0, payloads.length - round.frames.length),
+    missingAtSocket: Math.max(0, round.frames.length - round.delivered.length),
+    captureDropped: round.captureDropped,
+    peerNstat: round.peerCounters,
+    peerDriver: round.peerDriver,
+  });
+  if (socket.unexpected > 0)
+    loss.device.push(
+      `the peer's socket received ${socket.unexpected} datagram(s) matching nothing sent (first: ${socket.firstUnexpected ?? ''})`,
+    );
+  if (socket.wrongSource > 0)
+    loss.device.push(`${socket.wrongSource} datagram(s) reached the peer's socket from the wrong address or port`);
+  return loss;
 }

@@ -4,8 +4,8 @@ import type { IpFamily } from '../../codec/index.js';
 import { describeError } from '../../errors.js';
 import { createRng } from '../../random.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
-import { accountDatagrams, accountDelivered, accountStream, type FieldRule, judgeChecksums } from './judge.js';
-import { attributeLoss } from './loss.js';
+import { accountDatagrams, accountStream, type FieldRule, judgeChecksums } from './judge.js';
+import { accountUdpRound } from './loss.js';
 import { judgeRetransmits, retransEvidence, retransFromDelta } from '../retransmits.js';
 import { txOutcome } from './outcome.js';
 import { lengthSummary, maxUdpPayload, PACKETS_PER_CASE, payloadLengths, randomPayloads, zeroSumPayload } from './payloads.js';
@@ -47,22 +47,8 @@ export async function runUdpCase(ctx: CheckContext, what: string, c: UdpCase): P
   const { frames, raw } = round;
   const tally = judgeChecksums(frames, c.rule ?? 'correct');
   const acct = accountDatagrams(payloads, frames);
-  const socket = accountDelivered(payloads, round.delivered, { addr: src, port: sport });
-  const loss = attributeLoss({
-    sent: payloads.length,
-    // A frame that arrived altered is counted once, as altered (extraFaults), not also as lost.
-    missingOnWire: Math.max(0, payloads.length - frames.length),
-    missingAtSocket: Math.max(0, frames.length - round.delivered.length),
-    captureDropped: round.captureDropped,
-    peerNstat: round.peerCounters,
-    peerDriver: round.peerDriver,
-  });
+  const loss = accountUdpRound(round, payloads, { addr: src, port: sport });
   const accounting = [...loss.device];
-  if (socket.unexpected > 0)
-    accounting.push(
-      `the peer's socket received ${socket.unexpected} datagram(s) matching nothing sent (first: ${socket.firstUnexpected ?? ''})`,
-    );
-  if (socket.wrongSource > 0) accounting.push(`${socket.wrongSource} datagram(s) reached the peer's socket from the wrong address or port`);
   const { outcome, offending } = txOutcome({
     what,
     sent: payloads.length,
@@ -74,7 +60,7 @@ export async function runUdpCase(ctx: CheckContext, what: string, c: UdpCase): P
     evidence: {
       lengths: lengthSummary(lengths),
       capturedFrames: raw.length,
-      peerSocket: { received: round.delivered.length, intact: round.delivered.length - socket.unexpected },
+      peerSocket: { received: round.delivered.length },
     },
   });
   if (outcome.status === 'pass') outcome.message += `; the peer's socket received all ${payloads.length} byte for byte`;

@@ -1,11 +1,10 @@
 /** The `tx-frame/*` family: what a device does to a frame beyond its checksums (its padding). */
-import { buildUdpFrame } from '../../codec/index.js';
+import { buildUdpFrame, ETH_ZLEN } from '../../codec/index.js';
 import { createRng } from '../../random.js';
 import { captureWhile } from '../capture-round.js';
-import { ETH_ZLEN } from '../../codec/index.js';
 import { TX_VARIANTS } from '../tx-csum/index.js';
-import { accountDatagrams, accountDelivered } from '../tx-csum/judge.js';
-import { attributeLoss } from '../tx-csum/loss.js';
+import { accountDatagrams } from '../tx-csum/judge.js';
+import { accountUdpRound, attributeLoss } from '../tx-csum/loss.js';
 import { udpRound } from '../tx-csum/rounds.js';
 import type { Check, CheckContext, CheckOutcome, Family } from '../types.js';
 import { decodeCapture, flowFilter, frameHex } from '../wire.js';
@@ -19,18 +18,9 @@ async function socketShortFrames(ctx: CheckContext, sport: number, dport: number
   const payloads = Array.from({ length: SHORT_PAYLOADS }, (_, n) => rng.bytes(n));
   const round = await udpRound(ctx, { family: 4, payloads, sport, dport });
   const wire = accountDatagrams(payloads, round.frames);
-  const socket = accountDelivered(payloads, round.delivered, { addr: ctx.link.dut.ipv4, port: sport });
-  const loss = attributeLoss({
-    sent: payloads.length,
-    missingOnWire: Math.max(0, payloads.length - round.frames.length),
-    missingAtSocket: Math.max(0, round.frames.length - round.delivered.length),
-    captureDropped: round.captureDropped,
-    peerNstat: round.peerCounters,
-    peerDriver: round.peerDriver,
-  });
+  const loss = accountUdpRound(round, payloads, { addr: ctx.link.dut.ipv4, port: sport });
   if (wire.unexpected.length > 0)
     loss.device.push(`${wire.unexpected.length} datagram(s) arrived with a payload that matches nothing sent`);
-  if (socket.unexpected > 0) loss.device.push(`the peer's socket received ${socket.unexpected} datagram(s) matching nothing sent`);
   return { frames: round.frames, loss };
 }
 
