@@ -7,6 +7,7 @@ import { planFrames, type RxFlow } from '../../harness/checks/rx-csum/plan.js';
 import { decodeCapture } from '../../harness/checks/wire.js';
 import { createRng } from '../../harness/random.js';
 import { PACKET_OUTGOING } from '../../harness/sys/consts.js';
+import { captured } from '../helpers/frames.js';
 
 const flow: RxFlow = {
   family: 4,
@@ -17,15 +18,7 @@ const flow: RxFlow = {
   sport: 31000,
   dport: 21000,
 };
-const cap = (data: Buffer, pkttype = 0): CapturedFrame => ({
-  data: data.toString('base64'),
-  len: data.length,
-  status: 0,
-  pkttype,
-  vlanTci: 0,
-  vlanTpid: 0,
-  tsNs: 0,
-});
+const cap = (data: Buffer, pkttype = 0): CapturedFrame => captured(data, { pkttype });
 const wire = (frames: Buffer[], pkttype = 0) => decodeCapture(frames.map((f) => cap(f, pkttype)));
 const plan = (kinds: ('good' | 'bad-l4' | 'bad-ip')[], seed = 7) =>
   planFrames(

@@ -4,17 +4,10 @@ import { buildTcpFrame, buildUdpFrame } from '../../harness/codec/index.js';
 import { frameShapeFault } from '../../harness/checks/frame-shape.js';
 import { judgeChecksums } from '../../harness/checks/tx-csum/judge.js';
 import { decodeCapture, TP_STATUS_CSUMNOTREADY } from '../../harness/checks/wire.js';
+import { captured } from '../helpers/frames.js';
 
 const flow = { family: 4 as const, src: '198.18.0.1', dst: '198.18.0.2', sport: 30000, dport: 20000 };
-const cap = (data: Buffer, status = 0, len = data.length): CapturedFrame => ({
-  data: data.toString('base64'),
-  len,
-  status,
-  pkttype: 0,
-  vlanTci: 0,
-  vlanTpid: 0,
-  tsNs: 0,
-});
+const cap = (data: Buffer, status = 0, len = data.length): CapturedFrame => captured(data, { status, len });
 const wire = (data: Buffer, status = 0, len?: number) => decodeCapture([cap(data, status, len)])[0];
 const udp = (n: number, checksum?: 'partial') => buildUdpFrame({ ...flow, payload: Buffer.alloc(n, 0x61), checksum });
 

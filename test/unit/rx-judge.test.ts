@@ -15,20 +15,12 @@ import {
 } from '../../harness/checks/rx-csum/plan.js';
 import { decodeCapture, TP_STATUS_CSUM_VALID, TP_STATUS_VLAN_VALID } from '../../harness/checks/wire.js';
 import { createRng } from '../../harness/random.js';
+import { captured } from '../helpers/frames.js';
 
 const base = { srcMac: '02:00:00:00:00:02', dstMac: '02:00:00:00:00:01', sport: 31000, dport: 21000 };
 const flow4: RxFlow = { ...base, family: 4, src: '198.18.0.2', dst: '198.18.0.1' };
 const flow6: RxFlow = { ...base, family: 6, src: '2001:db8::2', dst: '2001:db8::1' };
-const cap = (data: Buffer, status = 0, extra: Partial<CapturedFrame> = {}): CapturedFrame => ({
-  data: data.toString('base64'),
-  len: data.length,
-  status,
-  pkttype: 0,
-  vlanTci: 0,
-  vlanTpid: 0,
-  tsNs: 0,
-  ...extra,
-});
+const cap = (data: Buffer, status = 0, extra: Partial<CapturedFrame> = {}): CapturedFrame => captured(data, { status, ...extra });
 const deliveredOf = (p: PlannedFrame): DeliveredDatagram => ({ family: p.family, payload: p.payload, from: p.src, port: p.sport });
 
 function plan(kinds: [RxKind, RxFlow][], seed = 1, length = 40): PlannedFrame[] {

@@ -15,6 +15,7 @@ import {
   type TcpEnds,
 } from '../../harness/checks/rx-csum/tcp-plan.js';
 import { decodeCapture, TP_STATUS_CSUM_VALID } from '../../harness/checks/wire.js';
+import { captured } from '../helpers/frames.js';
 
 const ends: TcpEnds = {
   family: 4,
@@ -25,15 +26,7 @@ const ends: TcpEnds = {
   sport: 40000,
   dport: 20000,
 };
-const cap = (data: Buffer, status = 0): CapturedFrame => ({
-  data: data.toString('base64'),
-  len: data.length,
-  status,
-  pkttype: 0,
-  vlanTci: 0,
-  vlanTpid: 0,
-  tsNs: 0,
-});
+const cap = (data: Buffer, status = 0): CapturedFrame => captured(data, { status });
 const fromDut = (o: { seq?: number; ack?: number; flags: string; window?: number; options?: Buffer }) =>
   buildTcpFrame({ family: 4, src: ends.dut, dst: ends.peer, sport: ends.dport, dport: ends.sport, ...o });
 const fromPeer = (o: { seq?: number; ack?: number; flags: string; options?: Buffer }) =>

@@ -20,19 +20,11 @@ import { connectionOutcome } from '../../harness/checks/tso/outcome.js';
 import { decodeCapture, TP_STATUS_CSUMNOTREADY } from '../../harness/checks/wire.js';
 import { createHash } from 'node:crypto';
 import { checksum } from '../../harness/checksum.js';
+import { captured } from '../helpers/frames.js';
 
 const flow = { family: 4 as const, src: '198.18.0.1', dst: '198.18.0.2', sport: 45000, dport: 40000 };
 const ISN = 1000;
-const cap = (data: Buffer, extra: Partial<CapturedFrame> = {}): CapturedFrame => ({
-  data: data.toString('base64'),
-  len: data.length,
-  status: 0,
-  pkttype: 0,
-  vlanTci: 0,
-  vlanTpid: 0,
-  tsNs: 0,
-  ...extra,
-});
+const cap = (data: Buffer, extra: Partial<CapturedFrame> = {}): CapturedFrame => captured(data, extra);
 
 interface SegSpec {
   at: number;

@@ -6,17 +6,10 @@ import { accountDelivered, judgeChecksums } from '../../harness/checks/tx-csum/j
 import { attributeLoss } from '../../harness/checks/tx-csum/loss.js';
 import { txOutcome } from '../../harness/checks/tx-csum/outcome.js';
 import { decodeCapture } from '../../harness/checks/wire.js';
+import { captured } from '../helpers/frames.js';
 
 const flow = { family: 4 as const, src: '198.18.0.1', dst: '198.18.0.2', sport: 30000, dport: 20000 };
-const cap = (data: Buffer): CapturedFrame => ({
-  data: data.toString('base64'),
-  len: data.length,
-  status: 0,
-  pkttype: 0,
-  vlanTci: 0,
-  vlanTpid: 0,
-  tsNs: 0,
-});
+const cap = (data: Buffer): CapturedFrame => captured(data);
 const frame = (n: number) => buildUdpFrame({ ...flow, payload: Buffer.alloc(n, 0x5a), checksum: 'partial' });
 const sentOf = (f: Buffer) => ({ frame: f, ...partialOffsets(f)! });
 const noLoss = { captureDropped: 0, peerNstat: {}, peerDriver: {} };

@@ -3,17 +3,10 @@ import type { CapturedFrame } from '../../harness/agent/protocol.js';
 import { buildUdpFrame } from '../../harness/codec/index.js';
 import { judgePadding } from '../../harness/checks/tx-frame/judge.js';
 import { decodeCapture } from '../../harness/checks/wire.js';
+import { captured } from '../helpers/frames.js';
 
 const flow = { family: 4 as const, src: '198.18.0.1', dst: '198.18.0.2', sport: 30000, dport: 20000 };
-const cap = (data: Buffer): CapturedFrame => ({
-  data: data.toString('base64'),
-  len: data.length,
-  status: 0,
-  pkttype: 0,
-  vlanTci: 0,
-  vlanTpid: 0,
-  tsNs: 0,
-});
+const cap = (data: Buffer): CapturedFrame => captured(data);
 const short = (n: number) => buildUdpFrame({ ...flow, payload: Buffer.alloc(n, 0x11) });
 const padTo60 = (f: Buffer, fill = 0) => Buffer.concat([f, Buffer.alloc(60 - f.length, fill)]);
 

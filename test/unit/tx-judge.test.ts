@@ -7,18 +7,10 @@ import { txOutcome } from '../../harness/checks/tx-csum/outcome.js';
 import { zeroSumPayload } from '../../harness/checks/tx-csum/payloads.js';
 import { decodeCapture, TP_STATUS_CSUMNOTREADY, TP_STATUS_VLAN_VALID } from '../../harness/checks/wire.js';
 import { createRng } from '../../harness/random.js';
+import { captured } from '../helpers/frames.js';
 
 const flow = { family: 4 as const, src: '198.18.0.1', dst: '198.18.0.2', sport: 30000, dport: 20000 };
-const cap = (data: Buffer, status = 0, extra: Partial<CapturedFrame> = {}): CapturedFrame => ({
-  data: data.toString('base64'),
-  len: data.length,
-  status,
-  pkttype: 0,
-  vlanTci: 0,
-  vlanTpid: 0,
-  tsNs: 0,
-  ...extra,
-});
+const cap = (data: Buffer, status = 0, extra: Partial<CapturedFrame> = {}): CapturedFrame => captured(data, { status, ...extra });
 const udp = (payload: Buffer, checksum?: 'correct' | 'partial' | 'zero' | number, family: 4 | 6 = 4) =>
   buildUdpFrame({
     ...flow,

@@ -5,18 +5,10 @@ import { GSO_UDP_L4 } from '../../harness/checks/tso/judge.js';
 import { accountDelivered, judgeDatagrams, nameDatagram, planDatagrams } from '../../harness/checks/uso/judge.js';
 import { usoOutcome } from '../../harness/checks/uso/index.js';
 import { decodeCapture, TP_STATUS_CSUMNOTREADY } from '../../harness/checks/wire.js';
+import { captured } from '../helpers/frames.js';
 
 const flow = { family: 6 as const, src: '2001:db8::1', dst: '2001:db8::2', sport: 45000, dport: 40000 };
-const cap = (data: Buffer, extra: Partial<CapturedFrame> = {}): CapturedFrame => ({
-  data: data.toString('base64'),
-  len: data.length,
-  status: 0,
-  pkttype: 0,
-  vlanTci: 0,
-  vlanTpid: 0,
-  tsNs: 0,
-  ...extra,
-});
+const cap = (data: Buffer, extra: Partial<CapturedFrame> = {}): CapturedFrame => captured(data, extra);
 const stream = Buffer.from(Array.from({ length: 2600 }, (_, i) => (i * 13 + 5) & 0xff));
 // Two sends: 2000 bytes in 800s (800, 800, 400), then 600 bytes in one datagram.
 const sends = [
