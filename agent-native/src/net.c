@@ -186,8 +186,52 @@ long long tcp_send_all(err *e, int fd, const uint8_t *data, size_t n, int timeou
 	return (long long)off;
 }
 
-/* shutdown(SHUT_WR), then read (and drop) until the peer's FIN, so neither side resets; closes in any case. */
-void tcp_close_gracefully(int fd, int timeout_ms)
+/* struct tcp_info as the kernel wrote it, read at the offsets the Node agent's decodeTcpInfo uses. */
+static unsigned tcpi_u32(const unsigned char *b, socklen_t n, size_t off)
+{
+	uint32_t v = 0;
+	if (n >= off + 4)
+		memcpy(&v, b + off, 4);
+	return v;
+}
+
+int tcp_info_read(int fd, tcp_facts *t)
+{
+	unsigned char b[232] = {0};
+	socklen_t n = sizeof(b);
+	memset(t, 0, sizeof(*t));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, b, &n) < 0)
+		return -1;
+	t->total_retrans = tcpi_u32(b, n, 100);
+	t->snd_mss = tcpi_u32(b, n, 16);
+	t->has_data_segs = n >= 160;
+	t->data_segs_in = tcpi_u32(b, n, 152);
+	t->data_segs_out = tcpi_u32(b, n, 156);
+	t->has_dsack = n >= 220;
+	t->dsack_dups = tcpi_u32(b, n, 216);
+	t->valid = true;
+	return 0;
+}
+
+void tcp_info_put(sb *out, const tcp_facts *t)
+{
+	if (!t->valid)
+		return;
+	sb_key(out, "tcp");
+	sb_open(out, '{');
+	sb_kint(out, "totalRetrans", t->total_retrans);
+	sb_kint(out, "sndMss", t->snd_mss);
+	if (t->has_data_segs) {
+		sb_kint(out, "dataSegsIn", t->data_segs_in);
+		sb_kint(out, "dataSegsOut", t->data_segs_out);
+	}
+	if (t->has_dsack)
+		sb_kint(out, "dsackDups", t->dsack_dups);
+	sb_close(out, '}');
+}
+
+/* shutdown(SHUT_WR), then read (and drop) until the peer's FIN, so neither side resets; TCP_INFO into *t (if given) last; closes in any case. */
+void tcp_close_gracefully_info(int fd, int timeout_ms, tcp_facts *t)
 {
 	if (shutdown(fd, SHUT_WR) == 0) {
 		int64_t deadline = now_ms() + timeout_ms;
@@ -202,7 +246,14 @@ void tcp_close_gracefully(int fd, int timeout_ms)
 				wait_fd(fd, POLLIN, (int)(deadline - now_ms()));
 		}
 	}
+	if (t)
+		tcp_info_read(fd, t);
 	close(fd);
+}
+
+void tcp_close_gracefully(int fd, int timeout_ms)
+{
+	tcp_close_gracefully_info(fd, timeout_ms, NULL);
 }
 
 static int ifindex_of(err *e, const char *ifname)
@@ -1009,7 +1060,11 @@ static void sink_pass(sink *s, uint8_t *buf, size_t buflen)
 			/* A reset ends it like EOF: what arrived counts, the hash shows what did not. */
 			if (got <= 0) {
 				k->eof = true;
-				close(k->fd);
+				/* FIN back, the socket kept until listenClose: its TCP_INFO then counts the sender's late copies too. */
+				if (got < 0 || shutdown(k->fd, SHUT_WR) < 0) {
+					close(k->fd);
+					k->fd = -1;
+				}
 				break;
 			}
 			s->bytes += got;
@@ -1046,16 +1101,32 @@ static void *sink_thread(void *arg)
 	return NULL;
 }
 
-static void sink_shutdown(sink *s)
+/* Stops the thread and closes every socket; *segs_in (if given) gets their TCP_INFO data_segs_in summed, -1 unless each had one. */
+static void sink_shutdown_counting(sink *s, long long *segs_in)
 {
 	s->stop = 1;
 	pthread_join(s->thread, NULL);
 	close(s->lfd);
-	for (size_t i = 0; i < s->n; i++)
-		if (!s->conns[i].eof) {
-			close(s->conns[i].fd);
-			s->conns[i].eof = true;
-		}
+	long long sum = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		sink_conn *k = &s->conns[i];
+		tcp_facts t = {0};
+		if (k->fd < 0 || tcp_info_read(k->fd, &t) < 0 || !t.has_data_segs)
+			sum = -1;
+		else if (sum >= 0)
+			sum += t.data_segs_in;
+		if (k->fd >= 0)
+			close(k->fd);
+		k->fd = -1;
+		k->eof = true;
+	}
+	if (segs_in)
+		*segs_in = sum;
+}
+
+static void sink_shutdown(sink *s)
+{
+	sink_shutdown_counting(s, NULL);
 }
 
 static void sink_free(sink *s)
@@ -1147,7 +1218,8 @@ static int act_tcp_listen_close(const jv *p, sb *out, err *e)
 		sleep_ms(5);
 	}
 	free(buf);
-	sink_shutdown(s);
+	long long segs_in = -1;
+	sink_shutdown_counting(s, &segs_in);
 	if (s->failure.set) {
 		*e = s->failure;
 		sink_free(s);
@@ -1161,6 +1233,8 @@ static int act_tcp_listen_close(const jv *p, sb *out, err *e)
 	sb_kint(out, "bytes", s->bytes);
 	sb_kint(out, "connections", (long long)s->n);
 	sb_kstr(out, "sha256", hex);
+	if (segs_in >= 0)
+		sb_kint(out, "dataSegsIn", segs_in);
 	sb_close(out, '}');
 	sink_free(s);
 	return 0;

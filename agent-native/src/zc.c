@@ -1151,12 +1151,15 @@ static int act_sendfile(const jv *p, sb *out, err *e)
 		if (rc == 0 && sent - before < (uint64_t)count)
 			break;
 	}
+	tcp_facts tcp = {0};
 	if (rc == 0) {
-		tcp_close_gracefully(sock, CLOSE_WAIT_MS);
+		tcp_close_gracefully_info(sock, CLOSE_WAIT_MS, &tcp);
 		sock = -1;
 	}
-	if (sock >= 0)
+	if (sock >= 0) {
+		tcp_info_read(sock, &tcp);
 		close(sock);
+	}
 	close(fd);
 	if (rc < 0 && !device_errno(e))
 		return -1;
@@ -1164,6 +1167,7 @@ static int act_sendfile(const jv *p, sb *out, err *e)
 	sb_kint(out, "sent", (long long)sent);
 	sb_kint(out, "calls", calls);
 	sb_kint(out, "elapsedNs", mono_ns() - t0);
+	tcp_info_put(out, &tcp);
 	if (rc < 0) {
 		sb_kstr(out, "failure", e->msg);
 		memset(e, 0, sizeof(*e));

@@ -5,8 +5,13 @@
  * what the receiver proved it already had (DSACK: `TcpExtTCPDSACKRecvSegs`,
  * TCP_INFO's dsack_dups): a retransmission answered by a DSACK repaired
  * reordering, not loss (veth reorders across CPUs: on this machine 2734 of
- * 2766 retransmissions of a clean veth run were DSACKed). Pure: counters in,
- * judgement out; the bound and the counters go into the evidence.
+ * 2766 retransmissions of a clean veth run were DSACKed). DSACK undercounts
+ * (one block per ACK; late ones miss the count), so where the receiving
+ * socket's own count of data segments is known (tcpi_data_segs_in counts
+ * every copy that reached it, duplicates too), lost is at most what the
+ * sender put out (tcpi_data_segs_out) and the receiver never got: a
+ * retransmission whose original arrived is not a loss, whatever timer sent it.
+ * Pure: counters in, judgement out; the bound and the counters go into the evidence.
  */
 import { NicmatrixError } from '../errors.js';
 
@@ -50,6 +55,8 @@ export interface RetransInput {
   spuriousSegs?: number;
   /** Segments the receiving side's own counters say it dropped (its queues overflowed): lost, but not by the device. */
   receiverDropSegs?: number;
+  /** Data segments the sender put out and the receiving socket got, both counting every copy (TCP_INFO data_segs_out/in). */
+  segments?: { sent: number; received: number };
   /** First failing count; defaults to `retransmitBound(bytes)`. */
   bound?: number;
   /** What was sent, for the message (e.g. "sendfile cases"). */
@@ -66,7 +73,9 @@ export interface RetransJudgement {
   found: number;
   /** Of them, proven duplicates (DSACK). */
   spurious: number;
-  /** found - spurious: the segments the transfer lost. */
+  /** Data segments sent that never reached the receiving socket, when both counts are known. */
+  wireLost?: number;
+  /** found - spurious, at most wireLost: the segments the transfer lost. */
   lost: number;
   /** Of the lost, those the receiving side's counters account for: the harness's capacity, reported, not judged. */
   atReceiver: number;
@@ -101,13 +110,18 @@ export function judgeRetransmits(input: RetransInput): RetransJudgement {
   const spurious = Math.min(retransSegs, input.spuriousSegs ?? 0);
   if (!Number.isInteger(spurious) || spurious < 0)
     throw new NicmatrixError('INTERNAL', `judgeRetransmits: expected a DSACKed segment count ≥ 0, found ${input.spuriousSegs}`);
-  const lost = retransSegs - spurious;
+  const wireLost = segmentsLost(input.segments);
+  const unrepaired = retransSegs - spurious;
+  const lost = wireLost === undefined ? unrepaired : Math.min(unrepaired, wireLost);
   const atReceiver = Math.min(lost, Math.max(0, Math.floor(input.receiverDropSegs ?? 0)));
   const deviceLost = lost - atReceiver;
   const detail = { ...(input.detail ?? {}) };
   const what = input.what ? `${input.what}: ` : '';
   const why = [
     ...(spurious > 0 ? [`${spurious} of ${retransSegs} retransmissions DSACKed as duplicates`] : []),
+    ...(wireLost !== undefined && wireLost < unrepaired
+      ? [`the receiving socket got ${input.segments!.received} of the ${input.segments!.sent} data segments sent: ${wireLost} missing`]
+      : []),
     ...(atReceiver > 0 ? [`${atReceiver} more lost in the receiver's own queues, per its counters: the harness's capacity`] : []),
   ];
   const note = why.length > 0 ? ` (${why.join('; ')})` : '';
@@ -115,7 +129,50 @@ export function judgeRetransmits(input: RetransInput): RetransJudgement {
   const message = ok
     ? `${what}${deviceLost} TCP segment(s) lost over ${bytesText(bytes)}${note}, below the bound of ${bound}`
     : `${what}TCP retransmitted ${retransSegs} segment(s) over ${bytesText(bytes)}: expected fewer than ${bound} lost, found ${deviceLost}${note} (tso.py's ${TSO_PY_FAILS_AT} per 4 MiB, scaled)${detailText(detail)}`;
-  return { ok, bound, found: retransSegs, spurious, lost, atReceiver, deviceLost, bytes, detail, message };
+  return {
+    ok,
+    bound,
+    found: retransSegs,
+    spurious,
+    ...(wireLost !== undefined ? { wireLost } : {}),
+    lost,
+    atReceiver,
+    deviceLost,
+    bytes,
+    detail,
+    message,
+  };
+}
+
+/**
+ * Data segments that never reached the receiving socket; undefined when a
+ * count is missing or the receiver got more copies than were sent (a device
+ * that duplicates frames could hide its losses behind its copies).
+ */
+function segmentsLost(s: RetransInput['segments']): number | undefined {
+  if (!s) return undefined;
+  if (![s.sent, s.received].every((n) => Number.isInteger(n) && n >= 0))
+    throw new NicmatrixError('INTERNAL', `judgeRetransmits: expected segment counts ≥ 0, found sent ${s.sent}, received ${s.received}`);
+  return s.received > s.sent ? undefined : s.sent - s.received;
+}
+
+/** The connections' counts summed; undefined unless every one of them has both. */
+export function sumSegments(conns: { segments?: { sent: number; received: number } }[]): { sent: number; received: number } | undefined {
+  if (conns.length === 0 || conns.some((c) => !c.segments)) return undefined;
+  return conns.reduce((a, c) => ({ sent: a.sent + c.segments!.sent, received: a.received + c.segments!.received }), {
+    sent: 0,
+    received: 0,
+  });
+}
+
+/** Both ends' data-segment counts of one connection, when both TCP_INFOs carried them. */
+export function connectionSegments(
+  sender: { dataSegsOut?: number } | undefined,
+  receiver: { dataSegsIn?: number } | undefined,
+): { sent: number; received: number } | undefined {
+  const sent = sender?.dataSegsOut;
+  const received = receiver?.dataSegsIn;
+  return sent !== undefined && received !== undefined ? { sent, received } : undefined;
 }
 
 /**
@@ -149,6 +206,7 @@ export function retransEvidence(j: RetransJudgement): Record<string, unknown> {
   return {
     found: j.found,
     spurious: j.spurious,
+    ...(j.wireLost !== undefined ? { wireLost: j.wireLost } : {}),
     lost: j.lost,
     atReceiver: j.atReceiver,
     deviceLost: j.deviceLost,

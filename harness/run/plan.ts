@@ -11,7 +11,9 @@ export function globToRegExp(glob: string): RegExp {
 }
 
 /** The checks matching any of `globs` (all checks when none), in registry order. */
-export function selectChecks(all: readonly Check[], globs: readonly string[]): { checks: Check[]; unmatched: string[] } {
+export function selectChecks(all: readonly Check[], given: readonly string[]): { checks: Check[]; unmatched: string[] } {
+  // "--checks a,b" means "--checks a --checks b": no check id holds a comma.
+  const globs = [...new Set(given.flatMap((g) => g.split(',')).map((g) => g.trim()))].filter((g) => g !== '');
   if (globs.length === 0) return { checks: [...all], unmatched: [] };
   const res = globs.map((g) => ({ g, re: globToRegExp(g), hit: false }));
   const checks = all.filter((c) => {

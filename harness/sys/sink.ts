@@ -18,6 +18,8 @@ export interface SinkResult {
   connections: number;
   /** SHA-256 (hex) of every connection's bytes, concatenated in accept order. */
   sha256: string;
+  /** Data segments that reached the sink's sockets, every copy counted (TCP_INFO data_segs_in), when each one said. */
+  dataSegsIn?: number;
 }
 
 type Conn = { c: TcpConnection; eof: boolean; held: Buffer[] };
@@ -64,7 +66,8 @@ export class TcpSink {
         if (got === null) break;
         if (got.length === 0) {
           k.eof = true;
-          k.c.close();
+          // FIN back, but the socket kept until close(): its TCP_INFO then counts the sender's late copies too.
+          finish(k.c);
         } else {
           this.take(k, got);
         }
@@ -116,10 +119,36 @@ export class TcpSink {
     } finally {
       this.stopping = true;
       this.listener.close();
-      for (const k of this.conns) k.c.close();
       await this.loop;
     }
+    const segs = this.conns.map((k) => segmentsIn(k.c));
+    for (const k of this.conns) k.c.close();
     for (const k of this.conns.slice(this.current + 1)) for (const b of k.held.splice(0)) this.hash.update(b);
-    return { bytes: this.bytes, connections: this.conns.length, sha256: this.hash.digest('hex') };
+    const dataSegsIn = segs.every((n) => n !== undefined) ? segs.reduce((a: number, n) => a + n!, 0) : undefined;
+    return {
+      bytes: this.bytes,
+      connections: this.conns.length,
+      sha256: this.hash.digest('hex'),
+      ...(dataSegsIn !== undefined ? { dataSegsIn } : {}),
+    };
+  }
+}
+
+/** shutdown(SHUT_WR) after the peer's FIN; a reset connection has nothing to shut down, and is closed. */
+function finish(c: TcpConnection): void {
+  try {
+    c.shutdownWrite();
+  } catch {
+    // ENOTCONN after a reset: the socket is of no further use.
+    c.close();
+  }
+}
+
+function segmentsIn(c: TcpConnection): number | undefined {
+  try {
+    return c.stats()?.dataSegsIn;
+  } catch {
+    // A socket the kernel tore down (reset) has no TCP_INFO: no count, so the sender's is not compared.
+    return undefined;
   }
 }

@@ -33,6 +33,10 @@ export interface TcpStats {
   segsOut?: number;
   /** tcpi_dsack_dups (Linux 5.1+): segments the peer reported as duplicates (DSACK), when the kernel filled it. */
   dsackDups?: number;
+  /** tcpi_data_segs_out (Linux 4.6+): segments with payload sent, retransmissions included. */
+  dataSegsOut?: number;
+  /** tcpi_data_segs_in (Linux 4.6+): segments with payload that reached this socket, duplicates included. */
+  dataSegsIn?: number;
 }
 
 /** Bytes asked of getsockopt(TCP_INFO): more than every field read here. */
@@ -46,8 +50,12 @@ export function decodeTcpInfo(b: Buffer): TcpStats {
   const acked = u64(120);
   const segs = u32(136);
   const dsack = u32(216);
+  const dataIn = u32(152);
+  const dataOut = u32(156);
   if (acked !== undefined) out.bytesAcked = acked;
   if (segs !== undefined) out.segsOut = segs;
+  if (dataIn !== undefined) out.dataSegsIn = dataIn;
+  if (dataOut !== undefined) out.dataSegsOut = dataOut;
   if (dsack !== undefined) out.dsackDups = dsack;
   return out;
 }
@@ -160,10 +168,12 @@ export class TcpConnection {
     return true;
   }
 
-  /**
-   * Ends cleanly: shutdown(SHUT_WR), then reads (and drops) until the peer's
-   * FIN so that neither side sends a reset; closes in any case.
-   */
+  /** Sends FIN (shutdown(SHUT_WR)) and keeps the socket, so its TCP_INFO can still be read. */
+  shutdownWrite(): void {
+    this.sock.ensureOpen('shutdown()');
+    check(libc().shutdown(this.sock.fd, C.SHUT_WR), 'shutdown(SHUT_WR)', this.sock.what);
+  }
+
   /** TCP_INFO of the connection; undefined once the socket is closed. */
   stats(): TcpStats | undefined {
     if (this.sock.closed) return undefined;

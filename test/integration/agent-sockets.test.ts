@@ -158,7 +158,13 @@ describe('tcp.listen / tcp.send / tcp.listenClose', () => {
       expect(r).toEqual({ sent: 3, bytes: 1101, sport });
     });
     const res = await agentB.client.call('tcp.listenClose', { id });
-    expect(res).toEqual({ bytes: 1101, connections: 1, sha256: crypto.createHash('sha256').update(Buffer.concat(payloads)).digest('hex') });
+    // dataSegsIn: each payload was its own segment, and the receiving socket counted the three.
+    expect(res).toEqual({
+      bytes: 1101,
+      connections: 1,
+      dataSegsIn: 3,
+      sha256: crypto.createHash('sha256').update(Buffer.concat(payloads)).digest('hex'),
+    });
     const segments = frames
       .map((f) => parseFrame(bytesOf(f)))
       .filter((p) => p.l4?.dport === port && (p.payload?.length ?? 0) > 0)

@@ -57,7 +57,15 @@ describe('libc TCP client and sink', () => {
     await second.connect(family === 4 ? link.b.ipv4 : link.b.ipv6, port);
     await second.sendAll(two);
     await second.closeGracefully();
-    expect(await sink.close()).toEqual({ bytes: one.length + two.length, connections: 2, sha256: sha256(Buffer.concat([one, two])) });
+    const got = await sink.close();
+    expect(got).toEqual({
+      bytes: one.length + two.length,
+      connections: 2,
+      sha256: sha256(Buffer.concat([one, two])),
+      dataSegsIn: expect.any(Number),
+    });
+    // Every data segment reaching the sockets is counted: at least one per MSS of payload.
+    expect(got.dataSegsIn).toBeGreaterThanOrEqual(Math.ceil((one.length + two.length) / 65483));
   });
 
   it('a connection reset by the client ends it in the sink like EOF, with what arrived counted', async () => {
@@ -119,7 +127,12 @@ describe('sendfile', () => {
       expect(res.sent).toBe(count);
       expect(res.calls).toBeGreaterThanOrEqual(Math.ceil(count / (1 << 20)));
       await conn.closeGracefully();
-      expect(await sink.close()).toEqual({ bytes: count, connections: 1, sha256: sha256(content.subarray(offset, offset + count)) });
+      expect(await sink.close()).toEqual({
+        bytes: count,
+        connections: 1,
+        sha256: sha256(content.subarray(offset, offset + count)),
+        dataSegsIn: expect.any(Number),
+      });
     } finally {
       fs.closeSync(fd);
       conn.close();

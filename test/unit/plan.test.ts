@@ -24,6 +24,11 @@ describe('check selection', () => {
     expect(selectChecks(all, ['tx-csum/*', 'nope/*']).unmatched).toEqual(['nope/*']);
   });
 
+  it('takes a comma-separated list as several globs', () => {
+    expect(selectChecks(all, ['zc/sendfile,rx-csum/*']).checks.map((c) => c.id)).toEqual(['rx-csum/ipv4-udp', 'zc/sendfile']);
+    expect(selectChecks(all, ['zc/sendfile, nope,']).unmatched).toEqual(['nope']);
+  });
+
   it('derives stable, distinct seeds', () => {
     expect(deriveSeed(1, 'veth', 'a', 'on')).toBe(deriveSeed(1, 'veth', 'a', 'on'));
     expect(deriveSeed(1, 'veth', 'a', 'on')).not.toBe(deriveSeed(2, 'veth', 'a', 'on'));

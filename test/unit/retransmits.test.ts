@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  connectionSegments,
   judgeRetransmits,
   retransEvidence,
   retransFromDelta,
   retransFromNstat,
   retransmitBound,
+  sumSegments,
   TSO_PY_BYTES,
   TSO_PY_FAILS_AT,
 } from '../../harness/checks/retransmits.js';
@@ -53,6 +55,39 @@ describe('judgeRetransmits', () => {
     expect(judgeRetransmits({ bytes: 8 * MiB, retransSegs: 434, spuriousSegs: 3 })).toMatchObject({ ok: false, lost: 431 });
     // More DSACKs than retransmissions (a duplicating device) never makes a negative loss.
     expect(judgeRetransmits({ bytes: MiB, retransSegs: 2, spuriousSegs: 9 })).toMatchObject({ ok: true, lost: 0, spurious: 2 });
+  });
+
+  it("a retransmission whose original reached the receiving socket is not a loss, DSACKed or not (the receiver's count of every copy)", () => {
+    // The CI failure: a clean veth under load, spurious timeouts whose DSACKs were not all counted; every segment arrived.
+    const clean = judgeRetransmits({ bytes: MiB, retransSegs: 29, spuriousSegs: 14, segments: { sent: 760, received: 760 } });
+    expect(clean).toMatchObject({ ok: true, lost: 0, wireLost: 0, deviceLost: 0 });
+    expect(clean.message).toContain(
+      '14 of 29 retransmissions DSACKed as duplicates; the receiving socket got 760 of the 760 data segments sent: 0 missing',
+    );
+    // A device dropping 30 frames: the receiver lacks them, whatever the DSACKs say.
+    const dropping = judgeRetransmits({ bytes: MiB, retransSegs: 30, spuriousSegs: 0, segments: { sent: 760, received: 730 } });
+    expect(dropping).toMatchObject({ ok: false, lost: 30, wireLost: 30 });
+    // The wire count never adds loss the retransmissions do not show (a segment lost and never resent is the stream's fault, judged there).
+    expect(judgeRetransmits({ bytes: MiB, retransSegs: 3, segments: { sent: 760, received: 700 } })).toMatchObject({ ok: true, lost: 3 });
+    // More copies received than sent: a duplicating device could hide losses behind its copies, so the count is not used.
+    expect(judgeRetransmits({ bytes: MiB, retransSegs: 30, segments: { sent: 700, received: 760 } })).toMatchObject({
+      ok: false,
+      lost: 30,
+    });
+    expect(() => judgeRetransmits({ bytes: MiB, retransSegs: 1, segments: { sent: -1, received: 0 } })).toThrow(NicmatrixError);
+    expect(retransEvidence(clean)).toMatchObject({ wireLost: 0, lost: 0 });
+  });
+
+  it('segment counts come from both ends of a connection, and sum only when every connection has them', () => {
+    expect(connectionSegments({ dataSegsOut: 10 }, { dataSegsIn: 9 })).toEqual({ sent: 10, received: 9 });
+    expect(connectionSegments({ dataSegsOut: 10 }, {})).toBeUndefined();
+    expect(connectionSegments(undefined, { dataSegsIn: 9 })).toBeUndefined();
+    expect(sumSegments([{ segments: { sent: 10, received: 9 } }, { segments: { sent: 5, received: 5 } }])).toEqual({
+      sent: 15,
+      received: 14,
+    });
+    expect(sumSegments([{ segments: { sent: 10, received: 9 } }, {}])).toBeUndefined();
+    expect(sumSegments([])).toBeUndefined();
   });
 
   it('an explicit bound wins over the scaled one', () => {

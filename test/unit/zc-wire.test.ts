@@ -181,14 +181,24 @@ describe('plans and TCP_INFO', () => {
     expect(smallCases().map((c) => c.name)).toContain(WIRE_CASE);
   });
 
-  it('decodes total_retrans, snd_mss, bytes_acked and segs_out at their offsets', () => {
+  it('decodes total_retrans, snd_mss, bytes_acked, segs_out, data_segs_in/out and dsack_dups at their offsets', () => {
     const b = Buffer.alloc(232);
     b.writeUInt32LE(1448, 16);
     b.writeUInt32LE(12, 100);
     b.writeBigUInt64LE(5000n, 120);
     b.writeUInt32LE(77, 136);
+    b.writeUInt32LE(40, 152);
+    b.writeUInt32LE(70, 156);
     b.writeUInt32LE(9, 216);
-    expect(decodeTcpInfo(b)).toEqual({ totalRetrans: 12, sndMss: 1448, bytesAcked: 5000, segsOut: 77, dsackDups: 9 });
+    expect(decodeTcpInfo(b)).toEqual({
+      totalRetrans: 12,
+      sndMss: 1448,
+      bytesAcked: 5000,
+      segsOut: 77,
+      dataSegsIn: 40,
+      dataSegsOut: 70,
+      dsackDups: 9,
+    });
     expect(decodeTcpInfo(b.subarray(0, 104))).toEqual({ totalRetrans: 12, sndMss: 1448 });
   });
 });

@@ -8,7 +8,7 @@ import { createRng } from '../../random.js';
 import * as C from '../../sys/consts.js';
 import { EAGAIN, syscallError } from '../../sys/errno.js';
 import { lastErrno, libc } from '../../sys/libc.js';
-import { TcpConnection } from '../../sys/tcp.js';
+import { decodeTcpInfo, TcpConnection } from '../../sys/tcp.js';
 import { defineAction } from '../registry.js';
 
 /** include/uapi/linux/tcp.h */
@@ -17,7 +17,8 @@ const TCP_INFO = 11;
 const TCPI_OPT_TIMESTAMPS = 1;
 const TCPI_OPT_ECN = 8;
 /** Bytes of struct tcp_info read (up to tcpi_total_retrans and past it). */
-const TCP_INFO_LEN = 104;
+/** Bytes asked of getsockopt(TCP_INFO): through tcpi_dsack_dups; an older kernel writes less and says so. */
+const TCP_INFO_LEN = 232;
 
 /** What TCP_INFO says about a connection. */
 export interface TcpInfoFacts {
@@ -26,6 +27,10 @@ export interface TcpInfoFacts {
   pmtu: number;
   /** tcpi_total_retrans: segments retransmitted over the connection's life. */
   totalRetrans: number;
+  /** tcpi_dsack_dups (5.1+): of them, segments the receiver reported as duplicates. */
+  dsackDups?: number;
+  /** tcpi_data_segs_out (4.6+): segments with payload sent, retransmissions included. */
+  dataSegsOut?: number;
   timestamps: boolean;
   ecn: boolean;
 }
@@ -67,10 +72,13 @@ declare module '../protocol.js' {
 
 export function readTcpInfo(conn: TcpConnection): TcpInfoFacts {
   const b = conn.sock.getBytes(C.IPPROTO_TCP, TCP_INFO, TCP_INFO_LEN, 'TCP_INFO');
+  const { dsackDups, dataSegsOut } = decodeTcpInfo(b);
   return {
     sndMss: b.readUInt32LE(16),
     pmtu: b.readUInt32LE(60),
     totalRetrans: b.readUInt32LE(100),
+    ...(dsackDups !== undefined ? { dsackDups } : {}),
+    ...(dataSegsOut !== undefined ? { dataSegsOut } : {}),
     timestamps: (b[5] & TCPI_OPT_TIMESTAMPS) !== 0,
     ecn: (b[5] & TCPI_OPT_ECN) !== 0,
   };

@@ -11,7 +11,7 @@ import { describeError, NicmatrixError } from '../../errors.js';
 import * as C from '../../sys/consts.js';
 import { TcpListener } from '../../sys/listener.js';
 import { readToEnd } from '../../sys/stream-reader.js';
-import type { TcpConnection } from '../../sys/tcp.js';
+import type { TcpConnection, TcpStats } from '../../sys/tcp.js';
 import { defineAction } from '../registry.js';
 
 /** What a peer's stream receiver found. */
@@ -29,6 +29,8 @@ export interface StreamReport {
   rssStartBytes?: number;
   /** The connection failed on the peer's side (reset...). */
   error?: string;
+  /** The receiving socket's TCP_INFO when stopped (its dataSegsIn counts every copy that reached it). */
+  tcp?: TcpStats;
 }
 
 declare module '../protocol.js' {
@@ -89,16 +91,29 @@ class StreamReceiver {
     const r = await readToEnd(this.conn, (chunk) => this.sink.update(chunk), { stop: () => this.stopped });
     this.eof = r.eof;
     if (r.firstNs !== undefined && r.lastNs !== undefined) this.durationNs = Number(r.lastNs - r.firstNs);
-    this.conn.close();
+    // FIN now but the socket kept until stop(): its TCP_INFO then counts every segment the sender's retransmissions brought.
+    if (r.eof) this.conn.shutdownWrite();
+    else this.conn.close();
+  }
+
+  private stats(): TcpStats | undefined {
+    try {
+      return this.conn?.stats();
+    } catch {
+      // A socket the kernel already tore down has no TCP_INFO: the report carries none.
+      return undefined;
+    }
   }
 
   async stop(timeoutMs: number): Promise<StreamReport> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.done, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
-    this.close();
+    this.stopped = true;
     await this.done;
-    const out: StreamReport = { eof: this.eof, accepted: this.conn !== undefined, durationNs: this.durationNs };
+    const tcp = this.stats();
+    this.close();
+    const out: StreamReport = { eof: this.eof, accepted: this.conn !== undefined, durationNs: this.durationNs, ...(tcp ? { tcp } : {}) };
     if (this.sink instanceof ExactVerifier) out.exact = this.sink.finish();
     else {
       const a = this.sink.finish();

@@ -29,6 +29,10 @@ export interface ConnectionFindings {
   received: { bytes: number; sha256: string };
   /** TCP_INFO tcpi_total_retrans of the DUT's socket (the connection's own TcpRetransSegs). */
   retransmitted: number;
+  /** Of them, segments the peer DSACKed as duplicates (tcpi_dsack_dups). */
+  dsackDups?: number;
+  /** Data segments the DUT sent and the peer's socket got, every copy counted, when both said. */
+  segments?: { sent: number; received: number };
   /** The write not acknowledged in time, how much was left, how long it waited. */
   stalled?: { write: number; unacked: number; waitedMs: number };
   /** Frames the peer's capture lost (kernel buffer): segments that could not be judged. */
@@ -38,7 +42,13 @@ export interface ConnectionFindings {
 
 export function connectionOutcome(c: ConnectionFindings): CheckOutcome {
   const { tally: t, expect: x } = c;
-  const retrans = judgeRetransmits({ bytes: x.stream.length, retransSegs: c.retransmitted, what: 'the DUT' });
+  const retrans = judgeRetransmits({
+    bytes: x.stream.length,
+    retransSegs: c.retransmitted,
+    spuriousSegs: c.dsackDups,
+    segments: c.segments,
+    what: 'the DUT',
+  });
   const problems: string[] = [];
   if (c.stalled) {
     const s = c.stalled;

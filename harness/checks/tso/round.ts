@@ -8,6 +8,7 @@ import type { IpFamily } from '../../codec/index.js';
 import { PACKET_OUTGOING } from '../../sys/consts.js';
 import { streamBytes } from '../../agent/actions/tcp-stream.js';
 import { SETTLE_MS } from '../capture-round.js';
+import { connectionSegments } from '../retransmits.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { decodeCapture, flowFilter } from '../wire.js';
 import { judgeSegments } from './judge.js';
@@ -118,6 +119,8 @@ export async function runConnection(ctx: CheckContext, p: ConnectionPlan, c: Con
       tally,
       received: { bytes: received.bytes, sha256: received.sha256 },
       retransmitted: sent.info.totalRetrans,
+      dsackDups: sent.info.dsackDups,
+      segments: connectionSegments(sent.info, received),
       stalled: sent.stalled ? { ...sent.stalled, waitedMs } : undefined,
       captureDropped: peer.dropped,
       handedDown: handedDown(decodeCapture(dut.frames.filter((f) => f.pkttype === PACKET_OUTGOING)).filter(flow)),

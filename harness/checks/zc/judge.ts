@@ -192,13 +192,15 @@ export interface TransferCounters {
  * Faults of one TCP transfer from the counters around it: the peer's
  * broken-frame counters, and the DUT's lost segments against their bound
  * (losses the receiving side's own counters account for are reported, not
- * judged); `receiverDropSegs` is that account, for per-connection judgements.
+ * judged); `receiverDropSegs` is that account, for per-connection judgements;
+ * `segments`, the connections' data segments sent and received, summed.
  */
 export function transferFaults(
   what: string,
   bytes: number,
   c: TransferCounters,
   dutDeliversLocally = false,
+  segments?: { sent: number; received: number },
 ): { faults: string[]; retransmits: RetransJudgement; receiverDropSegs: number } {
   const { retransSegs, spuriousSegs, detail } = retransFromDelta(c.dut);
   const receiverDropSegs = receiverDropSegments({
@@ -208,6 +210,6 @@ export function transferFaults(
     dutNstat: c.dut,
     dutDeliversLocally,
   });
-  const retransmits = judgeRetransmits({ bytes, retransSegs, spuriousSegs, receiverDropSegs, detail, what });
+  const retransmits = judgeRetransmits({ bytes, retransSegs, spuriousSegs, receiverDropSegs, segments, detail, what });
   return { faults: [...peerCounterFaults(c.peer), ...(retransmits.ok ? [] : [retransmits.message])], retransmits, receiverDropSegs };
 }

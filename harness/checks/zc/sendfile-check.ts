@@ -6,7 +6,7 @@
  */
 import type { IpFamily } from '../../codec/index.js';
 import { createRng } from '../../random.js';
-import { judgeRetransmits, retransEvidence } from '../retransmits.js';
+import { connectionSegments, judgeRetransmits, retransEvidence, sumSegments } from '../retransmits.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { LARGE_SIZE, largeCases, largeFile, planLargeSize, type SendCase, smallCases, smallFiles, WIRE_CASE } from './cases.js';
 import { streamFaults, transferFaults } from './judge.js';
@@ -38,6 +38,8 @@ export interface CaseResult {
   bytes: number;
   /** TCP_INFO of the connection as it closed. */
   tcp?: TcpStats;
+  /** Data segments the DUT sent and the peer's socket got (every copy), when both ends said. */
+  segments?: { sent: number; received: number };
   /** Its retransmissions judged against the bound for its bytes. */
   retransmits?: Record<string, unknown>;
   /** The case's frames as the peer captured them (one case per run). */
@@ -98,6 +100,7 @@ export async function sendCase(
     family,
     sent: sent.sent,
     tcp: sent.tcp,
+    segments: connectionSegments(sent.tcp, got.tcp),
     ...(wire ? { wire } : {}),
     bytes: exact.bytes,
     sha256: exact.sha256,
@@ -142,7 +145,13 @@ export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
   const planned = smallCases().length + 1 + largeCases(LARGE_SIZE).length;
   const skipped = results.some((r) => r.broken) ? [`${planned - results.length} later case(s) not run after the connection broke`] : [];
   const sentTotal = results.reduce((a, r) => a + r.sent, 0);
-  const transfer = transferFaults('sendfile cases together', sentTotal, counted, delivery.localDelivery !== undefined);
+  const transfer = transferFaults(
+    'sendfile cases together',
+    sentTotal,
+    counted,
+    delivery.localDelivery !== undefined,
+    sumSegments(results),
+  );
   // Per connection too, from its own TCP_INFO: a loss concentrated in one case is not diluted by the others.
   for (const r of results) {
     if (!r.tcp) continue;
@@ -151,6 +160,7 @@ export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
       retransSegs: r.tcp.totalRetrans,
       spuriousSegs: r.tcp.dsackDups,
       receiverDropSegs: transfer.receiverDropSegs,
+      segments: r.segments,
       what: r.case,
     });
     r.retransmits = retransEvidence(j);
@@ -158,7 +168,11 @@ export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
   }
   const faults = [...results.flatMap((r) => r.faults), ...skipped, ...transfer.faults];
   const evidence = {
-    cases: results.map(({ faults: f, broken: _b, tcp: _t, ...r }) => ({ ...r, sha256: r.sha256.slice(0, 16), ok: f.length === 0 })),
+    cases: results.map(({ faults: f, broken: _b, tcp: _t, segments: _s, ...r }) => ({
+      ...r,
+      sha256: r.sha256.slice(0, 16),
+      ok: f.length === 0,
+    })),
     throughputBps: big?.throughputBps,
     largeSize: large.size,
     ...(large.reason ? { largeReduced: { wanted: LARGE_SIZE, reason: large.reason } } : {}),

@@ -10,7 +10,7 @@ import type { IpFamily } from '../../codec/index.js';
 import { counterDelta } from '../../agent/ethtool.js';
 import type { TcpStats } from '../../sys/tcp.js';
 import { createRng } from '../../random.js';
-import { judgeRetransmits, type RetransJudgement, retransEvidence } from '../retransmits.js';
+import { connectionSegments, judgeRetransmits, type RetransJudgement, retransEvidence, sumSegments } from '../retransmits.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { combineModes, type CompletionTally, tallyCompletions } from './completions.js';
 import { honouredOutcome, streamFaults, type TransferCounters, transferFaults } from './judge.js';
@@ -32,6 +32,8 @@ export interface FlowResult {
   /** UDP: datagrams sent, arrived intact, lost. */
   datagrams?: { sent: number; matched: number; lost: number; wrong: number };
   tcp?: TcpStats;
+  /** Data segments the DUT sent and the peer's socket got (every copy), when both ends said. */
+  segments?: { sent: number; received: number };
   mss?: number;
   lengths?: number[];
   retransmits?: RetransJudgement;
@@ -86,7 +88,7 @@ async function tcpFlow(
     ...streamFaults(flow, got.exact!),
     ...(wire?.faults ?? []).map((f) => `${flow} on the wire: ${f}`),
   ];
-  return { ...base, bytes: got.exact!.bytes, tally, tcp: r.tcp, mss: r.mss, wire, faults };
+  return { ...base, bytes: got.exact!.bytes, tally, tcp: r.tcp, segments: connectionSegments(r.tcp, got.tcp), mss: r.mss, wire, faults };
 }
 
 /** UDP receive-buffer overflows at the peer: datagrams the harness's receiver lost, not the device. */
@@ -191,7 +193,8 @@ const tcpBytes = (flows: FlowResult[]) => flows.filter((f) => f.proto === 'tcp')
  * not diluted by the others); the faults are added to the flows.
  */
 function judgeSessionLoss(flows: FlowResult[], counted: TransferCounters, localDelivery: boolean) {
-  const transfer = transferFaults('MSG_ZEROCOPY over TCP', tcpBytes(flows), counted, localDelivery);
+  const tcpFlows = flows.filter((f) => f.proto === 'tcp');
+  const transfer = transferFaults('MSG_ZEROCOPY over TCP', tcpBytes(flows), counted, localDelivery, sumSegments(tcpFlows));
   for (const f of flows) {
     if (!f.tcp) continue;
     f.retransmits = judgeRetransmits({
@@ -199,6 +202,7 @@ function judgeSessionLoss(flows: FlowResult[], counted: TransferCounters, localD
       retransSegs: f.tcp.totalRetrans,
       spuriousSegs: f.tcp.dsackDups,
       receiverDropSegs: transfer.receiverDropSegs,
+      segments: f.segments,
       what: f.flow,
     });
     if (!f.retransmits.ok) f.faults.push(f.retransmits.message);
