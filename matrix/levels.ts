@@ -10,8 +10,9 @@ import type { Evidence, FeatureSnapshot, Status, TargetKind, TargetRecord } from
 import { combineStatuses } from './verdict.js';
 
 /**
- * `flaky` is reserved for repeated runs whose verdicts differ (the runner's
- * `--repeat`); nothing derives it yet.
+ * `flaky`: the attempts of one variant disagreed (the runner's `--repeat` or
+ * `--retry-failed`, `evidence.flaky`); it outranks `broken`, the failed
+ * attempts still named in the note.
  */
 export type Level = 'offloaded' | 'partial' | 'software' | 'broken' | 'inconclusive' | 'flaky' | 'not-tested';
 
@@ -146,11 +147,27 @@ function pathOf(input: LevelInput, v: LevelVariant): { path: Path; why: string }
   return { path: 'device', why: `${on} on and judged correct` };
 }
 
+/** The pass count of a variant whose attempts disagreed (the runner's `combineAttempts`), from its evidence. */
+export function flakyOf(e: Evidence): { passes: number; attempts: number } | undefined {
+  const f = e.flaky as { passes?: unknown; attempts?: unknown } | undefined;
+  return f && typeof f.passes === 'number' && typeof f.attempts === 'number' ? { passes: f.passes, attempts: f.attempts } : undefined;
+}
+
+/** The runner prefixes a flaky variant's message with its count; the note says it once. */
+function stripFlaky(message: string): string {
+  return message.replace(/^flaky: \d+ of \d+ attempts passed; /, '');
+}
+
 /** The level of one observation of a cell (its variants on one run). */
 export function cellLevel(input: LevelInput): LevelJudgement {
   const status = combineStatuses(input.variants.map((v) => v.status));
   const said = (v: LevelVariant, text: string): string => firstLine(`${v.variant}: ${text}`);
   if (input.variants.length === 0) return { level: 'not-tested', note: 'no verdict recorded', status };
+  const flaky = input.variants.find((v) => flakyOf(v.evidence));
+  if (flaky) {
+    const f = flakyOf(flaky.evidence)!;
+    return { level: 'flaky', note: said(flaky, `${f.passes} of ${f.attempts} attempts passed; ${stripFlaky(flaky.message)}`), status };
+  }
   const failed = input.variants.find((v) => v.status === 'fail');
   if (failed) return { level: 'broken', note: said(failed, failed.message || 'failed'), status };
   const errored = input.variants.find((v) => v.status === 'error');

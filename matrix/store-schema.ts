@@ -1,8 +1,9 @@
 /**
- * SQL of the matrix store, format 1. `user_version` records the format so a
+ * SQL of the matrix store, format 2. `user_version` records the format so a
  * later nicmatrix can migrate the database and an older one refuses a newer.
+ * Format 2 added the attempts of a verdict (`--repeat`, `--retry-failed`).
  */
-export const STORE_VERSION = 1;
+export const STORE_VERSION = 2;
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -28,7 +29,9 @@ CREATE TABLE IF NOT EXISTS results (
   variant     TEXT NOT NULL,
   status      TEXT NOT NULL CHECK (status IN ('pass', 'fail', 'unsupported', 'skip', 'error')),
   duration_ms REAL NOT NULL,
-  message     TEXT NOT NULL
+  message     TEXT NOT NULL,
+  attempts    INTEGER NOT NULL DEFAULT 1,  -- attempts behind the verdict
+  passes      INTEGER                      -- of them passed, when they disagreed (flaky); NULL otherwise
 );
 CREATE INDEX IF NOT EXISTS results_cell ON results (device, check_id, kernel);
 CREATE INDEX IF NOT EXISTS results_run ON results (run_id);
@@ -40,4 +43,10 @@ CREATE TABLE IF NOT EXISTS artifacts (
   PRIMARY KEY (run_id, path)
 );
 PRAGMA user_version = ${STORE_VERSION};
+`;
+
+/** From format 1: the attempt columns (filled from the stored records by the store as it migrates). */
+export const MIGRATE_1_TO_2_SQL = `
+ALTER TABLE results ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE results ADD COLUMN passes INTEGER;
 `;

@@ -15,8 +15,9 @@ import { readArtifacts } from './artifacts.js';
 import { NicmatrixError } from './errors.js';
 import { deviceKey } from './identity.js';
 import { parseJson, upgradeRecord } from './migrate.js';
-import type { RunRecord } from './record.js';
-import { SCHEMA_SQL, STORE_VERSION } from './store-schema.js';
+import type { ResultRecord, RunRecord } from './record.js';
+import { flakyOf } from './levels.js';
+import { MIGRATE_1_TO_2_SQL, SCHEMA_SQL, STORE_VERSION } from './store-schema.js';
 
 /** Where the store lives unless `--store PATH` says otherwise, relative to the current directory. */
 export const DEFAULT_STORE_PATH = '.nicmatrix/matrix.db';
@@ -94,6 +95,67 @@ export function damagedStore(path: string, what: string, cause: unknown): Nicmat
   });
 }
 
+/** One verdict whose attempts disagreed, as `store flaky` lists it. */
+export interface FlakyRow {
+  runId: string;
+  finishedAt: string;
+  spec: string;
+  device: string;
+  kernel: string;
+  checkId: string;
+  variant: string;
+  status: string;
+  attempts: number;
+  passes: number;
+  message: string;
+}
+
+/** Attempts behind a verdict, and its passes when they disagreed (`evidence.flaky` of the runner's combineAttempts). */
+function attemptsOf(r: ResultRecord): { attempts: number; passes: number | null } {
+  const f = flakyOf(r.evidence);
+  if (f) return { attempts: f.attempts, passes: f.passes };
+  return { attempts: Array.isArray(r.evidence.attempts) ? Math.max(1, r.evidence.attempts.length) : 1, passes: null };
+}
+
+/**
+ * Runs `fn` again while SQLite says SQLITE_BUSY, up to BUSY_TIMEOUT_MS:
+ * switching to WAL while another process creates the same store fails at
+ * once instead of calling the busy handler.
+ */
+function whileBusy<T>(fn: () => T): T {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return fn();
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+}
+
+/** Format 1 → 2: the attempt columns, filled from every stored record. */
+function migrateFrom1(db: Database.Database): void {
+  db.exec(MIGRATE_1_TO_2_SQL);
+  const set = db.prepare('UPDATE results SET attempts = ?, passes = ? WHERE run_id = ? AND target = ? AND check_id = ? AND variant = ?');
+  for (const row of db.prepare('SELECT id, record FROM runs').all() as { id: string; record: string }[]) {
+    let record: RunRecord;
+    try {
+      record = JSON.parse(row.record) as RunRecord;
+    } catch {
+      // A damaged record keeps the defaults; `store verify` names it and `store rebuild` restores it.
+      continue;
+    }
+    record.targets.forEach((t, i) => {
+      for (const r of t.results) {
+        const a = attemptsOf(r);
+        if (a.attempts !== 1 || a.passes !== null) set.run(a.attempts, a.passes, row.id, i, r.check, r.variant);
+      }
+    });
+  }
+  db.pragma(`user_version = ${STORE_VERSION}`);
+}
+
 export class MatrixStore {
   private constructor(
     readonly path: string,
@@ -112,7 +174,8 @@ export class MatrixStore {
     try {
       if (create) mkdirSync(dirname(path), { recursive: true });
       db = new Database(path, { fileMustExist: !create, timeout: BUSY_TIMEOUT_MS });
-      db.pragma('journal_mode = WAL');
+      const opened = db;
+      whileBusy(() => opened.pragma('journal_mode = WAL'));
       db.pragma('foreign_keys = ON');
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version > STORE_VERSION) {
@@ -121,7 +184,8 @@ export class MatrixStore {
           details: { path },
         });
       }
-      if (version < STORE_VERSION) db.transaction(() => db.exec(SCHEMA_SQL)).immediate();
+      if (version === 1) db.transaction(() => migrateFrom1(db)).immediate();
+      else if (version < STORE_VERSION) db.transaction(() => db.exec(SCHEMA_SQL)).immediate();
     } catch (e) {
       if (e instanceof NicmatrixError) throw e;
       if (isDamage(e)) throw damagedStore(path, 'opening it', e);
@@ -220,12 +284,27 @@ export class MatrixStore {
               JSON.stringify(record),
             );
           const addResult = this.db
-            .prepare(`INSERT INTO results (run_id, target, spec, device, kernel, check_id, variant, status, duration_ms, message)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+            .prepare(`INSERT INTO results (run_id, target, spec, device, kernel, check_id, variant, status, duration_ms, message, attempts, passes)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
           record.targets.forEach((t, i) => {
             const key = deviceKey(t);
-            for (const r of t.results)
-              addResult.run(record.id, i, t.spec, key, t.kernel, r.check, r.variant, r.status, r.durationMs, r.message);
+            for (const r of t.results) {
+              const a = attemptsOf(r);
+              addResult.run(
+                record.id,
+                i,
+                t.spec,
+                key,
+                t.kernel,
+                r.check,
+                r.variant,
+                r.status,
+                r.durationMs,
+                r.message,
+                a.attempts,
+                a.passes,
+              );
+            }
           });
           const addArtifact = this.db.prepare('INSERT INTO artifacts (run_id, path, sha256, data) VALUES (?, ?, ?, ?)');
           for (const [path, data] of artifacts) addArtifact.run(record.id, path, createHash('sha256').update(data).digest('hex'), data);
@@ -298,6 +377,22 @@ export class MatrixStore {
 
   resultCount(): number {
     return this.read('counting the results', () => this.db.prepare('SELECT count(*) AS n FROM results').get() as { n: number }).n;
+  }
+
+  /** Verdicts whose attempts disagreed, newest run first: the cells a lab watches for flakiness. */
+  flakyResults(): FlakyRow[] {
+    return this.read(
+      'reading the flaky verdicts',
+      () =>
+        this.db
+          .prepare(
+            `SELECT r.run_id AS runId, runs.finished_at AS finishedAt, r.spec, r.device, r.kernel, r.check_id AS checkId, r.variant,
+              r.status, r.attempts, r.passes, r.message
+            FROM results r JOIN runs ON runs.id = r.run_id WHERE r.passes IS NOT NULL
+            ORDER BY runs.finished_at DESC, r.device, r.check_id, r.variant`,
+          )
+          .all() as FlakyRow[],
+    );
   }
 
   /** The stored artifacts: run id, record-relative path, content hash, bytes. */

@@ -6,7 +6,7 @@
  * in <system-out>. Every testcase carries its verdict and the cell's support
  * level (`levels.ts`) as properties. Pure.
  */
-import { LEVEL_MEANING, LEVEL_TEXT, levelsOf, type LevelJudgement } from '../matrix/levels.js';
+import { flakyOf, LEVEL_MEANING, LEVEL_TEXT, levelsOf, type LevelJudgement } from '../matrix/levels.js';
 import type { ResultRecord, RunRecord, TargetRecord } from '../matrix/record.js';
 import { clip, xmlAttr, xmlEscape } from './text.js';
 import type { ReportInput, Reporter } from './types.js';
@@ -34,11 +34,26 @@ function details(r: ResultRecord): string {
   return clip(lines.join('\n'), MAX_TEXT);
 }
 
+/** Surefire's rerun convention, which CI readers of JUnit show: one <flakyFailure> per attempt that did not pass. */
+function flakyFailures(r: ResultRecord): string {
+  const attempts = Array.isArray(r.evidence.attempts) ? (r.evidence.attempts as { status?: unknown; message?: unknown }[]) : [];
+  return attempts
+    .map((a, i) => ({ i, status: String(a.status), message: String(a.message ?? '') }))
+    .filter((a) => a.status !== 'pass')
+    .map(
+      (a) =>
+        `\n      <flakyFailure${attrs({ message: clip(`attempt ${a.i + 1}: ${a.status}: ${a.message}`, MAX_TEXT), type: a.status })}/>`,
+    )
+    .join('');
+}
+
 function testcase(t: TargetRecord, r: ResultRecord, level: LevelJudgement | undefined): string {
+  const flaky = flakyOf(r.evidence);
   const head = `    <testcase${attrs({ classname: `${t.spec}/${deviceName(t)}`, name: `${r.check} [${r.variant}]`, time: seconds(r.durationMs) })}>`;
   const props = [
     '      <properties>',
     `        <property${attrs({ name: 'verdict', value: r.status })}/>`,
+    ...(flaky ? [`        <property${attrs({ name: 'flaky', value: `${flaky.passes} of ${flaky.attempts} attempts passed` })}/>`] : []),
     ...(level
       ? [
           `        <property${attrs({ name: 'level', value: LEVEL_TEXT[level.level] })}/>`,
@@ -53,7 +68,7 @@ function testcase(t: TargetRecord, r: ResultRecord, level: LevelJudgement | unde
     case 'pass':
       break;
     case 'fail':
-      body = `\n      <failure${attrs({ message, type: 'fail' })}>${xmlEscape(details(r))}</failure>`;
+      body = `\n      <failure${attrs({ message, type: flaky ? 'flaky' : 'fail' })}>${xmlEscape(details(r))}</failure>`;
       break;
     case 'error':
       body = `\n      <error${attrs({ message, type: 'error' })}>${xmlEscape(details(r))}</error>`;
@@ -67,7 +82,7 @@ function testcase(t: TargetRecord, r: ResultRecord, level: LevelJudgement | unde
     default:
       body = `\n      <skipped${attrs({ message: `${r.status}${message ? `: ${message}` : ''}` })}/>`;
   }
-  return `${head}\n${props}${body}\n    </testcase>`;
+  return `${head}\n${props}${body}${flaky ? flakyFailures(r) : ''}\n    </testcase>`;
 }
 
 function counts(results: readonly ResultRecord[]): { tests: number; failures: number; errors: number; skipped: number; time: string } {

@@ -60,7 +60,9 @@ export const markdownReporter: Reporter = {
     );
 
     // The same support levels as the website, one row per target: what the hardware really does.
-    const shownLevels = LEVELS.filter((l) => l !== 'flaky');
+    // The flaky column only where attempts were repeated and disagreed: most runs have none.
+    const anyFlaky = targets.some(({ t }) => [...levelsOf(t).values()].some((j) => j.level === 'flaky'));
+    const shownLevels = LEVELS.filter((l) => l !== 'flaky' || anyFlaky);
     out.push('', '### Support levels per check', '', '| target | ' + shownLevels.map((l) => LEVEL_TEXT[l]).join(' | ') + ' |');
     out.push('| --- |' + ' ---: |'.repeat(shownLevels.length));
     out.push(
@@ -74,16 +76,17 @@ export const markdownReporter: Reporter = {
         'targets',
       ),
     );
-    const brokenCells = targets.flatMap(({ t }) =>
-      [...levelsOf(t)].filter(([, j]) => j.level === 'broken').map(([check, j]) => ({ t, check, note: j.note })),
-    );
-    if (brokenCells.length > 0) {
-      out.push('', '#### Broken', '');
+    for (const level of ['broken', 'flaky'] as const) {
+      const cells = targets.flatMap(({ t }) =>
+        [...levelsOf(t)].filter(([, j]) => j.level === level).map(([check, j]) => ({ t, check, note: j.note })),
+      );
+      if (cells.length === 0) continue;
+      out.push('', `#### ${level === 'broken' ? 'Broken' : 'Flaky'}`, '');
       out.push(
         ...capped(
-          brokenCells,
+          cells,
           ({ t, check, note }) => `- ${code(t.spec)} ${code(check)}: ${mdEscape(clip(note, MAX_MESSAGE))}`,
-          'broken cells',
+          `${level} cells`,
         ),
       );
     }

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isNicmatrixError } from '../../matrix/errors.js';
 import { DEFAULT_STORE_PATH, MatrixStore, canonicalJson, resolveStorePath } from '../../matrix/store.js';
 import { syntheticRuns } from '../../matrix/synthetic.js';
-import { vethRun } from '../fixtures/records.js';
+import Database from 'better-sqlite3';
+import { combineAttempts } from '../../harness/run/attempts.js';
+import { result, vethRun } from '../fixtures/records.js';
 import { transpileTree } from '../fixtures/transpile.js';
 
 let dir: string;
@@ -60,6 +62,42 @@ describe('matrix store', () => {
       expect(store.resultCount()).toBe(rec.targets[0].results.length);
       expect(store.raw(rec.id)).toBe(readFileSync(file, 'utf8'));
       expect(canonicalJson(store.record(rec.id))).toBe(canonicalJson(rec));
+    } finally {
+      store.close();
+    }
+  });
+
+  it('keeps the attempts of a flaky verdict as columns, lists them, and fills them in when it migrates a format-1 store', () => {
+    const path = join(dir, 'flaky', 'matrix.db');
+    const rec = vethRun();
+    rec.targets[0].results[0] = combineAttempts([
+      result('tx-csum/ipv4-udp', 'pass', 'offload-on', 'ok'),
+      result('tx-csum/ipv4-udp', 'fail', 'offload-on', 'checksum wrong'),
+    ]);
+    let store = MatrixStore.open(path);
+    try {
+      store.ingest(rec, 'mem');
+      expect(store.flakyResults()).toEqual([
+        expect.objectContaining({
+          runId: rec.id,
+          checkId: 'tx-csum/ipv4-udp',
+          variant: 'offload-on',
+          status: 'fail',
+          attempts: 2,
+          passes: 1,
+        }),
+      ]);
+    } finally {
+      store.close();
+    }
+    // The same data as format 1 held it: no attempt columns.
+    const db = new Database(path);
+    db.exec('ALTER TABLE results DROP COLUMN attempts; ALTER TABLE results DROP COLUMN passes; PRAGMA user_version = 1;');
+    db.close();
+    store = MatrixStore.open(path);
+    try {
+      expect(store.flakyResults()).toEqual([expect.objectContaining({ checkId: 'tx-csum/ipv4-udp', attempts: 2, passes: 1 })]);
+      expect(store.resultCount()).toBe(rec.targets[0].results.length);
     } finally {
       store.close();
     }

@@ -116,6 +116,23 @@ describe('support level of a cell', () => {
     expect(j).toEqual({ level: 'broken', status: 'fail', note: 'offload-on: generic: 15 of 100 frames with a wrong checksum' });
   });
 
+  it('attempts that disagree are flaky, with the pass count and the failing finding, whatever the verdict order made of them', () => {
+    const message = 'flaky: 2 of 3 attempts passed; checksum wrong at offset 40';
+    const j = cellLevel({
+      check: 'tx-csum/ipv4-udp',
+      kind: 'qemu',
+      variants: [
+        v('offload-on', 'fail', { features: ON, delivery: 'complete', flaky: { passes: 2, attempts: 3 } }, message),
+        tx('offload-off', 'pass'),
+      ],
+    });
+    expect(j).toEqual({ level: 'flaky', note: 'offload-on: 2 of 3 attempts passed; checksum wrong at offset 40', status: 'fail' });
+    // Attempts that agree are not flaky, however many there were.
+    expect(
+      cellLevel({ check: 'tx-csum/ipv4-udp', kind: 'qemu', variants: [tx('offload-on', 'fail'), tx('offload-off', 'pass')] }).level,
+    ).toBe('broken');
+  });
+
   it('a harness error is inconclusive, never a device failure', () => {
     const j = cellLevel({
       check: 'tx-csum/ipv4-udp',

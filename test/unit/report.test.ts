@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { aggregate } from '../../matrix/aggregate.js';
 import type { RunRecord } from '../../matrix/record.js';
 import { syntheticRuns } from '../../matrix/synthetic.js';
+import { combineAttempts } from '../../harness/run/attempts.js';
 import { matrixCsv } from '../../reports/data.js';
 import { REPORTERS } from '../../reports/index.js';
 import { csvField, mdEscape, xmlEscape } from '../../reports/text.js';
@@ -60,6 +61,23 @@ describe('JUnit reporter', () => {
     expect(props(byName.get('tx-csum/ipv6-udp [offload-on]')!)).toMatchObject({ verdict: 'fail', level: 'broken' });
     expect(byName.get('frag/ipv4-overlap [offload-on]')!.skipped).toBeDefined();
     expect(byName.get('tx-csum/ipv4-tcp [offload-off]')!.failure).toBeUndefined();
+  });
+
+  it('a variant whose attempts disagreed is flaky: its pass count as a property, a flaky failure, one <flakyFailure> per attempt that did not pass', () => {
+    const attempts = [
+      result('tx-csum/ipv4-tcp', 'pass', 'offload-on', 'ok'),
+      result('tx-csum/ipv4-tcp', 'fail', 'offload-on', 'checksum wrong'),
+      result('tx-csum/ipv4-tcp', 'pass', 'offload-on', 'ok'),
+    ];
+    const rec = runRecord([e1000Target([combineAttempts(attempts)])]);
+    const [c] = parseJunit(render('junit', [rec]));
+    expect(c.failure).toMatchObject({ '@type': 'flaky', '@message': 'flaky: 2 of 3 attempts passed; checksum wrong' });
+    expect(list(c.flakyFailure).map((f) => f['@message'])).toEqual(['attempt 2: fail: checksum wrong']);
+    const props = Object.fromEntries(list((c.properties as Node).property).map((p) => [p['@name'], p['@value']]));
+    expect(props).toMatchObject({ verdict: 'fail', flaky: '2 of 3 attempts passed', level: 'flaky' });
+    const md = render('markdown', [rec]);
+    expect(md).toContain('| target | offloaded | partial | software | broken | flaky | inconclusive | not tested |');
+    expect(md).toContain('#### Flaky');
   });
 
   it('escapes markup and control characters in names and messages', () => {

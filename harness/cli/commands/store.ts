@@ -1,7 +1,7 @@
-/** `nicmatrix store verify|rebuild`: find damage in the matrix store, and rebuild it from the run records it keeps. */
+/** `nicmatrix store verify|rebuild|flaky`: find damage in the matrix store, rebuild it from the records it keeps, list flaky verdicts. */
 import { existsSync } from 'node:fs';
 import { rebuildStore, storeIsSound, verifyStore } from '../../../matrix/store-repair.js';
-import { keptRecordsDir, resolveStorePath } from '../../../matrix/store.js';
+import { keptRecordsDir, MatrixStore, resolveStorePath } from '../../../matrix/store.js';
 import { NicmatrixError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { STORE_HELP } from '../shared.js';
@@ -16,12 +16,13 @@ function listed<T>(items: T[], line: (item: T) => string, out: (l: string) => vo
 
 export const command: Command = {
   usage: [
-    'usage: nicmatrix store verify|rebuild [--store PATH]',
+    'usage: nicmatrix store verify|rebuild|flaky [--store PATH]',
     '',
     "  verify          SQLite's integrity check, then every stored record against the run record schema and its hash;",
     '                  also says which runs have no kept copy beside the store. Changes nothing.',
     '  rebuild         moves the store file aside (never deletes it) and re-ingests every run record kept in',
     '                  PATH.records/ plus every run still readable in the old file, so no verdict is lost.',
+    '  flaky           lists every verdict whose attempts disagreed (run --repeat / --retry-failed), newest first.',
     STORE_HELP,
     '',
     'Exit status: verify 0 when the store is sound, 2 when it is damaged; rebuild 0 when every record was stored, 2 otherwise.',
@@ -30,12 +31,26 @@ export const command: Command = {
   positionals: true,
   async run({ values, positionals }, io) {
     const [action, ...extra] = positionals;
-    if ((action !== 'verify' && action !== 'rebuild') || extra.length > 0)
+    if ((action !== 'verify' && action !== 'rebuild' && action !== 'flaky') || extra.length > 0)
       throw new NicmatrixError(
         'USAGE',
-        `store: expected verify or rebuild, found ${positionals.length ? `"${positionals.join(' ')}"` : 'nothing'}`,
+        `store: expected verify, rebuild or flaky, found ${positionals.length ? `"${positionals.join(' ')}"` : 'nothing'}`,
       );
     const path = resolveStorePath(values.store as string | undefined);
+    if (action === 'flaky') {
+      const store = MatrixStore.open(path, { create: false });
+      try {
+        const rows = store.flakyResults();
+        for (const r of rows)
+          io.out(
+            `${r.finishedAt}  ${r.device}  ${r.kernel}  ${r.checkId} [${r.variant}]  ${r.passes} of ${r.attempts} attempts passed  run ${r.runId}`,
+          );
+        io.err(`store: ${rows.length} flaky verdict(s) in ${path}`);
+      } finally {
+        store.close();
+      }
+      return 0;
+    }
     if (action === 'verify') {
       if (!existsSync(path) && !existsSync(keptRecordsDir(path)))
         throw new NicmatrixError(
