@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { LARGE_FLOOR, LARGE_SIZE, planLargeSize, smallCases, smallFiles } from '../../harness/checks/zc/cases.js';
-import { callRanges, combineModes, tallyCompletions } from '../../harness/checks/zc/completions.js';
+import { callRanges, combineModes, tallyCompletions } from '../../harness/codec/zc/completions.js';
 import { honouredOutcome, judgeMutation, peerCounterFaults, transferFaults } from '../../harness/checks/zc/judge.js';
-import { blocksWithin, CompletionFrontier, MAX_WRITES_PER_BLOCK, planWrites, WriteLog } from '../../harness/checks/zc/mutation.js';
-import { POISON } from '../../harness/checks/zc/pattern.js';
-import type { AttributionResult } from '../../harness/checks/zc/verify.js';
+import { blocksWithin, CompletionFrontier, MAX_WRITES_PER_BLOCK, planWrites, WriteLog } from '../../harness/codec/zc/mutation.js';
+import { POISON } from '../../harness/codec/zc/pattern.js';
+import type { AttributionResult } from '../../harness/codec/zc/verify.js';
 import { udpDatagramSize, zerocopyLengths } from '../../harness/checks/zc/zerocopy-plan.js';
 import { createRng } from '../../harness/random.js';
 

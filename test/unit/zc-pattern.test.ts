@@ -14,7 +14,7 @@ import {
   PERIOD,
   POISON,
   streamLength,
-} from '../../harness/checks/zc/pattern.js';
+} from '../../harness/codec/zc/pattern.js';
 import { createRng } from '../../harness/random.js';
 
 /** Independent reference: one byte of base(o), straight from the definition. */

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DatagramMatcher } from '../../harness/checks/zc/datagrams.js';
+import { DatagramMatcher } from '../../harness/codec/zc/datagrams.js';
 import { streamFaults } from '../../harness/checks/zc/judge.js';
-import { fillExpected, fillFile, fillGeneration, GEN_KEYS, type StreamSpec } from '../../harness/checks/zc/pattern.js';
-import { BlockAttributor, decodeMasks, encodeMasks, ExactVerifier } from '../../harness/checks/zc/verify.js';
+import { fillExpected, fillFile, fillGeneration, GEN_KEYS, type StreamSpec } from '../../harness/codec/zc/pattern.js';
+import { BlockAttributor, decodeMasks, encodeMasks, ExactVerifier } from '../../harness/codec/zc/verify.js';
 import { createRng } from '../../harness/random.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CapturedFrame } from '../../harness/agent/protocol.js';
 import { WIRE_CASE, smallCases } from '../../harness/checks/zc/cases.js';
-import { fillExpected, type StreamSpec } from '../../harness/checks/zc/pattern.js';
+import { fillExpected, type StreamSpec } from '../../harness/codec/zc/pattern.js';
 import { describeTaps, parsePacketSockets, tapsOf } from '../../harness/checks/zc/taps.js';
 import { judgeStreamFrames } from '../../harness/checks/zc/wire-judge.js';
 import { fullSegmentLengths, plannedMss } from '../../harness/checks/zc/zerocopy-plan.js';

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { dataExtents, type FileLayout, fillFile } from '../../checks/zc/pattern.js';
+import { dataExtents, type FileLayout, fillFile } from '../../codec/zc/pattern.js';
 import { NicmatrixError } from '../../errors.js';
 import { defineAction } from '../registry.js';
 

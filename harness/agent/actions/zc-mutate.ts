@@ -10,10 +10,10 @@
  */
 import fs from 'node:fs';
 import { setImmediate as yieldLoop } from 'node:timers/promises';
-import type { Completion } from '../../checks/zc/completions.js';
-import { CompletionFrontier, planWrites, WriteLog } from '../../checks/zc/mutation.js';
-import { fillFile, fillGeneration, POISON } from '../../checks/zc/pattern.js';
-import { encodeMasks } from '../../checks/zc/verify.js';
+import type { Completion } from '../../codec/zc/completions.js';
+import { CompletionFrontier, planWrites, WriteLog } from '../../codec/zc/mutation.js';
+import { fillFile, fillGeneration, POISON } from '../../codec/zc/pattern.js';
+import { encodeMasks } from '../../codec/zc/verify.js';
 import { createRng } from '../../random.js';
 import * as C from '../../sys/consts.js';
 import { EAGAIN, syscallError } from '../../sys/errno.js';

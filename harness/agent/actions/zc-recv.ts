@@ -5,8 +5,8 @@
  * the first differing offset, throughput and the agent's peak RSS meanwhile.
  */
 import fs from 'node:fs';
-import type { StreamSpec } from '../../checks/zc/pattern.js';
-import { BlockAttributor, encodeMasks, type ExactResult, ExactVerifier, type Mismatch } from '../../checks/zc/verify.js';
+import type { StreamSpec } from '../../codec/zc/pattern.js';
+import { BlockAttributor, encodeMasks, type ExactResult, ExactVerifier, type Mismatch } from '../../codec/zc/verify.js';
 import { describeError, NicmatrixError } from '../../errors.js';
 import * as C from '../../sys/consts.js';
 import { TcpListener } from '../../sys/listener.js';

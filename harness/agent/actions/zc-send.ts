@@ -5,8 +5,8 @@
  * connection is reported as `failure` (the device's doing); harness trouble throws.
  */
 import fs from 'node:fs';
-import type { Completion } from '../../checks/zc/completions.js';
-import { fillFile } from '../../checks/zc/pattern.js';
+import type { Completion } from '../../codec/zc/completions.js';
+import { fillFile } from '../../codec/zc/pattern.js';
 import { describeError } from '../../errors.js';
 import { syscallErrno } from '../../sys/errno.js';
 import * as C from '../../sys/consts.js';

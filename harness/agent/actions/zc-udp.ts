@@ -3,8 +3,8 @@
  * datagrams of a UDP MSG_ZEROCOPY send and matches each against the pattern
  * as it arrives (DatagramMatcher); nothing is kept.
  */
-import { DatagramMatcher, type DatagramTally } from '../../checks/zc/datagrams.js';
-import type { FileLayout } from '../../checks/zc/pattern.js';
+import { DatagramMatcher, type DatagramTally } from '../../codec/zc/datagrams.js';
+import type { FileLayout } from '../../codec/zc/pattern.js';
 import { describeError, NicmatrixError } from '../../errors.js';
 import * as C from '../../sys/consts.js';
 import { syscallErrno } from '../../sys/errno.js';

@@ -4,7 +4,7 @@
  * non-zero start offsets, partial ranges, ranges past the end). The large size
  * shrinks on links too slow to move 64 MiB within a budget. Pure.
  */
-import type { FileLayout } from './pattern.js';
+import type { FileLayout } from '../../codec/zc/pattern.js';
 
 export const MiB = 1 << 20;
 export const LARGE_SIZE = 64 * MiB;

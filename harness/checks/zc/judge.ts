@@ -5,9 +5,9 @@
  */
 import type { Status } from '../../../matrix/record.js';
 import { judgeRetransmits, receiverDropSegments, type RetransJudgement, retransFromDelta } from '../retransmits.js';
-import type { ZerocopyMode } from './completions.js';
-import { POISON } from './pattern.js';
-import type { AttributionResult, ExactResult } from './verify.js';
+import type { ZerocopyMode } from '../../codec/zc/completions.js';
+import { POISON } from '../../codec/zc/pattern.js';
+import type { AttributionResult, ExactResult } from '../../codec/zc/verify.js';
 
 /** What is wrong with a stream that should be byte-exact; empty when it is. */
 export function streamFaults(what: string, r: ExactResult): string[] {

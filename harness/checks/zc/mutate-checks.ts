@@ -8,12 +8,12 @@
 import type { MutateReport } from '../../agent/actions/zc-mutate.js';
 import { createRng } from '../../random.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
-import { type CompletionTally, tallyCompletions } from './completions.js';
+import { type CompletionTally, tallyCompletions } from '../../codec/zc/completions.js';
 import { retransEvidence } from '../retransmits.js';
 import { judgeMutation, streamFaults, transferFaults } from './judge.js';
-import type { FileLayout } from './pattern.js';
+import type { FileLayout } from '../../codec/zc/pattern.js';
 import { addresses, connectionFaults, counting, deliveryOf, portSource, startReceiver, withFiles, withReceivers } from './session.js';
-import { decodeMasks } from './verify.js';
+import { decodeMasks } from '../../codec/zc/verify.js';
 
 export const BLOCK = 1024;
 const MiB = 1 << 20;

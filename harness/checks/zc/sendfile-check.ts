@@ -10,7 +10,7 @@ import { connectionSegments, judgeRetransmits, retransEvidence, sumSegments } fr
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { LARGE_SIZE, largeCases, largeFile, planLargeSize, type SendCase, smallCases, smallFiles, WIRE_CASE } from './cases.js';
 import { streamFaults, transferFaults } from './judge.js';
-import { clampRange, type FileLayout } from './pattern.js';
+import { clampRange, type FileLayout } from '../../codec/zc/pattern.js';
 import type { TcpStats } from '../../sys/tcp.js';
 import {
   addresses,

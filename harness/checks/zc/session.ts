@@ -10,7 +10,7 @@ import type { StreamReport } from '../../agent/actions/zc-recv.js';
 import type { Rng } from '../../random.js';
 import type { CheckContext } from '../types.js';
 import { decodeCapture, type WireFrame } from '../wire.js';
-import type { FileLayout, StreamSpec } from './pattern.js';
+import type { FileLayout, StreamSpec } from '../../codec/zc/pattern.js';
 
 export function addresses(ctx: CheckContext, family: IpFamily): { src: string; dst: string } {
   return family === 4 ? { src: ctx.link.dut.ipv4, dst: ctx.link.peer.ipv4 } : { src: ctx.link.dut.ipv6, dst: ctx.link.peer.ipv6 };

@@ -8,7 +8,7 @@
 import { checkPartialSeed, partialOffsets, verifyL4 } from '../../codec/index.js';
 import { frameShapeFaults } from '../frame-shape.js';
 import type { WireFrame } from '../wire.js';
-import { fillExpected, type StreamSpec, streamLength } from './pattern.js';
+import { fillExpected, type StreamSpec, streamLength } from '../../codec/zc/pattern.js';
 
 const TCP_SYN = 0x02;
 /** Examples kept per kind of fault; the count says how many there were. */

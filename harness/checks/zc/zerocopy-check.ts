@@ -12,7 +12,7 @@ import type { TcpStats } from '../../sys/tcp.js';
 import { createRng } from '../../random.js';
 import { connectionSegments, judgeRetransmits, type RetransJudgement, retransEvidence, sumSegments } from '../retransmits.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
-import { combineModes, type CompletionTally, tallyCompletions } from './completions.js';
+import { combineModes, type CompletionTally, tallyCompletions } from '../../codec/zc/completions.js';
 import { honouredOutcome, streamFaults, type TransferCounters, transferFaults } from './judge.js';
 import { addresses, connectionFaults, counting, deliveryOf, portSource, startReceiver, withPeerCapture, withReceivers } from './session.js';
 import { describeTaps, parsePacketSockets, tapsOf } from './taps.js';
