@@ -38,10 +38,8 @@ const KNOWN_CYCLIC_FOLDERS = [
   'harness/codec/zc',
   'harness/sys', // sys/{packet,structs}.ts read agent/protocol.ts types ↔ agent uses sys: the wire types move down
   'harness/agent', // ↔ harness/sys
-  'harness/checks', // checks/registry.ts imports every family ↔ families import checks/types.ts
   'harness/checks/rx-csum', // ↔ tx-csum: payloads.ts, nstatSince, DeliveredDatagram shared by both families
   'harness/checks/tx-csum',
-  'harness/run', // ↔ harness/checks through checks/tso/case.ts → run/link-ready.ts (known violation above)
   'harness/doctor', // ↔ drivers through drivers/qemu/sparc64.ts → doctor/prereqs.ts (known violation above)
   'drivers', // drivers/index.ts loads qemu ↔ qemu uses drivers/{names,netns,types}.ts
   'drivers/qemu',
@@ -136,8 +134,6 @@ module.exports = {
     knownViolations: [
       // The bench's headless Chromium launcher is shared with the browser tests: it moves to ci/ (tests may import ci/).
       known('ci-not-test', 'ci/bench/site.ts', 'test/browser/chromium.ts'),
-      // Waiting for the link after an offload change is shared by the runner and the tso family: it moves down to checks/.
-      known('checks-under-runner', 'harness/checks/tso/case.ts', 'harness/run/link-ready.ts'),
       // The native agent's build cache sits with the QEMU image cache: the cache helper moves down (platform).
       known('agent-under-drivers', 'harness/agent/native.ts', 'drivers/qemu/cache.ts'),
       // The sparc64 guest reads the prerequisite table: the table (pure data) moves down to the platform.

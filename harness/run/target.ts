@@ -9,7 +9,7 @@ import { describeError, errorCode, NicmatrixError } from '../errors.js';
 import { restoreSettings } from './features.js';
 import type { RunListener } from './listener.js';
 import { combineAttempts, wantsAnotherAttempt } from './attempts.js';
-import { linkReady } from './link-ready.js';
+import { linkReady } from '../checks/link-ready.js';
 import { probeLink } from './probe.js';
 import { linkLostFinding, type Recovery } from './stall.js';
 import { deriveSeed, groupByFeatures, type PlannedVariant } from './plan.js';

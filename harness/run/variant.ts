@@ -10,7 +10,7 @@ import { describeError, errorCode, NicmatrixError } from '../errors.js';
 import { pcapFile } from '../pcap.js';
 import { counterDelta } from '../agent/ethtool.js';
 import { unmetFeatures } from './features.js';
-import { linkReady } from './link-ready.js';
+import { linkReady } from '../checks/link-ready.js';
 import { safeName } from './record-file.js';
 import { judgeStall, stalledStep } from './stall.js';
 import { VariantDut } from './variant-dut.js';

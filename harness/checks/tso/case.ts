@@ -3,7 +3,7 @@ import type { FeatureSnapshot } from '../../../matrix/record.js';
 import { describeError } from '../../errors.js';
 import type { IpFamily } from '../../codec/index.js';
 import { createRng } from '../../random.js';
-import { linkReady } from '../../run/link-ready.js';
+import { linkReady } from '../link-ready.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { combineConnections } from './outcome.js';
 import { runConnection, type ConnectionCase, type ConnectionPlan } from './round.js';
