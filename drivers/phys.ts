@@ -36,15 +36,8 @@ export class PhysDut extends LocalDut {
     for (const end of [dut, peer]) await this.assertExists(end);
     const base = 0x100 + (nextInstance() & 0xff);
     const plan = addressPair(base);
-    await this.borrow(dut, plan.dut);
-    await this.borrow(peer, plan.peer);
-    this.pciId = await this.readPciId(dut);
-    await this.startAgent(['dut'], dut.netns, signal);
-    await this.startAgent(['peer'], peer.netns, signal);
-    const [d, p] = await Promise.all([
-      this.run('dut', 'link.info', { ifname: dut.ifname }),
-      this.run('peer', 'link.info', { ifname: peer.ifname }),
-    ]);
+    // Registered first so it runs last: once our addresses are gone nothing resolves the peer again, so no
+    // INCOMPLETE entry a late packet made between the two steps outlives the run.
     const neigh = cleanup.register(`neighbour entries on ${this.spec}`, async () => {
       for (const [end, other] of [
         [dut, plan.peer],
@@ -56,6 +49,15 @@ export class PhysDut extends LocalDut {
       }
     });
     this.teardowns.push(neigh);
+    await this.borrow(dut, plan.dut);
+    await this.borrow(peer, plan.peer);
+    this.pciId = await this.readPciId(dut);
+    await this.startAgent(['dut'], dut.netns, signal);
+    await this.startAgent(['peer'], peer.netns, signal);
+    const [d, p] = await Promise.all([
+      this.run('dut', 'link.info', { ifname: dut.ifname }),
+      this.run('peer', 'link.info', { ifname: peer.ifname }),
+    ]);
     await pinNeighbours({ ...dut, mac: d.mac, plan: plan.dut }, { ...peer, mac: p.mac, plan: plan.peer });
     return {
       dut: { ifname: dut.ifname, mac: d.mac, mtu: d.mtu, ipv4: plan.dut.ipv4, ipv6: plan.dut.ipv6 },

@@ -43,6 +43,20 @@ export class RemotePeerDut extends LocalDut {
     await checkRemote(remote);
     for (const side of ['dut', 'peer'] as const) await this.assertExists(side);
     const plan = addressPair(0x100 + (nextInstance() & 0xff));
+    const ends: [Ip, End, AddressPlan][] = [
+      [this.ipAt('dut'), dut, plan.peer],
+      [this.ipAt('peer'), peer, plan.dut],
+    ];
+    // Registered first so it runs last: once our addresses are gone nothing resolves the peer again, so no
+    // INCOMPLETE entry a late packet made between the two steps outlives the run.
+    this.teardowns.push(
+      cleanup.register(`neighbour entries on ${this.spec}`, async () => {
+        for (const [ip, end, other] of ends) {
+          await ip(['neigh', 'del', other.ipv4, 'dev', end.ifname], false);
+          await ip(['-6', 'neigh', 'del', other.ipv6, 'dev', end.ifname], false);
+        }
+      }),
+    );
     await this.borrow('dut', plan.dut);
     await this.borrow('peer', plan.peer);
     this.pciId = await this.readPciId(dut);
@@ -55,17 +69,9 @@ export class RemotePeerDut extends LocalDut {
       this.run('peer', 'link.info', { ifname: peer.ifname }),
     ]);
     const pins: [Ip, End, AddressPlan, string][] = [
-      [this.ipAt('dut'), dut, plan.peer, p.mac],
-      [this.ipAt('peer'), peer, plan.dut, d.mac],
+      [...ends[0], p.mac],
+      [...ends[1], d.mac],
     ];
-    this.teardowns.push(
-      cleanup.register(`neighbour entries on ${this.spec}`, async () => {
-        for (const [ip, end, other] of pins) {
-          await ip(['neigh', 'del', other.ipv4, 'dev', end.ifname], false);
-          await ip(['-6', 'neigh', 'del', other.ipv6, 'dev', end.ifname], false);
-        }
-      }),
-    );
     // Static entries both ways: no ARP/ND mixes into captures, on either host.
     for (const [ip, end, other, mac] of pins) {
       await ip(['neigh', 'replace', other.ipv4, 'lladdr', mac, 'dev', end.ifname, 'nud', 'permanent']);
