@@ -7,7 +7,7 @@
  *   checks    harness/checks/                                plan → round → pure judge, per family
  *   drivers   drivers/                                       one module per kind of DUT
  *   agent     harness/agent/                                 the RPC and the agent's primitive actions
- *   platform  harness/sys/ and harness/*.ts I/O helpers      syscalls, processes, cleanup, paths
+ *   platform  harness/sys/ and harness/*.ts I/O helpers      syscalls, processes, cleanup, paths, the cache directory
  *   core      harness/codec/ (with codec/zc/, the zero-copy byte oracle the agent and the zc judges share), checksum,
  *             random, pcap, the error class, the record types, the verdict order,
  *             the agent protocol's types: pure, no I/O
@@ -19,7 +19,7 @@
  */
 const CORE =
   '^(harness/codec/|harness/(checksum|random|pcap|errors)\\.ts$|harness/agent/protocol\\.ts$|matrix/(errors|record|verdict)\\.ts$)';
-const PLATFORM = '^(harness/sys/|harness/(exec|process|cleanup|paths)\\.ts$)';
+const PLATFORM = '^(harness/sys/|harness/(exec|process|cleanup|paths|cache)\\.ts$)';
 const AGENT = '^harness/agent/';
 const DRIVERS = '^drivers/';
 const CHECKS = '^harness/checks/';
@@ -134,8 +134,6 @@ module.exports = {
     knownViolations: [
       // The bench's headless Chromium launcher is shared with the browser tests: it moves to ci/ (tests may import ci/).
       known('ci-not-test', 'ci/bench/site.ts', 'test/browser/chromium.ts'),
-      // The native agent's build cache sits with the QEMU image cache: the cache helper moves down (platform).
-      known('agent-under-drivers', 'harness/agent/native.ts', 'drivers/qemu/cache.ts'),
       // The sparc64 guest reads the prerequisite table: the table (pure data) moves down to the platform.
       known('drivers-under-checks', 'drivers/qemu/sparc64.ts', 'harness/doctor/prereqs.ts'),
     ],

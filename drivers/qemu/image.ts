@@ -10,7 +10,7 @@ import zlib from 'node:zlib';
 import { NicmatrixError } from '../../harness/errors.js';
 import { run } from '../../harness/exec.js';
 import { isStaticElf } from './binfmt.js';
-import { cacheRoot, exists, scratchDir, writeAtomic } from './cache.js';
+import { cacheRoot, exists, scratchDir, writeAtomic } from '../../harness/cache.js';
 import { nicModules } from './catalogue.js';
 import { type CpioEntry, writeCpio } from './cpio.js';
 import { IMAGE_FORMAT, inputsHash, moduleClosure, parseModulesBuiltin, parseModulesDep } from './image-plan.js';

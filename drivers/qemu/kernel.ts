@@ -11,7 +11,7 @@ import { execa } from 'execa';
 import { NicmatrixError } from '../../harness/errors.js';
 import { run } from '../../harness/exec.js';
 import { bzImagePayload, hasPvhNote, isElf } from './binfmt.js';
-import { exists, scratchDir, writeAtomic } from './cache.js';
+import { exists, scratchDir, writeAtomic } from '../../harness/cache.js';
 import { inputsHash, parseAptDepends, parseAptVersion } from './image-plan.js';
 
 export const DEBIAN_KERNEL_META = 'linux-image-amd64';

@@ -16,7 +16,7 @@ import { LINUX_SOURCE_TARBALL } from '../../harness/doctor/prereqs.js';
 import { NicmatrixError } from '../../harness/errors.js';
 import { run } from '../../harness/exec.js';
 import { projectRoot } from '../../harness/paths.js';
-import { cacheRoot, exists, writeAtomic } from './cache.js';
+import { cacheRoot, exists, writeAtomic } from '../../harness/cache.js';
 import { type CpioEntry, writeCpio } from './cpio.js';
 import type { GuestImage } from './image.js';
 import { AGENT_PORT_NAME, type GuestBootParams } from './init-script.js';

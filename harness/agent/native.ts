@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { cacheRoot, exists, scratchDir } from '../../drivers/qemu/cache.js';
+import { cacheRoot, exists, scratchDir } from '../cache.js';
 import { NicmatrixError } from '../errors.js';
 import { run } from '../exec.js';
 import { projectRoot } from '../paths.js';

@@ -1,13 +1,14 @@
 /**
  * The harness's cache directory: `$NICMATRIX_CACHE`, else
  * `${XDG_CACHE_HOME:-~/.cache}/nicmatrix`. It holds `kernels/` (unpacked
- * Debian kernel packages) and `images/` (initramfs and vmlinux files whose
- * names carry the hash of their inputs). Deleting it is always safe.
+ * Debian kernel packages), `images/` (initramfs and vmlinux files whose
+ * names carry the hash of their inputs) and `native-agent/` (agents built for
+ * other architectures). Deleting it is always safe.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { cleanup } from '../../harness/cleanup.js';
+import { cleanup } from './cleanup.js';
 
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.NICMATRIX_CACHE) return path.resolve(env.NICMATRIX_CACHE);
