@@ -3,11 +3,12 @@
  * Imports only go down:
  *
  *   cli       harness/cli/                                   the commands
- *   runner    harness/run/, harness/lab/, harness/doctor/   plans, runs targets, writes the record
+ *   runner    harness/run/, harness/lab/                     plans, runs targets, writes the record
  *   checks    harness/checks/                                plan → round → pure judge, per family
  *   drivers   drivers/                                       one module per kind of DUT
  *   agent     harness/agent/                                 the RPC and the agent's primitive actions
- *   platform  harness/sys/ and harness/*.ts I/O helpers      syscalls, processes, cleanup, paths, the cache directory
+ *   platform  harness/sys/ and harness/*.ts I/O helpers      syscalls, processes, cleanup, paths, the cache directory,
+ *                                                            the prerequisite table (doctor, sparc64 guest)
  *   core      harness/codec/ (with codec/zc/, the zero-copy byte oracle the agent and the zc judges share), checksum,
  *             random, pcap, the error class, the record types, the verdict order,
  *             the agent protocol's types: pure, no I/O
@@ -19,11 +20,11 @@
  */
 const CORE =
   '^(harness/codec/|harness/(checksum|random|pcap|errors)\\.ts$|harness/agent/protocol\\.ts$|matrix/(errors|record|verdict)\\.ts$)';
-const PLATFORM = '^(harness/sys/|harness/(exec|process|cleanup|paths|cache)\\.ts$)';
+const PLATFORM = '^(harness/sys/|harness/(exec|process|cleanup|paths|cache|prereqs)\\.ts$)';
 const AGENT = '^harness/agent/';
 const DRIVERS = '^drivers/';
 const CHECKS = '^harness/checks/';
-const RUNNER = '^harness/(run|lab|doctor)/';
+const RUNNER = '^harness/(run|lab)/';
 const CLI = '^harness/cli/';
 
 /**
@@ -40,7 +41,6 @@ const KNOWN_CYCLIC_FOLDERS = [
   'harness/agent', // ↔ harness/sys
   'harness/checks/rx-csum', // ↔ tx-csum: payloads.ts, nstatSince, DeliveredDatagram shared by both families
   'harness/checks/tx-csum',
-  'harness/doctor', // ↔ drivers through drivers/qemu/sparc64.ts → doctor/prereqs.ts (known violation above)
   'drivers', // drivers/index.ts loads qemu ↔ qemu uses drivers/{names,netns,types}.ts
   'drivers/qemu',
 ];
@@ -134,8 +134,6 @@ module.exports = {
     knownViolations: [
       // The bench's headless Chromium launcher is shared with the browser tests: it moves to ci/ (tests may import ci/).
       known('ci-not-test', 'ci/bench/site.ts', 'test/browser/chromium.ts'),
-      // The sparc64 guest reads the prerequisite table: the table (pure data) moves down to the platform.
-      known('drivers-under-checks', 'drivers/qemu/sparc64.ts', 'harness/doctor/prereqs.ts'),
     ],
   },
 };

@@ -12,7 +12,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { nativeAgentPath } from '../../harness/agent/native.js';
-import { LINUX_SOURCE_TARBALL } from '../../harness/doctor/prereqs.js';
+import { LINUX_SOURCE_TARBALL } from '../../harness/prereqs.js';
 import { NicmatrixError } from '../../harness/errors.js';
 import { run } from '../../harness/exec.js';
 import { projectRoot } from '../../harness/paths.js';

@@ -1,4 +1,4 @@
-import { PREREQS, type Prereq } from '../../doctor/prereqs.js';
+import { PREREQS, type Prereq } from '../../prereqs.js';
 import { NicmatrixError } from '../../errors.js';
 import { run } from '../../exec.js';
 import type { Command, CommandIO } from '../command.js';

@@ -1,6 +1,6 @@
 /** System prerequisites, each with how to find it and how to get it. */
 import fs from 'node:fs';
-import { run } from '../exec.js';
+import { run } from './exec.js';
 
 export interface Prereq {
   name: string;
