@@ -4,7 +4,7 @@
  * Every transmit family judges these before any checksum or payload, each
  * fault with its own message, so a wrong length is never read as a wrong sum.
  */
-import { checksum } from '../checksum.js';
+import { checksum } from '../codec/checksum.js';
 import { ETH_ZLEN, VLAN_HLEN } from '../codec/index.js';
 import type { WireFrame } from './wire.js';
 

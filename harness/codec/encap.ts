@@ -6,7 +6,7 @@
  * codec applies to either level. GRE may carry an IP packet with no Ethernet
  * header; `inner` then starts with a made-up one (`synthesizedL2` bytes).
  */
-import { checksum, fold, onesSum } from '../checksum.js';
+import { checksum, fold, onesSum } from './checksum.js';
 import { NicmatrixError } from '../errors.js';
 import { wrapL4, buildUdpFrame, type IpFrameSpec, type UdpFrameSpec } from './build.js';
 import { ETH_HLEN, ETH_P_IPV4, ETH_P_IPV6, parseEthernet } from './ethernet.js';

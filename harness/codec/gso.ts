@@ -8,7 +8,7 @@
  * last only), UDP length; the CHECKSUM_PARTIAL seed moves by the length
  * difference, as the kernel moves it, so a wrong seed stays wrong in every segment.
  */
-import { checksum, fold } from '../checksum.js';
+import { checksum, fold } from './checksum.js';
 import { parseFrame } from './frame.js';
 import { TCP_CWR, TCP_FIN, TCP_PSH } from './tcp.js';
 

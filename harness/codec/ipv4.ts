@@ -1,5 +1,5 @@
 /** IPv4 header with options (RFC 791): parse, build, header checksum. */
-import { checksum } from '../checksum.js';
+import { checksum } from './checksum.js';
 import { NicmatrixError } from '../errors.js';
 import { bytesToIpv4, ipv4ToBytes } from './addr.js';
 import { parseIpv4Options, type IpOption } from './ipv4-options.js';

@@ -16,7 +16,7 @@
  * with segments left (final destination elsewhere) is not accounted for.
  */
 import { NicmatrixError } from '../../matrix/errors.js';
-import { fold, onesSum, pseudoSum, sameOnesComplement, udpTransmitted, IPPROTO_UDP } from '../checksum.js';
+import { fold, onesSum, pseudoSum, sameOnesComplement, udpTransmitted, IPPROTO_UDP } from './checksum.js';
 import { parseFrame, type L4Info, type ParsedFrame } from './frame.js';
 
 export type L4CsumKind = 'ipv4-udp' | 'ipv4-tcp' | 'ipv4-icmp' | 'ipv6-udp' | 'ipv6-tcp' | 'ipv6-icmpv6' | 'none';

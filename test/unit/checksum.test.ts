@@ -11,7 +11,7 @@ import {
   updateChecksum16,
   updateChecksumBytes,
   udpTransmitted,
-} from '../../harness/checksum.js';
+} from '../../harness/codec/checksum.js';
 import { ipv4ToBytes, ipv6ToBytes } from '../../harness/codec/addr.js';
 import { createRng } from '../../harness/random.js';
 

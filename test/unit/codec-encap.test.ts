@@ -5,7 +5,7 @@
  * (every checksum complete); tcpdump -vv's own verdicts are in the comments.
  */
 import { describe, expect, it } from 'vitest';
-import { checksum } from '../../harness/checksum.js';
+import { checksum } from '../../harness/codec/checksum.js';
 import {
   buildGeneveFrame,
   buildGreFrame,

@@ -7,7 +7,7 @@
  * the comments are tcpdump -vv's own, an independent implementation.
  */
 import { describe, expect, it } from 'vitest';
-import { fold } from '../../harness/checksum.js';
+import { fold } from '../../harness/codec/checksum.js';
 import {
   buildTcpFrame,
   buildUdpFrame,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fold, onesSum, pseudoSumV4, pseudoSumV6 } from '../../harness/checksum.js';
+import { fold, onesSum, pseudoSumV4, pseudoSumV6 } from '../../harness/codec/checksum.js';
 import {
   buildTcpFrame,
   buildUdpFrame,

@@ -1,6 +1,6 @@
 /** The SCTP judges over crafted frames: wrong, zero and internet-checksum CRC fields fail; answers and drops are accounted. */
 import { describe, expect, it } from 'vitest';
-import { checksum } from '../../harness/checksum.js';
+import { checksum } from '../../harness/codec/checksum.js';
 import { judgeSctpRx, judgeSctpTx } from '../../harness/checks/sctp-csum/judge.js';
 import { planInits, rightCrc, sctpOffset, type SctpKind } from '../../harness/checks/sctp-csum/plan.js';
 import { decodeCapture, type WireFrame } from '../../harness/checks/wire.js';

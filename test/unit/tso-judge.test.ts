@@ -19,7 +19,7 @@ import { GSO_TCPV4, judgeSegments, type TcpFlowExpect } from '../../harness/chec
 import { connectionOutcome } from '../../harness/checks/tso/outcome.js';
 import { decodeCapture, TP_STATUS_CSUMNOTREADY } from '../../harness/checks/wire.js';
 import { createHash } from 'node:crypto';
-import { checksum } from '../../harness/checksum.js';
+import { checksum } from '../../harness/codec/checksum.js';
 import { captured } from '../helpers/frames.js';
 
 const flow = { family: 4 as const, src: '198.18.0.1', dst: '198.18.0.2', sport: 45000, dport: 40000 };

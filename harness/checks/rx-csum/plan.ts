@@ -4,7 +4,7 @@
  * with checksum 0, tagged ones. Each says what the DUT must do with it.
  */
 import { createHash } from 'node:crypto';
-import { sameOnesComplement } from '../../checksum.js';
+import { sameOnesComplement } from '../../codec/checksum.js';
 import { buildUdpFrame, parseFrame, verifyL4, type IpFamily, type VlanSpec } from '../../codec/index.js';
 import type { Rng } from '../../random.js';
 

@@ -6,7 +6,7 @@
  * reached the DUT's capture byte for byte, was not answered, and was counted
  * (SctpChecksumErrors); every good one that reached it was answered.
  */
-import { checksum } from '../../checksum.js';
+import { checksum } from '../../codec/checksum.js';
 import { SCTP_CSUM_OFFSET, SCTP_INIT_ACK, verifySctpFrame } from '../../codec/index.js';
 import { ipPacketKey } from '../rx-csum/plan.js';
 import type { WireFrame } from '../wire.js';

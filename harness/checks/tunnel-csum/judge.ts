@@ -8,7 +8,7 @@
  * level is judged (the outer checksum of a partial inner is computed
  * ahead by local checksum offload, so it is only right once the inner is).
  */
-import { partialSeed } from '../../checksum.js';
+import { partialSeed } from '../../codec/checksum.js';
 import {
   checkPartialSeed,
   completePartial,

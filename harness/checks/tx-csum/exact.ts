@@ -4,7 +4,7 @@
  * delivered CHECKSUM_PARTIAL, the frame we sent unchanged.
  */
 import { completePartial } from '../../codec/index.js';
-import { sameOnesComplement } from '../../checksum.js';
+import { sameOnesComplement } from '../../codec/checksum.js';
 import { paddedLength } from '../frame-shape.js';
 import type { WireFrame } from '../wire.js';
 import type { FrameTally } from './judge.js';

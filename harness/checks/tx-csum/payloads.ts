@@ -1,6 +1,6 @@
 /** Payload plans for the transmit checks (pure, seeded). */
 import { NicmatrixError } from '../../errors.js';
-import { fold, onesSum, pseudoSum, IPPROTO_UDP } from '../../checksum.js';
+import { fold, onesSum, pseudoSum, IPPROTO_UDP } from '../../codec/checksum.js';
 import type { IpFamily } from '../../codec/index.js';
 import type { Rng } from '../../random.js';
 

@@ -4,8 +4,8 @@
  * returned unfolded so sums of pieces can be added like the kernel's __wsum.
  * Frame-level verifiers live in `codec/verify.ts`.
  */
-import { NicmatrixError } from '../matrix/errors.js';
-import { ipToBytes, type IpFamily } from './codec/addr.js';
+import { NicmatrixError } from '../../matrix/errors.js';
+import { ipToBytes, type IpFamily } from './addr.js';
 
 /** An address as text or as its raw 4/16 bytes. */
 export type AddrLike = string | Uint8Array;
