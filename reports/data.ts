@@ -109,28 +109,21 @@ const CSV_HEADER = [
 /** One row per device × check × kernel; devices nobody ran get one `untested` row. */
 export function matrixCsv(m: Matrix): string {
   const lines = [CSV_HEADER.join(',')];
-  const row = (values: (string | number | boolean | null | undefined)[]): void => {
-    lines.push(values.map(csvField).join(','));
-  };
+  const fields = (values: (string | number | boolean | null | undefined)[]): string => values.map(csvField).join(',');
   for (const d of m.devices) {
-    const id = [d.key, d.description, d.driver, d.firmware, d.pciId, d.model];
-    if (d.untested) row([...id, '', '', '', 'not-tested', 'untested', false, null, false, '', '']);
+    // The device's and the check's fields repeat on every kernel's row: escaped once.
+    const id = fields([d.key, d.description, d.driver, d.firmware, d.pciId, d.model]);
+    if (d.untested) lines.push(`${id},${fields(['', '', '', 'not-tested', 'untested', false, null, false, '', ''])}`);
     for (const check of m.checks) {
       const c = m.cells[d.key]?.[check];
-      for (const k of c?.perKernel ?? []) {
-        row([
-          ...id,
-          check,
-          familyOf(check),
-          k.kernel,
-          k.level,
-          k.status,
-          k.regression,
-          k.claimed,
-          k.claimed === true && k.status === 'fail',
-          k.runId,
-          k.finishedAt,
-        ]);
+      if (!c) continue;
+      const head = `${id},${fields([check, familyOf(check)])}`;
+      for (const k of c.perKernel) {
+        // Level, status and the flags are fixed words that need no quoting.
+        const claimed = k.claimed === null ? '' : k.claimed;
+        lines.push(
+          `${head},${csvField(k.kernel)},${k.level},${k.status},${k.regression},${claimed},${k.claimed === true && k.status === 'fail'},${csvField(k.runId)},${csvField(k.finishedAt)}`,
+        );
       }
     }
   }

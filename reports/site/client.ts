@@ -1,8 +1,10 @@
 /**
  * The matrix page's script, written as a self-contained function and shipped
- * as its source text (`matrixScript`): filters (words, PCI id or a pasted
- * `lspci -nn` line, driver, family, level), kernel views and a kernel diff
- * from `NICMATRIX_DATA`, sorting, a compare view of checked devices, the
+ * as its source text (`matrixScript`): builds the grid from `NICMATRIX_DATA`
+ * (the rows that match the filters, a screenful at a time as the reader
+ * scrolls, so neither loading nor a filter change builds 6000 cells), filters
+ * (words, PCI id or a pasted `lspci -nn` line, driver, family, level), kernel
+ * views and a kernel diff, sorting, a compare view of checked devices, the
  * whole state in the URL (permalinks, back button), and arrow-key navigation
  * of the grid with a roving tabindex. No framework, no imports.
  */
@@ -30,18 +32,38 @@ export function matrixClient(): void {
     flaky: 'flaky',
     'not-tested': 'not tested',
     none: 'not run',
+    untested: 'untested',
   };
   const VERDICT: Record<string, string> = { P: 'pass', F: 'fail', U: 'unsupported', S: 'skip', E: 'error', '.': '' };
-  const data = (window as unknown as { NICMATRIX_DATA?: { kernels: string[]; rows: (string | null)[] } }).NICMATRIX_DATA;
-  const table = document.getElementById('matrix') as HTMLTableElement;
+  type Data = { kernels: string[]; devices: [string, string, string, string, string, number, string, number][]; rows: (string | null)[] };
+  interface Dev {
+    slug: string;
+    desc: string;
+    sub: string;
+    driver: string;
+    pci: string;
+    n: number;
+    t: string;
+    untested: boolean;
+    codes: string[] | null;
+  }
+  const data = (window as unknown as { NICMATRIX_DATA?: Data }).NICMATRIX_DATA;
+  const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+  if (!data) {
+    $<HTMLElement>('empty').textContent = 'The matrix data (matrix-data.js) did not load.';
+    $<HTMLElement>('empty').hidden = false;
+    return;
+  }
+  const esc = (s: string): string =>
+    s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  const table = $<HTMLTableElement>('matrix');
+  const grid = $<HTMLElement>('grid');
   const tbody = table.tBodies[0];
-  const rows = Array.from(tbody.rows);
-  const served = rows.slice();
   const checkThs = Array.from(table.tHead!.rows[1].cells);
   const famThs = Array.from(table.tHead!.rows[0].cells).slice(2);
-  const checks = checkThs.map((th) => th.dataset.check!.toLowerCase());
+  const checkIds = checkThs.map((th) => th.dataset.check!);
+  const checks = checkIds.map((c) => c.toLowerCase());
   const famOf = checkThs.map((th) => Number(/\bf(\d+)\b/.exec(th.className)![1]));
-  const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
   const q = $<HTMLInputElement>('q');
   const sel = {
     driver: $<HTMLSelectElement>('f-driver'),
@@ -54,65 +76,131 @@ export function matrixClient(): void {
   const differ = $<HTMLInputElement>('f-differ');
   const compareBtn = $<HTMLButtonElement>('compare');
   const compareOff = $<HTMLButtonElement>('compare-off');
-  const dyn = document.createElement('style');
-  document.head.appendChild(dyn);
-  // The headline cells as served, captured on the first kernel switch (not at load: 6000 reads).
-  let original: { cls: string; html: string }[][] | undefined;
-  const codes = data ? data.rows.map((s) => (s === null ? null : s.split(' '))) : [];
-  const indexOf = new Map(rows.map((r, i) => [r, i]));
-  let compared: string[] = [];
-  let visRows: HTMLTableRowElement[] = rows;
+  const devs: Dev[] = data.devices.map(([slug, desc, sub, driver, pci, n, t, untested], i) => ({
+    slug,
+    desc,
+    sub,
+    driver,
+    pci,
+    n,
+    t,
+    untested: untested === 1,
+    codes: data.rows[i] === null ? null : data.rows[i]!.split(' '),
+  }));
+  let order: Dev[] = devs;
+  let visRows: Dev[] = devs;
   let visCols: number[] = checks.map((_, j) => j);
-  let pos = { r: rows[0], c: -1 };
-  let shownKernels = '';
+  let compared: string[] = [];
+  const picked = new Set<string>();
+  // The view: kernel shown (-1: each cell's newest), kernel diffed against (-1: none), level filter.
+  let kernel = -1;
+  let base = -1;
+  let level = '';
+  let pos = { r: 0, c: -1 };
+  let rendered = 0;
+  const narrow = window.matchMedia('(max-width: 640px)');
 
-  function words(state: string, verdict: string, marks: string): string {
-    return `<b>${WORD[state]}</b>${marks}${verdict ? `<small>${verdict}</small>` : ''}`;
-  }
   const MARK_RG = '<i title="regression: passed before, broken now">▼<span class="sr"> regression</span></i>';
   const MARK_CF = '<i title="the driver claims this offload">!<span class="sr"> claimed by the driver</span></i>';
 
-  /** Shows one kernel's levels (k < 0: the served headline), or a diff from kernel `b`. */
-  function showKernel(k: number, b: number): void {
-    const key = `${k} ${b}`;
-    if (key === shownKernels) return;
-    shownKernels = key;
-    const saved = (original ??= rows.map((r) =>
-      Array.from(r.cells)
-        .slice(2)
-        .map((td) => ({ cls: td.className, html: td.innerHTML })),
-    ));
-    rows.forEach((row) => {
-      const i = indexOf.get(row)!;
-      const rowCodes = codes[i];
-      Array.from(row.cells)
-        .slice(2)
-        .forEach((td, j) => {
-          td.title = '';
-          if ((k < 0 && b < 0) || !rowCodes) {
-            td.className = saved[i][j].cls;
-            td.innerHTML = saved[i][j].html;
-            return;
-          }
-          const holder = td.firstElementChild as HTMLElement;
-          const cell = rowCodes[j];
-          // Without a kernel chosen, a diff compares against each cell's newest kernel.
-          let kk = k;
-          if (kk < 0) for (kk = cell.length / 2 - 1; kk > 0 && cell[kk * 2] === '.'; kk--);
-          const now = cell.slice(kk * 2, kk * 2 + 2) || '..';
-          const state = LEVEL[now[0]];
-          let cls = `v v-${state} f${famOf[j]}${'rx'.includes(now[0]) ? ' rg' : ''}${'cx'.includes(now[0]) ? ' cf' : ''}`;
-          let html = words(state, VERDICT[now[1]], ('rx'.includes(now[0]) ? MARK_RG : '') + ('cx'.includes(now[0]) ? MARK_CF : ''));
-          if (b >= 0) {
-            const then = cell.slice(b * 2, b * 2 + 2);
-            const changed = LEVEL[then[0]] !== state;
-            cls += changed ? ' chg' : ' same';
-            if (changed) html = `<small>${WORD[LEVEL[then[0]]]} →</small>${html}`;
-          }
-          td.className = cls;
-          holder.innerHTML = html;
-        });
+  /** The two-letter code a cell shows in the current kernel view. */
+  function codeAt(cell: string, k: number): string {
+    let kk = k;
+    // Without a kernel chosen, each cell shows its newest kernel.
+    if (kk < 0) for (kk = cell.length / 2 - 1; kk > 0 && cell[kk * 2] === '.'; kk--);
+    return cell.slice(kk * 2, kk * 2 + 2) || '..';
+  }
+
+  /** A cell's state word (its `v-` class) in the current view. */
+  function stateOf(d: Dev, j: number): string {
+    return d.codes ? LEVEL[codeAt(d.codes[j], kernel)[0]] : 'untested';
+  }
+
+  /** Whether a cell matches the level filter and the kernel diff. */
+  function hits(d: Dev, j: number): boolean {
+    if (!d.codes) return level === 'untested' && base < 0;
+    const now = codeAt(d.codes[j], kernel)[0];
+    if (base >= 0 && LEVEL[d.codes[j][base * 2]] === LEVEL[now]) return false;
+    if (level === '') return true;
+    if (level === 'rg') return 'rx'.includes(now);
+    if (level === 'cf') return 'cx'.includes(now);
+    return LEVEL[now] === level;
+  }
+
+  function cellHtml(d: Dev, j: number): string {
+    const lab = narrow.matches ? ` data-c="${esc(checkIds[j])}"` : '';
+    const fam = ` f${famOf[j]}`;
+    if (!d.codes)
+      return `<td class="v v-untested${fam}${level === 'untested' && base < 0 ? ' hit' : ''}"${lab}><span tabindex="-1"><b>untested</b></span></td>`;
+    const cell = d.codes[j];
+    const now = codeAt(cell, kernel);
+    const state = LEVEL[now[0]];
+    const rg = 'rx'.includes(now[0]);
+    const cf = 'cx'.includes(now[0]);
+    let cls = `v v-${state}${fam}${rg ? ' rg' : ''}${cf ? ' cf' : ''}`;
+    let html = `<b>${WORD[state]}</b>${rg ? MARK_RG : ''}${cf ? MARK_CF : ''}${VERDICT[now[1]] ? `<small>${VERDICT[now[1]]}</small>` : ''}`;
+    if (base >= 0) {
+      const then = LEVEL[cell[base * 2]];
+      const changed = then !== state;
+      cls += changed ? ' chg' : ' same';
+      if (changed) html = `<small>${WORD[then]} →</small>${html}`;
+    }
+    if ((level !== '' || base >= 0) && hits(d, j)) cls += ' hit';
+    // A cell that never ran has no page; one that ran links to it, whatever kernel is shown.
+    const ran = /[^.]/.test(cell);
+    const inner = ran
+      ? `<a href="c/${esc(d.slug)}.html#${esc(checkIds[j])}" tabindex="-1">${html}</a>`
+      : `<span tabindex="-1">${html}</span>`;
+    return `<td class="${cls}"${lab}>${inner}</td>`;
+  }
+
+  function rowHtml(d: Dev): string {
+    const cells = visCols.map((j) => cellHtml(d, j)).join('');
+    const pick = `<input type="checkbox" class="pick" value="${esc(d.slug)}" aria-label="compare ${esc(d.desc)}" tabindex="-1"${picked.has(d.slug) ? ' checked' : ''}>`;
+    return `<tr data-slug="${esc(d.slug)}"${d.untested ? ' class="untested"' : ''}><th scope="row">${pick}<a href="d/${esc(d.slug)}.html" tabindex="-1">${esc(d.desc)}</a><small>${esc(d.sub)}</small></th><td class="drv">${esc(d.driver)}</td>${cells}</tr>`;
+  }
+
+  /** Builds rows up to `upTo` (exclusive) of the visible rows. */
+  function renderTo(upTo: number): void {
+    const end = Math.min(upTo, visRows.length);
+    if (end <= rendered) return;
+    let html = '';
+    for (let i = rendered; i < end; i++) html += rowHtml(visRows[i]);
+    tbody.insertAdjacentHTML('beforeend', html);
+    rendered = end;
+    markPos();
+  }
+
+  // A row's height, measured after the first paint (reading it while building would force a layout).
+  let rowH = 36;
+  /** Rows a screenful of the grid holds (the grid is at most 80% of the window high), plus two. */
+  function screenRows(): number {
+    return Math.ceil((narrow.matches ? innerHeight : innerHeight * 0.8) / rowH) + 2;
+  }
+
+  // Rows are built as they come into view: a filter change then costs one screenful, never the whole grid.
+  function more(): void {
+    if (rendered >= visRows.length) return;
+    const scroller = narrow.matches ? document.scrollingElement! : grid;
+    const left = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
+    if (left < scroller.clientHeight) renderTo(rendered + screenRows());
+  }
+  let pending = false;
+  const onScroll = (): void => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      more();
     });
+  };
+  grid.addEventListener('scroll', onScroll, { passive: true });
+  window.addEventListener('scroll', onScroll, { passive: true });
+
+  function render(): void {
+    tbody.textContent = '';
+    rendered = 0;
+    renderTo(Math.max(screenRows(), pos.r + 1));
   }
 
   /** Search terms: PCI ids found in the text (an `lspci -nn` line has them in brackets), else its words. */
@@ -122,82 +210,68 @@ export function matrixClient(): void {
     return { pci: [], words: text.split(/\s+/).filter(Boolean) };
   }
 
+  function sortOrder(): void {
+    const by = sel.sort.value;
+    order = devs.slice();
+    if (by === 'driver') order.sort((a, b) => a.driver.localeCompare(b.driver));
+    else if (by === 'findings') order.sort((a, b) => b.n - a.n);
+  }
+
   function apply(): void {
-    const kernel = data ? data.kernels.indexOf(sel.kernel.value) : -1;
-    const base = data ? data.kernels.indexOf(sel.base.value) : -1;
-    showKernel(kernel, base);
+    // A new view starts at its top (read before anything changes, so no layout is forced).
+    if (!narrow.matches && grid.scrollTop > 0) grid.scrollTop = 0;
+    kernel = data!.kernels.indexOf(sel.kernel.value);
+    base = data!.kernels.indexOf(sel.base.value);
+    level = sel.level.value;
+    sortOrder();
     const { pci, words: ws } = terms(q.value.trim().toLowerCase());
     // A word names devices when some row has it, else checks when some check has it.
-    const rowWords = ws.filter((w) => rows.some((r) => r.dataset.t!.includes(w)));
+    const rowWords = ws.filter((w) => devs.some((d) => d.t.includes(w)));
     const colWords = ws.filter((w) => !rowWords.includes(w) && checks.some((c) => c.includes(w)));
     const unmatched = ws.length - rowWords.length - colWords.length > 0;
     const fam = sel.family.selectedIndex - 1;
-    const inCompare = (r: HTMLTableRowElement): boolean => compared.length === 0 || compared.includes(r.dataset.slug!);
     let cols = checks
       .map((_, j) => j)
       .filter((j) => (fam < 0 || famOf[j] === fam) && colWords.every((w) => checks[j].includes(w)) && !unmatched);
-    const level = sel.level.value;
-    const cellHit = (td: HTMLTableCellElement): boolean =>
-      level === 'rg' || level === 'cf' ? td.classList.contains(level) : td.classList.contains(`v-${level}`);
-    table.classList.toggle('vf', level !== '' || base >= 0);
-    visRows = rows.filter((r) => {
-      let ok =
+    const byCells = level !== '' || base >= 0;
+    const at = visRows[pos.r];
+    table.classList.toggle('vf', byCells);
+    visRows = order.filter(
+      (d) =>
         !unmatched &&
-        inCompare(r) &&
-        (sel.driver.value === '' || r.dataset.driver === sel.driver.value) &&
-        rowWords.every((w) => r.dataset.t!.includes(w)) &&
-        (pci.length === 0 || pci.some((p) => r.dataset.pci!.startsWith(p)));
-      if (ok && (level !== '' || base >= 0)) {
-        let any = false;
-        for (const j of cols) {
-          const td = r.cells[j + 2];
-          const hit = (level === '' || cellHit(td)) && (base < 0 || td.classList.contains('chg'));
-          td.classList.toggle('hit', hit);
-          any ||= hit;
-        }
-        ok = any;
-      }
-      r.hidden = !ok;
-      return ok;
-    });
+        (compared.length === 0 || compared.includes(d.slug)) &&
+        (sel.driver.value === '' || d.driver === sel.driver.value) &&
+        rowWords.every((w) => d.t.includes(w)) &&
+        (pci.length === 0 || pci.some((p) => d.pci.startsWith(p))) &&
+        (!byCells || cols.some((j) => hits(d, j))),
+    );
     if (differ.checked && visRows.length > 1) {
       cols = cols.filter((j) => {
-        const first = visRows[0].cells[j + 2].className.split(' ')[1];
-        return visRows.some((r) => r.cells[j + 2].className.split(' ')[1] !== first);
+        const first = stateOf(visRows[0], j);
+        return visRows.some((d) => stateOf(d, j) !== first);
       });
     }
     visCols = cols;
     const shown = new Set(visCols);
-    const hidden = checks.map((_, j) => j).filter((j) => !shown.has(j));
-    dyn.textContent =
-      hidden.map((j) => `#matrix tbody td:nth-child(${j + 3}),#matrix thead tr:nth-child(2) th:nth-child(${j + 1})`).join(',') +
-      (hidden.length ? '{display:none}' : '');
+    // Only what changes is touched: each write invalidates the header's style.
+    checkThs.forEach((th, j) => {
+      if (th.hidden === shown.has(j)) th.hidden = !shown.has(j);
+    });
     famThs.forEach((th, f) => {
       const n = visCols.filter((j) => famOf[j] === f).length;
-      th.hidden = n === 0;
-      th.colSpan = Math.max(n, 1);
+      if (th.hidden !== (n === 0)) th.hidden = n === 0;
+      if (th.colSpan !== Math.max(n, 1)) th.colSpan = Math.max(n, 1);
     });
-    sortRows();
     compareOff.hidden = compared.length === 0;
     $<HTMLOutputElement>('shown').value =
-      `${visRows.length} of ${rows.length} devices, ${visCols.length} of ${checks.length} checks` +
+      `${visRows.length} of ${devs.length} devices, ${visCols.length} of ${checks.length} checks` +
       (compared.length ? ` (comparing ${compared.length})` : '') +
       (base >= 0 ? ` (changes since ${sel.base.value})` : '');
     $<HTMLElement>('empty').hidden = visRows.length > 0 && visCols.length > 0;
-    if (!visRows.includes(pos.r) || (pos.c >= 0 && !shown.has(pos.c))) setPos(0, -1, false);
-  }
-
-  let sortedBy = '';
-  function sortRows(): void {
-    const by = sel.sort.value;
-    if (by === sortedBy) return;
-    sortedBy = by;
-    const order = served.slice();
-    if (by === 'driver') order.sort((a, b) => a.dataset.driver!.localeCompare(b.dataset.driver!));
-    else if (by === 'findings') order.sort((a, b) => Number(b.dataset.n) - Number(a.dataset.n));
-    tbody.append(...order);
-    rows.splice(0, rows.length, ...order);
-    visRows = rows.filter((r) => !r.hidden);
+    // The cursor stays on its cell while that stays in view, else it goes back to the first device.
+    const r = visRows.indexOf(at);
+    pos = r < 0 || (pos.c >= 0 && !shown.has(pos.c)) ? { r: 0, c: -1 } : { r, c: pos.c };
+    render();
   }
 
   const PARAMS = ['q', 'driver', 'family', 'kernel', 'base', 'level', 'sort'] as const;
@@ -229,20 +303,31 @@ export function matrixClient(): void {
     }
     compared = (u.get('compare') ?? '').split(',').filter(Boolean);
     differ.checked = u.get('differ') === '1';
-    for (const box of table.querySelectorAll<HTMLInputElement>('input.pick')) box.checked = compared.includes(box.value);
+    picked.clear();
+    for (const s of compared) picked.add(s);
+    updateCompareLabel();
   }
 
-  function cellEl(row: HTMLTableRowElement, c: number): HTMLElement {
-    return (c < 0 ? row.cells[0].querySelector('a') : row.cells[c + 2].firstElementChild) as HTMLElement;
+  /** The focusable element of visible row `r`, column `c` (-1: the device link); undefined until built. */
+  function cellEl(r: number, c: number): HTMLElement | undefined {
+    const row = tbody.rows[r];
+    if (!row) return undefined;
+    if (c < 0) return row.cells[0].querySelector('a') ?? undefined;
+    return (row.cells[2 + visCols.indexOf(c)]?.firstElementChild as HTMLElement | null) ?? undefined;
+  }
+  function markPos(): void {
+    const el = cellEl(pos.r, pos.c);
+    if (el) el.tabIndex = 0;
   }
 
-  function setPos(visRow: number, c: number, focus: boolean): void {
-    const row = visRows[visRow];
-    if (!row) return;
-    const prev = pos.r && cellEl(pos.r, pos.c);
+  function setPos(r: number, c: number, focus: boolean): void {
+    if (r < 0 || r >= visRows.length) return;
+    renderTo(r + 1);
+    const prev = cellEl(pos.r, pos.c);
     if (prev) prev.tabIndex = -1;
-    pos = { r: row, c };
-    const el = cellEl(row, c);
+    pos = { r, c };
+    const el = cellEl(r, c);
+    if (!el) return;
     el.tabIndex = 0;
     if (focus) el.focus();
   }
@@ -250,7 +335,7 @@ export function matrixClient(): void {
   table.addEventListener('keydown', (ev) => {
     if ((ev.target as HTMLElement).matches('input.pick')) return;
     const cols = [-1, ...visCols];
-    let r = visRows.indexOf(pos.r);
+    let r = pos.r;
     let ci = Math.max(0, cols.indexOf(pos.c));
     switch (ev.key) {
       case 'ArrowDown':
@@ -286,11 +371,11 @@ export function matrixClient(): void {
     setPos(Math.min(Math.max(r, 0), visRows.length - 1), cols[Math.min(Math.max(ci, 0), cols.length - 1)], true);
   });
   table.addEventListener('focusin', (ev) => {
-    const td = (ev.target as HTMLElement).closest('td,th') as HTMLTableCellElement | null;
+    const target = ev.target as HTMLElement;
+    const td = target.closest('td,th') as HTMLTableCellElement | null;
     const row = td?.parentElement as HTMLTableRowElement | null;
-    if (!td || !row || !visRows.includes(row) || td.cellIndex === 1 || row.parentElement !== tbody) return;
-    if ((ev.target as HTMLElement).matches('input.pick')) return;
-    setPos(visRows.indexOf(row), td.cellIndex === 0 ? -1 : td.cellIndex - 2, false);
+    if (!td || !row || row.parentElement !== tbody || td.cellIndex === 1 || target.matches('input.pick')) return;
+    setPos(row.sectionRowIndex, td.cellIndex === 0 ? -1 : visCols[td.cellIndex - 2], false);
   });
   table.addEventListener('mouseover', (ev) => {
     const td = (ev.target as HTMLElement).closest('td.v') as HTMLTableCellElement | null;
@@ -298,21 +383,25 @@ export function matrixClient(): void {
     const row = td.parentElement as HTMLTableRowElement;
     const state = /\bv-([\w-]+)/.exec(td.className)![1];
     const flags = (td.classList.contains('rg') ? ' · regression' : '') + (td.classList.contains('cf') ? ' · claimed but broken' : '');
-    td.title = `${checkThs[td.cellIndex - 2].dataset.check} · ${row.cells[0].querySelector('a')!.textContent}: ${WORD[state] ?? state}${flags}`;
+    td.title = `${checkIds[visCols[td.cellIndex - 2]]} · ${row.cells[0].querySelector('a')!.textContent}: ${WORD[state] ?? state}${flags}`;
   });
+  function updateCompareLabel(): void {
+    compareBtn.textContent = picked.size ? `Compare checked (${picked.size})` : 'Compare checked';
+  }
   table.addEventListener('change', (ev) => {
     const box = ev.target as HTMLInputElement;
     if (!box.matches('input.pick')) return;
-    const picked = Array.from(table.querySelectorAll<HTMLInputElement>('input.pick:checked')).map((b) => b.value);
-    compareBtn.textContent = picked.length ? `Compare checked (${picked.length})` : 'Compare checked';
+    if (box.checked) picked.add(box.value);
+    else picked.delete(box.value);
+    updateCompareLabel();
   });
   compareBtn.addEventListener('click', () => {
-    const picked = Array.from(table.querySelectorAll<HTMLInputElement>('input.pick:checked')).map((b) => b.value);
-    if (picked.length < 2) {
+    const chosen = order.filter((d) => picked.has(d.slug)).map((d) => d.slug);
+    if (chosen.length < 2) {
       $<HTMLOutputElement>('shown').value = 'Check 2 to 4 devices to compare them.';
       return;
     }
-    compared = picked.slice(0, 4);
+    compared = chosen.slice(0, 4);
     differ.checked = true;
     apply();
     toUrl(true);
@@ -320,7 +409,8 @@ export function matrixClient(): void {
   compareOff.addEventListener('click', () => {
     compared = [];
     differ.checked = false;
-    for (const box of table.querySelectorAll<HTMLInputElement>('input.pick')) box.checked = false;
+    picked.clear();
+    updateCompareLabel();
     apply();
     toUrl(true);
   });
@@ -348,23 +438,17 @@ export function matrixClient(): void {
     fromUrl();
     apply();
   });
-  // Phones get one card per device: each cell then names its check itself (set only there, to keep pages small).
-  const narrow = window.matchMedia('(max-width: 640px)');
-  let labelled = false;
-  const label = (): void => {
-    if (labelled || !narrow.matches) return;
-    labelled = true;
-    for (const r of rows)
-      Array.from(r.cells)
-        .slice(2)
-        .forEach((td, j) => (td.dataset.c = checkThs[j].dataset.check));
-  };
-  narrow.addEventListener('change', label);
-  label();
-  if (!data) sel.kernel.disabled = sel.base.disabled = true;
+  // Phones get one card per device: each cell then names its check itself (built only there, to keep the grid small).
+  narrow.addEventListener('change', render);
+  grid.hidden = false;
   fromUrl();
   apply();
-  setPos(0, -1, false);
+  requestAnimationFrame(() =>
+    setTimeout(() => {
+      rowH = tbody.rows[0]?.offsetHeight || rowH;
+      more();
+    }, 0),
+  );
   document.documentElement.dataset.ready = '1';
   // For the benchmark: when the page became interactive, and what the script's own setup cost.
   Object.assign(window, { __nicmatrixReady: performance.now(), __nicmatrixInitMs: performance.now() - started });

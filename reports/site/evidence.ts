@@ -18,6 +18,8 @@ export interface EvidenceContext {
   pcapHref(path: string): string | undefined;
   /** Features the check depends on; they are shown first. */
   claimFeatures: readonly string[];
+  /** Level of the variant's heading (default 4). */
+  heading?: number;
 }
 
 function featuresHtml(f: FeatureSnapshot, relevant: readonly string[]): string {
@@ -44,8 +46,9 @@ function countersHtml(title: string, c: Record<string, number> | undefined): str
 /** The evidence block of one variant. */
 export function evidenceHtml(v: VariantResult, ctx: EvidenceContext): string {
   const e = v.evidence;
+  const h = ctx.heading ?? 4;
   const parts: string[] = [
-    `<h4>${esc(v.variant)} ${verdictBadge(v.status)} <small>${esc(String(v.durationMs))} ms${e.seed !== undefined ? ` · seed ${esc(String(e.seed))}` : ''}</small></h4>`,
+    `<h${h}>${esc(v.variant)} ${verdictBadge(v.status)} <small>${esc(String(v.durationMs))} ms${e.seed !== undefined ? ` · seed ${esc(String(e.seed))}` : ''}</small></h${h}>`,
   ];
   if (v.message) parts.push(`<p class="msg">${esc(v.message)}</p>`);
   if (e.features) parts.push(featuresHtml(e.features, ctx.claimFeatures));

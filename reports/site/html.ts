@@ -40,7 +40,9 @@ export const STATUS_TITLE: Record<Status, string> = {
 /** Site-relative paths of the pages. */
 export const paths = {
   device: (d: Pick<DeviceRow, 'slug'>): string => `d/${d.slug}.html`,
-  cell: (d: Pick<DeviceRow, 'slug'>, check: string): string => `c/${d.slug}/${slug(check)}.html`,
+  /** Every cell of a device is one page; the check is the fragment. */
+  cells: (d: Pick<DeviceRow, 'slug'>): string => `c/${d.slug}.html`,
+  cell: (d: Pick<DeviceRow, 'slug'>, check: string): string => `c/${d.slug}.html#${check}`,
   run: (runId: string): string => `r/${slug(runId)}.html`,
   pcap: (sha256: string): string => `pcap/${sha256}.pcap`,
 };

@@ -1,6 +1,6 @@
 /**
  * The static website as a reporter: every page (matrix, attention, checks,
- * runs, devices, cells), the script and stylesheet, the regressions feed,
+ * runs, devices, a cells page per device), the scripts and stylesheet, the regressions feed,
  * the downloads (matrix.json, matrix.csv) and the stored pcaps, as files to
  * write under one directory. Works from file:// and any static host. Pure.
  */
@@ -8,7 +8,8 @@ import { definitionIndex } from '../../matrix/definitions.js';
 import { matrixCsv, matrixData } from '../data.js';
 import type { Files, ReportInput, Reporter } from '../types.js';
 import { attentionPage } from './attention-page.js';
-import { cellPage, type ArtifactIndex } from './cell-page.js';
+import { cellScript } from './cell-client.js';
+import { cellsPage, type ArtifactIndex } from './cell-page.js';
 import { checksPage } from './checks-page.js';
 import { matrixScript } from './client.js';
 import { devicePage } from './device-page.js';
@@ -43,6 +44,7 @@ export const siteReporter: SiteReporter = {
     files.set('index.html', matrixPage(m, generatedAt, defs));
     files.set('matrix-data.js', matrixDataScript(m));
     files.set('matrix.js', matrixScript());
+    files.set('cell.js', cellScript());
     files.set('style.css', STYLE);
     files.set('attention.html', attentionPage(m, generatedAt));
     files.set('checks.html', checksPage(m, defs, input.definitions?.checks.map((c) => c.id) ?? [], generatedAt));
@@ -51,11 +53,13 @@ export const siteReporter: SiteReporter = {
     files.set('matrix.json', JSON.stringify(matrixData(m, generatedAt)));
     files.set('matrix.csv', matrixCsv(m));
     const runs = new Map(input.runs.map((r) => [r.id, r]));
-    for (const r of input.runs) files.set(paths.run(r.id), runPage(r, generatedAt));
-    const ctx = { artifacts: artifactIndex(input), runs, defs };
+    const runPaths = new Map(input.runs.map((r) => [r.id, paths.run(r.id)]));
+    for (const r of input.runs) files.set(runPaths.get(r.id)!, runPage(r, generatedAt));
+    const ctx = { artifacts: artifactIndex(input), runs, runPaths, defs };
     for (const d of m.devices) {
       files.set(paths.device(d), devicePage(m, d, generatedAt));
-      for (const c of Object.values(m.cells[d.key] ?? {})) files.set(paths.cell(d, c.check), cellPage(d, c, ctx, generatedAt));
+      const cells = m.checks.map((check) => m.cells[d.key]?.[check]).filter((c) => c !== undefined);
+      if (cells.length) files.set(paths.cells(d), cellsPage(d, cells, ctx, generatedAt));
     }
     for (const a of input.artifacts ?? []) files.set(paths.pcap(a.sha256), a.data);
     return files;

@@ -55,10 +55,25 @@ export function kernelCodes(c: Cell | undefined, kernels: readonly string[]): st
     .join('');
 }
 
-/** The script the matrix page loads first: per-kernel codes for every row × check. */
+/**
+ * The script the matrix page loads first: the rows the client builds the grid from. Per device:
+ * [slug, description, the line under it, driver, PCI id, number of broken cells, search text,
+ * 1 if nobody ran it]; per row the per-kernel codes of every check (`kernelCodes`), space
+ * separated, null for an untested device.
+ */
 export function matrixDataScript(m: Matrix): string {
   const data = {
     kernels: m.kernels,
+    devices: m.devices.map((d) => [
+      d.slug,
+      d.description,
+      subLine(d),
+      d.driver,
+      d.pciId ?? '',
+      findings(m, d),
+      searchText(d),
+      d.untested ? 1 : 0,
+    ]),
     rows: m.devices.map((d) => (d.untested ? null : m.checks.map((check) => kernelCodes(m.cells[d.key]?.[check], m.kernels)).join(' '))),
   };
   return `window.NICMATRIX_DATA=${JSON.stringify(data).replace(/</g, '\\u003c')};\n`;
@@ -72,12 +87,12 @@ export function cellInner(state: CellState, status: Status | undefined, flags: {
   return `<b>${esc(STATE_TEXT[state])}</b>${marks}${status ? `<small>${status}</small>` : ''}`;
 }
 
+/** A cell of the static table (read without script; the script builds its own grid from `matrix-data.js`). */
 function cellTd(d: DeviceRow, check: string, fam: number, c: Cell | undefined): string {
   const state: CellState = d.untested ? 'untested' : c ? c.level : 'none';
   const flags = `${c?.regressed ? ' rg' : ''}${c?.claimedButFailed ? ' cf' : ''}`;
   const text = cellInner(state, c?.status, { regressed: c?.regressed, claimed: c?.claimedButFailed });
-  const inner = c ? `<a href="${esc(paths.cell(d, check))}" tabindex="-1">${text}</a>` : `<span tabindex="-1">${text}</span>`;
-  // No per-cell title: 6000 of them would double the page; the script adds one on hover.
+  const inner = c ? `<a href="${esc(paths.cell(d, check))}">${text}</a>` : `<span>${text}</span>`;
   return `<td class="v v-${state} f${fam}${flags}">${inner}</td>`;
 }
 
@@ -86,24 +101,30 @@ function findings(m: Matrix, d: DeviceRow): number {
   return Object.values(m.cells[d.key] ?? {}).filter((c) => c.level === 'broken').length;
 }
 
-function rowHtml(m: Matrix, d: DeviceRow, famOf: number[]): string {
-  const emulated = d.kinds.includes('qemu')
-    ? 'emulated (QEMU)'
-    : d.kinds.every((k) => k === 'lo' || k === 'veth') && !d.untested
-      ? 'virtual'
-      : '';
-  const sub = [
-    emulated,
+function emulatedOf(d: DeviceRow): string {
+  return d.kinds.includes('qemu') ? 'emulated (QEMU)' : d.kinds.every((k) => k === 'lo' || k === 'veth') && !d.untested ? 'virtual' : '';
+}
+
+/** The small line under a device's name. */
+function subLine(d: DeviceRow): string {
+  return [
+    emulatedOf(d),
     d.untested ? d.pciId : d.key.slice(0, d.key.indexOf('|')),
     d.firmware && `fw ${d.firmware}`,
     d.untested ? 'not yet tested' : `${d.kernels.length} kernel(s)`,
   ]
     .filter(Boolean)
     .join(' · ');
-  const text = [d.description, d.driver, d.model, d.pciId, d.firmware, ...d.specs, emulated].filter(Boolean).join(' ').toLowerCase();
+}
+
+/** What the search box matches a device against. */
+function searchText(d: DeviceRow): string {
+  return [d.description, d.driver, d.model, d.pciId, d.firmware, ...d.specs, emulatedOf(d)].filter(Boolean).join(' ').toLowerCase();
+}
+
+function rowHtml(m: Matrix, d: DeviceRow, famOf: number[]): string {
   const cells = m.checks.map((check, i) => cellTd(d, check, famOf[i], m.cells[d.key]?.[check])).join('');
-  const pick = `<input type="checkbox" class="pick" value="${esc(d.slug)}" aria-label="compare ${esc(d.description)}" tabindex="-1">`;
-  return `<tr data-driver="${esc(d.driver)}" data-slug="${esc(d.slug)}" data-pci="${esc(d.pciId ?? '')}" data-n="${findings(m, d)}" data-t="${esc(text)}"${d.untested ? ' class="untested"' : ''}><th scope="row">${pick}<a href="${esc(paths.device(d))}" tabindex="-1">${esc(d.description)}</a><small>${esc(sub)}</small></th><td class="drv">${esc(d.driver)}</td>${cells}</tr>`;
+  return `<tr data-driver="${esc(d.driver)}"${d.untested ? ' class="untested"' : ''}><th scope="row"><a href="${esc(paths.device(d))}">${esc(d.description)}</a><small>${esc(subLine(d))}</small></th><td class="drv">${esc(d.driver)}</td>${cells}</tr>`;
 }
 
 function options(values: readonly string[], all: string): string {
@@ -143,19 +164,23 @@ export function matrixPage(m: Matrix, generatedAt: string, defs: DefinitionIndex
         `<option value="${s}">${esc(s === 'none' ? 'not run' : s === 'untested' ? 'untested device' : LEVEL_TEXT[s as Level])}</option>`,
     )
     .join('');
-  const famHead = m.families
-    .map((f, i) => {
-      const fd = defs.family(f.name);
-      return `<th scope="colgroup" colspan="${f.checks.length}" class="fam f${i}"><a href="checks.html#${esc(f.name)}" class="tip" tabindex="-1">${esc(f.name)}<span role="tooltip">${esc(fd.title)}: ${esc(fd.definition)}</span></a></th>`;
-    })
-    .join('');
-  const checkHead = m.checks
-    .map((c, i) => {
-      const cd = defs.check(c);
-      const tip = `${c}: ${cd.definition} A pass proves: ${cd.proves}${cd.features.length ? ` (ethtool: ${cd.features.join(', ')})` : ''}`;
-      return `<th scope="col" class="chk f${famOf[i]}" data-check="${esc(c)}"><a href="checks.html#${esc(c)}" class="tip" tabindex="-1"><span class="vl">${esc(c.slice(c.indexOf('/') + 1))}</span><span role="tooltip">${esc(tip)}</span></a></th>`;
-    })
-    .join('');
+  // Header links leave the tab order in the script's grid (arrow keys move there), not in the static table.
+  const head = (tab: string): string => {
+    const famHead = m.families
+      .map((f, i) => {
+        const fd = defs.family(f.name);
+        return `<th scope="colgroup" colspan="${f.checks.length}" class="fam f${i}"><a href="checks.html#${esc(f.name)}" class="tip"${tab}>${esc(f.name)}<span role="tooltip">${esc(fd.title)}: ${esc(fd.definition)}</span></a></th>`;
+      })
+      .join('');
+    const checkHead = m.checks
+      .map((c, i) => {
+        const cd = defs.check(c);
+        const tip = `${c}: ${cd.definition} A pass proves: ${cd.proves}${cd.features.length ? ` (ethtool: ${cd.features.join(', ')})` : ''}`;
+        return `<th scope="col" class="chk f${famOf[i]}" data-check="${esc(c)}"><a href="checks.html#${esc(c)}" class="tip"${tab}><span class="vl">${esc(c.slice(c.indexOf('/') + 1))}</span><span role="tooltip">${esc(tip)}</span></a></th>`;
+      })
+      .join('');
+    return `<thead><tr><th rowspan="2" scope="col" class="corner">Device</th><th rowspan="2" scope="col" class="drvh">Driver</th>${famHead}</tr><tr>${checkHead}</tr></thead>`;
+  };
   const kernelOptions = options(m.kernels, 'newest per cell');
   const body = `<h1>NIC and driver compatibility matrix</h1>
 <p class="summary">${m.devices.length - untested} devices tested, ${untested} not yet tested · ${m.checks.length} checks · ${m.kernels.length} kernels · <a href="runs.html">${m.runs.length} runs</a> ·
@@ -175,10 +200,12 @@ ${legendHtml()}
 <span class="compare"><button type="button" id="compare">Compare checked</button><button type="button" id="compare-off" hidden>Show all devices</button><label class="inline"><input type="checkbox" id="f-differ"> only checks that differ</label></span>
 <output id="shown" aria-live="polite"></output></form>
 <p class="hint">Arrow keys move between cells, Enter opens one, / searches. Hover or focus a column header for what the check proves. The address bar keeps the filters: copy it to share this view.</p>
-<div class="scroll" id="grid" tabindex="-1"><table id="matrix" class="mx" role="grid" aria-label="support level per device and check">
-<thead><tr><th rowspan="2" scope="col" class="corner">Device</th><th rowspan="2" scope="col" class="drvh">Driver</th>${famHead}</tr><tr>${checkHead}</tr></thead>
-<tbody>${m.devices.map((d) => rowHtml(m, d, famOf)).join('\n')}</tbody></table></div>
-<p id="empty" hidden>Nothing matches these filters.</p>`;
+<div class="scroll" id="grid" tabindex="-1" hidden><table id="matrix" class="mx" role="grid" aria-label="support level per device and check">
+${head(' tabindex="-1"')}<tbody></tbody></table></div>
+<p id="empty" hidden>Nothing matches these filters.</p>
+<noscript><p class="hint">Without JavaScript the matrix is one static table: filters, kernel views and keyboard paths need the script.</p>
+<div class="scroll"><table id="matrix-static" class="mx" aria-label="support level per device and check">
+${head('')}<tbody>${m.devices.map((d) => rowHtml(m, d, famOf)).join('\n')}</tbody></table></div></noscript>`;
   return page({
     title: 'Compatibility matrix',
     root: '',

@@ -16,7 +16,7 @@ header.top .brand{font-weight:700}
 main{padding:1em}
 a{color:#1d4ed8}
 footer{padding:1em;color:#4b5563;font-size:12px;border-top:1px solid #ddd}
-h1 small,h4 small{font-weight:400;color:#4b5563}
+h1 small,h4 small,h5 small{font-weight:400;color:#4b5563}
 h1 code{font-size:inherit}
 a:focus-visible,input:focus-visible,select:focus-visible,button:focus-visible,span[tabindex]:focus-visible,#grid:focus-visible{outline:3px solid #2563eb;outline-offset:1px}
 code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}

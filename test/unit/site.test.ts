@@ -4,6 +4,7 @@ import { aggregate } from '../../matrix/aggregate.js';
 import type { RunRecord } from '../../matrix/record.js';
 import { syntheticRuns } from '../../matrix/synthetic.js';
 import { siteReporter } from '../../reports/site/index.js';
+import { paths } from '../../reports/site/html.js';
 import { kernelCodes } from '../../reports/site/matrix-page.js';
 import type { Files, StoredArtifact } from '../../reports/types.js';
 import { e1000Target, result, runRecord, vethRun } from '../fixtures/records.js';
@@ -52,10 +53,19 @@ describe('website', () => {
     for (const p of ['index.html', 'attention.html', 'matrix-data.js', 'matrix.js', 'style.css', 'matrix.json', 'matrix.csv'])
       expect(files.has(p)).toBe(true);
     const cellCount = Object.values(m.cells).reduce((n, c) => n + Object.keys(c).length, 0);
-    expect(htmlFiles(files).filter(([p]) => p.startsWith('c/'))).toHaveLength(cellCount);
+    // One page holds a device's cells, one section each, addressed by its check as the fragment.
+    const cellPages = htmlFiles(files).filter(([p]) => p.startsWith('c/'));
+    expect(cellPages).toHaveLength(Object.values(m.cells).filter((c) => Object.keys(c).length > 0).length);
+    for (const d of m.devices)
+      for (const check of Object.keys(m.cells[d.key] ?? {})) {
+        const [page, id] = paths.cell(d, check).split('#');
+        expect(text(files, page)).toContain(`<section class="cell" id="${id}"`);
+      }
+    expect(cellPages.reduce((n, [, html]) => n + (html.match(/<section class="cell" /g) ?? []).length, 0)).toBe(cellCount);
     expect(htmlFiles(files).filter(([p]) => p.startsWith('d/'))).toHaveLength(m.devices.length);
     expect(JSON.parse(text(files, 'matrix.json')).cells).toHaveLength(cellCount);
     expect(() => new Function(text(files, 'matrix.js'))).not.toThrow();
+    expect(() => new Function(text(files, 'cell.js'))).not.toThrow();
   });
 
   it('links only to files it contains', () => {
@@ -101,7 +111,13 @@ describe('website', () => {
       expect(html, path).not.toContain('"><svg');
       expect(html, path).not.toContain("' onmouseover");
       // The only scripts are the site's own.
-      for (const m of html.matchAll(/<script[^>]*>/g)) expect(m[0]).toMatch(/^<script src="(\.\.\/)*matrix(-data)?\.js" defer>$/);
+      for (const m of html.matchAll(/<script[^>]*>/g))
+        expect(m[0]).toMatch(
+          /^<script src="(\.\.\/)*(matrix(-data)?|cell)\.js" defer>$|^<script type="application\/json" id="cell-data">$/,
+        );
+      // The cells' data is JSON that cannot close its script element.
+      const data = /<script type="application\/json" id="cell-data">([^]*?)<\/script>/.exec(html)?.[1];
+      if (data !== undefined) expect(data, path).not.toContain('<');
     }
     const index = text(files, 'index.html');
     expect(index).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
@@ -112,9 +128,9 @@ describe('website', () => {
     const runs = hostileRuns();
     const sha = 'cd'.repeat(32);
     const files = build(runs, [{ runId: runs[1].id, path: 'fail.pcap', sha256: sha, data: new Uint8Array([0xd4, 0xc3, 0xb2, 0xa1]) }]);
-    const cellPath = [...files.keys()].find((p) => p.startsWith('c/') && p.includes('tx-csum-ipv6-udp'))!;
+    const cellPath = [...files.keys()].find((p) => p.startsWith('c/') && text(files, p).includes('id="tx-csum/ipv6-udp"'))!;
     const html = text(files, cellPath);
-    expect(html).toContain(`href="../../pcap/${sha}.pcap"`);
+    expect(html).toContain(`href="../pcap/${sha}.pcap"`);
     expect(html).toContain('&lt;b&gt;bold&lt;/b&gt;');
     expect(html).toContain('<div class="hexview"');
     expect(html).toMatch(/<span class="off">0000<\/span> {2}00 ff/);

@@ -28,7 +28,7 @@ export const command: Command = {
     'usage: nicmatrix site [--store PATH] [--out DIR]',
     '',
     'Builds a static website (no server code; works from file:// or any static host): the matrix,',
-    'a page per device and per cell with history and evidence, regressions, downloads as JSON and CSV.',
+    'a page per device and one with every cell of it (history and evidence), regressions, downloads as JSON and CSV.',
     '',
     STORE_HELP,
     `  --out DIR       output directory (default: ${DEFAULT_SITE_DIR}); an earlier build there is replaced`,
