@@ -1,2 +1,11 @@
 /** The harness's door to the one error class, which lives in the pure core (`matrix/errors.ts`). */
-export { describeError, ERROR_CODES, errorCode, isErrorCode, isNicmatrixError, NicmatrixError, type ErrorCode } from '../matrix/errors.js';
+export {
+  describeError,
+  ERROR_CODES,
+  errorCode,
+  isErrorCode,
+  isNicmatrixError,
+  NicmatrixError,
+  unreadableFile,
+  type ErrorCode,
+} from '../matrix/errors.js';

@@ -73,3 +73,23 @@ export function describeError(e: unknown): string {
   }
   return parts.filter((p, i) => i === 0 || !parts[i - 1].includes(p)).join(': caused by: ');
 }
+
+/** What a failed read of a file means to its reader, from the errno. */
+const READ_PROBLEMS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'a directory',
+  ENOTDIR: 'a path through something that is not a directory',
+  ELOOP: 'a symlink loop',
+};
+
+/**
+ * The error for a file that could not be read: `what` names the option or
+ * role ("--run x.json"), the errno is said in words once and kept in details.
+ */
+export function unreadableFile(what: string, path: string, e: unknown, code: ErrorCode = 'USAGE'): NicmatrixError {
+  const errno = (e as NodeJS.ErrnoException | undefined)?.code;
+  const found = errno ? `${READ_PROBLEMS[errno] ?? 'an unreadable file'} (${errno})` : `an unreadable file (${describeError(e)})`;
+  return new NicmatrixError(code, `${what}: expected a readable file, found ${found}`, { details: { path, ...(errno ? { errno } : {}) } });
+}

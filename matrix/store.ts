@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { readArtifacts } from './artifacts.js';
-import { NicmatrixError } from './errors.js';
+import { NicmatrixError, unreadableFile } from './errors.js';
 import { deviceKey } from './identity.js';
 import { parseJson, upgradeRecord } from './migrate.js';
 import type { ResultRecord, RunRecord } from './record.js';
@@ -203,10 +203,7 @@ export class MatrixStore {
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      throw new NicmatrixError('RECORD_INVALID', `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
-        cause: e,
-        details: { file },
-      });
+      throw unreadableFile(file, file, e, 'RECORD_INVALID');
     }
     const value = parseJson(text, file);
     const record = upgradeRecord(value, file);

@@ -76,9 +76,16 @@ export async function main(argv: string[], io: CommandIO = defaultIO()): Promise
   }
   let args;
   try {
-    args = parseArgs({ args: rest, options: command.options, allowPositionals: command.positionals ?? false, strict: true });
+    args = parseArgs({
+      args: joinNegativeValues(rest, command.options),
+      options: command.options,
+      allowPositionals: command.positionals ?? false,
+      strict: true,
+    });
   } catch (e) {
-    io.err(`nicmatrix ${name}: ${describeError(e)}\n\n${command.usage}`);
+    // Node's parser words its errors over several lines: the first says what is wrong.
+    const what = describeError(e).split('\n')[0];
+    io.err(`nicmatrix ${name}: error [USAGE]: ${what} (nicmatrix ${name} --help shows the options)`);
     return 2;
   }
   installSignalHandlers((line) => io.err(line));
@@ -92,6 +99,23 @@ export async function main(argv: string[], io: CommandIO = defaultIO()): Promise
   } finally {
     for (const failure of await cleanup.runAll()) io.err(`nicmatrix: ${failure}`);
   }
+}
+
+/**
+ * `--seed -5` as `--seed=-5`: Node's parser takes a value starting with a dash
+ * for an option, so the command's own check, which names what it expects, never saw it.
+ */
+export function joinNegativeValues(args: readonly string[], options: Record<string, { type: string }>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--([^=]+)$/.exec(args[i]);
+    const next = args[i + 1];
+    if (m && options[m[1]]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${args[i]}=${next}`);
+      i++;
+    } else out.push(args[i]);
+  }
+  return out;
 }
 
 async function help(name: string | undefined, io: CommandIO): Promise<number> {

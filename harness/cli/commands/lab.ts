@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { exitCodeFor } from '../../../matrix/record.js';
 import { interruptSignal } from '../../cleanup.js';
-import { NicmatrixError } from '../../errors.js';
+import { NicmatrixError, unreadableFile } from '../../errors.js';
 import { addToStore, checkTargetSpec, parseSeed, progressFor, STORE_OPTIONS_HELP } from '../shared.js';
 import { inventoryLabels, machineTargets, parseInventory, selectMachines, type LabInventory } from '../../lab/inventory.js';
 import { planLab, runLab } from '../../lab/run.js';
@@ -17,9 +17,7 @@ export function readInventory(file: string): LabInventory {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new NicmatrixError('USAGE', `--lab ${file}: cannot read the inventory: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
-      cause: e,
-    });
+    throw unreadableFile(`--lab ${file} (the inventory)`, file, e);
   }
   return parseInventory(text, file);
 }

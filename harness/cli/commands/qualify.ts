@@ -11,7 +11,7 @@ import { qualificationFiles, qualificationReport } from '../../../reports/qualif
 import { allChecks } from '../../checks/registry.js';
 import type { Check } from '../../checks/types.js';
 import { interruptSignal } from '../../cleanup.js';
-import { NicmatrixError } from '../../errors.js';
+import { NicmatrixError, unreadableFile } from '../../errors.js';
 import { addToStore, checkTargetSpec, parseSeed, progressFor, STORE_OPTIONS_HELP } from '../shared.js';
 import { toolVersion } from '../../paths.js';
 import { runMatrix } from '../../run/runner.js';
@@ -33,7 +33,7 @@ export function loadProfile(arg: string): Profile {
   try {
     text = readFileSync(arg, 'utf8');
   } catch (e) {
-    throw new NicmatrixError('USAGE', `--profile ${arg}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+    throw unreadableFile(`--profile ${arg}`, arg, e);
   }
   return parseProfile(text, arg);
 }
@@ -59,9 +59,7 @@ function readRecordFile(file: string): { text: string; sha256: string } {
   try {
     bytes = readFileSync(file);
   } catch (e) {
-    throw new NicmatrixError('USAGE', `${file}: cannot read the run record: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
-      cause: e,
-    });
+    throw unreadableFile(`${file} (the run record)`, file, e);
   }
   return { text: bytes.toString('utf8'), sha256: createHash('sha256').update(bytes).digest('hex') };
 }

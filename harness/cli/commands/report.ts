@@ -6,7 +6,7 @@ import { parseRecord } from '../../../matrix/migrate.js';
 import { REPORTERS } from '../../../reports/index.js';
 import type { ReportInput } from '../../../reports/types.js';
 import { checkDefinitions } from '../../checks/registry.js';
-import { NicmatrixError } from '../../errors.js';
+import { NicmatrixError, unreadableFile } from '../../errors.js';
 import type { Command } from '../command.js';
 import { loadStore, STORE_HELP } from '../shared.js';
 
@@ -15,7 +15,7 @@ function loadRun(file: string): ReportInput {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new NicmatrixError('USAGE', `--run ${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+    throw unreadableFile(`--run ${file}`, file, e);
   }
   const run = parseRecord(text, file);
   return { runs: [run], matrix: aggregate([run]), generatedAt: new Date().toISOString(), source: file, definitions: checkDefinitions() };
