@@ -27,13 +27,14 @@ export class PhysDut extends LocalDut {
 
   protected async setup(signal: AbortSignal): Promise<LinkInfo> {
     const { dut, peer } = this.ends;
+    // A port that does not exist is said first: it is the cause, whatever else the spec gets wrong.
+    for (const end of [dut, peer]) await this.assertExists(end);
     if ((dut.netns ?? '') === (peer.netns ?? '')) {
       throw new NicmatrixError(
         'TARGET_SPEC',
         `${this.spec}: DUT ${dut.ifname} and peer ${peer.ifname} are in the same network namespace; traffic between them would go through loopback, not the wire. Move the peer port into a namespace (ip link set ${peer.ifname} netns NAME) and give it as NAME/${peer.ifname}`,
       );
     }
-    for (const end of [dut, peer]) await this.assertExists(end);
     const base = 0x100 + (nextInstance() & 0xff);
     const plan = addressPair(base);
     // Registered first so it runs last: once our addresses are gone nothing resolves the peer again, so no

@@ -195,6 +195,7 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
       planned.length === 0
         ? opts.checks.map((c, i) => ({ i, r: notRun(c.id, 'all', message, code) }))
         : planned.flatMap((p, i) => (p && !results[i] ? [{ i, r: notRun(p.check.id, p.variant.name, message, code) }] : []));
+    listener.onTargetFailed?.(spec, { code, message, notRun: missing.length });
     for (const { i, r } of missing) {
       results[i] = r;
       listener.onResult?.(spec, r);

@@ -125,13 +125,19 @@ describe('bad input', () => {
     expect(r.stderr).toMatch(/--checks tx-sum\/\*: matches no check; known: tx-csum\/ipv4-udp/);
   });
 
-  it('a phys target naming a missing interface gives error verdicts with the cause, exit 2', async () => {
+  it('a phys target naming a missing interface gives error verdicts naming it, one error line for the target, exit 2', async () => {
     const out = path.join(tmpDir('bad'), 'run.json');
-    const r = await nicmatrix(['run', '--target', 'phys:nonexist0,nm-none/nonexist1', '--checks', 'tx-csum/ipv4-udp', '--out', out]);
+    const r = await nicmatrix(['run', '--target', 'phys:nonexist0,nm-none/nonexist1', '--checks', 'tx-csum/*', '--out', out]);
     expect(r.exitCode).toBe(2);
     const t = readRecord(out).targets[0];
-    expect(t.setupError?.message).toMatch(/nonexist0|nm-none/);
+    // The missing port is named as the cause, and said once for the target, not once per check.
+    expect(t.setupError?.message).toMatch(/expected an existing interface nonexist0 in the host namespace, found none/);
+    expect(t.results.length).toBeGreaterThan(1);
     expect(t.results.every((x) => x.status === 'error')).toBe(true);
+    const lines = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => l.includes('ERROR'));
+    expect(lines).toEqual([
+      expect.stringMatching(/\[TARGET_SPEC\] target could not be set up: .*nonexist0.* \(\d+ verdict\(s\) not run, recorded as error\)$/),
+    ]);
     expect(fs.existsSync(out)).toBe(true);
   });
 

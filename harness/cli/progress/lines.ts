@@ -4,14 +4,21 @@ import type { RunListener } from '../../run/listener.js';
 /** `quietPass`: count passes without a line each (the terminal view shows them in its status line). */
 export function lineProgress(write: (line: string) => void, verbose = false, quietPass = false): RunListener {
   const counts = new Map<string, number>();
+  /** Per target that broke off, the message its not-run verdicts carry: said once, not once per check. */
+  const brokeOff = new Map<string, string>();
   return {
     onRunStart: (i) => write(`run ${i.id}: ${i.targets.length} target(s) × ${i.checks.length} check(s), seed ${i.seed}, jobs ${i.jobs}`),
     onTargetStart: (spec) => write(`[${spec}] starting`),
     onTargetReady: (spec, t, ms) =>
       write(`[${spec}] ready in ${ms} ms: driver ${t.driver.name || '?'} ${t.driver.version}, kernel ${t.kernel}`),
+    onTargetFailed: (spec, f) => {
+      brokeOff.set(spec, f.message);
+      write(`[${spec}] ${'ERROR'.padEnd(11)} [${f.code}] ${f.message} (${f.notRun} verdict(s) not run, recorded as error)`);
+    },
     onResult: (spec, r) => {
       counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
       if (quietPass && r.status === 'pass') return;
+      if (r.status === 'error' && brokeOff.get(spec) === r.message) return;
       // A harness error carries its stable code, as the record does, so a log line can be grepped by it.
       const code = r.status === 'error' && typeof r.evidence.errorCode === 'string' ? ` [${r.evidence.errorCode}]` : '';
       write(

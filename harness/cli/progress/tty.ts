@@ -24,6 +24,7 @@ export function ttyProgress(stream: NodeJS.WriteStream): RunListener {
       active.set(spec, `${check} [${variant}]`);
       status();
     },
+    onTargetFailed: (spec, f) => lines.onTargetFailed?.(spec, f),
     onResult: (spec, r) => {
       done++;
       lines.onResult?.(spec, r);
