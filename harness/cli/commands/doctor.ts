@@ -49,6 +49,10 @@ export const command: Command = {
       }
     }
     show(io, results);
+    const { acceleratorLine, guestImageLine } = await import('../../../drivers/qemu/readiness.js');
+    io.out(`info    QEMU accelerator [qemu]: ${await acceleratorLine()}`);
+    const image = await guestImageLine();
+    io.out(`${image.ok ? 'ok     ' : 'info   '} QEMU guest image [qemu]: ${image.line}`);
     const missingCore = results.filter(({ p, r }) => p.for === 'core' && !r.ok);
     if (missingCore.length > 0) {
       io.err(`doctor: ${missingCore.length} core prerequisite(s) missing: ${missingCore.map(({ p }) => p.name).join('; ')}`);
