@@ -38,8 +38,8 @@ const KNOWN_CYCLIC_FOLDERS = [
   // ↔ through harness/{errors,random}.ts: a folder counts every import of its subfolders, so the root folder `harness`
   // reaches drivers/ and back to harness/agent, which imports codec/zc (the root core files move down to clear it)
   'harness/codec/zc',
-  'harness/sys', // sys/{packet,structs}.ts read agent/protocol.ts types ↔ agent uses sys: the wire types move down
-  'harness/agent', // ↔ harness/sys
+  'harness/sys', // → harness/errors.ts → harness … drivers → harness/agent → sys
+  'harness/agent', // → harness/errors.ts → harness … drivers → agent
   'harness/checks/rx-csum', // ↔ tx-csum: payloads.ts, nstatSince, DeliveredDatagram shared by both families
   'harness/checks/tx-csum',
   'drivers', // drivers/index.ts loads qemu ↔ qemu uses drivers/{names,netns,types}.ts

@@ -4,6 +4,7 @@
  * as base64. Pure types; no I/O.
  */
 import type { DriverInfo, FeatureSnapshot } from '../../matrix/record.js';
+import type { VnetHeader } from '../codec/vnet.js';
 
 export interface Request {
   id: number;
@@ -52,17 +53,6 @@ export interface CapturedFrame {
   csumOffset?: number;
   /** Capture time, ns since the capture started. */
   tsNs: number;
-}
-
-/** virtio_net_hdr fields for a PACKET_VNET_HDR send. */
-export interface VnetHeader {
-  /** VIRTIO_NET_HDR_F_NEEDS_CSUM = 1. */
-  flags: number;
-  gsoType: number;
-  hdrLen: number;
-  gsoSize: number;
-  csumStart: number;
-  csumOffset: number;
 }
 
 /** The agent's base actions: name → params and result. Action modules add theirs by augmenting this map (`declare module`). */

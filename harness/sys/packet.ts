@@ -3,7 +3,7 @@
  * PACKET_AUXDATA (+ PACKET_VNET_HDR, kernel timestamps), send whole frames
  * (with a virtio_net_hdr in front when PACKET_VNET_HDR is on).
  */
-import type { VnetHeader } from '../agent/protocol.js';
+import type { VnetHeader } from '../codec/vnet.js';
 import { findCmsg } from './cmsg.js';
 import * as C from './consts.js';
 import { NicmatrixError } from '../errors.js';

@@ -4,7 +4,7 @@
  * tpacket_stats, timespec. Pure.
  */
 import { NicmatrixError } from '../errors.js';
-import type { VnetHeader } from '../agent/protocol.js';
+import type { VnetHeader } from '../codec/vnet.js';
 import type { Cmsg } from './cmsg.js';
 import * as C from './consts.js';
 

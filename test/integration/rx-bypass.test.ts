@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VethDut } from '../../drivers/veth.js';
 import type { Dut, LinkInfo } from '../../drivers/types.js';
-import type { ActionParams, VnetHeader } from '../../harness/agent/protocol.js';
+import type { ActionParams } from '../../harness/agent/protocol.js';
+import type { VnetHeader } from '../../harness/codec/vnet.js';
 import { rxCsumChecks, RX_VARIANTS } from '../../harness/checks/rx-csum/index.js';
 import type { CheckContext } from '../../harness/checks/types.js';
 import { parseFrame } from '../../harness/codec/index.js';
