@@ -11,7 +11,7 @@ import {
   type ExpectedDatagram,
 } from '../../harness/checks/frag/judge.js';
 import { fates, fragOutcome, sizeSummary } from '../../harness/checks/frag/outcome.js';
-import type { DeliveredDatagram } from '../../harness/checks/rx-csum/judge.js';
+import type { DeliveredDatagram } from '../../harness/checks/delivered.js';
 import { decodeCapture } from '../../harness/checks/wire.js';
 import { buildIpv4Fragments, buildUdpFrame } from '../../harness/codec/index.js';
 

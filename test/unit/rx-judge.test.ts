@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { CapturedFrame } from '../../harness/agent/protocol.js';
 import { sameOnesComplement } from '../../harness/codec/checksum.js';
 import { makeTci, parseFrame, verifyL4 } from '../../harness/codec/index.js';
-import { judgeRx, type DeliveredDatagram } from '../../harness/checks/rx-csum/judge.js';
+import type { DeliveredDatagram } from '../../harness/checks/delivered.js';
+import { judgeRx } from '../../harness/checks/rx-csum/judge.js';
 import { hardwareValidated, rxOutcome } from '../../harness/checks/rx-csum/outcome.js';
 import {
   ipPacketKey,

@@ -4,7 +4,7 @@ import { buildTcpFrame, buildUdpFrame, partialOffsets, verifyL4 } from '../../ha
 import { judgeExact } from '../../harness/checks/tx-csum/exact.js';
 import { accountDatagrams, accountStream, judgeChecksums } from '../../harness/checks/tx-csum/judge.js';
 import { txOutcome } from '../../harness/checks/tx-csum/outcome.js';
-import { zeroSumPayload } from '../../harness/checks/tx-csum/payloads.js';
+import { zeroSumPayload } from '../../harness/checks/payloads.js';
 import { decodeCapture, TP_STATUS_CSUMNOTREADY, TP_STATUS_VLAN_VALID } from '../../harness/checks/wire.js';
 import { createRng } from '../../harness/random.js';
 import { captured } from '../helpers/frames.js';

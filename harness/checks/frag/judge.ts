@@ -7,7 +7,7 @@ import { canonicalIp, parseFrame } from '../../codec/index.js';
 import { arrivalFaults, type Arrival, type FrameTrace } from '../arrival.js';
 import { frameShapeFaults } from '../frame-shape.js';
 import type { WireFrame } from '../wire.js';
-import type { DeliveredDatagram } from '../rx-csum/judge.js';
+import type { DeliveredDatagram } from '../delivered.js';
 import type { FragDatagram } from './plan.js';
 
 /** What the judge needs of a datagram: its bytes, its source, and what may be delivered of it. */

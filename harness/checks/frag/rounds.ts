@@ -11,8 +11,8 @@ import { PACKET_OUTGOING } from '../../sys/consts.js';
 import { lossCounters } from '../arrival.js';
 import { BACKOFF, injectFrames, linkRate, MAX_RESENDS, sideCounters, type Injection, type LinkRate } from '../inject.js';
 import { decodeCapture, type WireFrame } from '../wire.js';
-import { injectionSysctls, nstatSince, withSysctls } from '../rx-csum/context.js';
-import type { DeliveredDatagram } from '../rx-csum/judge.js';
+import { injectionSysctls, nstatSince, withSysctls } from '../context.js';
+import type { DeliveredDatagram } from '../delivered.js';
 import { ARRIVAL_TIMEOUT_MS, SETTLE_MS, type Receiver } from '../rx-csum/udp-round.js';
 import { countersMet, incompleteDatagrams, type CounterRule } from './judge.js';
 

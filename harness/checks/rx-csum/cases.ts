@@ -2,7 +2,7 @@
 import { makeTci, type IpFamily, type VlanSpec } from '../../codec/index.js';
 import { describeError } from '../../errors.js';
 import { createRng, type Rng } from '../../random.js';
-import { lengthSummary, maxUdpPayload, PACKETS_PER_CASE, payloadLengths } from '../tx-csum/payloads.js';
+import { lengthSummary, maxUdpPayload, PACKETS_PER_CASE, payloadLengths } from '../payloads.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { judgeRx } from './judge.js';
 import { offendingFrames, rxOutcome } from './outcome.js';

@@ -6,16 +6,9 @@
  */
 import { canonicalIp, type IpFamily } from '../../codec/index.js';
 import { arrivalFaults, type Arrival, type FrameTrace } from '../arrival.js';
+import type { DeliveredDatagram } from '../delivered.js';
 import type { WireFrame } from '../wire.js';
 import { ipPacketKey, type PlannedFrame } from './plan.js';
-
-/** A datagram the DUT's socket received. */
-export interface DeliveredDatagram {
-  family: IpFamily;
-  payload: Buffer;
-  from: string;
-  port: number;
-}
 
 export type RxFaultKind =
   /** A frame that must be dropped reached the socket. */

@@ -12,7 +12,7 @@ import type { CheckContext } from '../types.js';
 import { decodeCapture, type WireFrame } from '../wire.js';
 import type { FrameTrace } from '../arrival.js';
 import { injectFrames, linkRate, type Injection } from '../inject.js';
-import { nstatSince } from './context.js';
+import { nstatSince } from '../context.js';
 import { sightings, type ArrivalProof } from './judge.js';
 import type { PlannedFrame } from './plan.js';
 import { finFrame, nextBatch, planSegments, readAcks, readHandshake, type Handshake, type SegmentPlan, type TcpEnds } from './tcp-plan.js';

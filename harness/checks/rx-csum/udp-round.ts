@@ -8,8 +8,8 @@ import type { IpFamily } from '../../codec/index.js';
 import { ARRIVAL_TIMEOUT_MS, SETTLE_MS } from '../capture-round.js';
 import { injectFrames, type Injection } from '../inject.js';
 import type { CheckContext } from '../types.js';
-import { injectionSysctls, nstatSince, withSysctls } from './context.js';
-import type { DeliveredDatagram } from './judge.js';
+import { injectionSysctls, nstatSince, withSysctls } from '../context.js';
+import type { DeliveredDatagram } from '../delivered.js';
 import type { PlannedFrame } from './plan.js';
 
 // The same bounds as every round: the settle time also lets a wrongly delivered bad frame show up.

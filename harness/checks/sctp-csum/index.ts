@@ -11,7 +11,7 @@ import { NicmatrixError } from '../../errors.js';
 import { captureWhile } from '../capture-round.js';
 import { injectFrames, injectionAccounting } from '../inject.js';
 import { RX_VARIANTS } from '../rx-csum/index.js';
-import { nstatSince } from '../rx-csum/context.js';
+import { nstatSince } from '../context.js';
 import type { Check, CheckContext, CheckOutcome, Family, Variant } from '../types.js';
 import { decodeCapture, frameHex } from '../wire.js';
 import { judgeSctpRx, judgeSctpTx } from './judge.js';

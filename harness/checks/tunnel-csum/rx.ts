@@ -27,7 +27,7 @@ import { offendingFrames, rxOutcome } from '../rx-csum/outcome.js';
 import { ipPacketKey, planFrames, wrongChecksum, type FrameSpec, type PlannedFrame, type RxFlow, type RxKind } from '../rx-csum/plan.js';
 import { udpRxRound } from '../rx-csum/udp-round.js';
 import { injectionAccounting } from '../inject.js';
-import { lengthSummary, payloadLengths } from '../tx-csum/payloads.js';
+import { lengthSummary, payloadLengths } from '../payloads.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { decodeCapture, type WireFrame } from '../wire.js';
 import { INNER, missingModuleSkip, oneStackSkip, TUNNEL_VNI, withTunnels, type TunnelCase, type Tunnels } from './setup.js';

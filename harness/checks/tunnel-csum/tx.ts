@@ -13,7 +13,7 @@ import { createRng, type Rng } from '../../random.js';
 import { captureWhile, SETTLE_MS } from '../capture-round.js';
 import { judgeRetransmits, retransEvidence, retransFromNstat } from '../retransmits.js';
 import { accountStream } from '../tx-csum/judge.js';
-import { payloadLengths } from '../tx-csum/payloads.js';
+import { payloadLengths } from '../payloads.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { decodeCapture, frameHex, type WireFrame } from '../wire.js';
 import { innerMatches, innerWireFrame, judgeTunnelFrames, matchPayloads, type InnerFlow, type TunnelExpect } from './judge.js';

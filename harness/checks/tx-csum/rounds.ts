@@ -5,8 +5,8 @@
 import type { CapturedFrame } from '../../agent/protocol.js';
 import type { IpFamily } from '../../codec/index.js';
 import { captureWhile, SETTLE_MS } from '../capture-round.js';
-import type { DeliveredDatagram } from '../rx-csum/judge.js';
-import { nstatSince } from '../rx-csum/context.js';
+import type { DeliveredDatagram } from '../delivered.js';
+import { nstatSince } from '../context.js';
 import { counterDelta } from '../../agent/ethtool.js';
 import type { CheckContext } from '../types.js';
 import { decodeCapture, flowFilter, type WireFrame } from '../wire.js';

@@ -8,7 +8,7 @@ import { accountDatagrams, accountStream, type FieldRule, judgeChecksums } from 
 import { accountUdpRound } from './loss.js';
 import { judgeRetransmits, retransEvidence, retransFromDelta } from '../retransmits.js';
 import { txOutcome } from './outcome.js';
-import { lengthSummary, maxUdpPayload, PACKETS_PER_CASE, payloadLengths, randomPayloads, zeroSumPayload } from './payloads.js';
+import { lengthSummary, maxUdpPayload, PACKETS_PER_CASE, payloadLengths, randomPayloads, zeroSumPayload } from '../payloads.js';
 import { tcpRound, udpRound } from './rounds.js';
 
 export interface UdpCase {

@@ -7,7 +7,7 @@ import { judgeExact, retag, type SentFrame } from './exact.js';
 import { attributeLoss } from './loss.js';
 import { accountDelivered, type PeerDatagram } from './judge.js';
 import { SETTLE_MS } from '../capture-round.js';
-import { injectionSysctls, withSysctls } from '../rx-csum/context.js';
+import { injectionSysctls, withSysctls } from '../context.js';
 import { txOutcome } from './outcome.js';
 import { vnetRound } from './rounds.js';
 

@@ -1,12 +1,13 @@
 /**
- * Temporary changes to a side's context that receive checks need (sysctls),
- * registered for undo before they are made, and undone on every path.
+ * Temporary changes to a side's context that checks need (sysctls),
+ * registered for undo before they are made, and undone on every path; a
+ * side's kernel counters over a round.
  */
-import { counterDelta } from '../../agent/ethtool.js';
-import type { Side } from '../../../drivers/types.js';
-import { cleanup } from '../../cleanup.js';
-import type { IpFamily } from '../../codec/index.js';
-import type { CheckContext } from '../types.js';
+import { counterDelta } from '../agent/ethtool.js';
+import type { Side } from '../../drivers/types.js';
+import { cleanup } from '../cleanup.js';
+import type { IpFamily } from '../codec/index.js';
+import type { CheckContext } from './types.js';
 
 /** Runs `fn` with the sysctls set on `side`; restores the old values after (and on interrupt). */
 export async function withSysctls<T>(
