@@ -6,8 +6,20 @@
  */
 import type { FeatureSnapshot } from './record.js';
 
+// Asked once per variant of every observation (hundreds of thousands for a large store): answered once per check.
+const claimCache = new Map<string, readonly string[]>();
+
 /** Features any of which, when active, means the driver claims the offload the check tests. */
 export function claimFeatures(check: string): string[] {
+  let names = claimCache.get(check);
+  if (names === undefined) {
+    if (claimCache.size > 10_000) claimCache.clear();
+    claimCache.set(check, (names = featuresOf(check)));
+  }
+  return names.slice();
+}
+
+function featuresOf(check: string): string[] {
   const [family, name = ''] = check.split('/', 2);
   switch (family) {
     case 'tx-csum':

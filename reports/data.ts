@@ -110,6 +110,9 @@ const CSV_HEADER = [
 export function matrixCsv(m: Matrix): string {
   const lines = [CSV_HEADER.join(',')];
   const fields = (values: (string | number | boolean | null | undefined)[]): string => values.map(csvField).join(',');
+  // Kernels and runs repeat on thousands of rows: each is escaped once.
+  const kernels = new Map(m.kernels.map((k) => [k, csvField(k)]));
+  const runs = new Map<string, string>();
   for (const d of m.devices) {
     // The device's and the check's fields repeat on every kernel's row: escaped once.
     const id = fields([d.key, d.description, d.driver, d.firmware, d.pciId, d.model]);
@@ -117,12 +120,15 @@ export function matrixCsv(m: Matrix): string {
     for (const check of m.checks) {
       const c = m.cells[d.key]?.[check];
       if (!c) continue;
-      const head = `${id},${fields([check, familyOf(check)])}`;
+      const head = `${id},${fields([check, familyOf(check)])},`;
       for (const k of c.perKernel) {
+        // A run has one finishing time: its id is the key.
+        let run = runs.get(k.runId);
+        if (run === undefined) runs.set(k.runId, (run = `${csvField(k.runId)},${csvField(k.finishedAt)}`));
         // Level, status and the flags are fixed words that need no quoting.
         const claimed = k.claimed === null ? '' : k.claimed;
         lines.push(
-          `${head},${csvField(k.kernel)},${k.level},${k.status},${k.regression},${claimed},${k.claimed === true && k.status === 'fail'},${csvField(k.runId)},${csvField(k.finishedAt)}`,
+          `${head}${kernels.get(k.kernel) ?? csvField(k.kernel)},${k.level},${k.status},${k.regression},${claimed},${k.claimed === true && k.status === 'fail'},${run}`,
         );
       }
     }

@@ -7,7 +7,7 @@
  * makes them: choosing a family, typing and erasing a search, choosing a level).
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { command as siteCommand } from '../../harness/cli/commands/site.js';
 import { NicmatrixError } from '../../matrix/errors.js';
@@ -94,11 +94,16 @@ export async function benchSite(): Promise<Record<string, unknown>> {
     const out = join(dir, 'site');
     const log: string[] = [];
     t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const load = loadavg()[0];
     const code = await siteCommand.run(
       { values: { store: storePath, out }, positionals: [] },
       { out: () => {}, err: (l) => log.push(l), interactive: false },
     );
     const siteS = seconds(t0);
+    // The machine may be shared: the CPU time the build took says what the wall time would be on an idle one.
+    const cpu = process.cpuUsage(cpu0);
+    const siteCpuS = Math.round((cpu.user + cpu.system) / 1e4) / 100;
     if (code !== 0) throw new NicmatrixError('COMMAND_FAILED', `nicmatrix site exited ${code}: ${log.join('; ')}`);
 
     const server = await serveDir(out);
@@ -132,6 +137,8 @@ export async function benchSite(): Promise<Record<string, unknown>> {
       shape: { ...SHAPE, runs: runs.length, results },
       storeIngestS: ingestS,
       siteGenerationS: siteS,
+      siteGenerationCpuS: siteCpuS,
+      loadAverageAtGeneration: Math.round(load * 100) / 100,
       siteFiles: written.files,
       siteMiB: Math.round((written.bytes / 2 ** 20) * 10) / 10,
       siteSummary: log[log.length - 1],

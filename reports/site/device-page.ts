@@ -4,6 +4,7 @@
  */
 import type { DeviceRow, Matrix } from '../../matrix/aggregate.js';
 import { badge, esc, facts, page, paths, verdictBadge } from './html.js';
+import { legendHtml } from './matrix-page.js';
 
 const ROOT = '../';
 
@@ -49,13 +50,14 @@ export function devicePage(m: Matrix, d: DeviceRow, generatedAt: string): string
         const tds = d.kernels
           .map((k) => {
             const v = by.get(k);
-            return `<td>${v ? `${badge(v.level, { regressed: v.regression, claimedButFailed: v.claimed === true && v.status === 'fail' })} ${verdictBadge(v.status)}` : badge('none')}</td>`;
+            // 1200 cells: the badges' titles come from site.js on hover, not from every cell.
+            return `<td>${v ? `${badge(v.level, { regressed: v.regression, claimedButFailed: v.claimed === true && v.status === 'fail' }, false)} ${verdictBadge(v.status, false)}` : badge('none', {}, false)}</td>`;
           })
           .join('');
         return `<tr><th scope="row"><a href="${ROOT}${esc(paths.cell(d, check))}">${esc(check)}</a></th>${tds}</tr>`;
       });
     parts.push(
-      `<h2>Support level per check and kernel</h2><div class="scroll"><table class="list grid"><thead><tr><th scope="col">check</th>${head}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`,
+      `<h2>Support level per check and kernel</h2>${legendHtml()}<div class="scroll"><table class="list grid"><thead><tr><th scope="col">check</th>${head}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`,
     );
     const features = Object.entries(d.features)
       .sort(([a], [b]) => a.localeCompare(b))
@@ -66,5 +68,5 @@ export function devicePage(m: Matrix, d: DeviceRow, generatedAt: string): string
       .join('');
     parts.push(`<h2>Features (latest run, <code>ethtool -k</code>)</h2><table class="kv">${features}</table>`);
   }
-  return page({ title: d.description, root: ROOT, body: parts.join('\n'), generatedAt });
+  return page({ title: d.description, root: ROOT, body: parts.join('\n'), generatedAt, scripts: ['site.js'] });
 }

@@ -47,18 +47,38 @@ export const paths = {
   pcap: (sha256: string): string => `pcap/${sha256}.pcap`,
 };
 
-/** A plain verdict in words (kept under the level). */
-export function verdictBadge(status: Status): string {
-  return `<span class="badge s-${status}" title="${esc(STATUS_TITLE[status])}">${esc(status)}</span>`;
+/**
+ * A plain verdict in words (kept under the level). Untitled badges (big grids) get their title
+ * from `site.js` on hover or focus instead of repeating it in every cell.
+ */
+export function verdictBadge(status: Status, titled = true): string {
+  return `<span class="badge s-${status}"${titled ? ` title="${esc(STATUS_TITLE[status])}"` : ''}>${esc(status)}</span>`;
 }
 
 /** A level (or state) badge with its flags in words (regression, claimed but failed). */
-export function badge(state: CellState, flags: { regressed?: boolean; claimedButFailed?: boolean } = {}): string {
-  const marks = [
-    flags.regressed ? '<span class="flag">▼ regression</span>' : '',
-    flags.claimedButFailed ? '<span class="flag">! claimed but broken</span>' : '',
-  ].join('');
-  return `<span class="badge v-${state}" title="${esc(STATE_TITLE[state])}">${esc(STATE_TEXT[state])}</span>${marks}`;
+export function badge(state: CellState, flags: { regressed?: boolean; claimedButFailed?: boolean } = {}, titled = true): string {
+  const marks =
+    (flags.regressed ? '<span class="flag">▼ regression</span>' : '') +
+    (flags.claimedButFailed ? '<span class="flag">! claimed but broken</span>' : '');
+  return `<span class="badge v-${state}"${titled ? ` title="${esc(STATE_TITLE[state])}"` : ''}>${esc(STATE_TEXT[state])}</span>${marks}`;
+}
+
+/** The script that titles untitled badges on hover or focus (the same titles as `badge` and `verdictBadge` write). */
+export function siteScript(): string {
+  const titles: Record<string, string> = {};
+  for (const [s, t] of Object.entries(STATE_TITLE)) titles[`v-${s}`] = t;
+  for (const [s, t] of Object.entries(STATUS_TITLE)) titles[`s-${s}`] = t;
+  const client = (t: Record<string, string>): void => {
+    const title = (ev: Event): void => {
+      const el = (ev.target as HTMLElement).closest?.('.badge');
+      if (!el || el.hasAttribute('title')) return;
+      const cls = Array.from(el.classList).find((c) => c in t);
+      if (cls) el.setAttribute('title', t[cls]);
+    };
+    document.addEventListener('mouseover', title);
+    document.addEventListener('focusin', title);
+  };
+  return `'use strict';\n(${client.toString()})(${JSON.stringify(titles).replace(/</g, '\\u003c')});\n`;
 }
 
 /** Badge of a cell's headline: level, flags, the plain verdict. */

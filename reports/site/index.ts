@@ -14,7 +14,7 @@ import { checksPage } from './checks-page.js';
 import { matrixScript } from './client.js';
 import { devicePage } from './device-page.js';
 import { regressionsFeed } from './feed.js';
-import { paths } from './html.js';
+import { paths, siteScript } from './html.js';
 import { matrixDataScript, matrixPage } from './matrix-page.js';
 import { runPage, runsPage } from './run-page.js';
 import { STYLE } from './style.js';
@@ -34,34 +34,38 @@ export interface SiteReporter extends Reporter {
   render(input: ReportInput): Files;
 }
 
+/** Every file of the site, one at a time, so a writer can drop each once written. */
+export function* siteFiles(input: ReportInput): Generator<[string, string | Uint8Array]> {
+  const { matrix: m, generatedAt } = input;
+  const defs = definitionIndex(input.definitions);
+  yield ['index.html', matrixPage(m, generatedAt, defs)];
+  yield ['matrix-data.js', matrixDataScript(m)];
+  yield ['matrix.js', matrixScript()];
+  yield ['cell.js', cellScript()];
+  yield ['site.js', siteScript()];
+  yield ['style.css', STYLE];
+  yield ['attention.html', attentionPage(m, generatedAt)];
+  yield ['checks.html', checksPage(m, defs, input.definitions?.checks.map((c) => c.id) ?? [], generatedAt)];
+  yield ['runs.html', runsPage(m, input.runs, generatedAt)];
+  yield ['regressions.atom', regressionsFeed(m, generatedAt)];
+  yield ['matrix.json', JSON.stringify(matrixData(m, generatedAt))];
+  yield ['matrix.csv', matrixCsv(m)];
+  const runs = new Map(input.runs.map((r) => [r.id, r]));
+  const runPaths = new Map(input.runs.map((r) => [r.id, paths.run(r.id)]));
+  for (const r of input.runs) yield [runPaths.get(r.id)!, runPage(r, generatedAt)];
+  const ctx = { artifacts: artifactIndex(input), runs, runPaths, defs };
+  for (const d of m.devices) {
+    yield [paths.device(d), devicePage(m, d, generatedAt)];
+    const cells = m.checks.map((check) => m.cells[d.key]?.[check]).filter((c) => c !== undefined);
+    if (cells.length) yield [paths.cells(d), cellsPage(d, cells, ctx, generatedAt)];
+  }
+  for (const a of input.artifacts ?? []) yield [paths.pcap(a.sha256), a.data];
+}
+
 export const siteReporter: SiteReporter = {
   format: 'site',
   extension: '',
   render(input: ReportInput): Files {
-    const { matrix: m, generatedAt } = input;
-    const defs = definitionIndex(input.definitions);
-    const files: Files = new Map();
-    files.set('index.html', matrixPage(m, generatedAt, defs));
-    files.set('matrix-data.js', matrixDataScript(m));
-    files.set('matrix.js', matrixScript());
-    files.set('cell.js', cellScript());
-    files.set('style.css', STYLE);
-    files.set('attention.html', attentionPage(m, generatedAt));
-    files.set('checks.html', checksPage(m, defs, input.definitions?.checks.map((c) => c.id) ?? [], generatedAt));
-    files.set('runs.html', runsPage(m, input.runs, generatedAt));
-    files.set('regressions.atom', regressionsFeed(m, generatedAt));
-    files.set('matrix.json', JSON.stringify(matrixData(m, generatedAt)));
-    files.set('matrix.csv', matrixCsv(m));
-    const runs = new Map(input.runs.map((r) => [r.id, r]));
-    const runPaths = new Map(input.runs.map((r) => [r.id, paths.run(r.id)]));
-    for (const r of input.runs) files.set(runPaths.get(r.id)!, runPage(r, generatedAt));
-    const ctx = { artifacts: artifactIndex(input), runs, runPaths, defs };
-    for (const d of m.devices) {
-      files.set(paths.device(d), devicePage(m, d, generatedAt));
-      const cells = m.checks.map((check) => m.cells[d.key]?.[check]).filter((c) => c !== undefined);
-      if (cells.length) files.set(paths.cells(d), cellsPage(d, cells, ctx, generatedAt));
-    }
-    for (const a of input.artifacts ?? []) files.set(paths.pcap(a.sha256), a.data);
-    return files;
+    return new Map(siteFiles(input));
   },
 };

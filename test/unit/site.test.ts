@@ -113,7 +113,7 @@ describe('website', () => {
       // The only scripts are the site's own.
       for (const m of html.matchAll(/<script[^>]*>/g))
         expect(m[0]).toMatch(
-          /^<script src="(\.\.\/)*(matrix(-data)?|cell)\.js" defer>$|^<script type="application\/json" id="cell-data">$/,
+          /^<script src="(\.\.\/)*(matrix(-data)?|cell|site)\.js" defer>$|^<script type="application\/json" id="cell-data">$/,
         );
       // The cells' data is JSON that cannot close its script element.
       const data = /<script type="application\/json" id="cell-data">([^]*?)<\/script>/.exec(html)?.[1];
