@@ -13,7 +13,7 @@ import { LocalDut } from './local.js';
 import { nextInstance } from './names.js';
 import { addressPair, type AddressPlan } from './netns.js';
 import { describeRemote, type RemoteHost } from './remote-spec.js';
-import { checkRemote, remoteRun, spawnSshAgent } from './ssh.js';
+import { checkRemote, deployNativeAgent, type RemoteAgent, remoteRun, spawnSshAgent } from './ssh.js';
 import type { LinkInfo, TargetFacts } from './types.js';
 
 type End = { netns?: string; ifname: string };
@@ -23,6 +23,7 @@ type Ip = (args: string[], reject?: boolean) => Promise<RunResult>;
 export class RemotePeerDut extends LocalDut {
   readonly kind = 'phys' as const;
   private pciId: string | undefined;
+  private peerAgent: RemoteAgent = { kind: 'node' };
 
   constructor(
     spec: string,
@@ -40,7 +41,7 @@ export class RemotePeerDut extends LocalDut {
 
   protected async setup(signal: AbortSignal): Promise<LinkInfo> {
     const { dut, peer, remote } = this.ends;
-    await checkRemote(remote);
+    const remoteAgent = await checkRemote(remote);
     for (const side of ['dut', 'peer'] as const) await this.assertExists(side);
     const plan = addressPair(0x100 + (nextInstance() & 0xff));
     const ends: [Ip, End, AddressPlan][] = [
@@ -61,7 +62,14 @@ export class RemotePeerDut extends LocalDut {
     await this.borrow('peer', plan.peer);
     this.pciId = await this.readPciId(dut);
     await this.startAgent(['dut'], dut.netns, signal);
-    const peerAgent = await spawnSshAgent(`${this.spec} peer agent`, remote, peer.netns, signal);
+    let nativePath: string | undefined;
+    if (remoteAgent.kind === 'native') {
+      const deployed = await deployNativeAgent(remote, signal);
+      this.teardowns.push(deployed.teardown);
+      nativePath = deployed.path;
+      this.peerAgent = { kind: 'native', why: remoteAgent.why };
+    }
+    const peerAgent = await spawnSshAgent(`${this.spec} peer agent`, remote, peer.netns, signal, nativePath);
     this.teardowns.push({ label: 'remote peer agent', run: peerAgent.stop });
     this.agents.peer = peerAgent.client;
     const [d, p] = await Promise.all([
@@ -153,7 +161,13 @@ export class RemotePeerDut extends LocalDut {
       ...facts,
       evidence: {
         ...facts.evidence,
-        remotePeer: { host: describeRemote(this.ends.remote), ifname: this.ends.peer.ifname, netns: this.ends.peer.netns },
+        remotePeer: {
+          host: describeRemote(this.ends.remote),
+          ifname: this.ends.peer.ifname,
+          netns: this.ends.peer.netns,
+          // The peer's agent does not change what the DUT is judged on: evidence, not a dimension of the cell.
+          agent: this.peerAgent.kind === 'native' ? `native (${this.peerAgent.why})` : 'node',
+        },
       },
     };
   }

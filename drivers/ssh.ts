@@ -2,10 +2,17 @@
  * Commands and the agent on a remote host over ssh: non-interactive
  * (BatchMode, key authentication only), one session per command, the agent
  * speaking the same JSON-lines RPC over the ssh session's stdio.
- * `NICMATRIX_SSH_CONFIG` names an ssh_config file (`-F`); the peer needs only
- * `node` and the project, at `NICMATRIX_REMOTE_ROOT` (default: the same path as here).
+ * `NICMATRIX_SSH_CONFIG` names an ssh_config file (`-F`); the peer runs the
+ * Node agent when it has `node` and the project at `NICMATRIX_REMOTE_ROOT`
+ * (default: the same path as here), and otherwise the native agent, copied
+ * there for the run when its machine is this one's.
  */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { nativeAgentPath } from '../harness/agent/native.js';
+import { cleanup, type Teardown } from '../harness/cleanup.js';
 import { spawnAgentProcess, type LocalAgent } from '../harness/agent/spawn.js';
 import { NicmatrixError } from '../harness/errors.js';
 import { run, type RunOptions, type RunResult } from '../harness/exec.js';
@@ -74,24 +81,78 @@ export async function remoteRun(
   return result;
 }
 
-/** Says what is missing on the remote host (ssh access, node, the built agent) before anything is changed there. */
-export async function checkRemote(r: RemoteHost): Promise<void> {
+/** Which agent the remote host runs: Node's when it has node and the project, else the native one, and why. */
+export type RemoteAgent = { kind: 'node' } | { kind: 'native'; why: string };
+
+/** Exit statuses of the remote probe: no node, no project, and the remote machine name on stdout. */
+const NO_NODE = 3;
+const NO_PROJECT = 4;
+
+/**
+ * Says which agent `r` can run, before anything is changed there: the Node
+ * agent, or (no node or no project there) the native one when the remote
+ * machine (`uname -m`) is this one's; otherwise why neither can run.
+ */
+export async function checkRemote(r: RemoteHost): Promise<RemoteAgent> {
   const { node, agent } = remoteLayout();
-  const probe = `command -v ${shellQuote(node)} >/dev/null || { echo "no ${node} in PATH"; exit 3; }; test -f ${shellQuote(agent)} || { echo "no agent at ${agent}"; exit 4; }`;
+  const probe = `uname -m; command -v ${shellQuote(node)} >/dev/null || { echo "no ${node} in PATH"; exit ${NO_NODE}; }; test -f ${shellQuote(agent)} || { echo "no agent at ${agent}"; exit ${NO_PROJECT}; }`;
   const result = await run('ssh', sshArgs(r, probe), { reject: false, timeoutMs: 30_000 });
-  if (result.exitCode === 0) return;
-  const why =
-    result.exitCode === SSH_FAILED
-      ? `cannot connect: ${result.stderr.trim() || 'ssh exited 255'} (the remote peer needs key authentication: BatchMode)`
-      : result.stdout.trim() || result.stderr.trim();
-  const hint = result.exitCode === 4 ? '; deploy the project there (clone, npm ci) or set NICMATRIX_REMOTE_ROOT to where it is' : '';
-  throw new NicmatrixError('TARGET_SETUP', `remote peer ${describeRemote(r)}: ${why}${hint}`, { details: { stderr: result.stderr } });
+  if (result.exitCode === 0) return { kind: 'node' };
+  const [machine = '', ...said] = result.stdout.trim().split('\n');
+  if (result.exitCode !== NO_NODE && result.exitCode !== NO_PROJECT) {
+    const why =
+      result.exitCode === SSH_FAILED
+        ? `cannot connect: ${result.stderr.trim() || 'ssh exited 255'} (the remote peer needs key authentication: BatchMode)`
+        : result.stdout.trim() || result.stderr.trim() || `the probe exited ${result.exitCode}`;
+    throw new NicmatrixError('TARGET_SETUP', `remote peer ${describeRemote(r)}: ${why}`, { details: { stderr: result.stderr } });
+  }
+  const missing = said.join('; ');
+  if (machine.trim() !== os.machine())
+    throw new NicmatrixError(
+      'TARGET_SETUP',
+      `remote peer ${describeRemote(r)}: ${missing}, and the native agent built here is for ${os.machine()}, not its ${machine.trim() || 'unknown machine'}; deploy the project there (clone, npm ci) or set NICMATRIX_REMOTE_ROOT to where it is`,
+      { details: { stderr: result.stderr } },
+    );
+  return { kind: 'native', why: missing };
 }
 
-/** Starts the agent on `r` (inside `netns` there when given), talking over the ssh session's stdio. */
-export async function spawnSshAgent(name: string, r: RemoteHost, netns: string | undefined, signal?: AbortSignal): Promise<LocalAgent> {
+/** Where the native agent goes on the remote host: named by its content, in a directory only root reads. */
+function remoteNativePath(binary: Uint8Array): string {
+  return `/tmp/nicmatrix-agent-native-${createHash('sha256').update(binary).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * Copies this host's native agent to `r` for the run; the teardown it
+ * returns (registered before the copy) removes it again.
+ */
+export async function deployNativeAgent(r: RemoteHost, signal?: AbortSignal): Promise<{ path: string; teardown: Teardown }> {
+  const binary = await fs.readFile(await nativeAgentPath('host', signal));
+  const target = remoteNativePath(binary);
+  const teardown = cleanup.register(`native agent ${target} on ${describeRemote(r)}`, async () => {
+    await remoteRun(r, ['rm', '-f', target, `${target}.tmp`], { reject: false, timeoutMs: 30_000 });
+  });
+  const tmp = `${target}.tmp`;
+  const script = `umask 077 && cat > ${shellQuote(tmp)} && chmod 700 ${shellQuote(tmp)} && mv -f ${shellQuote(tmp)} ${shellQuote(target)}`;
+  const result = await run('ssh', sshArgs(r, script), { input: binary, reject: false, timeoutMs: 60_000, signal });
+  if (result.exitCode !== 0)
+    throw new NicmatrixError(
+      'TARGET_SETUP',
+      `remote peer ${describeRemote(r)}: copying the native agent to ${target} failed: ${result.stderr.trim() || `ssh exited ${result.exitCode}`}`,
+      { details: { stderr: result.stderr } },
+    );
+  return { path: target, teardown };
+}
+
+/** Starts the agent on `r` (inside `netns` there when given; the native one at `nativePath`), talking over the ssh session's stdio. */
+export async function spawnSshAgent(
+  name: string,
+  r: RemoteHost,
+  netns: string | undefined,
+  signal?: AbortSignal,
+  nativePath?: string,
+): Promise<LocalAgent> {
   const { node, agent } = remoteLayout();
-  const words = [...(netns ? ['ip', 'netns', 'exec', netns] : []), node, agent];
+  const words = [...(netns ? ['ip', 'netns', 'exec', netns] : []), ...(nativePath ? [nativePath] : [node, agent])];
   // Closing our end ends the remote agent (EOF), and ssh with it.
   return spawnAgentProcess(`remote agent ${name}`, name, 'ssh', sshArgs(r, `exec ${words.map(shellQuote).join(' ')}`), signal);
 }

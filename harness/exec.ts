@@ -7,7 +7,7 @@ export interface RunOptions {
   /** Kill the command after this many ms (default 30 s). */
   timeoutMs?: number;
   /** Data for standard input. */
-  input?: string;
+  input?: string | Uint8Array;
   /** Do not throw on a non-zero exit; the caller inspects `exitCode`. */
   reject?: boolean;
   signal?: AbortSignal;

@@ -130,7 +130,7 @@ describe.skipIf(!haveSshd)('remote peer over ssh', () => {
     const record = readRecord(path.join(out, 'run.json'));
     const t = record.targets[0];
     expect(t.dimensions).toEqual({ peer: 'ssh' });
-    expect(t.evidence.remotePeer).toEqual({ host: `root@${MGMT.host}:${MGMT.port}`, ifname: ifs.peer });
+    expect(t.evidence.remotePeer).toEqual({ host: `root@${MGMT.host}:${MGMT.port}`, ifname: ifs.peer, agent: 'node' });
     expect(verdictLines(record).filter((l) => !/ pass$/.test(l))).toEqual([]);
     expect(verdictLines(record).length).toBeGreaterThanOrEqual(8);
     const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as { device: { spec: string; driver: string } };
@@ -142,7 +142,7 @@ describe.skipIf(!haveSshd)('remote peer over ssh', () => {
     expect(cmds.filter((c) => c.includes('agent/main.js'))).toEqual([]);
   });
 
-  it('says why when the remote host cannot be reached or has no agent, and changes nothing there', async () => {
+  it('says why when the remote host cannot be reached, and changes nothing there', async () => {
     const before = await peerState();
     const out = path.join(tmpDir('rbad'), 'run.json');
     const refused = await cli(['run', '--no-store', '--target', spec(MGMT.port + 1), '--checks', 'tx-csum/ipv4-udp', '--out', out]);
@@ -150,14 +150,26 @@ describe.skipIf(!haveSshd)('remote peer over ssh', () => {
     expect(readRecord(out).targets[0].setupError?.message).toMatch(
       new RegExp(`remote peer root@${MGMT.host.replace(/\./g, '\\.')}:${MGMT.port + 1}: cannot connect`),
     );
-    const noAgent = await cli(['run', '--no-store', '--target', spec(), '--checks', 'tx-csum/ipv4-udp', '--out', out], {
-      NICMATRIX_REMOTE_ROOT: '/nonexistent/nicmatrix',
-    });
-    expect(noAgent.exitCode).toBe(2);
-    expect(readRecord(out).targets[0].setupError?.message).toContain(
-      'no agent at /nonexistent/nicmatrix/dist/harness/agent/main.js; deploy the project there',
-    );
     expect(await peerState()).toEqual(before);
+  });
+
+  it('a remote host without node or the project gets the native agent for the run, removed afterwards, with the same verdicts', async () => {
+    const before = await peerState();
+    const out = path.join(tmpDir('rnat'), 'run.json');
+    const r = await cli(['run', '--no-store', '--target', spec(), '--checks', 'tx-csum/ipv4-udp,rx-csum/ipv6-udp', '--out', out], {
+      NICMATRIX_REMOTE_ROOT: '/nonexistent/nicmatrix',
+      NICMATRIX_REMOTE_NODE: 'no-such-node',
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const t = readRecord(out).targets[0];
+    expect(t.evidence.remotePeer).toMatchObject({ agent: 'native (no no-such-node in PATH)' });
+    expect(verdictLines(readRecord(out)).filter((l) => !/ (pass|unsupported)$/.test(l))).toEqual([]);
+    expect(await peerState()).toEqual(before);
+    // The copy is gone, and no agent process is left on the remote host.
+    expect(fs.readdirSync('/tmp').filter((n) => n.startsWith('nicmatrix-agent-native-'))).toEqual([]);
+    const pids = (await execa('ip', ['netns', 'pids', ns.host])).stdout.split('\n').filter(Boolean);
+    const cmds = await Promise.all(pids.map((p) => fs.promises.readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')));
+    expect(cmds.filter((c) => c.includes('nicmatrix-agent-native'))).toEqual([]);
   });
 
   it('a bad ssh:// peer is a usage error naming the target', async () => {
