@@ -1,5 +1,6 @@
 /** The one I/O edge of reports: writing a rendered file set under a directory. */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Files } from './types.js';
 
@@ -20,21 +21,50 @@ export function writeFiles(dir: string, files: Files): number {
   return bytes;
 }
 
-/** Writes files as an iterable yields them, so each can be dropped once written; returns how many files and bytes. */
-export function writeFileStream(dir: string, files: Iterable<[string, string | Uint8Array]>): { files: number; bytes: number } {
+/** Bytes being written at once at most: the next page waits for earlier ones beyond this. */
+const IN_FLIGHT_BYTES = 64 * 2 ** 20;
+
+/**
+ * Writes files as an iterable yields them, each dropped once written. The writes run on libuv's
+ * threads while the next pages render (two cores do two things); returns how many files and bytes.
+ */
+export async function writeFileStream(
+  dir: string,
+  files: Iterable<[string, string | Uint8Array]>,
+): Promise<{ files: number; bytes: number }> {
   let count = 0;
   let bytes = 0;
   const made = new Set<string>();
-  for (const [path, content] of files) {
-    const full = join(dir, path);
-    const parent = dirname(full);
-    if (!made.has(parent)) {
-      mkdirSync(parent, { recursive: true });
-      made.add(parent);
+  const pending: { done: Promise<void>; size: number }[] = [];
+  let inFlight = 0;
+  let failed: unknown;
+  try {
+    for (const [path, content] of files) {
+      const full = join(dir, path);
+      const parent = dirname(full);
+      if (!made.has(parent)) {
+        mkdirSync(parent, { recursive: true });
+        made.add(parent);
+      }
+      const data = typeof content === 'string' ? Buffer.from(content) : content;
+      const done = writeFile(full, data).catch((e: unknown) => {
+        failed ??= e;
+      });
+      pending.push({ done, size: data.byteLength });
+      inFlight += data.byteLength;
+      while (inFlight > IN_FLIGHT_BYTES) {
+        const first = pending.shift()!;
+        await first.done;
+        inFlight -= first.size;
+      }
+      if (failed !== undefined) break;
+      count++;
+      bytes += data.byteLength;
     }
-    writeFileSync(full, content);
-    count++;
-    bytes += typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength;
+  } finally {
+    // Also when rendering threw: the caller may remove the directory only once nothing writes into it.
+    await Promise.all(pending.map((p) => p.done));
   }
+  if (failed !== undefined) throw failed;
   return { files: count, bytes };
 }

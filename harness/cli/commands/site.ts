@@ -52,7 +52,7 @@ export const command: Command = {
     let written: { files: number; bytes: number };
     try {
       // Each page is written as soon as it is rendered: the whole site never sits in memory.
-      written = writeFileStream(next, siteFiles(input));
+      written = await writeFileStream(next, siteFiles(input));
     } catch (e) {
       rmSync(next, { recursive: true, force: true });
       throw e;
