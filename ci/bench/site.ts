@@ -14,7 +14,7 @@ import { NicmatrixError } from '../../matrix/errors.js';
 import { MatrixStore } from '../../matrix/store.js';
 import { syntheticRuns } from '../../matrix/synthetic.js';
 import type { Page } from 'playwright-core';
-import { launchChromium, serveDir } from '../../test/browser/chromium.js';
+import { launchChromium, serveDir } from '../chromium.js';
 
 const SHAPE = { devices: 100, checks: 60, kernels: 20, variants: 2, devicesPerRun: 10 };
 const TARGET_SITE_S = 3;

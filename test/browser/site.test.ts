@@ -8,7 +8,7 @@ import { command as ingest } from '../../harness/cli/commands/ingest.js';
 import { command as site } from '../../harness/cli/commands/site.js';
 import { syntheticRuns } from '../../matrix/synthetic.js';
 import { e1000Target, result, runRecord, vethRun } from '../fixtures/records.js';
-import { launchChromium, serveDir } from './chromium.js';
+import { launchChromium, serveDir } from '../../ci/chromium.js';
 
 const SHOTS = resolve(import.meta.dirname, '../../test-results/screenshots');
 const HOSTILE = '<script>alert(1)</script>';

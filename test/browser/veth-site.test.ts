@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../matrix/record.js';
-import { launchChromium, serveDir } from './chromium.js';
+import { launchChromium, serveDir } from '../../ci/chromium.js';
 
 // The whole path through the real CLI (dist/, built by the global setup): run on veth, store, site, Chromium.
 const BIN = resolve(import.meta.dirname, '../../bin/nicmatrix.js');

@@ -1,7 +1,7 @@
 /**
  * Debian's Chromium driven by playwright-core (no browser download), and a
  * tiny static file server on 127.0.0.1 for the built site. Shared by the
- * browser tests and the site benchmark.
+ * site benchmark and the browser tests (ci/ ships, so tests import it from here).
  */
 import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
