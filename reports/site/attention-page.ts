@@ -55,7 +55,9 @@ export function attentionPage(m: Matrix, generatedAt: string): string {
   const body = [
     '<h1>Needs attention</h1>',
     `<p><span id="regressions">${regressions} regression(s)</span> · <span id="claimed">${claimed} more claimed but broken</span> · ${broken} other broken cell(s). Subscribe to new regressions: <a href="regressions.atom">Atom feed</a>.</p>`,
-    groups.length ? groups.join('\n') : '<p>Nothing is broken, inconclusive or failed to set up.</p>',
+    groups.length
+      ? `<h2 id="by-device">By device</h2>\n${groups.join('\n')}`
+      : '<p>Nothing is broken, inconclusive or failed to set up.</p>',
     `<h2 id="untested">Not yet tested (${untested.length})</h2>${untested.length ? `<ul>${untested.join('')}</ul>` : '<p>Every known device has results.</p>'}`,
   ].join('\n');
   return page({ title: 'Needs attention', root: '', body, generatedAt, feed: true });

@@ -48,7 +48,8 @@ table.mx{border-collapse:separate;border-spacing:0;font-size:12px}
 .mx td.v b{display:block;font-weight:600}
 .mx td.v small{display:block;font-size:10px;opacity:1}
 .mx td i,.flag{font-style:normal;font-weight:700}
-.mx.vf td.v:not(.hit){opacity:.35}
+/* Cells a level filter or kernel diff does not pick turn grey, their words still readable (no opacity: contrast stays >= 4.5:1). */
+.mx.vf td.v:not(.hit){background:#f3f4f6;color:#4b5563;font-weight:400}
 .mx td.rg{box-shadow:inset 0 0 0 2px #7f1d1d}
 .mx td.cf{outline:2px dashed #92400e;outline-offset:-3px}
 tr.untested th{font-style:italic}
@@ -97,8 +98,8 @@ dl.defs dd{margin-left:1.5em}
   table.mx tr[hidden]{display:none}
   .mx tbody th{position:static;flex:1 1 100%;max-width:none;border:0;white-space:normal}
   .mx td.drv{display:none}
-  .mx td.v{flex:1 1 30%;min-width:0;border:0;border-radius:3px}
-  .mx td.v::before{content:attr(data-c);display:block;font-size:10px;color:#1f2937;font-weight:400}
+  .mx td.v{flex:1 1 30%;min-width:0;border:0;border-radius:3px;white-space:normal}
+  .mx td.v::before{content:attr(data-c);display:block;font-size:10px;color:#1f2937;font-weight:400;overflow-wrap:anywhere}
   .tip [role=tooltip]{width:16em}
 }
 `;

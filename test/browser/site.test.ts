@@ -1,5 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -11,6 +12,13 @@ import { e1000Target, result, runRecord, vethRun } from '../fixtures/records.js'
 import { launchChromium, serveDir } from '../../ci/chromium.js';
 
 const SHOTS = resolve(import.meta.dirname, '../../test-results/screenshots');
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+interface AxeViolation {
+  id: string;
+  impact: string;
+  nodes: { target: string[] }[];
+}
 const HOSTILE = '<script>alert(1)</script>';
 
 let dir: string;
@@ -216,6 +224,126 @@ describe('compatibility website in Chromium', () => {
     await scrollToEnd(page);
     expect(await page.locator('#matrix td.v-untested').count()).toBe(4 * (await page.locator('#matrix thead th.chk').count()));
     await page.close();
+  });
+
+  it('keeps the view in the URL: a permalink opens it, the back button returns to the previous one', async () => {
+    const page = await openMatrix(new URL('index.html?driver=veth&kernel=6.1.0-nm', server.url).href);
+    expect(await page.inputValue('#f-driver')).toBe('veth');
+    expect(await page.inputValue('#f-kernel')).toBe('6.1.0-nm');
+    expect(await visibleRows(page)).toBe(1);
+    // veth ran only on 6.18.0: on 6.1.0-nm its cells say "not run".
+    const vethRow = page.locator('#matrix tbody tr');
+    expect(await vethRow.locator('td.v-none').count()).toBe(await vethRow.locator('td.v').count());
+    await page.selectOption('#f-kernel', '6.18.0');
+    await page.selectOption('#f-family', 'tx-csum');
+    const search = (): Promise<string> => page.evaluate(() => location.search);
+    expect(await search()).toBe('?driver=veth&family=tx-csum&kernel=6.18.0');
+    expect(await vethRow.locator('td.v-broken').count()).toBe(1);
+    await page.fill('#q', 'ipv6');
+    expect(await search()).toBe('?q=ipv6&driver=veth&family=tx-csum&kernel=6.18.0');
+    // Typing replaces the entry; choosing pushes one: back goes to the view before the family was chosen.
+    await page.goBack();
+    expect(await page.inputValue('#f-family')).toBe('');
+    expect(await page.inputValue('#f-kernel')).toBe('6.18.0');
+    expect(await page.inputValue('#q')).toBe('');
+    await page.goBack();
+    expect(await page.inputValue('#f-kernel')).toBe('6.1.0-nm');
+    await page.goForward();
+    await page.goForward();
+    expect(await page.inputValue('#f-family')).toBe('tx-csum');
+    expect(await page.inputValue('#q')).toBe('ipv6');
+    // The address opened elsewhere shows the same view.
+    const copy = await openMatrix(new URL(`index.html${await search()}`, server.url).href);
+    expect(await copy.inputValue('#f-family')).toBe('tx-csum');
+    expect(await copy.locator('#shown').textContent()).toBe(await page.locator('#shown').textContent());
+    await copy.close();
+    await page.close();
+  });
+
+  it('compares 2 devices side by side, only the checks that differ, as a permalink', async () => {
+    const page = await openMatrix();
+    const slugs = await page
+      .locator('#matrix tbody tr:not(.untested)')
+      .evaluateAll((rows) => rows.slice(0, 2).map((r) => r.getAttribute('data-slug')!));
+    for (const slug of slugs) await page.locator(`#matrix tbody tr[data-slug="${slug}"] input.pick`).check();
+    await expect(page.locator('#compare').textContent()).resolves.toBe('Compare checked (2)');
+    await page.click('#compare');
+    expect(await visibleRows(page)).toBe(2);
+    expect(await page.isChecked('#f-differ')).toBe(true);
+    const search = await page.evaluate(() => location.search);
+    expect(new URLSearchParams(search).get('compare')).toBe(slugs.join(','));
+    // Every check still shown reads differently on the two devices.
+    const states = await page
+      .locator('#matrix tbody tr')
+      .evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td.v')).map((td) => /\bv-([\w-]+)/.exec(td.className)![1])));
+    expect(states[0].length).toBeGreaterThan(0);
+    expect(states[0].every((s, j) => s !== states[1][j])).toBe(true);
+    const total = await page.locator('#matrix thead th.chk').count();
+    expect(await page.locator('#matrix thead th.chk:visible').count()).toBe(states[0].length);
+    await expect(page.locator('#shown').textContent()).resolves.toMatch(/^2 of 18 devices, \d+ of \d+ checks \(comparing 2\)$/);
+    await page.screenshot({ path: join(SHOTS, 'matrix-compare.png') });
+    const copy = await openMatrix(new URL(`index.html${search}`, server.url).href);
+    expect(await visibleRows(copy)).toBe(2);
+    expect(await copy.locator('#matrix tbody tr input.pick:checked').count()).toBe(2);
+    await copy.close();
+    await page.click('#compare-off');
+    expect(await visibleRows(page)).toBe(18);
+    expect(await page.locator('#matrix thead th.chk:visible').count()).toBe(total);
+    await page.goBack();
+    expect(await visibleRows(page)).toBe(2);
+    await page.close();
+  });
+
+  it('turns into one card per device at 375 px, each cell naming its check', async () => {
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 375, height: 812 });
+    await page.goto(server.url);
+    await page.waitForFunction(() => document.documentElement.dataset.ready === '1');
+    expect(await page.locator('#matrix thead').isVisible()).toBe(false);
+    const row = page.locator('#matrix tbody tr', { hasText: 'veth pair' });
+    expect(await row.evaluate((r) => getComputedStyle(r).display)).toBe('flex');
+    const box = (await row.boundingBox())!;
+    expect(box.width).toBeLessThanOrEqual(375);
+    const cells = await row.locator('td.v').evaluateAll((tds) => tds.map((td) => td.getAttribute('data-c')));
+    expect(cells.length).toBeGreaterThan(0);
+    expect(cells.every((c) => c !== null && c.includes('/'))).toBe(true);
+    // Nothing wider than the phone: no sideways scrolling.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await row.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'matrix-375.png') });
+    await page.screenshot({ path: join(SHOTS, 'matrix-375-full.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('has no axe-core violations on the matrix, device, cell and run pages', async () => {
+    const page = await openMatrix();
+    const device = await page.locator('#matrix tbody tr', { hasText: 'veth pair' }).locator('th a').getAttribute('href');
+    const cell = await page.locator('#matrix tbody tr', { hasText: 'veth pair' }).locator('td.v-broken a').getAttribute('href');
+    await page.close();
+    const runs = await context.newPage();
+    await runs.goto(new URL('runs.html', server.url).href);
+    const run = await runs.locator('table.list a').first().getAttribute('href');
+    await runs.close();
+    const found: string[] = [];
+    // The matrix also in the views that restyle its cells: a level filter (others dimmed) and a kernel diff.
+    const views = ['index.html', 'index.html?level=broken', 'index.html?kernel=6.18.0&base=6.1.0-nm', device!, cell!, run!];
+    for (const path of [...views, 'attention.html', 'checks.html', 'runs.html']) {
+      const p = await context.newPage();
+      await p.goto(new URL(path, server.url).href);
+      if (path.startsWith('index.html')) await p.waitForFunction(() => document.documentElement.dataset.ready === '1');
+      await p.addScriptTag({ path: AXE });
+      const violations = await p.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run(ctx: Document): Promise<{ violations: AxeViolation[] }> } }).axe;
+        return (await axe.run(document)).violations.map((v) => ({
+          id: v.id,
+          impact: v.impact,
+          nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+        }));
+      });
+      for (const v of violations) found.push(`${path}: ${v.id} (${v.impact}) at ${v.nodes.join(' | ')}`);
+      await p.close();
+    }
+    expect(found).toEqual([]);
   });
 
   it('logged no console errors, page errors or dialogs', () => {
