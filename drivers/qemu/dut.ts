@@ -33,6 +33,9 @@ const SPARC64_BOOT_TIMEOUT_MS = 180_000;
 const EXIT_NOTICE_MS = 3_000;
 /** A guest that does not answer a ping this fast after an action timed out is taken as hung. */
 const HUNG_PING_MS = 5_000;
+/** While an action runs, the guest is pinged this often; HUNG_MISSES unanswered pings in a row are a hang. */
+const HUNG_WATCH_MS = 10_000;
+const HUNG_MISSES = 2;
 
 export class QemuDut implements Dut {
   readonly spec: string;
@@ -177,11 +180,58 @@ export class QemuDut implements Dut {
       return this.peer.client.call(action, params, opts);
     }
     if (!this.guest) throw new NicmatrixError('AGENT', `${this.spec}: no guest (the target is not started)`);
+    const guest = this.guest;
+    const call = guest.client.call(action, params, opts);
+    const watch = this.watchGuest(guest);
     try {
-      return await this.guest.client.call(action, params, opts);
+      return await Promise.race([call, watch.hung]);
     } catch (e) {
+      // A call left behind by a hang settles when the guest is stopped: nobody waits for it any more.
+      call.catch(() => undefined);
       throw await this.guestFault(e, `while running ${action}`);
+    } finally {
+      watch.stop();
     }
+  }
+
+  /**
+   * While an action runs, pings the guest's agent every HUNG_WATCH_MS: an
+   * agent whose event loop answers nothing HUNG_MISSES times in a row sits in
+   * a hung guest, found in seconds instead of at the action's own time-out.
+   */
+  private watchGuest(guest: GuestProcess): { hung: Promise<never>; stop: () => void } {
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    let misses = 0;
+    const hung = new Promise<never>((_, reject) => {
+      const tick = () => {
+        timer = setTimeout(() => {
+          void guest.client.call('agent.ping', {}, { timeoutMs: HUNG_PING_MS }).then(
+            () => {
+              misses = 0;
+              if (!stopped) tick();
+            },
+            () => {
+              if (stopped) return;
+              if (++misses < HUNG_MISSES || guest.exit !== null) return tick();
+              guest.markHung();
+              reject(
+                new NicmatrixError('TIMEOUT', `${this.spec}: the guest's agent answered no ping for ${HUNG_MISSES} × ${HUNG_PING_MS} ms`),
+              );
+            },
+          );
+        }, HUNG_WATCH_MS);
+      };
+      tick();
+    });
+    hung.catch(() => undefined);
+    return {
+      hung,
+      stop: () => {
+        stopped = true;
+        clearTimeout(timer);
+      },
+    };
   }
 
   /**

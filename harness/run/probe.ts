@@ -21,6 +21,8 @@ export interface ProbeResult {
   /** The probe itself could not run (an agent is gone): a harness fault, not a verdict on the link. */
   error?: string;
   errorCode?: string;
+  /** The error came from a guest whose QEMU still runs but no longer answers: a hang a restart may cure. */
+  guestHung?: boolean;
 }
 
 /**
@@ -96,6 +98,7 @@ export async function probeLink(dut: Dut, link: LinkInfo, signal: AbortSignal): 
         ms: Date.now() - t0,
         error: describeError(e),
         errorCode: errorCode(e),
+        guestHung: isNicmatrixError(e, 'GUEST') && (e.details as { qemuExit?: unknown } | undefined)?.qemuExit === null,
       };
       break;
     }

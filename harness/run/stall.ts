@@ -101,3 +101,18 @@ export function linkLostFinding(
     evidence: { ...result.evidence, linkLost: { probe, recovery, statusBefore: result.status } },
   };
 }
+
+/**
+ * The guest stopped answering its agent after this variant (a kernel hang:
+ * under TCG on a loaded host, soft lockups are the host's doing as often as
+ * the driver's), and was restarted: kept in the evidence and the message,
+ * the variant's own verdict unchanged, since nothing judged the device.
+ */
+export function guestLostFinding(result: ResultRecord, why: string, recovery: Recovery): ResultRecord {
+  const what = `after this variant the guest stopped answering (${why}); ${recovery.how}${recovery.ok ? ' and the run went on' : ' did not bring it back'}`;
+  return {
+    ...result,
+    message: `${result.message}; ${what}`,
+    evidence: { ...result.evidence, guestLost: { why, recovery } },
+  };
+}

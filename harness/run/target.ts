@@ -11,7 +11,7 @@ import type { RunListener } from './listener.js';
 import { combineAttempts, wantsAnotherAttempt } from './attempts.js';
 import { linkReady } from '../checks/link-ready.js';
 import { probeLink } from './probe.js';
-import { linkLostFinding, type Recovery } from './stall.js';
+import { guestLostFinding, linkLostFinding, type Recovery } from './stall.js';
 import { deriveSeed, groupByFeatures, type PlannedVariant } from './plan.js';
 import { type AppliedFeatures, applyFeatures, type Counters, runVariant } from './variant.js';
 
@@ -48,13 +48,26 @@ function notRun(check: string, variant: string, message: string, code: string): 
   return { check, variant, status: 'error', durationMs: 0, message, evidence: { errorCode: code } };
 }
 
+/** Restarts of a guest that stopped answering, per target, before the target is given up as broken. */
+const MAX_GUEST_RESTARTS = 2;
+
 export async function runTarget(spec: string, opts: TargetRunOptions): Promise<TargetRecord> {
   const record = emptyTarget(spec);
   const { listener, signal } = opts;
   // Results by their place in check order, whatever order the plan runs them in.
   const results: (ResultRecord | undefined)[] = [];
   const planned: (PlannedVariant | undefined)[] = [];
-  const timing = { setupMs: 0, configureMs: 0, linkWaitMs: 0, checksMs: 0, agentMs: 0, probeMs: 0, recoveries: 0, featureSets: 0 };
+  const timing = {
+    setupMs: 0,
+    configureMs: 0,
+    linkWaitMs: 0,
+    checksMs: 0,
+    agentMs: 0,
+    probeMs: 0,
+    recoveries: 0,
+    guestRestarts: 0,
+    featureSets: 0,
+  };
   let dut: Dut | undefined;
   let original: FeatureSnapshot | undefined;
   const started = Date.now();
@@ -159,12 +172,26 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
         const probe = await probeLink(dut, link, signal);
         timing.probeMs += Date.now() - t1;
         if (probe.error !== undefined && !signal.aborted) {
-          // The probe could not run at all: an agent is gone, which no verdict on the device may hide.
-          results[index] = result;
-          listener.onResult?.(spec, result);
-          throw new NicmatrixError('AGENT', `${spec}: the link probe after ${check.id} [${variant.name}] could not run: ${probe.error}`);
-        }
-        if (!probe.ok && !signal.aborted) {
+          // The probe could not run at all: an agent is gone. A hung guest is restarted (a bounded number of times) and
+          // the target goes on; anything else, or once too often, ends the target, which no verdict on the device may hide.
+          // Only a hang: a QEMU that died (killed, crashed) ends the target, as it says.
+          const recovery = probe.guestHung && timing.guestRestarts < MAX_GUEST_RESTARTS ? await recover(probe.error) : undefined;
+          if (recovery) {
+            timing.guestRestarts++;
+            result = guestLostFinding(result, probe.error, recovery);
+            counters.last = undefined;
+          }
+          if (!recovery?.ok) {
+            results[index] = result;
+            listener.onResult?.(spec, result);
+            const tried = recovery ? `; ${recovery.how} did not bring it back: ${recovery.detail ?? 'no detail'}` : '';
+            throw new NicmatrixError(
+              'AGENT',
+              `${spec}: the link probe after ${check.id} [${variant.name}] could not run: ${probe.error}${tried}`,
+            );
+          }
+          if (group.features) applied = await applyFeatures({ dut, link, signal, log: groupLog }, group.features);
+        } else if (!probe.ok && !signal.aborted) {
           const recovery = await recover(probe.error);
           result = linkLostFinding(result, probe, recovery);
           timing.recoveries++;

@@ -1,7 +1,8 @@
 /**
  * QEMU targets through the real CLI: a guest whose QEMU is killed mid-run
  * gives `error` verdicts naming the cause with the console as evidence, the
- * other target is still judged, and nothing is left behind.
+ * other target is still judged, and nothing is left behind; a guest that
+ * hangs (QEMU alive, the guest silent) is restarted and its target goes on.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -70,4 +71,48 @@ describe('nicmatrix run with QEMU targets', () => {
     expect(await netnsOf(pid)).toEqual([]);
     expect(await harnessProcesses([pid])).toEqual([]);
   });
+
+  it('a guest that hangs mid-run (QEMU stopped, alive) is restarted: the hang is evidence, the later checks are judged', async () => {
+    const dirs = [tmpDir('qemu-hang'), tmpDir('cwd')];
+    onTestFinished(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+    const out = path.join(dirs[0], 'run.json');
+    const checks = 'tx-csum/ipv4-udp,tx-csum/ipv6-udp,tx-csum/udp-nocsum';
+    const sub = execa(process.execPath, [BIN, 'run', '--target', 'qemu:e1000', '--checks', checks, '--out', out], {
+      reject: false,
+      timeout: 600_000,
+      cwd: dirs[1],
+      env: { CI: 'true' },
+      stdin: 'ignore',
+    });
+    const pid = sub.pid!;
+    let stopped: number | undefined;
+    // Freeze the guest once it has judged its first variant: QEMU lives on, the guest answers nothing.
+    const onOutput = (d: Buffer) => {
+      if (stopped === undefined && /\[qemu:e1000\] (PASS|FAIL|UNSUPPORTED)/.test(d.toString())) {
+        stopped = -1;
+        void qemuChild(pid, 'e1000').then((q) => {
+          stopped = q;
+          if (q) process.kill(q, 'SIGSTOP');
+        });
+      }
+    };
+    sub.stdout!.on('data', onOutput);
+    sub.stderr!.on('data', onOutput);
+    const r = await sub;
+    expect(stopped, r.stdout + r.stderr).toBeGreaterThan(0);
+    const t = readRecord(out).targets[0];
+    const hung = t.results.filter((x) => x.evidence.guestLost !== undefined);
+    expect(hung, r.stdout + r.stderr).toHaveLength(1);
+    // Found by the agent's missed pings, long before the action's own time-out.
+    expect(hung[0].message).toContain("the guest's agent answered no ping");
+    expect(hung[0].message).toMatch(
+      /the guest stopped answering \(.*QEMU is still running but the guest does not answer.*\); the guest was restarted and the run went on/,
+    );
+    // After the restart every variant has a verdict of its own, none an error.
+    const after = t.results.slice(t.results.indexOf(hung[0]) + 1);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.filter((x) => x.status === 'error')).toEqual([]);
+    expect(await netnsOf(pid)).toEqual([]);
+    expect(await harnessProcesses([pid])).toEqual([]);
+  }, 300_000);
 });
