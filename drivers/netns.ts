@@ -61,3 +61,17 @@ export async function pinNeighbours(
     await run('ip', [...ns, '-6', 'neigh', 'replace', other.plan.ipv6, 'lladdr', other.mac, 'dev', self.ifname, 'nud', 'permanent']);
   }
 }
+
+/** The PCI vendor:device[:subsystem] of a port, read from inside its namespace (sysfs shows the reader's); undefined off PCI. */
+export async function readPciId(end: { netns?: string; ifname: string }): Promise<string | undefined> {
+  const p = `/sys/class/net/${end.ifname}/device`;
+  const r = await run('sh', ['-c', `cat ${p}/vendor ${p}/device ${p}/subsystem_vendor ${p}/subsystem_device 2>/dev/null`], {
+    netns: end.netns,
+    reject: false,
+  });
+  const ids = r.stdout
+    .split('\n')
+    .map((s) => s.trim().replace(/^0x/, ''))
+    .filter(Boolean);
+  return ids.length >= 2 ? ids.join(':') : undefined;
+}

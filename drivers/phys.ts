@@ -9,7 +9,7 @@ import { run, runJson } from '../harness/exec.js';
 import type { DeviceIdentity, DriverInfo } from '../matrix/record.js';
 import { LocalDut } from './local.js';
 import { nextInstance } from './names.js';
-import { type AddressPlan, addressPair, pinNeighbours } from './netns.js';
+import { type AddressPlan, addressPair, pinNeighbours, readPciId } from './netns.js';
 import type { LinkInfo } from './types.js';
 
 type End = { netns?: string; ifname: string };
@@ -52,7 +52,7 @@ export class PhysDut extends LocalDut {
     this.teardowns.push(neigh);
     await this.borrow(dut, plan.dut);
     await this.borrow(peer, plan.peer);
-    this.pciId = await this.readPciId(dut);
+    this.pciId = await readPciId(dut);
     await this.startAgent(['dut'], dut.netns, signal);
     await this.startAgent(['peer'], peer.netns, signal);
     const [d, p] = await Promise.all([
@@ -113,20 +113,6 @@ export class PhysDut extends LocalDut {
       end.ifname,
     ]);
     return (info?.addr_info ?? []).filter((a) => a.scope === 'link').map((a) => `${a.local}/${a.prefixlen}`);
-  }
-
-  private async readPciId(end: End): Promise<string | undefined> {
-    // sysfs shows the namespace of the reader; ask from inside the DUT's namespace.
-    const path = `/sys/class/net/${end.ifname}/device`;
-    const r = await run('sh', ['-c', `cat ${path}/vendor ${path}/device ${path}/subsystem_vendor ${path}/subsystem_device 2>/dev/null`], {
-      netns: end.netns,
-      reject: false,
-    });
-    const ids = r.stdout
-      .split('\n')
-      .map((s) => s.trim().replace(/^0x/, ''))
-      .filter(Boolean);
-    return ids.length >= 2 ? ids.join(':') : undefined;
   }
 
   protected device(driver: DriverInfo): DeviceIdentity {

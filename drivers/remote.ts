@@ -11,7 +11,7 @@ import { run, type RunResult } from '../harness/exec.js';
 import type { DeviceIdentity, DriverInfo } from '../matrix/record.js';
 import { LocalDut } from './local.js';
 import { nextInstance } from './names.js';
-import { addressPair, type AddressPlan } from './netns.js';
+import { addressPair, type AddressPlan, readPciId } from './netns.js';
 import { describeRemote, type RemoteHost } from './remote-spec.js';
 import { checkRemote, deployNativeAgent, type RemoteAgent, remoteRun, spawnSshAgent } from './ssh.js';
 import type { LinkInfo, TargetFacts } from './types.js';
@@ -60,7 +60,7 @@ export class RemotePeerDut extends LocalDut {
     );
     await this.borrow('dut', plan.dut);
     await this.borrow('peer', plan.peer);
-    this.pciId = await this.readPciId(dut);
+    this.pciId = await readPciId(dut);
     await this.startAgent(['dut'], dut.netns, signal);
     let nativePath: string | undefined;
     if (remoteAgent.kind === 'native') {
@@ -132,19 +132,6 @@ export class RemotePeerDut extends LocalDut {
     await ip(['addr', 'add', addrs[0], 'dev', ifname]);
     await ip(['-6', 'addr', 'add', addrs[1], 'dev', ifname, 'nodad']);
     await ip(['link', 'set', ifname, 'up']);
-  }
-
-  private async readPciId(end: End): Promise<string | undefined> {
-    const p = `/sys/class/net/${end.ifname}/device`;
-    const r = await run('sh', ['-c', `cat ${p}/vendor ${p}/device ${p}/subsystem_vendor ${p}/subsystem_device 2>/dev/null`], {
-      netns: end.netns,
-      reject: false,
-    });
-    const ids = r.stdout
-      .split('\n')
-      .map((s) => s.trim().replace(/^0x/, ''))
-      .filter(Boolean);
-    return ids.length >= 2 ? ids.join(':') : undefined;
   }
 
   protected device(driver: DriverInfo): DeviceIdentity {

@@ -25,37 +25,50 @@ async function qemuChild(parent: number, device: string): Promise<number | undef
   return line ? Number(line.trim().split(/\s+/)[0]) : undefined;
 }
 
+/**
+ * Runs `nicmatrix run ARGS` and sends `signal` to the e1000 guest's QEMU once that target has judged its first
+ * variant, so it lands mid-run; returns the run, the record file, the CLI's pid and the signalled QEMU's pid.
+ */
+async function runSignallingE1000(name: string, args: string[], signal: NodeJS.Signals) {
+  const dirs = [tmpDir(name), tmpDir('cwd')];
+  onTestFinished(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  const out = path.join(dirs[0], 'run.json');
+  const sub = execa(process.execPath, [BIN, 'run', ...args, '--out', out], {
+    reject: false,
+    timeout: 600_000,
+    cwd: dirs[1],
+    env: { CI: 'true' },
+    stdin: 'ignore',
+  });
+  const pid = sub.pid!;
+  let signalled: number | undefined;
+  const onOutput = (d: Buffer) => {
+    if (signalled === undefined && /\[qemu:e1000\] (PASS|FAIL|UNSUPPORTED)/.test(d.toString())) {
+      signalled = -1;
+      void qemuChild(pid, 'e1000').then((q) => {
+        signalled = q;
+        if (q) process.kill(q, signal);
+      });
+    }
+  };
+  sub.stdout!.on('data', onOutput);
+  sub.stderr!.on('data', onOutput);
+  const r = await sub;
+  return { r, out, pid, signalled };
+}
+
 describe('nicmatrix run with QEMU targets', () => {
   it('QEMU killed mid-run: error verdicts with the cause for that target, the other judged, nothing left', async () => {
-    const dirs = [tmpDir('qemu-kill'), tmpDir('cwd')];
-    onTestFinished(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
-    const out = path.join(dirs[0], 'run.json');
-    const sub = execa(
-      process.execPath,
-      [BIN, 'run', '--target', 'qemu:e1000', '--target', 'qemu:tulip', '--checks', 'tx-csum/*', '--jobs', '2', '--out', out],
-      {
-        reject: false,
-        timeout: 600_000,
-        cwd: dirs[1],
-        env: { CI: 'true' },
-        stdin: 'ignore',
-      },
+    const {
+      r,
+      out,
+      pid,
+      signalled: killed,
+    } = await runSignallingE1000(
+      'qemu-kill',
+      ['--target', 'qemu:e1000', '--target', 'qemu:tulip', '--checks', 'tx-csum/*', '--jobs', '2'],
+      'SIGKILL',
     );
-    const pid = sub.pid!;
-    let killed: number | undefined;
-    // Kill the e1000 guest once it has judged its first check, so the kill lands mid-run.
-    const onOutput = (d: Buffer) => {
-      if (killed === undefined && /\[qemu:e1000\] (PASS|FAIL|UNSUPPORTED)/.test(d.toString())) {
-        killed = -1;
-        void qemuChild(pid, 'e1000').then((q) => {
-          killed = q;
-          if (q) process.kill(q, 'SIGKILL');
-        });
-      }
-    };
-    sub.stdout!.on('data', onOutput);
-    sub.stderr!.on('data', onOutput);
-    const r = await sub;
     expect(killed, r.stdout + r.stderr).toBeGreaterThan(0);
     expect(r.exitCode, r.stderr).toBe(2);
     const record = readRecord(out);
@@ -73,32 +86,14 @@ describe('nicmatrix run with QEMU targets', () => {
   });
 
   it('a guest that hangs mid-run (QEMU stopped, alive) is restarted: the hang is evidence, the later checks are judged', async () => {
-    const dirs = [tmpDir('qemu-hang'), tmpDir('cwd')];
-    onTestFinished(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
-    const out = path.join(dirs[0], 'run.json');
+    // Freeze the guest: QEMU lives on, the guest answers nothing.
     const checks = 'tx-csum/ipv4-udp,tx-csum/ipv6-udp,tx-csum/udp-nocsum';
-    const sub = execa(process.execPath, [BIN, 'run', '--target', 'qemu:e1000', '--checks', checks, '--out', out], {
-      reject: false,
-      timeout: 600_000,
-      cwd: dirs[1],
-      env: { CI: 'true' },
-      stdin: 'ignore',
-    });
-    const pid = sub.pid!;
-    let stopped: number | undefined;
-    // Freeze the guest once it has judged its first variant: QEMU lives on, the guest answers nothing.
-    const onOutput = (d: Buffer) => {
-      if (stopped === undefined && /\[qemu:e1000\] (PASS|FAIL|UNSUPPORTED)/.test(d.toString())) {
-        stopped = -1;
-        void qemuChild(pid, 'e1000').then((q) => {
-          stopped = q;
-          if (q) process.kill(q, 'SIGSTOP');
-        });
-      }
-    };
-    sub.stdout!.on('data', onOutput);
-    sub.stderr!.on('data', onOutput);
-    const r = await sub;
+    const {
+      r,
+      out,
+      pid,
+      signalled: stopped,
+    } = await runSignallingE1000('qemu-hang', ['--target', 'qemu:e1000', '--checks', checks], 'SIGSTOP');
     expect(stopped, r.stdout + r.stderr).toBeGreaterThan(0);
     const t = readRecord(out).targets[0];
     const hung = t.results.filter((x) => x.evidence.guestLost !== undefined);
