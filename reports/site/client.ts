@@ -171,11 +171,13 @@ export function matrixClient(): void {
     markPos();
   }
 
-  // A row's height, measured after the first paint (reading it while building would force a layout).
+  // A row's and the header's height, measured after the first paint (reading them while building would force a layout).
   let rowH = 36;
-  /** Rows a screenful of the grid holds (the grid is at most 80% of the window high), plus two. */
+  let headH = 150;
+  /** Rows a screenful of the grid shows (the grid is at most 80% of the window high, its header on top), plus one. */
   function screenRows(): number {
-    return Math.ceil((narrow.matches ? innerHeight : innerHeight * 0.8) / rowH) + 2;
+    const view = narrow.matches ? innerHeight : innerHeight * 0.8 - headH;
+    return Math.ceil(Math.max(view, rowH) / rowH) + 1;
   }
 
   // Rows are built as they come into view: a filter change then costs one screenful, never the whole grid.
@@ -183,9 +185,20 @@ export function matrixClient(): void {
     if (rendered >= visRows.length) return;
     const scroller = narrow.matches ? document.scrollingElement! : grid;
     const left = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
-    if (left < scroller.clientHeight) renderTo(rendered + screenRows());
+    if (left < scroller.clientHeight) {
+      renderTo(rendered + screenRows());
+      afterPaint(more);
+    }
+  }
+  /** Runs `f` after the next frame is painted (at once in a hidden tab, which paints nothing). */
+  function afterPaint(f: () => void): void {
+    if (document.hidden) setTimeout(f, 0);
+    else requestAnimationFrame(() => setTimeout(f, 0));
   }
   let pending = false;
+  // Whether the grid is scrolled, noted as it scrolls (reading it in a filter change would force a layout).
+  let atTop = true;
+  grid.addEventListener('scroll', () => (atTop = grid.scrollTop === 0), { passive: true });
   const onScroll = (): void => {
     if (pending) return;
     pending = true;
@@ -201,6 +214,8 @@ export function matrixClient(): void {
     tbody.textContent = '';
     rendered = 0;
     renderTo(Math.max(screenRows(), pos.r + 1));
+    // Until the grid can scroll, nothing would ask for more rows.
+    afterPaint(more);
   }
 
   /** Search terms: PCI ids found in the text (an `lspci -nn` line has them in brackets), else its words. */
@@ -218,8 +233,11 @@ export function matrixClient(): void {
   }
 
   function apply(): void {
-    // A new view starts at its top (read before anything changes, so no layout is forced).
-    if (!narrow.matches && grid.scrollTop > 0) grid.scrollTop = 0;
+    // A new view starts at its top.
+    if (!narrow.matches && !atTop) {
+      grid.scrollTop = 0;
+      atTop = true;
+    }
     kernel = data!.kernels.indexOf(sel.kernel.value);
     base = data!.kernels.indexOf(sel.base.value);
     level = sel.level.value;
@@ -278,19 +296,29 @@ export function matrixClient(): void {
   function control(p: (typeof PARAMS)[number]): HTMLInputElement | HTMLSelectElement {
     return p === 'q' ? q : sel[p];
   }
+  // The address follows the view after the frame that shows it (a history entry costs more than the grid's
+  // first screen); each change is queued as it is made, so quick successive choices keep one entry each.
+  const urls: { push: boolean; url: string }[] = [];
   function toUrl(push: boolean): void {
     const u = new URLSearchParams();
     for (const p of PARAMS) if (control(p).value) u.set(p, control(p).value);
     if (compared.length) u.set('compare', compared.join(','));
     if (differ.checked) u.set('differ', '1');
-    const s = u.toString();
-    const next = s ? `?${s}` : location.pathname.split('/').pop() || 'index.html';
-    if (`?${s}` === location.search || (!s && !location.search)) return;
-    try {
-      if (push) history.pushState(null, '', next);
-      else history.replaceState(null, '', next);
-    } catch {
-      // Some file:// contexts refuse history changes; the view still works.
+    const search = u.toString() ? `?${u.toString()}` : '';
+    const last = urls[urls.length - 1];
+    if (search === (last ? last.url : location.search)) return;
+    if (last && !push) last.url = search;
+    else if (urls.push({ push, url: search }) === 1) afterPaint(writeUrls);
+  }
+  function writeUrls(): void {
+    for (const { push, url } of urls.splice(0)) {
+      const next = url || location.pathname.split('/').pop() || 'index.html';
+      try {
+        if (push) history.pushState(null, '', next);
+        else history.replaceState(null, '', next);
+      } catch {
+        // Some file:// contexts refuse history changes; the view still works.
+      }
     }
   }
   function fromUrl(): void {
@@ -443,12 +471,10 @@ export function matrixClient(): void {
   grid.hidden = false;
   fromUrl();
   apply();
-  requestAnimationFrame(() =>
-    setTimeout(() => {
-      rowH = tbody.rows[0]?.offsetHeight || rowH;
-      more();
-    }, 0),
-  );
+  afterPaint(() => {
+    rowH = tbody.rows[0]?.offsetHeight || rowH;
+    headH = table.tHead!.offsetHeight;
+  });
   document.documentElement.dataset.ready = '1';
   // For the benchmark: when the page became interactive, and what the script's own setup cost.
   Object.assign(window, { __nicmatrixReady: performance.now(), __nicmatrixInitMs: performance.now() - started });

@@ -236,11 +236,12 @@ describe('compatibility website in Chromium', () => {
     expect(await vethRow.locator('td.v-none').count()).toBe(await vethRow.locator('td.v').count());
     await page.selectOption('#f-kernel', '6.18.0');
     await page.selectOption('#f-family', 'tx-csum');
+    // The address follows the view right after the frame that shows it.
     const search = (): Promise<string> => page.evaluate(() => location.search);
-    expect(await search()).toBe('?driver=veth&family=tx-csum&kernel=6.18.0');
+    await expect.poll(search).toBe('?driver=veth&family=tx-csum&kernel=6.18.0');
     expect(await vethRow.locator('td.v-broken').count()).toBe(1);
     await page.fill('#q', 'ipv6');
-    expect(await search()).toBe('?q=ipv6&driver=veth&family=tx-csum&kernel=6.18.0');
+    await expect.poll(search).toBe('?q=ipv6&driver=veth&family=tx-csum&kernel=6.18.0');
     // Typing replaces the entry; choosing pushes one: back goes to the view before the family was chosen.
     await page.goBack();
     expect(await page.inputValue('#f-family')).toBe('');
@@ -270,8 +271,8 @@ describe('compatibility website in Chromium', () => {
     await page.click('#compare');
     expect(await visibleRows(page)).toBe(2);
     expect(await page.isChecked('#f-differ')).toBe(true);
+    await expect.poll(() => page.evaluate(() => new URLSearchParams(location.search).get('compare'))).toBe(slugs.join(','));
     const search = await page.evaluate(() => location.search);
-    expect(new URLSearchParams(search).get('compare')).toBe(slugs.join(','));
     // Every check still shown reads differently on the two devices.
     const states = await page
       .locator('#matrix tbody tr')
@@ -288,6 +289,7 @@ describe('compatibility website in Chromium', () => {
     await copy.close();
     await page.click('#compare-off');
     expect(await visibleRows(page)).toBe(18);
+    await expect.poll(() => page.evaluate(() => location.search)).toBe('');
     expect(await page.locator('#matrix thead th.chk:visible').count()).toBe(total);
     await page.goBack();
     expect(await visibleRows(page)).toBe(2);
