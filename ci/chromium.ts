@@ -22,8 +22,10 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** A browser with a fresh profile; `close` removes the profile too. */
-export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+/** A browser with a fresh profile (scripts on unless told); `close` removes the profile too. */
+export async function launchChromium(
+  opts: { javaScriptEnabled?: boolean } = {},
+): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), `nicmatrix-chromium-${process.pid}-`));
   try {
     const context = await chromium.launchPersistentContext(profile, {
@@ -31,6 +33,7 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
       args: CHROMIUM_ARGS,
       headless: true,
       viewport: { width: 1400, height: 900 },
+      javaScriptEnabled: opts.javaScriptEnabled ?? true,
     });
     return {
       context,

@@ -196,6 +196,17 @@ describe('compatibility website in Chromium', () => {
     await expect(page.locator('section.evidence .msg').first().textContent()).resolves.toBe(
       'peer saw UDP checksum 0x0000, expected 0xffff',
     );
+    // Only the cell asked for is on the page, with its level per kernel and history built from the page's data.
+    expect(await page.locator('section.cell').count()).toBe(1);
+    expect(await page.title()).toBe('tx-csum/ipv6-udp on veth pair · nicmatrix');
+    const tables = page.locator('section.cell .cell-tables table');
+    expect(await tables.count()).toBe(2);
+    await expect(tables.nth(0).locator('tbody tr').allTextContents()).resolves.toEqual([
+      // kernel, level with its flag, verdict, why, claimed, run, finished.
+      expect.stringMatching(/^6\.18\.0BROKEN! claimed but broken failoffload-on: peer saw UDP checksum 0x0000, expected 0xffffyesrun-/),
+    ]);
+    expect(await tables.nth(1).locator('tbody tr').count()).toBe(1);
+    expect(await tables.nth(1).locator('td.msg').textContent()).toBe('peer saw UDP checksum 0x0000, expected 0xffff');
     const pcap = page.locator('a.pcap');
     expect(await pcap.count()).toBe(1);
     const response = await page.request.get(new URL((await pcap.getAttribute('href'))!, page.url()).href);
@@ -315,6 +326,31 @@ describe('compatibility website in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'matrix-375.png') });
     await page.screenshot({ path: join(SHOTS, 'matrix-375-full.png'), fullPage: true });
     await page.close();
+  });
+
+  it('without JavaScript shows the whole matrix as a static table and every cell with its latest verdict', async () => {
+    const plain = await launchChromium({ javaScriptEnabled: false });
+    try {
+      const page = await plain.context.newPage();
+      await page.goto(server.url);
+      expect(await page.locator('#grid').isVisible()).toBe(false);
+      const rows = page.locator('#matrix-static tbody tr');
+      expect(await rows.count()).toBe(18);
+      const veth = rows.filter({ hasText: 'veth pair' });
+      const broken = veth.locator('td.v-broken a');
+      expect(await broken.count()).toBe(1);
+      await Promise.all([page.waitForURL(/\/c\/.*#tx-csum\/ipv6-udp$/), broken.click()]);
+      // The cells page without its script: every cell of the device, each with its finding and verdict.
+      const cell = page.locator('section.cell[id="tx-csum/ipv6-udp"]');
+      await expect(cell.locator('.finding').textContent()).resolves.toBe(
+        'tx-csum/ipv6-udp [offload-on] failed: peer saw UDP checksum 0x0000, expected 0xffff',
+      );
+      await expect(cell.locator('.headline').textContent()).resolves.toContain('BROKEN');
+      expect(await page.locator('section.cell').count()).toBeGreaterThan(1);
+      await page.close();
+    } finally {
+      await plain.close();
+    }
   });
 
   it('has no axe-core violations on the matrix, device, cell and run pages', async () => {
