@@ -88,7 +88,8 @@ export function offloadFeatures(check: string): string[] {
 }
 
 function firstLine(s: string): string {
-  const line = s.split('\n')[0].trim();
+  const nl = s.indexOf('\n');
+  const line = (nl < 0 ? s : s.slice(0, nl)).trim();
   return line.length > MAX_NOTE ? `${line.slice(0, MAX_NOTE - 1)}…` : line;
 }
 
@@ -110,8 +111,8 @@ function selected(names: readonly string[], v: LevelVariant, fallback: FeatureSn
   if (v.evidence.features) return names.find((n) => v.evidence.features![n]?.active === true);
   // Without the variant's own snapshot (older records), its name says which path it asked for,
   // and `unsupported` says the device could not take it.
-  if (/-off$/.test(v.variant) || v.status === 'unsupported') return undefined;
-  if (/-on$/.test(v.variant)) return `${v.variant} (no feature snapshot)`;
+  if (v.variant.endsWith('-off') || v.status === 'unsupported') return undefined;
+  if (v.variant.endsWith('-on')) return `${v.variant} (no feature snapshot)`;
   return names.find((n) => fallback?.[n]?.active === true);
 }
 
