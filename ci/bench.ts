@@ -6,8 +6,8 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { cleanup, installSignalHandlers } from '../harness/cleanup.js';
-import { describeError } from '../harness/errors.js';
+import { cleanup, installSignalHandlers } from '../harness/sys/cleanup.js';
+import { describeError } from '../harness/codec/errors.js';
 
 type Part = { name: string; load: () => Promise<() => Promise<Record<string, unknown>>>; onlyWhenNamed?: boolean };
 

@@ -4,7 +4,7 @@ import type { DeviceIdentity, DriverInfo } from '../matrix/record.js';
 import { LocalDut } from './local.js';
 import { netnsName } from './names.js';
 import { createNetns } from './netns.js';
-import { run } from '../harness/exec.js';
+import { run } from '../harness/sys/exec.js';
 import type { LinkInfo } from './types.js';
 
 export class LoopbackDut extends LocalDut {

@@ -4,8 +4,8 @@ import type { AgentClient } from '../harness/agent/client.js';
 import type { ActionName, ActionParams, ActionResult } from '../harness/agent/protocol.js';
 import type { AgentKind } from '../harness/agent/native.js';
 import { spawnLocalAgent } from '../harness/agent/spawn.js';
-import type { Teardown } from '../harness/cleanup.js';
-import { describeError, NicmatrixError } from '../harness/errors.js';
+import type { Teardown } from '../harness/sys/cleanup.js';
+import { describeError, NicmatrixError } from '../harness/codec/errors.js';
 import type { DeviceIdentity, DriverInfo, TargetKind } from '../matrix/record.js';
 import type { Dut, LinkInfo, RunActionOptions, Side, TargetFacts } from './types.js';
 

@@ -1,6 +1,6 @@
 /** Network namespaces and links the harness creates, each with its teardown registered first. */
-import { cleanup, type Teardown } from '../harness/cleanup.js';
-import { run } from '../harness/exec.js';
+import { cleanup, type Teardown } from '../harness/sys/cleanup.js';
+import { run } from '../harness/sys/exec.js';
 
 /** Creates a netns (teardown registered before creation) with `lo` up. */
 export async function createNetns(name: string): Promise<Teardown> {

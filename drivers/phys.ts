@@ -3,9 +3,9 @@
  * another). Nothing is created or deleted; the test addresses, neighbour
  * entries and link state the harness changes are put back on stop.
  */
-import { cleanup } from '../harness/cleanup.js';
-import { NicmatrixError } from '../harness/errors.js';
-import { run, runJson } from '../harness/exec.js';
+import { cleanup } from '../harness/sys/cleanup.js';
+import { NicmatrixError } from '../harness/codec/errors.js';
+import { run, runJson } from '../harness/sys/exec.js';
 import type { DeviceIdentity, DriverInfo } from '../matrix/record.js';
 import { LocalDut } from './local.js';
 import { nextInstance } from './names.js';

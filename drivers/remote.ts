@@ -5,9 +5,9 @@
  * session; the test addresses, neighbour entries and link state changed on
  * either host are put back on stop. Nothing is created or deleted.
  */
-import { cleanup } from '../harness/cleanup.js';
-import { NicmatrixError } from '../harness/errors.js';
-import { run, type RunResult } from '../harness/exec.js';
+import { cleanup } from '../harness/sys/cleanup.js';
+import { NicmatrixError } from '../harness/codec/errors.js';
+import { run, type RunResult } from '../harness/sys/exec.js';
 import type { DeviceIdentity, DriverInfo } from '../matrix/record.js';
 import { LocalDut } from './local.js';
 import { nextInstance } from './names.js';

@@ -12,11 +12,11 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { nativeAgentPath } from '../harness/agent/native.js';
-import { cleanup, type Teardown } from '../harness/cleanup.js';
+import { cleanup, type Teardown } from '../harness/sys/cleanup.js';
 import { spawnAgentProcess, type LocalAgent } from '../harness/agent/spawn.js';
-import { NicmatrixError } from '../harness/errors.js';
-import { run, type RunOptions, type RunResult } from '../harness/exec.js';
-import { projectRoot } from '../harness/paths.js';
+import { NicmatrixError } from '../harness/codec/errors.js';
+import { run, type RunOptions, type RunResult } from '../harness/sys/exec.js';
+import { projectRoot } from '../harness/sys/paths.js';
 import { describeRemote, type RemoteHost } from './remote-spec.js';
 
 /** ssh's own exit status for "could not connect or authenticate" (the remote command's status otherwise). */

@@ -3,7 +3,7 @@
  * cannot be cleaned by that controller: the next run sweeps them. Only netns
  * named by the harness (nm-<pid>-…) whose pid is gone are touched.
  */
-import { run } from '../harness/exec.js';
+import { run } from '../harness/sys/exec.js';
 import { NETNS_PREFIX } from './names.js';
 
 const OWNER = new RegExp(`^${NETNS_PREFIX}(\\d+)-`);

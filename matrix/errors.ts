@@ -1,6 +1,6 @@
 /**
  * The base error class of nicmatrix, from the agent to the run record. It lives in a pure module
- * because `matrix/` and `reports/` must not import `harness/`; `harness/errors.ts` re-exports it.
+ * because `matrix/` and `reports/` must not import `harness/`; `harness/codec/errors.ts` re-exports it.
  */
 
 /** Stable error codes: scripts and the run record rely on them, so never rename one. */

@@ -41,7 +41,7 @@
 #define COMPLETION_WAIT_MS 30000
 #define CLOSE_WAIT_MS 60000
 
-/* ---------------- seeded randomness (mulberry32, harness/random.ts) ---------------- */
+/* ---------------- seeded randomness (mulberry32, harness/codec/random.ts) ---------------- */
 
 void rng_init(rng *r, double seed)
 {

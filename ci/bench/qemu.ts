@@ -6,7 +6,7 @@
 import { allChecks } from '../../harness/checks/registry.js';
 import { selectChecks } from '../../harness/run/plan.js';
 import { runMatrix } from '../../harness/run/runner.js';
-import { describeError } from '../../harness/errors.js';
+import { describeError } from '../../harness/codec/errors.js';
 import { chooseAccel } from '../../drivers/qemu/accel.js';
 import { QEMU_MODELS } from '../../drivers/qemu/catalogue.js';
 import { QemuDut } from '../../drivers/qemu/dut.js';

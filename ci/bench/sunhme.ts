@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import { nativeAgentPath } from '../../harness/agent/native.js';
-import { describeError } from '../../harness/errors.js';
+import { describeError } from '../../harness/codec/errors.js';
 import { QemuDut } from '../../drivers/qemu/dut.js';
 import { ensureSparc64Image, sparc64KernelBuildSeconds } from '../../drivers/qemu/sparc64.js';
 

@@ -9,8 +9,8 @@ import type { LinkInfo } from '../../drivers/types.js';
 import { VethDut } from '../../drivers/veth.js';
 import type { StreamReport } from '../../harness/agent/actions/zc-recv.js';
 import { largeFile, LARGE_SIZE } from '../../harness/checks/zc/cases.js';
-import { NicmatrixError } from '../../harness/errors.js';
-import { run } from '../../harness/exec.js';
+import { NicmatrixError } from '../../harness/codec/errors.js';
+import { run } from '../../harness/sys/exec.js';
 
 /** Bytes per measured transfer: the 64 MiB file sent this many times over one connection. */
 const REPEAT = 16;

@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { cleanup } from '../../harness/cleanup.js';
+import { cleanup } from '../../harness/sys/cleanup.js';
 import type { GuestImage } from './image.js';
 import { PROBE_CMDLINE, PROBE_OK } from './init-script.js';
 import type { AccelChoice } from './options.js';

@@ -7,8 +7,8 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { agentMainPath } from '../../harness/paths.js';
-import { writeAtomic } from '../../harness/cache.js';
+import { agentMainPath } from '../../harness/sys/paths.js';
+import { writeAtomic } from '../../harness/sys/cache.js';
 
 /** The bundle, beside the compiled entry point (so `koffi` resolves from the project's node_modules). */
 export const AGENT_BUNDLE_PATH = path.join(path.dirname(agentMainPath), 'main.bundle.mjs');

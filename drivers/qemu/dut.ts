@@ -8,8 +8,8 @@
 import { raisedByAgent } from '../../harness/agent/client.js';
 import { spawnLocalAgent, type LocalAgent } from '../../harness/agent/spawn.js';
 import type { ActionName, ActionParams, ActionResult } from '../../harness/agent/protocol.js';
-import type { Teardown } from '../../harness/cleanup.js';
-import { describeError, isNicmatrixError, NicmatrixError } from '../../harness/errors.js';
+import type { Teardown } from '../../harness/sys/cleanup.js';
+import { describeError, isNicmatrixError, NicmatrixError } from '../../harness/codec/errors.js';
 import { ifName, netnsName, nextInstance } from '../names.js';
 import { addressPair, configureAddresses, createNetns } from '../netns.js';
 import type { Dut, LinkInfo, RunActionOptions, Side, TargetFacts, TargetSpec } from '../types.js';

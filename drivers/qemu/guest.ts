@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { AgentClient } from '../../harness/agent/client.js';
-import { cleanup, type Teardown } from '../../harness/cleanup.js';
-import { stopChild } from '../../harness/process.js';
+import { cleanup, type Teardown } from '../../harness/sys/cleanup.js';
+import { stopChild } from '../../harness/sys/process.js';
 import { consoleTail, type QemuExit } from './console.js';
 import { QEMU_BINARY } from './qemu-args.js';
 

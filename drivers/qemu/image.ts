@@ -7,10 +7,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { NicmatrixError } from '../../harness/errors.js';
-import { run } from '../../harness/exec.js';
+import { NicmatrixError } from '../../harness/codec/errors.js';
+import { run } from '../../harness/sys/exec.js';
 import { isStaticElf } from './binfmt.js';
-import { cacheRoot, exists, scratchDir, writeAtomic } from '../../harness/cache.js';
+import { cacheRoot, exists, scratchDir, writeAtomic } from '../../harness/sys/cache.js';
 import { nicModules } from './catalogue.js';
 import { type CpioEntry, writeCpio } from './cpio.js';
 import { IMAGE_FORMAT, inputsHash, moduleClosure, parseModulesBuiltin, parseModulesDep } from './image-plan.js';

@@ -8,10 +8,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { execa } from 'execa';
-import { NicmatrixError } from '../../harness/errors.js';
-import { run } from '../../harness/exec.js';
+import { NicmatrixError } from '../../harness/codec/errors.js';
+import { run } from '../../harness/sys/exec.js';
 import { bzImagePayload, hasPvhNote, isElf } from './binfmt.js';
-import { exists, scratchDir, writeAtomic } from '../../harness/cache.js';
+import { exists, scratchDir, writeAtomic } from '../../harness/sys/cache.js';
 import { inputsHash, parseAptDepends, parseAptVersion } from './image-plan.js';
 
 export const DEBIAN_KERNEL_META = 'linux-image-amd64';

@@ -8,7 +8,7 @@
  * - `mem=MiB` (default 256), `boot_timeout=SECONDS` (default 60);
  * - `append=WORD[+WORD…]`: extra kernel command-line words (e.g. `append=e1000.debug=16`).
  */
-import { NicmatrixError } from '../../harness/errors.js';
+import { NicmatrixError } from '../../harness/codec/errors.js';
 
 export type AccelChoice = 'auto' | 'tcg' | 'kvm';
 

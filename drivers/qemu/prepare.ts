@@ -1,6 +1,6 @@
 /** `nicmatrix doctor --install`: build the guest image and probe the accelerator ahead of a run. */
 import { chooseAccel } from './accel.js';
-import { cacheRoot } from '../../harness/cache.js';
+import { cacheRoot } from '../../harness/sys/cache.js';
 import { ensureGuestImage } from './image.js';
 
 /** Builds (or finds) the default guest image; returns one line saying what is ready. */

@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { cacheRoot } from '../../harness/cache.js';
-import { describeError } from '../../harness/errors.js';
+import { cacheRoot } from '../../harness/sys/cache.js';
+import { describeError } from '../../harness/codec/errors.js';
 import { probeRomRuns } from './accel.js';
 
 /** KVM or TCG as far as the device node tells; a run still probes KVM by booting before it trusts it. */

@@ -1,5 +1,5 @@
 /** The `qemu:<model>` rows of `nicmatrix targets`, with the QEMU present and which of its devices exist. */
-import { run } from '../../harness/exec.js';
+import { run } from '../../harness/sys/exec.js';
 import { QEMU_MODELS } from './catalogue.js';
 import { QEMU_BINARY } from './qemu-args.js';
 import { SPARC64_QEMU, sparc64Missing } from './sparc64.js';

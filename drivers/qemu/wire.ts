@@ -4,9 +4,9 @@
  * name, so the tap never exists in the host's own namespace and nothing has to
  * be moved while QEMU holds it.
  */
-import { cleanup, type Teardown } from '../../harness/cleanup.js';
-import { NicmatrixError } from '../../harness/errors.js';
-import { run, runJson } from '../../harness/exec.js';
+import { cleanup, type Teardown } from '../../harness/sys/cleanup.js';
+import { NicmatrixError } from '../../harness/codec/errors.js';
+import { run, runJson } from '../../harness/sys/exec.js';
 import type { AddressPlan } from '../netns.js';
 
 /** Creates a tap in `netns` (teardown registered first: deleting it also detaches QEMU's queue). */

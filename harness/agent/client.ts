@@ -1,6 +1,6 @@
 import readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { isErrorCode, isNicmatrixError, NicmatrixError } from '../errors.js';
+import { isErrorCode, isNicmatrixError, NicmatrixError } from '../codec/errors.js';
 import type { ActionName, ActionParams, ActionResult, Hello, Response } from './protocol.js';
 
 /** Default limit for one action; long actions (sendfile of 64 MiB) pass their own. */

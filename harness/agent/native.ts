@@ -8,10 +8,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { cacheRoot, exists, scratchDir } from '../cache.js';
-import { NicmatrixError } from '../errors.js';
-import { run } from '../exec.js';
-import { projectRoot } from '../paths.js';
+import { cacheRoot, exists, scratchDir } from '../sys/cache.js';
+import { NicmatrixError } from '../codec/errors.js';
+import { run } from '../sys/exec.js';
+import { projectRoot } from '../sys/paths.js';
 
 /** Which agent program serves a side: the project's Node agent, or the static C one. */
 export type AgentKind = 'node' | 'native';

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from '../codec/errors.js';
 import type { ActionName, ActionParams, ActionResult } from './protocol.js';
 
 /** An agent resource: closed when its scope is cancelled or the agent exits. */

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { describeError, errorCode, NicmatrixError } from '../errors.js';
+import { describeError, errorCode, NicmatrixError } from '../codec/errors.js';
 import type { ActionResult, Hello, Request, Response } from './protocol.js';
 import { type AgentContext, findAction, ResourceTable, runAsCall } from './registry.js';
 

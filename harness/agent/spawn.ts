@@ -1,7 +1,7 @@
 import { execa } from 'execa';
-import { cleanup } from '../cleanup.js';
-import { agentMainPath } from '../paths.js';
-import { stopChild } from '../process.js';
+import { cleanup } from '../sys/cleanup.js';
+import { agentMainPath } from '../sys/paths.js';
+import { stopChild } from '../sys/process.js';
 import { AgentClient } from './client.js';
 import { type AgentKind, nativeAgentPath } from './native.js';
 

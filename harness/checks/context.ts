@@ -5,7 +5,7 @@
  */
 import { counterDelta } from '../agent/ethtool.js';
 import type { Side } from '../../drivers/types.js';
-import { cleanup } from '../cleanup.js';
+import { cleanup } from '../sys/cleanup.js';
 import type { IpFamily } from '../codec/index.js';
 import type { CheckContext } from './types.js';
 

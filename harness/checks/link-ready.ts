@@ -1,6 +1,6 @@
 /** Waiting for the DUT's link after an offload change: some drivers reset the device (e1000: carrier off ~2 s). */
 import type { Dut } from '../../drivers/types.js';
-import { isNicmatrixError } from '../errors.js';
+import { isNicmatrixError } from '../codec/errors.js';
 
 /** Longest wait for the DUT's link to come back after a variant changed its features. */
 export const LINK_UP_TIMEOUT_MS = 20_000;

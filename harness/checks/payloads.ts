@@ -1,8 +1,8 @@
 /** Payload plans for the checksum checks, transmit and receive (pure, seeded). */
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from '../codec/errors.js';
 import { fold, onesSum, pseudoSum, IPPROTO_UDP } from '../codec/checksum.js';
 import type { IpFamily } from '../codec/index.js';
-import type { Rng } from '../random.js';
+import type { Rng } from '../codec/random.js';
 
 /** Packets per case: the issue asks for at least 100. */
 export const PACKETS_PER_CASE = 100;

@@ -13,7 +13,7 @@
  * retransmission whose original arrived is not a loss, whatever timer sent it.
  * Pure: counters in, judgement out; the bound and the counters go into the evidence.
  */
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from '../codec/errors.js';
 
 const MiB = 1 << 20;
 

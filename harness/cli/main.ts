@@ -1,7 +1,7 @@
 /** `nicmatrix` entry: dispatches to one command module, loaded only when used (fast --help). */
 import { parseArgs } from 'node:util';
-import { cleanup, installSignalHandlers } from '../cleanup.js';
-import { describeError, isNicmatrixError } from '../errors.js';
+import { cleanup, installSignalHandlers } from '../sys/cleanup.js';
+import { describeError, isNicmatrixError } from '../codec/errors.js';
 import type { Command, CommandIO } from './command.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
@@ -53,7 +53,7 @@ export async function main(argv: string[], io: CommandIO = defaultIO()): Promise
     return name ? 0 : 2;
   }
   if (name === '--version') {
-    const { toolVersion } = await import('../paths.js');
+    const { toolVersion } = await import('../sys/paths.js');
     io.out(toolVersion);
     return 0;
   }

@@ -5,7 +5,7 @@ import { aggregate } from '../../matrix/aggregate.js';
 import { DEFAULT_STORE_PATH, MatrixStore, resolveStorePath } from '../../matrix/store.js';
 import type { ReportInput } from '../../reports/types.js';
 import { checkDefinitions } from '../checks/registry.js';
-import { isNicmatrixError, NicmatrixError } from '../errors.js';
+import { isNicmatrixError, NicmatrixError } from '../codec/errors.js';
 import type { RunListener } from '../run/listener.js';
 import type { CommandIO } from './command.js';
 import { lineProgress } from './progress/lines.js';

@@ -3,7 +3,7 @@
  * stays pure. IPv6 text follows RFC 5952 (lower case, longest zero run of two
  * or more groups compressed, first run on a tie, IPv4-mapped in dotted form).
  */
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from './errors.js';
 
 export type IpFamily = 4 | 6;
 

@@ -1,6 +1,6 @@
 /** Frame builders: Ethernet (+ tags) / IPv4 or IPv6 (+ options / extension headers) / UDP or TCP. */
 import { l4Checksum, partialSeed } from './checksum.js';
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from './errors.js';
 import type { IpFamily } from './addr.js';
 import { buildEthernet, ETH_P_IPV4, ETH_P_IPV6, type VlanSpec } from './ethernet.js';
 import { buildIpv4Header, type Ipv4HeaderSpec } from './ipv4.js';

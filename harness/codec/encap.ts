@@ -7,7 +7,7 @@
  * header; `inner` then starts with a made-up one (`synthesizedL2` bytes).
  */
 import { checksum, fold, onesSum } from './checksum.js';
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from './errors.js';
 import { wrapL4, buildUdpFrame, type IpFrameSpec, type UdpFrameSpec } from './build.js';
 import { ETH_HLEN, ETH_P_IPV4, ETH_P_IPV6, parseEthernet } from './ethernet.js';
 import { parseFrame, type ParsedFrame } from './frame.js';

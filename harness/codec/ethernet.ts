@@ -1,5 +1,5 @@
 /** Ethernet II header and stacked 802.1Q / 802.1ad tags: parse and build. */
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from './errors.js';
 import { bytesToMac, macToBytes } from './addr.js';
 
 export const ETH_P_IPV4 = 0x0800;

@@ -3,7 +3,7 @@
  * is cut into fragment frames; `*FragmentAt` makes any single fragment, so a
  * check can craft overlapping, duplicated or tiny fragment sets.
  */
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from './errors.js';
 import { parseFrame, type ParsedFrame } from './frame.js';
 import { buildIpv4Header, copiedOptions, IPV4_MIN_HLEN, type Ipv4Info } from './ipv4.js';
 import { IPV6_HLEN, NEXTHDR_FRAGMENT, NEXTHDR_HOP, NEXTHDR_ROUTING, buildExtHeader, type Ipv6Info } from './ipv6.js';

@@ -1,6 +1,6 @@
 /** IPv4 header with options (RFC 791): parse, build, header checksum. */
 import { checksum } from './checksum.js';
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from './errors.js';
 import { bytesToIpv4, ipv4ToBytes } from './addr.js';
 import { parseIpv4Options, type IpOption } from './ipv4-options.js';
 

@@ -1,5 +1,5 @@
 /** IPv6 extension headers to build: hop-by-hop, destination options, routing, fragment. */
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from './errors.js';
 
 export const NEXTHDR_HOP = 0;
 export const NEXTHDR_ROUTING = 43;

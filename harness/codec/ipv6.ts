@@ -1,5 +1,5 @@
 /** IPv6 header and extension-header chain (RFC 8200): parse, build. */
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from './errors.js';
 import { bytesToIpv6, ipv6ToBytes } from './addr.js';
 import type { FragmentInfo } from './ipv4.js';
 import { buildExtHeader, extSpecType, NEXTHDR_DEST, NEXTHDR_FRAGMENT, NEXTHDR_HOP, NEXTHDR_ROUTING, type Ipv6ExtSpec } from './ipv6-ext.js';

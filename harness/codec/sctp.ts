@@ -5,7 +5,7 @@
  * appendix A: the CRC's first byte goes first on the wire; Linux keeps it
  * as __le32), so a reader sees it as a little-endian 32-bit number.
  */
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from './errors.js';
 import { crc32c } from './crc32c.js';
 
 export const IPPROTO_SCTP = 132;

@@ -1,5 +1,5 @@
 /** TCP header with options (RFC 9293): parse and build. */
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from './errors.js';
 
 export const TCP_MIN_HLEN = 20;
 export const TCP_MAX_HLEN = 60;

@@ -5,7 +5,7 @@
  * pure; running is `run.ts`.
  */
 import { parseTargetSpec } from '../../drivers/spec.js';
-import { isNicmatrixError, NicmatrixError } from '../errors.js';
+import { isNicmatrixError, NicmatrixError } from '../codec/errors.js';
 
 export const LAB_SCHEMA = 'nicmatrix.lab/1';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { RunRecord } from '../../matrix/record.js';
 import { allChecks } from '../checks/registry.js';
 import type { Check } from '../checks/types.js';
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from '../codec/errors.js';
 import type { RunListener } from '../run/listener.js';
 import { selectChecks } from '../run/plan.js';
 import { writeRecord } from '../run/record-file.js';

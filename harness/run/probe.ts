@@ -4,7 +4,7 @@
  * traffic is found on the variant that broke it, not by every check after it.
  */
 import type { Dut, LinkInfo, Side } from '../../drivers/types.js';
-import { describeError, errorCode, isNicmatrixError } from '../errors.js';
+import { describeError, errorCode, isNicmatrixError } from '../codec/errors.js';
 
 /** How long one frame may take; a loaded TCG guest answers well within it. */
 const PROBE_WAIT_MS = 2_000;

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { RunRecord } from '../../matrix/record.js';
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from '../codec/errors.js';
 
 /** Writes the record atomically (temp file + rename): a crash never leaves half a record. */
 export async function writeRecord(file: string, record: RunRecord): Promise<void> {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { RUN_RECORD_SCHEMA, type RunRecord, type TargetRecord } from '../../matrix/record.js';
 import type { Check } from '../checks/types.js';
-import { toolVersion } from '../paths.js';
+import { toolVersion } from '../sys/paths.js';
 import type { RunListener } from './listener.js';
 import { pcapDirFor, writeRecord } from './record-file.js';
 import { runTarget } from './target.js';

@@ -7,7 +7,7 @@
 import type { ActionName, ActionParams, ActionResult } from '../agent/protocol.js';
 import type { Dut, LinkInfo, RunActionOptions, Side, TargetFacts } from '../../drivers/types.js';
 import { ACTION_TIMEOUT_MS } from '../agent/client.js';
-import { describeError, errorCode, NicmatrixError } from '../errors.js';
+import { describeError, errorCode, NicmatrixError } from '../codec/errors.js';
 
 /** One agent call of a check. */
 export interface Step {

@@ -6,8 +6,8 @@ import type { Evidence, FeatureSnapshot, ResultRecord } from '../../matrix/recor
 import type { CapturedFrame } from '../agent/protocol.js';
 import { CANCEL_DRAIN_MS } from '../agent/server.js';
 import type { Check, CheckOutcome, Variant } from '../checks/types.js';
-import { describeError, errorCode, NicmatrixError } from '../errors.js';
-import { pcapFile } from '../pcap.js';
+import { describeError, errorCode, NicmatrixError } from '../codec/errors.js';
+import { pcapFile } from '../codec/pcap.js';
 import { counterDelta } from '../agent/ethtool.js';
 import { unmetFeatures } from './features.js';
 import { linkReady } from '../checks/link-ready.js';

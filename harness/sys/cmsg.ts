@@ -3,7 +3,7 @@
  * 16-byte header {size_t cmsg_len; int level; int type}, data 8-byte aligned.
  * Pure.
  */
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from '../codec/errors.js';
 
 export const CMSG_HDR_SIZE = 16;
 

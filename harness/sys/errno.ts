@@ -4,7 +4,7 @@
  * socket: ENODEV (No such device)"). `details.errno` lets callers branch.
  */
 import koffi from 'koffi';
-import { NicmatrixError, isNicmatrixError } from '../errors.js';
+import { NicmatrixError, isNicmatrixError } from '../codec/errors.js';
 import { lastErrno, libc } from './libc.js';
 
 let names: Map<number, string> | undefined;

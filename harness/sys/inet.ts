@@ -3,7 +3,7 @@
  * SO_NO_CHECK, IP_OPTIONS, IPV6_DSTOPTS/HOPOPTS, SO_BINDTODEVICE) and raw
  * IPPROTO_RAW sockets that send a complete IPv4/IPv6 packet as given.
  */
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from '../codec/errors.js';
 import type { IpFamily } from '../codec/addr.js';
 import * as C from './consts.js';
 import { EAGAIN, syscallError } from './errno.js';

@@ -4,7 +4,7 @@
  * only) or a native address (bigint) from NativeBuffer.
  */
 import koffi from 'koffi';
-import { describeError, NicmatrixError } from '../errors.js';
+import { describeError, NicmatrixError } from '../codec/errors.js';
 
 /** A pointer argument: a Buffer for the duration of the call, a native address, or NULL. */
 export type Ptr = Buffer | bigint | null;

@@ -4,7 +4,7 @@
  * its address never moves and only `free()` releases it.
  */
 import koffi from 'koffi';
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from '../codec/errors.js';
 
 export class NativeBuffer {
   /** Native address of the first byte. */

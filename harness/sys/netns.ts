@@ -4,7 +4,7 @@
  * they were created in, so one process can hold sockets of several netns.
  */
 import fs from 'node:fs';
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from '../codec/errors.js';
 import { CLONE_NEWNET } from './consts.js';
 import { check } from './errno.js';
 import { libc } from './libc.js';

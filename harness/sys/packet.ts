@@ -6,7 +6,7 @@
 import type { VnetHeader } from '../codec/vnet.js';
 import { findCmsg } from './cmsg.js';
 import * as C from './consts.js';
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from '../codec/errors.js';
 import { EAGAIN, syscallError } from './errno.js';
 import { lastErrno, libc } from './libc.js';
 import { RecvBuffers, sendMsg } from './msghdr.js';

@@ -1,6 +1,6 @@
 /** A kernel SCTP listener (one-to-one style, SOCK_STREAM, IPPROTO_SCTP = 132) on a libc socket. */
 import type { IpFamily } from '../codec/addr.js';
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from '../codec/errors.js';
 import * as C from './consts.js';
 import { check } from './errno.js';
 import { inetSockaddr } from './inet.js';

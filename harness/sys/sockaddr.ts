@@ -3,7 +3,7 @@
  * (little-endian host fields, network-order port and protocol). Pure.
  */
 import { bytesToIpv4, bytesToIpv6, bytesToMac, ipv4ToBytes, ipv6ToBytes, macToBytes, type IpFamily } from '../codec/addr.js';
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from '../codec/errors.js';
 import { AF_INET, AF_INET6, AF_PACKET } from './consts.js';
 
 export const SOCKADDR_LL_SIZE = 20;

@@ -5,7 +5,7 @@
  * poll on a reused fd number.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from '../codec/errors.js';
 import { SOCK_CLOEXEC, SOCK_NONBLOCK } from './consts.js';
 import { check, EINTR, syscallError } from './errno.js';
 import { callAsync, libc } from './libc.js';

@@ -3,7 +3,7 @@
  * little-endian): tpacket_auxdata, virtio_net_hdr, sock_extended_err,
  * tpacket_stats, timespec. Pure.
  */
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from '../codec/errors.js';
 import type { VnetHeader } from '../codec/vnet.js';
 import type { Cmsg } from './cmsg.js';
 import * as C from './consts.js';

@@ -4,7 +4,7 @@
  * (sock_extended_err with origin SO_EE_ORIGIN_ZEROCOPY, ee_info..ee_data the
  * range of send calls, ee_code & SO_EE_CODE_ZEROCOPY_COPIED when it copied).
  */
-import { NicmatrixError } from '../errors.js';
+import { NicmatrixError } from '../codec/errors.js';
 import * as C from './consts.js';
 import { EAGAIN, ENOBUFS, syscallError } from './errno.js';
 import { lastErrno, libc } from './libc.js';

@@ -17,7 +17,7 @@ import { tallyCompletions } from '../../harness/codec/zc/completions.js';
 import { GEN_OF, POISON } from '../../harness/codec/zc/pattern.js';
 import { decodeMasks } from '../../harness/codec/zc/verify.js';
 import { buildUdpFrame, parseFrame } from '../../harness/codec/index.js';
-import { run } from '../../harness/exec.js';
+import { run } from '../../harness/sys/exec.js';
 import { nicmatrix, readRecord, tmpDir, verdictLines } from '../helpers/cli.js';
 import { makeVethLink, setTxCsum, type VethLink } from './sys-fixtures.js';
 

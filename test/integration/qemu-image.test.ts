@@ -16,7 +16,7 @@ import { ensureGuestImage, type GuestImage } from '../../drivers/qemu/image.js';
 import { moduleClosure, moduleName, parseModulesBuiltin, parseModulesDep } from '../../drivers/qemu/image-plan.js';
 import { BASE_MODULES } from '../../drivers/qemu/init-script.js';
 import { debianKernel } from '../../drivers/qemu/kernel.js';
-import { cacheRoot } from '../../harness/cache.js';
+import { cacheRoot } from '../../harness/sys/cache.js';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'nicmatrix-image-test-'));
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));

@@ -6,8 +6,8 @@
  */
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup } from '../../harness/cleanup.js';
-import { isNicmatrixError, type NicmatrixError } from '../../harness/errors.js';
+import { cleanup } from '../../harness/sys/cleanup.js';
+import { isNicmatrixError, type NicmatrixError } from '../../harness/codec/errors.js';
 import { QemuDut } from '../../drivers/qemu/dut.js';
 import { ensureGuestImage } from '../../drivers/qemu/image.js';
 import { chooseAccel, probeBoot, probeKvm, probeRomRuns } from '../../drivers/qemu/accel.js';

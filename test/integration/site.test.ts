@@ -8,7 +8,7 @@ import type { Command } from '../../harness/cli/command.js';
 import { command as ingest } from '../../harness/cli/commands/ingest.js';
 import { command as report } from '../../harness/cli/commands/report.js';
 import { command as site } from '../../harness/cli/commands/site.js';
-import { isNicmatrixError } from '../../harness/errors.js';
+import { isNicmatrixError } from '../../harness/codec/errors.js';
 import { syntheticRuns } from '../../matrix/synthetic.js';
 import { e1000Target, result, runRecord, vethRun } from '../fixtures/records.js';
 

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ResultRecord } from '../../matrix/record.js';
 import { allChecks } from '../../harness/checks/registry.js';
 import type { Check, CheckContext, CheckOutcome } from '../../harness/checks/types.js';
-import { cleanup } from '../../harness/cleanup.js';
+import { cleanup } from '../../harness/sys/cleanup.js';
 import { runTarget } from '../../harness/run/target.js';
 import { makePortPair, type PortPair } from '../helpers/pair.js';
 

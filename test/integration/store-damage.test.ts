@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, op
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { syntheticRuns } from '../../matrix/synthetic.js';
-import { createRng } from '../../harness/random.js';
+import { createRng } from '../../harness/codec/random.js';
 import { nicmatrix, tmpDir } from '../helpers/cli.js';
 
 const STORE = '.nicmatrix/matrix.db';

@@ -4,7 +4,7 @@
  * teardown registered before anything is created.
  */
 import { buildUdpFrame, type IpFamily, parseFrame, type UdpFrameSpec } from '../../harness/codec/index.js';
-import { run, runJson } from '../../harness/exec.js';
+import { run, runJson } from '../../harness/sys/exec.js';
 import { addressPair, configureAddresses, createNetns, createVethPair, pinNeighbours } from '../../drivers/netns.js';
 import { ifName, nextInstance } from '../../drivers/names.js';
 

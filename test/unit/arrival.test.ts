@@ -5,7 +5,7 @@ import { judgeRx } from '../../harness/checks/rx-csum/judge.js';
 import { rxOutcome } from '../../harness/checks/rx-csum/outcome.js';
 import { planFrames, type RxFlow } from '../../harness/checks/rx-csum/plan.js';
 import { decodeCapture } from '../../harness/checks/wire.js';
-import { createRng } from '../../harness/random.js';
+import { createRng } from '../../harness/codec/random.js';
 import { PACKET_OUTGOING } from '../../harness/sys/consts.js';
 import { captured } from '../helpers/frames.js';
 

@@ -13,7 +13,7 @@ import {
   udpTransmitted,
 } from '../../harness/codec/checksum.js';
 import { ipv4ToBytes, ipv6ToBytes } from '../../harness/codec/addr.js';
-import { createRng } from '../../harness/random.js';
+import { createRng } from '../../harness/codec/random.js';
 
 const SEED = 0x5eed1071;
 

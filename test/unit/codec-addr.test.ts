@@ -9,8 +9,8 @@ import {
   ipv6ToBytes,
   macToBytes,
 } from '../../harness/codec/addr.js';
-import { isNicmatrixError } from '../../harness/errors.js';
-import { createRng } from '../../harness/random.js';
+import { isNicmatrixError } from '../../harness/codec/errors.js';
+import { createRng } from '../../harness/codec/random.js';
 
 describe('addresses', () => {
   it('formats IPv6 per RFC 5952', () => {

@@ -24,7 +24,7 @@ import {
   partialOffsets,
   type IpFamily,
 } from '../../harness/codec/index.js';
-import { createRng } from '../../harness/random.js';
+import { createRng } from '../../harness/codec/random.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

@@ -10,8 +10,8 @@ import {
   verifyL4,
   type Ipv6ExtSpec,
 } from '../../harness/codec/index.js';
-import { isNicmatrixError } from '../../harness/errors.js';
-import { createRng } from '../../harness/random.js';
+import { isNicmatrixError } from '../../harness/codec/errors.js';
+import { createRng } from '../../harness/codec/random.js';
 
 const SEED = 0xf4a9;
 

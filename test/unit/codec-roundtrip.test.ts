@@ -14,7 +14,7 @@ import {
   type IpFrameSpec,
   type VlanSpec,
 } from '../../harness/codec/index.js';
-import { createRng, type Rng } from '../../harness/random.js';
+import { createRng, type Rng } from '../../harness/codec/random.js';
 
 const VLAN_STACKS: VlanSpec[][] = [
   [],

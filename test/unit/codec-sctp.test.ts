@@ -20,7 +20,7 @@ import {
   SCTP_INIT,
   verifySctpFrame,
 } from '../../harness/codec/index.js';
-import { createRng } from '../../harness/random.js';
+import { createRng } from '../../harness/codec/random.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 /** The CRC as the RFC lists its bytes (first byte on the wire first). */

@@ -12,7 +12,7 @@ import {
   verifyL4,
   type ParsedFrame,
 } from '../../harness/codec/index.js';
-import { createRng } from '../../harness/random.js';
+import { createRng } from '../../harness/codec/random.js';
 
 const SEED = 0x7a11;
 

@@ -11,7 +11,7 @@ import {
   verifyL4,
   type IpFrameSpec,
 } from '../../harness/codec/index.js';
-import { createRng, type Rng } from '../../harness/random.js';
+import { createRng, type Rng } from '../../harness/codec/random.js';
 
 const SEED = 0x0ff10ad;
 

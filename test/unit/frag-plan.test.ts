@@ -11,7 +11,7 @@ import {
   type FragDatagram,
   type FragFlow,
 } from '../../harness/checks/frag/plan.js';
-import { createRng } from '../../harness/random.js';
+import { createRng } from '../../harness/codec/random.js';
 
 const flow = (family: IpFamily): FragFlow => ({
   family,

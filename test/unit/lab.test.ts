@@ -11,7 +11,7 @@ import {
   selectMachines,
 } from '../../harness/lab/inventory.js';
 import { planLab } from '../../harness/lab/run.js';
-import { isNicmatrixError } from '../../harness/errors.js';
+import { isNicmatrixError } from '../../harness/codec/errors.js';
 
 const inventory = {
   schema: 'nicmatrix.lab/1',

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildIpv4Fragments, buildTcpFrame, buildUdpFrame, ETH_P_8021Q, tcpOpt } from '../../harness/codec/index.js';
-import { PCAP_MAGIC_NS, pcapFile, readPcap } from '../../harness/pcap.js';
+import { PCAP_MAGIC_NS, pcapFile, readPcap } from '../../harness/codec/pcap.js';
 
 function frames(): Buffer[] {
   const udp4 = buildUdpFrame({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { globMatcher, parseProfile, profileIssues, resolveProfile, SHIPPED_PROFILES, shippedProfile } from '../../matrix/profile.js';
-import { isNicmatrixError } from '../../harness/errors.js';
+import { isNicmatrixError } from '../../harness/codec/errors.js';
 
 const minimal = (over: Record<string, unknown> = {}) => ({
   schema: 'nicmatrix.profile/1',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../../harness/random.js';
+import { createRng } from '../../harness/codec/random.js';
 
 describe('createRng', () => {
   it('is deterministic per seed and differs between seeds', () => {

@@ -10,7 +10,7 @@ import {
   TSO_PY_BYTES,
   TSO_PY_FAILS_AT,
 } from '../../harness/checks/retransmits.js';
-import { NicmatrixError } from '../../harness/errors.js';
+import { NicmatrixError } from '../../harness/codec/errors.js';
 
 const MiB = 1 << 20;
 

@@ -15,7 +15,7 @@ import {
   type RxKind,
 } from '../../harness/checks/rx-csum/plan.js';
 import { decodeCapture, TP_STATUS_CSUM_VALID, TP_STATUS_VLAN_VALID } from '../../harness/checks/wire.js';
-import { createRng } from '../../harness/random.js';
+import { createRng } from '../../harness/codec/random.js';
 import { captured } from '../helpers/frames.js';
 
 const base = { srcMac: '02:00:00:00:00:02', dstMac: '02:00:00:00:00:01', sport: 31000, dport: 21000 };

@@ -5,7 +5,7 @@ import { judgeSctpRx, judgeSctpTx } from '../../harness/checks/sctp-csum/judge.j
 import { planInits, rightCrc, sctpOffset, type SctpKind } from '../../harness/checks/sctp-csum/plan.js';
 import { decodeCapture, type WireFrame } from '../../harness/checks/wire.js';
 import { buildSctpFrame, sctpInitValue, SCTP_INIT_ACK, verifySctpFrame } from '../../harness/codec/index.js';
-import { createRng } from '../../harness/random.js';
+import { createRng } from '../../harness/codec/random.js';
 
 const ENDS = {
   family: 4 as const,

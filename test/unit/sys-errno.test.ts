@@ -1,6 +1,6 @@
 /** SYSCALL errors: the message names the call, the object and the errno by name and text. */
 import { describe, expect, it } from 'vitest';
-import { NicmatrixError } from '../../harness/errors.js';
+import { NicmatrixError } from '../../harness/codec/errors.js';
 import { errnoName, syscallErrno, syscallError } from '../../harness/sys/errno.js';
 
 describe('errno naming', () => {

@@ -6,7 +6,7 @@ import { accountDatagrams, accountStream, judgeChecksums } from '../../harness/c
 import { txOutcome } from '../../harness/checks/tx-csum/outcome.js';
 import { zeroSumPayload } from '../../harness/checks/payloads.js';
 import { decodeCapture, TP_STATUS_CSUMNOTREADY, TP_STATUS_VLAN_VALID } from '../../harness/checks/wire.js';
-import { createRng } from '../../harness/random.js';
+import { createRng } from '../../harness/codec/random.js';
 import { captured } from '../helpers/frames.js';
 
 const flow = { family: 4 as const, src: '198.18.0.1', dst: '198.18.0.2', sport: 30000, dport: 20000 };

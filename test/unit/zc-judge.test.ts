@@ -6,7 +6,7 @@ import { blocksWithin, CompletionFrontier, MAX_WRITES_PER_BLOCK, planWrites, Wri
 import { POISON } from '../../harness/codec/zc/pattern.js';
 import type { AttributionResult } from '../../harness/codec/zc/verify.js';
 import { udpDatagramSize, zerocopyLengths } from '../../harness/checks/zc/zerocopy-plan.js';
-import { createRng } from '../../harness/random.js';
+import { createRng } from '../../harness/codec/random.js';
 
 describe('MSG_ZEROCOPY completions', () => {
   it('every call once, contiguous: no faults; honoured, copied and mixed told apart', () => {

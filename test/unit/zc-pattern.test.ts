@@ -15,7 +15,7 @@ import {
   POISON,
   streamLength,
 } from '../../harness/codec/zc/pattern.js';
-import { createRng } from '../../harness/random.js';
+import { createRng } from '../../harness/codec/random.js';
 
 /** Independent reference: one byte of base(o), straight from the definition. */
 function refByte(seed: number, o: number): number {

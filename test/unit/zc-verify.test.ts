@@ -4,7 +4,7 @@ import { DatagramMatcher } from '../../harness/codec/zc/datagrams.js';
 import { streamFaults } from '../../harness/checks/zc/judge.js';
 import { fillExpected, fillFile, fillGeneration, GEN_KEYS, type StreamSpec } from '../../harness/codec/zc/pattern.js';
 import { BlockAttributor, decodeMasks, encodeMasks, ExactVerifier } from '../../harness/codec/zc/verify.js';
-import { createRng } from '../../harness/random.js';
+import { createRng } from '../../harness/codec/random.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 

@@ -1,6 +1,6 @@
 /** Agent actions capture.start / capture.stop: AF_PACKET captures kept open as agent resources. */
 import { setImmediate as yieldLoop } from 'node:timers/promises';
-import { NicmatrixError } from '../../errors.js';
+import { NicmatrixError } from '../../codec/errors.js';
 import { Capture } from '../../sys/capture.js';
 import { PACKET_OUTGOING, VIRTIO_NET_HDR_F_NEEDS_CSUM } from '../../sys/consts.js';
 import type { ReceivedFrame } from '../../sys/packet.js';

@@ -1,5 +1,5 @@
 /** Agent action link.setMtu: a variant's smaller MTU, put back by the check that set it. */
-import { runJson, run } from '../../exec.js';
+import { runJson, run } from '../../sys/exec.js';
 import { defineAction } from '../registry.js';
 
 declare module '../protocol.js' {

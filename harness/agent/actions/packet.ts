@@ -1,6 +1,6 @@
 /** Agent action packet.send: whole frames out of an interface through AF_PACKET, paced to a link rate when asked. */
 import { setImmediate as yieldLoop } from 'node:timers/promises';
-import { isNicmatrixError, NicmatrixError } from '../../errors.js';
+import { isNicmatrixError, NicmatrixError } from '../../codec/errors.js';
 import { PacketSocket } from '../../sys/packet.js';
 import { Pacer, wireBits } from '../pace.js';
 import { defineAction } from '../registry.js';

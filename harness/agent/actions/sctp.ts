@@ -1,5 +1,5 @@
 /** Agent actions sctp.listen / sctp.close: a kernel SCTP endpoint for the sctp-csum checks. */
-import { NicmatrixError } from '../../errors.js';
+import { NicmatrixError } from '../../codec/errors.js';
 import { isNoSctp, sctpListen } from '../../sys/sctp.js';
 import type { Socket } from '../../sys/socket.js';
 import { defineAction } from '../registry.js';

@@ -1,6 +1,6 @@
 /** Agent action sysctl.set: writes one /proc/sys value in the agent's context (its netns, or the guest) and returns the old one. */
 import fs from 'node:fs/promises';
-import { NicmatrixError } from '../../errors.js';
+import { NicmatrixError } from '../../codec/errors.js';
 import { defineAction } from '../registry.js';
 
 declare module '../protocol.js' {

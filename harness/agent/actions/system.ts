@@ -2,8 +2,8 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import { parseDriverInfo, parseFeaturesJson, parseLinkStatsJson, parseNstatJson, parseSpeed, parseStats } from '../ethtool.js';
-import { NicmatrixError } from '../../errors.js';
-import { run, runJson } from '../../exec.js';
+import { NicmatrixError } from '../../codec/errors.js';
+import { run, runJson } from '../../sys/exec.js';
 import type { IfInfo } from '../protocol.js';
 import { callSignal, defineAction } from '../registry.js';
 import { pause } from '../../sys/socket.js';

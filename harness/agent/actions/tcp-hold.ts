@@ -3,7 +3,7 @@
  * then left alone, so a peer can inject hand-made segments into it while its
  * own kernel socket stays idle (the receive checks write the segments).
  */
-import { NicmatrixError } from '../../errors.js';
+import { NicmatrixError } from '../../codec/errors.js';
 import { TcpConnection } from '../../sys/tcp.js';
 import { defineAction } from '../registry.js';
 

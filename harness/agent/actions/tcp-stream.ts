@@ -4,7 +4,7 @@
  * TCP_NODELAY as asked; each write is acknowledged before the next, so each
  * write's tail is its own push. Reports what TCP_INFO says of the connection.
  */
-import { createRng } from '../../random.js';
+import { createRng } from '../../codec/random.js';
 import * as C from '../../sys/consts.js';
 import { EAGAIN, syscallError } from '../../sys/errno.js';
 import { lastErrno, libc } from '../../sys/libc.js';

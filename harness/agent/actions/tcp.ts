@@ -1,5 +1,5 @@
 /** Agent actions tcp.listen / tcp.listenClose / tcp.send over the libc TCP sockets of harness/sys. */
-import { NicmatrixError } from '../../errors.js';
+import { NicmatrixError } from '../../codec/errors.js';
 import { TcpSink } from '../../sys/sink.js';
 import { sleep } from '../../sys/socket.js';
 import { TcpConnection } from '../../sys/tcp.js';

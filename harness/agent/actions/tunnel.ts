@@ -5,8 +5,8 @@
  * that is a fact about the kernel, not about the device under test.
  */
 import fs from 'node:fs/promises';
-import { NicmatrixError } from '../../errors.js';
-import { run } from '../../exec.js';
+import { NicmatrixError } from '../../codec/errors.js';
+import { run } from '../../sys/exec.js';
 import { defineAction } from '../registry.js';
 
 export type TunnelKind = 'vxlan' | 'geneve' | 'gre' | 'ip6gre';

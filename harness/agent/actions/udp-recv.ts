@@ -3,7 +3,7 @@
  * collects every datagram the stack delivers to it, so a receive check can
  * tell what reached the application from what the kernel dropped.
  */
-import { NicmatrixError } from '../../errors.js';
+import { NicmatrixError } from '../../codec/errors.js';
 import * as C from '../../sys/consts.js';
 import { UdpSocket } from '../../sys/inet.js';
 import { pause, sleep } from '../../sys/socket.js';

@@ -1,6 +1,6 @@
 /** Agent action udp.send: datagrams through an ordinary kernel UDP socket (libc, for SO_NO_CHECK and IP options). */
 import { setImmediate as yieldLoop } from 'node:timers/promises';
-import { NicmatrixError } from '../../errors.js';
+import { NicmatrixError } from '../../codec/errors.js';
 import { UdpSocket } from '../../sys/inet.js';
 import { datagramWireBits, Pacer } from '../pace.js';
 import { defineAction } from '../registry.js';

@@ -1,6 +1,6 @@
 /** Agent actions vlan.add / vlan.del: an 802.1Q sub-interface for the time of one check, removed when the agent exits. */
-import { NicmatrixError } from '../../errors.js';
-import { run } from '../../exec.js';
+import { NicmatrixError } from '../../codec/errors.js';
+import { run } from '../../sys/exec.js';
 import { defineAction } from '../registry.js';
 
 declare module '../protocol.js' {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { dataExtents, type FileLayout, fillFile } from '../../codec/zc/pattern.js';
-import { NicmatrixError } from '../../errors.js';
+import { NicmatrixError } from '../../codec/errors.js';
 import { defineAction } from '../registry.js';
 
 declare module '../protocol.js' {

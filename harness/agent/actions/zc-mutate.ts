@@ -14,7 +14,7 @@ import type { Completion } from '../../codec/zc/completions.js';
 import { CompletionFrontier, planWrites, WriteLog } from '../../codec/zc/mutation.js';
 import { fillFile, fillGeneration, POISON } from '../../codec/zc/pattern.js';
 import { encodeMasks } from '../../codec/zc/verify.js';
-import { createRng } from '../../random.js';
+import { createRng } from '../../codec/random.js';
 import * as C from '../../sys/consts.js';
 import { EAGAIN, syscallError } from '../../sys/errno.js';
 import { NativeBuffer } from '../../sys/memory.js';

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import type { StreamSpec } from '../../codec/zc/pattern.js';
 import { BlockAttributor, encodeMasks, type ExactResult, ExactVerifier, type Mismatch } from '../../codec/zc/verify.js';
-import { describeError, NicmatrixError } from '../../errors.js';
+import { describeError, NicmatrixError } from '../../codec/errors.js';
 import * as C from '../../sys/consts.js';
 import { TcpListener } from '../../sys/listener.js';
 import { readToEnd } from '../../sys/stream-reader.js';

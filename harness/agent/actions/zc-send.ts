@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import type { Completion } from '../../codec/zc/completions.js';
 import { fillFile } from '../../codec/zc/pattern.js';
-import { describeError } from '../../errors.js';
+import { describeError } from '../../codec/errors.js';
 import { syscallErrno } from '../../sys/errno.js';
 import * as C from '../../sys/consts.js';
 import { UdpSocket } from '../../sys/inet.js';

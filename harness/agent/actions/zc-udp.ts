@@ -5,7 +5,7 @@
  */
 import { DatagramMatcher, type DatagramTally } from '../../codec/zc/datagrams.js';
 import type { FileLayout } from '../../codec/zc/pattern.js';
-import { describeError, NicmatrixError } from '../../errors.js';
+import { describeError, NicmatrixError } from '../../codec/errors.js';
 import * as C from '../../sys/consts.js';
 import { syscallErrno } from '../../sys/errno.js';
 import { UdpSocket } from '../../sys/inet.js';

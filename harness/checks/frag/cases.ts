@@ -1,6 +1,6 @@
 /** Fragment cases: crafted fragment sets injected toward the DUT, and large datagrams through both sides' sockets. */
 import type { IpFamily } from '../../codec/index.js';
-import { createRng, type Rng } from '../../random.js';
+import { createRng, type Rng } from '../../codec/random.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { injectionAccounting } from '../inject.js';
 import {

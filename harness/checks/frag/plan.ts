@@ -4,7 +4,7 @@
  * shuffled, with duplicates, with an overlap, with one missing, or carrying a
  * bad UDP checksum. Each datagram says what the DUT may deliver of it.
  */
-import { NicmatrixError } from '../../errors.js';
+import { NicmatrixError } from '../../codec/errors.js';
 import {
   buildIpv4Fragments,
   buildIpv6Fragments,
@@ -15,7 +15,7 @@ import {
   verifyL4,
   type IpFamily,
 } from '../../codec/index.js';
-import type { Rng } from '../../random.js';
+import type { Rng } from '../../codec/random.js';
 import { wrongChecksum, type RxFlow } from '../rx-csum/plan.js';
 
 /** The same addressing as an RX flow: the peer sends, the DUT receives. */

@@ -1,7 +1,7 @@
 /** RX checksum cases: what the peer injects, and the judging of what the DUT did with it. */
 import { makeTci, type IpFamily, type VlanSpec } from '../../codec/index.js';
-import { describeError } from '../../errors.js';
-import { createRng, type Rng } from '../../random.js';
+import { describeError } from '../../codec/errors.js';
+import { createRng, type Rng } from '../../codec/random.js';
 import { lengthSummary, maxUdpPayload, PACKETS_PER_CASE, payloadLengths } from '../payloads.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { judgeRx } from './judge.js';

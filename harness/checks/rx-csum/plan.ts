@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { sameOnesComplement } from '../../codec/checksum.js';
 import { buildUdpFrame, parseFrame, verifyL4, type IpFamily, type VlanSpec } from '../../codec/index.js';
-import type { Rng } from '../../random.js';
+import type { Rng } from '../../codec/random.js';
 
 /** What a frame is, for messages and for the counter it must raise (bad-outer, bad-gre: a tunnel's outer UDP or GRE checksum is wrong). */
 export type RxKind = 'good' | 'bad-l4' | 'bad-ip' | 'zero' | 'other-vlan' | 'bad-outer' | 'bad-gre';

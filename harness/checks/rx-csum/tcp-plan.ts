@@ -5,7 +5,7 @@
  * DUT's ACKs and window, like a minimal sender.
  */
 import { buildTcpFrame, TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN, tcpOpt, verifyL4, type IpFamily, type TcpInfo } from '../../codec/index.js';
-import { createRng } from '../../random.js';
+import { createRng } from '../../codec/random.js';
 import type { WireFrame } from '../wire.js';
 import { wrongChecksum } from './plan.js';
 

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CapturedFrame } from '../../agent/protocol.js';
-import { NicmatrixError } from '../../errors.js';
+import { NicmatrixError } from '../../codec/errors.js';
 import type { CheckContext } from '../types.js';
 import { decodeCapture, type WireFrame } from '../wire.js';
 import type { FrameTrace } from '../arrival.js';

@@ -6,8 +6,8 @@
  */
 import type { IpFamily } from '../../codec/index.js';
 import { combineStatuses } from '../../../matrix/verdict.js';
-import { createRng } from '../../random.js';
-import { NicmatrixError } from '../../errors.js';
+import { createRng } from '../../codec/random.js';
+import { NicmatrixError } from '../../codec/errors.js';
 import { captureWhile } from '../capture-round.js';
 import { injectFrames, injectionAccounting } from '../inject.js';
 import { RX_VARIANTS } from '../rx-csum/index.js';

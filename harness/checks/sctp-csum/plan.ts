@@ -6,7 +6,7 @@
  * link allows: the DUT's transmitted CRC32c is judged on those.
  */
 import { buildSctpFrame, sctpChecksum, sctpInitValue, SCTP_INIT, type IpFamily } from '../../codec/index.js';
-import type { Rng } from '../../random.js';
+import type { Rng } from '../../codec/random.js';
 import { ipPacketKey } from '../rx-csum/plan.js';
 
 export type SctpKind = 'good' | 'bad-crc' | 'zero-crc';

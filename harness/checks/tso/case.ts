@@ -1,8 +1,8 @@
 /** One TSO case: its connections, with the peer's GRO off, the DUT's timestamps and MTU as asked and put back. */
 import type { FeatureSnapshot } from '../../../matrix/record.js';
-import { describeError } from '../../errors.js';
+import { describeError } from '../../codec/errors.js';
 import type { IpFamily } from '../../codec/index.js';
-import { createRng } from '../../random.js';
+import { createRng } from '../../codec/random.js';
 import { linkReady } from '../link-ready.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { combineConnections } from './outcome.js';

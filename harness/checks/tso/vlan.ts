@@ -4,8 +4,8 @@
  * captures stay on the parent interfaces: the wire shows the tagged segments.
  */
 import type { IpFamily } from '../../codec/index.js';
-import { describeError } from '../../errors.js';
-import { createRng } from '../../random.js';
+import { describeError } from '../../codec/errors.js';
+import { createRng } from '../../codec/random.js';
 import type { Check, CheckContext, CheckOutcome, Variant } from '../types.js';
 import { combineConnections } from './outcome.js';
 import { runTsoCase } from './case.js';

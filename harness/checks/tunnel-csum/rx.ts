@@ -20,7 +20,7 @@ import {
   verifyL4,
   type IpFamily,
 } from '../../codec/index.js';
-import { createRng, type Rng } from '../../random.js';
+import { createRng, type Rng } from '../../codec/random.js';
 import type { CapturedFrame } from '../../agent/protocol.js';
 import { judgeRx, sightings } from '../rx-csum/judge.js';
 import { offendingFrames, rxOutcome } from '../rx-csum/outcome.js';

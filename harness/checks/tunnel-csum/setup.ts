@@ -5,7 +5,7 @@
  */
 import type { Side } from '../../../drivers/types.js';
 import type { TunnelKind, TunnelSpec } from '../../agent/actions/tunnel.js';
-import { cleanup } from '../../cleanup.js';
+import { cleanup } from '../../sys/cleanup.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 
 export interface TunnelCase {

@@ -1,8 +1,8 @@
 /** TX checksum checks through ordinary kernel sockets: the stack hands the driver CHECKSUM_PARTIAL when offload is on. */
 import { createHash } from 'node:crypto';
 import type { IpFamily } from '../../codec/index.js';
-import { describeError } from '../../errors.js';
-import { createRng } from '../../random.js';
+import { describeError } from '../../codec/errors.js';
+import { createRng } from '../../codec/random.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { accountDatagrams, accountStream, type FieldRule, judgeChecksums } from './judge.js';
 import { accountUdpRound } from './loss.js';

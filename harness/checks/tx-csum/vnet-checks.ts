@@ -1,6 +1,6 @@
 /** TX checksum checks with hand-made frames through PACKET_VNET_HDR: any csum_start/csum_offset, tagged frames. */
 import { buildTcpFrame, buildUdpFrame, macToBytes, parseFrame, partialOffsets, wrapL4, type IpFamily } from '../../codec/index.js';
-import { createRng, type Rng } from '../../random.js';
+import { createRng, type Rng } from '../../codec/random.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { decodeCapture, type WireFrame } from '../wire.js';
 import { judgeExact, retag, type SentFrame } from './exact.js';

@@ -1,6 +1,6 @@
 /** The `tx-frame/*` family: what a device does to a frame beyond its checksums (its padding). */
 import { buildUdpFrame, ETH_ZLEN } from '../../codec/index.js';
-import { createRng } from '../../random.js';
+import { createRng } from '../../codec/random.js';
 import { captureWhile } from '../capture-round.js';
 import { TX_VARIANTS } from '../tx-csum/index.js';
 import { accountDatagrams } from '../tx-csum/judge.js';

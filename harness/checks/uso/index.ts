@@ -4,10 +4,10 @@
  */
 import type { Evidence } from '../../../matrix/record.js';
 import { streamBytes } from '../../agent/actions/tcp-stream.js';
-import { describeError } from '../../errors.js';
+import { describeError } from '../../codec/errors.js';
 import { syscallErrno } from '../../sys/errno.js';
 import type { IpFamily } from '../../codec/index.js';
-import { createRng, type Rng } from '../../random.js';
+import { createRng, type Rng } from '../../codec/random.js';
 import { PACKET_OUTGOING } from '../../sys/consts.js';
 import { SETTLE_MS } from '../capture-round.js';
 import { withPeerMergingOff } from '../tso/case.js';

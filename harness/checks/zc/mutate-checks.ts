@@ -6,7 +6,7 @@
  * checksum errors at the peer, no retransmission storm, no stall.
  */
 import type { MutateReport } from '../../agent/actions/zc-mutate.js';
-import { createRng } from '../../random.js';
+import { createRng } from '../../codec/random.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { type CompletionTally, tallyCompletions } from '../../codec/zc/completions.js';
 import { retransEvidence } from '../retransmits.js';

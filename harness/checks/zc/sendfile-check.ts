@@ -5,7 +5,7 @@
  * peak memory.
  */
 import type { IpFamily } from '../../codec/index.js';
-import { createRng } from '../../random.js';
+import { createRng } from '../../codec/random.js';
 import { connectionSegments, judgeRetransmits, retransEvidence, sumSegments } from '../retransmits.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { LARGE_SIZE, largeCases, largeFile, planLargeSize, type SendCase, smallCases, smallFiles, WIRE_CASE } from './cases.js';

@@ -7,7 +7,7 @@
 import type { IpFamily } from '../../codec/index.js';
 import { counterDelta } from '../../agent/ethtool.js';
 import type { StreamReport } from '../../agent/actions/zc-recv.js';
-import type { Rng } from '../../random.js';
+import type { Rng } from '../../codec/random.js';
 import type { CheckContext } from '../types.js';
 import { decodeCapture, type WireFrame } from '../wire.js';
 import type { FileLayout, StreamSpec } from '../../codec/zc/pattern.js';

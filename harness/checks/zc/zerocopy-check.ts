@@ -9,7 +9,7 @@
 import type { IpFamily } from '../../codec/index.js';
 import { counterDelta } from '../../agent/ethtool.js';
 import type { TcpStats } from '../../sys/tcp.js';
-import { createRng } from '../../random.js';
+import { createRng } from '../../codec/random.js';
 import { connectionSegments, judgeRetransmits, type RetransJudgement, retransEvidence, sumSegments } from '../retransmits.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { combineModes, type CompletionTally, tallyCompletions } from '../../codec/zc/completions.js';

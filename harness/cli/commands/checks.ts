@@ -2,7 +2,7 @@
 import { claimFeatures } from '../../../matrix/claims.js';
 import { compareFamilies } from '../../../matrix/identity.js';
 import { allChecks, allFamilies } from '../../checks/registry.js';
-import { NicmatrixError } from '../../errors.js';
+import { NicmatrixError } from '../../codec/errors.js';
 import { selectChecks } from '../../run/plan.js';
 import type { Command } from '../command.js';
 

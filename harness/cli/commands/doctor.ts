@@ -1,6 +1,6 @@
-import { PREREQS, type Prereq } from '../../prereqs.js';
-import { NicmatrixError } from '../../errors.js';
-import { run } from '../../exec.js';
+import { PREREQS, type Prereq } from '../../sys/prereqs.js';
+import { NicmatrixError } from '../../codec/errors.js';
+import { run } from '../../sys/exec.js';
 import type { Command, CommandIO } from '../command.js';
 
 /** apt can take long on a slow mirror; nothing else in doctor does. */

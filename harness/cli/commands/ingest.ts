@@ -1,6 +1,6 @@
 /** `nicmatrix ingest FILE…`: validate run records and add them to the matrix store. */
 import { MatrixStore, resolveStorePath } from '../../../matrix/store.js';
-import { type ErrorCode, isNicmatrixError, NicmatrixError } from '../../errors.js';
+import { type ErrorCode, isNicmatrixError, NicmatrixError } from '../../codec/errors.js';
 import type { Command } from '../command.js';
 import { STORE_HELP } from '../shared.js';
 

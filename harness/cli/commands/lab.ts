@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { exitCodeFor } from '../../../matrix/record.js';
-import { interruptSignal } from '../../cleanup.js';
-import { NicmatrixError, unreadableFile } from '../../errors.js';
+import { interruptSignal } from '../../sys/cleanup.js';
+import { NicmatrixError, unreadableFile } from '../../codec/errors.js';
 import { addToStore, checkTargetSpec, parseSeed, progressFor, STORE_OPTIONS_HELP } from '../shared.js';
 import { inventoryLabels, machineTargets, parseInventory, selectMachines, type LabInventory } from '../../lab/inventory.js';
 import { planLab, runLab } from '../../lab/run.js';

@@ -6,7 +6,7 @@ import { parseRecord } from '../../../matrix/migrate.js';
 import { REPORTERS } from '../../../reports/index.js';
 import type { ReportInput } from '../../../reports/types.js';
 import { checkDefinitions } from '../../checks/registry.js';
-import { NicmatrixError, unreadableFile } from '../../errors.js';
+import { NicmatrixError, unreadableFile } from '../../codec/errors.js';
 import type { Command } from '../command.js';
 import { loadStore, STORE_HELP } from '../shared.js';
 

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { writeFileStream } from '../../../reports/files.js';
 import { siteFiles } from '../../../reports/site/index.js';
-import { NicmatrixError } from '../../errors.js';
+import { NicmatrixError } from '../../codec/errors.js';
 import type { Command } from '../command.js';
 import { loadStore, STORE_HELP } from '../shared.js';
 

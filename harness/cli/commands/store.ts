@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { rebuildStore, storeIsSound, verifyStore } from '../../../matrix/store-repair.js';
 import { keptRecordsDir, MatrixStore, resolveStorePath } from '../../../matrix/store.js';
-import { NicmatrixError } from '../../errors.js';
+import { NicmatrixError } from '../../codec/errors.js';
 import type { Command } from '../command.js';
 import { STORE_HELP } from '../shared.js';
 

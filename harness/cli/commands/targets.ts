@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { runJson } from '../../exec.js';
+import { runJson } from '../../sys/exec.js';
 import type { Command } from '../command.js';
 
 /** Interfaces of this namespace backed by a device (PCI, USB...): candidates for phys: targets. */

@@ -4,8 +4,8 @@
  * takes at most MAX_WRITES_PER_BLOCK generations, so a corrupted byte passes
  * for a written one with probability at most MAX_WRITES_PER_BLOCK / 255. Pure.
  */
-import { NicmatrixError } from '../../errors.js';
-import type { Rng } from '../../random.js';
+import { NicmatrixError } from '../errors.js';
+import type { Rng } from '../random.js';
 import { POISON } from './pattern.js';
 
 export const MAX_WRITES_PER_BLOCK = 2;

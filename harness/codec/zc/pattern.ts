@@ -6,8 +6,8 @@
  * 8 bytes of each page: no two pages look alike. Generation g is base XOR
  * GEN_KEYS[g] on every byte. Pure.
  */
-import { NicmatrixError } from '../../errors.js';
-import { createRng } from '../../random.js';
+import { NicmatrixError } from '../errors.js';
+import { createRng } from '../random.js';
 
 /** Period of the random table: a prime, so a shift by whole pages never lines up with it. */
 export const PERIOD = 1_048_573;

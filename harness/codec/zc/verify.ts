@@ -6,7 +6,7 @@
  * belongs to no generation. Pure (hashing is computation, not I/O).
  */
 import { createHash, type Hash } from 'node:crypto';
-import { NicmatrixError } from '../../errors.js';
+import { NicmatrixError } from '../errors.js';
 import { fillExpected, GEN_OF, type StreamSpec, streamLength } from './pattern.js';
 
 /** Where a stream first went wrong, with 16 bytes of context from there (hex). */

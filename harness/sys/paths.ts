@@ -1,4 +1,4 @@
-import { NicmatrixError } from './errors.js';
+import { NicmatrixError } from '../codec/errors.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -8,4 +8,4 @@ export {
   NicmatrixError,
   unreadableFile,
   type ErrorCode,
-} from '../matrix/errors.js';
+} from '../../matrix/errors.js';

@@ -3,7 +3,7 @@
  * little-endian: Wireshark and tcpdump read either byte order by the magic.
  */
 
-import { NicmatrixError } from '../matrix/errors.js';
+import { NicmatrixError } from '../../matrix/errors.js';
 
 export const PCAP_MAGIC_NS = 0xa1b23c4d;
 export const LINKTYPE_ETHERNET = 1;

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { NicmatrixError } from './errors.js';
+import { NicmatrixError } from '../codec/errors.js';
 
 export interface RunOptions {
   /** Run inside this network namespace (ip netns exec). */

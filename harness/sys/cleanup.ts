@@ -1,4 +1,4 @@
-import { describeError, NicmatrixError } from './errors.js';
+import { describeError, NicmatrixError } from '../codec/errors.js';
 
 /** A registered undo step; returned so the owner can run it early and drop it. */
 export interface Teardown {

@@ -4,7 +4,7 @@
  * Not for cryptography.
  */
 
-import { NicmatrixError } from '../matrix/errors.js';
+import { NicmatrixError } from '../../matrix/errors.js';
 
 /** A deterministic random source; the same seed gives the same sequence. */
 export interface Rng {
