@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { cleanup, installSignalHandlers } from '../sys/cleanup.js';
 import { describeError, isNicmatrixError } from '../codec/errors.js';
-import type { Command, CommandIO } from './command.js';
+import type { Command, CommandIO } from './commands/command.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   doctor: { summary: 'check system prerequisites; --install fetches them', load: () => import('./commands/doctor.js') },

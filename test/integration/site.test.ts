@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Command } from '../../harness/cli/command.js';
+import type { Command } from '../../harness/cli/commands/command.js';
 import { command as ingest } from '../../harness/cli/commands/ingest.js';
 import { command as report } from '../../harness/cli/commands/report.js';
 import { command as site } from '../../harness/cli/commands/site.js';

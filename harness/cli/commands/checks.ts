@@ -4,7 +4,7 @@ import { compareFamilies } from '../../../matrix/identity.js';
 import { allChecks, allFamilies } from '../../checks/registry.js';
 import { NicmatrixError } from '../../codec/errors.js';
 import { selectChecks } from '../../run/plan.js';
-import type { Command } from '../command.js';
+import type { Command } from './command.js';
 
 export const command: Command = {
   usage: [

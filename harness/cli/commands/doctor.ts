@@ -1,7 +1,7 @@
 import { PREREQS, type Prereq } from '../../sys/prereqs.js';
 import { NicmatrixError } from '../../codec/errors.js';
 import { run } from '../../sys/exec.js';
-import type { Command, CommandIO } from '../command.js';
+import type { Command, CommandIO } from './command.js';
 
 /** apt can take long on a slow mirror; nothing else in doctor does. */
 const APT_TIMEOUT_MS = 20 * 60_000;

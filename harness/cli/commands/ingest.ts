@@ -1,8 +1,8 @@
 /** `nicmatrix ingest FILE…`: validate run records and add them to the matrix store. */
 import { MatrixStore, resolveStorePath } from '../../../matrix/store.js';
 import { type ErrorCode, isNicmatrixError, NicmatrixError } from '../../codec/errors.js';
-import type { Command } from '../command.js';
-import { STORE_HELP } from '../shared.js';
+import type { Command } from './command.js';
+import { STORE_HELP } from './shared.js';
 
 /** A record refused for what it is (or for what the store could not do with it); the next file still gets its turn. */
 const REFUSALS = new Set<ErrorCode>(['RECORD_INVALID', 'RECORD_VERSION', 'STORE']);

@@ -4,11 +4,11 @@ import os from 'node:os';
 import { exitCodeFor } from '../../../matrix/record.js';
 import { interruptSignal } from '../../sys/cleanup.js';
 import { NicmatrixError, unreadableFile } from '../../codec/errors.js';
-import { addToStore, checkTargetSpec, parseSeed, progressFor, STORE_OPTIONS_HELP } from '../shared.js';
+import { addToStore, checkTargetSpec, parseSeed, progressFor, STORE_OPTIONS_HELP } from './shared.js';
 import { inventoryLabels, machineTargets, parseInventory, selectMachines, type LabInventory } from '../../lab/inventory.js';
 import { planLab, runLab } from '../../lab/run.js';
 import { defaultJobs } from '../../run/defaults.js';
-import type { CommandIO, Command } from '../command.js';
+import type { CommandIO, Command } from './command.js';
 
 export const DEFAULT_LAB_OUT = 'out/lab';
 

@@ -12,12 +12,12 @@ import { allChecks } from '../../checks/registry.js';
 import type { Check } from '../../checks/types.js';
 import { interruptSignal } from '../../sys/cleanup.js';
 import { NicmatrixError, unreadableFile } from '../../codec/errors.js';
-import { addToStore, checkTargetSpec, parseSeed, progressFor, STORE_OPTIONS_HELP } from '../shared.js';
+import { addToStore, checkTargetSpec, parseSeed, progressFor, STORE_OPTIONS_HELP } from './shared.js';
 import { toolVersion } from '../../sys/paths.js';
 import { runMatrix } from '../../run/runner.js';
 import { TARGET_SPEC_HELP } from '../../../drivers/spec.js';
 import { globMatcher } from '../../../matrix/profile.js';
-import type { Command } from '../command.js';
+import type { Command } from './command.js';
 
 /** A shipped profile by name, else a profile file. */
 export function loadProfile(arg: string): Profile {

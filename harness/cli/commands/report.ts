@@ -7,8 +7,8 @@ import { REPORTERS } from '../../../reports/index.js';
 import type { ReportInput } from '../../../reports/types.js';
 import { checkDefinitions } from '../../checks/registry.js';
 import { NicmatrixError, unreadableFile } from '../../codec/errors.js';
-import type { Command } from '../command.js';
-import { loadStore, STORE_HELP } from '../shared.js';
+import type { Command } from './command.js';
+import { loadStore, STORE_HELP } from './shared.js';
 
 function loadRun(file: string): ReportInput {
   let text: string;

@@ -10,8 +10,8 @@ import { NicmatrixError } from '../../codec/errors.js';
 import { DEFAULT_TARGETS, defaultJobs, defaultRecordPath } from '../../run/defaults.js';
 import { selectChecks } from '../../run/plan.js';
 import { runMatrix } from '../../run/runner.js';
-import type { Command } from '../command.js';
-import { checkTargetSpec, parseSeed, progressFor } from '../shared.js';
+import type { Command } from './command.js';
+import { checkTargetSpec, parseSeed, progressFor } from './shared.js';
 
 export const command: Command = {
   usage: [

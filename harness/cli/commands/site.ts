@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path';
 import { writeFileStream } from '../../../reports/files.js';
 import { siteFiles } from '../../../reports/site/index.js';
 import { NicmatrixError } from '../../codec/errors.js';
-import type { Command } from '../command.js';
-import { loadStore, STORE_HELP } from '../shared.js';
+import type { Command } from './command.js';
+import { loadStore, STORE_HELP } from './shared.js';
 
 export const DEFAULT_SITE_DIR = 'out/site';
 /** Marks a directory as ours, so a rebuild may empty it and nothing else is ever deleted. */

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { rebuildStore, storeIsSound, verifyStore } from '../../../matrix/store-repair.js';
 import { keptRecordsDir, MatrixStore, resolveStorePath } from '../../../matrix/store.js';
 import { NicmatrixError } from '../../codec/errors.js';
-import type { Command } from '../command.js';
-import { STORE_HELP } from '../shared.js';
+import type { Command } from './command.js';
+import { STORE_HELP } from './shared.js';
 
 /** How many problems of one kind are listed before "and N more". */
 const MAX_LISTED = 20;

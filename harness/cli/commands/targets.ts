@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { runJson } from '../../sys/exec.js';
-import type { Command } from '../command.js';
+import type { Command } from './command.js';
 
 /** Interfaces of this namespace backed by a device (PCI, USB...): candidates for phys: targets. */
 async function physicalInterfaces(): Promise<{ ifname: string; driver: string; state: string }[]> {

@@ -1,15 +1,15 @@
 /** What the commands share: target spec checks, progress, the store, the seed. */
 import { randomInt } from 'node:crypto';
-import { parseTargetSpec } from '../../drivers/spec.js';
-import { aggregate } from '../../matrix/aggregate.js';
-import { DEFAULT_STORE_PATH, MatrixStore, resolveStorePath } from '../../matrix/store.js';
-import type { ReportInput } from '../../reports/types.js';
-import { checkDefinitions } from '../checks/registry.js';
-import { isNicmatrixError, NicmatrixError } from '../codec/errors.js';
-import type { RunListener } from '../run/listener.js';
+import { parseTargetSpec } from '../../../drivers/spec.js';
+import { aggregate } from '../../../matrix/aggregate.js';
+import { DEFAULT_STORE_PATH, MatrixStore, resolveStorePath } from '../../../matrix/store.js';
+import type { ReportInput } from '../../../reports/types.js';
+import { checkDefinitions } from '../../checks/registry.js';
+import { isNicmatrixError, NicmatrixError } from '../../codec/errors.js';
+import type { RunListener } from '../../run/listener.js';
 import type { CommandIO } from './command.js';
-import { lineProgress } from './progress/lines.js';
-import { ttyProgress } from './progress/tty.js';
+import { lineProgress } from '../progress/lines.js';
+import { ttyProgress } from '../progress/tty.js';
 
 /** Parses a target spec now, so a typo is a usage error before anything starts; QEMU models are checked too. */
 export async function checkTargetSpec(spec: string, where = 'target'): Promise<void> {
@@ -22,7 +22,7 @@ export async function checkTargetSpec(spec: string, where = 'target'): Promise<v
     throw e;
   }
   if (parsed.kind === 'qemu') {
-    const { findQemuModel, QEMU_MODELS } = await import('../../drivers/qemu/catalogue.js');
+    const { findQemuModel, QEMU_MODELS } = await import('../../../drivers/qemu/catalogue.js');
     if (!findQemuModel(parsed.model))
       throw new NicmatrixError(
         'TARGET_SPEC',
