@@ -65,9 +65,15 @@ export async function serveDir(root: string): Promise<{ url: string; close(): Pr
       res.writeHead(403).end();
       return;
     }
-    try {
-      if (!statSync(file).isFile()) throw new Error('not a file');
-    } catch {
+    // A directory, or nothing there: both are 404 for a static file server.
+    const isFile = (() => {
+      try {
+        return statSync(file).isFile();
+      } catch {
+        return false;
+      }
+    })();
+    if (!isFile) {
       res.writeHead(404).end('not found');
       return;
     }
