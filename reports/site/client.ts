@@ -210,7 +210,17 @@ export function matrixClient(): void {
   grid.addEventListener('scroll', onScroll, { passive: true });
   window.addEventListener('scroll', onScroll, { passive: true });
 
-  function render(): void {
+  // What the grid was last built from: a change that leaves it the same (more letters of a name) rebuilds nothing.
+  let built = '';
+  function render(force = false): void {
+    const view = `${kernel} ${base} ${level} ${narrow.matches} ${[...picked].join(',')} ${visCols.join(',')} ${visRows.map((d) => d.slug).join(' ')}`;
+    if (view === built && !force) return;
+    built = view;
+    // A new view starts at its top.
+    if (!narrow.matches && !atTop) {
+      grid.scrollTop = 0;
+      atTop = true;
+    }
     tbody.textContent = '';
     rendered = 0;
     renderTo(Math.max(screenRows(), pos.r + 1));
@@ -233,11 +243,6 @@ export function matrixClient(): void {
   }
 
   function apply(): void {
-    // A new view starts at its top.
-    if (!narrow.matches && !atTop) {
-      grid.scrollTop = 0;
-      atTop = true;
-    }
     kernel = data!.kernels.indexOf(sel.kernel.value);
     base = data!.kernels.indexOf(sel.base.value);
     level = sel.level.value;
@@ -467,7 +472,7 @@ export function matrixClient(): void {
     apply();
   });
   // Phones get one card per device: each cell then names its check itself (built only there, to keep the grid small).
-  narrow.addEventListener('change', render);
+  narrow.addEventListener('change', () => render(true));
   grid.hidden = false;
   fromUrl();
   apply();
