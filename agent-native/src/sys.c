@@ -544,6 +544,21 @@ static int act_link_drops(const jv *p, sb *out, err *e)
 		sb_printf(out, "%llu", strtoull(text, NULL, 10));
 		free(text);
 	}
+	/* The host's input-backlog drops (softnet_stat column 2, hex, a row per CPU), as the Node agent reports them. */
+	char *softnet = read_file("/proc/net/softnet_stat");
+	if (softnet) {
+		unsigned long long dropped = 0;
+		for (char *line = softnet; line && *line;) {
+			char *next = strchr(line, '\n');
+			unsigned long long processed, drop;
+			if (sscanf(line, "%llx %llx", &processed, &drop) == 2)
+				dropped += drop;
+			line = next ? next + 1 : NULL;
+		}
+		free(softnet);
+		sb_key(out, "softnet_dropped");
+		sb_printf(out, "%llu", dropped);
+	}
 	sb_close(out, '}');
 	return 0;
 }

@@ -90,6 +90,12 @@ function bytesText(n: number): string {
   return n >= MiB ? `${n} bytes (${(n / MiB).toFixed(n % MiB === 0 ? 0 : 1)} MiB)` : `${n} bytes`;
 }
 
+/** On a failure, what the receiving socket's own count said, or that there was none to say it. */
+function segmentsText(s: RetransInput['segments']): string {
+  if (!s) return '; no count from the receiving socket';
+  return `; the receiving socket got ${s.received} of the ${s.sent} data segments sent`;
+}
+
 function detailText(detail: Record<string, number>): string {
   const parts = Object.entries(detail)
     .filter(([k, v]) => v !== 0 && k !== 'TcpOutSegs')
@@ -128,7 +134,7 @@ export function judgeRetransmits(input: RetransInput): RetransJudgement {
   const ok = deviceLost < bound;
   const message = ok
     ? `${what}${deviceLost} TCP segment(s) lost over ${bytesText(bytes)}${note}, below the bound of ${bound}`
-    : `${what}TCP retransmitted ${retransSegs} segment(s) over ${bytesText(bytes)}: expected fewer than ${bound} lost, found ${deviceLost}${note} (tso.py's ${TSO_PY_FAILS_AT} per 4 MiB, scaled)${detailText(detail)}`;
+    : `${what}TCP retransmitted ${retransSegs} segment(s) over ${bytesText(bytes)}: expected fewer than ${bound} lost, found ${deviceLost}${note} (tso.py's ${TSO_PY_FAILS_AT} per 4 MiB, scaled)${segmentsText(input.segments)}${detailText(detail)}`;
   return {
     ok,
     bound,
@@ -219,8 +225,11 @@ export function retransEvidence(j: RetransJudgement): Record<string, unknown> {
 
 /** The receiver's TCP dropping segments for want of room (its socket backlog, receive queue, out-of-order queue). */
 export const RECEIVER_TCP_DROPS = ['TcpExtTCPBacklogDrop', 'TcpExtTCPRcvQDrop', 'TcpExtTCPOFODrop', 'TcpExtTCPZeroWindowDrop'] as const;
-/** The receiving interface dropping frames before its stack (ring or queue full), from /sys/class/net/IF/statistics. */
-export const RECEIVER_LINK_DROPS = ['rx_dropped', 'rx_missed_errors', 'rx_fifo_errors'] as const;
+/**
+ * The receiving side dropping frames before its stack: the interface's ring or queue (/sys/class/net/IF/statistics),
+ * and the receiving host's input backlogs (softnet_stat), where veth and tap frames wait for a CPU.
+ */
+export const RECEIVER_LINK_DROPS = ['rx_dropped', 'rx_missed_errors', 'rx_fifo_errors', 'softnet_dropped'] as const;
 
 /**
  * Segments the receiving side's own counters say it dropped over a

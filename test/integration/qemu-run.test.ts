@@ -83,7 +83,8 @@ describe('nicmatrix run with QEMU targets', () => {
     expect(tulip.results.filter((x) => x.status === 'error')).toEqual([]);
     expect(await netnsOf(pid)).toEqual([]);
     expect(await harnessProcesses([pid])).toEqual([]);
-  });
+    // Two guests booting and judged at once: minutes on a loaded 2-core host, not vitest's default 2.
+  }, 300_000);
 
   it('a guest that hangs mid-run (QEMU stopped, alive) is restarted: the hang is evidence, the later checks are judged', async () => {
     // Freeze the guest: QEMU lives on, the guest answers nothing.

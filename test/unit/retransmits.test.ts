@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   connectionSegments,
+  receiverDropSegments,
   judgeRetransmits,
   retransEvidence,
   retransFromDelta,
@@ -33,7 +34,7 @@ describe('judgeRetransmits', () => {
     const j = judgeRetransmits({ bytes: 4 * MiB, retransSegs: 10, what: 'MSG_ZEROCOPY flows' });
     expect(j).toMatchObject({ ok: false, bound: 10, found: 10, bytes: 4 * MiB });
     expect(j.message).toBe(
-      "MSG_ZEROCOPY flows: TCP retransmitted 10 segment(s) over 4194304 bytes (4 MiB): expected fewer than 10 lost, found 10 (tso.py's 10 per 4 MiB, scaled)",
+      "MSG_ZEROCOPY flows: TCP retransmitted 10 segment(s) over 4194304 bytes (4 MiB): expected fewer than 10 lost, found 10 (tso.py's 10 per 4 MiB, scaled); no count from the receiving socket",
     );
   });
 
@@ -67,6 +68,7 @@ describe('judgeRetransmits', () => {
     // A device dropping 30 frames: the receiver lacks them, whatever the DSACKs say.
     const dropping = judgeRetransmits({ bytes: MiB, retransSegs: 30, spuriousSegs: 0, segments: { sent: 760, received: 730 } });
     expect(dropping).toMatchObject({ ok: false, lost: 30, wireLost: 30 });
+    expect(dropping.message).toContain('; the receiving socket got 730 of the 760 data segments sent');
     // The wire count never adds loss the retransmissions do not show (a segment lost and never resent is the stream's fault, judged there).
     expect(judgeRetransmits({ bytes: MiB, retransSegs: 3, segments: { sent: 760, received: 700 } })).toMatchObject({ ok: true, lost: 3 });
     // More copies received than sent: a duplicating device could hide losses behind its copies, so the count is not used.
@@ -76,6 +78,13 @@ describe('judgeRetransmits', () => {
     });
     expect(() => judgeRetransmits({ bytes: MiB, retransSegs: 1, segments: { sent: -1, received: 0 } })).toThrow(NicmatrixError);
     expect(retransEvidence(clean)).toMatchObject({ wireLost: 0, lost: 0 });
+  });
+
+  it("frames the receiving host's input backlogs dropped (softnet_stat) are the harness's capacity, like its interface's drops", () => {
+    const counted = { peerNstat: {}, dutNstat: { TcpOutSegs: 20 }, dutLink: { tx_packets: 10 }, dutDeliversLocally: true };
+    // Two segments per frame here (GSO frames on veth): each dropped frame carried two.
+    expect(receiverDropSegments({ ...counted, peerLink: { softnet_dropped: 3 } })).toBe(6);
+    expect(receiverDropSegments({ ...counted, peerLink: { softnet_dropped: 3, rx_dropped: 1 } })).toBe(8);
   });
 
   it('segment counts come from both ends of a connection, and sum only when every connection has them', () => {

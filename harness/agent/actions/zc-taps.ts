@@ -39,5 +39,25 @@ defineAction('zc.linkDrops', async ({ ifname }) => {
     // A driver that does not keep a counter simply has no file for it.
     if (fs.existsSync(file)) out[k] = Number(fs.readFileSync(file, 'utf8').trim());
   }
+  const backlog = softnetDropped();
+  if (backlog !== undefined) out.softnet_dropped = backlog;
   return out;
 });
+
+/**
+ * Frames this host's CPUs dropped because their input backlog was full
+ * (second column of /proc/net/softnet_stat, hex, one row per CPU): where a
+ * veth or tap hands frames to the stack, that is where they go missing under load.
+ */
+function softnetDropped(): number | undefined {
+  try {
+    return fs
+      .readFileSync('/proc/net/softnet_stat', 'utf8')
+      .trim()
+      .split('\n')
+      .reduce((sum, row) => sum + parseInt(row.trim().split(/\s+/)[1] ?? '0', 16), 0);
+  } catch {
+    // No procfs (or an unusual kernel): the receiver's account simply lacks this counter.
+    return undefined;
+  }
+}
