@@ -146,6 +146,22 @@ export function lossCounters(delta: Readonly<Record<string, number>>, dir: 'rx' 
   return Object.fromEntries(Object.entries(delta).filter(([k, v]) => v > 0 && LOSS_COUNTER.test(k) && !other.test(k)));
 }
 
+/**
+ * Counters of a receiver that had no room (its ring or FIFO full, no buffer
+ * posted): the device saying it was too slow for the rate, not that it
+ * discarded a frame it judged. A generic `rx_dropped` is not one of them.
+ */
+const OVERRUN_COUNTER = /miss|fifo|no_?buf|nobuf|over(run|_err|flow)|ring_full/i;
+
+function overrunOnly(c: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(c).filter(([k, v]) => v > 0 && OVERRUN_COUNTER.test(k)));
+}
+
+/** The most any one overrun counter rose (ethtool -S and ip -s link often count the same overrun twice). */
+function overrunCount(c: Readonly<Record<string, number>>): number {
+  return Object.values(overrunOnly(c)).reduce((a, b) => Math.max(a, b), 0);
+}
+
 /** A frame-arrival fault: `error` when the harness lost or changed the frames, `fail` when the DUT did. */
 export interface ArrivalFault {
   status: Extract<Status, 'fail' | 'error'>;
@@ -172,7 +188,9 @@ function countersText(c: Readonly<Record<string, number>>): string {
  * did not. `dutLoss`: the DUT's receive loss counters over the injection;
  * `peerLoss`: the peer's transmit loss counters. Frames lost after the peer's
  * tap while its own transmit path counted as many drops (a tap device whose
- * queue to a slow guest overflowed) and the DUT counted none are the set-up's.
+ * queue to a slow guest overflowed) and the DUT counted none are the set-up's;
+ * frames the DUT's own receive-overrun counters account for were dropped
+ * under load: `error`, the slow device neither called broken nor excused silently.
  */
 export function arrivalFaults(
   traces: readonly FrameTrace[],
@@ -198,6 +216,13 @@ export function arrivalFaults(
         `left the peer's capture but its own transmit path dropped as many (${Object.entries(peerLoss)
           .map(([k, v]) => `${k} +${v}`)
           .join(', ')}): set-up loss, the DUT was not judged on them`,
+    );
+  else if (overrunCount(dutLoss) >= of('lost').length)
+    add(
+      'error',
+      'lost',
+      () =>
+        `left the peer intact and the DUT dropped them under load: its own receive-overrun counters rose by as many (${countersText(overrunOnly(dutLoss))}): a receiver too slow for the rate it was sent, not wrong data; the DUT was not judged on them`,
     );
   else
     add('fail', 'lost', () => `left the peer intact but never reached the DUT's capture: lost inside the DUT (${countersText(dutLoss)})`);

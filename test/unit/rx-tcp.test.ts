@@ -172,7 +172,7 @@ describe('judgeTcpRx', () => {
     const proof = { traces, must: [3, 4, 5], dutLoss: {}, captureDropped: { dut: 0, peer: 0 } };
     expect(judgeTcpRx({ ...base, arrivals: proof }).faults).toMatchObject([{ kind: 'not-sent', status: 'error', count: 1, frames: [5] }]);
     const lost = planned.map((p) => ({ arrival: p.index === 5 ? ('lost' as const) : ('reached' as const) }));
-    const f = judgeTcpRx({ ...base, arrivals: { ...proof, traces: lost, dutLoss: { rx_missed_errors: 1 } } }).faults;
+    const f = judgeTcpRx({ ...base, arrivals: { ...proof, traces: lost, dutLoss: { rx_dropped: 1 } } }).faults;
     expect(f).toMatchObject([{ kind: 'lost', count: 1, frames: [5] }]);
     expect(f[0].status).toBeUndefined();
   });
