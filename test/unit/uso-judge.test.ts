@@ -3,7 +3,7 @@ import type { CapturedFrame } from '../../harness/agent/protocol.js';
 import { buildUdpFrame } from '../../harness/codec/index.js';
 import { GSO_UDP_L4 } from '../../harness/checks/tso/judge.js';
 import { accountDelivered, judgeDatagrams, nameDatagram, planDatagrams } from '../../harness/checks/uso/judge.js';
-import { usoOutcome } from '../../harness/checks/uso/index.js';
+import { familyChecksumOffload, usoOutcome } from '../../harness/checks/uso/index.js';
 import { decodeCapture, TP_STATUS_CSUMNOTREADY } from '../../harness/checks/wire.js';
 import { captured } from '../helpers/frames.js';
 
@@ -66,5 +66,23 @@ describe('uso judge', () => {
     const o = usoOutcome('IPv6 UDP_SEGMENT', sends, t, plan.length, delivered, {});
     expect(o.status).toBe('fail');
     expect(o.message).toMatch(/received 3 of 4 datagrams \(first missing: datagram 3 of 3 of send 1 of 2 \(400 bytes, the last one\)\)/);
+  });
+});
+
+describe('UDP_SEGMENT needs the family checksum offload', () => {
+  const f = (active: boolean) => ({ active });
+  it('per family: rtl8139 checksums IPv4 only, so IPv6 UDP_SEGMENT is refused (EIO) because the device does not offer it', () => {
+    const rtl8139 = {
+      'tx-checksumming': f(true),
+      'tx-checksum-ipv4': f(true),
+      'tx-checksum-ipv6': f(false),
+      'tx-checksum-ip-generic': f(false),
+    };
+    expect(familyChecksumOffload(rtl8139, 4)).toEqual({ active: true, names: ['tx-checksum-ipv4', 'tx-checksum-ip-generic'] });
+    expect(familyChecksumOffload(rtl8139, 6)).toEqual({ active: false, names: ['tx-checksum-ipv6', 'tx-checksum-ip-generic'] });
+    // The generic feature covers both families.
+    expect(familyChecksumOffload({ 'tx-checksum-ip-generic': f(true), 'tx-checksum-ipv6': f(false) }, 6).active).toBe(true);
+    // Only the umbrella known: it decides.
+    expect(familyChecksumOffload({ 'tx-checksumming': f(false) }, 4)).toEqual({ active: false, names: ['tx-checksumming'] });
   });
 });

@@ -16,6 +16,21 @@ import type { Check, CheckContext, CheckOutcome, Family, Variant } from '../type
 import { decodeCapture, flowFilter } from '../wire.js';
 import { accountDelivered, judgeDatagrams, nameDatagram, planDatagrams, type UsoSend, type UsoTally } from './judge.js';
 
+/**
+ * Whether the device checksums this family's UDP on transmit: the IPv4 or IPv6 feature, or the generic one
+ * (the kernel marks a UDP skb CHECKSUM_PARTIAL only then, and UDP_SEGMENT needs that).
+ */
+export function familyChecksumOffload(
+  features: Readonly<Record<string, { active?: boolean } | undefined>>,
+  family: 4 | 6,
+): { active: boolean; names: string[] } {
+  const names = [family === 4 ? 'tx-checksum-ipv4' : 'tx-checksum-ipv6', 'tx-checksum-ip-generic'];
+  const on = (n: string) => features[n]?.active === true;
+  // Without the sub-features (an old ethtool), the umbrella is all there is to go by.
+  const known = names.some((n) => features[n] !== undefined);
+  return { active: known ? names.some(on) : on('tx-checksumming'), names: known ? names : ['tx-checksumming'] };
+}
+
 export const USO_VARIANTS: readonly Variant[] = [
   // The device cuts the datagrams.
   { name: 'uso', features: { 'tx-checksumming': true, 'scatter-gather': true, 'tx-udp-segmentation': true } },
@@ -132,11 +147,12 @@ export async function runUsoCase(ctx: CheckContext, family: IpFamily): Promise<C
       const dut = await ctx.dut.run('dut', 'capture.stop', { id: dutCap, settleMs: 0 }, { timeoutMs: 60_000 });
       const got = await ctx.dut.run('peer', 'udp.recvStop', { id: rx, expect: plan.length, settleMs: 100, timeoutMs: 5000 });
       rxOpen = false;
-      // UDP_SEGMENT needs TX checksum offload: without it the kernel refuses every send (EIO), offloaded or not.
-      if (syscallErrno(sendError) === 'EIO' && !ctx.features['tx-checksumming']?.active)
+      // UDP_SEGMENT needs TX checksum offload for the family (udp_send_skb: CHECKSUM_PARTIAL or EIO), offloaded or not.
+      const csum = familyChecksumOffload(ctx.features, family);
+      if (syscallErrno(sendError) === 'EIO' && !csum.active)
         return {
           status: 'unsupported',
-          message: `${what}: the kernel refuses UDP_SEGMENT (EIO) on a device without TX checksum offload, and tx-checksumming stays off here`,
+          message: `${what}: the kernel refuses UDP_SEGMENT (EIO) on a device without IPv${family} TX checksum offload, and ${csum.names.join(' and ')} stay off here`,
           evidence: { sendError: describeError(sendError) },
         };
       if (sendError !== undefined) throw sendError;
