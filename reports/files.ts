@@ -4,17 +4,24 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Files } from './types.js';
 
+/** mkdir -p of a file's directory, once per directory. */
+function parentMaker(): (file: string) => void {
+  const made = new Set<string>();
+  return (file) => {
+    const parent = dirname(file);
+    if (made.has(parent)) return;
+    mkdirSync(parent, { recursive: true });
+    made.add(parent);
+  };
+}
+
 /** Writes every file under `dir`, creating directories; returns how many bytes were written. */
 export function writeFiles(dir: string, files: Files): number {
   let bytes = 0;
-  const made = new Set<string>();
+  const makeParent = parentMaker();
   for (const [path, content] of files) {
     const full = join(dir, path);
-    const parent = dirname(full);
-    if (!made.has(parent)) {
-      mkdirSync(parent, { recursive: true });
-      made.add(parent);
-    }
+    makeParent(full);
     writeFileSync(full, content);
     bytes += typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength;
   }
@@ -34,18 +41,14 @@ export async function writeFileStream(
 ): Promise<{ files: number; bytes: number }> {
   let count = 0;
   let bytes = 0;
-  const made = new Set<string>();
+  const makeParent = parentMaker();
   const pending: { done: Promise<void>; size: number }[] = [];
   let inFlight = 0;
   let failed: unknown;
   try {
     for (const [path, content] of files) {
       const full = join(dir, path);
-      const parent = dirname(full);
-      if (!made.has(parent)) {
-        mkdirSync(parent, { recursive: true });
-        made.add(parent);
-      }
+      makeParent(full);
       const data = typeof content === 'string' ? Buffer.from(content) : content;
       const done = writeFile(full, data).catch((e: unknown) => {
         failed ??= e;

@@ -101,6 +101,14 @@ async function runProbe(
   return { ok: false, detail: `${how}${said ? ` (${said.trim()})` : ''}` };
 }
 
+/** Why /dev/kvm cannot be opened read-write (its errno), or undefined when it can. */
+export function kvmDeviceProblem(): Promise<string | undefined> {
+  return fs.open('/dev/kvm', 'r+').then(
+    async (h) => (await h.close(), undefined),
+    (e: NodeJS.ErrnoException) => e.code ?? 'error',
+  );
+}
+
 const kvmVerdicts = new Map<string, Promise<ProbeResult>>();
 
 /** Whether KVM really runs this image's kernel here; probed once per process and image. */
@@ -108,10 +116,7 @@ export function probeKvm(image: GuestImage): Promise<ProbeResult> {
   let p = kvmVerdicts.get(image.kernel);
   if (!p) {
     p = (async (): Promise<ProbeResult> => {
-      const dev = await fs.open('/dev/kvm', 'r+').then(
-        async (h) => (await h.close(), undefined),
-        (e: NodeJS.ErrnoException) => e.code ?? 'error',
-      );
+      const dev = await kvmDeviceProblem();
       if (dev) return { ok: false, detail: `/dev/kvm cannot be opened (${dev})` };
       const rom = await probeRomRuns('kvm');
       if (!rom.ok) return { ok: false, detail: `KVM ${rom.detail}` };

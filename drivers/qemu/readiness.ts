@@ -7,14 +7,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { cacheRoot } from '../../harness/sys/cache.js';
 import { describeError } from '../../harness/codec/errors.js';
-import { probeRomRuns } from './accel.js';
+import { kvmDeviceProblem, probeRomRuns } from './accel.js';
 
 /** KVM or TCG as far as the device node tells; a run still probes KVM by booting before it trusts it. */
 export async function acceleratorLine(): Promise<string> {
-  const problem = await fs.open('/dev/kvm', 'r+').then(
-    async (h) => (await h.close(), undefined),
-    (e: NodeJS.ErrnoException) => e.code ?? 'error',
-  );
+  const problem = await kvmDeviceProblem();
   if (problem) return `TCG: /dev/kvm cannot be opened (${problem}); guests are emulated, several times slower than under KVM`;
   // The node opening proves nothing (some hosts abort on the first MSR): run the reset-vector probe a run would.
   const rom = await probeRomRuns('kvm').catch((e: unknown) => ({ ok: false, detail: describeError(e) }));

@@ -121,7 +121,7 @@ export class TcpSink {
       this.listener.close();
       await this.loop;
     }
-    const segs = this.conns.map((k) => segmentsIn(k.c));
+    const segs = this.conns.map((k) => k.c.statsOrUndefined()?.dataSegsIn);
     for (const k of this.conns) k.c.close();
     for (const k of this.conns.slice(this.current + 1)) for (const b of k.held.splice(0)) this.hash.update(b);
     const dataSegsIn = segs.every((n) => n !== undefined) ? segs.reduce((a: number, n) => a + n!, 0) : undefined;
@@ -141,14 +141,5 @@ function finish(c: TcpConnection): void {
   } catch {
     // ENOTCONN after a reset: the socket is of no further use.
     c.close();
-  }
-}
-
-function segmentsIn(c: TcpConnection): number | undefined {
-  try {
-    return c.stats()?.dataSegsIn;
-  } catch {
-    // A socket the kernel tore down (reset) has no TCP_INFO: no count, so the sender's is not compared.
-    return undefined;
   }
 }

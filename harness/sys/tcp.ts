@@ -180,7 +180,8 @@ export class TcpConnection {
     return decodeTcpInfo(this.sock.getBytes(C.IPPROTO_TCP, C.TCP_INFO, TCP_INFO_SIZE, 'TCP_INFO'));
   }
 
-  private statsOrUndefined(): TcpStats | undefined {
+  /** TCP_INFO, or undefined when the socket is closed or the kernel tore the connection down. */
+  statsOrUndefined(): TcpStats | undefined {
     try {
       return this.stats();
     } catch {

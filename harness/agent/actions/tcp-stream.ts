@@ -72,11 +72,11 @@ declare module '../protocol.js' {
 
 export function readTcpInfo(conn: TcpConnection): TcpInfoFacts {
   const b = conn.sock.getBytes(C.IPPROTO_TCP, TCP_INFO, TCP_INFO_LEN, 'TCP_INFO');
-  const { dsackDups, dataSegsOut } = decodeTcpInfo(b);
+  const { sndMss, totalRetrans, dsackDups, dataSegsOut } = decodeTcpInfo(b);
   return {
-    sndMss: b.readUInt32LE(16),
+    sndMss,
     pmtu: b.readUInt32LE(60),
-    totalRetrans: b.readUInt32LE(100),
+    totalRetrans,
     ...(dsackDups !== undefined ? { dsackDups } : {}),
     ...(dataSegsOut !== undefined ? { dataSegsOut } : {}),
     timestamps: (b[5] & TCPI_OPT_TIMESTAMPS) !== 0,

@@ -96,22 +96,13 @@ class StreamReceiver {
     else this.conn.close();
   }
 
-  private stats(): TcpStats | undefined {
-    try {
-      return this.conn?.stats();
-    } catch {
-      // A socket the kernel already tore down has no TCP_INFO: the report carries none.
-      return undefined;
-    }
-  }
-
   async stop(timeoutMs: number): Promise<StreamReport> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.done, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
     this.stopped = true;
     await this.done;
-    const tcp = this.stats();
+    const tcp = this.conn?.statsOrUndefined();
     this.close();
     const out: StreamReport = { eof: this.eof, accepted: this.conn !== undefined, durationNs: this.durationNs, ...(tcp ? { tcp } : {}) };
     if (this.sink instanceof ExactVerifier) out.exact = this.sink.finish();

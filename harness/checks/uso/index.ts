@@ -3,6 +3,7 @@
  * judged datagram by datagram on the wire and through the peer's socket.
  */
 import type { Evidence } from '../../../matrix/record.js';
+import { claimFeatures } from '../../../matrix/claims.js';
 import { streamBytes } from '../../agent/actions/tcp-stream.js';
 import { describeError } from '../../codec/errors.js';
 import { syscallErrno } from '../../sys/errno.js';
@@ -24,7 +25,8 @@ export function familyChecksumOffload(
   features: Readonly<Record<string, { active?: boolean } | undefined>>,
   family: 4 | 6,
 ): { active: boolean; names: string[] } {
-  const names = [family === 4 ? 'tx-checksum-ipv4' : 'tx-checksum-ipv6', 'tx-checksum-ip-generic'];
+  // The same features tx-csum's UDP check of the family concerns.
+  const names = claimFeatures(`tx-csum/ipv${family}-udp`);
   const on = (n: string) => features[n]?.active === true;
   // Without the sub-features (an old ethtool), the umbrella is all there is to go by.
   const known = names.some((n) => features[n] !== undefined);
