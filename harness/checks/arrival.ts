@@ -31,6 +31,8 @@ export interface FrameTrace {
   arrival: Arrival;
   /** Frame offsets of the differing bytes, for an altered arrival. */
   offsets?: number[];
+  /** The IP packet as the DUT's tap captured it, for an altered arrival (what the DUT had to work with). */
+  got?: Buffer;
 }
 
 export interface ArrivalInput {
@@ -122,9 +124,9 @@ export function traceArrivals(input: ArrivalInput): FrameTrace[] {
       const k = peerStrays.findIndex((p) => p.key === near.region.key);
       if (k >= 0 && !leftIntact) {
         peerStrays.splice(k, 1);
-        return { arrival: 'altered-at-peer', offsets: near.offsets };
+        return { arrival: 'altered-at-peer', offsets: near.offsets, got: near.region.bytes };
       }
-      return { arrival: 'altered', offsets: near.offsets };
+      return { arrival: 'altered', offsets: near.offsets, got: near.region.bytes };
     }
     if (leftIntact) return { arrival: input.dutDropped > 0 ? 'unproven' : 'lost' };
     const atPeerAltered = takeNearest(r, peerStrays);

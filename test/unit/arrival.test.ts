@@ -48,9 +48,10 @@ describe('traceArrivals', () => {
     expect(t).toEqual([
       { arrival: 'reached' },
       { arrival: 'lost' },
-      { arrival: 'altered', offsets: [40] },
+      // What arrived is kept: the bytes the DUT had to work with.
+      { arrival: 'altered', offsets: [40], got: altered(frames[2], 40).subarray(14) },
       { arrival: 'not-sent' },
-      { arrival: 'altered-at-peer', offsets: [50] },
+      { arrival: 'altered-at-peer', offsets: [50], got: altered(frames[4], 50).subarray(14) },
       { arrival: 'lost' },
     ]);
     expect(arrivalCounts(t)).toEqual({ reached: 1, lost: 2, altered: 1, 'not-sent': 1, 'altered-at-peer': 1 });

@@ -10,6 +10,7 @@ import {
   type CounterRule,
   type ExpectedDatagram,
 } from '../../harness/checks/frag/judge.js';
+import { asArrivedPayloads, reassembleUdp } from '../../harness/checks/frag/as-arrived.js';
 import { fates, fragOutcome, sizeSummary } from '../../harness/checks/frag/outcome.js';
 import type { DeliveredDatagram } from '../../harness/checks/delivered.js';
 import { decodeCapture } from '../../harness/checks/wire.js';
@@ -188,5 +189,63 @@ describe('frames a sender put on the wire', () => {
     expect(incompleteDatagrams(wire([c, a, b]))).toBe(0);
     expect(incompleteDatagrams(wire([a, c]))).toBe(1);
     expect(incompleteDatagrams(wire([a, b]))).toBe(1);
+  });
+});
+
+describe('a datagram the set-up altered before it reached the DUT', () => {
+  it('is no fault of the stack when delivered exactly as it arrived, nor when it must be dropped', () => {
+    const asArrived = new Map([
+      [0, Buffer.from('abcdXfgh')],
+      [1, Buffer.from('bZd')],
+    ]);
+    const t = judgeDelivery([dg(0, 'abcdefgh'), dg(1, 'bad', 'drop')], [got('abcdXfgh'), got('bZd')], new Set(), asArrived);
+    expect(t.faults).toEqual([]);
+    expect(t.fate).toEqual(['delivered as altered before the DUT', 'delivered as altered before the DUT']);
+    // Bytes that are neither what was sent nor what arrived are still the stack's.
+    expect(judgeDelivery([dg(0, 'abcdefgh')], [got('abcdYfgh')], new Set(), asArrived).faults.map((f) => f.kind)).toEqual([
+      'missing',
+      'corrupt',
+    ]);
+  });
+
+  it('reassembles the fragments as the DUT captured them, two altered bytes cancelling in the UDP checksum', () => {
+    const payload = Buffer.alloc(64, 0x11);
+    const spec = {
+      family: 4 as const,
+      srcMac: '02:00:00:00:00:01',
+      dstMac: '02:00:00:00:00:02',
+      src,
+      dst: '198.18.0.1',
+      sport: 31000,
+      dport: 20000,
+    };
+    const frags = buildIpv4Fragments(buildUdpFrame({ ...spec, payload, ipv4: { id: 7 } }), 24, { id: 7 });
+    expect(frags.length).toBeGreaterThanOrEqual(3);
+    // The first data byte of fragments 1 and 2 moved by +1 and -1: the UDP checksum still verifies.
+    const alter = (f: Buffer, delta: number) => {
+      const g = Buffer.from(f);
+      g[34] = (g[34] + delta) & 0xff;
+      return g;
+    };
+    const arrived = [frags[0], alter(frags[1], 1), alter(frags[2], -1), ...frags.slice(3)];
+    const traces = arrived.map((f, i) =>
+      f === frags[i] ? { arrival: 'reached' as const } : { arrival: 'altered-at-peer' as const, offsets: [34], got: f.subarray(14) },
+    );
+    const owner = frags.map(() => 0);
+    const expected = Buffer.from(payload);
+    expected[24 - 8] += 1;
+    expected[48 - 8] -= 1;
+    expect(reassembleUdp(arrived)).toEqual(expected);
+    expect(asArrivedPayloads(frags, owner, traces)).toEqual(new Map([[0, expected]]));
+    // Nothing altered: nothing to read differently.
+    expect(
+      asArrivedPayloads(
+        frags,
+        owner,
+        frags.map(() => ({ arrival: 'reached' as const })),
+      ),
+    ).toEqual(new Map());
+    // A fragment that never arrived: no reading.
+    expect(reassembleUdp(arrived.slice(1))).toBeUndefined();
   });
 });

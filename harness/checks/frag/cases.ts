@@ -15,6 +15,7 @@ import {
   type FragFault,
   type FragTally,
 } from './judge.js';
+import { asArrivedPayloads } from './as-arrived.js';
 import { fragOutcome, sizeSummary } from './outcome.js';
 import { arrange, makeDatagram, maxFragSize, overlapping, withoutOne, type Arrangement, type FragDatagram, type FragFlow } from './plan.js';
 import { injectRound, socketRound, type InjectResult, type SocketRoundResult } from './rounds.js';
@@ -83,8 +84,9 @@ function judgeInjected(
   const plain = judgeDelivery(ds, r.delivered);
   const delivered = new Set(ds.filter((d) => plain.fate[d.index] !== 'dropped').map((d) => d.index));
   const inj = r.injection;
-  const a = fragmentArrivals(datagramOfFrames(ds, frames), inj.traces, delivered, inj.dutLoss, inj.captureDropped, inj.peerLoss);
-  return { tally: judgeDelivery(ds, r.delivered, a.notArrived), arrival: a.faults };
+  const owner = datagramOfFrames(ds, frames);
+  const a = fragmentArrivals(owner, inj.traces, delivered, inj.dutLoss, inj.captureDropped, inj.peerLoss);
+  return { tally: judgeDelivery(ds, r.delivered, a.notArrived, asArrivedPayloads(frames, owner, inj.traces)), arrival: a.faults };
 }
 
 /** In order, reversed, shuffled, duplicated: every datagram delivered once, intact. */

@@ -58,14 +58,20 @@ function nearest(datagrams: readonly ExpectedDatagram[], got: Buffer): ExpectedD
  * `notArrived`: datagrams some of whose fragments never reached the DUT (proven
  * by the captures): not delivering them is no fault of the stack, and dropping
  * them proves nothing; the arrival faults say what became of the fragments.
+ * `asArrived`: per datagram whose fragments reached the DUT altered, the
+ * payload they reassemble to; delivering exactly that is no fault of the
+ * stack (the arrival faults judge the alteration).
  */
 export function judgeDelivery(
   datagrams: readonly ExpectedDatagram[],
   delivered: readonly DeliveredDatagram[],
   notArrived: ReadonlySet<number> = new Set(),
+  asArrived: ReadonlyMap<number, Buffer> = new Map(),
 ): FragTally {
   const fate: string[] = datagrams.map((g) => (notArrived.has(g.index) ? 'not judged (fragments did not arrive)' : 'dropped'));
   const times = datagrams.map(() => 0);
+  /** Deliveries that matched only the as-arrived reading: not the stack's choice to deliver what it was sent. */
+  const altered = datagrams.map(() => 0);
   const stray: string[] = [];
   const wrongSource: string[] = [];
   for (const d of delivered) {
@@ -76,6 +82,10 @@ export function judgeDelivery(
       const options = g.expect === 'either' ? (g.readings ?? []) : [g.payload];
       const r = options.findIndex((o) => o.equals(d.payload));
       if (r >= 0) match = { i, reading: r };
+    }
+    for (let i = 0; i < datagrams.length && !match; i++) {
+      const g = datagrams[i];
+      if (g.family === d.family && asArrived.get(g.index)?.equals(d.payload)) match = { i, reading: -1 };
     }
     if (!match) {
       const near = nearest(datagrams, d.payload);
@@ -88,8 +98,15 @@ export function judgeDelivery(
     }
     const g = datagrams[match.i];
     times[match.i]++;
+    if (match.reading < 0) altered[match.i]++;
     fate[match.i] =
-      g.expect === 'either' && (g.readings?.length ?? 0) > 1 ? (match.reading === 0 ? 'first copy won' : 'last copy won') : 'delivered';
+      match.reading < 0
+        ? 'delivered as altered before the DUT'
+        : g.expect === 'either' && (g.readings?.length ?? 0) > 1
+          ? match.reading === 0
+            ? 'first copy won'
+            : 'last copy won'
+          : 'delivered';
     if (canonicalIp(d.from) !== canonicalIp(g.src) || d.port !== g.sport)
       wrongSource.push(`datagram ${g.index} arrived as from ${d.from} port ${d.port}, sent from ${g.src} port ${g.sport}`);
   }
@@ -102,7 +119,8 @@ export function judgeDelivery(
         detail: `${idx.length} ${detail} (datagram${idx.length > 1 ? 's' : ''} ${idx.slice(0, 8).join(', ')}${idx.length > 8 ? '…' : ''})`,
       });
   };
-  const where = (pred: (g: ExpectedDatagram, n: number) => boolean) => datagrams.filter((g, i) => pred(g, times[i])).map((g) => g.index);
+  const where = (pred: (g: ExpectedDatagram, n: number, i: number) => boolean) =>
+    datagrams.filter((g, i) => pred(g, times[i], i)).map((g) => g.index);
   add(
     'missing',
     where((g, n) => g.expect === 'deliver' && n === 0 && !notArrived.has(g.index)),
@@ -110,7 +128,7 @@ export function judgeDelivery(
   );
   add(
     'delivered-bad',
-    where((g, n) => g.expect === 'drop' && n > 0),
+    where((g, n, i) => g.expect === 'drop' && n > altered[i]),
     'delivered though they must be dropped',
   );
   add(
