@@ -1,4 +1,4 @@
-/** Parsers for ethtool output (pure): `--json -k` where it answers, text where it does not. */
+/** Parsers (pure): `ethtool --json -k` and `-i` output, counter deltas, and the sysfs link counters as `ip -s -s -json link` names them. */
 import { NicmatrixError } from '../../matrix/errors.js';
 import type { DriverInfo, FeatureSnapshot, FeatureState } from '../../matrix/record.js';
 
@@ -33,16 +33,6 @@ export function parseDriverInfo(text: string): DriverInfo {
   return { name: get('driver'), version: get('version'), firmware: get('firmware-version'), bus: get('bus-info') };
 }
 
-/** Parses `ethtool -S IF` text into counters; non-numeric lines are skipped. */
-export function parseStats(text: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    const m = /^\s+([^:]+):\s+(-?\d+)\s*$/.exec(line);
-    if (m) out[m[1].trim()] = Number(m[2]);
-  }
-  return out;
-}
-
 /** Counter deltas `after - before` for keys present in both, dropping zeros. */
 export function counterDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
@@ -53,26 +43,33 @@ export function counterDelta(before: Record<string, number>, after: Record<strin
   return out;
 }
 
-/** Flattens `nstat --json` ({"kernel": {...}}) into one counter map. */
-export function parseNstatJson(text: string): Record<string, number> {
-  const data = JSON.parse(text) as Record<string, Record<string, number>>;
-  const out: Record<string, number> = {};
-  for (const group of Object.values(data)) for (const [k, v] of Object.entries(group)) out[k] = Number(v);
-  return out;
-}
+/** sysfs names that `ip -s link` files under a direction of its own. */
+const SYSFS_RENAMED: Readonly<Record<string, string>> = {
+  multicast: 'rx_multicast',
+  collisions: 'tx_collisions',
+  carrier_changes: 'tx_carrier_changes',
+};
 
-/** `ip -s -s -json link show dev X` → flat counters (`rx_dropped`, `rx_over_errors`, `tx_fifo_errors`…). */
-export function parseLinkStatsJson(text: string): Record<string, number> {
-  const [link] = JSON.parse(text) as { stats64?: Record<string, Record<string, unknown>> }[];
+/** Counters `ip -s -s` prints only when they are not zero. */
+const SHOWN_WHEN_NONZERO = new Set(['rx_compressed', 'tx_compressed', 'rx_nohandler']);
+
+/**
+ * /sys/class/net/IF/statistics/* (and carrier_changes), file name → text, as
+ * the counters `ip -s -s -json link` gives (`rx_dropped`, `tx_collisions`…).
+ */
+export function linkStatsFromSysfs(files: Readonly<Record<string, string>>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const dir of ['rx', 'tx'] as const) {
-    for (const [k, v] of Object.entries(link?.stats64?.[dir] ?? {})) if (typeof v === 'number') out[`${dir}_${k}`] = v;
+  for (const [name, text] of Object.entries(files)) {
+    const key = SYSFS_RENAMED[name] ?? name;
+    const value = Number(text.trim());
+    if (!/^(rx|tx)_/.test(key) || !/^\d+$/.test(text.trim()) || (value === 0 && SHOWN_WHEN_NONZERO.has(key))) continue;
+    out[key] = value;
   }
   return out;
 }
 
-/** The link speed `ethtool IF` reports, in Mb/s; null when the driver reports none ("Unknown!", or no line). */
-export function parseSpeed(text: string): number | null {
-  const m = /^\s*Speed:\s*(\d+)\s*Mb\/s\s*$/m.exec(text);
-  return m ? Number(m[1]) : null;
+/** /sys/class/net/IF/speed in Mb/s; null when the driver reports none (empty: EINVAL, or -1: unknown). */
+export function parseSysfsSpeed(text: string): number | null {
+  const n = Number(text.trim());
+  return text.trim() !== '' && Number.isInteger(n) && n > 0 ? n : null;
 }

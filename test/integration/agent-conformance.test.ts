@@ -20,6 +20,7 @@ import { buildUdpFrame, parseFrame } from '../../harness/codec/index.js';
 import { run } from '../../harness/sys/exec.js';
 import { nicmatrix, readRecord, tmpDir, verdictLines } from '../helpers/cli.js';
 import { makeVethLink, setTxCsum, type VethLink } from './sys-fixtures.js';
+import { parseLinkStatsJson, parseNstatJson, parseSpeed, parseStats } from '../helpers/tool-output.js';
 
 let link: VethLink;
 const agents: Record<AgentKind, { a: LocalAgent; b: LocalAgent } | undefined> = { node: undefined, native: undefined };
@@ -104,6 +105,36 @@ describe('the native agent binary', () => {
     const [hello, answer] = r.stdout.split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(hello).toMatchObject({ hello: 'nicmatrix-agent', agent: expect.stringMatching(/^nicmatrix-agent-native/) });
     expect(answer).toMatchObject({ id: 7, result: { pid: expect.any(Number) } });
+  });
+});
+
+describe('the Node agent reads what the tools print (ioctls and files, no process per reading)', () => {
+  const tool = async (cmd: string, args: string[]) => (await run(cmd, args, { netns: link.a.netns, reject: false })).stdout;
+  /** Every counter the tool printed, read by the agent right after: the same names, and no value smaller. */
+  const atLeast = (agent: Record<string, number>, printed: Record<string, number>) => {
+    expect(Object.keys(agent).sort()).toEqual(Object.keys(printed).sort());
+    for (const [k, v] of Object.entries(printed)) expect(agent[k], k).toBeGreaterThanOrEqual(v);
+  };
+
+  it('ethtool.stats as `ethtool -S`, none for lo', async () => {
+    const printed = parseStats(await tool('ethtool', ['-S', link.a.ifname]));
+    expect(Object.keys(printed).length).toBeGreaterThan(0);
+    atLeast(await agents.node!.a.client.call('ethtool.stats', { ifname: link.a.ifname }), printed);
+    expect(await agents.node!.a.client.call('ethtool.stats', { ifname: 'lo' })).toEqual({});
+    expect(await failure(agents.node!.a.client.call('ethtool.stats', { ifname: 'nm-nosuchif' }))).toMatchObject({ code: 'SYSCALL' });
+  });
+
+  it('link.stats as `ip -s -s -json link`, and the speed as `ethtool IF`', async () => {
+    const printed = parseLinkStatsJson(await tool('ip', ['-s', '-s', '-json', 'link', 'show', 'dev', link.a.ifname]));
+    const speed = parseSpeed(await tool('ethtool', [link.a.ifname]));
+    const got = await agents.node!.a.client.call('link.stats', { ifname: link.a.ifname, speed: true });
+    atLeast(got.counters, printed);
+    expect(got.speedMbps).toBe(speed);
+  });
+
+  it('nstat.read as `nstat --json -a -z -s`', async () => {
+    const printed = parseNstatJson(await tool('nstat', ['--json', '-a', '-z', '-s']));
+    atLeast(await agents.node!.a.client.call('nstat.read', {}), printed);
   });
 });
 
