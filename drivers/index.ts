@@ -1,5 +1,5 @@
 /** Makes the Dut for a parsed target spec. */
-import type { LocalDut } from './local.js';
+import { type LocalDut, localHost } from './local.js';
 import { LoopbackDut } from './lo.js';
 import { PhysDut } from './phys.js';
 import type { Dut, TargetSpec } from './types.js';
@@ -11,12 +11,11 @@ export async function createDut(spec: TargetSpec): Promise<Dut> {
       return withAgent(new LoopbackDut(spec.spec), spec);
     case 'veth':
       return withAgent(new VethDut(spec.spec), spec);
-    case 'phys':
-      if (spec.remote) {
-        const { RemotePeerDut } = await import('./remote.js');
-        return withAgent(new RemotePeerDut(spec.spec, { dut: spec.dut, peer: spec.peer, remote: spec.remote }), spec);
-      }
-      return withAgent(new PhysDut(spec.spec, { dut: spec.dut, peer: spec.peer }), spec);
+    case 'phys': {
+      // The remote peer is configuration of the same driver: only the host its commands and agent run on differs.
+      const peerHost = spec.remote ? (await import('./ssh.js')).sshHost(spec.remote) : localHost;
+      return withAgent(new PhysDut(spec.spec, { dut: { ...spec.dut, host: localHost }, peer: { ...spec.peer, host: peerHost } }), spec);
+    }
     case 'qemu': {
       // Imported on first use: lo, veth and phys runs never load the QEMU driver.
       const { QemuDut } = await import('./qemu/dut.js');

@@ -1,57 +1,43 @@
-/** Shared lifecycle of targets whose both ends live on this host (lo, veth, phys). */
+/** Targets whose agents are started by the harness itself (lo, veth, phys), and this host as a `PortHost`. */
 import os from 'node:os';
-import type { AgentClient } from '../harness/agent/client.js';
-import type { ActionName, ActionParams, ActionResult } from '../harness/agent/protocol.js';
 import type { AgentKind } from '../harness/agent/native.js';
 import { spawnLocalAgent } from '../harness/agent/spawn.js';
-import type { Teardown } from '../harness/sys/cleanup.js';
-import { describeError, NicmatrixError } from '../harness/codec/errors.js';
+import { run } from '../harness/sys/exec.js';
 import type { DeviceIdentity, DriverInfo, TargetKind } from '../matrix/record.js';
-import type { Dut, LinkInfo, RunActionOptions, Side, TargetFacts } from './types.js';
+import { DutBase } from './base.js';
+import type { PortHost, Side, TargetFacts } from './types.js';
 
-export abstract class LocalDut implements Dut {
-  /** Undo steps of this target, in the order they were registered. */
-  protected teardowns: Teardown[] = [];
-  protected agents: Partial<Record<Side, AgentClient>> = {};
-  protected link: LinkInfo | undefined;
+/** This host: commands run here (`ip netns exec` for a namespace), agents are local processes. */
+export const localHost: PortHost = {
+  kind: 'local',
+  id: 'local',
+  run,
+  where: (netns) => (netns ? `network namespace ${netns}` : 'the host namespace'),
+  check: () => Promise.resolve(),
+  async startAgent({ spec, role, netns, kind, signal, teardowns }) {
+    const agent = await spawnLocalAgent(`${spec} ${role} agent`, netns, signal, kind);
+    teardowns.push({ label: `agent ${role}`, run: agent.stop });
+    return agent.client;
+  },
+  evidence: () => undefined,
+};
+
+export abstract class LocalDut extends DutBase {
   /** Which agent program serves the DUT side (`agent=` in the spec); the peer keeps the Node agent unless it shares the DUT's. */
   agentKind: AgentKind = 'node';
 
-  constructor(readonly spec: string) {}
-
   abstract readonly kind: TargetKind;
-  /** Creates what the target needs and starts the agents; fills `this.agents`. */
-  protected abstract setup(signal: AbortSignal): Promise<LinkInfo>;
   protected abstract device(driver: DriverInfo): DeviceIdentity;
 
-  async start(signal: AbortSignal): Promise<LinkInfo> {
-    try {
-      this.link = await this.setup(signal);
-      return this.link;
-    } catch (e) {
-      await this.stop();
-      if (e instanceof NicmatrixError) throw e;
-      throw new NicmatrixError('TARGET_SETUP', `${this.spec}: could not set up the target: ${describeError(e)}`, { cause: e });
-    }
-  }
-
-  /** Starts an agent in `netns` (undefined: the host's own namespace) for one or both sides. */
-  protected async startAgent(sides: Side[], netns: string | undefined, signal: AbortSignal): Promise<void> {
+  /** Starts an agent on `host` (this one by default) in `netns` (undefined: the host's own namespace) for one or both sides. */
+  protected async startAgent(sides: Side[], netns: string | undefined, signal: AbortSignal, host: PortHost = localHost): Promise<void> {
     const kind = sides.includes('dut') ? this.agentKind : 'node';
-    const agent = await spawnLocalAgent(`${this.spec} ${sides.join('+')} agent`, netns, signal, kind);
-    this.teardowns.push({ label: `agent ${sides.join('+')}`, run: agent.stop });
-    for (const s of sides) this.agents[s] = agent.client;
-  }
-
-  run<A extends ActionName>(side: Side, action: A, params: ActionParams<A>, opts: RunActionOptions = {}): Promise<ActionResult<A>> {
-    const agent = this.agents[side];
-    if (!agent) return Promise.reject(new NicmatrixError('AGENT', `${this.spec}: no ${side} agent (the target is not started)`));
-    return agent.call(action, params, opts);
+    const client = await host.startAgent({ spec: this.spec, role: sides.join('+'), netns, kind, signal, teardowns: this.teardowns });
+    for (const s of sides) this.agents[s] = client;
   }
 
   async collect(): Promise<TargetFacts> {
-    if (!this.link) throw new NicmatrixError('AGENT', `${this.spec}: collect() before start()`);
-    const ifname = this.link.dut.ifname;
+    const ifname = this.startedLink().dut.ifname;
     const driver = await this.run('dut', 'ethtool.driver', { ifname }).catch(() => this.fallbackDriver());
     const features = await this.run('dut', 'ethtool.features', { ifname });
     const { kernel } = await this.run('dut', 'agent.ping', {});
@@ -73,11 +59,5 @@ export abstract class LocalDut implements Dut {
 
   protected dimensions(): Record<string, string> {
     return {};
-  }
-
-  async stop(): Promise<void> {
-    const steps = this.teardowns.splice(0).reverse();
-    for (const t of steps) await t.run();
-    this.agents = {};
   }
 }

@@ -1,6 +1,18 @@
 /** Network namespaces and links the harness creates, each with its teardown registered first. */
 import { cleanup, type Teardown } from '../harness/sys/cleanup.js';
-import { run } from '../harness/sys/exec.js';
+import { run, type RunResult } from '../harness/sys/exec.js';
+import type { CommandRunner } from './types.js';
+
+/** Where a link end's commands run: a namespace (the host's own when undefined) on the host `run` reaches (this one by default). */
+export interface Place {
+  netns?: string;
+  run?: CommandRunner;
+}
+
+/** Runs `ip ARGS` at `place` (`ip -n NETNS` for a namespace); `reject: false` leaves a failure to the caller. */
+export function ipAt(place: Place, args: readonly string[], reject = true): Promise<RunResult> {
+  return (place.run ?? run)('ip', [...(place.netns ? ['-n', place.netns] : []), ...args], { reject });
+}
 
 /** Creates a netns (teardown registered before creation) with `lo` up. */
 export async function createNetns(name: string): Promise<Teardown> {
@@ -26,11 +38,16 @@ export interface AddressPlan {
 }
 
 /** Adds the test addresses (IPv6 without DAD, so they are usable at once) and brings the link up. */
-export async function configureAddresses(netns: string | undefined, ifname: string, plan: AddressPlan): Promise<void> {
-  const ns = netns ? ['-n', netns] : [];
-  await run('ip', [...ns, 'addr', 'add', `${plan.ipv4}/${plan.ipv4Prefix}`, 'dev', ifname]);
-  await run('ip', [...ns, '-6', 'addr', 'add', `${plan.ipv6}/${plan.ipv6Prefix}`, 'dev', ifname, 'nodad']);
-  await run('ip', [...ns, 'link', 'set', ifname, 'up']);
+export async function configureAddresses(
+  netns: string | undefined,
+  ifname: string,
+  plan: AddressPlan,
+  runner?: CommandRunner,
+): Promise<void> {
+  const place = { netns, run: runner };
+  await ipAt(place, ['addr', 'add', `${plan.ipv4}/${plan.ipv4Prefix}`, 'dev', ifname]);
+  await ipAt(place, ['-6', 'addr', 'add', `${plan.ipv6}/${plan.ipv6Prefix}`, 'dev', ifname, 'nodad']);
+  await ipAt(place, ['link', 'set', ifname, 'up']);
 }
 
 /**
@@ -47,25 +64,31 @@ export function addressPair(n: number): { dut: AddressPlan; peer: AddressPlan } 
   };
 }
 
-/** Installs static neighbour entries both ways, so no ARP/ND traffic mixes into captures or delays the first frame. */
+/** One end's static neighbour entries for the other end's addresses: no ARP/ND traffic mixes into captures or delays the first frame. */
+export async function pinNeighbour(self: Place & { ifname: string }, other: { ipv4: string; ipv6: string }, mac: string): Promise<void> {
+  await ipAt(self, ['neigh', 'replace', other.ipv4, 'lladdr', mac, 'dev', self.ifname, 'nud', 'permanent']);
+  await ipAt(self, ['-6', 'neigh', 'replace', other.ipv6, 'lladdr', mac, 'dev', self.ifname, 'nud', 'permanent']);
+}
+
+/** Removes what `pinNeighbour` installed (and any entry a late packet made); a missing entry is no failure. */
+export async function unpinNeighbour(self: Place & { ifname: string }, other: { ipv4: string; ipv6: string }): Promise<void> {
+  await ipAt(self, ['neigh', 'del', other.ipv4, 'dev', self.ifname], false);
+  await ipAt(self, ['-6', 'neigh', 'del', other.ipv6, 'dev', self.ifname], false);
+}
+
+/** Static neighbour entries both ways, `a`'s first. */
 export async function pinNeighbours(
-  a: { netns?: string; ifname: string; mac: string; plan: AddressPlan },
-  b: { netns?: string; ifname: string; mac: string; plan: AddressPlan },
+  a: Place & { ifname: string; mac: string; plan: AddressPlan },
+  b: Place & { ifname: string; mac: string; plan: AddressPlan },
 ): Promise<void> {
-  for (const [self, other] of [
-    [a, b],
-    [b, a],
-  ] as const) {
-    const ns = self.netns ? ['-n', self.netns] : [];
-    await run('ip', [...ns, 'neigh', 'replace', other.plan.ipv4, 'lladdr', other.mac, 'dev', self.ifname, 'nud', 'permanent']);
-    await run('ip', [...ns, '-6', 'neigh', 'replace', other.plan.ipv6, 'lladdr', other.mac, 'dev', self.ifname, 'nud', 'permanent']);
-  }
+  await pinNeighbour(a, b.plan, b.mac);
+  await pinNeighbour(b, a.plan, a.mac);
 }
 
 /** The PCI vendor:device[:subsystem] of a port, read from inside its namespace (sysfs shows the reader's); undefined off PCI. */
-export async function readPciId(end: { netns?: string; ifname: string }): Promise<string | undefined> {
+export async function readPciId(end: Place & { ifname: string }): Promise<string | undefined> {
   const p = `/sys/class/net/${end.ifname}/device`;
-  const r = await run('sh', ['-c', `cat ${p}/vendor ${p}/device ${p}/subsystem_vendor ${p}/subsystem_device 2>/dev/null`], {
+  const r = await (end.run ?? run)('sh', ['-c', `cat ${p}/vendor ${p}/device ${p}/subsystem_vendor ${p}/subsystem_device 2>/dev/null`], {
     netns: end.netns,
     reject: false,
   });

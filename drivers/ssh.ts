@@ -18,6 +18,7 @@ import { NicmatrixError } from '../harness/codec/errors.js';
 import { run, type RunOptions, type RunResult } from '../harness/sys/exec.js';
 import { projectRoot } from '../harness/sys/paths.js';
 import { describeRemote, type RemoteHost } from './remote-spec.js';
+import type { PortHost } from './types.js';
 
 /** ssh's own exit status for "could not connect or authenticate" (the remote command's status otherwise). */
 const SSH_FAILED = 255;
@@ -155,4 +156,38 @@ export async function spawnSshAgent(
   const words = [...(netns ? ['ip', 'netns', 'exec', netns] : []), ...(nativePath ? [nativePath] : [node, agent])];
   // Closing our end ends the remote agent (EOF), and ssh with it.
   return spawnAgentProcess(`remote agent ${name}`, name, 'ssh', sshArgs(r, `exec ${words.map(shellQuote).join(' ')}`), signal);
+}
+
+/**
+ * `r` as the host of a port: commands run there over ssh, and the agent too
+ * (Node's, or the native one copied there for the run when `check` found no
+ * node or no project). The agent program asked for is not used: a remote end
+ * runs what `check` found it can run.
+ */
+export function sshHost(r: RemoteHost): PortHost {
+  const name = describeRemote(r);
+  let agent: RemoteAgent = { kind: 'node' };
+  let deployed = false;
+  return {
+    kind: 'ssh',
+    id: `ssh://${name}`,
+    run: (file, args, opts) => remoteRun(r, [file, ...args], opts),
+    where: (netns) => (netns ? `network namespace ${netns} on ${name}` : name),
+    async check() {
+      agent = await checkRemote(r);
+    },
+    async startAgent({ spec, role, netns, signal, teardowns }) {
+      let nativePath: string | undefined;
+      if (agent.kind === 'native') {
+        const copy = await deployNativeAgent(r, signal);
+        teardowns.push(copy.teardown);
+        nativePath = copy.path;
+        deployed = true;
+      }
+      const started = await spawnSshAgent(`${spec} ${role} agent`, r, netns, signal, nativePath);
+      teardowns.push({ label: `remote ${role} agent`, run: started.stop });
+      return started.client;
+    },
+    evidence: () => ({ host: name, agent: deployed && agent.kind === 'native' ? `native (${agent.why})` : 'node' }),
+  };
 }

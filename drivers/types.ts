@@ -3,8 +3,11 @@
  * QEMU guest, physical port pair), like a pool worker: start, run actions,
  * collect evidence, stop. Checks see only this, never the kind of target.
  */
+import type { AgentClient } from '../harness/agent/client.js';
 import type { AgentKind } from '../harness/agent/native.js';
 import type { ActionName, ActionParams, ActionResult } from '../harness/agent/protocol.js';
+import type { Teardown } from '../harness/sys/cleanup.js';
+import type { RunOptions, RunResult } from '../harness/sys/exec.js';
 import type { TargetRecord } from '../matrix/record.js';
 import type { RemoteHost } from './remote-spec.js';
 
@@ -71,3 +74,40 @@ export type TargetSpec = (
   /** Which agent program serves the DUT side (spec option `agent=`): Node by default, the native one when asked. */
   agent?: AgentKind;
 };
+
+/** Runs a command on one host (inside `opts.netns` there when given), as `harness/sys/exec.ts`'s `run` does here. */
+export type CommandRunner = (file: string, args: readonly string[], opts?: RunOptions) => Promise<RunResult>;
+
+/** One agent to start on a host, for `PortHost.startAgent`. */
+export interface AgentRequest {
+  /** The target spec, for the agent's name in messages. */
+  spec: string;
+  /** Which side(s) the agent serves: `dut`, `peer` or `dut+peer`. */
+  role: string;
+  netns: string | undefined;
+  kind: AgentKind;
+  signal: AbortSignal;
+  /** The target's undo steps: the host registers the agent's there, before each step. */
+  teardowns: Teardown[];
+}
+
+/**
+ * Where one end of a link lives: this host, or another reached over ssh.
+ * A driver that borrows ports does everything through it, so a remote end is
+ * configuration of the same driver, not a second one.
+ */
+export interface PortHost {
+  /** `ssh` makes the peer's place a dimension of the cell (`peer: ssh`). */
+  readonly kind: 'local' | 'ssh';
+  /** Two ends with the same id and namespace are one place (their traffic would not cross the wire). */
+  readonly id: string;
+  readonly run: CommandRunner;
+  /** Names a namespace there (the host's own when undefined), for messages. */
+  where(netns: string | undefined): string;
+  /** Checks the host before anything is changed on it (ssh: that it answers, and which agent it can run). */
+  check(): Promise<void>;
+  /** Starts an agent there and returns its client. */
+  startAgent(req: AgentRequest): Promise<AgentClient>;
+  /** What the record keeps of a remote host (address, agent program); undefined for this one. */
+  evidence(): { host: string; agent: string } | undefined;
+}

@@ -6,13 +6,13 @@
  * `qemu:e1000e,kernel=/src/linux/arch/x86/boot/bzImage,modules=/tmp/mods/lib/modules/6.9.0`.
  */
 import { raisedByAgent } from '../../harness/agent/client.js';
-import { spawnLocalAgent, type LocalAgent } from '../../harness/agent/spawn.js';
+import { spawnLocalAgent } from '../../harness/agent/spawn.js';
 import type { ActionName, ActionParams, ActionResult } from '../../harness/agent/protocol.js';
-import type { Teardown } from '../../harness/sys/cleanup.js';
-import { describeError, isNicmatrixError, NicmatrixError } from '../../harness/codec/errors.js';
+import { isNicmatrixError, NicmatrixError } from '../../harness/codec/errors.js';
+import { DutBase } from '../base.js';
 import { ifName, netnsName, nextInstance } from '../names.js';
-import { addressPair, configureAddresses, createNetns } from '../netns.js';
-import type { Dut, LinkInfo, RunActionOptions, Side, TargetFacts, TargetSpec } from '../types.js';
+import { addressPair, configureAddresses, createNetns, pinNeighbour } from '../netns.js';
+import type { LinkInfo, RunActionOptions, Side, TargetFacts, TargetSpec } from '../types.js';
 import { type AccelDecision, chooseAccel } from './accel.js';
 import { type AgentEntry, ensureAgentBundle } from './agent-bundle.js';
 import { catalogueMismatches, findQemuModel, QEMU_MODELS, type QemuModel } from './catalogue.js';
@@ -23,7 +23,7 @@ import { kernelCmdline } from './init-script.js';
 import { backendOf, parseQemuOptions, type QemuOptions } from './options.js';
 import { guestArgs } from './qemu-args.js';
 import { ensureSparc64Image, SPARC64_QEMU, sparc64Cmdline, sparc64GuestArgs } from './sparc64.js';
-import { createTap, pinPeerNeighbours, tapMac } from './wire.js';
+import { createTap, tapMac } from './wire.js';
 
 /** Name the guest's init gives the NIC under test. */
 export const GUEST_IFNAME = 'eth0';
@@ -37,16 +37,13 @@ const HUNG_PING_MS = 5_000;
 const HUNG_WATCH_MS = 10_000;
 const HUNG_MISSES = 2;
 
-export class QemuDut implements Dut {
-  readonly spec: string;
+/** A guest DUT: the shared lifecycle, plus the guest process, its image and its boot. */
+export class QemuDut extends DutBase {
   readonly model: QemuModel;
   readonly options: QemuOptions;
   /** Names of what this target created, for tests that check nothing is left behind. */
   readonly names = { peerNetns: '', tap: '', dutMac: '' };
-  private teardowns: Teardown[] = [];
   private guest: GuestProcess | undefined;
-  private peer: LocalAgent | undefined;
-  private link: LinkInfo | undefined;
   private image: GuestImage | undefined;
   private accel: AccelDecision | undefined;
   private bootMs: number | undefined;
@@ -54,7 +51,7 @@ export class QemuDut implements Dut {
   private agentEntry: AgentEntry | undefined;
 
   constructor(target: Extract<TargetSpec, { kind: 'qemu' }>) {
-    this.spec = target.spec;
+    super(target.spec);
     const model = findQemuModel(target.model);
     if (!model)
       throw new NicmatrixError(
@@ -70,18 +67,7 @@ export class QemuDut implements Dut {
     return this.guest?.exit === null ? this.guest.pid : undefined;
   }
 
-  async start(signal: AbortSignal): Promise<LinkInfo> {
-    try {
-      this.link = await this.setup(signal);
-      return this.link;
-    } catch (e) {
-      await this.stop();
-      if (e instanceof NicmatrixError) throw e;
-      throw new NicmatrixError('TARGET_SETUP', `${this.spec}: could not set up the target: ${describeError(e)}`, { cause: e });
-    }
-  }
-
-  private async setup(signal: AbortSignal): Promise<LinkInfo> {
+  protected async setup(signal: AbortSignal): Promise<LinkInfo> {
     const o = this.options;
     // sparc64 (qemu:sunhme): the cross-built kernel, the native agent as init, TCG on any host.
     const sparc = this.model.arch === 'sparc64';
@@ -100,7 +86,7 @@ export class QemuDut implements Dut {
     this.teardowns.push(await createTap(names.peerNetns, names.tap));
     await configureAddresses(names.peerNetns, names.tap, plan.peer);
     const peerMac = await tapMac(names.peerNetns, names.tap);
-    await pinPeerNeighbours(names.peerNetns, names.tap, plan.dut, names.dutMac);
+    await pinNeighbour({ netns: names.peerNetns, ifname: names.tap }, plan.dut, names.dutMac);
     const boot = {
       mac: names.dutMac,
       ifname: GUEST_IFNAME,
@@ -142,7 +128,7 @@ export class QemuDut implements Dut {
       spawnLocalAgent(`${this.spec} peer agent`, names.peerNetns, signal),
     ]);
     if (peer.status === 'fulfilled') {
-      this.peer = peer.value;
+      this.agents.peer = peer.value.client;
       this.teardowns.push({ label: 'peer agent', run: peer.value.stop });
     }
     if (booted.status === 'rejected') throw await this.bootFault(booted.reason, o.bootTimeoutMs);
@@ -174,11 +160,13 @@ export class QemuDut implements Dut {
     );
   }
 
-  async run<A extends ActionName>(side: Side, action: A, params: ActionParams<A>, opts: RunActionOptions = {}): Promise<ActionResult<A>> {
-    if (side === 'peer') {
-      if (!this.peer) throw new NicmatrixError('AGENT', `${this.spec}: no peer agent (the target is not started)`);
-      return this.peer.client.call(action, params, opts);
-    }
+  override async run<A extends ActionName>(
+    side: Side,
+    action: A,
+    params: ActionParams<A>,
+    opts: RunActionOptions = {},
+  ): Promise<ActionResult<A>> {
+    if (side === 'peer') return super.run(side, action, params, opts);
     if (!this.guest) throw new NicmatrixError('AGENT', `${this.spec}: no guest (the target is not started)`);
     const guest = this.guest;
     const call = guest.client.call(action, params, opts);
@@ -291,11 +279,8 @@ export class QemuDut implements Dut {
     };
   }
 
-  async stop(): Promise<void> {
-    const steps = this.teardowns.splice(0).reverse();
-    for (const t of steps) await t.run();
+  protected override stopped(): void {
     this.guest = undefined;
-    this.peer = undefined;
     this.link = undefined;
   }
 }

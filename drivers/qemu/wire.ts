@@ -7,7 +7,6 @@
 import { cleanup, type Teardown } from '../../harness/sys/cleanup.js';
 import { NicmatrixError } from '../../harness/codec/errors.js';
 import { run, runJson } from '../../harness/sys/exec.js';
-import type { AddressPlan } from '../netns.js';
 
 /** Creates a tap in `netns` (teardown registered first: deleting it also detaches QEMU's queue). */
 export async function createTap(netns: string, tap: string): Promise<Teardown> {
@@ -24,10 +23,4 @@ export async function tapMac(netns: string, ifname: string): Promise<string> {
   if (!info?.address)
     throw new NicmatrixError('TARGET_SETUP', `ip -n ${netns} link show ${ifname}: expected the tap's MAC address, found none`);
   return info.address;
-}
-
-/** Static neighbour entries on the peer for the guest's addresses: no ARP/ND mixes into captures. */
-export async function pinPeerNeighbours(netns: string, ifname: string, guest: AddressPlan, guestMac: string): Promise<void> {
-  await run('ip', ['-n', netns, 'neigh', 'replace', guest.ipv4, 'lladdr', guestMac, 'dev', ifname, 'nud', 'permanent']);
-  await run('ip', ['-n', netns, '-6', 'neigh', 'replace', guest.ipv6, 'lladdr', guestMac, 'dev', ifname, 'nud', 'permanent']);
 }

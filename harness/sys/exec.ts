@@ -71,7 +71,11 @@ export async function run(file: string, args: readonly string[], opts: RunOption
 
 /** Runs a command whose stdout is JSON and parses it; a parse error names the command. */
 export async function runJson<T = unknown>(file: string, args: readonly string[], opts: RunOptions = {}): Promise<T> {
-  const r = await run(file, args, opts);
+  return parseJsonOutput<T>(await run(file, args, opts));
+}
+
+/** The JSON a command printed (wherever it ran); a parse error names the command. */
+export function parseJsonOutput<T = unknown>(r: RunResult): T {
   try {
     return JSON.parse(r.stdout) as T;
   } catch (e) {
