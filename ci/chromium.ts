@@ -3,7 +3,7 @@
  * tiny static file server on 127.0.0.1 for the built site. Shared by the
  * site benchmark and the browser tests (ci/ ships, so tests import it from here).
  */
-import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -74,7 +74,12 @@ export async function serveDir(root: string): Promise<{ url: string; close(): Pr
       }
     })();
     if (!isFile) {
-      res.writeHead(404).end('not found');
+      // As static hosts do (GitHub Pages): the site's own 404.html when it has one.
+      const notFound = join(root, '404.html');
+      if (existsSync(notFound)) {
+        res.writeHead(404, { 'content-type': TYPES['.html'] ?? 'text/html' });
+        createReadStream(notFound).pipe(res);
+      } else res.writeHead(404).end('not found');
       return;
     }
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });

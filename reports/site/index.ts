@@ -16,6 +16,7 @@ import { devicePage } from './device-page.js';
 import { regressionsFeed } from './feed.js';
 import { paths, siteScript } from './html.js';
 import { matrixDataScript, matrixPage } from './matrix-page.js';
+import { movedPage } from './moved-page.js';
 import { runPage, runsPage } from './run-page.js';
 import { STYLE } from './style.js';
 
@@ -50,6 +51,7 @@ export function* siteFiles(input: ReportInput): Generator<[string, string | Uint
   yield ['regressions.atom', regressionsFeed(m, generatedAt)];
   yield ['matrix.json', JSON.stringify(matrixData(m, generatedAt))];
   yield ['matrix.csv', matrixCsv(m)];
+  yield ['404.html', movedPage(m.checks, generatedAt)];
   const runs = new Map(input.runs.map((r) => [r.id, r]));
   const runPaths = new Map(input.runs.map((r) => [r.id, paths.run(r.id)]));
   for (const r of input.runs) yield [runPaths.get(r.id)!, runPage(r, generatedAt)];

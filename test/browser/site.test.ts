@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
@@ -7,6 +7,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { command as ingest } from '../../harness/cli/commands/ingest.js';
 import { command as site } from '../../harness/cli/commands/site.js';
+import { slug } from '../../matrix/identity.js';
 import { syntheticRuns } from '../../matrix/synthetic.js';
 import { e1000Target, result, runRecord, vethRun } from '../fixtures/records.js';
 import { launchChromium, serveDir } from '../../ci/chromium.js';
@@ -229,6 +230,21 @@ describe('compatibility website in Chromium', () => {
     await page.close();
   });
 
+  it('sends a link to an old one-file-per-cell page to the cell on its device page (the host serves 404.html)', async () => {
+    const data = JSON.parse(readFileSync(join(siteDir, 'matrix.json'), 'utf8')) as { cells: { device: string; check: string }[] };
+    const cell = data.cells.find((c) => c.check.includes('/'))!;
+    const old = new URL(`c/${slug(cell.device)}/${slug(cell.check)}.html`, server.url).href;
+    const page = await context.newPage();
+    await page.goto(old);
+    await page.waitForURL((u) => u.pathname.endsWith(`/c/${slug(cell.device)}.html`));
+    expect(decodeURIComponent(new URL(page.url()).hash)).toBe(`#${cell.check}`);
+    // The browser logs the 404 of the old address itself: that one is expected, nothing else.
+    const own = problems.filter((p) => p.includes('404') && p.includes(old));
+    expect(own.length).toBeLessThanOrEqual(1);
+    problems.splice(0, problems.length, ...problems.filter((p) => !own.includes(p)));
+    await page.close();
+  });
+
   it('works from file:// too', async () => {
     const page = await openMatrix(pathToFileURL(join(siteDir, 'index.html')).href);
     await page.selectOption('#f-kernel', '6.1.0-nm');
@@ -365,7 +381,7 @@ describe('compatibility website in Chromium', () => {
     const found: string[] = [];
     // The matrix also in the views that restyle its cells: a level filter (others dimmed) and a kernel diff.
     const views = ['index.html', 'index.html?level=broken', 'index.html?kernel=6.18.0&base=6.1.0-nm', device!, cell!, run!];
-    for (const path of [...views, 'attention.html', 'checks.html', 'runs.html']) {
+    for (const path of [...views, 'attention.html', 'checks.html', 'runs.html', '404.html']) {
       const p = await context.newPage();
       await p.goto(new URL(path, server.url).href);
       if (path.startsWith('index.html')) await p.waitForFunction(() => document.documentElement.dataset.ready === '1');
