@@ -35,13 +35,16 @@ function featuresOf(check: string): string[] {
       return ['tcp-segmentation-offload', 'tx-tcp-segmentation', 'tx-tcp6-segmentation'];
     case 'uso':
       return ['tx-udp-segmentation'];
+    case 'gso':
+      // GSO partial is the device's: the stack's own cut (the software variant) claims nothing.
+      return name === 'partial' ? ['tx-gso-partial'] : [];
     case 'tunnel-csum':
       // Received tunnel frames are validated by RX checksumming; sent ones need the inner checksum offloaded.
       return name.endsWith('-rx') ? ['rx-checksumming'] : ['tx-checksum-ip-generic', 'tx-checksum-ipv4', 'tx-checksum-ipv6'];
     case 'sctp-csum':
       return name.endsWith('-rx') ? ['rx-checksumming'] : ['tx-checksum-sctp'];
     default:
-      // Fragment reassembly, GSO and frame padding are the kernel's or driver's own work: nothing to claim.
+      // Fragment reassembly, other GSO and frame padding are the kernel's or driver's own work: nothing to claim.
       return [];
   }
 }

@@ -9,6 +9,7 @@ import { txFrameChecks, txFrameFamily } from './tx-frame/index.js';
 import { tunnelCsumChecks, tunnelCsumFamily } from './tunnel-csum/index.js';
 import { tsoChecks, tsoFamily } from './tso/index.js';
 import { usoChecks, usoFamily } from './uso/index.js';
+import { gsoChecks, gsoFamily } from './gso/index.js';
 import { sctpCsumChecks, sctpCsumFamily } from './sctp-csum/index.js';
 
 export function allChecks(): Check[] {
@@ -20,6 +21,7 @@ export function allChecks(): Check[] {
     ...txFrameChecks,
     ...tunnelCsumChecks,
     ...tsoChecks,
+    ...gsoChecks,
     ...usoChecks,
     ...sctpCsumChecks,
   ];
@@ -27,7 +29,18 @@ export function allChecks(): Check[] {
 
 /** Every family, with what it means to a reader. */
 export function allFamilies(): Family[] {
-  return [txCsumFamily, rxCsumFamily, tsoFamily, usoFamily, tunnelCsumFamily, sctpCsumFamily, fragFamily, zcFamily, txFrameFamily];
+  return [
+    txCsumFamily,
+    rxCsumFamily,
+    tsoFamily,
+    gsoFamily,
+    usoFamily,
+    tunnelCsumFamily,
+    sctpCsumFamily,
+    fragFamily,
+    zcFamily,
+    txFrameFamily,
+  ];
 }
 
 /** The checks' and families' own words, as plain data for the reports (which never import the harness). */

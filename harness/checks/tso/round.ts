@@ -10,8 +10,9 @@ import { streamBytes } from '../../agent/actions/tcp-stream.js';
 import { SETTLE_MS } from '../capture-round.js';
 import { connectionSegments } from '../retransmits.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
-import { decodeCapture, flowFilter } from '../wire.js';
-import { judgeSegments } from './judge.js';
+import type { Evidence } from '../../../matrix/record.js';
+import { decodeCapture, flowFilter, type WireFrame } from '../wire.js';
+import { judgeSegments, type SegmentFault } from './judge.js';
 import { connectionOutcome, type HandedDown } from './outcome.js';
 
 /** How long one write may wait for its acknowledgement before the connection counts as stalled. */
@@ -35,8 +36,39 @@ export interface ConnectionPlan {
   /** The DUT's MTU during this connection. */
   mtu: number;
   mangleId: boolean;
-  /** Another path than the link's own addresses and interfaces (a VLAN sub-interface); captures stay on `dutIf`/`peerIf`. */
-  via?: { src: string; dst: string; dutIf: string; peerIf: string; label: string };
+  /** Another path than the link's own addresses and interfaces (a VLAN sub-interface, a tunnel); captures stay on `dutIf`/`peerIf`. */
+  via?: PathVia;
+}
+
+/** One captured frame of a wrapping path: the inner frame it carries (when it parses) and the fault of its wrapping. */
+export interface Unwrapped {
+  index: number;
+  inner?: WireFrame;
+  fault?: string;
+}
+
+/** The connection's own frames: addresses, protocol and ports. */
+export interface ConnectionFlow {
+  family: IpFamily;
+  src: string;
+  dst: string;
+  proto: number;
+  sport: number;
+  dport: number;
+}
+
+export interface PathVia {
+  src: string;
+  dst: string;
+  dutIf: string;
+  peerIf: string;
+  label: string;
+  /** The MTU the path's segments are held to (a tunnel's); the DUT's when absent. */
+  mtu?: number;
+  /** A path that wraps its segments (a tunnel): each captured frame's inner frame and the fault of its wrapping. */
+  unwrap?: (frames: WireFrame[]) => { frames: Unwrapped[]; evidence: Evidence };
+  /** What the DUT's driver was handed, counted from its capture of wrapped frames. */
+  handedDown?: (frames: WireFrame[], flow: ConnectionFlow) => HandedDown;
 }
 
 export function addresses(ctx: CheckContext, family: IpFamily): { src: string; dst: string } {
@@ -96,23 +128,39 @@ export async function runConnection(ctx: CheckContext, p: ConnectionPlan, c: Con
       p.seed,
       writes.reduce((a, b) => a + b, 0),
     ).subarray(0, attempted);
-    const flow = flowFilter({ src, dst, proto: 6, sport: p.sport, dport: p.dport });
+    const inner: ConnectionFlow = { family: p.family, src, dst, proto: 6, sport: p.sport, dport: p.dport };
+    const flow = flowFilter(inner);
     // IP fragments of the flow carry no ports after the first: taken by addresses, they are judged as the fault they are.
     const fragment = flowFilter({ src, dst, proto: 6 });
-    const frames = decodeCapture(peer.frames).filter((f) => flow(f) || (f.parsed.ip?.fragment !== undefined && fragment(f)));
+    const mine = (f: WireFrame) => flow(f) || (f.parsed.ip?.fragment !== undefined && fragment(f));
+    const wire = decodeCapture(peer.frames);
+    let frames = wire.filter(mine);
+    let wrapFaults: SegmentFault[] = [];
+    let wrapping: Evidence | undefined;
+    if (p.via?.unwrap) {
+      const u = p.via.unwrap(wire);
+      // A frame whose inner packet does not parse cannot be told apart from the flow: it counts against it.
+      const ours = u.frames.filter((x) => !x.inner?.parsed.ip || mine(x.inner));
+      frames = ours.flatMap((x) => (x.inner?.parsed.ip ? [x.inner] : []));
+      wrapFaults = ours.flatMap((x) => (x.fault ? [{ index: x.index, part: 0, reason: x.fault }] : []));
+      wrapping = u.evidence;
+    }
+    const mtu = p.via?.mtu ?? p.mtu;
     const expect = {
       family: p.family,
       stream,
       writes,
-      mss: mssBound(p.family, p.mtu, c.mss),
-      mtu: p.mtu,
+      mss: mssBound(p.family, mtu, c.mss),
+      mtu,
       timestamps: sent.info.timestamps,
       mangleId: p.mangleId,
       ecn: sent.info.ecn,
       reset: sent.stalled !== undefined,
       shortSends: sent.shortSends,
     };
+    const handed = decodeCapture(dut.frames.filter((f) => f.pkttype === PACKET_OUTGOING));
     const tally = judgeSegments(frames, expect);
+    tally.faults.unshift(...wrapFaults);
     const outcome = connectionOutcome({
       what,
       expect,
@@ -123,14 +171,15 @@ export async function runConnection(ctx: CheckContext, p: ConnectionPlan, c: Con
       segments: connectionSegments(sent.info, received),
       stalled: sent.stalled ? { ...sent.stalled, waitedMs } : undefined,
       captureDropped: peer.dropped,
-      handedDown: handedDown(decodeCapture(dut.frames.filter((f) => f.pkttype === PACKET_OUTGOING)).filter(flow)),
+      handedDown: p.via?.handedDown ? p.via.handedDown(handed, inner) : handedDown(handed.filter(flow)),
     });
+    if (wrapping) outcome.evidence.wrapping = wrapping;
     if (c.timestamps !== sent.info.timestamps) outcome.evidence.timestampsNegotiated = sent.info.timestamps;
     outcome.evidence.sndMss = sent.info.sndMss;
     if (sent.stalled) outcome.evidence.stalledAtWrite = sent.stalled.write + 1;
     if (outcome.status === 'fail') {
       const bad = new Set(tally.faults.map((f) => f.index));
-      const offending = frames.filter((f) => bad.has(f.index)).map((f) => f.raw);
+      const offending = wire.filter((f) => bad.has(f.index)).map((f) => f.raw);
       outcome.evidence.pcap = await ctx.writePcap(
         `${p.family}-${c.mss ?? 'mtu'}-offending`,
         offending.length > 0 ? offending : peer.frames,
