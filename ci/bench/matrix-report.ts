@@ -1,4 +1,8 @@
-/** What `npm run bench matrix|stability` reports (pure): where a target's time went, and which cells changed verdict. */
+/** What `npm run bench matrix|stability` reports (pure): where a target's time went, which cells changed verdict, where qualification and matrix disagree. */
+import { aggregate } from '../../matrix/aggregate.js';
+import { deviceKey } from '../../matrix/identity.js';
+import { shippedProfile } from '../../matrix/profile.js';
+import { judgeTarget } from '../../matrix/qualify.js';
 import type { RunRecord, Status, TargetRecord } from '../../matrix/record.js';
 
 export interface TargetTiming {
@@ -65,4 +69,35 @@ export function changedCells(records: readonly RunRecord[]): { cell: string; ver
     .filter(([, v]) => new Set(v).size > 1)
     .map(([cell, verdicts]) => ({ cell, verdicts }))
     .sort((a, b) => (a.cell < b.cell ? -1 : 1));
+}
+
+/**
+ * Where the qualification report (the shipped `offload` profile) and the
+ * matrix read the same run differently: per target, every check whose level
+ * differs, and whether TX offload is qualified exactly when the matrix shows
+ * the four IPv4/IPv6 TCP/UDP TX cells `offloaded`. Empty when they agree.
+ */
+export function qualificationDisagreements(record: RunRecord): string[] {
+  const profile = shippedProfile('offload');
+  if (!profile) return ['the shipped offload profile is missing'];
+  const m = aggregate([record]);
+  const out: string[] = [];
+  for (const t of record.targets) {
+    const d = m.devices.find((x) => x.key === deviceKey(t));
+    if (!d) {
+      out.push(`${t.spec}: no matrix row`);
+      continue;
+    }
+    const fromMatrix = new Map(Object.values(m.cells[d.key] ?? {}).map((c) => [c.check, c.level]));
+    const q = judgeTarget(profile, t, m.checks);
+    for (const l of q.levels)
+      if (fromMatrix.get(l.check) !== l.level)
+        out.push(`${t.spec} ${l.check}: qualification ${l.level}, matrix ${fromMatrix.get(l.check)}`);
+    const tx = ['tx-csum/ipv4-udp', 'tx-csum/ipv4-tcp', 'tx-csum/ipv6-udp', 'tx-csum/ipv6-tcp'];
+    const qualified = q.requirements.filter((r) => r.id.startsWith('tx-offload-')).every((r) => r.verdict === 'met');
+    const offloaded = tx.every((c) => fromMatrix.get(c) === 'offloaded');
+    if (qualified !== offloaded)
+      out.push(`${t.spec}: TX offload ${qualified ? '' : 'not '}qualified, matrix ${offloaded ? '' : 'not '}offloaded`);
+  }
+  return out;
 }

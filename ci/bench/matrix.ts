@@ -9,7 +9,7 @@ import { allChecks } from '../../harness/checks/registry.js';
 import { DEFAULT_TARGETS, defaultJobs } from '../../harness/run/defaults.js';
 import { runMatrix } from '../../harness/run/runner.js';
 import type { RunRecord } from '../../matrix/record.js';
-import { changedCells, targetTiming } from './matrix-report.js';
+import { changedCells, qualificationDisagreements, targetTiming } from './matrix-report.js';
 
 /** The machine's load when a run starts and ends: the numbers mean little on a busy host, so they say how busy it was. */
 function load(): number[] {
@@ -37,6 +37,7 @@ export async function benchMatrix(): Promise<Record<string, unknown>> {
     wallMs,
     loadAverage: { before: loadBefore, after: loadAfter },
     targets: Object.fromEntries(record.targets.map((t) => [t.spec, targetTiming(t)])),
+    qualificationDisagreements: qualificationDisagreements(record),
   };
 }
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { changedCells, targetTiming } from '../../ci/bench/matrix-report.js';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { changedCells, qualificationDisagreements, targetTiming } from '../../ci/bench/matrix-report.js';
 import type { RunRecord, Status, TargetRecord } from '../../matrix/record.js';
 
 const target = (spec: string, results: [string, string, Status][], evidence: Record<string, unknown> = {}): TargetRecord => ({
@@ -59,5 +61,12 @@ describe('bench matrix report', () => {
       { cell: 'veth z [on]', verdicts: ['missing', 'pass', 'missing'] },
     ]);
     expect(changedCells([a, a])).toEqual([]);
+  });
+});
+
+describe('qualification against the matrix', () => {
+  it('finds no disagreement on a real e1000 run (levels, and TX offload qualified exactly when the cells read offloaded)', () => {
+    const record = JSON.parse(readFileSync(resolve(import.meta.dirname, '../fixtures/qemu-e1000-csum.run.json'), 'utf8')) as RunRecord;
+    expect(qualificationDisagreements(record)).toEqual([]);
   });
 });
