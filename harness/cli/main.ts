@@ -1,8 +1,7 @@
 /** `nicmatrix` entry: dispatches to one command module, loaded only when used (fast --help). */
-import { parseArgs } from 'node:util';
 import { cleanup, installSignalHandlers } from '../sys/cleanup.js';
 import { describeError, isNicmatrixError } from '../codec/errors.js';
-import type { Command, CommandIO } from './commands/command.js';
+import { type Command, type CommandIO, parseCommandArgs } from './commands/command.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   doctor: { summary: 'check system prerequisites; --install fetches them', load: () => import('./commands/doctor.js') },
@@ -76,12 +75,7 @@ export async function main(argv: string[], io: CommandIO = defaultIO()): Promise
   }
   let args;
   try {
-    args = parseArgs({
-      args: joinNegativeValues(rest, command.options),
-      options: command.options,
-      allowPositionals: command.positionals ?? false,
-      strict: true,
-    });
+    args = parseCommandArgs(command, joinNegativeValues(rest, command.options));
   } catch (e) {
     // Node's parser words its errors over several lines: the first says what is wrong.
     const what = describeError(e).split('\n')[0];
@@ -90,7 +84,7 @@ export async function main(argv: string[], io: CommandIO = defaultIO()): Promise
   }
   installSignalHandlers((line) => io.err(line));
   try {
-    return await command.run({ values: args.values as Record<string, unknown>, positionals: args.positionals }, io);
+    return await command.run(args, io);
   } catch (e) {
     const code = isNicmatrixError(e) ? e.code : 'INTERNAL';
     io.err(`nicmatrix ${name}: error [${code}]: ${describeError(e)}`);

@@ -2,9 +2,8 @@ import { XMLParser } from 'fast-xml-parser';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Command } from '../../harness/cli/commands/command.js';
+import { type Command, parseCommandArgs } from '../../harness/cli/commands/command.js';
 import { command as ingest } from '../../harness/cli/commands/ingest.js';
 import { command as report } from '../../harness/cli/commands/report.js';
 import { command as site } from '../../harness/cli/commands/site.js';
@@ -18,15 +17,11 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs a command module as main() would: parseArgs with its options, then run. */
+/** Runs a command module as main() would: its options parsed by its own table, then run. */
 async function invoke(cmd: Command, argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const args = parseArgs({ args: argv, options: cmd.options, allowPositionals: cmd.positionals ?? false, strict: true });
-  const code = await cmd.run(
-    { values: args.values as Record<string, unknown>, positionals: args.positionals },
-    { out: (l) => out.push(l), err: (l) => err.push(l), interactive: false },
-  );
+  const code = await cmd.run(parseCommandArgs(cmd, argv), { out: (l) => out.push(l), err: (l) => err.push(l), interactive: false });
   return { code, out, err };
 }
 

@@ -4,9 +4,9 @@ import { compareFamilies } from '../../../matrix/identity.js';
 import { allChecks, allFamilies } from '../../checks/registry.js';
 import { NicmatrixError } from '../../codec/errors.js';
 import { selectChecks } from '../../run/plan.js';
-import type { Command } from './command.js';
+import { defineCommand } from './command.js';
 
-export const command: Command = {
+export const command = defineCommand({
   usage: [
     'usage: nicmatrix checks [GLOB…] [--json]',
     '',
@@ -50,4 +50,4 @@ export const command: Command = {
     }
     return 0;
   },
-};
+});

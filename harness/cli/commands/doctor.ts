@@ -1,7 +1,7 @@
 import { PREREQS, type Prereq } from '../../sys/prereqs.js';
 import { NicmatrixError } from '../../codec/errors.js';
 import { run } from '../../sys/exec.js';
-import type { Command, CommandIO } from './command.js';
+import { type CommandIO, defineCommand } from './command.js';
 
 /** apt can take long on a slow mirror; nothing else in doctor does. */
 const APT_TIMEOUT_MS = 20 * 60_000;
@@ -17,7 +17,7 @@ function show(io: CommandIO, results: Awaited<ReturnType<typeof probeAll>>): voi
   }
 }
 
-export const command: Command = {
+export const command = defineCommand({
   usage: [
     'usage: nicmatrix doctor [--install] [--no-guest]',
     '',
@@ -60,4 +60,4 @@ export const command: Command = {
     }
     return 0;
   },
-};
+});

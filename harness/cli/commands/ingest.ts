@@ -1,13 +1,13 @@
 /** `nicmatrix ingest FILE…`: validate run records and add them to the matrix store. */
 import { MatrixStore, resolveStorePath } from '../../../matrix/store.js';
 import { type ErrorCode, isNicmatrixError, NicmatrixError } from '../../codec/errors.js';
-import type { Command } from './command.js';
+import { defineCommand } from './command.js';
 import { STORE_HELP } from './shared.js';
 
 /** A record refused for what it is (or for what the store could not do with it); the next file still gets its turn. */
 const REFUSALS = new Set<ErrorCode>(['RECORD_INVALID', 'RECORD_VERSION', 'STORE']);
 
-export const command: Command = {
+export const command = defineCommand({
   usage: [
     'usage: nicmatrix ingest FILE… [--store PATH]',
     '',
@@ -23,7 +23,7 @@ export const command: Command = {
   positionals: true,
   async run({ values, positionals }, io) {
     if (positionals.length === 0) throw new NicmatrixError('USAGE', 'ingest: expected one or more run record files');
-    const path = resolveStorePath(values.store as string | undefined);
+    const path = resolveStorePath(values.store);
     const store = MatrixStore.open(path);
     const tally = { added: 0, unchanged: 0, refused: 0 };
     try {
@@ -45,4 +45,4 @@ export const command: Command = {
     io.err(`ingest: ${tally.added} added, ${tally.unchanged} already stored, ${tally.refused} refused; store ${path}`);
     return tally.refused > 0 ? 2 : 0;
   },
-};
+});

@@ -4,13 +4,28 @@ import os from 'node:os';
 import { exitCodeFor } from '../../../matrix/record.js';
 import { interruptSignal } from '../../sys/cleanup.js';
 import { NicmatrixError, unreadableFile } from '../../codec/errors.js';
-import { addToStore, checkTargetSpec, parseSeed, progressFor, STORE_OPTIONS_HELP } from './shared.js';
+import { addToStore, checkTargetSpec, parseJobs, parseSeed, progressFor, STORE_OPTIONS_HELP } from './shared.js';
 import { inventoryLabels, machineTargets, parseInventory, selectMachines, type LabInventory } from '../../lab/inventory.js';
 import { planLab, runLab } from '../../lab/run.js';
-import { defaultJobs } from '../../run/defaults.js';
-import type { CommandIO, Command } from './command.js';
+import { type CommandIO, defineCommand, type OptionTable, type OptionValues } from './command.js';
 
 export const DEFAULT_LAB_OUT = 'out/lab';
+
+const LAB_OPTIONS = {
+  lab: { type: 'string' },
+  label: { type: 'string', multiple: true },
+  machine: { type: 'string', multiple: true },
+  out: { type: 'string' },
+  checks: { type: 'string', multiple: true },
+  seed: { type: 'string' },
+  jobs: { type: 'string' },
+  'any-host': { type: 'boolean' },
+  'list-labels': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  store: { type: 'string' },
+  'no-store': { type: 'boolean' },
+  verbose: { type: 'boolean' },
+} as const satisfies OptionTable;
 
 export function readInventory(file: string): LabInventory {
   let text: string;
@@ -23,23 +38,26 @@ export function readInventory(file: string): LabInventory {
 }
 
 /** The lab run behind both `nicmatrix lab` and `nicmatrix run --lab`. */
-export async function runLabCommand(values: Record<string, unknown>, io: CommandIO): Promise<number> {
+/** What `runLabCommand` reads: the lab command's options, and `--target`, which `run --lab` refuses beside them. */
+export type LabValues = OptionValues<typeof LAB_OPTIONS> & { target?: string[] };
+
+export async function runLabCommand(values: LabValues & { lab: string }, io: CommandIO): Promise<number> {
   if (values.target !== undefined)
     throw new NicmatrixError('USAGE', '--target and --lab: the inventory names the targets; give one or the other');
-  const inventory = readInventory(values.lab as string);
+  const inventory = readInventory(values.lab);
   if (values['list-labels']) {
     io.out(JSON.stringify(inventoryLabels(inventory)));
     return 0;
   }
-  const labels = (values.label as string[] | undefined) ?? [];
-  const machines = selectMachines(inventory, labels, (values.machine as string[] | undefined) ?? []);
+  const labels = values.label ?? [];
+  const machines = selectMachines(inventory, labels, values.machine ?? []);
   if (machines.length === 0)
     throw new NicmatrixError('USAGE', `${inventory.file}: no machine matches --label ${labels.join(', ')} and --machine`);
   for (const m of machines) {
     for (const [i, t] of machineTargets(m).entries()) await checkTargetSpec(t, `${inventory.file}: machine ${m.name} target ${i}`);
   }
-  const outDir = (values.out as string | undefined) ?? DEFAULT_LAB_OUT;
-  const checkGlobs = (values.checks as string[] | undefined) ?? [];
+  const outDir = values.out ?? DEFAULT_LAB_OUT;
+  const checkGlobs = values.checks ?? [];
   if (values['dry-run']) {
     for (const p of planLab({ inventory, machines, outDir, checkGlobs })) {
       io.out(
@@ -48,9 +66,7 @@ export async function runLabCommand(values: Record<string, unknown>, io: Command
     }
     return 0;
   }
-  const jobs = values.jobs === undefined ? defaultJobs(os.cpus().length) : Number(values.jobs);
-  if (!Number.isInteger(jobs) || jobs < 1)
-    throw new NicmatrixError('USAGE', `--jobs: expected a whole number ≥ 1, found "${String(values.jobs)}"`);
+  const jobs = parseJobs(values.jobs);
   const outcome = await runLab({
     inventory,
     machines,
@@ -78,13 +94,13 @@ export async function runLabCommand(values: Record<string, unknown>, io: Command
     values,
     outcome.records.map((r) => r.file),
     io,
-    'lab',
+    (f) => `lab: ${f}`,
   );
   for (const r of outcome.records) io.out(r.file);
   return outcome.records.reduce<number>((code, r) => Math.max(code, exitCodeFor(r.record)), 0);
 }
 
-export const command: Command = {
+export const command = defineCommand({
   usage: [
     'usage: nicmatrix lab --lab FILE [--label L]… [--machine NAME]… [--out DIR] [--checks GLOB]… [--seed N] [--jobs N]',
     '       nicmatrix lab --lab FILE --list-labels | --dry-run',
@@ -105,23 +121,10 @@ export const command: Command = {
     '',
     'Exit status: the worst of the machines: 0 all pass/unsupported/skip, 1 a check failed, 2 harness or usage errors.',
   ].join('\n'),
-  options: {
-    lab: { type: 'string' },
-    label: { type: 'string', multiple: true },
-    machine: { type: 'string', multiple: true },
-    out: { type: 'string' },
-    checks: { type: 'string', multiple: true },
-    seed: { type: 'string' },
-    jobs: { type: 'string' },
-    'any-host': { type: 'boolean' },
-    'list-labels': { type: 'boolean' },
-    'dry-run': { type: 'boolean' },
-    store: { type: 'string' },
-    'no-store': { type: 'boolean' },
-    verbose: { type: 'boolean' },
-  },
+  options: LAB_OPTIONS,
   async run({ values }, io) {
-    if (values.lab === undefined) throw new NicmatrixError('USAGE', '--lab FILE: required (the lab inventory)');
-    return runLabCommand(values, io);
+    const { lab } = values;
+    if (lab === undefined) throw new NicmatrixError('USAGE', '--lab FILE: required (the lab inventory)');
+    return runLabCommand({ ...values, lab }, io);
   },
-};
+});

@@ -17,7 +17,7 @@ import { toolVersion } from '../../sys/paths.js';
 import { runMatrix } from '../../run/runner.js';
 import { TARGET_SPEC_HELP } from '../../../drivers/spec.js';
 import { globMatcher } from '../../../matrix/profile.js';
-import type { Command } from './command.js';
+import { defineCommand } from './command.js';
 
 /** A shipped profile by name, else a profile file. */
 export function loadProfile(arg: string): Profile {
@@ -64,7 +64,7 @@ function readRecordFile(file: string): { text: string; sha256: string } {
   return { text: bytes.toString('utf8'), sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
-export const command: Command = {
+export const command = defineCommand({
   usage: [
     'usage: nicmatrix qualify --profile NAME|FILE --target SPEC [--out DIR] [--seed N] [--store PATH | --no-store]',
     '       nicmatrix qualify --profile NAME|FILE --from-run FILE [--target SPEC] [--out DIR]',
@@ -91,24 +91,24 @@ export const command: Command = {
   },
   async run({ values }, io) {
     if (values.profile === undefined) throw new NicmatrixError('USAGE', `--profile: required (${SHIPPED_PROFILES.join(', ')} or a file)`);
-    const profile = loadProfile(values.profile as string);
-    const fromRun = values['from-run'] as string | undefined;
-    const spec = values.target as string | undefined;
-    if (fromRun === undefined && spec === undefined)
-      throw new NicmatrixError('USAGE', 'qualify: give --target SPEC to run, or --from-run FILE to judge an existing run record');
+    const profile = loadProfile(values.profile);
+    const fromRun = values['from-run'];
+    const spec = values.target;
     const available = allChecks();
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     let recordFile: string;
     if (fromRun === undefined) {
-      await checkTargetSpec(spec!);
-      const out = (values.out as string | undefined) ?? path.join('out', 'qualification', `${profile.name}-${slug(spec!)}-${stamp}`);
+      if (spec === undefined)
+        throw new NicmatrixError('USAGE', 'qualify: give --target SPEC to run, or --from-run FILE to judge an existing run record');
+      await checkTargetSpec(spec);
+      const out = values.out ?? path.join('out', 'qualification', `${profile.name}-${slug(spec)}-${stamp}`);
       recordFile = path.join(out, 'run.json');
       const checks = plannedChecks(profile, available);
       io.err(
         `qualify: profile ${profile.name} needs ${checks.length} check(s): ${checks.map((c) => c.id).join(', ') || 'none available in this version'}`,
       );
       await runMatrix({
-        targets: [spec!],
+        targets: [spec],
         checks,
         checkGlobs: checks.map((c) => c.id),
         seed: parseSeed(values.seed),
@@ -122,7 +122,7 @@ export const command: Command = {
         io.err(`nicmatrix qualify: interrupted; no report, the verdicts so far are in ${recordFile}`);
         return 130;
       }
-      addToStore(values, [recordFile], io, 'qualify');
+      addToStore(values, [recordFile], io, (f) => `qualify: ${f}`);
     } else {
       recordFile = fromRun;
     }
@@ -145,7 +145,7 @@ export const command: Command = {
       toolVersion,
     });
     const outDir =
-      (values.out as string | undefined) ??
+      values.out ??
       (fromRun === undefined
         ? path.dirname(recordFile)
         : path.join('out', 'qualification', `${profile.name}-${slug(target.spec)}-${stamp}`));
@@ -156,4 +156,4 @@ export const command: Command = {
     if (qualification.level.harnessErrors > 0) return 2;
     return qualification.level.met ? 0 : 1;
   },
-};
+});

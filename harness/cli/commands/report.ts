@@ -7,7 +7,7 @@ import { REPORTERS } from '../../../reports/index.js';
 import type { ReportInput } from '../../../reports/types.js';
 import { checkDefinitions } from '../../checks/registry.js';
 import { NicmatrixError, unreadableFile } from '../../codec/errors.js';
-import type { Command } from './command.js';
+import { defineCommand } from './command.js';
 import { loadStore, STORE_HELP } from './shared.js';
 
 function loadRun(file: string): ReportInput {
@@ -21,7 +21,7 @@ function loadRun(file: string): ReportInput {
   return { runs: [run], matrix: aggregate([run]), generatedAt: new Date().toISOString(), source: file, definitions: checkDefinitions() };
 }
 
-export const command: Command = {
+export const command = defineCommand({
   usage: [
     `usage: nicmatrix report --format ${Object.keys(REPORTERS).join('|')} [--run FILE | --store PATH] [--latest] [--out FILE]`,
     '',
@@ -42,7 +42,7 @@ export const command: Command = {
     out: { type: 'string' },
   },
   async run({ values }, io) {
-    const format = values.format as string | undefined;
+    const format = values.format;
     const reporter = format === undefined ? undefined : REPORTERS[format];
     if (!reporter)
       throw new NicmatrixError(
@@ -51,11 +51,11 @@ export const command: Command = {
       );
     if (values.run !== undefined && values.store !== undefined)
       throw new NicmatrixError('USAGE', '--run and --store: give one source, not both');
-    const input = values.run !== undefined ? loadRun(values.run as string) : loadStore(values.store, { latest: Boolean(values.latest) });
+    const input = values.run !== undefined ? loadRun(values.run) : loadStore(values.store, { latest: Boolean(values.latest) });
     const text = reporter.render(input);
     if (typeof text !== 'string')
       throw new NicmatrixError('INTERNAL', `reporter ${reporter.format} renders several files; use nicmatrix site`);
-    const out = values.out as string | undefined;
+    const out = values.out;
     if (out === undefined) {
       io.out(text.replace(/\n$/, ''));
     } else {
@@ -65,4 +65,4 @@ export const command: Command = {
     }
     return 0;
   },
-};
+});

@@ -1,19 +1,17 @@
-import os from 'node:os';
 import { TARGET_SPEC_HELP } from '../../../drivers/spec.js';
 import { TARGET_SETS, targetSet } from '../../../drivers/target-sets.js';
 import { sweepStale } from '../../../drivers/sweep.js';
 import { exitCodeFor } from '../../../matrix/record.js';
-import { MatrixStore, resolveStorePath } from '../../../matrix/store.js';
 import { allChecks } from '../../checks/registry.js';
 import { interruptSignal } from '../../sys/cleanup.js';
 import { NicmatrixError } from '../../codec/errors.js';
-import { DEFAULT_TARGETS, defaultJobs, defaultRecordPath } from '../../run/defaults.js';
+import { DEFAULT_TARGETS, defaultRecordPath } from '../../run/defaults.js';
 import { selectChecks } from '../../run/plan.js';
 import { runMatrix } from '../../run/runner.js';
-import type { Command } from './command.js';
-import { checkTargetSpec, parseSeed, progressFor } from './shared.js';
+import { defineCommand } from './command.js';
+import { addToStore, checkTargetSpec, parseJobs, parseSeed, progressFor, wholeNumber } from './shared.js';
 
-export const command: Command = {
+export const command = defineCommand({
   usage: [
     'usage: nicmatrix run [--target SPEC]… [--target-set NAME]… [--checks GLOB]… [--out FILE] [--jobs N] [--seed N] [--verbose]',
     '',
@@ -46,13 +44,14 @@ export const command: Command = {
     label: { type: 'string', multiple: true },
   },
   async run({ values }, io) {
-    if (values.lab !== undefined) return (await import('./lab.js')).runLabCommand(values, io);
+    const { lab } = values;
+    if (lab !== undefined) return (await import('./lab.js')).runLabCommand({ ...values, lab }, io);
     if (values.label !== undefined) throw new NicmatrixError('USAGE', '--label: only with --lab FILE');
-    const sets = ((values['target-set'] as string[] | undefined) ?? []).flatMap((name) => targetSet(name));
-    const given = [...((values.target as string[] | undefined) ?? []), ...sets];
+    const sets = (values['target-set'] ?? []).flatMap((name) => targetSet(name));
+    const given = [...(values.target ?? []), ...sets];
     const targets = given.length > 0 ? [...new Set(given)] : [...DEFAULT_TARGETS];
     for (const t of targets) await checkTargetSpec(t);
-    const globs = (values.checks as string[] | undefined) ?? [];
+    const globs = values.checks ?? [];
     const { checks, unmatched } = selectChecks(allChecks(), globs);
     if (unmatched.length > 0)
       throw new NicmatrixError(
@@ -61,19 +60,11 @@ export const command: Command = {
           .map((c) => c.id)
           .join(', ')}`,
       );
-    const jobs = values.jobs === undefined ? defaultJobs(os.cpus().length) : Number(values.jobs);
-    if (!Number.isInteger(jobs) || jobs < 1)
-      throw new NicmatrixError('USAGE', `--jobs: expected a whole number ≥ 1, found "${String(values.jobs)}"`);
+    const jobs = parseJobs(values.jobs);
     const seed = parseSeed(values.seed);
-    const count = (name: string, min: number): number => {
-      const v = values[name] === undefined ? min : Number(values[name]);
-      if (!Number.isInteger(v) || v < min)
-        throw new NicmatrixError('USAGE', `--${name}: expected a whole number ≥ ${min}, found "${String(values[name])}"`);
-      return v;
-    };
-    const repeat = count('repeat', 1);
-    const retryFailed = count('retry-failed', 0);
-    const out = (values.out as string | undefined) ?? defaultRecordPath();
+    const repeat = wholeNumber('repeat', values.repeat, 1, 1);
+    const retryFailed = wholeNumber('retry-failed', values['retry-failed'], 0, 0);
+    const out = values.out ?? defaultRecordPath();
     await sweepStale((line) => io.err(`nicmatrix run: ${line}`));
     const listener = progressFor(io, Boolean(values.verbose));
     const record = await runMatrix({
@@ -93,17 +84,7 @@ export const command: Command = {
       io.err(`nicmatrix run: interrupted; the verdicts so far are in ${out}`);
       return 130;
     }
-    if (!values['no-store']) {
-      // The record file is already written: a store that refuses it loses nothing.
-      const path = resolveStorePath(values.store as string | undefined);
-      const store = MatrixStore.open(path);
-      try {
-        const outcome = store.ingestFile(out);
-        io.err(`run record ${outcome.status === 'added' ? 'added to' : 'already in'} the store ${path}`);
-      } finally {
-        store.close();
-      }
-    }
+    addToStore(values, [out], io, () => 'run record');
     return exitCodeFor(record);
   },
-};
+});

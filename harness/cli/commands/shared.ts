@@ -1,11 +1,13 @@
 /** What the commands share: target spec checks, progress, the store, the seed. */
 import { randomInt } from 'node:crypto';
+import os from 'node:os';
 import { parseTargetSpec } from '../../../drivers/spec.js';
 import { aggregate } from '../../../matrix/aggregate.js';
 import { DEFAULT_STORE_PATH, MatrixStore, resolveStorePath } from '../../../matrix/store.js';
 import type { ReportInput } from '../../../reports/types.js';
 import { checkDefinitions } from '../../checks/registry.js';
 import { isNicmatrixError, NicmatrixError } from '../../codec/errors.js';
+import { defaultJobs } from '../../run/defaults.js';
 import type { RunListener } from '../../run/listener.js';
 import type { CommandIO } from './command.js';
 import { lineProgress } from '../progress/lines.js';
@@ -35,22 +37,40 @@ export function progressFor(io: CommandIO, verbose: boolean): RunListener {
   return io.interactive ? ttyProgress(process.stderr) : lineProgress((l) => io.err(l), verbose);
 }
 
-export function parseSeed(value: unknown): number {
-  const seed = value === undefined ? randomInt(2 ** 31) : Number(value);
-  if (!Number.isInteger(seed) || seed < 0)
-    throw new NicmatrixError('USAGE', `--seed: expected a whole number ≥ 0, found "${String(value)}"`);
-  return seed;
+/** A whole-number option (`--jobs`, `--repeat`…) of at least `min`; `fallback` when it is not given. */
+export function wholeNumber(option: string, value: string | undefined, min: number, fallback: number): number {
+  const n = value === undefined ? fallback : Number(value);
+  if (!Number.isInteger(n) || n < min) throw new NicmatrixError('USAGE', `--${option}: expected a whole number ≥ ${min}, found "${value}"`);
+  return n;
 }
 
-/** Adds record files to the store unless `--no-store`; the files are already written, so a refusal loses nothing. */
-export function addToStore(values: Record<string, unknown>, files: string[], io: CommandIO, who: string): void {
+/** `--seed N`, or a random seed when it is not given (the record keeps it, so the run can be repeated). */
+export function parseSeed(value: string | undefined): number {
+  return value === undefined ? randomInt(2 ** 31) : wholeNumber('seed', value, 0, 0);
+}
+
+/** `--jobs N`, by default one per core. */
+export function parseJobs(value: string | undefined): number {
+  return wholeNumber('jobs', value, 1, defaultJobs(os.cpus().length));
+}
+
+/**
+ * Adds record files to the store unless `--no-store`; the files are already written, so a refusal loses nothing.
+ * `name` says each file in the line that reports it (`lab: FILE`, `run record`).
+ */
+export function addToStore(
+  values: { store?: string; 'no-store'?: boolean },
+  files: string[],
+  io: CommandIO,
+  name: (file: string) => string,
+): void {
   if (values['no-store'] || files.length === 0) return;
-  const path = resolveStorePath(values.store as string | undefined);
+  const path = resolveStorePath(values.store);
   const store = MatrixStore.open(path);
   try {
     for (const f of files) {
       const outcome = store.ingestFile(f);
-      io.err(`${who}: ${f} ${outcome.status === 'added' ? 'added to' : 'already in'} the store ${path}`);
+      io.err(`${name(f)} ${outcome.status === 'added' ? 'added to' : 'already in'} the store ${path}`);
     }
   } finally {
     store.close();
@@ -61,8 +81,8 @@ export function addToStore(values: Record<string, unknown>, files: string[], io:
 export const STORE_HELP = `  --store PATH    matrix store (SQLite; default: ${DEFAULT_STORE_PATH} under the current directory)`;
 
 /** Every run in an existing store, with its pcaps, aggregated. */
-export function loadStore(storeOption: unknown, opts: { latest?: boolean; artifacts?: boolean } = {}): ReportInput {
-  const path = resolveStorePath(storeOption as string | undefined);
+export function loadStore(storeOption: string | undefined, opts: { latest?: boolean; artifacts?: boolean } = {}): ReportInput {
+  const path = resolveStorePath(storeOption);
   const store = MatrixStore.open(path, { create: false });
   try {
     let runs = store.records();

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { writeFileStream } from '../../../reports/files.js';
 import { siteFiles } from '../../../reports/site/index.js';
 import { NicmatrixError } from '../../codec/errors.js';
-import type { Command } from './command.js';
+import { defineCommand } from './command.js';
 import { loadStore, STORE_HELP } from './shared.js';
 
 export const DEFAULT_SITE_DIR = 'out/site';
@@ -31,7 +31,7 @@ function swapIn(dir: string): void {
   writeFileSync(join(dir, MARKER), 'built by nicmatrix site; the next build empties this directory\n');
 }
 
-export const command: Command = {
+export const command = defineCommand({
   usage: [
     'usage: nicmatrix site [--store PATH] [--out DIR]',
     '',
@@ -43,7 +43,7 @@ export const command: Command = {
   ].join('\n'),
   options: { store: { type: 'string' }, out: { type: 'string' } },
   async run({ values }, io) {
-    const dir = resolve((values.out as string | undefined) ?? DEFAULT_SITE_DIR);
+    const dir = resolve(values.out ?? DEFAULT_SITE_DIR);
     const started = performance.now();
     checkSiteDir(dir);
     const input = loadStore(values.store, { artifacts: true });
@@ -65,4 +65,4 @@ export const command: Command = {
     io.out(join(dir, 'index.html'));
     return 0;
   },
-};
+});

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { rebuildStore, storeIsSound, verifyStore } from '../../../matrix/store-repair.js';
 import { keptRecordsDir, MatrixStore, resolveStorePath } from '../../../matrix/store.js';
 import { NicmatrixError } from '../../codec/errors.js';
-import type { Command } from './command.js';
+import { defineCommand } from './command.js';
 import { STORE_HELP } from './shared.js';
 
 /** How many problems of one kind are listed before "and N more". */
@@ -14,7 +14,7 @@ function listed<T>(items: T[], line: (item: T) => string, out: (l: string) => vo
   if (items.length > MAX_LISTED) out(`  … and ${items.length - MAX_LISTED} more`);
 }
 
-export const command: Command = {
+export const command = defineCommand({
   usage: [
     'usage: nicmatrix store verify|rebuild|flaky [--store PATH]',
     '',
@@ -36,7 +36,7 @@ export const command: Command = {
         'USAGE',
         `store: expected verify, rebuild or flaky, found ${positionals.length ? `"${positionals.join(' ')}"` : 'nothing'}`,
       );
-    const path = resolveStorePath(values.store as string | undefined);
+    const path = resolveStorePath(values.store);
     if (action === 'flaky') {
       const store = MatrixStore.open(path, { create: false });
       try {
@@ -82,4 +82,4 @@ export const command: Command = {
     );
     return r.refused.length > 0 ? 2 : 0;
   },
-};
+});

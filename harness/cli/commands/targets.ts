@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { runJson } from '../../sys/exec.js';
-import type { Command } from './command.js';
+import { defineCommand } from './command.js';
 
 /** Interfaces of this namespace backed by a device (PCI, USB...): candidates for phys: targets. */
 async function physicalInterfaces(): Promise<{ ifname: string; driver: string; state: string }[]> {
@@ -18,7 +18,7 @@ async function physicalInterfaces(): Promise<{ ifname: string; driver: string; s
     });
 }
 
-export const command: Command = {
+export const command = defineCommand({
   usage:
     'usage: nicmatrix targets [--json]\n\nLists target specs for `nicmatrix run --target`: lo, veth, the QEMU models with the QEMU version present, and physical interfaces found here.',
   options: { json: { type: 'boolean' } },
@@ -56,4 +56,4 @@ export const command: Command = {
       io.out(`${r.spec.padEnd(w)}  ${r.available ? '' : '(unavailable) '}${r.description}${r.note ? ` — ${r.note}` : ''}`);
     return 0;
   },
-};
+});
