@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 /* ---- JSON values (parsed requests) ---- */
 enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
@@ -110,6 +112,8 @@ void res_add(const char *prefix, const char *kind, void *obj, void (*close)(void
 void *res_take(err *e, const char *action, const char *id, const char *kind, const char *what);
 /* Looks up without removing (zc files used by sends). */
 void *res_peek(err *e, const char *action, const char *id, const char *kind, const char *what);
+/* Removes and returns the first object of `kind` that `match` accepts, or NULL. */
+void *res_take_where(const char *kind, bool (*match)(void *obj, const void *arg), const void *arg);
 void res_close_all(void);
 /* Removes the resources created by calls of `scope` and closes them; returns how many. */
 int res_close_scope(const char *scope);
@@ -134,8 +138,20 @@ typedef struct action {
 extern const action sys_actions[];
 extern const action net_actions[];
 extern const action zc_actions[];
+extern const action link_actions[];
+extern const action tunnel_actions[];
+extern const action stream_actions[];
+extern const action sctp_actions[];
+
+/* ---- link helpers (link.c) ---- */
+/* if_nametoindex or a SYSCALL error naming the interface. */
+int link_index(err *e, const char *ifname);
+/* "addr/len" (a bare address: a host route) into family, address text and prefix length. */
+int parse_cidr(err *e, const char *action, const char *cidr, int *family, char addr[64], int *prefixlen);
 
 /* ---- socket helpers ---- */
+/* The "family" parameter: 4 or 6, else USAGE. */
+int get_family(err *e, const char *action, const jv *p, int *family);
 int inet_sockaddr(err *e, int family, const char *text, int port, void *sa, unsigned *salen);
 int set_int(err *e, int fd, int level, int opt, int v, const char *name, const char *what);
 /* poll() one fd for `events` up to `ms`; returns revents (0 on time-out). */
@@ -212,6 +228,32 @@ int nl_set_name(err *e, int ifindex, const char *name);
 int nl_set_up(err *e, int ifindex);
 int nl_add_addr(err *e, int ifindex, int family, const char *addr, int prefixlen, bool nodad);
 int nl_set_neigh(err *e, int ifindex, int family, const char *addr, const char *mac);
+int nl_set_updown(err *e, int ifindex, bool up);
+int nl_set_mtu(err *e, int ifindex, int mtu);
+int nl_set_mac(err *e, int ifindex, const char *mac);
+int nl_del_link(err *e, const char *ifname);
+typedef struct link_brief {
+	int type; /* ARPHRD_* */
+	uint32_t mtu;
+	uint8_t addr[32];
+	size_t alen;
+} link_brief;
+int nl_link_get(err *e, int ifindex, link_brief *out);
+
+/* Building rtnetlink requests (the link actions create VLANs and tunnels). */
+typedef struct nl_msg {
+	struct nlmsghdr h;
+	char buf[2048];
+} nl_msg;
+void nl_link_msg(nl_msg *r, int type, int flags, int ifindex); /* an ifinfomsg request */
+void nl_attr(struct nlmsghdr *h, int type, const void *data, size_t len);
+void nl_attr_u8(struct nlmsghdr *h, int type, uint8_t v);
+void nl_attr_u16(struct nlmsghdr *h, int type, uint16_t v);
+void nl_attr_u32(struct nlmsghdr *h, int type, uint32_t v);
+void nl_attr_str(struct nlmsghdr *h, int type, const char *s);
+struct rtattr *nl_nest(struct nlmsghdr *h, int type);
+void nl_nest_end(struct nlmsghdr *h, struct rtattr *a);
+int nl_talk(err *e, struct nlmsghdr *h, const char *call);
 
 /* guest init (PID 1 of the sparc64 image) */
 int guest_init_main(int argc, char **argv);

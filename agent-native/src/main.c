@@ -27,7 +27,7 @@ static pthread_cond_t pend_cond = PTHREAD_COND_INITIALIZER;
 static int pending;
 static int out_fd = 1;
 
-static const action *tables[] = {sys_actions, net_actions, zc_actions};
+static const action *tables[] = {sys_actions, net_actions, zc_actions, link_actions, tunnel_actions, stream_actions, sctp_actions};
 
 static action_fn find_action(const char *name)
 {

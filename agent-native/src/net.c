@@ -642,7 +642,7 @@ static int udp_open(err *e, int family, const char *src, int sport, const char *
 	return fd;
 }
 
-static int get_family(err *e, const char *action, const jv *p, int *family)
+int get_family(err *e, const char *action, const jv *p, int *family)
 {
 	double f;
 	if (need_num(e, action, p, "family", &f) < 0)

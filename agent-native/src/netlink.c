@@ -1,4 +1,4 @@
-/* rtnetlink: what `ip -json addr show`, `ip link set`, `ip addr add` and `ip neigh replace` do, for link.info and the guest init. */
+/* rtnetlink: what `ip -json addr show`, `ip link add/set/del`, `ip addr add` and `ip neigh replace` do, for the link actions and the guest init. */
 #define _GNU_SOURCE
 #include "agent.h"
 
@@ -16,18 +16,81 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-typedef struct nlreq {
-	struct nlmsghdr h;
-	char buf[1024];
-} nlreq;
+typedef nl_msg nlreq;
 
-static void add_attr(struct nlmsghdr *h, int type, const void *data, size_t len)
+void nl_attr(struct nlmsghdr *h, int type, const void *data, size_t len)
 {
 	struct rtattr *a = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
 	a->rta_type = (unsigned short)type;
 	a->rta_len = (unsigned short)RTA_LENGTH(len);
-	memcpy(RTA_DATA(a), data, len);
+	if (len)
+		memcpy(RTA_DATA(a), data, len);
 	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
+}
+
+void nl_attr_u8(struct nlmsghdr *h, int type, uint8_t v)
+{
+	nl_attr(h, type, &v, 1);
+}
+
+void nl_attr_u16(struct nlmsghdr *h, int type, uint16_t v)
+{
+	nl_attr(h, type, &v, 2);
+}
+
+void nl_attr_u32(struct nlmsghdr *h, int type, uint32_t v)
+{
+	nl_attr(h, type, &v, 4);
+}
+
+void nl_attr_str(struct nlmsghdr *h, int type, const char *s)
+{
+	nl_attr(h, type, s, strlen(s) + 1);
+}
+
+struct rtattr *nl_nest(struct nlmsghdr *h, int type)
+{
+	struct rtattr *a = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
+	nl_attr(h, type, NULL, 0);
+	return a;
+}
+
+void nl_nest_end(struct nlmsghdr *h, struct rtattr *a)
+{
+	a->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)a);
+}
+
+void nl_link_msg(nl_msg *r, int type, int flags, int ifindex)
+{
+	memset(r, 0, sizeof(*r));
+	r->h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+	r->h.nlmsg_type = (unsigned short)type;
+	r->h.nlmsg_flags = (unsigned short)flags;
+	((struct ifinfomsg *)NLMSG_DATA(&r->h))->ifi_index = ifindex;
+}
+
+/* The kernel's own words on a refused request (extended ACK), when it gave them. */
+static void extack_text(struct nlmsghdr *r, char *out, size_t cap)
+{
+	out[0] = 0;
+	if (!(r->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	struct nlmsgerr *me = NLMSG_DATA(r);
+	size_t off = sizeof(*me);
+	/* Without NLM_F_CAPPED the whole refused request is echoed before the attributes. */
+	if (!(r->nlmsg_flags & NLM_F_CAPPED))
+		off += me->msg.nlmsg_len - NLMSG_HDRLEN;
+	if (NLMSG_HDRLEN + off >= r->nlmsg_len)
+		return;
+	int len = (int)(r->nlmsg_len - NLMSG_HDRLEN - off);
+	for (struct rtattr *a = (struct rtattr *)((char *)me + off); RTA_OK(a, len); a = RTA_NEXT(a, len))
+		if (a->rta_type == NLMSGERR_ATTR_MSG) {
+			snprintf(out, cap, "%.*s", (int)RTA_PAYLOAD(a), (char *)RTA_DATA(a));
+			size_t n = strlen(out);
+			while (n && (out[n - 1] == '\n' || out[n - 1] == 0))
+				out[--n] = 0;
+			return;
+		}
 }
 
 static int nl_open(err *e)
@@ -35,11 +98,14 @@ static int nl_open(err *e)
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
 		return fail_sys(e, "socket(AF_NETLINK)", NULL, errno);
+	/* Refusals then carry the kernel's reason ("Unknown device type"); older kernels just ignore this. */
+	int one = 1;
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	return fd;
 }
 
-/* Sends a request that wants an ACK; fails with the kernel's errno. */
-static int nl_talk(err *e, struct nlmsghdr *h, const char *call)
+/* Sends a request that wants an ACK; fails with the kernel's errno, and its reason when it gave one. */
+int nl_talk(err *e, struct nlmsghdr *h, const char *call)
 {
 	int fd = nl_open(e);
 	if (fd < 0)
@@ -67,7 +133,12 @@ static int nl_talk(err *e, struct nlmsghdr *h, const char *call)
 				close(fd);
 				if (me->error == 0)
 					return 0;
-				return fail_sys(e, call, "rtnetlink", -me->error);
+				char why[256];
+				extack_text(r, why, sizeof(why));
+				fail_sys(e, call, "rtnetlink", -me->error);
+				if (why[0])
+					snprintf(e->msg + strlen(e->msg), sizeof(e->msg) - strlen(e->msg), ": %s", why);
+				return -1;
 			}
 		}
 	}
@@ -213,20 +284,13 @@ int nl_set_name(err *e, int ifindex, const char *name)
 	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(*m));
 	r.h.nlmsg_type = RTM_NEWLINK;
 	m->ifi_index = ifindex;
-	add_attr(&r.h, IFLA_IFNAME, name, strlen(name) + 1);
+	nl_attr(&r.h, IFLA_IFNAME, name, strlen(name) + 1);
 	return nl_talk(e, &r.h, "RTM_NEWLINK (rename)");
 }
 
 int nl_set_up(err *e, int ifindex)
 {
-	nlreq r = {0};
-	struct ifinfomsg *m = NLMSG_DATA(&r.h);
-	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(*m));
-	r.h.nlmsg_type = RTM_NEWLINK;
-	m->ifi_index = ifindex;
-	m->ifi_flags = IFF_UP;
-	m->ifi_change = IFF_UP;
-	return nl_talk(e, &r.h, "RTM_NEWLINK (up)");
+	return nl_set_updown(e, ifindex, true);
 }
 
 int nl_add_addr(err *e, int ifindex, int family, const char *addr, int prefixlen, bool nodad)
@@ -245,8 +309,8 @@ int nl_add_addr(err *e, int ifindex, int family, const char *addr, int prefixlen
 	m->ifa_index = (unsigned)ifindex;
 	m->ifa_flags = nodad ? IFA_F_NODAD : 0;
 	size_t alen = af == AF_INET6 ? 16 : 4;
-	add_attr(&r.h, IFA_LOCAL, bin, alen);
-	add_attr(&r.h, IFA_ADDRESS, bin, alen);
+	nl_attr(&r.h, IFA_LOCAL, bin, alen);
+	nl_attr(&r.h, IFA_ADDRESS, bin, alen);
 	return nl_talk(e, &r.h, "RTM_NEWADDR");
 }
 
@@ -269,7 +333,93 @@ int nl_set_neigh(err *e, int ifindex, int family, const char *addr, const char *
 	m->ndm_family = (unsigned char)af;
 	m->ndm_ifindex = ifindex;
 	m->ndm_state = NUD_PERMANENT;
-	add_attr(&r.h, NDA_DST, bin, af == AF_INET6 ? 16 : 4);
-	add_attr(&r.h, NDA_LLADDR, ll, 6);
+	nl_attr(&r.h, NDA_DST, bin, af == AF_INET6 ? 16 : 4);
+	nl_attr(&r.h, NDA_LLADDR, ll, 6);
 	return nl_talk(e, &r.h, "RTM_NEWNEIGH");
+}
+
+int nl_set_updown(err *e, int ifindex, bool up)
+{
+	nlreq r;
+	nl_link_msg(&r, RTM_NEWLINK, 0, ifindex);
+	struct ifinfomsg *m = NLMSG_DATA(&r.h);
+	m->ifi_flags = up ? IFF_UP : 0;
+	m->ifi_change = IFF_UP;
+	return nl_talk(e, &r.h, up ? "RTM_NEWLINK (up)" : "RTM_NEWLINK (down)");
+}
+
+int nl_set_mtu(err *e, int ifindex, int mtu)
+{
+	nlreq r;
+	nl_link_msg(&r, RTM_NEWLINK, 0, ifindex);
+	nl_attr_u32(&r.h, IFLA_MTU, (uint32_t)mtu);
+	char call[64];
+	snprintf(call, sizeof(call), "RTM_NEWLINK (mtu %d)", mtu);
+	return nl_talk(e, &r.h, call);
+}
+
+int nl_set_mac(err *e, int ifindex, const char *mac)
+{
+	unsigned v[6];
+	uint8_t ll[6];
+	if (sscanf(mac, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
+		return fail(e, "USAGE", "expected a MAC address, found %s", mac);
+	for (int i = 0; i < 6; i++)
+		ll[i] = (uint8_t)v[i];
+	nlreq r;
+	nl_link_msg(&r, RTM_NEWLINK, 0, ifindex);
+	nl_attr(&r.h, IFLA_ADDRESS, ll, 6);
+	return nl_talk(e, &r.h, "RTM_NEWLINK (address)");
+}
+
+int nl_del_link(err *e, const char *ifname)
+{
+	nlreq r;
+	nl_link_msg(&r, RTM_DELLINK, 0, 0);
+	nl_attr_str(&r.h, IFLA_IFNAME, ifname);
+	char call[64];
+	snprintf(call, sizeof(call), "RTM_DELLINK (%s)", ifname);
+	return nl_talk(e, &r.h, call);
+}
+
+/* Type, MTU and link-layer address of one interface (RTM_GETLINK of its index). */
+int nl_link_get(err *e, int ifindex, link_brief *out)
+{
+	memset(out, 0, sizeof(*out));
+	int fd = nl_open(e);
+	if (fd < 0)
+		return -1;
+	nlreq q;
+	nl_link_msg(&q, RTM_GETLINK, NLM_F_REQUEST, ifindex);
+	q.h.nlmsg_seq = 3;
+	if (send(fd, &q, q.h.nlmsg_len, 0) < 0) {
+		int en = errno;
+		close(fd);
+		return fail_sys(e, "send(RTM_GETLINK)", "rtnetlink", en);
+	}
+	char buf[16384];
+	ssize_t n;
+	while ((n = recv(fd, buf, sizeof(buf), 0)) < 0 && errno == EINTR)
+		;
+	int en = errno;
+	close(fd);
+	if (n < 0)
+		return fail_sys(e, "recv(RTM_GETLINK)", "rtnetlink", en);
+	struct nlmsghdr *r = (struct nlmsghdr *)buf;
+	if (!NLMSG_OK(r, (unsigned)n))
+		return fail(e, "AGENT", "RTM_GETLINK: a short answer (%zd bytes)", n);
+	if (r->nlmsg_type == NLMSG_ERROR)
+		return fail_sys(e, "RTM_GETLINK", "rtnetlink", -((struct nlmsgerr *)NLMSG_DATA(r))->error);
+	struct ifinfomsg *m = NLMSG_DATA(r);
+	out->type = m->ifi_type;
+	int len = (int)IFLA_PAYLOAD(r);
+	for (struct rtattr *a = IFLA_RTA(m); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == IFLA_MTU)
+			memcpy(&out->mtu, RTA_DATA(a), 4);
+		else if (a->rta_type == IFLA_ADDRESS && RTA_PAYLOAD(a) <= sizeof(out->addr)) {
+			out->alen = RTA_PAYLOAD(a);
+			memcpy(out->addr, RTA_DATA(a), out->alen);
+		}
+	}
+	return 0;
 }

@@ -811,6 +811,20 @@ void *res_peek(err *e, const char *action, const char *id, const char *kind, con
 	return res_find(e, action, id, kind, what, false);
 }
 
+void *res_take_where(const char *kind, bool (*match)(void *obj, const void *arg), const void *arg)
+{
+	void *obj = NULL;
+	pthread_mutex_lock(&res_lock);
+	for (size_t i = 0; i < res_len; i++)
+		if (!strcmp(res_tab[i].kind, kind) && match(res_tab[i].obj, arg)) {
+			obj = res_tab[i].obj;
+			res_tab[i] = res_tab[--res_len];
+			break;
+		}
+	pthread_mutex_unlock(&res_lock);
+	return obj;
+}
+
 void res_close_all(void)
 {
 	for (;;) {

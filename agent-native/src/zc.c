@@ -718,17 +718,6 @@ static void stream_close(void *obj)
 	free(r);
 }
 
-static int get_family(err *e, const char *action, const jv *p, int *family)
-{
-	double f;
-	if (need_num(e, action, p, "family", &f) < 0)
-		return -1;
-	if (f != 4 && f != 6)
-		return fail(e, "USAGE", "%s: expected family 4 or 6, found %g", action, f);
-	*family = (int)f;
-	return 0;
-}
-
 static int spawn(pthread_t *t, void *(*fn)(void *), void *arg)
 {
 	pthread_attr_t attr;
