@@ -6,6 +6,7 @@
  * `qemu:e1000e,kernel=/src/linux/arch/x86/boot/bzImage,modules=/tmp/mods/lib/modules/6.9.0`.
  */
 import { raisedByAgent } from '../../harness/agent/client.js';
+import { nativeAgentPath } from '../../harness/agent/native.js';
 import { spawnLocalAgent } from '../../harness/agent/spawn.js';
 import type { ActionName, ActionParams, ActionResult } from '../../harness/agent/protocol.js';
 import { isNicmatrixError, NicmatrixError } from '../../harness/codec/errors.js';
@@ -19,7 +20,7 @@ import { catalogueMismatches, findQemuModel, QEMU_MODELS, type QemuModel } from 
 import { diagnoseGuest, parseNicLine } from './console.js';
 import { GuestProcess } from './guest.js';
 import { ensureGuestImage, type GuestImage } from './image.js';
-import { kernelCmdline } from './init-script.js';
+import { kernelCmdline, NO_NODE } from './init-script.js';
 import { backendOf, parseQemuOptions, type QemuOptions } from './options.js';
 import { guestArgs } from './qemu-args.js';
 import { ensureSparc64Image, SPARC64_QEMU, sparc64Cmdline, sparc64GuestArgs } from './sparc64.js';
@@ -75,7 +76,9 @@ export class QemuDut extends DutBase {
     this.accel = sparc ? { accel: 'tcg', reason: 'a sparc64 guest runs under TCG on any host' } : await chooseAccel(o.accel, this.image);
     this.agentEntry = sparc
       ? { path: '/init', bundled: false, note: 'the static native agent (sparc64) is the guest init' }
-      : await ensureAgentBundle();
+      : o.agent === 'native'
+        ? { path: await nativeAgentPath('host', signal), bundled: false, note: 'the static native agent, read over 9p' }
+        : await ensureAgentBundle();
     const n = nextInstance();
     const plan = addressPair(n);
     const names = this.names;
@@ -97,7 +100,9 @@ export class QemuDut extends DutBase {
       peerMac,
       extra: o.append,
     };
-    const cmdline = sparc ? sparc64Cmdline(boot) : kernelCmdline({ ...boot, node: process.execPath, agent: this.agentEntry.path });
+    const cmdline = sparc
+      ? sparc64Cmdline(boot)
+      : kernelCmdline({ ...boot, node: o.agent === 'native' ? NO_NODE : process.execPath, agent: this.agentEntry.path });
     const args = sparc
       ? sparc64GuestArgs({
           memMiB: o.memMiB,

@@ -17,6 +17,8 @@ export const PROTOCOL_MODULES = ['crc32c_generic', 'vxlan', 'geneve', 'ip_gre', 
 export const HOSTROOT_TAG = 'hostroot';
 /** Name of the virtio-serial port the agent serves on. */
 export const AGENT_PORT_NAME = 'nicmatrix.0';
+/** `nicmatrix.node=` when the agent is the static native one: it runs by itself. */
+export const NO_NODE = 'none';
 /** Console line prefix of the init; `nic …` and `FAILED: …` lines are read back by the controller (console.ts). */
 export const INIT_PREFIX = 'nicmatrix-init:';
 
@@ -117,6 +119,8 @@ mkdir -p /host
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 ${HOSTROOT_TAG} /host || fail "could not mount the host's root over 9p (mount_tag ${HOSTROOT_TAG})"
 # A project checked out under /tmp or /run (a CI clone) would vanish under the tmpfs below: keep it visible.
 NM_ROOT=\${NM_AGENT%/dist/*}
+# A native agent outside a project (in the cache): its own directory.
+[ "$NM_ROOT" = "$NM_AGENT" ] && NM_ROOT=\${NM_AGENT%/*}
 case "$NM_ROOT" in /tmp/*|/run/*) mkdir -p /keep && mount -o bind "/host$NM_ROOT" /keep || fail "could not keep $NM_ROOT" ;; *) NM_ROOT= ;; esac
 mount -t proc proc /host/proc && mount -t sysfs sysfs /host/sys && mount -t devtmpfs devtmpfs /host/dev &&
   mount -t tmpfs tmpfs /host/tmp && mount -t tmpfs tmpfs /host/run || fail "could not mount proc/sys/dev/tmp/run inside the host's root"
@@ -153,7 +157,7 @@ done
 [ -n "$PORT" ] || fail "virtio-serial port $NM_PORT did not appear"
 say "agent starting on $PORT at uptime $(cut -d' ' -f1 /proc/uptime)s"
 # One read-write open shared as stdin and stdout: a virtio port admits one opener at a time.
-H "$NM_NODE" "$NM_AGENT" <>"$PORT" >&0
+if [ "$NM_NODE" = ${NO_NODE} ]; then H "$NM_AGENT" <>"$PORT" >&0; else H "$NM_NODE" "$NM_AGENT" <>"$PORT" >&0; fi
 say "agent exited with status $?"
 poweroff -f
 sleep 10

@@ -6,8 +6,10 @@
  * - `accel=auto|tcg|kvm` (default auto: KVM only when the probe shows it works);
  * - `vnet_hdr=off|on` (default off, see `backendOf`);
  * - `mem=MiB` (default 256), `boot_timeout=SECONDS` (default 60);
- * - `append=WORD[+WORD…]`: extra kernel command-line words (e.g. `append=e1000.debug=16`).
+ * - `append=WORD[+WORD…]`: extra kernel command-line words (e.g. `append=e1000.debug=16`);
+ * - `agent=node|native`: the guest's agent (default node; native is the static C one, no Node start-up).
  */
+import type { AgentKind } from '../../harness/agent/native.js';
 import { NicmatrixError } from '../../harness/codec/errors.js';
 
 export type AccelChoice = 'auto' | 'tcg' | 'kvm';
@@ -20,13 +22,14 @@ export interface QemuOptions {
   memMiB: number;
   bootTimeoutMs: number;
   append: string[];
+  agent: AgentKind;
 }
 
 export const DEFAULT_MEM_MIB = 256;
 /** Generous against the 10 s target: two TCG guests booting on two loaded cores. */
 export const DEFAULT_BOOT_TIMEOUT_MS = 60_000;
 
-const KNOWN = ['kernel', 'modules', 'accel', 'vnet_hdr', 'mem', 'boot_timeout', 'append'];
+const KNOWN = ['kernel', 'modules', 'accel', 'vnet_hdr', 'mem', 'boot_timeout', 'append', 'agent'];
 
 export function parseQemuOptions(spec: string, options: Record<string, string>): QemuOptions {
   const bad = (key: string, expected: string) =>
@@ -35,7 +38,14 @@ export function parseQemuOptions(spec: string, options: Record<string, string>):
     if (!KNOWN.includes(key))
       throw new NicmatrixError('TARGET_SPEC', `target "${spec}": unknown option "${key}"; expected one of: ${KNOWN.join(', ')}`);
   }
-  const out: QemuOptions = { accel: 'auto', vnetHdr: false, memMiB: DEFAULT_MEM_MIB, bootTimeoutMs: DEFAULT_BOOT_TIMEOUT_MS, append: [] };
+  const out: QemuOptions = {
+    accel: 'auto',
+    vnetHdr: false,
+    memMiB: DEFAULT_MEM_MIB,
+    bootTimeoutMs: DEFAULT_BOOT_TIMEOUT_MS,
+    append: [],
+    agent: 'node',
+  };
   if (options.kernel !== undefined) {
     if (!options.kernel.startsWith('/')) throw bad('kernel', 'an absolute path to a bzImage or vmlinux');
     out.kernel = options.kernel;
@@ -69,6 +79,10 @@ export function parseQemuOptions(spec: string, options: Record<string, string>):
     if (words.length === 0 || words.some((w) => /\s|"/.test(w)))
       throw bad('append', 'kernel command-line words without spaces or quotes, joined by +');
     out.append = words;
+  }
+  if (options.agent !== undefined) {
+    if (options.agent !== 'node' && options.agent !== 'native') throw bad('agent', 'node or native');
+    out.agent = options.agent;
   }
   return out;
 }

@@ -64,6 +64,8 @@ describe('guest init script', () => {
     expect(script).toContain('ip -6 addr add "$NM_IP6" dev "$IF" nodad');
     expect(script).toContain('ip neigh replace "$NM_PEER4" lladdr "$NM_PEERMAC" dev "$IF" nud permanent');
     expect(script).toContain('H "$NM_NODE" "$NM_AGENT" <>"$PORT" >&0');
+    // The static native agent runs by itself.
+    expect(script).toContain('if [ "$NM_NODE" = none ]; then H "$NM_AGENT" <>"$PORT" >&0;');
     expect(script).toContain('say "nic ifname=$IF');
   });
   it('never lets PID 1 return: every failure and the agent exit power off', () => {

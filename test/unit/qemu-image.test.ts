@@ -121,7 +121,8 @@ describe('kernel and program binaries', () => {
 describe('qemu target options', () => {
   it('defaults to automatic acceleration and the plain tap backend', () => {
     const o = parseQemuOptions('qemu:e1000', {});
-    expect(o).toMatchObject({ accel: 'auto', vnetHdr: false, memMiB: 256, bootTimeoutMs: 60_000, append: [] });
+    expect(o).toMatchObject({ accel: 'auto', vnetHdr: false, memMiB: 256, bootTimeoutMs: 60_000, append: [], agent: 'node' });
+    expect(parseQemuOptions('qemu:e1000,agent=native', { agent: 'native' }).agent).toBe('native');
     expect(backendOf(o)).toBe('tap');
     expect(backendOf(parseQemuOptions('qemu:virtio-net-pci,vnet_hdr=on', { vnet_hdr: 'on' }))).toBe('tap+vnet_hdr');
   });
@@ -154,6 +155,7 @@ describe('qemu target options', () => {
     expect(() => parseQemuOptions('s', { vnet_hdr: 'yes' })).toThrow(/vnet_hdr expects on or off/);
     expect(() => parseQemuOptions('s', { mem: '64' })).toThrow(/mem expects a size in MiB/);
     expect(() => parseQemuOptions('s', { append: 'a b' })).toThrow(/append expects/);
+    expect(() => parseQemuOptions('s', { agent: 'python' })).toThrow(/agent expects node or native, found "python"/);
     const thrown = (() => {
       try {
         parseQemuOptions('s', { accel: 'x' });
