@@ -11,7 +11,7 @@ import {
   TCP_PSH,
   TCP_SYN,
 } from '../../harness/codec/index.js';
-import { tunnelHandedDown, unwrapTunnel, type TunnelPath } from '../../harness/checks/gso/judge.js';
+import { ID_WINDOW, tunnelHandedDown, unwrapTunnel, type TunnelPath } from '../../harness/checks/gso/judge.js';
 import { GSO_VARIANTS, partialUnsupported } from '../../harness/checks/gso/index.js';
 import { judgeSegments, type TcpFlowExpect } from '../../harness/checks/tso/judge.js';
 import { decodeCapture, TP_STATUS_CSUMNOTREADY, type WireFrame } from '../../harness/checks/wire.js';
@@ -34,6 +34,8 @@ interface Seg {
   /** Outer IPv4 ID and DF. */
   outerId: number;
   outerDf?: boolean;
+  outerTtl?: number;
+  outerTos?: number;
   /** The outer UDP checksum: right unless forced. */
   outerCsum?: number;
   udpLength?: number;
@@ -62,7 +64,7 @@ function tunnel(segs: Seg[]): Buffer[] {
       ...OUTER,
       vni: VNI,
       inner: innerSegment({ ...s, innerCsum: 'correct' }, 100 + i),
-      ipv4: { id: s.outerId, df: s.outerDf ?? false },
+      ipv4: { id: s.outerId, df: s.outerDf ?? false, ttl: s.outerTtl ?? 64, tos: s.outerTos ?? 0 },
       udpLength: s.udpLength,
       checksum: s.outerCsum ?? 'correct',
     });
@@ -150,6 +152,27 @@ describe('unwrapTunnel', () => {
     // IDs that jump ahead (the kernel's ID generator skips with time) are no fault.
     const jumps = SOUND.map((s, i) => ({ ...s, outerId: 10 + i * 700 }));
     expect(faults(unwrapTunnel(wire(tunnel(jumps)), path))).toEqual([]);
+  });
+
+  it('a repeat only counts within the recent frames: the 16-bit ID may come round again much later', () => {
+    const many: Seg[] = Array.from({ length: ID_WINDOW + 2 }, (_, i) => ({ at: 2500, len: 0, flags: TCP_ACK, outerId: 1000 + i }));
+    many[ID_WINDOW + 1].outerId = 1000;
+    expect(faults(unwrapTunnel(wire(tunnel(many)), path))).toEqual([]);
+    many[ID_WINDOW + 1].outerId = 1002;
+    expect(faults(unwrapTunnel(wire(tunnel(many)), path))).toEqual([expect.stringMatching(/repeats frame #2's/)]);
+  });
+
+  it('an outer TTL or DSCP that changes within one inner flow is a fault; the ECN bits may follow each inner packet', () => {
+    const ttl = SOUND.map((s, i) => (i === 2 ? { ...s, outerTtl: 1 } : s));
+    expect(faults(unwrapTunnel(wire(tunnel(ttl)), path))).toEqual([
+      "#2: outer IPv4 DF/TTL/DSCP 0/1/0 differ from frame #0's 0/64/0 (the same inner flow)",
+    ]);
+    const dscp = SOUND.map((s, i) => (i === 2 ? { ...s, outerTos: 0xb8 } : s));
+    expect(faults(unwrapTunnel(wire(tunnel(dscp)), path))).toEqual([
+      expect.stringMatching(/^#2: outer IPv4 DF\/TTL\/DSCP 0\/64\/46 differ/),
+    ]);
+    const ecn = SOUND.map((s, i) => (i > 0 && i < 4 ? { ...s, outerTos: 0x02 } : s));
+    expect(faults(unwrapTunnel(wire(tunnel(ecn)), path))).toEqual([]);
   });
 
   it('an outer UDP length that is one segment short of the frame is named', () => {

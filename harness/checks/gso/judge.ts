@@ -39,26 +39,52 @@ export function isOuterFrame(f: WireFrame, path: TunnelPath): boolean {
   return ip?.src === path.outer.src && ip.dst === path.outer.dst && ip.proto === 17;
 }
 
+/** Frames back a repeated outer ID is looked for: a copied header repeats within a cut; the 16-bit ID wraps far later. */
+export const ID_WINDOW = 64;
+
 /** The outer IPv4 IDs of the tunnel's frames in capture order: without DF each frame needs its own (RFC 6864). */
 function outerIdFaults(frames: readonly WireFrame[], t: TunnelWireTally): Map<number, string> {
   const faults = new Map<number, string>();
-  // The IDs of the recent frames: a repeat among them is a header copied without its ID advanced.
-  const seen = new Map<number, number>();
+  const recent: { id: number; index: number }[] = [];
   for (const f of frames) {
     const ip = f.parsed.ip;
     if (ip?.family !== 4 || ip.fragment) continue;
-    const before = seen.get(ip.id);
+    const before = recent.find((r) => r.id === ip.id);
     if (before !== undefined) {
       if (ip.df) t.outerIdFixedDf++;
       else {
         t.outerIdRepeats++;
         faults.set(
           f.index,
-          `outer IPv4 ID ${ip.id} repeats frame #${before}'s and DF is clear: every segment needs its own outer ID (the device must advance the ID of the header it copies)`,
+          `outer IPv4 ID ${ip.id} repeats frame #${before.index}'s and DF is clear: every segment needs its own outer ID (the device must advance the ID of the header it copies)`,
         );
       }
     }
-    seen.set(ip.id, f.index);
+    recent.push({ id: ip.id, index: f.index });
+    if (recent.length > ID_WINDOW) recent.shift();
+  }
+  return faults;
+}
+
+/**
+ * Outer fields every frame of one inner flow shares: the tunnel builds them once per flow (one DF, TTL and DSCP; the
+ * ECN bits follow each inner packet, and the UDP source port follows the socket's hash, which TCP changes on a
+ * timeout), and a device that copies the header must copy them whole.
+ */
+function outerCopyFaults(frames: readonly WireFrame[]): Map<number, string> {
+  const faults = new Map<number, string>();
+  const first = new Map<string, { index: number; fields: string }>();
+  for (const f of frames) {
+    const ip = f.parsed.ip;
+    const inner = parseEncap(f.data).encap?.innerParsed;
+    if (!ip || !inner?.ip) continue;
+    const key = `${inner.ip.src} ${inner.ip.dst} ${inner.ip.proto} ${inner.l4?.sport ?? ''} ${inner.l4?.dport ?? ''}`;
+    const names = ip.family === 4 ? 'DF/TTL/DSCP' : 'hop limit/DSCP';
+    const fields = ip.family === 4 ? `${+ip.df}/${ip.ttl}/${ip.tos >> 2}` : `${ip.hopLimit}/${ip.trafficClass >> 2}`;
+    const was = first.get(key);
+    if (!was) first.set(key, { index: f.index, fields });
+    else if (fields !== was.fields)
+      faults.set(f.index, `outer IPv${ip.family} ${names} ${fields} differ from frame #${was.index}'s ${was.fields} (the same inner flow)`);
   }
   return faults;
 }
@@ -76,6 +102,7 @@ export function unwrapTunnel(frames: readonly WireFrame[], path: TunnelPath): { 
     superFrames: 0,
   };
   const ids = outerIdFaults(outer, t);
+  const copies = outerCopyFaults(outer);
   const out = outer.map((f): Unwrapped => {
     const gso = f.raw.gsoSize ?? 0;
     if (gso > 0) {
@@ -89,7 +116,7 @@ export function unwrapTunnel(frames: readonly WireFrame[], path: TunnelPath): { 
       }
     }
     const v = judgeTunnelFrame(f, path.expect);
-    const faults = [v.fault, ids.get(f.index)].filter((x): x is string => x !== undefined);
+    const faults = [v.fault, ids.get(f.index), copies.get(f.index)].filter((x): x is string => x !== undefined);
     if (faults.length === 0) {
       if (v.partial === 'inner') t.innerPartial++;
       else if (v.partial === 'outer') t.outerPartial++;
