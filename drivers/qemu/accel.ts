@@ -13,7 +13,7 @@ import { cleanup } from '../../harness/sys/cleanup.js';
 import type { GuestImage } from './image.js';
 import { PROBE_CMDLINE, PROBE_OK } from './init-script.js';
 import type { AccelChoice } from './options.js';
-import { type Accel, PROBE_EXIT_CODE, probeArgs, probeRom, QEMU_BINARY } from './qemu-args.js';
+import { type Accel, bootArgs, cpuArgs, pcArgs, PROBE_EXIT_CODE, probeArgs, probeRom, QEMU_BINARY } from './qemu-args.js';
 
 /** The ROM stage: a working accelerator finishes in well under a second. */
 export const ROM_PROBE_TIMEOUT_MS = 3_000;
@@ -48,25 +48,9 @@ export async function probeRomRuns(accel: Accel): Promise<ProbeResult> {
 /** Boots the guest kernel to its init (which powers off at once), with the CPU model guests get under `accel`. */
 export async function probeBoot(image: GuestImage, accel: Accel, timeoutMs = BOOT_PROBE_TIMEOUT_MS): Promise<ProbeResult> {
   const args = [
-    '-nodefaults',
-    '-no-user-config',
-    '-display',
-    'none',
-    '-machine',
-    'pc',
-    '-accel',
-    accel,
-    '-cpu',
-    accel === 'kvm' ? 'host' : 'max',
-    '-m',
-    '128M',
-    '-no-reboot',
-    '-kernel',
-    image.kernel,
-    '-initrd',
-    image.initrd,
-    '-append',
-    PROBE_CMDLINE,
+    ...pcArgs(accel),
+    ...cpuArgs(accel),
+    ...bootArgs({ memMiB: 128, kernel: image.kernel, initrd: image.initrd, cmdline: PROBE_CMDLINE }),
     '-serial',
     'stdio',
   ];

@@ -52,9 +52,9 @@ export interface GuestBootParams {
   extra?: string[];
 }
 
-/** The kernel command line of a test guest. */
-export function kernelCmdline(p: GuestBootParams): string {
-  const words: [string, string][] = [
+/** The `nicmatrix.KEY` words of the link every guest's init sets up (x86 and sparc64 alike): its NIC, its addresses, the peer's. */
+export function linkWords(p: Omit<GuestBootParams, 'node' | 'agent'>): [string, string][] {
+  return [
     ['mac', p.mac],
     ['ifname', p.ifname],
     ['ip4', p.ipv4],
@@ -62,10 +62,12 @@ export function kernelCmdline(p: GuestBootParams): string {
     ['peer4', p.peerIpv4],
     ['peer6', p.peerIpv6],
     ['peermac', p.peerMac],
-    ['node', p.node],
-    ['agent', p.agent],
-    ['port', AGENT_PORT_NAME],
   ];
+}
+
+/** The kernel command line of a test guest. */
+export function kernelCmdline(p: GuestBootParams): string {
+  const words: [string, string][] = [...linkWords(p), ['node', p.node], ['agent', p.agent], ['port', AGENT_PORT_NAME]];
   for (const [k, v] of words) {
     if (!/^[^\s"'\\]+$/.test(v))
       throw new NicmatrixError('GUEST', `guest command line: nicmatrix.${k} must be one word without quotes, found ${JSON.stringify(v)}`);

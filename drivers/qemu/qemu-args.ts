@@ -5,6 +5,33 @@ export const QEMU_BINARY = 'qemu-system-x86_64';
 
 export type Accel = 'tcg' | 'kvm';
 
+/** An x86 PC with nothing but what the caller adds, no display, under `accel`. */
+export function pcArgs(accel: Accel): string[] {
+  return ['-nodefaults', '-no-user-config', '-display', 'none', '-machine', 'pc', '-accel', accel];
+}
+
+/** The CPU a guest gets: the host's under KVM, everything TCG emulates otherwise. */
+export function cpuArgs(accel: Accel): string[] {
+  return ['-cpu', accel === 'kvm' ? 'host' : 'max'];
+}
+
+/** Direct kernel boot with `memMiB` of memory; a reboot (the init's panic) ends QEMU. */
+export function bootArgs(c: { memMiB: number; kernel: string; initrd: string; cmdline: string }): string[] {
+  return ['-m', `${c.memMiB}M`, '-no-reboot', '-kernel', c.kernel, '-initrd', c.initrd, '-append', c.cmdline];
+}
+
+/** The agent's virtio-serial port on QEMU's stdio, its controller given as a `-device` value (bus and all). */
+export function agentPortArgs(controller: string): string[] {
+  return [
+    '-device',
+    controller,
+    '-chardev',
+    'stdio,id=agent,signal=off',
+    '-device',
+    `virtserialport,chardev=agent,name=${AGENT_PORT_NAME}`,
+  ];
+}
+
 export interface GuestQemuConfig {
   accel: Accel;
   memMiB: number;
@@ -27,35 +54,14 @@ export interface GuestQemuConfig {
  */
 export function guestArgs(c: GuestQemuConfig): string[] {
   return [
-    '-nodefaults',
-    '-no-user-config',
-    '-display',
-    'none',
-    '-machine',
-    'pc',
-    '-accel',
-    c.accel,
-    '-cpu',
-    c.accel === 'kvm' ? 'host' : 'max',
+    ...pcArgs(c.accel),
+    ...cpuArgs(c.accel),
     '-smp',
     '1',
-    '-m',
-    `${c.memMiB}M`,
-    '-no-reboot',
-    '-kernel',
-    c.kernel,
-    '-initrd',
-    c.initrd,
-    '-append',
-    c.cmdline,
+    ...bootArgs(c),
     '-virtfs',
     `local,path=/,mount_tag=${HOSTROOT_TAG},security_model=none,readonly=on,multidevs=remap`,
-    '-device',
-    'virtio-serial-pci',
-    '-chardev',
-    'stdio,id=agent,signal=off',
-    '-device',
-    `virtserialport,chardev=agent,name=${AGENT_PORT_NAME}`,
+    ...agentPortArgs('virtio-serial-pci'),
     '-netdev',
     `tap,id=dutnet,ifname=${c.tap},script=no,downscript=no,vnet_hdr=${c.vnetHdr ? 'on' : 'off'}`,
     '-device',
@@ -83,14 +89,7 @@ export function probeRom(): Buffer {
 
 export function probeArgs(accel: Accel, romPath: string): string[] {
   return [
-    '-nodefaults',
-    '-no-user-config',
-    '-display',
-    'none',
-    '-machine',
-    'pc',
-    '-accel',
-    accel,
+    ...pcArgs(accel),
     '-m',
     '16M',
     '-no-reboot',

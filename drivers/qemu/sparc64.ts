@@ -19,7 +19,8 @@ import { projectRoot } from '../../harness/sys/paths.js';
 import { cacheRoot, exists, writeAtomic } from '../../harness/sys/cache.js';
 import { type CpioEntry, writeCpio } from './cpio.js';
 import type { GuestImage } from './image.js';
-import { AGENT_PORT_NAME, type GuestBootParams } from './init-script.js';
+import { type GuestBootParams, linkWords } from './init-script.js';
+import { agentPortArgs, bootArgs } from './qemu-args.js';
 
 export const SPARC64_QEMU = 'qemu-system-sparc64';
 export const SPARC64_CROSS = 'sparc64-linux-gnu-';
@@ -119,16 +120,7 @@ export async function sparc64KernelBuildSeconds(image: string): Promise<number |
 
 /** The sparc64 guest's command line: only what its init reads (OpenBIOS passes a short one). */
 export function sparc64Cmdline(p: Omit<GuestBootParams, 'node' | 'agent'>): string {
-  const words: [string, string][] = [
-    ['mac', p.mac],
-    ['ifname', p.ifname],
-    ['ip4', p.ipv4],
-    ['ip6', p.ipv6],
-    ['peer4', p.peerIpv4],
-    ['peer6', p.peerIpv6],
-    ['peermac', p.peerMac],
-  ];
-  return ['console=ttyS0', 'quiet', 'panic=-1', ...words.map(([k, v]) => `nicmatrix.${k}=${v}`), ...(p.extra ?? [])].join(' ');
+  return ['console=ttyS0', 'quiet', 'panic=-1', ...linkWords(p).map(([k, v]) => `nicmatrix.${k}=${v}`), ...(p.extra ?? [])].join(' ');
 }
 
 export interface Sparc64QemuConfig {
@@ -152,21 +144,8 @@ export function sparc64GuestArgs(c: Sparc64QemuConfig): string[] {
     'none',
     '-vga',
     'none',
-    '-m',
-    `${c.memMiB}M`,
-    '-no-reboot',
-    '-kernel',
-    c.kernel,
-    '-initrd',
-    c.initrd,
-    '-append',
-    c.cmdline,
-    '-device',
-    'virtio-serial-pci,bus=pciB',
-    '-chardev',
-    'stdio,id=agent,signal=off',
-    '-device',
-    `virtserialport,chardev=agent,name=${AGENT_PORT_NAME}`,
+    ...bootArgs(c),
+    ...agentPortArgs('virtio-serial-pci,bus=pciB'),
     '-nic',
     `tap,ifname=${c.tap},script=no,downscript=no,model=${c.model},mac=${c.mac}`,
   ];
