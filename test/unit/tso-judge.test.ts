@@ -281,6 +281,22 @@ describe('judgeSegments over crafted connections', () => {
     expect(t.fixedIds).toBe(1);
   });
 
+  it('fails a header-only segment with PSH after a super-frame of whole MSS (QEMU e1000 pattern), naming the ID it took', () => {
+    // Write 1 (2920 bytes = 2 × 1460) cut into two segments and then an empty one the stack never counted: the
+    // next write's first segment reuses its ID, since the stack reserved only two.
+    const extra: SegSpec[] = [
+      { at: 0, len: 1460, id: 101 },
+      { at: 1460, len: 1460, id: 102, flags: TCP_ACK | TCP_PSH },
+      { at: 2920, len: 0, id: 103, flags: TCP_ACK | TCP_PSH },
+      { at: 2920, len: 80, id: 103, flags: TCP_ACK | TCP_PSH },
+      { at: 3000, len: 0, id: 104, flags: TCP_ACK | TCP_FIN },
+    ];
+    expect(reasons(judge(connection(stream, extra).frames, expectFor(stream, [2920, 80])))).toEqual([
+      'PSH on a header-only segment (no data, seq 2920 of the stream)',
+      "IPv4 ID 103 where 104 was due (one more than the previous segment's); tx-tcp-mangleid-segmentation is off; the header-only segment before it carried the same ID",
+    ]);
+  });
+
   it('fails a segment above the MSS, a lost timestamp option and a CWR without ECN', () => {
     expect(reasons(judge(connection(stream, sound).frames, expectFor(stream, [3000], { mss: 1400 })))).toEqual([
       expect.stringMatching(/segment of 1460 data \+ 0 option bytes exceeds the MSS 1400/),

@@ -230,6 +230,7 @@ function judgeSegmentRules(
 ): void {
   const first = segs[0]?.p.ip;
   let prevId: number | undefined;
+  let prevEmpty = false;
   let expectedId: number | undefined;
   let lastTs: number | undefined;
   let layout: string | undefined;
@@ -269,13 +270,16 @@ function judgeSegmentRules(
         t.lostFrames += ahead;
         expectedId = (id + 1) & 0xffff;
       } else {
+        // A header-only segment just before, holding this very ID: the device made a segment the stack never counted.
+        const extra = id === prevId && prevEmpty ? '; the header-only segment before it carried the same ID' : '';
         fault(
           s,
-          `IPv4 ID ${id} where ${expectedId} was due (one more than the previous segment's)${where}${x.mangleId ? '' : '; tx-tcp-mangleid-segmentation is off'}`,
+          `IPv4 ID ${id} where ${expectedId} was due (one more than the previous segment's)${where}${x.mangleId ? '' : '; tx-tcp-mangleid-segmentation is off'}${extra}`,
         );
         expectedId = (id + 1) & 0xffff;
       }
       prevId = id;
+      prevEmpty = dataLen === 0 && !(tcp.flags & (TCP_SYN | TCP_FIN | TCP_RST));
     } else if (ip.family === 6 && first?.family === 6 && (ip.hopLimit !== first.hopLimit || ip.trafficClass !== first.trafficClass)) {
       fault(
         s,
@@ -290,6 +294,9 @@ function judgeSegmentRules(
     if (!(f & TCP_SYN) && !(f & TCP_ACK) && !(f & TCP_RST)) fault(s, `ACK missing from a segment after the handshake${where}`);
     if (f & (TCP_CWR | TCP_ECE) && !(f & TCP_SYN) && !x.ecn) fault(s, `${f & TCP_CWR ? 'CWR' : 'ECE'} set, ECN was not negotiated${where}`);
     if (f & TCP_PSH && dataLen > 0) t.pshSegments++;
+    // The stack pushes data, never an empty segment: one is a segment the sender made of headers alone.
+    if (f & TCP_PSH && dataLen === 0 && !(f & (TCP_SYN | TCP_FIN | TCP_RST)))
+      fault(s, `PSH on a header-only segment (no data, seq ${(tcp.seq - segs[0].p.l4!.tcp!.seq - 1) >>> 0} of the stream)${where}`);
     // Options: the timestamp option on every segment (or none), the same layout on every data segment.
     if (!(f & TCP_SYN) && !(f & TCP_RST)) {
       const ts = tcp.options.find((o) => o.kind === TCPOPT_TIMESTAMP);
