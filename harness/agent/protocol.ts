@@ -80,9 +80,20 @@ export interface ActionMap {
   'nstat.read': { params: Record<string, never>; result: Record<string, number> };
   /** Starts an AF_PACKET capture with PACKET_AUXDATA on an interface. */
   'capture.start': { params: { ifname: string; snaplen?: number; vnetHdr?: boolean }; result: { id: string } };
-  /** Waits `settleMs` (or until `expect` frames arrived, at most `timeoutMs`), then drains and closes. */
+  /**
+   * Waits `settleMs` (or until `expect` frames arrived, at most `timeoutMs`), then drains and closes.
+   * `dropsFrom`: frames the interface's counters named in `before` (driver counters, `link.`-prefixed link
+   * counters) rose by since count as arrived for the wait: a device that counted them dropped will not deliver them.
+   */
   'capture.stop': {
-    params: { id: string; settleMs?: number; expect?: number; timeoutMs?: number; ignoreOutgoing?: boolean };
+    params: {
+      id: string;
+      settleMs?: number;
+      expect?: number;
+      timeoutMs?: number;
+      ignoreOutgoing?: boolean;
+      dropsFrom?: { ifname: string; before: Record<string, number> };
+    };
     result: { frames: CapturedFrame[]; dropped: number };
   };
   /**

@@ -155,6 +155,12 @@ export function lossCounters(delta: Readonly<Record<string, number>>, dir: 'rx' 
  */
 const OVERRUN_COUNTER = /miss|fifo|no_?buf|nobuf|over(run|_err|flow)|ring_full/i;
 
+/** The receive-overrun counters among a side's counters, with their values: frames they count never reach a tap. */
+export function overrunCounters(c: Readonly<Record<string, number>>): Record<string, number> {
+  const tx = /(^|[._])tx(_|\d|$)/i;
+  return Object.fromEntries(Object.entries(c).filter(([k]) => OVERRUN_COUNTER.test(k) && !tx.test(k)));
+}
+
 function overrunOnly(c: Readonly<Record<string, number>>): Record<string, number> {
   return Object.fromEntries(Object.entries(c).filter(([k, v]) => v > 0 && OVERRUN_COUNTER.test(k)));
 }

@@ -11,7 +11,7 @@ import { counterDelta } from '../agent/ethtool.js';
 import type { Side } from '../../drivers/types.js';
 import { PACKET_OUTGOING } from '../sys/consts.js';
 import { ARRIVAL_TIMEOUT_MS, SETTLE_MS } from './capture-round.js';
-import { arrivalCounts, lossCounters, traceArrivals, type FrameTrace } from './arrival.js';
+import { arrivalCounts, lossCounters, overrunCounters, traceArrivals, type FrameTrace } from './arrival.js';
 import type { CheckContext } from './types.js';
 import { decodeCapture, type WireFrame } from './wire.js';
 
@@ -97,7 +97,7 @@ export async function injectFrames(
     const rateMbps = round === 0 ? rate.mbps : (rate.mbps ?? UNKNOWN_LINK_RESEND_MBPS) / BACKOFF ** round;
     if (round > 0) ctx.log(`sending ${batch.length} frame(s) the DUT's capture did not show again, at ${rateMbps} Mb/s`);
     const [dutBefore, peerBefore] = await Promise.all([sideCounters(ctx, 'dut'), sideCounters(ctx, 'peer')]);
-    const r = await captureBoth(ctx, batch.length, () =>
+    const r = await captureBoth(ctx, batch.length, overrunCounters(dutBefore), () =>
       ctx.dut.run(
         'peer',
         'packet.send',
@@ -139,6 +139,7 @@ export async function injectFrames(
 async function captureBoth(
   ctx: CheckContext,
   expect: number,
+  dutOverruns: Record<string, number>,
   send: () => Promise<unknown>,
 ): Promise<{ peerOut: WireFrame[]; dutIn: WireFrame[]; peerDropped: number; dutDropped: number }> {
   const { id: dutCap } = await ctx.dut.run('dut', 'capture.start', { ifname: ctx.link.dut.ifname });
@@ -166,7 +167,15 @@ async function captureBoth(
   const dut = await ctx.dut.run(
     'dut',
     'capture.stop',
-    { id: dutCap, expect: toDut, settleMs: SETTLE_MS, timeoutMs: ARRIVAL_TIMEOUT_MS, ignoreOutgoing: true },
+    {
+      id: dutCap,
+      expect: toDut,
+      settleMs: SETTLE_MS,
+      timeoutMs: ARRIVAL_TIMEOUT_MS,
+      ignoreOutgoing: true,
+      // Frames the DUT's receive-overrun counters count will not come: the wait ends on them, not on the time-out.
+      ...(Object.keys(dutOverruns).length > 0 ? { dropsFrom: { ifname: ctx.link.dut.ifname, before: dutOverruns } } : {}),
+    },
     { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 },
   );
   if (dut.dropped > 0) ctx.log(`DUT capture: the kernel dropped ${dut.dropped} frame(s)`);

@@ -31,6 +31,8 @@ export interface StopOptions {
   keep?: (f: ReceivedFrame) => boolean;
   /** Ends the waits early (the call was cancelled): what was captured so far is returned. */
   signal?: AbortSignal;
+  /** Frames known not to come (a device counted them dropped): they count toward `expect`. */
+  accountedElsewhere?: () => Promise<number>;
 }
 
 export interface CaptureResult {
@@ -124,7 +126,13 @@ export class Capture {
       } else {
         const deadline = Date.now() + (opts.timeoutMs ?? 2000);
         await this.drainAll();
-        while (this.frames.length < opts.expect && Date.now() < deadline && !opts.signal?.aborted) {
+        const elsewhere = opts.accountedElsewhere ?? (() => Promise.resolve(0));
+        while (
+          this.frames.length < opts.expect &&
+          Date.now() < deadline &&
+          !opts.signal?.aborted &&
+          this.frames.length + (await elsewhere()) < opts.expect
+        ) {
           await this.socket.sock.wait(C.POLLIN, Math.min(200, deadline - Date.now()));
           await this.drainAll();
         }

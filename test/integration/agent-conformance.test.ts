@@ -133,6 +133,35 @@ describe('the Node agent reads what the tools print (ioctls and files, no proces
     expect(got.speedMbps).toBe(speed);
   });
 
+  it('capture.stop ends its wait when the named counters account for the frames still missing', async () => {
+    const { a, b } = agents.node!;
+    const frame = buildUdpFrame({
+      family: 4,
+      srcMac: link.b.mac,
+      dstMac: link.a.mac,
+      src: link.b.ipv4,
+      dst: link.a.ipv4,
+      sport: 40106,
+      dport: 9,
+    });
+    const { counters } = await a.client.call('link.stats', { ifname: link.a.ifname });
+    // Two frames "counted dropped" before the capture (a device's overrun counters rise so): 3 sent + 2 counted = 5.
+    const before = { 'link.rx_packets': counters.rx_packets - 2 };
+    const { id } = await a.client.call('capture.start', { ifname: link.a.ifname });
+    await b.client.call('packet.send', { ifname: link.b.ifname, frames: [b64(frame), b64(frame), b64(frame)] });
+    const t0 = Date.now();
+    const r = await a.client.call('capture.stop', {
+      id,
+      expect: 5,
+      timeoutMs: 60_000,
+      ignoreOutgoing: true,
+      dropsFrom: { ifname: link.a.ifname, before },
+    });
+    expect(r.frames.filter((f) => parseFrame(bytesOf(f)).l4?.sport === 40106)).toHaveLength(3);
+    // Ended on the counters, far from the 60 s time-out.
+    expect(Date.now() - t0).toBeLessThan(30_000);
+  });
+
   it('nstat.read as `nstat --json -a -z -s`', async () => {
     const printed = parseNstatJson(await tool('nstat', ['--json', '-a', '-z', '-s']));
     atLeast(await agents.node!.a.client.call('nstat.read', {}), printed);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CapturedFrame } from '../../harness/agent/protocol.js';
-import { arrivalCounts, arrivalFaults, lossCounters, overRate, traceArrivals } from '../../harness/checks/arrival.js';
+import { arrivalCounts, arrivalFaults, lossCounters, overRate, overrunCounters, traceArrivals } from '../../harness/checks/arrival.js';
 import { judgeRx } from '../../harness/checks/rx-csum/judge.js';
 import { rxOutcome } from '../../harness/checks/rx-csum/outcome.js';
 import { planFrames, type RxFlow } from '../../harness/checks/rx-csum/plan.js';
@@ -208,5 +208,20 @@ describe('overRate', () => {
     const frames = at([0, 1_300_000, 1_500_000, 3_000_000, 100]);
     expect(overRate(frames, 10)).toEqual([false, false, true, false, false]);
     expect(overRate(frames, null)).toEqual([false, false, false, false, false]);
+  });
+});
+
+describe('overrunCounters', () => {
+  it('keeps the receive-overrun counters of a side (driver and link.), not generic drops nor the transmit side', () => {
+    const c = {
+      rx_fifo: 3,
+      'link.rx_missed_errors': 3,
+      'link.rx_over_errors': 0,
+      rx_no_buffer_count: 1,
+      'link.rx_dropped': 9,
+      'link.tx_fifo_errors': 2,
+      rx_packets: 100,
+    };
+    expect(overrunCounters(c)).toEqual({ rx_fifo: 3, 'link.rx_missed_errors': 3, 'link.rx_over_errors': 0, rx_no_buffer_count: 1 });
   });
 });

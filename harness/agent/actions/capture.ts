@@ -4,6 +4,7 @@ import { NicmatrixError } from '../../codec/errors.js';
 import { Capture } from '../../sys/capture.js';
 import { PACKET_OUTGOING, VIRTIO_NET_HDR_F_NEEDS_CSUM } from '../../sys/consts.js';
 import type { ReceivedFrame } from '../../sys/packet.js';
+import { sideCounters } from '../counters.js';
 import type { CapturedFrame } from '../protocol.js';
 import { callSignal, defineAction } from '../registry.js';
 
@@ -49,13 +50,30 @@ defineAction('capture.start', async ({ ifname, snaplen, vnetHdr }, ctx) => {
   return { id };
 });
 
-defineAction('capture.stop', async ({ id, settleMs, expect, timeoutMs, ignoreOutgoing }, ctx) => {
+/** How often a capture waiting on a device's drop counters reads them (frames arrive far more often). */
+const DROPS_POLL_MS = 200;
+
+/** The most any of the named counters rose since `before`: drops a device counted (one drop is often counted twice). */
+function dropsSince(drops: { ifname: string; before: Record<string, number> }): () => Promise<number> {
+  let last = 0;
+  let readAt = 0;
+  return async () => {
+    if (Date.now() - readAt < DROPS_POLL_MS) return last;
+    const now = await sideCounters(drops.ifname);
+    readAt = Date.now();
+    last = Object.entries(drops.before).reduce((most, [k, v]) => Math.max(most, (now[k] ?? v) - v), 0);
+    return last;
+  };
+}
+
+defineAction('capture.stop', async ({ id, settleMs, expect, timeoutMs, ignoreOutgoing, dropsFrom }, ctx) => {
   const cap = ctx.resources.get(id);
   if (!(cap instanceof Capture))
     throw new NicmatrixError('AGENT', `capture.stop: expected an open capture "${id}", found ${cap ? 'another kind of resource' : 'none'}`);
   ctx.resources.delete(id);
   const keep = ignoreOutgoing ? (f: ReceivedFrame) => f.pkttype !== PACKET_OUTGOING : undefined;
-  const r = await cap.stop({ settleMs, expect, timeoutMs, keep, signal: callSignal() });
+  const accountedElsewhere = dropsFrom ? dropsSince(dropsFrom) : undefined;
+  const r = await cap.stop({ settleMs, expect, timeoutMs, keep, signal: callSignal(), accountedElsewhere });
   const frames: CapturedFrame[] = [];
   for (const f of r.frames) {
     frames.push(toCapturedFrame(f, r.startNs));

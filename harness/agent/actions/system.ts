@@ -1,7 +1,8 @@
 /** Agent actions that ask the system tools: ethtool, nstat, ip. */
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import { linkStatsFromSysfs, parseDriverInfo, parseFeaturesJson, parseSysfsSpeed } from '../ethtool.js';
+import { interfaceName, linkCounters, linkSpeed, readOr } from '../counters.js';
+import { parseDriverInfo, parseFeaturesJson } from '../ethtool.js';
 import { PROC_COUNTER_FILES, parseNameValue, parseSnmpTable } from '../proc-counters.js';
 import { driverStats } from '../../sys/ethtool-stats.js';
 import { NicmatrixError } from '../../codec/errors.js';
@@ -48,18 +49,10 @@ defineAction('ethtool.driver', async ({ ifname }) => parseDriverInfo((await run(
 // Counters are read on every variant: ioctls and files, not a process each (~0.1 s apiece in a TCG guest).
 defineAction('ethtool.stats', async ({ ifname }) => driverStats(ifname));
 
-defineAction('link.stats', async ({ ifname, speed }) => {
-  const dir = `/sys/class/net/${interfaceName('link.stats', ifname)}`;
-  const names = await fs.readdir(`${dir}/statistics`);
-  const files = Object.fromEntries(
-    await Promise.all(names.map(async (n) => [n, await fs.readFile(`${dir}/statistics/${n}`, 'utf8')] as const)),
-  );
-  files.carrier_changes = await readOr(`${dir}/carrier_changes`);
-  const counters = linkStatsFromSysfs(files);
-  // Drivers without link settings (lo, ne2k-pci) give EINVAL or -1: no speed, not an error.
-  const speedMbps = speed ? parseSysfsSpeed(await readOr(`${dir}/speed`)) : null;
-  return { counters, speedMbps };
-});
+defineAction('link.stats', async ({ ifname, speed }) => ({
+  counters: await linkCounters('link.stats', ifname),
+  speedMbps: speed ? await linkSpeed('link.stats', ifname) : null,
+}));
 
 defineAction('nstat.read', async () => {
   const out: Record<string, number> = {};
@@ -70,21 +63,6 @@ defineAction('nstat.read', async () => {
   }
   return out;
 });
-
-/** A file's text, or '' when it cannot be read (a counter file the kernel lacks, a speed the driver cannot tell). */
-async function readOr(path: string): Promise<string> {
-  try {
-    return await fs.readFile(path, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-function interfaceName(action: string, ifname: string): string {
-  if (!/^[\w.:@-]+$/.test(ifname))
-    throw new NicmatrixError('AGENT', `${action}: expected an interface name, found ${JSON.stringify(ifname)}`);
-  return ifname;
-}
 
 /** How often link.wait reads the interface's state (a file read: cheap even in a TCG guest). */
 const LINK_POLL_MS = 25;
