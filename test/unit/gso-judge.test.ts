@@ -216,9 +216,12 @@ describe('unwrapTunnel', () => {
     expect(inner(u)).toEqual([]);
   });
 
-  it('frames of other flows (another outer source) are left out', () => {
+  it("frames of other flows (another outer source) and the tunnel's own ARP are left out", () => {
     const other = buildVxlanFrame({ ...OUTER, src: '192.0.2.9', vni: VNI, inner: innerSegment(SOUND[1], 1), checksum: 0x1234 });
-    const u = unwrapTunnel(wire([other, ...tunnel(SOUND)]), path);
+    const arpInner = Buffer.alloc(14 + 28);
+    arpInner.writeUInt16BE(0x0806, 12);
+    const arp = buildVxlanFrame({ ...OUTER, vni: VNI, inner: arpInner, ipv4: { id: 99 } });
+    const u = unwrapTunnel(wire([other, arp, ...tunnel(SOUND)]), path);
     expect(u.tally.outerFrames).toBe(5);
     expect(faults(u)).toEqual([]);
   });

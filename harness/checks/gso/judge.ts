@@ -5,7 +5,7 @@
  * across the frames (GSO partial leaves them to the device), and the inner
  * frames handed on for tso's segment and stream rules.
  */
-import { parseEncap, type EncapInfo, type IpFamily } from '../../codec/index.js';
+import { ETH_P_ARP, parseEncap, type EncapInfo, type IpFamily } from '../../codec/index.js';
 import type { HandedDown } from '../tso/outcome.js';
 import type { Unwrapped } from '../tso/round.js';
 import type { WireFrame } from '../wire.js';
@@ -91,7 +91,8 @@ function outerCopyFaults(frames: readonly WireFrame[]): Map<number, string> {
 
 /** Judges the wrapping of every frame of the path and unwraps the inner frames. */
 export function unwrapTunnel(frames: readonly WireFrame[], path: TunnelPath): { frames: Unwrapped[]; tally: TunnelWireTally } {
-  const outer = frames.filter((f) => isOuterFrame(f, path));
+  // The tunnel's own ARP (a neighbour it had to resolve) is no frame of any TCP flow.
+  const outer = frames.filter((f) => isOuterFrame(f, path) && parseEncap(f.data).encap?.innerParsed.eth?.etherType !== ETH_P_ARP);
   const t: TunnelWireTally = {
     outerFrames: outer.length,
     complete: 0,
