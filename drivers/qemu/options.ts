@@ -5,7 +5,7 @@
  *   (`…/lib/modules/VERSION`, with modules.dep); omit when all needed drivers are built in;
  * - `accel=auto|tcg|kvm` (default auto: KVM only when the probe shows it works);
  * - `vnet_hdr=off|on` (default off, see `backendOf`);
- * - `mem=MiB` (default 256), `boot_timeout=SECONDS` (default 60);
+ * - `mem=MiB` (default 512), `boot_timeout=SECONDS` (default 60);
  * - `append=WORD[+WORD…]`: extra kernel command-line words (e.g. `append=e1000.debug=16`);
  * - `agent=node|native`: the guest's agent (default node; native is the static C one, no Node start-up).
  */
@@ -25,7 +25,12 @@ export interface QemuOptions {
   agent: AgentKind;
 }
 
-export const DEFAULT_MEM_MIB = 256;
+/**
+ * With 256 MiB a guest had ~128 MiB available and the zero-copy checks' tmpfs
+ * file took up to half of it; five models' guests soft-locked in zc/* then.
+ * Guest memory never touched costs the host nothing.
+ */
+export const DEFAULT_MEM_MIB = 512;
 /** Generous against the 10 s target: two TCG guests booting on two loaded cores. */
 export const DEFAULT_BOOT_TIMEOUT_MS = 60_000;
 

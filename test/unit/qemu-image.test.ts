@@ -121,7 +121,7 @@ describe('kernel and program binaries', () => {
 describe('qemu target options', () => {
   it('defaults to automatic acceleration and the plain tap backend', () => {
     const o = parseQemuOptions('qemu:e1000', {});
-    expect(o).toMatchObject({ accel: 'auto', vnetHdr: false, memMiB: 256, bootTimeoutMs: 60_000, append: [], agent: 'node' });
+    expect(o).toMatchObject({ accel: 'auto', vnetHdr: false, memMiB: 512, bootTimeoutMs: 60_000, append: [], agent: 'node' });
     expect(parseQemuOptions('qemu:e1000,agent=native', { agent: 'native' }).agent).toBe('native');
     expect(backendOf(o)).toBe('tap');
     expect(backendOf(parseQemuOptions('qemu:virtio-net-pci,vnet_hdr=on', { vnet_hdr: 'on' }))).toBe('tap+vnet_hdr');
