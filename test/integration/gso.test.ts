@@ -38,8 +38,9 @@ describe('gso/partial on sound devices', () => {
       const lo = record.targets.find((t) => t.spec === 'lo')!;
       expect(lo.results.find((x) => x.variant === 'software')!.message).toMatch(/two network stacks/);
       const sw = record.targets.find((t) => t.spec === 'veth')!.results.find((x) => x.variant === 'software')!;
-      expect(sw.message).toMatch(/outer IPv4 header, length, ID and UDP length and checksum right on all \d+ tunnel frames/);
-      expect(sw.message).toMatch(/IPv6 TCP, MSS 1001, .* through VXLAN: \d+ bytes in 3 writes arrived byte-exact/);
+      expect(sw.message).toMatch(/outer IPv4 header checksum, length and ID, outer UDP length and checksum right on all \d+ tunnel frames/);
+      expect(sw.message).toMatch(/outer IPv6 payload length, outer UDP length and checksum right on all \d+ tunnel frames/);
+      expect(sw.message).toMatch(/IPv6 TCP, MSS 1001, .* through VXLAN over IPv6: \d+ bytes in 3 writes arrived byte-exact/);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(await netnsOf(r.pid)).toEqual([]);
     },
@@ -64,8 +65,8 @@ async function brokenRun(tag: string, rules: string[]) {
   return record.targets[0].results.find((x) => x.check === 'gso/partial' && x.variant === 'software')!;
 }
 
-/** The VXLAN port the tunnel uses, and where the inner EtherType and TCP flags sit after the outer UDP header. */
-const VXLAN = 'ip protocol udp udp dport 4789';
+/** The VXLAN port the tunnels use (outer IPv4 and IPv6), and where the inner EtherType and TCP flags sit after the outer UDP header. */
+const VXLAN = ['ip protocol udp udp dport 4789', 'ip6 nexthdr udp udp dport 4789'];
 const INNER_V4_PSH = '@th,224,16 0x0800 @th,504,8 & 0x08 == 0x08';
 const INNER_V6_PSH = '@th,224,16 0x86dd @th,664,8 & 0x08 == 0x08';
 
@@ -75,12 +76,17 @@ describe('gso/partial catches a broken device', () => {
     { timeout: 400_000 },
     async () => {
       // The egress hook sees the super-frame before the stack cuts it: every segment cut from it inherits the wrong sum.
-      const sw = await brokenRun('gsocsum', [`${VXLAN} meta length > 1514 meta length & 1 == 1 @th,48,16 set 0x1234`]);
+      const sw = await brokenRun(
+        'gsocsum',
+        VXLAN.map((m) => `${m} meta length > 1514 meta length & 1 == 1 @th,48,16 set 0x1234`),
+      );
       expect(sw.message).toMatch(/frame #\d+: outer UDP checksum 0x[0-9a-f]{4} is wrong, expected 0x[0-9a-f]{4}/);
       // Only some frames were touched: the others of the same connections were judged right at every level.
-      const conns = (
-        sw.evidence.connections as { connections: { wrapping: { outerFrames: number; complete: number; innerPartial: number } }[] }[]
-      )
+      // Tunnels, then inner families, then connections.
+      type Conn = { wrapping: { outerFrames: number; complete: number; innerPartial: number } };
+      type Level<T> = { connections: T[] };
+      const conns = (sw.evidence.connections as Level<Level<Conn>>[])
+        .flatMap((t) => t.connections)
         .flatMap((f) => f.connections)
         .map((c) => c.wrapping);
       const right = conns.reduce((a, w) => a + w.complete + w.innerPartial, 0);
@@ -93,7 +99,10 @@ describe('gso/partial catches a broken device', () => {
     'phys: a device that drops the last segment of each write fails the software variant; tx-csum/* passes',
     { timeout: 400_000 },
     async () => {
-      const sw = await brokenRun('gsotail', [`${VXLAN} ${INNER_V4_PSH} drop`, `${VXLAN} ${INNER_V6_PSH} drop`]);
+      const sw = await brokenRun(
+        'gsotail',
+        VXLAN.flatMap((m) => [`${m} ${INNER_V4_PSH} drop`, `${m} ${INNER_V6_PSH} drop`]),
+      );
       expect(sw.message).toMatch(/never appeared on the wire/);
       expect(sw.message).toMatch(/stalled|retransmitted \d+ segment\(s\)/);
     },

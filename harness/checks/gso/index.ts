@@ -20,9 +20,11 @@ export const GSO_PARTIAL = 'tx-gso-partial';
 /** The tunnel segmentation features GSO partial serves for VXLAN with an outer checksum (and without). */
 const UDP_TNL_SEG = ['tx-udp_tnl-csum-segmentation', 'tx-udp_tnl-segmentation'];
 
-/** VXLAN over IPv4, outer UDP checksum on: the outer checksum GSO partial must get right for every segment. */
-export const PARTIAL_TUNNEL: TunnelCase = { name: 'vxlan4', kind: 'vxlan', outer: 4, udpCsum: true };
-const TITLE = 'TCP through VXLAN (outer IPv4, outer UDP checksum on)';
+/** VXLAN with the outer UDP checksum on, over IPv4 and IPv6: the outer checksum GSO partial must get right for every segment. */
+export const PARTIAL_TUNNELS: readonly (TunnelCase & { title: string })[] = [
+  { name: 'vxlan4', kind: 'vxlan', outer: 4, udpCsum: true, title: 'TCP through VXLAN (outer IPv4, outer UDP checksum on)' },
+  { name: 'vxlan6', kind: 'vxlan', outer: 6, udpCsum: true, title: 'TCP through VXLAN (outer IPv6, outer UDP checksum on)' },
+];
 
 export const GSO_VARIANTS: readonly Variant[] = [
   // The device cuts the inner TCP of super-frames whose outer headers the stack built.
@@ -72,26 +74,39 @@ async function runPartial(ctx: CheckContext): Promise<CheckOutcome> {
         evidence: { feature: GSO_PARTIAL, state: ctx.features[GSO_PARTIAL] ?? null },
       };
   }
-  if (ctx.link.sameInterface) return oneStackSkip(TITLE, PARTIAL_TUNNEL);
-  return withTunnels(ctx, PARTIAL_TUNNEL, async (t) => {
-    if (t.dutMissing) return missingModuleSkip(TITLE, PARTIAL_TUNNEL, t.dutMissing);
+  if (ctx.link.sameInterface) return oneStackSkip(PARTIAL_TUNNELS[0].title, PARTIAL_TUNNELS[0]);
+  const outcomes: CheckOutcome[] = [];
+  // One tunnel at a time: both sides' tunnel devices share one name.
+  for (const [k, c] of PARTIAL_TUNNELS.entries())
+    if (!ctx.signal.aborted) outcomes.push(await runTunnel({ ...ctx, seed: (ctx.seed + k * 0x9e3779b9) >>> 0 }, c));
+  return combineConnections(outcomes, { gsoPartial: ctx.features[GSO_PARTIAL]?.active ?? false });
+}
+
+/** Inner IPv4 and IPv6 TCP through one tunnel, every frame judged at every level. */
+async function runTunnel(ctx: CheckContext, c: TunnelCase & { title: string }): Promise<CheckOutcome> {
+  return withTunnels(ctx, c, async (t) => {
+    if (t.dutMissing) return missingModuleSkip(c.title, c, t.dutMissing);
     // Without the peer's tunnel there is no socket to receive the stream: nothing of the device can be told.
     if (t.peerMissing)
       return {
         status: 'skip',
-        message: `${TITLE}: the peer's kernel has no vxlan tunnels (kernel module ${t.peerMissing} missing): no TCP connection can cross the tunnel`,
+        message: `${c.title}: the peer's kernel has no vxlan tunnels (kernel module ${t.peerMissing} missing): no TCP connection can cross the tunnel`,
         evidence: { peerMissingModule: t.peerMissing },
       };
     const path = {
-      outer: { family: 4 as const, src: ctx.link.dut.ipv4, dst: ctx.link.peer.ipv4 },
-      expect: expectOf(PARTIAL_TUNNEL),
+      outer: {
+        family: c.outer,
+        src: c.outer === 4 ? ctx.link.dut.ipv4 : ctx.link.dut.ipv6,
+        dst: c.outer === 4 ? ctx.link.peer.ipv4 : ctx.link.peer.ipv6,
+      },
+      expect: expectOf(c),
     };
     const via = (family: IpFamily): PathVia => ({
       src: family === 4 ? INNER.dut.v4 : INNER.dut.v6,
       dst: family === 4 ? INNER.peer.v4 : INNER.peer.v6,
       dutIf: ctx.link.dut.ifname,
       peerIf: ctx.link.peer.ifname,
-      label: 'through VXLAN',
+      label: `through VXLAN over IPv${c.outer}`,
       mtu: t.mtu,
       unwrap: (frames) => {
         const u = unwrapTunnel(frames, path);
@@ -101,19 +116,14 @@ async function runPartial(ctx: CheckContext): Promise<CheckOutcome> {
     });
     const v4 = await runTsoCase(ctx, 4, via);
     const v6 = await runTsoCase({ ...ctx, seed: (ctx.seed ^ 0x5bd1e995) >>> 0 }, 6, via);
-    const combined = combineConnections([v4, v6], {
-      tunnel: 'vxlan',
-      outerFamily: 4,
-      outerUdpChecksum: true,
-      tunnelMtu: t.mtu,
-      gsoPartial: ctx.features[GSO_PARTIAL]?.active ?? false,
-    });
-    if (combined.status !== 'pass') return combined;
+    const combined = combineConnections([v4, v6], { tunnel: 'vxlan', outerFamily: c.outer, outerUdpChecksum: true, tunnelMtu: t.mtu });
+    if (combined.status !== 'pass') return { ...combined, message: `${c.title}: ${combined.message}` };
     const w = wrappingTotals([v4, v6]);
     const partial = w.innerPartial > 0 ? ` (${w.innerPartial} with the inner checksum left partial, right seed)` : '';
+    const ip = c.outer === 4 ? 'outer IPv4 header checksum, length and ID' : 'outer IPv6 payload length';
     return {
       ...combined,
-      message: `${TITLE}: outer IPv4 header, length, ID and UDP length and checksum right on all ${w.outerFrames} tunnel frames${partial} | ${combined.message}`,
+      message: `${c.title}: ${ip}, outer UDP length and checksum right on all ${w.outerFrames} tunnel frames${partial} | ${combined.message}`,
     };
   });
 }
@@ -141,7 +151,7 @@ export const gsoPartialCheck: Check = {
   family: 'gso',
   title: 'GSO partial: TCP through VXLAN with the outer UDP checksum, every segment judged at every level',
   definition:
-    'Streams IPv4 and IPv6 TCP in large writes through a VXLAN tunnel (outer IPv4, outer UDP checksum on) with tx-gso-partial on where the driver offers it, and with the stack segmenting alone.',
+    'Streams IPv4 and IPv6 TCP in large writes through VXLAN tunnels (outer IPv4 and IPv6, outer UDP checksum on) with tx-gso-partial on where the driver offers it, and with the stack segmenting alone.',
   proves:
     "Every wire segment had the right outer IP length, ID and checksum, outer UDP length and checksum, inner IP length, ID and checksum, and contiguous inner TCP sequence numbers, flags and checksums, and the peer's socket received the exact stream.",
   variants: () => [...GSO_VARIANTS],
