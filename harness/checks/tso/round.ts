@@ -17,8 +17,8 @@ import { connectionOutcome, type HandedDown } from './outcome.js';
 
 /** How long one write may wait for its acknowledgement before the connection counts as stalled. */
 export const ACK_TIMEOUT_MS = 5000;
-/** Bytes of each outgoing frame the DUT's capture keeps: headers are enough to count super-frames. */
-const DUT_SNAPLEN = 128;
+/** Bytes of each outgoing frame the DUT's capture keeps: headers are enough to count super-frames, a tunnel's too (outer IPv6, VXLAN, inner IPv6, TCP with options: 170). */
+const DUT_SNAPLEN = 192;
 
 export interface ConnectionCase {
   /** TCP_MAXSEG; the MTU's MSS when absent. */
