@@ -227,6 +227,39 @@ describe('unwrapTunnel', () => {
   });
 });
 
+describe('unwrapTunnel over an outer IPv6 header', () => {
+  const OUTER6 = { family: 6 as const, src: '2001:db8::1', dst: '2001:db8::2', sport: 50000 };
+  const path6: TunnelPath = { ...path, outer: { family: 6, src: OUTER6.src, dst: OUTER6.dst } };
+  const frames6 = (hop: (i: number) => number, payloadLength?: (i: number) => number | undefined) =>
+    SOUND.map((s, i) =>
+      buildVxlanFrame({
+        ...OUTER6,
+        vni: VNI,
+        inner: innerSegment(s, 100 + i),
+        ipv6: { hopLimit: hop(i), payloadLength: payloadLength?.(i) },
+      }),
+    );
+
+  it('sound frames pass; a hop limit that changes within the flow and a payload length off the frame are named', () => {
+    expect(faults(unwrapTunnel(wire(frames6(() => 64)), path6))).toEqual([]);
+    expect(faults(unwrapTunnel(wire(frames6((i) => (i === 1 ? 1 : 64))), path6))).toEqual([
+      "#1: outer IPv6 hop limit/DSCP 1/0 differ from frame #0's 64/0 (the same inner flow)",
+    ]);
+    const short = faults(
+      unwrapTunnel(
+        wire(
+          frames6(
+            () => 64,
+            (i) => (i === 2 ? 1000 : undefined),
+          ),
+        ),
+        path6,
+      ),
+    );
+    expect(short).toEqual(['#2: outer IP length: udp: length field 1270 exceeds the 1000 bytes the IP header gives']);
+  });
+});
+
 describe('tunnelHandedDown', () => {
   it('counts GSO partial super-frames from the frame length (their headers give one segment), the capture cut to 128 bytes', () => {
     const seg = tunnel([{ at: 0, len: 1200, outerId: 11 }])[0];
