@@ -162,6 +162,25 @@ describe('the Node agent reads what the tools print (ioctls and files, no proces
     expect(Date.now() - t0).toBeLessThan(30_000);
   });
 
+  it('link.pace spaces a burst of fragments to the rate, and comes off again', async () => {
+    const { a, b } = agents.node!;
+    const { id } = await b.client.call('capture.start', { ifname: link.b.ifname });
+    await a.client.call('link.pace', { ifname: link.a.ifname, rateMbps: 2 });
+    try {
+      // One 30 000-byte datagram: 21 fragments the kernel hands over at once (within a few ms), ~120 ms of wire time at 2 Mb/s.
+      const payload = Buffer.alloc(30_000, 7);
+      await a.client.call('udp.send', { family: 4, src: link.a.ipv4, dst: link.b.ipv4, sport: 40107, dport: 9, payloads: [b64(payload)] });
+      const r = await b.client.call('capture.stop', { id, expect: 21, timeoutMs: 10_000, ignoreOutgoing: true });
+      const frags = r.frames.filter((f) => parseFrame(bytesOf(f)).ip?.fragment);
+      expect(frags).toHaveLength(21);
+      const spreadMs = (frags[frags.length - 1].tsNs - frags[0].tsNs) / 1e6;
+      expect(spreadMs).toBeGreaterThan(80);
+    } finally {
+      await a.client.call('link.pace', { ifname: link.a.ifname, rateMbps: null });
+    }
+    expect((await run('tc', ['qdisc', 'show', 'dev', link.a.ifname], { netns: link.a.netns })).stdout).not.toContain('tbf');
+  });
+
   it('nstat.read as `nstat --json -a -z -s`', async () => {
     const printed = parseNstatJson(await tool('nstat', ['--json', '-a', '-z', '-s']));
     atLeast(await agents.node!.a.client.call('nstat.read', {}), printed);

@@ -14,3 +14,4 @@ import './udp-gso.js';
 import './link-mtu.js';
 import './vlan-link.js';
 import './sctp.js';
+import './link-pace.js';

@@ -3,6 +3,7 @@
  * on the DUT, or one side's socket sends large datagrams the kernel fragments
  * to the other side's socket. The judging happens elsewhere (pure).
  */
+import { parseTargetSpec } from '../../../drivers/spec.js';
 import type { Side } from '../../../drivers/types.js';
 import type { IpFamily } from '../../codec/index.js';
 import type { CheckContext } from '../types.js';
@@ -147,6 +148,8 @@ export async function socketRound(
     const { id: inCap } = await ctx.dut.run(to, 'capture.start', { ifname: ctx.link[to].ifname });
     const { id: outCap } = await ctx.dut.run(from, 'capture.start', { ifname: ctx.link[from].ifname });
     let got: DeliveredDatagram[];
+    // Taken off only once the round is received: what the bucket still holds would be dropped with it.
+    const unpace = await paceToward(ctx, from, rateMbps);
     try {
       await ctx.dut.run(
         from,
@@ -174,6 +177,8 @@ export async function socketRound(
       await ctx.dut.run(to, 'capture.stop', { id: inCap, settleMs: 0 }).catch(() => undefined);
       await ctx.dut.run(from, 'capture.stop', { id: outCap, settleMs: 0 }).catch(() => undefined);
       throw e;
+    } finally {
+      await unpace();
     }
     const [inFrames, outFrames] = await Promise.all([
       ctx.dut.run(to, 'capture.stop', { id: inCap, settleMs: 0, ignoreOutgoing: true }),
@@ -201,6 +206,21 @@ export async function socketRound(
     batch = batch.filter((i) => !have.has(payloads[i].toString('base64')));
   }
   return { ...out, senderCounters: await senderSince(), receiverCounters: await receiverSince() };
+}
+
+/**
+ * Paces the peer's tap to the round's rate while the peer sends toward an
+ * emulated DUT: QEMU's tap hands a datagram's fragments over back to back,
+ * faster than the emulated part's link, and its ring overflows; a cable (phys:)
+ * or veth needs none. Returns the undo.
+ */
+async function paceToward(ctx: CheckContext, from: Side, rateMbps: number | null): Promise<() => Promise<void>> {
+  if (from !== 'peer' || rateMbps === null || parseTargetSpec(ctx.dut.spec).kind !== 'qemu') return async () => {};
+  const ifname = ctx.link.peer.ifname;
+  await ctx.dut.run('peer', 'link.pace', { ifname, rateMbps, mtu: ctx.link.peer.mtu });
+  return async () => {
+    await ctx.dut.run('peer', 'link.pace', { ifname, rateMbps: null });
+  };
 }
 
 function addInto(into: Record<string, number>, more: Record<string, number>): void {
