@@ -17,6 +17,8 @@ import {
 } from '../../harness/codec/index.js';
 import { GSO_TCPV4, judgeSegments, type TcpFlowExpect } from '../../harness/checks/tso/judge.js';
 import { connectionOutcome } from '../../harness/checks/tso/outcome.js';
+import { noVlanSkip } from '../../harness/checks/tso/vlan.js';
+import { NicmatrixError } from '../../harness/codec/errors.js';
 import { decodeCapture, TP_STATUS_CSUMNOTREADY } from '../../harness/checks/wire.js';
 import { createHash } from 'node:crypto';
 import { checksum } from '../../harness/codec/checksum.js';
@@ -349,5 +351,26 @@ describe('connectionOutcome', () => {
       /TCP retransmitted 10 segment\(s\) over 3000 bytes: expected fewer than 10/,
     );
     expect(connectionOutcome({ ...base, captureDropped: 3 }).status).toBe('error');
+  });
+});
+
+describe('tso/vlan without 802.1Q', () => {
+  const refused = new NicmatrixError(
+    'SYSCALL',
+    'peer agent: vlan.add: RTM_NEWLINK (vlan nmvp9) on rtnetlink: EOPNOTSUPP: Unknown device type',
+  );
+
+  it('skips naming the side whose kernel lacks it (the peer is often the host), never an error', () => {
+    for (const side of ['DUT', 'peer'] as const) {
+      const o = noVlanSkip(side, refused);
+      expect(o.status).toBe('skip');
+      expect(o.message).toContain(`the ${side}'s kernel has no 802.1Q support`);
+      expect(o.evidence).toEqual({ noVlanSupport: side });
+    }
+  });
+
+  it('rethrows any other failure', () => {
+    const other = new NicmatrixError('SYSCALL', 'vlan.add: RTM_NEWLINK: EEXIST (File exists)');
+    expect(() => noVlanSkip('peer', other)).toThrow(other);
   });
 });

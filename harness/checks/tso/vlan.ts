@@ -39,6 +39,19 @@ export function vlanAddresses(vid: number): { v4: [string, string]; v6: [string,
   return { v4: [`198.19.${n}.1`, `198.19.${n}.2`], v6: [`fd00:4e4d:${vid.toString(16)}::1`, `fd00:4e4d:${vid.toString(16)}::2`] };
 }
 
+/**
+ * A kernel built without CONFIG_VLAN_8021Q (on either side: the peer is often the controller's host) cannot make
+ * the path at all: nothing of the device is judged. Any other failure is rethrown.
+ */
+export function noVlanSkip(side: 'DUT' | 'peer', e: unknown): CheckOutcome {
+  if (!/Unknown device type/.test(describeError(e))) throw e;
+  return {
+    status: 'skip',
+    message: `the ${side}'s kernel has no 802.1Q support (CONFIG_VLAN_8021Q): ${describeError(e)}`,
+    evidence: { noVlanSupport: side },
+  };
+}
+
 async function runVlan(ctx: CheckContext): Promise<CheckOutcome> {
   if (ctx.link.sameInterface) return { status: 'skip', message: 'loopback carries no 802.1Q sub-interface', evidence: {} };
   const vid = createRng(ctx.seed ^ 0x9e3779b9).int(2, 4094);
@@ -53,18 +66,20 @@ async function runVlan(ctx: CheckContext): Promise<CheckOutcome> {
       addresses: [`${a.v4[0]}/24`, `${a.v6[0]}/64`],
     });
   } catch (e) {
-    // A kernel built without CONFIG_VLAN_8021Q cannot make the path at all: nothing of the device is judged.
-    if (/Unknown device type/.test(describeError(e)))
-      return { status: 'skip', message: `the DUT's kernel has no 802.1Q support (CONFIG_VLAN_8021Q): ${describeError(e)}`, evidence: {} };
-    throw e;
+    return noVlanSkip('DUT', e);
   }
   try {
-    const peer = await ctx.dut.run('peer', 'vlan.add', {
-      parent: ctx.link.peer.ifname,
-      name: name('p'),
-      vid,
-      addresses: [`${a.v4[1]}/24`, `${a.v6[1]}/64`],
-    });
+    let peer: { id: string };
+    try {
+      peer = await ctx.dut.run('peer', 'vlan.add', {
+        parent: ctx.link.peer.ifname,
+        name: name('p'),
+        vid,
+        addresses: [`${a.v4[1]}/24`, `${a.v6[1]}/64`],
+      });
+    } catch (e) {
+      return noVlanSkip('peer', e);
+    }
     try {
       const via = (family: IpFamily) => ({
         src: family === 4 ? a.v4[0] : a.v6[0],
