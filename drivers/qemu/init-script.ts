@@ -8,11 +8,11 @@ import { NicmatrixError } from '../../matrix/errors.js';
 /** Modules loaded before device probing: the control channel and the host's root. */
 export const BASE_MODULES = ['virtio_pci', 'virtio_console', '9pnet_virtio', '9p'];
 /**
- * Protocol modules the checks use when the kernel has them (tunnel-csum, sctp-csum), loaded at boot:
+ * Protocol modules the checks use when the kernel has them (tunnel-csum, sctp-csum, tso/vlan), loaded at boot:
  * the agent runs chrooted in the host's root, where the guest's modules are not. crc32c_generic
  * first: SCTP asks the crypto API for crc32c, which the kernel cannot load by itself here.
  */
-export const PROTOCOL_MODULES = ['crc32c_generic', 'vxlan', 'geneve', 'ip_gre', 'ip6_gre', 'sctp'];
+export const PROTOCOL_MODULES = ['crc32c_generic', 'vxlan', 'geneve', 'ip_gre', 'ip6_gre', 'sctp', '8021q'];
 /** mount_tag of the host's root (`-virtfs …,mount_tag=`). */
 export const HOSTROOT_TAG = 'hostroot';
 /** Name of the virtio-serial port the agent serves on. */
