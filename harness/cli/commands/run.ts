@@ -1,7 +1,7 @@
 import { TARGET_SPEC_HELP } from '../../../drivers/spec.js';
 import { TARGET_SETS, targetSet } from '../../../drivers/target-sets.js';
 import { sweepStale } from '../../../drivers/sweep.js';
-import { exitCodeFor } from '../../../matrix/record.js';
+import { exitCodeFor, type RunRecord } from '../../../matrix/record.js';
 import { allChecks } from '../../checks/registry.js';
 import { interruptSignal } from '../../sys/cleanup.js';
 import { NicmatrixError } from '../../codec/errors.js';
@@ -10,6 +10,23 @@ import { selectChecks } from '../../run/plan.js';
 import { runMatrix } from '../../run/runner.js';
 import { defineCommand } from './command.js';
 import { addToStore, checkTargetSpec, parseJobs, parseSeed, progressFor, wholeNumber } from './shared.js';
+
+/**
+ * `--complete-ok`: 0 when every target was set up and ran, 2 when one could
+ * not be; cells the harness could not judge (error) are named, not hidden.
+ */
+export function completeExitCode(record: Pick<RunRecord, 'targets'>, say: (line: string) => void): 0 | 2 {
+  const unset = record.targets.filter((t) => t.setupError);
+  for (const t of unset) say(`${t.spec} could not be set up: [${t.setupError!.code}] ${t.setupError!.message}`);
+  const errors = record.targets.flatMap((t) =>
+    t.results.filter((r) => r.status === 'error').map((r) => `${t.spec} ${r.check} [${r.variant}]`),
+  );
+  if (errors.length > 0)
+    say(
+      `${errors.length} cell(s) the harness could not judge (error, shown as inconclusive): ${errors.slice(0, 10).join(', ')}${errors.length > 10 ? ', …' : ''}`,
+    );
+  return unset.length > 0 ? 2 : 0;
+}
 
 export const command = defineCommand({
   usage: [
@@ -26,6 +43,8 @@ export const command = defineCommand({
     '  --store PATH    matrix store the record is added to (default: .nicmatrix/matrix.db)',
     '  --no-store      do not add the record to a store',
     '  --verbose       print every check log line',
+    '  --complete-ok   exit 0 once every target ran, whatever its verdicts (failures are findings; cells in error are counted',
+    '                  and named); still 2 when a target could not be set up (the main job and nightly labs use it)',
     '  --lab FILE [--label L]…  run a lab inventory instead, one record per machine in --out DIR (see nicmatrix help lab)',
   ].join('\n'),
   options: {
@@ -40,6 +59,7 @@ export const command = defineCommand({
     store: { type: 'string' },
     'no-store': { type: 'boolean' },
     verbose: { type: 'boolean' },
+    'complete-ok': { type: 'boolean' },
     lab: { type: 'string' },
     label: { type: 'string', multiple: true },
   },
@@ -85,6 +105,7 @@ export const command = defineCommand({
       return 130;
     }
     addToStore(values, [out], io, () => 'run record');
-    return exitCodeFor(record);
+    if (!values['complete-ok']) return exitCodeFor(record);
+    return completeExitCode(record, (line) => io.err(`nicmatrix run: ${line}`));
   },
 });
