@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { tbfArgs } from '../../harness/agent/actions/link-pace.js';
 import { bzImagePayload, hasPvhNote, isElf, isStaticElf } from '../../drivers/qemu/binfmt.js';
 import {
   inputsHash,
@@ -165,39 +164,5 @@ describe('qemu target options', () => {
       }
     })();
     expect(thrown).toMatchObject({ code: 'TARGET_SPEC' });
-  });
-});
-
-describe('link pacing', () => {
-  it('asks tc for a token bucket at the rate, holding at least two frames and one timer tick of traffic', () => {
-    expect(tbfArgs('nm3t', 10)).toEqual([
-      'qdisc',
-      'replace',
-      'dev',
-      'nm3t',
-      'root',
-      'tbf',
-      'rate',
-      '10000kbit',
-      'burst',
-      '5000',
-      'latency',
-      '30s',
-    ]);
-    expect(tbfArgs('nm3t', 1.25, 9000)).toEqual([
-      'qdisc',
-      'replace',
-      'dev',
-      'nm3t',
-      'root',
-      'tbf',
-      'rate',
-      '1250kbit',
-      'burst',
-      '18036',
-      'latency',
-      '30s',
-    ]);
-    expect(() => tbfArgs('nm3t', 0)).toThrow(/expected a rate above 0 Mb\/s, found 0/);
   });
 });
