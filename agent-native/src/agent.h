@@ -258,5 +258,7 @@ int nl_talk(err *e, struct nlmsghdr *h, const char *call);
 /* guest init (PID 1 of the sparc64 image) */
 int guest_init_main(int argc, char **argv);
 int serve(int in_fd, int out_fd);
+/* serve() on a virtio-serial port: non-blocking, polled with a time-out. */
+int serve_port(int fd);
 
 #endif

@@ -221,7 +221,7 @@ int guest_init_main(int argc, char **argv)
 	int fd = open(port, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		failed("could not open %s: %s", port, strerror(errno));
-	int status = serve(fd, fd);
+	int status = serve_port(fd);
 	say("agent exited with status %d", status);
 	power_off();
 	return 0;

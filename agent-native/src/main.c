@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,17 +39,48 @@ static action_fn find_action(const char *name)
 	return NULL;
 }
 
+/*
+ * A virtio-serial port is used non-blocking and polled with a time-out: a read or write that would block is
+ * retried at least every PORT_POLL_MS, since each try harvests the buffers the host finished with even when
+ * the interrupt that should have woken us never came (the sparc64 guest stopped answering without it).
+ */
+#define PORT_POLL_MS 50
+static bool port_polled;
+static int port_unwoken;
+
+/* Waits up to PORT_POLL_MS for the port; true when no wakeup came in that time. */
+static bool port_wait(int fd, short events)
+{
+	struct pollfd p = {fd, events, 0};
+	return poll(&p, 1, PORT_POLL_MS) == 0;
+}
+
+/* A read or write that went through although poll() saw the port not ready: the wakeup was lost (or late). */
+static void port_unwoken_note(const char *what)
+{
+	if (++port_unwoken <= 3)
+		fprintf(stderr, "nicmatrix-agent: a virtio-serial %s went through with no wakeup (%d)\n", what, port_unwoken);
+}
+
 static void write_line(sb *b)
 {
 	sb_raw(b, "\n", 1);
 	pthread_mutex_lock(&out_lock);
 	size_t off = 0;
+	bool unwoken = false;
 	while (off < b->len) {
 		ssize_t n = write(out_fd, b->p + off, b->len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN && port_polled) {
+			unwoken = port_wait(out_fd, POLLOUT);
+			continue;
+		}
 		if (n <= 0)
 			break; /* the controller went away: nothing left to tell it */
+		if (unwoken)
+			port_unwoken_note("write");
+		unwoken = false;
 		off += (size_t)n;
 	}
 	pthread_mutex_unlock(&out_lock);
@@ -311,12 +343,20 @@ int serve(int in_fd, int ofd)
 
 	sb buf = {0};
 	char chunk[65536];
+	bool unwoken = false;
 	for (;;) {
 		ssize_t n = read(in_fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN && port_polled) {
+			unwoken = port_wait(in_fd, POLLIN);
+			continue;
+		}
 		if (n <= 0)
 			break;
+		if (unwoken)
+			port_unwoken_note("read");
+		unwoken = false;
 		sb_raw(&buf, chunk, (size_t)n);
 		size_t start = 0;
 		for (size_t i = buf.len - (size_t)n; i < buf.len; i++) {
@@ -345,6 +385,12 @@ int serve(int in_fd, int ofd)
 	return 0;
 }
 
+int serve_port(int fd)
+{
+	port_polled = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0;
+	return serve(fd, fd);
+}
+
 int main(int argc, char **argv)
 {
 	if (getpid() == 1 || (argc > 1 && !strcmp(argv[1], "--init")))
@@ -359,7 +405,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "nicmatrix-agent-native: cannot open %s: %s\n", argv[2], strerror(errno));
 			return 2;
 		}
-		return serve(fd, fd);
+		return serve_port(fd);
 	}
 	if (argc > 1) {
 		fprintf(stderr, "usage: nicmatrix-agent-native [--port DEVICE | --init | --version]\n");
