@@ -110,6 +110,9 @@ typedef struct resource {
 void res_add(const char *prefix, const char *kind, void *obj, void (*close)(void *), char out_id[40]);
 /* Removes and returns the object of `id` when it is of `kind`; else fails naming what was found. */
 void *res_take(err *e, const char *action, const char *id, const char *kind, const char *what);
+/* The whole of an action that ends a resource: takes params.id of `kind`, closes it with `close`, answers `result`. */
+int res_close_action(const jv *p, sb *out, err *e, const char *action, const char *kind, const char *what, void (*close)(void *),
+		     const char *result);
 /* Looks up without removing (zc files used by sends). */
 void *res_peek(err *e, const char *action, const char *id, const char *kind, const char *what);
 /* Removes and returns the first object of `kind` that `match` accepts, or NULL. */

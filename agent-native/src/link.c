@@ -162,15 +162,7 @@ static int act_vlan_add(const jv *p, sb *out, err *e)
 
 static int act_vlan_del(const jv *p, sb *out, err *e)
 {
-	const char *id;
-	if (need_str(e, "vlan.del", p, "id", &id) < 0)
-		return -1;
-	void *obj = res_take(e, "vlan.del", id, "vlan", "a VLAN link");
-	if (!obj)
-		return -1;
-	vlan_close(obj);
-	sb_puts(out, "{}");
-	return 0;
+	return res_close_action(p, out, e, "vlan.del", "vlan", "a VLAN link", vlan_close, "{}");
 }
 
 const action link_actions[] = {

@@ -988,15 +988,7 @@ static int act_tcp_hold(const jv *p, sb *out, err *e)
 
 static int act_tcp_hold_close(const jv *p, sb *out, err *e)
 {
-	const char *id;
-	if (need_str(e, "tcp.holdClose", p, "id", &id) < 0)
-		return -1;
-	void *obj = res_take(e, "tcp.holdClose", id, "tcp-held", "a held connection");
-	if (!obj)
-		return -1;
-	held_close(obj);
-	sb_puts(out, "{}");
-	return 0;
+	return res_close_action(p, out, e, "tcp.holdClose", "tcp-held", "a held connection", held_close, "{}");
 }
 
 /* The sink: accepts, reads and counts; the data of all connections hashes as one stream, in accept order. */

@@ -78,15 +78,7 @@ bad:
 
 static int act_sctp_close(const jv *p, sb *out, err *e)
 {
-	const char *id;
-	if (need_str(e, "sctp.close", p, "id", &id) < 0)
-		return -1;
-	void *obj = res_take(e, "sctp.close", id, "sctp-listener", "an open SCTP listener");
-	if (!obj)
-		return -1;
-	sctp_close(obj);
-	sb_puts(out, "{}");
-	return 0;
+	return res_close_action(p, out, e, "sctp.close", "sctp-listener", "an open SCTP listener", sctp_close, "{}");
 }
 
 const action sctp_actions[] = {

@@ -806,6 +806,20 @@ void *res_take(err *e, const char *action, const char *id, const char *kind, con
 	return res_find(e, action, id, kind, what, true);
 }
 
+int res_close_action(const jv *p, sb *out, err *e, const char *action, const char *kind, const char *what, void (*close)(void *),
+		     const char *result)
+{
+	const char *id;
+	if (need_str(e, action, p, "id", &id) < 0)
+		return -1;
+	void *obj = res_take(e, action, id, kind, what);
+	if (!obj)
+		return -1;
+	close(obj);
+	sb_puts(out, result);
+	return 0;
+}
+
 void *res_peek(err *e, const char *action, const char *id, const char *kind, const char *what)
 {
 	return res_find(e, action, id, kind, what, false);

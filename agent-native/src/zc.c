@@ -404,15 +404,7 @@ static int act_file_create(const jv *p, sb *out, err *e)
 
 static int act_file_remove(const jv *p, sb *out, err *e)
 {
-	const char *id;
-	if (need_str(e, "zc.fileRemove", p, "id", &id) < 0)
-		return -1;
-	zc_file *f = res_take(e, "zc.fileRemove", id, "zc-file", "a zc file");
-	if (!f)
-		return -1;
-	zc_file_close(f);
-	sb_puts(out, "{\"removed\":true}");
-	return 0;
+	return res_close_action(p, out, e, "zc.fileRemove", "zc-file", "a zc file", zc_file_close, "{\"removed\":true}");
 }
 
 /* ---------------- stream receivers ---------------- */
