@@ -173,6 +173,7 @@ int tcp_info_read(int fd, tcp_facts *t);
 /* Adds "tcp": {...} to an object being built (nothing when *t was never read). */
 void tcp_info_put(sb *out, const tcp_facts *t);
 void tcp_close_gracefully_info(int fd, int timeout_ms, tcp_facts *t);
+void tcp_close_acked_info(int fd, int timeout_ms, tcp_facts *t);
 int local_port(int fd);
 int tcp_listen(err *e, int family, const char *addr, int port, const char *what);
 

@@ -251,6 +251,27 @@ void tcp_close_gracefully_info(int fd, int timeout_ms, tcp_facts *t)
 	close(fd);
 }
 
+/*
+ * shutdown(SHUT_WR), then wait until the peer acknowledged the FIN (SIOCOUTQ counts its sequence number), not for the
+ * peer's own FIN: a receiver that keeps its socket open after the stream's end still counts copies in flight. TCP_INFO
+ * into *t (if given) last; closes in any case (an orphan in FIN_WAIT2 then answers the peer's FIN).
+ */
+void tcp_close_acked_info(int fd, int timeout_ms, tcp_facts *t)
+{
+	if (shutdown(fd, SHUT_WR) == 0) {
+		int64_t deadline = now_ms() + timeout_ms;
+		int outq = 0, pause = 1;
+		/* 1 ms at first, doubling to 16: a slow emulated link drains for seconds, and a guest should not spin meanwhile. */
+		while (ioctl(fd, SIOCOUTQ, &outq) == 0 && outq > 0 && now_ms() < deadline) {
+			sleep_ms(pause);
+			pause = pause < 16 ? pause * 2 : 16;
+		}
+	}
+	if (t)
+		tcp_info_read(fd, t);
+	close(fd);
+}
+
 void tcp_close_gracefully(int fd, int timeout_ms)
 {
 	tcp_close_gracefully_info(fd, timeout_ms, NULL);

@@ -1134,7 +1134,7 @@ static int act_sendfile(const jv *p, sb *out, err *e)
 	}
 	tcp_facts tcp = {0};
 	if (rc == 0) {
-		tcp_close_gracefully_info(sock, CLOSE_WAIT_MS, &tcp);
+		tcp_close_acked_info(sock, CLOSE_WAIT_MS, &tcp);
 		sock = -1;
 	}
 	if (sock >= 0) {
@@ -1304,6 +1304,7 @@ static int act_zerocopy_send(const jv *p, sb *out, err *e)
 		return -1;
 	}
 	zsender z = {0};
+	tcp_facts tcpf = {0};
 	bool have_z = false;
 	long long bytes = 0;
 	int rc = 0;
@@ -1353,7 +1354,7 @@ static int act_zerocopy_send(const jv *p, sb *out, err *e)
 		if (rc == 0) {
 			zs_wait_all(&z, wait_ms);
 			if (tcp) {
-				tcp_close_gracefully(fd, CLOSE_WAIT_MS);
+				tcp_close_acked_info(fd, CLOSE_WAIT_MS, &tcpf);
 				fd = -1;
 			}
 		} else {
@@ -1361,8 +1362,11 @@ static int act_zerocopy_send(const jv *p, sb *out, err *e)
 			failed = true;
 		}
 	}
-	if (fd >= 0)
+	if (fd >= 0) {
+		if (tcp)
+			tcp_info_read(fd, &tcpf);
 		close(fd);
+	}
 	/* Pages still pinned by an uncompleted send stay the kernel's; unmapping ours cannot corrupt them. */
 	unmap_mem(mem, n);
 	if (rc < 0 && !(failed && device_errno(e))) {
@@ -1373,6 +1377,7 @@ static int act_zerocopy_send(const jv *p, sb *out, err *e)
 	sb_kint(out, "calls", z.calls);
 	sb_kint(out, "bytes", bytes);
 	put_completions(out, have_z ? &z : NULL);
+	tcp_info_put(out, &tcpf);
 	if (unsupported)
 		sb_kstr(out, "unsupported", unsupported);
 	if (failed) {
@@ -1513,7 +1518,7 @@ static void *neighbour_sendfile(void *arg)
 		return NULL;
 	long long calls = 0;
 	if (sendfile_all(&nb->e, sock, nb->file_fd, 0, nb->file_size, nb->c.stall_ms, &nb->sent, &calls, tcp_what(nb->c.family)) == 0)
-		tcp_close_gracefully(sock, CLOSE_WAIT_MS);
+		tcp_close_acked_info(sock, CLOSE_WAIT_MS, NULL);
 	else
 		close(sock);
 	return NULL;
@@ -1537,7 +1542,7 @@ static void *neighbour_zerocopy(void *arg)
 	}
 	if (rc == 0) {
 		zs_wait_all(&z, nb->wait_ms);
-		tcp_close_gracefully(sock, CLOSE_WAIT_MS);
+		tcp_close_acked_info(sock, CLOSE_WAIT_MS, NULL);
 	} else {
 		close(sock);
 	}
@@ -1640,7 +1645,7 @@ static int act_sendfile_mutate(const jv *p, sb *out, err *e)
 			}
 		}
 		if (rc >= 0)
-			tcp_close_gracefully(sock, CLOSE_WAIT_MS);
+			tcp_close_acked_info(sock, CLOSE_WAIT_MS, NULL);
 		else
 			close(sock);
 	}
@@ -1827,7 +1832,7 @@ static int act_zerocopy_mutate(const jv *p, sb *out, err *e)
 				wait_fd(sock, 0, 20);
 			}
 			zm_poison(&m);
-			tcp_close_gracefully(sock, CLOSE_WAIT_MS);
+			tcp_close_acked_info(sock, CLOSE_WAIT_MS, NULL);
 			sock = -1;
 		}
 	}

@@ -49,6 +49,7 @@ export const IPV6_RECVERR = 25;
 export const IPV6_V6ONLY = 26;
 export const IPV6_HDRINCL = 36;
 export const TCP_NODELAY = 1;
+export const TCP_QUICKACK = 12;
 export const TCP_MAXSEG = 2;
 export const TCP_INFO = 11;
 

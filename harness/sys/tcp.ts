@@ -161,9 +161,10 @@ export class TcpConnection {
   /** Waits until the peer acknowledged everything written; false if that took over `timeoutMs`. */
   async waitAcked(timeoutMs = 2000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.unacked() > 0) {
+    // 1 ms at first, doubling to 16: a slow emulated link drains for seconds, and a guest should not spin meanwhile.
+    for (let pause = 1; this.unacked() > 0; pause = Math.min(16, pause * 2)) {
       if (Date.now() >= deadline) return false;
-      await sleep(1);
+      await sleep(pause);
     }
     return true;
   }
@@ -172,6 +173,14 @@ export class TcpConnection {
   shutdownWrite(): void {
     this.sock.ensureOpen('shutdown()');
     check(libc().shutdown(this.sock.fd, C.SHUT_WR), 'shutdown(SHUT_WR)', this.sock.what);
+  }
+
+  /**
+   * Acknowledges what arrived now (TCP_QUICKACK): a FIN puts the socket in CLOSE_WAIT's delayed-ACK mode, and a sender
+   * waiting for its FIN's acknowledgement would wait up to the delayed-ACK timer.
+   */
+  ackNow(): void {
+    this.sock.setInt(C.IPPROTO_TCP, C.TCP_QUICKACK, 1, 'TCP_QUICKACK');
   }
 
   /** TCP_INFO of the connection; undefined once the socket is closed. */
@@ -201,6 +210,21 @@ export class TcpConnection {
         if (Date.now() >= deadline) return;
         if (!got) await this.sock.wait(C.POLLIN, deadline - Date.now());
       }
+    } finally {
+      if (onStats) onStats(this.statsOrUndefined());
+      this.close();
+    }
+  }
+
+  /**
+   * Sends FIN and waits until the peer acknowledged it (SIOCOUTQ counts the FIN's sequence number), without waiting
+   * for the peer's own FIN: a receiver that keeps its socket open after the end of the stream still counts the copies
+   * in flight. TCP_INFO is read last, just before the socket closes (an orphan in FIN_WAIT2 then answers the peer's FIN).
+   */
+  async closeAcked(timeoutMs = 2000, onStats?: (s: TcpStats | undefined) => void): Promise<void> {
+    try {
+      check(libc().shutdown(this.sock.fd, C.SHUT_WR), 'shutdown(SHUT_WR)', this.sock.what);
+      await this.waitAcked(timeoutMs);
     } finally {
       if (onStats) onStats(this.statsOrUndefined());
       this.close();

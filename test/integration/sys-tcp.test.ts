@@ -14,7 +14,9 @@ import { PacketSocket } from '../../harness/sys/packet.js';
 import { inNetns } from '../../harness/sys/netns.js';
 import { sendfileAll, sendfileOnce } from '../../harness/sys/sendfile.js';
 import { TcpSink } from '../../harness/sys/sink.js';
-import { TcpConnection } from '../../harness/sys/tcp.js';
+import { TcpListener } from '../../harness/sys/listener.js';
+import { readToEnd } from '../../harness/sys/stream-reader.js';
+import { TcpConnection, type TcpStats } from '../../harness/sys/tcp.js';
 import { ZerocopySender } from '../../harness/sys/zerocopy.js';
 import { makeVethLink, type VethLink } from './sys-fixtures.js';
 
@@ -66,6 +68,31 @@ describe('libc TCP client and sink', () => {
     });
     // Every data segment reaching the sockets is counted: at least one per MSS of payload.
     expect(got.dataSegsIn).toBeGreaterThanOrEqual(Math.ceil((one.length + two.length) / 65483));
+  });
+
+  it('closeAcked ends once the FIN is acknowledged while the receiver stays open; it then counts every data segment sent', async () => {
+    const port = nextPort++;
+    const listener = inNetns(link.b.netns, () => TcpListener.open(4, link.b.ipv4, port));
+    const conn = inNetns(link.a.netns, () => TcpConnection.open(4, { src: link.a.ipv4 }));
+    try {
+      await conn.connect(link.b.ipv4, port);
+      let peer: TcpConnection | null = null;
+      while (!(peer = listener.accept())) await listener.sock.wait(C.POLLIN, 1000);
+      const payload = crypto.randomBytes(1 << 20);
+      const reading = readToEnd(peer, () => undefined, { stop: () => false });
+      expect(await conn.sendAll(payload)).toBe(payload.length);
+      let sent: TcpStats | undefined;
+      await conn.closeAcked(5000, (s) => (sent = s));
+      expect((await reading).eof).toBe(true);
+      peer.ackNow();
+      // The receiver never sent its FIN (CLOSE_WAIT): its socket is still there for copies in flight, and counts them all.
+      expect(sent?.dataSegsOut).toBeGreaterThan(0);
+      expect(peer.stats()?.dataSegsIn).toBe(sent?.dataSegsOut);
+      peer.close();
+    } finally {
+      conn.close();
+      listener.close();
+    }
   });
 
   it('a connection reset by the client ends it in the sink like EOF, with what arrived counted', async () => {

@@ -52,6 +52,10 @@ describe('zc on veth', () => {
     const rss = sendfile.evidence as { peerPeakRssBytes: number; peerRssStartBytes: number };
     expect(rss.peerPeakRssBytes - rss.peerRssStartBytes).toBeLessThan(32 << 20);
 
+    // Both ends counted every copy of every connection (the receiver keeps its socket until the sender's copies are in).
+    const cases = sendfile.evidence.cases as { case: string; retransmits?: { wireLost?: number } }[];
+    for (const c of cases) expect(c.retransmits?.wireLost, c.case).toBeTypeOf('number');
+
     const zc = find(results, 'zc/msg-zerocopy', 'sg-on');
     expect(zc.status).toBe('pass');
     expect(zc.evidence.zerocopy).toBe('copied');

@@ -121,12 +121,12 @@ defineAction('zc.sendfileMutate', async (p, ctx) => {
           fs.writeSync(fd, scratch, 0, b - a, a);
         }
       }
-      await conn.closeGracefully(CLOSE_WAIT_MS);
+      await conn.closeAcked(CLOSE_WAIT_MS);
     });
     const neighbour = flow(async () => {
       await nconn.connect(p.dst, p.neighbourDport);
       neighbourSent = (await sendfileAll(nconn.sock, nfd, 0, other.layout.size, { stallMs: p.stallMs ?? STALL_MS })).sent;
-      await nconn.closeGracefully(CLOSE_WAIT_MS);
+      await nconn.closeAcked(CLOSE_WAIT_MS);
     });
     const [failure, neighbourFailure] = await Promise.all([main, neighbour]);
     return report(log, { sent, calls, neighbourSent, failure, neighbourFailure });
@@ -204,7 +204,7 @@ defineAction('zc.zerocopyMutate', async (p) => {
         await conn.sock.wait(0, 20);
       }
       poison();
-      await conn.closeGracefully(CLOSE_WAIT_MS);
+      await conn.closeAcked(CLOSE_WAIT_MS);
     });
     const neighbour = flow(async () => {
       await nconn.connect(p.dst, p.neighbourDport);
@@ -212,7 +212,7 @@ defineAction('zc.zerocopyMutate', async (p) => {
       for (let off = 0; off < p.neighbourSize; off += p.chunk)
         nsent += await nzc.sendAll(nmem, off, Math.min(p.chunk, p.neighbourSize - off), p.stallMs ?? STALL_MS);
       await nzc.waitAll(p.completionWaitMs ?? COMPLETION_WAIT_MS);
-      await nconn.closeGracefully(CLOSE_WAIT_MS);
+      await nconn.closeAcked(CLOSE_WAIT_MS);
     });
     const [failure, neighbourFailure] = await Promise.all([main, neighbour]);
     return report(log, {

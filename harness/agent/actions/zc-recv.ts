@@ -10,6 +10,7 @@ import { BlockAttributor, encodeMasks, type ExactResult, ExactVerifier, type Mis
 import { describeError, NicmatrixError } from '../../codec/errors.js';
 import * as C from '../../sys/consts.js';
 import { TcpListener } from '../../sys/listener.js';
+import { sleep } from '../../sys/socket.js';
 import { readToEnd } from '../../sys/stream-reader.js';
 import type { TcpConnection, TcpStats } from '../../sys/tcp.js';
 import { defineAction } from '../registry.js';
@@ -40,10 +41,16 @@ declare module '../protocol.js' {
       params: { family: 4 | 6; addr: string; port: number; spec: StreamSpec; blockSize?: number; trackMemory?: boolean };
       result: { id: string };
     };
-    /** Waits up to `timeoutMs` for the end of the stream, then reports. */
-    'zc.recvStop': { params: { id: string; timeoutMs?: number }; result: StreamReport };
+    /**
+     * Waits up to `timeoutMs` for the end of the stream, then up to LATE_COPY_WAIT_MS more until the socket counted
+     * `expectSegsIn` data segments (what the sender's TCP_INFO says it put out), then reports.
+     */
+    'zc.recvStop': { params: { id: string; timeoutMs?: number; expectSegsIn?: number }; result: StreamReport };
   }
 }
+
+/** Longest wait, after the end of the stream, for copies still in flight: a backlog on a loaded CPU holds them for ms. */
+const LATE_COPY_WAIT_MS = 1000;
 
 function procStatusBytes(field: string): number | undefined {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(fs.readFileSync('/proc/self/status', 'utf8'));
@@ -91,17 +98,19 @@ class StreamReceiver {
     const r = await readToEnd(this.conn, (chunk) => this.sink.update(chunk), { stop: () => this.stopped });
     this.eof = r.eof;
     if (r.firstNs !== undefined && r.lastNs !== undefined) this.durationNs = Number(r.lastNs - r.firstNs);
-    // FIN now but the socket kept until stop(): its TCP_INFO then counts every segment the sender's retransmissions brought.
-    if (r.eof) this.conn.shutdownWrite();
+    // No FIN back until stop(): a socket in CLOSE_WAIT stays reachable, so copies the sender's retransmissions still have
+    // in flight (veth queues them per CPU: they can arrive after the sender's last ACK) reach it and count in its TCP_INFO.
+    if (r.eof) this.conn.ackNow();
     else this.conn.close();
   }
 
-  async stop(timeoutMs: number): Promise<StreamReport> {
+  async stop(timeoutMs: number, expectSegsIn?: number): Promise<StreamReport> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.done, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
     this.stopped = true;
     await this.done;
+    if (this.eof && expectSegsIn !== undefined) await this.lateCopies(expectSegsIn);
     const tcp = this.conn?.statsOrUndefined();
     this.close();
     const out: StreamReport = { eof: this.eof, accepted: this.conn !== undefined, durationNs: this.durationNs, ...(tcp ? { tcp } : {}) };
@@ -120,6 +129,12 @@ class StreamReceiver {
     return out;
   }
 
+  /** Waits a little for the sender's last copies: until the socket counted `expected` data segments, or LATE_COPY_WAIT_MS. */
+  private async lateCopies(expected: number): Promise<void> {
+    const deadline = Date.now() + LATE_COPY_WAIT_MS;
+    while (Date.now() < deadline && (this.conn?.statsOrUndefined()?.dataSegsIn ?? expected) < expected) await sleep(5);
+  }
+
   close(): void {
     this.stopped = true;
     this.listener.close();
@@ -135,10 +150,10 @@ defineAction('zc.recvStart', async ({ family, addr, port, spec, blockSize, track
   return { id };
 });
 
-defineAction('zc.recvStop', async ({ id, timeoutMs }, ctx) => {
+defineAction('zc.recvStop', async ({ id, timeoutMs, expectSegsIn }, ctx) => {
   const rx = ctx.resources.get(id);
   if (!(rx instanceof StreamReceiver))
     throw new NicmatrixError('AGENT', `zc.recvStop: expected a zc receiver "${id}", found ${rx ? 'another kind of resource' : 'none'}`);
   ctx.resources.delete(id);
-  return rx.stop(timeoutMs ?? 30_000);
+  return rx.stop(timeoutMs ?? 30_000, expectSegsIn);
 });

@@ -86,7 +86,7 @@ defineAction('zc.sendfile', async ({ fileId, family, src, dst, dport, offset, co
       calls += res.calls;
       if (res.sent < count) break;
     }
-    await conn.closeGracefully(CLOSE_WAIT_MS, (s) => (tcp = s));
+    await conn.closeAcked(CLOSE_WAIT_MS, (s) => (tcp = s));
     return { sent, calls, elapsedNs: Number(process.hrtime.bigint() - t0), ...(tcp ? { tcp } : {}) };
   } catch (e) {
     tcp ??= conn.stats();
@@ -136,7 +136,7 @@ defineAction('zc.zerocopySend', async (p) => {
         if (udp && zc.pending >= PACE) await zc.waitAll(p.completionWaitMs ?? COMPLETION_WAIT_MS);
       }
       await zc.waitAll(p.completionWaitMs ?? COMPLETION_WAIT_MS);
-      if (tcp) await tcp.closeGracefully(CLOSE_WAIT_MS, (s) => (stats = s));
+      if (tcp) await tcp.closeAcked(CLOSE_WAIT_MS, (s) => (stats = s));
     } catch (e) {
       zc.readCompletions();
       stats ??= tcp?.stats();

@@ -78,7 +78,7 @@ export async function sendCase(
         { timeoutMs: SEND_TIMEOUT_MS },
       );
       const wait = sent.failure ? 2000 : END_WAIT_MS;
-      return { sent, got: await rx.stop(wait), wait };
+      return { sent, got: await rx.stop(wait, sent.tcp?.dataSegsOut), wait };
     });
   };
   const captured = opts.capture ? await withPeerCapture(ctx, run) : { value: await run(), frames: undefined, dropped: 0 };

@@ -43,7 +43,8 @@ export async function withFiles<T>(
 /** A receiver on the peer, started before the DUT sends. */
 export interface Receiver {
   port: number;
-  stop(timeoutMs: number): Promise<StreamReport>;
+  /** `expectSegsIn`: the data segments the sender says it put out (TCP_INFO), waited for a little so late copies count. */
+  stop(timeoutMs: number, expectSegsIn?: number): Promise<StreamReport>;
 }
 
 export async function startReceiver(
@@ -65,8 +66,8 @@ export async function startReceiver(
   let report: StreamReport | undefined;
   return {
     port,
-    async stop(timeoutMs) {
-      report ??= await ctx.dut.run('peer', 'zc.recvStop', { id, timeoutMs }, { timeoutMs: timeoutMs + 30_000 });
+    async stop(timeoutMs, expectSegsIn) {
+      report ??= await ctx.dut.run('peer', 'zc.recvStop', { id, timeoutMs, expectSegsIn }, { timeoutMs: timeoutMs + 30_000 });
       return report;
     },
   };

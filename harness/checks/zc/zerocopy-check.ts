@@ -72,7 +72,7 @@ async function tcpFlow(
         { timeoutMs: 150_000 },
       );
       const wait = r.failure || r.unsupported ? 2000 : 60_000;
-      return { r, got: await rx.stop(wait), wait };
+      return { r, got: await rx.stop(wait, r.tcp?.dataSegsOut), wait };
     });
   };
   const captured = opts.capture ? await withPeerCapture(ctx, run) : { value: await run(), frames: undefined, dropped: 0 };
