@@ -11,6 +11,13 @@ function bad(kind: string, text: string): NicmatrixError {
   return new NicmatrixError('CODEC', `expected a valid ${kind} address, found ${JSON.stringify(text)}`);
 }
 
+/** Throws unless buf holds `n` bytes at `off`: a short buffer is a caller's bug, not an address. */
+function needBytes(kind: string, buf: Uint8Array, off: number, n: number): void {
+  if (off < 0 || off + n > buf.length) {
+    throw new NicmatrixError('CODEC', `expected ${n} bytes of ${kind} address at offset ${off}, found a buffer of ${buf.length}`);
+  }
+}
+
 /** "02:00:00:00:00:01" (or with '-') to 6 bytes. */
 export function macToBytes(text: string): Buffer {
   const parts = text.split(/[:-]/);
@@ -20,8 +27,9 @@ export function macToBytes(text: string): Buffer {
 
 /** 6 bytes at `off` to "02:00:00:00:00:01". */
 export function bytesToMac(buf: Uint8Array, off = 0): string {
+  needBytes('MAC', buf, off, 6);
   const out: string[] = [];
-  for (let i = 0; i < 6; i++) out.push(buf[off + i].toString(16).padStart(2, '0'));
+  for (let i = 0; i < 6; i++) out.push(buf[off + i]!.toString(16).padStart(2, '0'));
   return out.join(':');
 }
 
@@ -60,8 +68,9 @@ export function ipv6ToBytes(text: string): Buffer {
       return parseInt(g, 16);
     });
   };
-  const left = groups(halves[0]);
-  const right = halves.length === 2 ? groups(halves[1]) : [];
+  const [leftText = '', rightText] = halves;
+  const left = groups(leftText);
+  const right = rightText === undefined ? [] : groups(rightText);
   const missing = 8 - left.length - right.length;
   if (halves.length === 2 ? missing < 1 : missing !== 0) throw bad('IPv6', text);
   const all = [...left, ...new Array<number>(missing).fill(0), ...right];
@@ -73,8 +82,9 @@ export function ipv6ToBytes(text: string): Buffer {
 
 /** 16 bytes at `off` to RFC 5952 text. */
 export function bytesToIpv6(buf: Uint8Array, off = 0): string {
+  needBytes('IPv6', buf, off, 16);
   const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push((buf[off + 2 * i] << 8) | buf[off + 2 * i + 1]);
+  for (let i = 0; i < 8; i++) g.push((buf[off + 2 * i]! << 8) | buf[off + 2 * i + 1]!);
   if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
     return `::ffff:${bytesToIpv4(buf, off + 12)}`;
   }

@@ -34,8 +34,8 @@ export function onesSum(buf: Uint8Array, start = 0, end = buf.length, initial = 
   let sum = 0;
   let i = start;
   // Plain double arithmetic holds 2^53 exactly: 9000 bytes of words cannot overflow it.
-  for (; i + 1 < end; i += 2) sum += (buf[i] << 8) | buf[i + 1];
-  if (i < end) sum += buf[i] << 8;
+  for (; i + 1 < end; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
+  if (i < end) sum += buf[i]! << 8;
   return to32(sum + to32(initial));
 }
 

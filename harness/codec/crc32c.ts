@@ -25,6 +25,6 @@ export function crc32c(buf: Uint8Array, start = 0, end = buf.length, previous = 
     throw new NicmatrixError('CODEC', `crc32c: expected 0 <= start <= end <= ${buf.length}, found start=${start} end=${end}`);
   }
   let c = ~previous >>> 0;
-  for (let i = start; i < end; i++) c = TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
+  for (let i = start; i < end; i++) c = TABLE[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
 }

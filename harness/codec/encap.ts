@@ -125,14 +125,14 @@ export function parseEncap(frame: Uint8Array, ports: EncapPorts = {}): EncapPars
     } else {
       if (end - off < GENEVE_MIN_HLEN)
         return { outer, error: `geneve: header needs ${GENEVE_MIN_HLEN} bytes at offset ${off}, ${end - off} available` };
-      const hdrLen = GENEVE_MIN_HLEN + (b[off] & 0x3f) * 4;
+      const hdrLen = GENEVE_MIN_HLEN + (b[off]! & 0x3f) * 4;
       if (end - off < hdrLen)
         return { outer, error: `geneve: header with options needs ${hdrLen} bytes at offset ${off}, ${end - off} available` };
       const options: GeneveOption[] = [];
       for (let cur = off + GENEVE_MIN_HLEN; cur + 4 <= off + hdrLen;) {
-        const len = (b[cur + 3] & 0x1f) * 4;
+        const len = (b[cur + 3]! & 0x1f) * 4;
         if (cur + 4 + len > off + hdrLen) return { outer, error: `geneve: option at offset ${cur} runs past the header` };
-        options.push({ optClass: b.readUInt16BE(cur), type: b[cur + 2], data: Buffer.from(b.subarray(cur + 4, cur + 4 + len)) });
+        options.push({ optClass: b.readUInt16BE(cur), type: b[cur + 2]!, data: Buffer.from(b.subarray(cur + 4, cur + 4 + len)) });
         cur += 4 + len;
       }
       info = {
@@ -140,7 +140,7 @@ export function parseEncap(frame: Uint8Array, ports: EncapPorts = {}): EncapPars
         offset: off,
         hdrLen,
         vni: b.readUInt32BE(off + 4) >>> 8,
-        geneve: { version: b[off] >> 6, oam: (b[off + 1] & 0x80) !== 0, critical: (b[off + 1] & 0x40) !== 0, options },
+        geneve: { version: b[off]! >> 6, oam: (b[off + 1]! & 0x80) !== 0, critical: (b[off + 1]! & 0x40) !== 0, options },
         innerProto: b.readUInt16BE(off + 2),
         innerOffset: off + hdrLen,
       };

@@ -59,15 +59,15 @@ export function parseEthernet(buf: Uint8Array): EthernetParse {
   if (buf.length < ETH_HLEN) return { error: `ethernet: header needs ${ETH_HLEN} bytes, frame has ${buf.length}` };
   const vlans: VlanTag[] = [];
   let off = 12;
-  let type = (buf[off] << 8) | buf[off + 1];
+  let type = (buf[off]! << 8) | buf[off + 1]!;
   while (isVlanTpid(type)) {
     if (buf.length < off + 2 + VLAN_HLEN) {
       return { error: `vlan: tag ${vlans.length + 1} at offset ${off} needs ${off + 2 + VLAN_HLEN} bytes, frame has ${buf.length}` };
     }
-    const tci = (buf[off + 2] << 8) | buf[off + 3];
+    const tci = (buf[off + 2]! << 8) | buf[off + 3]!;
     vlans.push({ offset: off, tpid: type, tci, pcp: tci >> 13, dei: (tci & 0x1000) !== 0, vid: tci & 0xfff });
     off += VLAN_HLEN;
-    type = (buf[off] << 8) | buf[off + 1];
+    type = (buf[off]! << 8) | buf[off + 1]!;
   }
   return { eth: { dst: bytesToMac(buf, 0), src: bytesToMac(buf, 6), vlans, etherType: type, payloadOffset: off + 2 } };
 }

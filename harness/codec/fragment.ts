@@ -88,7 +88,7 @@ export function ipv6FragmentAt(datagram: Buffer, offset: number, length: number,
   // The Next Header byte that pointed at the fragmentable part now points at the fragment header.
   const last = ip.extHeaders.filter((h) => h.offset - ip.offset < unfragLen).pop();
   const nextPos = last ? last.offset - ip.offset : 6;
-  const fragNext = unfrag[nextPos];
+  const fragNext = unfrag[nextPos]!;
   unfrag[nextPos] = NEXTHDR_FRAGMENT;
   unfrag.writeUInt16BE(unfragLen - IPV6_HLEN + 8 + length, 4);
   const fh = buildExtHeader({ kind: 'fragment', offset, more: more ?? offset + length < s.data.length, id: opts.id ?? 0 }, fragNext);

@@ -127,7 +127,7 @@ function parseL4(
       note(`${kind}: header needs 4 bytes at offset ${off}, ${end - off} available`);
     } else {
       out.l4.checksumOffset = off + 2;
-      out.l4.checksum = (buf[off + 2] << 8) | buf[off + 3];
+      out.l4.checksum = (buf[off + 2]! << 8) | buf[off + 3]!;
     }
   }
   out.payload = { offset: off, length: end - off };

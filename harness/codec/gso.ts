@@ -38,7 +38,7 @@ export function gsoSegment(frame: Uint8Array, gsoSize: number, opts: { fixedId?:
   if (dataLen <= 0) return fail('the super-frame carries no data');
   const count = Math.ceil(dataLen / gsoSize);
   const oldL4 = ip.offset + ip.totalLen - l4.offset;
-  const seed = (frame[l4.checksumOffset!] << 8) | frame[l4.checksumOffset! + 1];
+  const seed = (frame[l4.checksumOffset!]! << 8) | frame[l4.checksumOffset! + 1]!;
   const segments: Buffer[] = [];
   for (let i = 0; i < count; i++) {
     const len = Math.min(gsoSize, dataLen - i * gsoSize);

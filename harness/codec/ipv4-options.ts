@@ -17,7 +17,7 @@ export interface IpOption {
 export function parseIpv4Options(buf: Uint8Array, start: number, end: number, out: IpOption[]): string | undefined {
   let i = start;
   while (i < end) {
-    const type = buf[i];
+    const type = buf[i]!;
     if (type === IPOPT_END) {
       out.push({ type, offset: i, length: 1 });
       return undefined;
@@ -28,7 +28,7 @@ export function parseIpv4Options(buf: Uint8Array, start: number, end: number, ou
       continue;
     }
     if (i + 1 >= end) return `ipv4: option ${type} at offset ${i} has no length byte`;
-    const length = buf[i + 1];
+    const length = buf[i + 1]!;
     if (length < 2 || i + length > end) return `ipv4: option ${type} at offset ${i} has length ${length}, ${end - i} bytes left`;
     out.push({ type, offset: i, length });
     i += length;
@@ -41,7 +41,7 @@ export function copiedOptions(options: Uint8Array): Buffer {
   const kept: number[] = [];
   let i = 0;
   while (i < options.length) {
-    const type = options[i];
+    const type = options[i]!;
     if (type === IPOPT_END) break;
     if (type === IPOPT_NOOP) {
       i++;

@@ -48,12 +48,12 @@ export interface Ipv4Parse {
 export function parseIpv4(buf: Uint8Array, off: number): Ipv4Parse {
   const have = buf.length - off;
   if (have < IPV4_MIN_HLEN) return { error: `ipv4: header needs ${IPV4_MIN_HLEN} bytes at offset ${off}, frame has ${have}` };
-  const version = buf[off] >> 4;
+  const version = buf[off]! >> 4;
   if (version !== 4) return { error: `ipv4: expected version 4 at offset ${off}, found ${version}` };
-  const hdrLen = (buf[off] & 0x0f) * 4;
+  const hdrLen = (buf[off]! & 0x0f) * 4;
   if (hdrLen < IPV4_MIN_HLEN) return { error: `ipv4: IHL gives ${hdrLen} bytes, the minimum is ${IPV4_MIN_HLEN}` };
   if (have < hdrLen) return { error: `ipv4: header with options needs ${hdrLen} bytes at offset ${off}, frame has ${have}` };
-  const rd16 = (i: number): number => (buf[off + i] << 8) | buf[off + i + 1];
+  const rd16 = (i: number): number => (buf[off + i]! << 8) | buf[off + i + 1]!;
   const totalLen = rd16(2);
   const flagsFrag = rd16(6);
   const fragOffset = (flagsFrag & 0x1fff) * 8;
@@ -63,11 +63,11 @@ export function parseIpv4(buf: Uint8Array, off: number): Ipv4Parse {
     offset: off,
     hdrLen,
     totalLen,
-    tos: buf[off + 1],
+    tos: buf[off + 1]!,
     id: rd16(4),
     df: (flagsFrag & 0x4000) !== 0,
-    ttl: buf[off + 8],
-    proto: buf[off + 9],
+    ttl: buf[off + 8]!,
+    proto: buf[off + 9]!,
     headerChecksum: rd16(10),
     headerChecksumOk: checksum(buf, off, off + hdrLen) === 0,
     src: bytesToIpv4(buf, off + 12),

@@ -56,20 +56,20 @@ export function isIpv6ExtHeader(type: number): boolean {
 export function parseIpv6(buf: Uint8Array, off: number): Ipv6Parse {
   const have = buf.length - off;
   if (have < IPV6_HLEN) return { error: `ipv6: header needs ${IPV6_HLEN} bytes at offset ${off}, frame has ${have}` };
-  const version = buf[off] >> 4;
+  const version = buf[off]! >> 4;
   if (version !== 6) return { error: `ipv6: expected version 6 at offset ${off}, found ${version}` };
-  const payloadLen = (buf[off + 4] << 8) | buf[off + 5];
+  const payloadLen = (buf[off + 4]! << 8) | buf[off + 5]!;
   const ip: Ipv6Info = {
     family: 6,
     offset: off,
     hdrLen: IPV6_HLEN,
     totalLen: IPV6_HLEN + payloadLen,
     payloadLen,
-    trafficClass: ((buf[off] & 0x0f) << 4) | (buf[off + 1] >> 4),
-    flowLabel: ((buf[off + 1] & 0x0f) << 16) | (buf[off + 2] << 8) | buf[off + 3],
-    hopLimit: buf[off + 7],
-    nextHeader: buf[off + 6],
-    proto: buf[off + 6],
+    trafficClass: ((buf[off]! & 0x0f) << 4) | (buf[off + 1]! >> 4),
+    flowLabel: ((buf[off + 1]! & 0x0f) << 16) | (buf[off + 2]! << 8) | buf[off + 3]!,
+    hopLimit: buf[off + 7]!,
+    nextHeader: buf[off + 6]!,
+    proto: buf[off + 6]!,
     src: bytesToIpv6(buf, off + 8),
     dst: bytesToIpv6(buf, off + 24),
     extHeaders: [],
@@ -81,19 +81,19 @@ export function parseIpv6(buf: Uint8Array, off: number): Ipv6Parse {
     const type = ip.proto;
     if (cur + 8 > limit) return { ip, error: `ipv6: extension header ${type} at offset ${cur} needs 8 bytes, ${limit - cur} left` };
     let length = 8;
-    if (GENERIC_EXT.has(type)) length = (buf[cur + 1] + 1) * 8;
-    else if (type === NEXTHDR_AUTH) length = (buf[cur + 1] + 2) * 4;
+    if (GENERIC_EXT.has(type)) length = (buf[cur + 1]! + 1) * 8;
+    else if (type === NEXTHDR_AUTH) length = (buf[cur + 1]! + 2) * 4;
     if (cur + length > limit) {
       return { ip, error: `ipv6: extension header ${type} at offset ${cur} has length ${length}, ${limit - cur} bytes left` };
     }
-    const nextHeader = buf[cur];
+    const nextHeader = buf[cur]!;
     ip.extHeaders.push({ type, offset: cur, length, nextHeader });
     ip.proto = nextHeader;
     cur += length;
     ip.hdrLen = cur - off;
     if (type === NEXTHDR_FRAGMENT) {
-      const word = (buf[cur - 6] << 8) | buf[cur - 5];
-      const id = ((buf[cur - 4] << 24) | (buf[cur - 3] << 16) | (buf[cur - 2] << 8) | buf[cur - 1]) >>> 0;
+      const word = (buf[cur - 6]! << 8) | buf[cur - 5]!;
+      const id = ((buf[cur - 4]! << 24) | (buf[cur - 3]! << 16) | (buf[cur - 2]! << 8) | buf[cur - 1]!) >>> 0;
       ip.fragment = { offset: word & 0xfff8, more: (word & 1) !== 0, id, headerOffset: cur - length };
       // Past a non-first fragment header the bytes are a slice of the original payload, not headers.
       if (ip.fragment.offset > 0) break;
@@ -118,9 +118,10 @@ export interface Ipv6HeaderSpec {
 /** Fixed header + extension headers for an upper layer `proto` of `upperLen` bytes. */
 export function buildIpv6Header(spec: Ipv6HeaderSpec, proto: number, upperLen: number, ext: readonly Ipv6ExtSpec[] = []): Buffer {
   const exts: Buffer[] = [];
-  for (let i = ext.length - 1, next = proto; i >= 0; i--) {
-    exts.unshift(buildExtHeader(ext[i], next));
-    next = extSpecType(ext[i]);
+  let next = proto;
+  for (const e of [...ext].reverse()) {
+    exts.unshift(buildExtHeader(e, next));
+    next = extSpecType(e);
   }
   const extLen = exts.reduce((n, b) => n + b.length, 0);
   const payloadLen = spec.payloadLength ?? extLen + upperLen;
@@ -129,7 +130,7 @@ export function buildIpv6Header(spec: Ipv6HeaderSpec, proto: number, upperLen: n
   const tc = spec.trafficClass ?? 0;
   h.writeUInt32BE(((6 << 28) | ((tc & 0xff) << 20) | ((spec.flowLabel ?? 0) & 0xfffff)) >>> 0, 0);
   h.writeUInt16BE(payloadLen, 4);
-  h[6] = ext.length > 0 ? extSpecType(ext[0]) : proto;
+  h[6] = ext[0] !== undefined ? extSpecType(ext[0]) : proto;
   h[7] = spec.hopLimit ?? 64;
   ipv6ToBytes(spec.src).copy(h, 8);
   ipv6ToBytes(spec.dst).copy(h, 24);

@@ -23,8 +23,8 @@ const RECORD_HDR = 16;
 
 /** The whole file for these frames, in the given order (timestamps exact below 2^53 ns). */
 export function pcapFile(frames: readonly PcapFrame[], linktype = LINKTYPE_ETHERNET): Buffer {
-  const stored = frames.map((f) => Math.min(f.data.length, PCAP_SNAPLEN));
-  const size = GLOBAL_HDR + stored.reduce((n, len) => n + RECORD_HDR + len, 0);
+  const stored = frames.map((f) => ({ f, len: Math.min(f.data.length, PCAP_SNAPLEN) }));
+  const size = GLOBAL_HDR + stored.reduce((n, { len }) => n + RECORD_HDR + len, 0);
   const out = Buffer.alloc(size);
   out.writeUInt32LE(PCAP_MAGIC_NS, 0);
   out.writeUInt16LE(2, 4); // version 2.4
@@ -34,16 +34,15 @@ export function pcapFile(frames: readonly PcapFrame[], linktype = LINKTYPE_ETHER
   out.writeUInt32LE(PCAP_SNAPLEN, 16);
   out.writeUInt32LE(linktype >>> 0, 20);
   let off = GLOBAL_HDR;
-  frames.forEach((f, i) => {
+  for (const { f, len } of stored) {
     const ts = Math.max(0, Math.round(f.tsNs));
-    const len = stored[i];
     out.writeUInt32LE(Math.floor(ts / 1e9) >>> 0, off);
     out.writeUInt32LE(ts % 1e9, off + 4);
     out.writeUInt32LE(len, off + 8);
     out.writeUInt32LE(Math.max(f.origLen ?? f.data.length, len) >>> 0, off + 12);
     out.set(f.data.subarray(0, len), off + RECORD_HDR);
     off += RECORD_HDR + len;
-  });
+  }
   return out;
 }
 

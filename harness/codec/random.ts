@@ -71,13 +71,13 @@ export function createRng(seed: number): Rng {
     },
     pick<T>(items: readonly T[]): T {
       if (items.length === 0) throw new NicmatrixError('INTERNAL', 'rng.pick: expected a non-empty array, found an empty one');
-      return items[int(0, items.length - 1)];
+      return items[int(0, items.length - 1)]!;
     },
     shuffle<T>(items: readonly T[]): T[] {
       const out = items.slice();
       for (let i = out.length - 1; i > 0; i--) {
         const j = int(0, i);
-        [out[i], out[j]] = [out[j], out[i]];
+        [out[i], out[j]] = [out[j]!, out[i]!];
       }
       return out;
     },

@@ -68,7 +68,7 @@ export function parseSctp(buf: Uint8Array, off: number, end: number): SctpParse 
     const length = b.readUInt16BE(cur + 2);
     if (length < SCTP_CHUNK_HLEN) return { sctp, error: `sctp: chunk at offset ${cur} has length ${length}, below its 4-byte header` };
     if (cur + length > end) return { sctp, error: `sctp: chunk at offset ${cur} has length ${length}, ${end - cur} bytes left` };
-    sctp.chunks.push({ type: b[cur], flags: b[cur + 1], length, offset: cur, value: Buffer.from(b.subarray(cur + 4, cur + length)) });
+    sctp.chunks.push({ type: b[cur]!, flags: b[cur + 1]!, length, offset: cur, value: Buffer.from(b.subarray(cur + 4, cur + length)) });
     cur += Math.ceil(length / 4) * 4;
   }
   return { sctp };

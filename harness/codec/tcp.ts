@@ -56,16 +56,16 @@ export interface TcpParse {
 export function parseTcp(buf: Uint8Array, off: number, end: number): TcpParse {
   if (end - off < TCP_MIN_HLEN)
     return { error: `tcp: header needs ${TCP_MIN_HLEN} bytes at offset ${off}, ${Math.max(0, end - off)} available` };
-  const rd16 = (i: number): number => (buf[off + i] << 8) | buf[off + i + 1];
+  const rd16 = (i: number): number => (buf[off + i]! << 8) | buf[off + i + 1]!;
   const rd32 = (i: number): number => ((rd16(i) << 16) | rd16(i + 2)) >>> 0;
-  const hdrLen = (buf[off + 12] >> 4) * 4;
+  const hdrLen = (buf[off + 12]! >> 4) * 4;
   const tcp: TcpInfo = {
     sport: rd16(0),
     dport: rd16(2),
     seq: rd32(4),
     ack: rd32(8),
     hdrLen,
-    flags: buf[off + 13],
+    flags: buf[off + 13]!,
     window: rd16(14),
     checksum: rd16(16),
     urgent: rd16(18),
@@ -74,15 +74,16 @@ export function parseTcp(buf: Uint8Array, off: number, end: number): TcpParse {
   if (hdrLen < TCP_MIN_HLEN) return { tcp, error: `tcp: data offset gives ${hdrLen} bytes, the minimum is ${TCP_MIN_HLEN}` };
   if (end - off < hdrLen) return { tcp, error: `tcp: header with options needs ${hdrLen} bytes at offset ${off}, ${end - off} available` };
   for (let i = off + TCP_MIN_HLEN; i < off + hdrLen;) {
-    const kind = buf[i];
+    const kind = buf[i]!;
     if (kind === 0 || kind === 1) {
       tcp.options.push({ kind, offset: i, length: 1 });
       if (kind === 0) break;
       i++;
       continue;
     }
-    const length = buf[i + 1];
-    if (i + 1 >= off + hdrLen || length < 2 || i + length > off + hdrLen) {
+    // A kind byte last in the header has no length byte: 0 fails the check below as the overrun it is.
+    const length = i + 1 < off + hdrLen ? buf[i + 1]! : 0;
+    if (length < 2 || i + length > off + hdrLen) {
       return { tcp, error: `tcp: option ${kind} at offset ${i} overruns the ${hdrLen}-byte header` };
     }
     tcp.options.push({ kind, offset: i, length });

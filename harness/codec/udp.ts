@@ -19,7 +19,7 @@ export interface UdpParse {
 /** Parses the header at `off`; `end` is where the IP payload ends (or the capture, if shorter). */
 export function parseUdp(buf: Uint8Array, off: number, end: number): UdpParse {
   if (end - off < UDP_HLEN) return { error: `udp: header needs ${UDP_HLEN} bytes at offset ${off}, ${Math.max(0, end - off)} available` };
-  const rd16 = (i: number): number => (buf[off + i] << 8) | buf[off + i + 1];
+  const rd16 = (i: number): number => (buf[off + i]! << 8) | buf[off + i + 1]!;
   const udp: UdpInfo = { sport: rd16(0), dport: rd16(2), length: rd16(4), checksum: rd16(6) };
   if (udp.length < UDP_HLEN) return { udp, error: `udp: length field ${udp.length} is shorter than the header` };
   return { udp };

@@ -108,7 +108,7 @@ export function checkPartialSeed(frame: Uint8Array, csumStart: number, csumOffse
       reason: `csum_start ${csumStart} + csum_offset ${csumOffset} + 2 exceeds the ${frame.length}-byte frame`,
     };
   }
-  const found = (frame[field] << 8) | frame[field + 1];
+  const found = (frame[field]! << 8) | frame[field + 1]!;
   const p = parseFrame(frame);
   if (!p.ip || !p.l4 || p.l4.offset !== csumStart || p.l4.checksumOffset !== field) {
     return {

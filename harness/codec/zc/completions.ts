@@ -32,7 +32,7 @@ export function callRanges(calls: number[], max = 6): string {
   const parts: string[] = [];
   for (let i = 0; i < calls.length && parts.length < max;) {
     let j = i;
-    while (j + 1 < calls.length && calls[j + 1] === calls[j] + 1) j++;
+    while (j + 1 < calls.length && calls[j + 1] === calls[j]! + 1) j++;
     parts.push(i === j ? `${calls[i]}` : `${calls[i]}-${calls[j]}`);
     i = j + 1;
   }

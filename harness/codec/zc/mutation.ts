@@ -42,19 +42,23 @@ export class WriteLog {
 
   /** Whether block `b` may take another in-flight write. */
   hasRoom(b: number): boolean {
-    return this.counts[b] < MAX_WRITES_PER_BLOCK && this.poisoned[b] === 0;
+    // A block outside the buffer has no room: record() then refuses it.
+    const count = this.counts[b];
+    return count !== undefined && count < MAX_WRITES_PER_BLOCK && this.poisoned[b] === 0;
   }
 
   record(b: number, code: number): void {
     if (code <= 0 || code >= POISON)
       throw new NicmatrixError('INTERNAL', `WriteLog.record: expected a code 1..${POISON - 1}, found ${code}`);
+    if (!Number.isInteger(b) || b < 0 || b >= this.blocks)
+      throw new NicmatrixError('INTERNAL', `WriteLog.record: expected a block 0..${this.blocks - 1}, found ${b}`);
     if (!this.hasRoom(b))
       throw new NicmatrixError(
         'INTERNAL',
         `WriteLog.record: block ${b} already took ${this.counts[b]} writes${this.poisoned[b] ? ' and its poison' : ''}`,
       );
-    this.written[b] = (this.written[b] | (1 << code)) >>> 0;
-    this.counts[b]++;
+    this.written[b] = (this.written[b]! | (1 << code)) >>> 0;
+    this.counts[b]!++;
     this.writes++;
   }
 
@@ -120,6 +124,6 @@ export class CompletionFrontier {
   /** Bytes [0, frontier) whose sends all completed. */
   frontier(): number {
     while (this.prefix < this.ends.length && this.done[this.prefix] && this.ends[this.prefix] !== undefined) this.prefix++;
-    return this.prefix === 0 ? 0 : this.ends[this.prefix - 1];
+    return this.prefix === 0 ? 0 : this.ends[this.prefix - 1]!;
   }
 }

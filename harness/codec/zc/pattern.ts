@@ -73,7 +73,7 @@ function stamp(dst: Buffer, offset: number): void {
     for (let j = 0; j < 8; j++) {
       const at = page * PAGE + j - offset;
       if (at < 0 || at >= dst.length) continue;
-      dst[at] ^= j < 4 ? (lo >>> (8 * j)) & 0xff : (hi >>> (8 * (j - 4))) & 0xff;
+      dst[at]! ^= j < 4 ? (lo >>> (8 * j)) & 0xff : (hi >>> (8 * (j - 4))) & 0xff;
     }
   }
 }
@@ -83,8 +83,8 @@ export function fillGeneration(dst: Buffer, seed: number, offset: number, gen: n
   if (!Number.isInteger(gen) || gen < 0 || gen >= GENERATIONS)
     throw new NicmatrixError('INTERNAL', `fillGeneration: expected a generation 0..${GENERATIONS - 1}, found ${gen}`);
   fillBase(dst, seed, offset);
-  const key = GEN_KEYS[gen];
-  if (key !== 0) for (let i = 0; i < dst.length; i++) dst[i] ^= key;
+  const key = GEN_KEYS[gen]!;
+  if (key !== 0) for (let i = 0; i < dst.length; i++) dst[i]! ^= key;
 }
 
 /** A file as the checks lay it out: pattern bytes except in holes (sparse, read as zeros). */

@@ -161,7 +161,8 @@ export class BlockAttributor {
       const n = Math.min(inRange - i, (block + 1) * this.blockSize - fileOff);
       const got = chunk.subarray(i, i + n);
       const want = exp.subarray(i, i + n);
-      if (got.equals(want)) this.masks[block] |= 1;
+      // block < masks.length: fillExpected above refused any byte past the file's end.
+      if (got.equals(want)) this.masks[block]! |= 1;
       else this.attribute(got, want, block, fileOff);
       i += n;
     }
@@ -175,9 +176,9 @@ export class BlockAttributor {
 
   /** Byte by byte: every byte must be some generation's byte at its offset. */
   private attribute(got: Buffer, want: Buffer, block: number, fileOff: number): void {
-    let mask = this.masks[block];
+    let mask = this.masks[block]!;
     for (let k = 0; k < got.length; k++) {
-      const g = GEN_OF[got[k] ^ want[k]];
+      const g = GEN_OF[got[k]! ^ want[k]!]!;
       if (g >= 0) {
         mask |= 1 << g;
         continue;
