@@ -162,7 +162,8 @@ export function aggregate(records: readonly RunRecord[], catalogue: readonly Cat
     for (const [check, history] of byCheck) {
       checkSet.add(check);
       const { perKernel, regressions } = judgeHistory(history);
-      const head = perKernel[perKernel.length - 1];
+      // A history holds one observation at least, so one kernel verdict at least.
+      const head = perKernel[perKernel.length - 1]!;
       deviceCells[check] = {
         device: key,
         check,
@@ -209,8 +210,9 @@ export function aggregate(records: readonly RunRecord[], catalogue: readonly Cat
   const families: { name: string; checks: string[] }[] = [];
   for (const c of checks) {
     const f = familyOf(c);
-    if (families[families.length - 1]?.name !== f) families.push({ name: f, checks: [] });
-    families[families.length - 1].checks.push(c);
+    const last = families[families.length - 1];
+    if (last?.name === f) last.checks.push(c);
+    else families.push({ name: f, checks: [c] });
   }
   return { devices, checks, families, kernels: [...kernelSet].sort(compareKernels), cells, runs };
 }

@@ -54,7 +54,9 @@ function featuresOf(check: string): string[] {
  * they are off; null: the check tests no offload or the snapshot lacks them.
  */
 export function claimed(check: string, features: FeatureSnapshot | undefined): boolean | null {
-  const names = claimFeatures(check).filter((n) => features?.[n] !== undefined);
-  if (names.length === 0) return null;
-  return names.some((n) => features![n].active);
+  const states = claimFeatures(check)
+    .map((n) => features?.[n])
+    .filter((s) => s !== undefined);
+  if (states.length === 0) return null;
+  return states.some((s) => s.active);
 }

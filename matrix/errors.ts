@@ -71,7 +71,12 @@ export function describeError(e: unknown): string {
       break;
     }
   }
-  return parts.filter((p, i) => i === 0 || !parts[i - 1].includes(p)).join(': caused by: ');
+  return parts
+    .filter((p, i) => {
+      const prev = parts[i - 1];
+      return prev === undefined || !prev.includes(p);
+    })
+    .join(': caused by: ');
 }
 
 /** What a failed read of a file means to its reader, from the errno. */

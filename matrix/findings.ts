@@ -25,7 +25,8 @@ export function misplacement(reason: string): Misplacement | undefined {
     csumStart: Number(m[1]),
     csumOffset: Number(m[2]),
     field: Number(m[3]),
-    diffs: m[4]
+    // Group 4 is not optional: the match holds it.
+    diffs: m[4]!
       .split(',')
       .map((x) => Number(x.trim()))
       .filter((x) => Number.isFinite(x)),
@@ -52,22 +53,22 @@ export function findingOf(check: string, v: LevelVariant): string {
   const moved = framesOf(v)
     .map((f) => misplacement(f.reason))
     .filter((m): m is Misplacement => m !== undefined);
-  if (moved.length > 0) {
+  const ex = moved[0];
+  if (ex) {
     const truncated = moved.every(
       (m) => m.field > 255 && m.diffs.length > 0 && m.diffs.every((d) => d === m.field % 256 || d === (m.field % 256) + 1),
     );
     if (truncated) {
       const starts = moved.map((m) => m.csumStart);
-      const ex = moved[0];
       return (
         `The device writes the checksum at its offset modulo 256 when csum_start is above 255 — an 8-bit field truncated: ` +
         `for csum_start ${ex.csumStart} + csum_offset ${ex.csumOffset} it wrote byte ${ex.field % 256} instead of ${ex.field}` +
         `${howMany(v.message)}; csum_start of the wrong frames: ${Math.min(...starts)}–${Math.max(...starts)}.`
       );
     }
-    const ex = moved[0];
     return `The device altered bytes ${ex.diffs.slice(0, 4).join(', ')} of a frame whose checksum belonged at byte ${ex.field} (csum_start ${ex.csumStart})${howMany(v.message)}.`;
   }
-  const first = v.message.split('\n')[0].trim();
+  // split gives one piece at least.
+  const first = v.message.split('\n')[0]!.trim();
   return `${check} [${v.variant}] failed: ${first || 'no message'}`;
 }

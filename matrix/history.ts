@@ -86,7 +86,8 @@ export function judgeHistory(history: readonly Observation[]): { perKernel: Kern
       withinKernel = lastDecisive?.status === 'pass' && o.status === 'fail' ? true : o.status === 'pass' ? false : withinKernel;
       lastDecisive = o;
     }
-    const latest = runs[runs.length - 1];
+    // Each kernel's list was created with its first observation.
+    const latest = runs[runs.length - 1]!;
     const lv = latest.level ?? cellLevel({ check: '', variants: latest.variants });
     const v: KernelVerdict = {
       kernel,

@@ -46,7 +46,7 @@ export function compareKernels(a: string, b: string): number {
     const na = Number(pa[i]);
     const nb = Number(pb[i]);
     if (i % 2 === 1 && Number.isFinite(na) && Number.isFinite(nb) && na !== nb) return na - nb;
-    return pa[i] < pb[i] ? -1 : 1;
+    return pa[i]! < pb[i]! ? -1 : 1;
   }
   return pa.length - pb.length;
 }

@@ -163,7 +163,8 @@ function stripFlaky(message: string): string {
 export function cellLevel(input: LevelInput): LevelJudgement {
   const status = combineStatuses(input.variants.map((v) => v.status));
   const said = (v: LevelVariant, text: string): string => firstLine(`${v.variant}: ${text}`);
-  if (input.variants.length === 0) return { level: 'not-tested', note: 'no verdict recorded', status };
+  const first = input.variants[0];
+  if (!first) return { level: 'not-tested', note: 'no verdict recorded', status };
   const flaky = input.variants.find((v) => flakyOf(v.evidence));
   if (flaky) {
     const f = flakyOf(flaky.evidence)!;
@@ -175,16 +176,15 @@ export function cellLevel(input: LevelInput): LevelJudgement {
   if (errored) return { level: 'inconclusive', note: said(errored, `harness error, no verdict: ${errored.message}`), status };
   const judged = input.variants.filter((v) => v.status !== 'skip');
   if (judged.length === 0) {
-    const v = input.variants[0];
-    return { level: 'not-tested', note: said(v, `not applicable: ${v.message || 'skipped'}`), status };
+    return { level: 'not-tested', note: said(first, `not applicable: ${first.message || 'skipped'}`), status };
   }
   const paths = judged.map((v) => ({ v, ...pathOf(input, v) }));
   const hw = paths.filter((p) => p.path !== 'stack');
   if (hw.length === 0) {
-    const p = paths.find((x) => x.v.status === 'unsupported') ?? paths[0];
+    const p = paths.find((x) => x.v.status === 'unsupported') ?? paths[0]!;
     return { level: 'software', note: said(p.v, `${p.why}; software path verified`), status };
   }
-  if (hw.every((p) => p.path === 'device')) return { level: 'offloaded', note: said(hw[0].v, hw[0].why), status };
+  if (hw.every((p) => p.path === 'device')) return { level: 'offloaded', note: said(hw[0]!.v, hw[0]!.why), status };
   const p = hw.find((x) => x.path !== 'device')!;
   const device = hw.filter((x) => x.path === 'device').map((x) => x.v.variant);
   const also = device.length > 0 ? ` (offloaded in ${device.join(', ')})` : '';

@@ -221,5 +221,5 @@ export function selectTarget(record: RunRecord, file: string, spec?: string): Ta
       `${file}: the run record has ${record.targets.length} targets${specs.length ? ` (${specs.join(', ')})` : ''}; choose one with --target SPEC`,
     );
   }
-  return record.targets[0];
+  return record.targets[0]!;
 }

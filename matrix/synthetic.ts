@@ -71,7 +71,7 @@ export function syntheticChecks(count: number): string[] {
   const names = Object.entries(FAMILIES).flatMap(([f, ids]) => ids.map((id) => `${f}/${id}`));
   const out: string[] = [];
   for (let i = 0; out.length < count; i++)
-    out.push(i < names.length ? names[i] : `${names[i % names.length]}-${Math.floor(i / names.length)}`);
+    out.push(i < names.length ? names[i]! : `${names[i % names.length]}-${Math.floor(i / names.length)}`);
   return out;
 }
 
@@ -95,7 +95,7 @@ function syntheticTarget(i: number, rnd: () => number): Omit<TargetRecord, 'kern
   });
   const hex = (n: number): string => n.toString(16).padStart(4, '0');
   if (i % 3 === 0) {
-    const [model, driver] = QEMU_MODELS[(i / 3) % QEMU_MODELS.length];
+    const [model, driver] = QEMU_MODELS[(i / 3) % QEMU_MODELS.length]!;
     const gen = Math.floor(i / 3 / QEMU_MODELS.length);
     return {
       spec: `qemu:${model}`,
@@ -107,7 +107,7 @@ function syntheticTarget(i: number, rnd: () => number): Omit<TargetRecord, 'kern
       evidence: {},
     };
   }
-  const driver = PCI_DRIVERS[i % PCI_DRIVERS.length];
+  const driver = PCI_DRIVERS[i % PCI_DRIVERS.length]!;
   return {
     spec: `phys:eth${i},peer${i}`,
     kind: 'phys',
@@ -145,7 +145,7 @@ export function syntheticRuns(opts: SyntheticOptions): RunRecord[] {
   const perRun = opts.devicesPerRun ?? 10;
   const runs: RunRecord[] = [];
   const base = Date.UTC(2025, 0, 1);
-  for (let k = 0; k < kernels.length; k++) {
+  for (const [k, kernel] of kernels.entries()) {
     for (let g = 0; g * perRun < targets.length; g++) {
       const n = runs.length;
       const start = new Date(base + (k * 24 + g) * 3_600_000);
@@ -158,7 +158,7 @@ export function syntheticRuns(opts: SyntheticOptions): RunRecord[] {
             return { check, variant, status, durationMs: Math.floor(rnd() * 500), message, evidence };
           }),
         );
-        return { ...t, kernel: kernels[k], results };
+        return { ...t, kernel, results };
       });
       runs.push({
         schema: RUN_RECORD_SCHEMA,
@@ -166,7 +166,7 @@ export function syntheticRuns(opts: SyntheticOptions): RunRecord[] {
         startedAt: start.toISOString(),
         finishedAt: new Date(start.getTime() + 600_000).toISOString(),
         tool: { name: 'nicmatrix', version: '0.1.0' },
-        host: { hostname: `lab${g}`, kernel: kernels[k], arch: 'x86_64', cpus: 2, memoryBytes: 24 * 2 ** 30, os: 'Debian 12' },
+        host: { hostname: `lab${g}`, kernel, arch: 'x86_64', cpus: 2, memoryBytes: 24 * 2 ** 30, os: 'Debian 12' },
         invocation: { argv: ['run'], checks: ['*'], seed: seed * 1000 + n },
         targets: group,
       });
