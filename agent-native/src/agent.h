@@ -163,7 +163,6 @@ int tcp_open(err *e, int family, const char *src, int sport, bool nodelay, const
 int tcp_connect(err *e, int fd, int family, const char *dst, int port, int timeout_ms, const char *what);
 /* Writes all of data; EAGAIN waits up to timeout_ms. Returns bytes or -1. */
 long long tcp_send_all(err *e, int fd, const uint8_t *data, size_t n, int timeout_ms, const char *what);
-void tcp_close_gracefully(int fd, int timeout_ms);
 /* What TCP_INFO says of a connection: the fields the checks judge (the Node agent's TcpStats). */
 typedef struct tcp_facts {
 	bool valid, has_data_segs, has_dsack;
@@ -172,7 +171,6 @@ typedef struct tcp_facts {
 int tcp_info_read(int fd, tcp_facts *t);
 /* Adds "tcp": {...} to an object being built (nothing when *t was never read). */
 void tcp_info_put(sb *out, const tcp_facts *t);
-void tcp_close_gracefully_info(int fd, int timeout_ms, tcp_facts *t);
 void tcp_close_acked_info(int fd, int timeout_ms, tcp_facts *t);
 int local_port(int fd);
 int tcp_listen(err *e, int family, const char *addr, int port, const char *what);

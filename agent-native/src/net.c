@@ -230,27 +230,6 @@ void tcp_info_put(sb *out, const tcp_facts *t)
 	sb_close(out, '}');
 }
 
-/* shutdown(SHUT_WR), then read (and drop) until the peer's FIN, so neither side resets; TCP_INFO into *t (if given) last; closes in any case. */
-void tcp_close_gracefully_info(int fd, int timeout_ms, tcp_facts *t)
-{
-	if (shutdown(fd, SHUT_WR) == 0) {
-		int64_t deadline = now_ms() + timeout_ms;
-		char buf[16384];
-		for (;;) {
-			ssize_t k = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-			if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR))
-				break;
-			if (now_ms() >= deadline)
-				break;
-			if (k < 0)
-				wait_fd(fd, POLLIN, (int)(deadline - now_ms()));
-		}
-	}
-	if (t)
-		tcp_info_read(fd, t);
-	close(fd);
-}
-
 /*
  * shutdown(SHUT_WR), then wait until the peer acknowledged the FIN (SIOCOUTQ counts its sequence number), not for the
  * peer's own FIN: a receiver that keeps its socket open after the stream's end still counts copies in flight. TCP_INFO
@@ -270,11 +249,6 @@ void tcp_close_acked_info(int fd, int timeout_ms, tcp_facts *t)
 	if (t)
 		tcp_info_read(fd, t);
 	close(fd);
-}
-
-void tcp_close_gracefully(int fd, int timeout_ms)
-{
-	tcp_close_gracefully_info(fd, timeout_ms, NULL);
 }
 
 static int ifindex_of(err *e, const char *ifname)
@@ -967,7 +941,7 @@ static int act_tcp_send(const jv *p, sb *out, err *e)
 		}
 	}
 	int sport = local_port(fd);
-	tcp_close_gracefully(fd, 2000);
+	tcp_close_acked_info(fd, 2000, NULL);
 	sb_open(out, '{');
 	sb_kint(out, "sent", (long long)payloads->len);
 	sb_kint(out, "bytes", bytes);
@@ -1073,8 +1047,10 @@ static void sink_pass(sink *s, uint8_t *buf, size_t buflen)
 			/* A reset ends it like EOF: what arrived counts, the hash shows what did not. */
 			if (got <= 0) {
 				k->eof = true;
-				/* FIN back, the socket kept until listenClose: its TCP_INFO then counts the sender's late copies too. */
-				if (got < 0 || shutdown(k->fd, SHUT_WR) < 0) {
+				/* FIN acknowledged at once, no FIN back: the socket stays (CLOSE_WAIT) until listenClose, so copies the
+				 * sender's retransmissions still have in flight reach it and count in its TCP_INFO. */
+				int one = 1;
+				if (got < 0 || setsockopt(k->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one)) < 0) {
 					close(k->fd);
 					k->fd = -1;
 				}

@@ -214,7 +214,7 @@ static int act_tcp_stream(const jv *p, sb *out, err *e)
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 		close(fd);
 	} else {
-		tcp_close_gracefully(fd, (int)ack_ms);
+		tcp_close_acked_info(fd, (int)ack_ms, NULL);
 	}
 	sb_open(out, '{');
 	sb_key(out, "writes");

@@ -134,12 +134,15 @@ export class TcpSink {
   }
 }
 
-/** shutdown(SHUT_WR) after the peer's FIN; a reset connection has nothing to shut down, and is closed. */
+/**
+ * After the peer's FIN: acknowledge it at once, and keep the socket (CLOSE_WAIT) until close(), so copies the sender's
+ * retransmissions still have in flight reach it and count in its TCP_INFO; a reset connection is closed.
+ */
 function finish(c: TcpConnection): void {
   try {
-    c.shutdownWrite();
+    c.ackNow();
   } catch {
-    // ENOTCONN after a reset: the socket is of no further use.
+    // Nothing to acknowledge on a socket that refuses the option: it is of no further use.
     c.close();
   }
 }

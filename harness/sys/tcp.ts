@@ -169,12 +169,6 @@ export class TcpConnection {
     return true;
   }
 
-  /** Sends FIN (shutdown(SHUT_WR)) and keeps the socket, so its TCP_INFO can still be read. */
-  shutdownWrite(): void {
-    this.sock.ensureOpen('shutdown()');
-    check(libc().shutdown(this.sock.fd, C.SHUT_WR), 'shutdown(SHUT_WR)', this.sock.what);
-  }
-
   /**
    * Acknowledges what arrived now (TCP_QUICKACK): a FIN puts the socket in CLOSE_WAIT's delayed-ACK mode, and a sender
    * waiting for its FIN's acknowledgement would wait up to the delayed-ACK timer.
@@ -196,23 +190,6 @@ export class TcpConnection {
     } catch {
       // A connection the kernel already tore down has no TCP_INFO to give: the caller records that none was read.
       return undefined;
-    }
-  }
-
-  /** Sends FIN, waits for the peer's; the connection's TCP_INFO is read last, just before the socket closes. */
-  async closeGracefully(timeoutMs = 2000, onStats?: (s: TcpStats | undefined) => void): Promise<void> {
-    try {
-      check(libc().shutdown(this.sock.fd, C.SHUT_WR), 'shutdown(SHUT_WR)', this.sock.what);
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const got = this.recvSome();
-        if (got && got.length === 0) return;
-        if (Date.now() >= deadline) return;
-        if (!got) await this.sock.wait(C.POLLIN, deadline - Date.now());
-      }
-    } finally {
-      if (onStats) onStats(this.statsOrUndefined());
-      this.close();
     }
   }
 

@@ -53,12 +53,12 @@ describe('libc TCP client and sink', () => {
     expect(await conn.waitAcked()).toBe(true);
     expect(conn.unacked()).toBe(0);
     expect(conn.local()).toMatchObject({ family, addr: family === 4 ? link.a.ipv4 : link.a.ipv6 });
-    await conn.closeGracefully();
+    await conn.closeAcked();
     const port = nextPort - 1;
     const second = inNetns(link.a.netns, () => TcpConnection.open(family));
     await second.connect(family === 4 ? link.b.ipv4 : link.b.ipv6, port);
     await second.sendAll(two);
-    await second.closeGracefully();
+    await second.closeAcked();
     const got = await sink.close();
     expect(got).toEqual({
       bytes: one.length + two.length,
@@ -133,7 +133,7 @@ describe('libc TCP client and sink', () => {
     waiting = false;
     await spin;
     expect(ticks).toBeGreaterThan(20);
-    await conn.closeGracefully();
+    await conn.closeAcked();
     await sink.close();
   });
 });
@@ -153,7 +153,7 @@ describe('sendfile', () => {
       const res = await sendfileAll(conn.sock, fd, offset, count, { maxPerCall: 1 << 20 });
       expect(res.sent).toBe(count);
       expect(res.calls).toBeGreaterThanOrEqual(Math.ceil(count / (1 << 20)));
-      await conn.closeGracefully();
+      await conn.closeAcked();
       expect(await sink.close()).toEqual({
         bytes: count,
         connections: 1,
@@ -175,7 +175,7 @@ describe('sendfile', () => {
       expect(await sendfileOnce(conn.sock, fd, 4, 100)).toEqual({ sent: 6, offset: 10 });
       expect(await sendfileOnce(conn.sock, fd, 10, 100)).toEqual({ sent: 0, offset: 10 });
       expect((await sendfileAll(conn.sock, fd, 0, 50)).sent).toBe(10);
-      await conn.closeGracefully();
+      await conn.closeAcked();
       expect((await sink.close()).bytes).toBe(16);
     } finally {
       fs.closeSync(fd);
@@ -189,7 +189,7 @@ describe('sendfile', () => {
         /^sendfile\(in fd 987654, offset 0, count 10\) on TCP\/IPv4 socket: EBADF/,
       );
     } finally {
-      await conn.closeGracefully();
+      await conn.closeAcked();
       await sink.close();
     }
   });
@@ -211,7 +211,7 @@ describe('MSG_ZEROCOPY', () => {
       expect(covered).toEqual(Array.from({ length: zc.calls }, (_, k) => k));
       // Crossing into another netns, veth hands the pages to a local receiver: the kernel copies.
       expect(zc.completions.every((c) => c.copied)).toBe(true);
-      await conn.closeGracefully();
+      await conn.closeAcked();
       expect(await sink.close()).toMatchObject({ bytes: 256 << 10, sha256: sha256(Buffer.from(mem.bytes)) });
     } finally {
       zc.dispose();

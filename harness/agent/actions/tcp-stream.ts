@@ -144,7 +144,7 @@ defineAction('tcp.stream', async (p) => {
       conn.sock.setBytes(C.SOL_SOCKET, C.SO_LINGER, linger, 'SO_LINGER');
       conn.close();
     } else {
-      await conn.closeGracefully(p.ackTimeoutMs);
+      await conn.closeAcked(p.ackTimeoutMs);
     }
     return { writes, bytes, stalled, shortSends, info };
   } finally {

@@ -48,7 +48,7 @@ defineAction('tcp.send', async ({ family, src, dst, dport, sport, payloads, gapM
       }
     }
     const port = conn.local().port;
-    await conn.closeGracefully();
+    await conn.closeAcked();
     return { sent: payloads.length, bytes, sport: port };
   } finally {
     conn.close();
