@@ -172,6 +172,8 @@ int tcp_info_read(int fd, tcp_facts *t);
 /* Adds "tcp": {...} to an object being built (nothing when *t was never read). */
 void tcp_info_put(sb *out, const tcp_facts *t);
 void tcp_close_acked_info(int fd, int timeout_ms, tcp_facts *t);
+/* capture.stop's dropsFrom {ifname, before}: the largest rise of the named driver/link counters since `before`. */
+long long drops_since(const jv *drops);
 int local_port(int fd);
 int tcp_listen(err *e, int family, const char *addr, int port, const char *what);
 

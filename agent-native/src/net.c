@@ -474,6 +474,9 @@ static size_t capture_count(capture *c, bool incoming_only)
 	return n;
 }
 
+/* How often a capture waiting on a device's drop counters reads them (frames arrive far more often). */
+#define DROPS_POLL_MS 200
+
 static int act_capture_stop(const jv *p, sb *out, err *e)
 {
 	const char *id;
@@ -489,8 +492,18 @@ static int act_capture_stop(const jv *p, sb *out, err *e)
 		pause_ms((int64_t)opt_num(p, "settleMs", 100));
 	} else {
 		int64_t deadline = now_ms() + (int64_t)opt_num(p, "timeoutMs", 2000);
-		while ((double)capture_count(c, no_out) < expect && now_ms() < deadline && !c->failure.set && !call_cancelled())
+		/* Frames the DUT counted as dropped (dropsFrom) are accounted for too: read every DROPS_POLL_MS, not per frame. */
+		jv *drops = jget(p, "dropsFrom");
+		long long dropped = 0;
+		int64_t read_at = 0;
+		while ((double)(capture_count(c, no_out) + dropped) < expect && now_ms() < deadline && !c->failure.set && !call_cancelled()) {
+			if (drops && drops->t == J_OBJ && now_ms() - read_at >= DROPS_POLL_MS) {
+				dropped = drops_since(drops);
+				read_at = now_ms();
+				continue;
+			}
 			sleep_ms(deadline - now_ms() < 5 ? deadline - now_ms() : 5);
+		}
 		pause_ms((int64_t)opt_num(p, "settleMs", 0));
 	}
 	c->stop = 1;

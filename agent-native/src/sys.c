@@ -563,6 +563,40 @@ static int act_link_drops(const jv *p, sb *out, err *e)
 	return 0;
 }
 
+/*
+ * capture.stop's dropsFrom: the most any counter named in `before` rose since (driver counters by their
+ * `ethtool -S` names, link counters as "link.NAME"), as the Node agent's sideCounters reads them; one drop is often
+ * counted twice (ethtool -S and ip -s link), so the largest rise, not the sum.
+ */
+long long drops_since(const jv *drops)
+{
+	jv *before = jget(drops, "before");
+	if (!before || before->t != J_OBJ || !jget(drops, "ifname"))
+		return 0;
+	sb st = {0}, ln = {0};
+	err ignored = {0};
+	if (act_stats(drops, &st, &ignored) < 0)
+		sb_raw(&st, "{}", 2);
+	memset(&ignored, 0, sizeof(ignored));
+	if (act_link_stats(drops, &ln, &ignored) < 0)
+		sb_raw(&ln, "{}", 2);
+	jv *driver = json_parse(st.p, st.len);
+	jv *link = json_parse(ln.p, ln.len);
+	jv *counters = link ? jget(link, "counters") : NULL;
+	long long most = 0;
+	for (size_t i = 0; i < before->len; i++) {
+		const char *k = before->keys[i];
+		jv *now = strncmp(k, "link.", 5) == 0 ? (counters ? jget(counters, k + 5) : NULL) : (driver ? jget(driver, k) : NULL);
+		if (now && now->t == J_NUM && before->items[i]->t == J_NUM && now->n - before->items[i]->n > (double)most)
+			most = (long long)(now->n - before->items[i]->n);
+	}
+	json_free(driver);
+	json_free(link);
+	sb_free(&st);
+	sb_free(&ln);
+	return most;
+}
+
 /* ---------------- nstat ---------------- */
 
 static char *read_file(const char *path)
