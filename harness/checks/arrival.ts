@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { Status } from '../../matrix/record.js';
 import { wireBits } from '../agent/pace.js';
+import { NicmatrixError } from '../codec/errors.js';
 import { parseFrame } from '../codec/index.js';
 import type { WireFrame } from './wire.js';
 
@@ -86,12 +87,13 @@ function strays(captured: readonly WireFrame[], sentKeys: ReadonlySet<string>): 
 function takeNearest(sent: IpRegion, pool: IpRegion[]): { region: IpRegion; offsets: number[] } | undefined {
   let best: { k: number; offsets: number[] } | undefined;
   pool.forEach((r, k) => {
-    if (r.bytes.length === 0 || sent.bytes.length === 0 || r.bytes[0] >> 4 !== sent.bytes[0] >> 4) return;
+    if (r.bytes.length === 0 || sent.bytes.length === 0 || r.bytes[0]! >> 4 !== sent.bytes[0]! >> 4) return;
     const d = differences(sent.bytes, r.bytes, best ? best.offsets.length - 1 : MAX_ALTERED_BYTES);
     if (d && d.length > 0) best = { k, offsets: d };
   });
   if (!best) return undefined;
-  const [region] = pool.splice(best.k, 1);
+  // best.k is an index pool.forEach gave just above.
+  const region = pool.splice(best.k, 1)[0]!;
   return { region, offsets: best.offsets.map((o) => o + sent.at) };
 }
 
@@ -181,8 +183,9 @@ export interface ArrivalFault {
 }
 
 function offsetsText(traces: readonly FrameTrace[], idx: readonly number[]): string {
-  const first = idx[0];
-  const o = traces[first].offsets ?? [];
+  // Called with the non-empty, checked indexes of arrivalFaults.
+  const first = idx[0]!;
+  const o = traces[first]!.offsets ?? [];
   return `frame ${first} differs at offset${o.length > 1 ? 's' : ''} ${o.slice(0, 8).join(', ')}${o.length > 8 ? '…' : ''}`;
 }
 
@@ -207,7 +210,10 @@ export function arrivalFaults(
   captureDropped: { dut: number; peer: number },
   peerLoss: Readonly<Record<string, number>> = {},
 ): ArrivalFault[] {
-  const of = (a: Arrival) => must.filter((i) => traces[i].arrival === a);
+  const outside = must.find((i) => traces[i] === undefined);
+  if (outside !== undefined)
+    throw new NicmatrixError('INTERNAL', `arrivalFaults: expected frame indexes below ${traces.length}, found ${outside}`);
+  const of = (a: Arrival) => must.filter((i) => traces[i]!.arrival === a);
   const out: ArrivalFault[] = [];
   const add = (status: ArrivalFault['status'], kind: ArrivalFault['kind'], detail: (idx: number[]) => string) => {
     const idx = of(kind);
@@ -264,10 +270,11 @@ export function arrivalCounts(traces: readonly FrameTrace[]): Record<string, num
  */
 export function overRate(frames: readonly WireFrame[], mbps: number | null): boolean[] {
   return frames.map((f, i) => {
-    if (mbps === null || i === 0) return false;
-    const gapNs = f.raw.tsNs - frames[i - 1].raw.tsNs;
+    const prev = frames[i - 1];
+    if (mbps === null || prev === undefined) return false;
+    const gapNs = f.raw.tsNs - prev.raw.tsNs;
     // bits / (Mb/s) = µs.
-    const wireNs = (wireBits(frames[i - 1].data.length) / mbps) * 1000;
+    const wireNs = (wireBits(prev.data.length) / mbps) * 1000;
     return gapNs >= 0 && gapNs < wireNs / 2;
   });
 }

@@ -103,7 +103,7 @@ export async function injectFrames(
         'packet.send',
         {
           ifname: ctx.link.peer.ifname,
-          frames: batch.map((i) => frames[i].toString('base64')),
+          frames: batch.map((i) => frames[i]!.toString('base64')),
           // Frames the peer's own egress drops are found missing from its capture, not a reason to stop.
           refusals: 'count',
           ...(rateMbps !== null ? { rateMbps } : {}),
@@ -111,7 +111,8 @@ export async function injectFrames(
         { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 },
       ),
     );
-    for (const i of batch) sent[i]++;
+    // batch holds indexes of frames (and so of sent and traces) only.
+    for (const i of batch) sent[i]!++;
     const [dutAfter, peerAfter] = await Promise.all([sideCounters(ctx, 'dut'), sideCounters(ctx, 'peer')]);
     const roundLoss = lossCounters(counterDelta(dutBefore, dutAfter), 'rx');
     add(dutLoss, roundLoss);
@@ -119,8 +120,9 @@ export async function injectFrames(
     captureDropped.dut += r.dutDropped;
     captureDropped.peer += r.peerDropped;
     dutIn.push(...r.dutIn);
-    const t = traceArrivals({ frames: batch.map((i) => frames[i]), ...r });
-    batch.forEach((i, k) => (traces[i] = t[k]));
+    const t = traceArrivals({ frames: batch.map((i) => frames[i]!), ...r });
+    // One trace per frame sent, in order.
+    batch.forEach((i, k) => (traces[i] = t[k]!));
     const counts = arrivalCounts(t);
     rounds.push({
       rateMbps,
@@ -129,7 +131,7 @@ export async function injectFrames(
       reached: counts.reached ?? 0,
       dutLoss: roundLoss,
     });
-    batch = batch.filter((i) => traces[i].arrival !== 'reached' && must(i));
+    batch = batch.filter((i) => traces[i]!.arrival !== 'reached' && must(i));
   }
   // Decoded again as one capture, so frame indexes in evidence are unique.
   return { traces, sent, dutIn: decodeCapture(dutIn.map((f) => f.raw)), rate, rounds, dutLoss, peerLoss, captureDropped };

@@ -5,6 +5,7 @@
  * (two altered bytes can cancel in the UDP checksum, so it verifies).
  */
 import { parseFrame } from '../../codec/index.js';
+import { NicmatrixError } from '../../codec/errors.js';
 import type { FrameTrace } from '../arrival.js';
 
 /** The UDP payload of fragment frames reassembled (first copy of each byte wins), or undefined when incomplete. */
@@ -22,7 +23,7 @@ export function reassembleUdp(frames: readonly Buffer[]): Buffer | undefined {
   for (const p of parts) {
     for (let i = 0; i < p.data.length && p.offset + i < whole.length; i++) {
       if (filled[p.offset + i]) continue;
-      whole[p.offset + i] = p.data[i];
+      whole[p.offset + i] = p.data[i]!;
       filled[p.offset + i] = 1;
     }
   }
@@ -36,9 +37,11 @@ export function reassembleUdp(frames: readonly Buffer[]): Buffer | undefined {
  * datagram of `frames[i]`; `traces[i]` how that frame arrived.
  */
 export function asArrivedPayloads(frames: readonly Buffer[], owner: readonly number[], traces: readonly FrameTrace[]): Map<number, Buffer> {
+  if (owner.length !== frames.length)
+    throw new NicmatrixError('INTERNAL', `asArrivedPayloads: expected an owner per frame (${frames.length}), found ${owner.length}`);
   const byDatagram = new Map<number, { frames: Buffer[]; altered: boolean }>();
   frames.forEach((f, i) => {
-    const d = owner[i];
+    const d = owner[i]!;
     const t = traces[i];
     if (d < 0 || !t) return;
     const g = byDatagram.get(d) ?? { frames: [], altered: false };

@@ -273,7 +273,7 @@ function lossFaults(r: SocketRoundResult, t: FragTally, direction: 'send' | 'rec
     // Lost while the peer's kernel sent faster than the link carries (fragment trains): the harness could not pace them.
     const fast = overRate(r.egress, r.rate.mbps);
     const noDutCounter = Object.keys(r.receiverLoss).length === 0;
-    const lostFast = all.filter((i) => traces[i].arrival === 'lost' && fast[i] && noDutCounter);
+    const lostFast = all.filter((i) => traces[i]!.arrival === 'lost' && fast[i] && noDutCounter);
     if (lostFast.length > 0)
       out.push({
         kind: 'lost',

@@ -4,6 +4,7 @@
  * counters had to move.
  */
 import { canonicalIp, parseFrame } from '../../codec/index.js';
+import { NicmatrixError } from '../../codec/errors.js';
 import { arrivalFaults, type Arrival, type FrameTrace } from '../arrival.js';
 import { frameShapeFaults } from '../frame-shape.js';
 import type { WireFrame } from '../wire.js';
@@ -75,17 +76,23 @@ export function judgeDelivery(
   const stray: string[] = [];
   const wrongSource: string[] = [];
   for (const d of delivered) {
-    let match: { i: number; reading: number } | undefined;
-    for (let i = 0; i < datagrams.length && !match; i++) {
-      const g = datagrams[i];
+    let match: { i: number; g: ExpectedDatagram; reading: number } | undefined;
+    for (const [i, g] of datagrams.entries()) {
       if (g.family !== d.family) continue;
       const options = g.expect === 'either' ? (g.readings ?? []) : [g.payload];
       const r = options.findIndex((o) => o.equals(d.payload));
-      if (r >= 0) match = { i, reading: r };
+      if (r >= 0) {
+        match = { i, g, reading: r };
+        break;
+      }
     }
-    for (let i = 0; i < datagrams.length && !match; i++) {
-      const g = datagrams[i];
-      if (g.family === d.family && asArrived.get(g.index)?.equals(d.payload)) match = { i, reading: -1 };
+    if (!match) {
+      for (const [i, g] of datagrams.entries()) {
+        if (g.family === d.family && asArrived.get(g.index)?.equals(d.payload)) {
+          match = { i, g, reading: -1 };
+          break;
+        }
+      }
     }
     if (!match) {
       const near = nearest(datagrams, d.payload);
@@ -96,9 +103,10 @@ export function judgeDelivery(
       );
       continue;
     }
-    const g = datagrams[match.i];
-    times[match.i]++;
-    if (match.reading < 0) altered[match.i]++;
+    const { g } = match;
+    // times and altered are datagrams.map: match.i indexes all three.
+    times[match.i]!++;
+    if (match.reading < 0) altered[match.i]!++;
     fate[match.i] =
       match.reading < 0
         ? 'delivered as altered before the DUT'
@@ -120,7 +128,7 @@ export function judgeDelivery(
       });
   };
   const where = (pred: (g: ExpectedDatagram, n: number, i: number) => boolean) =>
-    datagrams.filter((g, i) => pred(g, times[i], i)).map((g) => g.index);
+    datagrams.filter((g, i) => pred(g, times[i]!, i)).map((g) => g.index);
   add(
     'missing',
     where((g, n) => g.expect === 'deliver' && n === 0 && !notArrived.has(g.index)),
@@ -128,7 +136,7 @@ export function judgeDelivery(
   );
   add(
     'delivered-bad',
-    where((g, n, i) => g.expect === 'drop' && n > altered[i]),
+    where((g, n, i) => g.expect === 'drop' && n > altered[i]!),
     'delivered though they must be dropped',
   );
   add(
@@ -154,7 +162,7 @@ export function judgeDelivery(
 /** A counter that must have risen by at least `min` over the round. */
 export interface CounterRule {
   /** Names to try in order: the first one the kernel has is judged. */
-  names: string[];
+  names: [string, ...string[]];
   min: number;
   why: string;
 }
@@ -208,9 +216,11 @@ export function fragmentArrivals(
   captureDropped: { dut: number; peer: number },
   peerLoss: Readonly<Record<string, number>> = {},
 ): { faults: FragFault[]; notArrived: Set<number> } {
-  const must = traces.map((_, i) => i).filter((i) => !delivered.has(owner[i]));
+  if (owner.length !== traces.length)
+    throw new NicmatrixError('INTERNAL', `fragmentArrivals: expected an owner per frame (${traces.length}), found ${owner.length}`);
+  const must = traces.map((_, i) => i).filter((i) => !delivered.has(owner[i]!));
   const faults = arrivalFaults(traces, must, dutLoss, captureDropped, peerLoss);
-  const notArrived = new Set(faults.flatMap((f) => f.frames.map((i) => owner[i])).filter((d) => d >= 0));
+  const notArrived = new Set(faults.flatMap((f) => f.frames.map((i) => owner[i]!)).filter((d) => d >= 0));
   return {
     faults: faults.map((f) => ({
       kind: f.kind,

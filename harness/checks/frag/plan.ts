@@ -105,11 +105,13 @@ export function arrange(rng: Rng, datagrams: readonly FragDatagram[], how: Arran
   if (how === 'shuffled') return rng.shuffle(sets.flat());
   return sets.flatMap((s) => {
     const last = rng.int(0, s.length - 1);
+    // rng.int refuses an empty set, so s[last] is a fragment.
+    const completing = s[last]!;
     const others = s.filter((_, i) => i !== last);
     const copies = others.filter(() => rng.bool()).flatMap((f) => (rng.bool() ? [f, f] : [f]));
     // At least one duplicate per datagram.
-    if (copies.length === 0) copies.push(others.length > 0 ? rng.pick(others) : s[last]);
-    return [...rng.shuffle([...others, ...copies]), s[last]];
+    if (copies.length === 0) copies.push(others.length > 0 ? rng.pick(others) : completing);
+    return [...rng.shuffle([...others, ...copies]), completing];
   });
 }
 

@@ -160,7 +160,7 @@ export async function socketRound(
           dst: addr(to),
           sport: ports.sport,
           dport: ports.dport,
-          payloads: batch.map((i) => payloads[i].toString('base64')),
+          payloads: batch.map((i) => payloads[i]!.toString('base64')),
           ...(rateMbps !== null ? { rateMbps } : {}),
         },
         { timeoutMs: ARRIVAL_TIMEOUT_MS + 30_000 },
@@ -203,7 +203,7 @@ export async function socketRound(
       incomplete: incompleteDatagrams(egress),
     });
     const have = new Set(got.map((d) => d.payload.toString('base64')));
-    batch = batch.filter((i) => !have.has(payloads[i].toString('base64')));
+    batch = batch.filter((i) => !have.has(payloads[i]!.toString('base64')));
   }
   return { ...out, senderCounters: await senderSince(), receiverCounters: await receiverSince() };
 }
