@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { cleanup, installSignalHandlers } from '../harness/sys/cleanup.js';
-import { describeError } from '../harness/codec/errors.js';
+import { describeError, NicmatrixError } from '../harness/codec/errors.js';
 
 type Part = { name: string; load: () => Promise<() => Promise<Record<string, unknown>>>; onlyWhenNamed?: boolean };
 
@@ -41,6 +41,7 @@ async function bench(argv: string[]): Promise<number> {
   const wanted = argv.filter((a) => !a.startsWith('--'));
   const outIdx = argv.indexOf('--out');
   const outFile = outIdx >= 0 ? argv[outIdx + 1] : 'out/bench.json';
+  if (outFile === undefined) throw new NicmatrixError('USAGE', 'bench: expected a file after --out, found nothing');
   const result: Record<string, unknown> = { date: new Date().toISOString(), machine: machine() };
   let failed = 0;
   for (const part of PARTS) {

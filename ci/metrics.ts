@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { NicmatrixError } from '../matrix/errors.js';
 
 /** Source folders: the code that ships (tests are counted apart, as the issue's numbers are about the product). */
 const SOURCE_ROOTS = ['harness', 'drivers', 'matrix', 'reports', 'ci'];
@@ -63,7 +64,10 @@ function folderCycles(edges: Map<string, Set<string>>): string[][] {
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  const hi = s[m];
+  if (hi === undefined) throw new NicmatrixError('INTERNAL', 'median: expected one number at least, found none');
+  // An even length here is 2 at least, so m - 1 is in range.
+  return s.length % 2 ? hi : (s[m - 1]! + hi) / 2;
 }
 
 const modules = cruise().filter((m) => m.source.endsWith('.ts'));
@@ -86,7 +90,7 @@ const edges = folderGraph(dirname);
 let pairs = 0;
 for (const [from, tos] of edges) for (const to of tos) if (from < to && edges.get(to)?.has(from)) pairs++;
 const cycles = folderCycles(edges);
-const topLevelCycles = folderCycles(folderGraph((f) => f.split('/')[0]));
+const topLevelCycles = folderCycles(folderGraph((f) => f.split('/')[0]!));
 
 const isSource = (f: string): boolean => SOURCE_ROOTS.some((r) => f.startsWith(`${r}/`)) && !f.endsWith('.test.ts');
 const sources = modules.map((m) => m.source).filter(isSource);

@@ -24,7 +24,11 @@ const TARGET_FILTER_MS = 100;
 const LOADS = 5;
 
 const seconds = (t0: number): number => Math.round((performance.now() - t0) / 10) / 100;
-const median = (xs: readonly number[]): number => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+function median(xs: readonly number[]): number {
+  const m = xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  if (m === undefined) throw new NicmatrixError('INTERNAL', 'median: expected one measurement at least, found none');
+  return m;
+}
 
 /** Files and bytes under `dir`. */
 function tally(dir: string): { files: number; bytes: number } {
@@ -102,7 +106,8 @@ export async function benchSite(): Promise<Record<string, unknown>> {
     const log: string[] = [];
     t0 = performance.now();
     const cpu0 = process.cpuUsage();
-    const load = loadavg()[0];
+    // loadavg() is always the 1, 5 and 15 minute averages.
+    const load = loadavg()[0]!;
     const code = await siteCommand.run(
       { values: { store: storePath, out }, positionals: [] },
       { out: () => {}, err: (l) => log.push(l), interactive: false },
@@ -149,7 +154,7 @@ export async function benchSite(): Promise<Record<string, unknown>> {
       siteFiles: written.files,
       siteMiB: Math.round((written.bytes / 2 ** 20) * 10) / 10,
       siteSummary: log[log.length - 1],
-      matrixInteractiveMs: { median: interactiveMs, first: Math.round(loads[0]), all: loads.map(Math.round) },
+      matrixInteractiveMs: { median: interactiveMs, first: Math.round(loads[0]!), all: loads.map(Math.round) },
       matrixScriptInitMs: Math.round(Math.max(...inits)),
       filterChangeMs: {
         median: filterMs,

@@ -1,4 +1,5 @@
 /** Wall time of the tx-csum family on lo and veth, through the real runner. */
+import { NicmatrixError } from '../../harness/codec/errors.js';
 import { allChecks } from '../../harness/checks/registry.js';
 import { selectChecks } from '../../harness/run/plan.js';
 import { runMatrix } from '../../harness/run/runner.js';
@@ -17,7 +18,9 @@ export async function benchTxCsum(): Promise<Record<string, unknown>> {
       argv: [],
       signal: new AbortController().signal,
     });
-    const results = record.targets[0].results;
+    const [t] = record.targets;
+    if (!t) throw new NicmatrixError('INTERNAL', `bench tx-csum: expected the run record to hold target ${target}, found no target`);
+    const results = t.results;
     out[target] = {
       wallMs: Date.now() - t0,
       verdicts: results.length,

@@ -82,7 +82,11 @@ async function iperfRound(dut: VethDut, link: LinkInfo, bytes: number): Promise<
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+function median(xs: number[]): number {
+  const m = [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  if (m === undefined) throw new NicmatrixError('INTERNAL', 'median: expected one measurement at least, found none');
+  return m;
+}
 
 export async function benchZc(): Promise<Record<string, unknown>> {
   const dut = new VethDut('veth');

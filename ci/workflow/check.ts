@@ -40,7 +40,8 @@ async function githubIssues(text: string, file: string): Promise<WorkflowIssue[]
   }
   return [...new Set(messages)].map((m) => {
     const at = /^(.*? \(Line: \d+, Col: \d+\)): (.*)$/s.exec(m);
-    return at ? { path: at[1], message: at[2] } : { path: file, message: m };
+    // Both groups are not optional: a match holds them.
+    return at ? { path: at[1]!, message: at[2]! } : { path: file, message: m };
   });
 }
 
@@ -91,7 +92,7 @@ function projectIssues(doc: Record<string, unknown>, opts: CheckOptions): Workfl
       if (typeof step.id === 'string') stepIds.push(step.id);
       if (typeof step.run === 'string' && opts.executable) {
         for (const script of step.run.matchAll(/(?:^|[\s;&|(])((?:\.\/)?ci\/[\w./-]+\.sh)\b/g)) {
-          if (!opts.executable(script[1].replace(/^\.\//, '')))
+          if (!opts.executable(script[1]!.replace(/^\.\//, '')))
             add(`${sat}.run`, `calls ${script[1]}, which is not an executable file of the repository`);
         }
       }

@@ -21,7 +21,7 @@ const STATUS_FUNCTIONS = ['always', 'success', 'failure', 'cancelled'];
 
 /** The text inside every `${{ … }}` of a string. */
 export function findExpressions(text: string): string[] {
-  return [...text.matchAll(/\$\{\{([\s\S]*?)\}\}/g)].map((m) => m[1].trim());
+  return [...text.matchAll(/\$\{\{([\s\S]*?)\}\}/g)].map((m) => m[1]!.trim());
 }
 
 function parse(src: string): Expr {
