@@ -100,6 +100,7 @@ export class PhysDut extends LocalDut {
     const place = this.place(side);
     const { ifname } = place;
     const [link] = parseJsonOutput<{ flags: string[] }[]>(await ipAt(place, ['-json', 'link', 'show', 'dev', ifname]));
+    if (!link) throw new NicmatrixError('TARGET_SETUP', `${this.spec}: expected ip link show dev ${ifname} to list it, found no link`);
     const wasUp = link.flags.includes('UP');
     const linkLocals = async (): Promise<string[]> => {
       const r = await ipAt(place, ['-json', '-6', 'addr', 'show', 'dev', ifname]);

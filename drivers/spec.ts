@@ -45,12 +45,15 @@ function parseBase(s: string, spec: string): TargetSpec {
     const parts = rest.split(',');
     if (parts.length !== 2)
       throw specError(`target "${spec}": expected phys:DUT_IF,PEER_IF (each optionally NETNS/IF), found ${parts.length} interface(s)`);
-    if (parts[1].startsWith('ssh://')) {
-      const remote = parseSshEnd(parts[1]);
+    const dutText = parts[0]!;
+    const peerText = parts[1]!;
+    if (peerText.startsWith('ssh://')) {
+      const remote = parseSshEnd(peerText);
       if (typeof remote === 'string') throw specError(`target "${spec}": peer ${remote}`);
-      return { kind: 'phys', spec: s, dut: parseEnd(spec, parts[0]), peer: parseEnd(spec, remote.path), remote: remote.remote };
+      return { kind: 'phys', spec: s, dut: parseEnd(spec, dutText), peer: parseEnd(spec, remote.path), remote: remote.remote };
     }
-    const [dut, peer] = parts.map((p) => parseEnd(spec, p));
+    const dut = parseEnd(spec, dutText);
+    const peer = parseEnd(spec, peerText);
     return { kind: 'phys', spec: s, dut, peer };
   }
   throw specError(`target "${spec}": unknown kind "${kind}"; expected one of: ${TARGET_SPEC_HELP}`);

@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { NicmatrixError } from '../../harness/codec/errors.js';
 import { agentMainPath } from '../../harness/sys/paths.js';
 import { writeAtomic } from '../../harness/sys/cache.js';
 
@@ -71,7 +72,9 @@ async function build(): Promise<AgentEntry> {
   });
   const cwd = process.cwd();
   const inputs = Object.keys(r.metafile.inputs).map((f) => path.resolve(cwd, f));
-  await writeAtomic(AGENT_BUNDLE_PATH, Buffer.from(r.outputFiles[0].contents));
+  const [out] = r.outputFiles;
+  if (!out) throw new NicmatrixError('INTERNAL', `esbuild ${agentMainPath}: expected one output file, found none`);
+  await writeAtomic(AGENT_BUNDLE_PATH, Buffer.from(out.contents));
   await writeAtomic(META_PATH, JSON.stringify(inputs));
   return { path: AGENT_BUNDLE_PATH, bundled: true, note: `built in ${Date.now() - t0} ms from ${inputs.length} modules` };
 }

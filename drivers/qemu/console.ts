@@ -24,7 +24,7 @@ export function parseNicLine(text: string): Record<string, string> | undefined {
   const m = new RegExp(`^${INIT_PREFIX} nic (.*)$`, 'm').exec(text);
   if (!m) return undefined;
   const out: Record<string, string> = {};
-  for (const kv of m[1].trim().split(/\s+/)) {
+  for (const kv of m[1]!.trim().split(/\s+/)) {
     const eq = kv.indexOf('=');
     if (eq > 0) out[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
@@ -43,7 +43,7 @@ export function diagnoseGuest(text: string, exit: QemuExit | null): string {
   const panic = line(/Kernel panic - not syncing: (.*)$/m);
   if (panic) return `the guest kernel panicked: ${panic}`;
   const qemuErrors = [...text.matchAll(/^qemu-system-[\w-]+: (.*)$/gm)]
-    .map((m) => m[1].trim())
+    .map((m) => m[1]!.trim())
     .filter((l) => !/^terminating on signal/.test(l));
   const how =
     exit === null ? 'QEMU is still running' : exit.signal ? `QEMU was killed by ${exit.signal}` : `QEMU exited with code ${exit.code}`;

@@ -84,7 +84,13 @@ export async function debianKernel(root: string, signal?: AbortSignal): Promise<
       await scratch.done();
     }
   }
-  const [, , release] = (await fs.readFile(path.join(dir, '.complete'), 'utf8')).trim().split(' ');
+  const complete = (await fs.readFile(path.join(dir, '.complete'), 'utf8')).trim();
+  const [, , release] = complete.split(' ');
+  if (!release)
+    throw new NicmatrixError(
+      'PREREQUISITE',
+      `${path.join(dir, '.complete')}: expected "PACKAGE VERSION RELEASE", found "${complete}"; remove ${dir} to unpack the kernel again`,
+    );
   return {
     description: `debian ${pkg} ${version}`,
     image: path.join(dir, 'root', 'boot', `vmlinuz-${release}`),
@@ -107,7 +113,7 @@ async function onlyRelease(modulesRoot: string): Promise<string> {
       'PREREQUISITE',
       `${modulesRoot}: expected one kernel release directory, found ${entries.length} (${entries.join(', ')})`,
     );
-  return entries[0];
+  return entries[0]!;
 }
 
 /** A kernel the user supplies; checks the files exist and the modules carry depmod data. */
