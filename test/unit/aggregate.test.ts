@@ -65,7 +65,8 @@ describe('verdict history', () => {
   it('flags pass → fail between runs on one kernel, and clears it when fixed', () => {
     const h = judgeHistory([obs('6.1', 'pass', 't1'), obs('6.1', 'fail', 't2')]);
     expect(h.perKernel[0]).toMatchObject({ status: 'fail', regression: true });
-    expect(h.regressions[0].across).toBe('run');
+    expect(h.regressions[0]).toBeDefined();
+    expect(h.regressions[0]!.across).toBe('run');
     const fixed = judgeHistory([obs('6.1', 'pass', 't1'), obs('6.1', 'fail', 't2'), obs('6.1', 'pass', 't3')]);
     expect(fixed.perKernel[0]).toMatchObject({ status: 'pass', regression: false });
   });
@@ -73,7 +74,8 @@ describe('verdict history', () => {
   it('does not call a failure that never passed a regression, and looks past errors', () => {
     expect(judgeHistory([obs('6.1', 'fail', 't1'), obs('6.2', 'fail', 't2')]).regressions).toEqual([]);
     const h = judgeHistory([obs('6.1', 'pass', 't1'), obs('6.2', 'error', 't2'), obs('6.3', 'fail', 't3')]);
-    expect(h.perKernel[2].regression).toBe(true);
+    expect(h.perKernel[2]).toBeDefined();
+    expect(h.perKernel[2]!.regression).toBe(true);
   });
 });
 
@@ -107,15 +109,15 @@ describe('aggregate', () => {
     ]);
     const m = aggregate([cur, old]);
     const e1000 = m.devices.find((d) => d.driver === 'e1000')!;
-    const cell = m.cells[e1000.key]['tx-csum/ipv4-tcp'];
+    const cell = m.cells[e1000.key]!['tx-csum/ipv4-tcp']!;
     expect(cell).toMatchObject({ status: 'fail', kernel: '6.12.0', regressed: true, claimed: true, claimedButFailed: true });
     expect(cell.history.map((o) => o.kernel)).toEqual(['6.1.0', '6.12.0']);
-    expect(cell.history[1].variants.map((v) => v.status)).toEqual(['fail', 'pass']);
+    expect(cell.history[1]!.variants.map((v) => v.status)).toEqual(['fail', 'pass']);
     expect(m.checks).toEqual(['tx-csum/ipv4-tcp', 'zc/sendfile-0']);
     expect(m.families.map((f) => f.name)).toEqual(['tx-csum', 'zc']);
     expect(m.kernels).toEqual(['6.1.0', '6.12.0', '6.18.0']);
     expect(m.runs.map((r) => r.id)).toEqual([old.id, cur.id]);
-    expect(m.runs[1].counts).toEqual({ pass: 2, fail: 1, unsupported: 0, skip: 0, error: 0 });
+    expect(m.runs[1]!.counts).toEqual({ pass: 2, fail: 1, unsupported: 0, skip: 0, error: 0 });
   });
 
   it('keeps the seed devices nobody ran as "not yet tested" rows', () => {
@@ -135,7 +137,8 @@ describe('aggregate', () => {
       }),
     ]);
     const row = aggregate([rec]).devices[0];
-    expect(row.setupErrors).toEqual([{ runId: rec.id, kernel: '6.18.0', code: 'GUEST', message: 'no login prompt' }]);
+    expect(row).toBeDefined();
+    expect(row!.setupErrors).toEqual([{ runId: rec.id, kernel: '6.18.0', code: 'GUEST', message: 'no login prompt' }]);
   });
 
   it('aggregates a synthetic store with the injected regressions flagged', () => {

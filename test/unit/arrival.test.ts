@@ -29,7 +29,7 @@ const plan = (kinds: ('good' | 'bad-l4' | 'bad-ip')[], seed = 7) =>
 /** A copy of `f` with the byte at `at` changed. */
 const altered = (f: Buffer, at: number) => {
   const c = Buffer.from(f);
-  c[at] ^= 0xff;
+  c[at]! ^= 0xff;
   return c;
 };
 
@@ -40,8 +40,8 @@ describe('traceArrivals', () => {
   it('tells reached, lost in the DUT, never sent, altered on the way and altered before the peer sent it', () => {
     const t = traceArrivals({
       frames,
-      peerOut: wire([frames[0], frames[1], frames[2], altered(frames[4], 50), frames[5]], PACKET_OUTGOING),
-      dutIn: wire([frames[0], altered(frames[2], 40), altered(frames[4], 50)]),
+      peerOut: wire([frames[0]!, frames[1]!, frames[2]!, altered(frames[4]!, 50), frames[5]!], PACKET_OUTGOING),
+      dutIn: wire([frames[0]!, altered(frames[2]!, 40), altered(frames[4]!, 50)]),
       peerDropped: 0,
       dutDropped: 0,
     });
@@ -49,31 +49,31 @@ describe('traceArrivals', () => {
       { arrival: 'reached' },
       { arrival: 'lost' },
       // What arrived is kept: the bytes the DUT had to work with.
-      { arrival: 'altered', offsets: [40], got: altered(frames[2], 40).subarray(14) },
+      { arrival: 'altered', offsets: [40], got: altered(frames[2]!, 40).subarray(14) },
       { arrival: 'not-sent' },
-      { arrival: 'altered-at-peer', offsets: [50], got: altered(frames[4], 50).subarray(14) },
+      { arrival: 'altered-at-peer', offsets: [50], got: altered(frames[4]!, 50).subarray(14) },
       { arrival: 'lost' },
     ]);
     expect(arrivalCounts(t)).toEqual({ reached: 1, lost: 2, altered: 1, 'not-sent': 1, 'altered-at-peer': 1 });
   });
 
   it('counts copies of a frame sent twice one by one, and calls arrival unproven when a capture lost frames', () => {
-    const twice = [frames[0], frames[0]];
-    expect(traceArrivals({ frames: twice, peerOut: wire(twice), dutIn: wire([frames[0]]), peerDropped: 0, dutDropped: 0 })).toEqual([
+    const twice = [frames[0]!, frames[0]!];
+    expect(traceArrivals({ frames: twice, peerOut: wire(twice), dutIn: wire([frames[0]!]), peerDropped: 0, dutDropped: 0 })).toEqual([
       { arrival: 'reached' },
       { arrival: 'lost' },
     ]);
-    expect(traceArrivals({ frames: [frames[1]], peerOut: wire([frames[1]]), dutIn: [], peerDropped: 0, dutDropped: 3 })).toEqual([
+    expect(traceArrivals({ frames: [frames[1]!], peerOut: wire([frames[1]!]), dutIn: [], peerDropped: 0, dutDropped: 3 })).toEqual([
       { arrival: 'unproven' },
     ]);
-    expect(traceArrivals({ frames: [frames[1]], peerOut: [], dutIn: [], peerDropped: 1, dutDropped: 0 })).toEqual([
+    expect(traceArrivals({ frames: [frames[1]!], peerOut: [], dutIn: [], peerDropped: 1, dutDropped: 0 })).toEqual([
       { arrival: 'unproven' },
     ]);
   });
 
   it('does not take another frame for an altered copy', () => {
-    const other = plan(['good'], 8)[0].frame;
-    const t = traceArrivals({ frames: [frames[0]], peerOut: wire([frames[0]]), dutIn: wire([other]), peerDropped: 0, dutDropped: 0 });
+    const other = plan(['good'], 8)[0]!.frame;
+    const t = traceArrivals({ frames: [frames[0]!], peerOut: wire([frames[0]!]), dutIn: wire([other]), peerDropped: 0, dutDropped: 0 });
     expect(t).toEqual([{ arrival: 'lost' }]);
   });
 });
@@ -92,8 +92,8 @@ describe('arrivalFaults', () => {
       ['fail', 'lost', 1, [1]],
       ['error', 'not-sent', 1, [2]],
     ]);
-    expect(f[0].detail).toBe("reached the DUT's capture with bytes the peer did not send (frame 3 differs at offsets 14, 15)");
-    expect(f[1].detail).toMatch(/lost inside the DUT \(rx_dropped \+1\)$/);
+    expect(f[0]!.detail).toBe("reached the DUT's capture with bytes the peer did not send (frame 3 differs at offsets 14, 15)");
+    expect(f[1]!.detail).toMatch(/lost inside the DUT \(rx_dropped \+1\)$/);
     // Frames that did not have to arrive are not faults.
     expect(arrivalFaults(traces, [0], {}, { dut: 0, peer: 0 })).toEqual([]);
   });
@@ -106,25 +106,25 @@ describe('arrivalFaults: whose loss', () => {
   it("calls frames lost after the peer's tap set-up loss when only the peer's transmit path counted as many drops (a tap queue to a slow guest)", () => {
     const f = arrivalFaults(traces, [0, 1, 2], {}, none, { 'link.tx_dropped': 2 });
     expect(f).toMatchObject([{ status: 'error', kind: 'lost', count: 2 }]);
-    expect(f[0].detail).toMatch(/its own transmit path dropped as many \(link\.tx_dropped \+2\): set-up loss/);
+    expect(f[0]!.detail).toMatch(/its own transmit path dropped as many \(link\.tx_dropped \+2\): set-up loss/);
   });
 
   it("keeps them the DUT's when its own counters rose too, or the peer's counted fewer", () => {
-    expect(arrivalFaults(traces, [0, 1, 2], { rx_dropped: 2 }, none, { 'link.tx_dropped': 2 })[0].status).toBe('fail');
-    expect(arrivalFaults(traces, [0, 1, 2], {}, none, { 'link.tx_dropped': 1 })[0].status).toBe('fail');
+    expect(arrivalFaults(traces, [0, 1, 2], { rx_dropped: 2 }, none, { 'link.tx_dropped': 2 })[0]!.status).toBe('fail');
+    expect(arrivalFaults(traces, [0, 1, 2], {}, none, { 'link.tx_dropped': 1 })[0]!.status).toBe('fail');
   });
 
   it("calls frames the DUT's own receive-overrun counters account for dropped under load: not wrong data, not a pass", () => {
     // pcnet under TCG: the guest cannot empty its RX ring as fast as the tap fills it, and says so.
     const f = arrivalFaults(traces, [0, 1, 2], { rx_missed_errors: 2, 'ethtool.rx_missed': 2 }, none);
     expect(f).toMatchObject([{ status: 'error', kind: 'lost', count: 2 }]);
-    expect(f[0].detail).toMatch(
+    expect(f[0]!.detail).toMatch(
       /the DUT dropped them under load: its own receive-overrun counters rose by as many \(rx_missed_errors \+2, ethtool\.rx_missed \+2\)/,
     );
     // Fewer overruns than frames lost, or only a generic drop counter: the rest is the DUT's, a fail.
-    expect(arrivalFaults(traces, [0, 1, 2], { rx_missed_errors: 1 }, none)[0].status).toBe('fail');
-    expect(arrivalFaults(traces, [0, 1, 2], { rx_dropped: 5 }, none)[0].status).toBe('fail');
-    expect(arrivalFaults(traces, [0, 1, 2], { rx_fifo_errors: 2 }, none)[0].status).toBe('error');
+    expect(arrivalFaults(traces, [0, 1, 2], { rx_missed_errors: 1 }, none)[0]!.status).toBe('fail');
+    expect(arrivalFaults(traces, [0, 1, 2], { rx_dropped: 5 }, none)[0]!.status).toBe('fail');
+    expect(arrivalFaults(traces, [0, 1, 2], { rx_fifo_errors: 2 }, none)[0]!.status).toBe('error');
   });
 });
 
@@ -157,8 +157,8 @@ describe('judgeRx with arrival proof: a rightly dropped frame must have arrived'
   const base = {
     planned: p,
     sent: [1, 1, 1],
-    delivered: [{ family: 4 as const, payload: p[0].payload, from: flow.src, port: flow.sport }],
-    captured: wire([p[0].frame]),
+    delivered: [{ family: 4 as const, payload: p[0]!.payload, from: flow.src, port: flow.sport }],
+    captured: wire([p[0]!.frame]),
     counters: {},
   };
 
@@ -177,7 +177,7 @@ describe('judgeRx with arrival proof: a rightly dropped frame must have arrived'
     const traces = [{ arrival: 'reached' as const }, { arrival: 'lost' as const }, { arrival: 'reached' as const }];
     const t = judgeRx({
       ...base,
-      captured: wire([p[0].frame, p[2].frame]),
+      captured: wire([p[0]!.frame, p[2]!.frame]),
       counters: { IpInHdrErrors: 1 },
       arrivals: { traces, must: [0, 1, 2], dutLoss: { rx_dropped: 1 }, captureDropped: { dut: 0, peer: 0 } },
     });
@@ -192,7 +192,7 @@ describe('judgeRx with arrival proof: a rightly dropped frame must have arrived'
     const traces = [{ arrival: 'unproven' as const }, { arrival: 'reached' as const }, { arrival: 'reached' as const }];
     const t = judgeRx({
       ...base,
-      captured: wire([p[1].frame, p[2].frame]),
+      captured: wire([p[1]!.frame, p[2]!.frame]),
       counters: { UdpInCsumErrors: 1, IpInHdrErrors: 1 },
       arrivals: { traces, must: [0, 1, 2], dutLoss: {}, captureDropped: { dut: 2, peer: 0 } },
     });

@@ -20,7 +20,7 @@ const SEED = 0x5eed1071;
 /** Reference A: big-endian words as BigInt, folded only at the end. */
 function refSumBE(buf: Uint8Array, start: number, end: number): bigint {
   let s = 0n;
-  for (let i = start; i < end; i += 2) s += (BigInt(buf[i]) << 8n) | BigInt(i + 1 < end ? buf[i + 1] : 0);
+  for (let i = start; i < end; i += 2) s += (BigInt(buf[i]!) << 8n) | BigInt(i + 1 < end ? buf[i + 1]! : 0);
   while (s >> 16n) s = (s & 0xffffn) + (s >> 16n);
   return s;
 }
@@ -29,7 +29,7 @@ function refSumBE(buf: Uint8Array, start: number, end: number): bigint {
 function refSumSwapped(buf: Uint8Array, start: number, end: number): number {
   let s = 0;
   for (let i = start; i < end; i += 2) {
-    s += buf[i] | ((i + 1 < end ? buf[i + 1] : 0) << 8);
+    s += buf[i]! | ((i + 1 < end ? buf[i + 1]! : 0) << 8);
     if (s > 0xffff) s = (s & 0xffff) + 1;
   }
   return ((s & 0xff) << 8) | (s >> 8);

@@ -26,7 +26,7 @@ function reassemble(frags: Buffer[]): Buffer | undefined {
     return { off: ip.fragment?.offset ?? 0, more: ip.fragment?.more ?? false, data: f.subarray(dataOff, ip.offset + ip.totalLen) };
   });
   parts.sort((a, b) => a.off - b.off);
-  const last = parts[parts.length - 1];
+  const last = parts[parts.length - 1]!;
   if (last.more) return undefined;
   const out = Buffer.alloc(last.off + last.data.length);
   let covered = 0;
@@ -83,8 +83,9 @@ describe('IPv4 fragments', () => {
         expect(whole?.equals(dgram.subarray(parseFrame(dgram).l4?.offset ?? 0)), `seed ${SEED} iteration ${n}`).toBe(true);
       } else {
         // Data that fits one fragment goes out unfragmented.
-        expect(parseFrame(frags[0]).ip?.fragment).toBeUndefined();
-        expect(verifyL4(frags[0]).state).toBe('good');
+        expect(frags[0]).toBeDefined();
+        expect(parseFrame(frags[0]!).ip?.fragment).toBeUndefined();
+        expect(verifyL4(frags[0]!).state).toBe('good');
       }
     }
   });
@@ -153,7 +154,7 @@ describe('IPv6 fragments', () => {
             ? 0
             : -1;
       const unfragTypes = ip0.extHeaders.slice(0, lastUnfrag + 1).map((h) => h.type);
-      const fragStart = lastUnfrag >= 0 ? ip0.extHeaders[lastUnfrag].offset + ip0.extHeaders[lastUnfrag].length : ip0.offset + 40;
+      const fragStart = lastUnfrag >= 0 ? ip0.extHeaders[lastUnfrag]!.offset + ip0.extHeaders[lastUnfrag]!.length : ip0.offset + 40;
       const fragmentable = dgram.subarray(fragStart);
       const fragSize = rng.int(8, 1400);
       const step = Math.floor(fragSize / 8) * 8;

@@ -95,8 +95,8 @@ describe('sctp packets', () => {
         [SCTP_INIT, 20],
         [SCTP_DATA, 16 + 16 + data.length - 16 + 0],
       ]);
-      expect(parseSctpInit(p.sctp!.chunks[0].value)).toMatchObject(init);
-      expect(p.sctp!.chunks[1].value.subarray(12).equals(data)).toBe(true);
+      expect(parseSctpInit(p.sctp!.chunks[0]!.value)).toMatchObject(init);
+      expect(p.sctp!.chunks[1]!.value.subarray(12).equals(data)).toBe(true);
     }
   });
 
@@ -131,7 +131,7 @@ describe('sctp frames', () => {
       expect(verifySctpFrame(buildSctpFrame({ ...spec, checksum: 'zero' })).state).toBe('bad');
       const flipped = Buffer.from(f);
       const at = v.offset! + rng.int(0, f.length - v.offset! - 1);
-      flipped[at] ^= 1 << rng.int(0, 7);
+      flipped[at]! ^= 1 << rng.int(0, 7);
       expect(verifySctpFrame(flipped).state).toBe('bad');
     }
   });

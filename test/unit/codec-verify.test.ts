@@ -69,7 +69,7 @@ describe('verifyL4', () => {
       if (!p.payload || p.payload.length === 0) continue;
       const bad = Buffer.from(frame);
       const at = p.payload.offset + rng.int(0, p.payload.length - 1);
-      bad[at] ^= rng.int(1, 255);
+      bad[at]! ^= rng.int(1, 255);
       const v = verifyL4(bad);
       expect(v.state, `seed ${SEED} iteration ${n} byte ${at}`).toBe('bad');
       expect(v.ok).toBe(false);

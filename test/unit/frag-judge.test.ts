@@ -169,26 +169,26 @@ describe('frames a sender put on the wire', () => {
   it('passes sound fragments, and names a wrong IPv4 header checksum, a truncated frame and a frame longer than its IP length, each on its own', () => {
     expect(judgeSentFrames(wire(frags()))).toEqual([]);
     const [a, b, c] = frags();
-    const badSum = Buffer.from(a);
+    const badSum = Buffer.from(a!);
     badSum.writeUInt16BE(badSum.readUInt16BE(24) ^ 0x1111, 24);
-    const truncated = b.subarray(0, b.length - 10);
-    const long = Buffer.concat([c, Buffer.alloc(100, 0)]);
+    const truncated = b!.subarray(0, b!.length - 10);
+    const long = Buffer.concat([c!, Buffer.alloc(100, 0)]);
     const f = judgeSentFrames(wire([badSum, truncated, long]));
     expect(f.map((x) => [x.kind, x.count])).toEqual([
       ['truncated', 1],
       ['wrong-length', 1],
       ['bad-ip-checksum', 1],
     ]);
-    expect(f[0].detail).toMatch(/^1 frame\(s\) left the sender shorter than their IP length \(truncated\); first: frame 1 /);
-    expect(f[2].detail).toMatch(/wrong IPv4 header checksum; first: frame 0 \(IP ID\/fragment 77, offset 0\): 0x/);
+    expect(f[0]!.detail).toMatch(/^1 frame\(s\) left the sender shorter than their IP length \(truncated\); first: frame 1 /);
+    expect(f[2]!.detail).toMatch(/wrong IPv4 header checksum; first: frame 0 \(IP ID\/fragment 77, offset 0\): 0x/);
   });
 
   it('counts datagrams whose fragments do not cover them', () => {
     const [a, b, c] = frags();
-    expect(incompleteDatagrams(wire([a, b, c]))).toBe(0);
-    expect(incompleteDatagrams(wire([c, a, b]))).toBe(0);
-    expect(incompleteDatagrams(wire([a, c]))).toBe(1);
-    expect(incompleteDatagrams(wire([a, b]))).toBe(1);
+    expect(incompleteDatagrams(wire([a!, b!, c!]))).toBe(0);
+    expect(incompleteDatagrams(wire([c!, a!, b!]))).toBe(0);
+    expect(incompleteDatagrams(wire([a!, c!]))).toBe(1);
+    expect(incompleteDatagrams(wire([a!, b!]))).toBe(1);
   });
 });
 
@@ -224,17 +224,17 @@ describe('a datagram the set-up altered before it reached the DUT', () => {
     // The first data byte of fragments 1 and 2 moved by +1 and -1: the UDP checksum still verifies.
     const alter = (f: Buffer, delta: number) => {
       const g = Buffer.from(f);
-      g[34] = (g[34] + delta) & 0xff;
+      g[34] = (g[34]! + delta) & 0xff;
       return g;
     };
-    const arrived = [frags[0], alter(frags[1], 1), alter(frags[2], -1), ...frags.slice(3)];
+    const arrived = [frags[0]!, alter(frags[1]!, 1), alter(frags[2]!, -1), ...frags.slice(3)];
     const traces = arrived.map((f, i) =>
       f === frags[i] ? { arrival: 'reached' as const } : { arrival: 'altered-at-peer' as const, offsets: [34], got: f.subarray(14) },
     );
     const owner = frags.map(() => 0);
     const expected = Buffer.from(payload);
-    expected[24 - 8] += 1;
-    expected[48 - 8] -= 1;
+    expected[24 - 8]! += 1;
+    expected[48 - 8]! -= 1;
     expect(reassembleUdp(arrived)).toEqual(expected);
     expect(asArrivedPayloads(frags, owner, traces)).toEqual(new Map([[0, expected]]));
     // Nothing altered: nothing to read differently.

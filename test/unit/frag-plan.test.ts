@@ -45,7 +45,7 @@ function reassemble(frames: Buffer[]): Buffer | string {
   const have = new Uint8Array(out.length);
   for (const x of pieces) {
     for (let i = 0; i < x.data.length; i++) {
-      if (!have[x.offset + i]) out[x.offset + i] = x.data[i];
+      if (!have[x.offset + i]) out[x.offset + i] = x.data[i]!;
       have[x.offset + i] = 1;
     }
   }
@@ -80,7 +80,7 @@ describe('fragment plans', () => {
     const used = new Set([first.id]);
     const second = makeDatagram(createRng(5), flow(family), 1, 3000, 1000, 'correct', used);
     expect(second.id).not.toBe(first.id);
-    expect(piece(fragmentsOf(second)[0]).id).toBe(second.id);
+    expect(piece(fragmentsOf(second)[0]!).id).toBe(second.id);
     expect(used).toEqual(new Set([first.id, second.id]));
   });
 
@@ -113,14 +113,14 @@ describe('arrange', () => {
       let at = 0;
       for (const s of sets) {
         // Datagrams go one after the other; each run ends with a fragment seen there for the first time.
-        const run = out.slice(at, at + out.length).filter((f) => piece(f).id === piece(s[0]).id);
+        const run = out.slice(at, at + out.length).filter((f) => piece(f).id === piece(s[0]!).id);
         const mine = out.slice(at, at + run.length);
         expect(mine.length).toBe(run.length);
         expect(mine.length).toBeGreaterThan(s.length);
         expect(new Set(hex(mine))).toEqual(new Set(hex(s)));
-        const last = mine[mine.length - 1];
+        const last = mine[mine.length - 1]!;
         expect(mine.slice(0, -1).some((f) => f.equals(last))).toBe(false);
-        same(reassemble(mine), ds[sets.indexOf(s)].payload);
+        same(reassemble(mine), ds[sets.indexOf(s)]!.payload);
         at += mine.length;
       }
       expect(at).toBe(out.length);
@@ -133,7 +133,7 @@ describe('withoutOne', () => {
     const d = makeDatagram(createRng(3), flow(6), 0, 5000, 1200);
     const { frames, missing } = withoutOne(createRng(4), d);
     expect(frames.length).toBe(fragmentsOf(d).length - 1);
-    expect(hex1(frames)).not.toContain(fragmentsOf(d)[missing].toString('hex'));
+    expect(hex1(frames)).not.toContain(fragmentsOf(d)[missing]!.toString('hex'));
     expect(reassemble(frames)).toMatch(/hole|no last/);
   });
   const hex1 = (b: Buffer[]) => b.map((x) => x.toString('hex'));
@@ -153,15 +153,17 @@ describe('overlapping', () => {
       expect(o.frames.every((f) => f.length <= MAX_FRAGMENT_FRAME)).toBe(true);
       const k = pieces.findIndex((p) => p.offset === o.at);
       expect(k).toBeGreaterThan(0);
-      expect(pieces[k - 1].offset + pieces[k - 1].data.length - o.at).toBe(o.bytes);
+      expect(pieces[k - 1]!.offset + pieces[k - 1]!.data.length - o.at).toBe(o.bytes);
       // First copy wins: the original; last copy wins: the original with the overlap replaced.
       same(reassemble(o.frames), d.payload);
       const [first, last] = d.readings!;
-      same(first, d.payload);
-      expect(last.length).toBe(d.payload.length);
-      same(last.subarray(0, o.at - 8), d.payload.subarray(0, o.at - 8));
-      same(last.subarray(o.at - 8 + o.bytes), d.payload.subarray(o.at - 8 + o.bytes));
-      expect(last.equals(first)).toBe(false);
+      expect(first).toBeDefined();
+      expect(last).toBeDefined();
+      same(first!, d.payload);
+      expect(last!.length).toBe(d.payload.length);
+      same(last!.subarray(0, o.at - 8), d.payload.subarray(0, o.at - 8));
+      same(last!.subarray(o.at - 8 + o.bytes), d.payload.subarray(o.at - 8 + o.bytes));
+      expect(last!.equals(first!)).toBe(false);
     }
   });
 

@@ -8,7 +8,7 @@ import { captured } from '../helpers/frames.js';
 
 const flow = { family: 4 as const, src: '198.18.0.1', dst: '198.18.0.2', sport: 30000, dport: 20000 };
 const cap = (data: Buffer, status = 0, len = data.length): CapturedFrame => captured(data, { status, len });
-const wire = (data: Buffer, status = 0, len?: number) => decodeCapture([cap(data, status, len)])[0];
+const wire = (data: Buffer, status = 0, len?: number) => decodeCapture([cap(data, status, len)])[0]!;
 const udp = (n: number, checksum?: 'partial') => buildUdpFrame({ ...flow, payload: Buffer.alloc(n, 0x61), checksum });
 
 describe('frameShapeFault', () => {
@@ -31,7 +31,7 @@ describe('frameShapeFault', () => {
 
   it('names a wrong IPv4 header checksum with the expected value', () => {
     const f = udp(20);
-    f[14 + 10] ^= 0x01;
+    f[14 + 10]! ^= 0x01;
     expect(frameShapeFault(wire(f))?.reason).toMatch(/IPv4 header checksum 0x[0-9a-f]{4} is wrong, expected 0x[0-9a-f]{4}/);
   });
 

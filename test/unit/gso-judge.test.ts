@@ -133,7 +133,7 @@ describe('unwrapTunnel', () => {
     frames[3] = buildVxlanFrame({
       ...OUTER,
       vni: VNI,
-      inner: innerSegment(SOUND[3], 103),
+      inner: innerSegment(SOUND[3]!, 103),
       ipv4: { id: 13, df: false },
       checksum: 'partial',
     });
@@ -156,9 +156,9 @@ describe('unwrapTunnel', () => {
 
   it('a repeat only counts within the recent frames: the 16-bit ID may come round again much later', () => {
     const many: Seg[] = Array.from({ length: ID_WINDOW + 2 }, (_, i) => ({ at: 2500, len: 0, flags: TCP_ACK, outerId: 1000 + i }));
-    many[ID_WINDOW + 1].outerId = 1000;
+    many[ID_WINDOW + 1]!.outerId = 1000;
     expect(faults(unwrapTunnel(wire(tunnel(many)), path))).toEqual([]);
-    many[ID_WINDOW + 1].outerId = 1002;
+    many[ID_WINDOW + 1]!.outerId = 1002;
     expect(faults(unwrapTunnel(wire(tunnel(many)), path))).toEqual([expect.stringMatching(/repeats frame #2's/)]);
   });
 
@@ -207,7 +207,7 @@ describe('unwrapTunnel', () => {
   });
 
   it('a tunnel super-frame that reached the peer uncut is a fault: its segments cannot be judged', () => {
-    const big = tunnel([{ at: 0, len: 2400, outerId: 11 }])[0];
+    const big = tunnel([{ at: 0, len: 2400, outerId: 11 }])[0]!;
     const u = unwrapTunnel(
       wire([big], () => ({ gsoSize: 1200, gsoType: 1 })),
       path,
@@ -217,7 +217,7 @@ describe('unwrapTunnel', () => {
   });
 
   it("frames of other flows (another outer source) and the tunnel's own ARP are left out", () => {
-    const other = buildVxlanFrame({ ...OUTER, src: '192.0.2.9', vni: VNI, inner: innerSegment(SOUND[1], 1), checksum: 0x1234 });
+    const other = buildVxlanFrame({ ...OUTER, src: '192.0.2.9', vni: VNI, inner: innerSegment(SOUND[1]!, 1), checksum: 0x1234 });
     const arpInner = Buffer.alloc(14 + 28);
     arpInner.writeUInt16BE(0x0806, 12);
     const arp = buildVxlanFrame({ ...OUTER, vni: VNI, inner: arpInner, ipv4: { id: 99 } });
@@ -262,13 +262,13 @@ describe('unwrapTunnel over an outer IPv6 header', () => {
 
 describe('tunnelHandedDown', () => {
   it('counts GSO partial super-frames from the frame length (their headers give one segment), the capture cut to 128 bytes', () => {
-    const seg = tunnel([{ at: 0, len: 1200, outerId: 11 }])[0];
+    const seg = tunnel([{ at: 0, len: 1200, outerId: 11 }])[0]!;
     const whole = (extra: number) => ({ len: seg.length + extra });
     const frames = [seg, seg, seg].map((f) => f.subarray(0, 128));
     const handed = decodeCapture([
-      captured(frames[0], { ...whole(2400), gsoSize: 1200, gsoType: 1 }),
-      captured(frames[1], { ...whole(0), gsoSize: 0 }),
-      captured(frames[2], { ...whole(0), gsoSize: 1200, gsoType: 1 }),
+      captured(frames[0]!, { ...whole(2400), gsoSize: 1200, gsoType: 1 }),
+      captured(frames[1]!, { ...whole(0), gsoSize: 0 }),
+      captured(frames[2]!, { ...whole(0), gsoSize: 1200, gsoType: 1 }),
     ]);
     expect(tunnelHandedDown(handed, { ...INNER, proto: 6 })).toEqual({ frames: 3, superFrames: 1, superSegments: 3 });
     expect(tunnelHandedDown(handed, { ...INNER, proto: 6, dport: 1 })).toEqual({ frames: 0, superFrames: 0, superSegments: 0 });

@@ -48,11 +48,11 @@ describe('lab inventory', () => {
   it('parses machines, their port pairs as phys: targets, labels in first-seen order', () => {
     const inv = parse(inventory);
     expect(inventoryLabels(inv)).toEqual(['intel', 'rack1', 'qemu', 'veth']);
-    expect(machineTargets(inv.machines[0])).toEqual([
+    expect(machineTargets(inv.machines[0]!)).toEqual([
       'phys:enp3s0f0,peer/enp3s0f1',
       'phys:enp3s0f1,ssh://root@peer.lab.example:2222/ns2/eth2',
     ]);
-    expect(machineTargets(inv.machines[1])).toEqual(['qemu:e1000', 'veth']);
+    expect(machineTargets(inv.machines[1]!)).toEqual(['qemu:e1000', 'veth']);
   });
 
   it('selects by label and by name; unknown ones are usage errors listing what exists', () => {
@@ -111,10 +111,10 @@ describe('lab inventory', () => {
 
   it('the host guard matches a short name to its FQDN and nothing else', () => {
     const [m] = parse(inventory).machines;
-    expect(hostMatches(m, 'rack1')).toBe(true);
-    expect(hostMatches(m, 'RACK1.lab.example')).toBe(true);
-    expect(hostMatches(m, 'rack2')).toBe(false);
-    expect(inventoryIssues({ ...inventory, machines: [{ ...inventory.machines[2], host: '' }] })[0].pointer).toBe('/machines/0/host');
+    expect(hostMatches(m!, 'rack1')).toBe(true);
+    expect(hostMatches(m!, 'RACK1.lab.example')).toBe(true);
+    expect(hostMatches(m!, 'rack2')).toBe(false);
+    expect(inventoryIssues({ ...inventory, machines: [{ ...inventory.machines[2], host: '' }] })[0]!.pointer).toBe('/machines/0/host');
   });
 });
 

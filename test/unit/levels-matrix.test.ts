@@ -44,7 +44,7 @@ function withoutTxOffload(base: TargetRecord, model: string, driver: string, des
   };
 }
 
-const e1000 = E1000.targets[0];
+const e1000 = E1000.targets[0]!;
 const record: RunRecord = {
   ...E1000,
   targets: [
@@ -58,34 +58,34 @@ const record: RunRecord = {
 
 describe('levels on default-matrix data', () => {
   const m = aggregate([record]);
-  const cellsOf = (model: string) => m.cells[m.devices.find((d) => d.model === model)!.key];
+  const cellsOf = (model: string) => m.cells[m.devices.find((d) => d.model === model)!.key]!;
 
   it('devices without TX checksum offload read software in every TX checksum cell', () => {
     for (const model of ['ne2k_pci', 'pcnet', 'tulip', 'i82559er']) {
       const tx = Object.values(cellsOf(model)).filter((c) => c.check.startsWith('tx-csum/'));
       expect(tx.length, model).toBeGreaterThanOrEqual(9);
       for (const c of tx) expect([c.check, c.level], model).toEqual([c.check, 'software']);
-      expect(cellsOf(model)['tx-csum/ipv6-udp'].note).toBe('offload-on: tx-checksumming stays off [fixed]; software path verified');
+      expect(cellsOf(model)['tx-csum/ipv6-udp']!.note).toBe('offload-on: tx-checksumming stays off [fixed]; software path verified');
     }
   });
 
   it('e1000: IPv4 cells offloaded, generic broken with the one-line finding, RX software (QEMU marks nothing valid)', () => {
     const c = cellsOf('e1000');
     for (const id of ['tx-csum/ipv4-udp', 'tx-csum/ipv4-tcp', 'tx-csum/ipv6-udp', 'tx-csum/ipv6-tcp', 'tx-csum/ipv4-options'])
-      expect([id, c[id].level]).toEqual([id, 'offloaded']);
-    expect(c['tx-csum/ipv4-udp'].note).toBe(
+      expect([id, c[id]!.level]).toEqual([id, 'offloaded']);
+    expect(c['tx-csum/ipv4-udp']!.note).toBe(
       'offload-on: tx-checksum-ip-generic on; frames left the device with complete, correct checksums',
     );
-    expect(c['tx-csum/udp-nocsum'].level).toBe('software');
-    expect(c['tx-csum/generic'].level).toBe('broken');
-    expect(c['tx-csum/generic'].note).toMatch(/^offload-on: arbitrary csum_start\/csum_offset .*: 15 of 100 frames with a wrong checksum/);
-    expect(c['tx-csum/generic'].note).not.toContain('\n');
-    const failed = c['tx-csum/generic'].history[0].variants.find((v) => v.status === 'fail')!;
+    expect(c['tx-csum/udp-nocsum']!.level).toBe('software');
+    expect(c['tx-csum/generic']!.level).toBe('broken');
+    expect(c['tx-csum/generic']!.note).toMatch(/^offload-on: arbitrary csum_start\/csum_offset .*: 15 of 100 frames with a wrong checksum/);
+    expect(c['tx-csum/generic']!.note).not.toContain('\n');
+    const failed = c['tx-csum/generic']!.history[0]!.variants.find((v) => v.status === 'fail')!;
     expect(findingOf('tx-csum/generic', failed)).toMatch(
       /^The device writes the checksum at its offset modulo 256 when csum_start is above 255 — an 8-bit field truncated: for csum_start \d+ \+ csum_offset \d+ it wrote byte \d+ instead of \d+ \(15 of 100 frames\)/,
     );
     expect(c['rx-csum/ipv4-udp']).toMatchObject({ level: 'software' });
-    expect(c['rx-csum/ipv4-udp'].note).toContain('marked 0 of 100 good frames valid');
+    expect(c['rx-csum/ipv4-udp']!.note).toContain('marked 0 of 100 good frames valid');
   });
 
   it('the qualification report agrees with the matrix for every device', () => {
@@ -93,7 +93,7 @@ describe('levels on default-matrix data', () => {
     for (const t of record.targets) {
       const d = m.devices.find((x) => x.model === t.device.model)!;
       const q = judgeTarget(offload, t, m.checks);
-      const fromMatrix = Object.fromEntries(Object.values(m.cells[d.key]).map((c) => [c.check, c.level]));
+      const fromMatrix = Object.fromEntries(Object.values(m.cells[d.key]!).map((c) => [c.check, c.level]));
       expect(Object.fromEntries(q.levels.map((l) => [l.check, l.level])), t.spec).toEqual(fromMatrix);
       // Offload is qualified exactly when the matrix shows the IPv4 and IPv6 TX cells offloaded.
       const tx = ['tx-csum/ipv4-udp', 'tx-csum/ipv4-tcp', 'tx-csum/ipv6-udp', 'tx-csum/ipv6-tcp'];

@@ -77,12 +77,13 @@ describe('pcapFile', () => {
     expect(back.linktype).toBe(1);
     expect(back.frames.map((f) => f.tsNs)).toEqual(input.map((f) => f.tsNs));
     expect(back.frames.map((f) => f.origLen)).toEqual(fs.map((f, i) => (i === 1 ? f.length + 100 : f.length)));
-    back.frames.forEach((f, i) => expect(Buffer.from(f.data).equals(fs[i])).toBe(true));
+    back.frames.forEach((f, i) => expect(Buffer.from(f.data).equals(fs[i]!)).toBe(true));
   });
 
   it('never stores an original length below the captured one', () => {
     const back = readPcap(pcapFile([{ data: Buffer.alloc(10), tsNs: 0, origLen: 4 }]));
-    expect(back.frames[0].origLen).toBe(10);
+    expect(back.frames[0]).toBeDefined();
+    expect(back.frames[0]!.origLen).toBe(10);
   });
 
   describe('read back by tcpdump', () => {

@@ -5,7 +5,7 @@ import { deriveSeed, featureKey, globToRegExp, groupByFeatures, selectChecks } f
 
 const check = (id: string): Check => ({
   id,
-  family: id.split('/')[0],
+  family: id.split('/')[0]!,
   title: id,
   definition: id,
   proves: id,

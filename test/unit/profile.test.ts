@@ -24,12 +24,12 @@ describe('shipped profiles', () => {
   it('baseline, offload and full load, each including the one before', () => {
     expect(SHIPPED_PROFILES).toEqual(['baseline', 'offload', 'full']);
     const [b, o, f] = SHIPPED_PROFILES.map((n) => shippedProfile(n)!);
-    expect(b.chain).toEqual(['baseline']);
-    expect(o.chain).toEqual(['baseline', 'offload']);
-    expect(f.chain).toEqual(['baseline', 'offload', 'full']);
-    expect(o.requirements.slice(0, b.requirements.length)).toEqual(b.requirements);
-    expect(f.requirements.slice(0, o.requirements.length)).toEqual(o.requirements);
-    expect(f.source).toBe('shipped:full');
+    expect(b!.chain).toEqual(['baseline']);
+    expect(o!.chain).toEqual(['baseline', 'offload']);
+    expect(f!.chain).toEqual(['baseline', 'offload', 'full']);
+    expect(o!.requirements.slice(0, b!.requirements.length)).toEqual(b!.requirements);
+    expect(f!.requirements.slice(0, o!.requirements.length)).toEqual(o!.requirements);
+    expect(f!.source).toBe('shipped:full');
   });
 
   it('name the check ids the issues name', () => {

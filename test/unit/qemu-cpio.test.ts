@@ -34,7 +34,7 @@ describe('cpio newc writer', () => {
       const buf = writeCpio([{ type: 'file', path: 'f'.repeat(len + 1), data: Buffer.alloc(len, 0x61) }]);
       expect(buf.length % 4).toBe(0);
       expect(buf.toString('latin1')).toContain('TRAILER!!!\0');
-      expect(readCpio(buf)[0].data.length).toBe(len);
+      expect(readCpio(buf)[0]!.data.length).toBe(len);
     }
   });
   it('is byte-for-byte reproducible (the image cache keys on inputs)', () => {

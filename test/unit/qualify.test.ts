@@ -127,10 +127,11 @@ describe('judging a target against a profile', () => {
       TX,
     );
     expect(skip.requirements[0]).toMatchObject({ verdict: 'not-applicable' });
-    expect(skip.requirements[0].why).toContain('skipped on this device: tx-csum/vlan [offload-on]: no 802.1Q module');
+    expect(skip.requirements[0]!.why).toContain('skipped on this device: tx-csum/vlan [offload-on]: no 802.1Q module');
     expect(skip.level).toMatchObject({ met: false, why: 'nothing could be verified: every requirement is not applicable' });
     const mixed = judgeTarget(p, vethTarget([r('tx-csum/vlan', 'offload-on', 'pass'), r('tx-csum/vlan', 'offload-off', 'skip')]), TX);
-    expect(mixed.requirements[0].verdict).toBe('met');
+    expect(mixed.requirements[0]).toBeDefined();
+    expect(mixed.requirements[0]!.verdict).toBe('met');
   });
 
   it('RX offload counts only when the device itself marked good checksums valid (a matches condition)', () => {

@@ -19,7 +19,7 @@ describe('createRng', () => {
     for (let i = 0; i < 60_000; i++) {
       const x = r.int(-2, 3);
       expect(Number.isInteger(x) && x >= -2 && x <= 3).toBe(true);
-      counts[x + 2]++;
+      counts[x + 2]!++;
     }
     for (const n of counts) expect(Math.abs(n - 10_000)).toBeLessThan(600);
     expect(r.int(5, 5)).toBe(5);

@@ -14,7 +14,7 @@ function input(runs: RunRecord[]): ReportInput {
   return { runs, matrix: aggregate(runs), generatedAt: '2025-06-01T00:00:00.000Z', source: 'run.json' };
 }
 
-const render = (format: string, runs: RunRecord[]): string => REPORTERS[format].render(input(runs)) as string;
+const render = (format: string, runs: RunRecord[]): string => REPORTERS[format]!.render(input(runs)) as string;
 
 type Node = Record<string, unknown>;
 const list = (v: unknown): Node[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]) as Node[];
@@ -40,7 +40,7 @@ describe('JUnit reporter', () => {
 
   it('maps verdicts to failure, error and skipped (unsupported is a verified fallback, not a skip), with classname spec/device and name check [variant]', () => {
     const rec = vethRun();
-    rec.targets[0].results.push(result('tx-csum/ipv4-udp', 'error', 'offload-on', 'agent exited'));
+    rec.targets[0]!.results.push(result('tx-csum/ipv4-udp', 'error', 'offload-on', 'agent exited'));
     const cases = parseJunit(render('junit', [rec]));
     const byName = new Map(cases.map((c) => [c['@name'], c]));
     expect(byName.get('tx-csum/ipv4-tcp [offload-on]')).toMatchObject({ '@classname': 'veth/veth' });
@@ -71,9 +71,10 @@ describe('JUnit reporter', () => {
     ];
     const rec = runRecord([e1000Target([combineAttempts(attempts)])]);
     const [c] = parseJunit(render('junit', [rec]));
-    expect(c.failure).toMatchObject({ '@type': 'flaky', '@message': 'flaky: 2 of 3 attempts passed; checksum wrong' });
-    expect(list(c.flakyFailure).map((f) => f['@message'])).toEqual(['attempt 2: fail: checksum wrong']);
-    const props = Object.fromEntries(list((c.properties as Node).property).map((p) => [p['@name'], p['@value']]));
+    expect(c).toBeDefined();
+    expect(c!.failure).toMatchObject({ '@type': 'flaky', '@message': 'flaky: 2 of 3 attempts passed; checksum wrong' });
+    expect(list(c!.flakyFailure).map((f) => f['@message'])).toEqual(['attempt 2: fail: checksum wrong']);
+    const props = Object.fromEntries(list((c!.properties as Node).property).map((p) => [p['@name'], p['@value']]));
     expect(props).toMatchObject({ verdict: 'fail', flaky: '2 of 3 attempts passed', level: 'flaky' });
     const md = render('markdown', [rec]);
     expect(md).toContain('| target | offloaded | partial | software | broken | flaky | inconclusive | not tested |');
@@ -89,8 +90,9 @@ describe('JUnit reporter', () => {
     ]);
     const xml = render('junit', [rec]);
     const [c] = parseJunit(xml);
-    expect(c['@classname']).toBe('qemu:e1000/e1000"/><x');
-    expect((c.failure as Node)['@message']).toBe('bad <frame> & "quote"\ufffd\nline 2');
+    expect(c).toBeDefined();
+    expect(c!['@classname']).toBe('qemu:e1000/e1000"/><x');
+    expect((c!.failure as Node)['@message']).toBe('bad <frame> & "quote"\ufffd\nline 2');
   });
 });
 

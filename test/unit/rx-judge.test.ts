@@ -65,8 +65,8 @@ describe('planFrames', () => {
       ['bad-l4', 6, 'bad', 'drop', 'Udp6InCsumErrors'],
     ]);
     expect(p.map((f) => f.csumOk)).toEqual([true, false, true, false, true, false]);
-    expect(parseFrame(p[4].frame).ip).toMatchObject({ family: 4, headerChecksumOk: false });
-    expect(parseFrame(p[0].frame).ip).toMatchObject({ headerChecksumOk: true });
+    expect(parseFrame(p[4]!.frame).ip).toMatchObject({ family: 4, headerChecksumOk: false });
+    expect(parseFrame(p[0]!.frame).ip).toMatchObject({ headerChecksumOk: true });
   });
 
   it('never makes a corrupted UDP checksum 0 (legal on IPv4) or equal to the right one in ones complement', () => {
@@ -91,7 +91,7 @@ describe('planFrames', () => {
   });
 
   it('keys a tagged frame by its IP packet: the same with the tag in the data or stripped by the device', () => {
-    const [f] = planFrames(createRng(1), [{ kind: 'good', flow: flow4, vlan: [{ tpid: 0x8100, tci: makeTci(0, 5) }] }], [10]);
+    const f = planFrames(createRng(1), [{ kind: 'good', flow: flow4, vlan: [{ tpid: 0x8100, tci: makeTci(0, 5) }] }], [10])[0]!;
     const stripped = Buffer.concat([f.frame.subarray(0, 12), f.frame.subarray(16)]);
     expect(ipPacketKey(stripped)).toBe(f.key);
     // Ethernet padding after the packet does not change the key either.
@@ -118,7 +118,7 @@ describe('judgeRx', () => {
 
   it('fails a bad frame that reached the socket', () => {
     const input = sound(mixed());
-    input.delivered.push(deliveredOf(input.planned[1]));
+    input.delivered.push(deliveredOf(input.planned[1]!));
     const t = judgeRx(input);
     expect(t.faults.map((f) => [f.kind, f.frames])).toEqual([['delivered-bad', [1]]]);
   });
@@ -187,7 +187,7 @@ describe('judgeRx', () => {
 
   it('fails receptions the counters did not account for (a frame seen twice counts twice)', () => {
     const input = sound(mixed());
-    input.captured = decodeCapture([...input.planned, input.planned[1]].map((p) => cap(p.frame)));
+    input.captured = decodeCapture([...input.planned, input.planned[1]!].map((p) => cap(p.frame)));
     const t = judgeRx(input);
     expect(t.faults).toEqual([
       { kind: 'uncounted', count: 1, detail: '2 receptions must raise UdpInCsumErrors, it rose by 1', frames: [1] },
@@ -197,8 +197,8 @@ describe('judgeRx', () => {
   it('fails bytes no frame carried, a wrong source, and more deliveries than sends', () => {
     const input = sound(mixed());
     input.delivered.push({ family: 4, payload: Buffer.from('not sent'), from: flow4.src, port: flow4.sport });
-    input.delivered[0] = { ...input.delivered[0], port: 9 };
-    input.delivered.push(deliveredOf(input.planned[2]));
+    input.delivered[0] = { ...input.delivered[0]!, port: 9 };
+    input.delivered.push(deliveredOf(input.planned[2]!));
     const t = judgeRx(input);
     expect(t.faults.map((f) => f.kind)).toEqual(['corrupt', 'duplicate']);
     expect(t.faults[0]).toMatchObject({
@@ -210,12 +210,12 @@ describe('judgeRx', () => {
 
   it('judges an address written differently as the same source', () => {
     const input = sound(plan([['good', flow6]]));
-    input.delivered[0].from = '2001:0db8:0:0::2';
+    input.delivered[0]!.from = '2001:0db8:0:0::2';
     expect(judgeRx(input).faults).toEqual([]);
   });
 
   it('reads a tag stripped into metadata (TP_STATUS_VLAN_VALID) as the same frame', () => {
-    const [f] = planFrames(createRng(1), [{ kind: 'bad-l4', flow: flow4, vlan: [{ tpid: 0x8100, tci: makeTci(7) }] }], [10]);
+    const f = planFrames(createRng(1), [{ kind: 'bad-l4', flow: flow4, vlan: [{ tpid: 0x8100, tci: makeTci(7) }] }], [10])[0]!;
     const stripped = Buffer.concat([f.frame.subarray(0, 12), f.frame.subarray(16)]);
     const t = judgeRx({
       planned: [f],
@@ -246,7 +246,7 @@ describe('rxOutcome', () => {
 
   it('fails with every fault named and the offending frames in hex', () => {
     const input = sound(mixed2());
-    input.delivered.push(deliveredOf(input.planned[1]));
+    input.delivered.push(deliveredOf(input.planned[1]!));
     const o = rxOutcome('IPv4 UDP', judgeRx(input), input.planned, {});
     expect(o.status).toBe('fail');
     expect(o.message).toBe('IPv4 UDP: 1 frame(s) (IPv4 bad-l4) must be dropped but reached the socket');

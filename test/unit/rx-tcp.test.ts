@@ -174,7 +174,7 @@ describe('judgeTcpRx', () => {
     const lost = planned.map((p) => ({ arrival: p.index === 5 ? ('lost' as const) : ('reached' as const) }));
     const f = judgeTcpRx({ ...base, arrivals: { ...proof, traces: lost, dutLoss: { rx_dropped: 1 } } }).faults;
     expect(f).toMatchObject([{ kind: 'lost', count: 1, frames: [5] }]);
-    expect(f[0].status).toBeUndefined();
+    expect(f[0]!.status).toBeUndefined();
   });
 
   it('fails a corrupted segment the device reported CSUM_VALID, and records validated good ones', () => {

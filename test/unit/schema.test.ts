@@ -29,7 +29,7 @@ describe('run record schema', () => {
 
   it('names the file and the JSON pointer of a bad status, listing the allowed values', () => {
     const rec = vethRun() as unknown as { targets: { results: { status: string }[] }[] };
-    rec.targets[0].results[3].status = 'passed';
+    rec.targets[0]!.results[3]!.status = 'passed';
     const e = thrown(() => assertRecord(rec, 'run.json'));
     expect(e.code).toBe('RECORD_INVALID');
     expect(e.message).toBe('run.json: /targets/0/results/3/status: must be one of pass, fail, unsupported, skip, error');
@@ -37,8 +37,8 @@ describe('run record schema', () => {
 
   it('reports missing required fields and unknown fields by pointer', () => {
     const rec = vethRun() as unknown as Record<string, unknown> & { targets: Record<string, unknown>[] };
-    delete rec.targets[0].driver;
-    rec.targets[0].drvier = {};
+    delete rec.targets[0]!.driver;
+    rec.targets[0]!.drvier = {};
     const issues = recordIssues(rec);
     expect(issues).toContainEqual({ pointer: '/targets/0/driver', message: 'is required but missing' });
     expect(issues.map((i) => i.pointer)).toContain('/targets/0/drvier');
@@ -55,7 +55,7 @@ describe('run record schema', () => {
 
   it('checks dates and PCI ids', () => {
     const rec = vethRun({ startedAt: 'yesterday' });
-    rec.targets[0].device.pciId = '8086:100E';
+    rec.targets[0]!.device.pciId = '8086:100E';
     expect(
       recordIssues(rec)
         .map((i) => i.pointer)
@@ -67,7 +67,7 @@ describe('run record schema', () => {
 describe('record versions', () => {
   function v0(): Record<string, unknown> {
     const cur = vethRun() as unknown as Record<string, unknown>;
-    const t = (cur.targets as Record<string, unknown>[])[0];
+    const t = (cur.targets as Record<string, unknown>[])[0]!;
     const { device: _d, dimensions: _dim, evidence: _ev, ...rest } = t;
     return {
       ...cur,
@@ -79,15 +79,16 @@ describe('record versions', () => {
   it('migrates a nicmatrix.run/0 record to the current shape', () => {
     const rec = upgradeRecord(v0(), 'old.json');
     expect(rec.schema).toBe('nicmatrix.run/1');
-    expect(rec.targets[0].device).toEqual({ model: 'e1000', pciId: '8086:100e', description: 'QEMU e1000' });
-    expect(rec.targets[0].dimensions).toEqual({});
+    expect(rec.targets[0]).toBeDefined();
+    expect(rec.targets[0]!.device).toEqual({ model: 'e1000', pciId: '8086:100e', description: 'QEMU e1000' });
+    expect(rec.targets[0]!.dimensions).toEqual({});
     expect(recordIssues(rec)).toEqual([]);
     expect(recordIssues(migrateV0(v0()))).toEqual([]);
   });
 
   it('validates a v0 record against its own schema before migrating', () => {
     const old = v0();
-    (old.targets as Record<string, unknown>[])[0].device = { description: 'v1 field in a v0 record' };
+    (old.targets as Record<string, unknown>[])[0]!.device = { description: 'v1 field in a v0 record' };
     const e = thrown(() => upgradeRecord(old, 'old.json'));
     expect(e.code).toBe('RECORD_INVALID');
     expect(e.message).toContain('old.json (nicmatrix.run/0): /targets/0/device:');

@@ -49,10 +49,10 @@ describe('planInits', () => {
     const kinds: SctpKind[] = ['good', 'bad-crc', 'zero-crc', 'good'];
     const p = planInits(createRng(3), ENDS, kinds, 1500);
     expect(p.map((x) => verifySctpFrame(x.frame).state)).toEqual(['good', 'bad', 'bad', 'good']);
-    expect(verifySctpFrame(p[2].frame).found).toBe(0);
+    expect(verifySctpFrame(p[2]!.frame).found).toBe(0);
     expect(p.every((x) => x.frame.length <= 1500 - 700 + 14 + 20 + 12 + 20 + 20)).toBe(true);
     expect(new Set(p.map((x) => x.initiateTag)).size).toBe(4);
-    expect(rightCrc(p[0].frame, 4)).toBe(verifySctpFrame(p[0].frame).expected);
+    expect(rightCrc(p[0]!.frame, 4)).toBe(verifySctpFrame(p[0]!.frame).expected);
   });
 });
 
@@ -79,7 +79,7 @@ describe('judgeSctpTx', () => {
   });
 
   it('a CHECKSUM_PARTIAL frame passes only with the field 0 and the offsets on the SCTP header', () => {
-    const f = wire([initAck(5, 'zero')])[0];
+    const f = wire([initAck(5, 'zero')])[0]!;
     expect(judgeSctpTx([{ ...f, partial: true, csumStart: sctpOffset(4), csumOffset: 8 }]).partial).toBe(1);
     expect(judgeSctpTx([{ ...f, partial: true, csumStart: sctpOffset(4), csumOffset: 6 }]).faults).toHaveLength(1);
   });
@@ -87,7 +87,7 @@ describe('judgeSctpTx', () => {
 
 describe('judgeSctpRx', () => {
   const planned = planInits(createRng(9), ENDS, ['good', 'bad-crc', 'zero-crc'], 1500);
-  const answered = new Map([[planned[0].initiateTag, 1]]);
+  const answered = new Map([[planned[0]!.initiateTag, 1]]);
 
   it('answered good, unanswered and counted bad, all seen: no fault', () => {
     const r = judgeSctpRx({ planned, dutIn: wire(planned.map((p) => p.frame)), answered, counters: { SctpChecksumErrors: 2 } });
@@ -96,7 +96,7 @@ describe('judgeSctpRx', () => {
   });
 
   it('an answered bad INIT, an uncounted one, one claimed valid, one that never arrived: each named', () => {
-    const both = new Map([...answered, [planned[1].initiateTag, 1]]);
+    const both = new Map([...answered, [planned[1]!.initiateTag, 1]]);
     expect(
       judgeSctpRx({ planned, dutIn: wire(planned.map((p) => p.frame)), answered: both, counters: { SctpChecksumErrors: 2 } }).faults.map(
         (f) => f.kind,
@@ -116,12 +116,12 @@ describe('judgeSctpRx', () => {
         counters: { SctpChecksumErrors: 2 },
       }).faults.map((f) => f.kind),
     ).toEqual(['valid-bad']);
-    expect(judgeSctpRx({ planned, dutIn: wire([planned[0].frame]), answered, counters: {} }).faults.map((f) => f.kind)).toEqual(['lost']);
+    expect(judgeSctpRx({ planned, dutIn: wire([planned[0]!.frame]), answered, counters: {} }).faults.map((f) => f.kind)).toEqual(['lost']);
     // Traced by the injection: a corrupted INIT that never left the peer is the harness's loss, not a pass and not the device's fault.
     const traces = planned.map((p) => ({ arrival: p.index === 0 ? ('reached' as const) : ('not-sent' as const) }));
     const r = judgeSctpRx({
       planned,
-      dutIn: wire([planned[0].frame]),
+      dutIn: wire([planned[0]!.frame]),
       answered,
       counters: {},
       arrivals: { traces, dutLoss: {}, captureDropped: { dut: 0, peer: 0 }, peerLoss: {} },

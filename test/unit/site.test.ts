@@ -59,7 +59,7 @@ describe('website', () => {
     for (const d of m.devices)
       for (const check of Object.keys(m.cells[d.key] ?? {})) {
         const [page, id] = paths.cell(d, check).split('#');
-        expect(text(files, page)).toContain(`<section class="cell" id="${id}"`);
+        expect(text(files, page!)).toContain(`<section class="cell" id="${id}"`);
       }
     expect(cellPages.reduce((n, [, html]) => n + (html.match(/<section class="cell" /g) ?? []).length, 0)).toBe(cellCount);
     expect(htmlFiles(files).filter(([p]) => p.startsWith('d/'))).toHaveLength(m.devices.length);
@@ -70,12 +70,12 @@ describe('website', () => {
 
   it('links only to files it contains', () => {
     const runs = hostileRuns();
-    const files = build(runs, [{ runId: runs[1].id, path: 'fail.pcap', sha256: 'ab'.repeat(32), data: new Uint8Array([1, 2, 3]) }]);
+    const files = build(runs, [{ runId: runs[1]!.id, path: 'fail.pcap', sha256: 'ab'.repeat(32), data: new Uint8Array([1, 2, 3]) }]);
     let links = 0;
     for (const [path, html] of htmlFiles(files)) {
       for (const m of html.matchAll(/(?:href|src)="([^"#]+)(?:#[^"]*)?"/g)) {
         if (m[1] === 'data:,') continue; // the empty favicon that spares a 404
-        const target = posix.normalize(posix.join(posix.dirname(path), m[1].replace(/&amp;/g, '&')));
+        const target = posix.normalize(posix.join(posix.dirname(path), m[1]!.replace(/&amp;/g, '&')));
         expect(files.has(target), `${path} links to ${m[1]}`).toBe(true);
         links++;
       }
@@ -132,7 +132,7 @@ describe('website', () => {
   it('shows evidence with a link to the stored pcap', () => {
     const runs = hostileRuns();
     const sha = 'cd'.repeat(32);
-    const files = build(runs, [{ runId: runs[1].id, path: 'fail.pcap', sha256: sha, data: new Uint8Array([0xd4, 0xc3, 0xb2, 0xa1]) }]);
+    const files = build(runs, [{ runId: runs[1]!.id, path: 'fail.pcap', sha256: sha, data: new Uint8Array([0xd4, 0xc3, 0xb2, 0xa1]) }]);
     const cellPath = [...files.keys()].find((p) => p.startsWith('c/') && text(files, p).includes('id="tx-csum/ipv6-udp"'))!;
     const html = text(files, cellPath);
     expect(html).toContain(`href="../pcap/${sha}.pcap"`);

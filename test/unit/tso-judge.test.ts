@@ -142,7 +142,7 @@ describe('judgeSegments over crafted connections', () => {
         payload: stream,
         checksum,
       });
-    const syn = connection(stream, []).frames[0];
+    const syn = connection(stream, []).frames[0]!;
     const fin = buildTcpFrame({ ...flow, seq: ISN + 1 + 3000, ack: 1, flags: TCP_ACK | TCP_FIN, window: 500, ipv4: { id: 104, df: true } });
     const gso = (i: number): Partial<CapturedFrame> =>
       i === 1 ? { status: TP_STATUS_CSUMNOTREADY, gsoType: GSO_TCPV4, gsoSize: 1460, csumStart: 34, csumOffset: 16 } : {};
@@ -178,7 +178,7 @@ describe('judgeSegments over crafted connections', () => {
   });
 
   it('counts frames lost between the DUT and the wire by the IPv4 IDs they used', () => {
-    const segs: SegSpec[] = [{ ...sound[0] }, { ...sound[1], id: 104 }, { ...sound[2] }, { ...sound[3] }];
+    const segs: SegSpec[] = [{ ...sound[0]! }, { ...sound[1]!, id: 104 }, { ...sound[2]! }, { ...sound[3]! }];
     const t = judge(connection(stream, segs).frames, expectFor(stream, [3000]));
     expect(t.lostFrames).toBe(2);
     expect(
@@ -260,11 +260,11 @@ describe('judgeSegments over crafted connections', () => {
 
   it('fails a stream cut into IPv4 fragments instead of TCP segments', () => {
     const frames = connection(stream, sound).frames;
-    const first = Buffer.from(frames[1]);
+    const first = Buffer.from(frames[1]!);
     first.writeUInt16BE(0x6000, 14 + 6); // DF off, MF on
     first.writeUInt16BE(0, 14 + 10);
     first.writeUInt16BE(checksum(first, 14, 34), 14 + 10);
-    const t = judge([frames[0], first, ...frames.slice(2)], expectFor(stream, [3000]));
+    const t = judge([frames[0]!, first, ...frames.slice(2)], expectFor(stream, [3000]));
     expect(t.fragments).toBe(1);
     expect(reasons(t)[0]).toMatch(/IPv4 fragment \(offset 0, more fragments, 1500 bytes\): the TCP stream was cut into IP fragments/);
   });
@@ -274,7 +274,7 @@ describe('judgeSegments over crafted connections', () => {
     expect(reasons(judge(connection(stream, back).frames, expectFor(stream, [3000])))).toEqual([
       expect.stringMatching(/IPv4 ID 50 where 103 was due/),
     ]);
-    const fixed: SegSpec[] = [{ ...sound[0] }, { ...sound[1], id: 101 }, { ...sound[2], id: 103 }, { ...sound[3] }];
+    const fixed: SegSpec[] = [{ ...sound[0]! }, { ...sound[1]!, id: 101 }, { ...sound[2]!, id: 103 }, { ...sound[3]! }];
     expect(reasons(judge(connection(stream, fixed).frames, expectFor(stream, [3000])))).toEqual([
       expect.stringMatching(/IPv4 ID 101 where 102 was due/),
     ]);
@@ -306,7 +306,7 @@ describe('judgeSegments over crafted connections', () => {
     ]);
     const ts = connection(stream, sound, { ts: true }).frames;
     expect(judge(ts, expectFor(stream, [3000], { timestamps: true, mtu: 1600, mss: 1500 })).faults).toEqual([]);
-    const dropped = [...ts.slice(0, 2), connection(stream, sound).frames[2], ...ts.slice(3)];
+    const dropped = [...ts.slice(0, 2), connection(stream, sound).frames[2]!, ...ts.slice(3)];
     expect(reasons(judge(dropped, expectFor(stream, [3000], { timestamps: true, mtu: 1600, mss: 1500 })))).toEqual([
       expect.stringMatching(/timestamp option missing/),
       expect.stringMatching(/TCP options \[\] differ/),
@@ -319,9 +319,9 @@ describe('judgeSegments over crafted connections', () => {
 
   it('fails wrong lengths: IPv4 total length past the frame, bytes after the packet, a frame above the MTU', () => {
     const frames = connection(stream, sound).frames;
-    const short = Buffer.from(frames[1].subarray(0, 1000));
-    const longer = Buffer.concat([frames[2], Buffer.alloc(6)]);
-    const t = judge([frames[0], short, longer, ...frames.slice(3)], expectFor(stream, [3000], { mtu: 1400 }));
+    const short = Buffer.from(frames[1]!.subarray(0, 1000));
+    const longer = Buffer.concat([frames[2]!, Buffer.alloc(6)]);
+    const t = judge([frames[0]!, short, longer, ...frames.slice(3)], expectFor(stream, [3000], { mtu: 1400 }));
     expect(reasons(t)).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/IPv4 total length 1500 runs past the frame/),

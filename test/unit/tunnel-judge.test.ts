@@ -34,7 +34,7 @@ function inner(checksum: 'correct' | 'partial' | number = 'correct'): Buffer {
 function wire(data: Buffer, partial?: { csumStart: number; csumOffset: number }): WireFrame {
   const f = decodeCapture([
     { data: data.toString('base64'), len: data.length, status: partial ? 8 : 0, pkttype: 0, vlanTci: 0, vlanTpid: 0, tsNs: 0 },
-  ])[0];
+  ])[0]!;
   return partial ? { ...f, ...partial } : f;
 }
 
@@ -118,7 +118,7 @@ describe('innerValidBad', () => {
   const planned = [{ index: 0, innerKey: '', innerOk: false } as TunnelPlanned];
   const innerFrame = (valid: boolean): WireFrame[] => [{ ...wire(inner(0xbeef)), csumValid: valid }];
   it('counts the flag per level and never makes it a fault by itself (the stack sets csum_valid on its own)', () => {
-    const p = [{ ...planned[0], innerKey: ipPacketKey(inner(0xbeef))! }];
+    const p = [{ ...planned[0]!, innerKey: ipPacketKey(inner(0xbeef))! }];
     expect(innerValidBad(p, innerFrame(true), [0])).toEqual({ bothLevels: 0, innerOnly: 1 });
     expect(innerValidBad(p, innerFrame(true), [1])).toEqual({ bothLevels: 1, innerOnly: 0 });
     expect(innerValidBad(p, innerFrame(false), [1])).toEqual({ bothLevels: 0, innerOnly: 0 });

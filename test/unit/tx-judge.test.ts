@@ -34,7 +34,7 @@ describe('judgeChecksums', () => {
     const badSeed = udp(Buffer.from('world'), 0x4321);
     const absent = udp(Buffer.from('x'), 'zero');
     const badHdr = udp(Buffer.from('y'));
-    badHdr[14 + 10] ^= 0xff;
+    badHdr[14 + 10]! ^= 0xff;
     const t = judgeChecksums(decodeCapture([cap(bad), cap(badSeed, TP_STATUS_CSUMNOTREADY), cap(absent), cap(badHdr)]), 'correct');
     expect(t.faults.map((f) => f.reason)).toEqual([
       expect.stringMatching(/checksum 0x1234 is wrong/),
@@ -67,7 +67,7 @@ describe('judgeChecksums', () => {
 describe('accounting', () => {
   it('finds missing, duplicated and altered datagrams', () => {
     const sent = [Buffer.from(''), Buffer.from('a'), Buffer.from('bb'), Buffer.from('a')];
-    const frames = decodeCapture([udp(sent[0]), udp(sent[1]), udp(Buffer.from('bx')), udp(sent[1])].map((d) => cap(d)));
+    const frames = decodeCapture([udp(sent[0]!), udp(sent[1]!), udp(Buffer.from('bx')), udp(sent[1]!)].map((d) => cap(d)));
     const acct = accountDatagrams(sent, frames);
     expect(acct.missing).toBe(1);
     expect(acct.unexpected).toHaveLength(1);
@@ -101,11 +101,12 @@ describe('judgeExact (generic csum_start/csum_offset)', () => {
   });
 
   it('fails a frame left uncompleted, one with bytes changed, and counts missing', () => {
-    expect(judgeExact(sent, decodeCapture([cap(sentFrame)])).tally.faults[0].reason).toMatch(/expected 0x/);
+    expect(judgeExact(sent, decodeCapture([cap(sentFrame)])).tally.faults[0]!.reason).toMatch(/expected 0x/);
     const altered = Buffer.from(sentFrame);
-    altered[altered.length - 1] ^= 1;
+    altered[altered.length - 1]! ^= 1;
     const r = judgeExact(sent, decodeCapture([cap(altered)]));
-    expect(r.tally.faults[0].reason).toMatch(/matches no frame sent/);
+    expect(r.tally.faults[0]).toBeDefined();
+    expect(r.tally.faults[0]!.reason).toMatch(/matches no frame sent/);
     // The altered frame is the sent one, changed: counted once, not also as missing.
     expect(r.missing).toBe(0);
     expect(judgeExact(sent, []).missing).toBe(1);
@@ -116,7 +117,7 @@ describe('judgeExact (generic csum_start/csum_offset)', () => {
     const s = { frame, csumStart: 300, csumOffset: 10 };
     const wire = Buffer.from(frame);
     wire.writeUInt16BE(wire.readUInt16BE(54) ^ 0xffff, 310 - 256);
-    expect(judgeExact([s], decodeCapture([cap(wire)])).tally.faults[0].reason).toMatch(/field at 310\) differs at byte\(s\) 54, 55/);
+    expect(judgeExact([s], decodeCapture([cap(wire)])).tally.faults[0]!.reason).toMatch(/field at 310\) differs at byte\(s\) 54, 55/);
   });
 
   it('puts back a VLAN tag the receiver stripped', () => {

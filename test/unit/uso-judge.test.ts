@@ -22,7 +22,7 @@ const dg = (payload: Buffer, checksum?: 'correct' | 'partial' | number, udpLengt
 describe('uso judge', () => {
   it('plans the datagrams a send becomes, the short last one included', () => {
     expect(plan.map((d) => d.payload.length)).toEqual([800, 800, 400, 600]);
-    expect(nameDatagram(plan[2], 2)).toBe('datagram 3 of 3 of send 1 of 2 (400 bytes, the last one)');
+    expect(nameDatagram(plan[2]!, 2)).toBe('datagram 3 of 3 of send 1 of 2 (400 bytes, the last one)');
   });
 
   it('passes plain datagrams and a super-frame cut into them', () => {
@@ -35,14 +35,14 @@ describe('uso judge', () => {
     const sf = dg(stream.subarray(0, 2000), 'partial');
     const frames = decodeCapture([
       cap(sf, { status: TP_STATUS_CSUMNOTREADY, gsoType: GSO_UDP_L4, gsoSize: 800, csumStart: 54, csumOffset: 6 }),
-      cap(plain[3]),
+      cap(plain[3]!),
     ]);
     expect(judgeDatagrams(frames, plan, 1500, 2)).toMatchObject({ faults: [], missingOnWire: [], superFrames: 1, superDatagrams: 3 });
     const bad = dg(stream.subarray(0, 2000), 0x1234);
     const t = judgeDatagrams(
       decodeCapture([
         cap(bad, { status: TP_STATUS_CSUMNOTREADY, gsoType: GSO_UDP_L4, gsoSize: 800, csumStart: 54, csumOffset: 6 }),
-        cap(plain[3]),
+        cap(plain[3]!),
       ]),
       plan,
       1500,
@@ -54,7 +54,12 @@ describe('uso judge', () => {
   });
 
   it('fails a wrong checksum, a UDP length that disagrees, a wrong cut and a missing short last datagram', () => {
-    const frames = [dg(plan[0].payload, 0xbeef), dg(plan[1].payload, 'correct', 900), dg(stream.subarray(1600, 1900)), dg(plan[3].payload)];
+    const frames = [
+      dg(plan[0]!.payload, 0xbeef),
+      dg(plan[1]!.payload, 'correct', 900),
+      dg(stream.subarray(1600, 1900)),
+      dg(plan[3]!.payload),
+    ];
     const t = judgeDatagrams(decodeCapture(frames.map((f) => cap(f))), plan, 1500, 2);
     expect(t.faults.map((f) => f.reason)).toEqual([
       expect.stringMatching(/UDP length 900 disagrees with the 808 bytes/),
@@ -62,7 +67,7 @@ describe('uso judge', () => {
       expect.stringMatching(/datagram of 300 bytes matches no datagram the sends should make/),
     ]);
     expect(t.missingOnWire.map((d) => d.payload.length)).toEqual([800, 400]);
-    const delivered = accountDelivered(plan, [plan[0].payload, plan[1].payload, plan[3].payload]);
+    const delivered = accountDelivered(plan, [plan[0]!.payload, plan[1]!.payload, plan[3]!.payload]);
     const o = usoOutcome('IPv6 UDP_SEGMENT', sends, t, plan.length, delivered, {});
     expect(o.status).toBe('fail');
     expect(o.message).toMatch(/received 3 of 4 datagrams \(first missing: datagram 3 of 3 of send 1 of 2 \(400 bytes, the last one\)\)/);

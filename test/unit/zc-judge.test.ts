@@ -196,7 +196,7 @@ describe('mutation bookkeeping', () => {
     for (const { block, code } of w) {
       expect(block * 1024).toBeGreaterThanOrEqual(1000);
       expect((block + 1) * 1024).toBeLessThanOrEqual(300_000);
-      expect(log.written[block] & (1 << code)).not.toBe(0);
+      expect(log.written[block]! & (1 << code)).not.toBe(0);
     }
     expect(log.writes).toBe(w.length);
   });
@@ -269,7 +269,8 @@ describe('plans', () => {
     const cases = smallCases();
     expect(cases[0]).toEqual({ name: 'whole 1MiB', file: '1MiB', offset: 0, count: 1 << 20 });
     for (const c of cases) expect(files[c.file]).toBeDefined();
-    expect(files.sparse.holes!.length).toBeGreaterThan(2);
+    expect(files.sparse).toBeDefined();
+    expect(files.sparse!.holes!.length).toBeGreaterThan(2);
   });
 
   it('zero-copy send lengths sum to the total, edge sizes first; UDP datagrams fit the MTU', () => {

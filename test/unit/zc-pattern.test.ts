@@ -20,7 +20,7 @@ import { createRng } from '../../harness/codec/random.js';
 /** Independent reference: one byte of base(o), straight from the definition. */
 function refByte(seed: number, o: number): number {
   const t = patternTable(seed);
-  let v = t[o % PERIOD];
+  let v = t[o % PERIOD]!;
   const within = o % PAGE;
   if (within < 8) {
     const page = BigInt(Math.floor(o / PAGE));
@@ -91,7 +91,7 @@ describe('the zc byte pattern', () => {
     const g = Buffer.alloc(5000);
     fillGeneration(g, 7, 4000, 5);
     const b = base(7, 4000, 5000);
-    for (let i = 0; i < g.length; i++) expect(g[i] ^ b[i]).toBe(GEN_KEYS[5]);
+    for (let i = 0; i < g.length; i++) expect(g[i]! ^ b[i]!).toBe(GEN_KEYS[5]);
     expect(() => fillGeneration(g, 7, 0, GENERATIONS)).toThrow(/expected a generation 0..31, found 32/);
   });
 

@@ -40,9 +40,9 @@ describe('ExactVerifier', () => {
 
   it('names the first differing offset and counts wrong bytes; the hash is still of what arrived', () => {
     const data = expectedStream(spec, 500_000);
-    data[300_001] ^= 0x40;
-    data[300_010] ^= 0x01;
-    data[499_999] ^= 0xff;
+    data[300_001]! ^= 0x40;
+    data[300_010]! ^= 0x01;
+    data[499_999]! ^= 0xff;
     const v = new ExactVerifier(spec);
     feed(v, data);
     const r = v.finish();
@@ -104,8 +104,8 @@ describe('BlockAttributor', () => {
 
   it('counts bytes that are no generation, with their offsets', () => {
     const data = expectedStream(s, size);
-    data[5000] ^= 0x01;
-    data[6000] ^= GEN_KEYS[3] ^ 0x80;
+    data[5000]! ^= 0x01;
+    data[6000]! ^= GEN_KEYS[3]! ^ 0x80;
     const a = new BlockAttributor(s, 1024);
     feed(a, data);
     const r = a.finish();
@@ -133,7 +133,7 @@ describe('DatagramMatcher', () => {
     const m = new DatagramMatcher(layout, 1400);
     m.push(m.expected(0));
     const bad = m.expected(1);
-    bad[17] ^= 4;
+    bad[17]! ^= 4;
     m.push(bad);
     m.push(m.expected(2));
     const t = m.finish();

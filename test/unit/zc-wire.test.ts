@@ -55,7 +55,7 @@ describe('judgeStreamFrames', () => {
     const f = frames(1400, (b, i) => {
       if (i !== 2) return b;
       const c = Buffer.from(b);
-      c[54 + 10] ^= 0x5a;
+      c[54 + 10]! ^= 0x5a;
       // Keep the TCP checksum valid, as nft's payload mangling does.
       return buildTcpFrame({
         family: 4,
@@ -110,8 +110,8 @@ describe('judgeStreamFrames', () => {
 
   it('a frame the capture cut short (snap length) is not called truncated', () => {
     const f = frames();
-    const data = Buffer.from(f[1].data, 'base64');
-    f[1] = { ...f[1], data: data.subarray(0, 200).toString('base64'), len: data.length };
+    const data = Buffer.from(f[1]!.data, 'base64');
+    f[1] = { ...f[1]!, data: data.subarray(0, 200).toString('base64'), len: data.length };
     expect(judge(f)).toMatchObject({ faults: [], cutByCapture: 1 });
   });
 
