@@ -65,7 +65,7 @@ export async function runUdpRx(ctx: CheckContext, what: string, groups: readonly
   // Frames of a VLAN the DUT has no interface for may stop at a device's VLAN filter: that drop is the filter's job.
   const filtering = ctx.features['rx-vlan-filter']?.active === true;
   const needed = (p: PlannedFrame) => !(p.kind === 'other-vlan' && filtering);
-  const r = await udpRxRound(ctx, planned, receivers, (i) => needed(planned[i]));
+  const r = await udpRxRound(ctx, planned, receivers, (i) => needed(planned[i]!));
   const inj = r.injection;
   const must = planned.filter(needed).map((p) => p.index);
   const tally = judgeRx({
@@ -136,7 +136,7 @@ export async function runTcpRx(ctx: CheckContext, what: string, family: IpFamily
       resent: r.resent,
       timestamps: r.hs.ts !== undefined,
       // Every corrupted copy sent is accounted for: where each one got to.
-      badCopies: arrivalCounts(r.arrivals.must.map((i) => r.arrivals.traces[i])),
+      badCopies: arrivalCounts(r.arrivals.must.map((i) => r.arrivals.traces[i]!)),
     },
     receiveFlags(ctx),
   );
@@ -146,14 +146,16 @@ export async function runTcpRx(ctx: CheckContext, what: string, family: IpFamily
 
 async function attachPcap(ctx: CheckContext, outcome: CheckOutcome, planned: readonly PlannedFrame[], offending: number[]): Promise<void> {
   if (offending.length === 0) return;
-  const frames = offending.map((i) => ({
-    data: planned[i].frame.toString('base64'),
-    len: planned[i].frame.length,
-    status: 0,
-    pkttype: 0,
-    vlanTci: 0,
-    vlanTpid: 0,
-    tsNs: 0,
-  }));
+  const frames = offending
+    .map((i) => planned[i]!)
+    .map((p) => ({
+      data: p.frame.toString('base64'),
+      len: p.frame.length,
+      status: 0,
+      pkttype: 0,
+      vlanTci: 0,
+      vlanTpid: 0,
+      tsNs: 0,
+    }));
   outcome.evidence.pcap = await ctx.writePcap('offending', frames);
 }

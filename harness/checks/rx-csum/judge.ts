@@ -4,6 +4,7 @@
  * claimed of them (TP_STATUS_CSUM_VALID); the socket says what was delivered;
  * nstat says what was counted.
  */
+import { NicmatrixError } from '../../codec/errors.js';
 import { canonicalIp, type IpFamily } from '../../codec/index.js';
 import { arrivalFaults, type Arrival, type FrameTrace } from '../arrival.js';
 import type { DeliveredDatagram } from '../delivered.js';
@@ -97,18 +98,25 @@ export function arrivalRxFaults(a: ArrivalProof): RxFault[] {
   }));
 }
 
+/** Every per-frame count here is indexed by `index`: it must be the frame's place in the plan. */
+function checkIndexes(planned: readonly PlannedFrame[]): void {
+  const k = planned.findIndex((p, i) => p.index !== i);
+  if (k >= 0) throw new NicmatrixError('INTERNAL', `rx-csum: expected planned frame ${k} to have index ${k}, found ${planned[k]!.index}`);
+}
+
 const dkey = (family: IpFamily, payload: Buffer) => `${family}:${payload.toString('hex')}`;
 
 /** How often the DUT's capture saw each planned frame, and which of those sightings were CSUM_VALID. */
 export function sightings(planned: readonly PlannedFrame[], captured: readonly WireFrame[]): { seen: number[]; valid: number[] } {
+  checkIndexes(planned);
   const byKey = new Map(planned.map((p) => [p.key, p.index]));
   const seen = planned.map(() => 0);
   const valid = planned.map(() => 0);
   for (const f of captured) {
     const i = byKey.get(ipPacketKey(f.data) ?? '');
     if (i === undefined) continue;
-    seen[i]++;
-    if (f.csumValid) valid[i]++;
+    seen[i]!++;
+    if (f.csumValid) valid[i]!++;
   }
   return { seen, valid };
 }
@@ -122,7 +130,7 @@ export function deviceFacts(
   const { seen, valid } = sightings(planned, captured);
   const faults: RxFault[] = [];
   // A missing checksum is not a corrupted one: only a wrong value the device vouched for is a fault.
-  const validBad = planned.filter((p) => !p.csumOk && p.kind !== 'zero' && valid[p.index] > 0).map((p) => p.index);
+  const validBad = planned.filter((p) => !p.csumOk && p.kind !== 'zero' && valid[p.index]! > 0).map((p) => p.index);
   if (validBad.length > 0)
     faults.push({
       kind: 'valid-bad',
@@ -132,26 +140,26 @@ export function deviceFacts(
     });
   const counted: Record<string, [number, number]> = {};
   for (const p of planned) {
-    if (p.counter && seen[p.index] > 0) counted[p.counter] = [(counted[p.counter]?.[0] ?? 0) + seen[p.index], counters[p.counter] ?? 0];
+    if (p.counter && seen[p.index]! > 0) counted[p.counter] = [(counted[p.counter]?.[0] ?? 0) + seen[p.index]!, counters[p.counter] ?? 0];
   }
   for (const [name, [want, delta]] of Object.entries(counted)) {
     if (delta < want) {
-      const frames = planned.filter((p) => p.counter === name && seen[p.index] > 0).map((p) => p.index);
+      const frames = planned.filter((p) => p.counter === name && seen[p.index]! > 0).map((p) => p.index);
       faults.push({ kind: 'uncounted', count: want - delta, detail: `${want} receptions must raise ${name}, it rose by ${delta}`, frames });
     }
   }
-  const good = planned.filter((p) => p.kind === 'good' && seen[p.index] > 0);
-  const bad = planned.filter((p) => !p.csumOk && p.kind !== 'zero' && seen[p.index] > 0);
+  const good = planned.filter((p) => p.kind === 'good' && seen[p.index]! > 0);
+  const bad = planned.filter((p) => !p.csumOk && p.kind !== 'zero' && seen[p.index]! > 0);
   return {
     seen,
     planned: planned.length,
     reached: seen.filter((n) => n > 0).length,
     goodSeen: good.length,
-    goodValidated: good.filter((p) => valid[p.index] > 0).length,
+    goodValidated: good.filter((p) => valid[p.index]! > 0).length,
     goodUnvalidated: good.filter((p) => valid[p.index] === 0).map((p) => p.index),
     badSeen: bad.length,
-    badValidated: bad.filter((p) => valid[p.index] > 0).length,
-    zeroValidated: planned.filter((p) => !p.csumOk && p.kind === 'zero' && valid[p.index] > 0).length,
+    badValidated: bad.filter((p) => valid[p.index]! > 0).length,
+    zeroValidated: planned.filter((p) => !p.csumOk && p.kind === 'zero' && valid[p.index]! > 0).length,
     counted,
     faults,
   };
@@ -160,6 +168,8 @@ export function deviceFacts(
 /** Judges a datagram case: every frame delivered or dropped as planned, intact, from its source, once. */
 export function judgeRx(input: RxInput): RxTally {
   const { planned, sent, delivered } = input;
+  if (sent.length !== planned.length)
+    throw new NicmatrixError('INTERNAL', `judgeRx: expected a send count per planned frame (${planned.length}), found ${sent.length}`);
   const { seen, ...facts } = deviceFacts(planned, input.captured, input.counters);
   const byPayload = new Map(planned.map((p) => [dkey(p.family, p.payload), p.index]));
   const got = planned.map(() => 0);
@@ -175,8 +185,8 @@ export function judgeRx(input: RxInput): RxTally {
       corrupt.push(`a ${d.payload.length}-byte IPv${d.family} datagram from ${d.from} port ${d.port} matches no frame sent`);
       continue;
     }
-    got[i]++;
-    const p = planned[i];
+    got[i]!++;
+    const p = planned[i]!;
     if (canonicalIp(d.from) !== canonicalIp(p.src) || d.port !== p.sport)
       corrupt.push(`frame ${i} was delivered as from ${d.from} port ${d.port}, it came from ${p.src} port ${p.sport}`);
   }
@@ -187,9 +197,9 @@ export function judgeRx(input: RxInput): RxTally {
       detail: `${corrupt.length} delivered datagram(s) differ from what was sent; first: ${corrupt[0]}`,
       frames: [],
     });
-  add('delivered-bad', (p) => p.expect === 'drop' && got[p.index] > 0, 'must be dropped but reached the socket');
-  add('duplicate', (p) => got[p.index] > sent[p.index], 'delivered more often than sent');
-  add('dropped-good', (p) => p.expect === 'deliver' && got[p.index] === 0 && seen[p.index] > 0, 'reached the DUT but not its socket');
+  add('delivered-bad', (p) => p.expect === 'drop' && got[p.index]! > 0, 'must be dropped but reached the socket');
+  add('duplicate', (p) => got[p.index]! > sent[p.index]!, 'delivered more often than sent');
+  add('dropped-good', (p) => p.expect === 'deliver' && got[p.index] === 0 && seen[p.index]! > 0, 'reached the DUT but not its socket');
   // A frame the socket got reached the DUT, whatever the captures say.
   if (input.arrivals) faults.push(...arrivalRxFaults({ ...input.arrivals, must: input.arrivals.must.filter((i) => got[i] === 0) }));
   else

@@ -15,7 +15,7 @@ export function hardwareValidated(t: RxTally): string {
 }
 
 function faultLine(f: RxFault, planned: readonly PlannedFrame[]): string {
-  const kinds = [...new Set(f.frames.filter((i) => planned[i]).map((i) => `IPv${planned[i].family} ${planned[i].kind}`))];
+  const kinds = [...new Set(f.frames.flatMap((i) => planned[i] ?? []).map((p) => `IPv${p.family} ${p.kind}`))];
   const what = f.kind === 'corrupt' || f.kind === 'uncounted' ? '' : `${f.count} frame(s)${kinds.length ? ` (${kinds.join(', ')})` : ''} `;
   return `${what}${f.detail}`;
 }
@@ -55,7 +55,7 @@ export function rxOutcome(
   };
   const notes: string[] = [];
   if (t.goodValidated > 0 && t.goodUnvalidated.length > 0) {
-    evidence.unvalidatedPayloadLengths = t.goodUnvalidated.slice(0, MAX_UNVALIDATED).map((i) => planned[i].payload.length);
+    evidence.unvalidatedPayloadLengths = t.goodUnvalidated.slice(0, MAX_UNVALIDATED).map((i) => planned[i]!.payload.length);
   }
   if (t.zeroValidated > 0) {
     evidence.zeroChecksumReportedValid = t.zeroValidated;
@@ -82,7 +82,7 @@ export function rxOutcome(
   if (t.faults.length > 0) {
     const bad = offendingFrames(t).slice(0, MAX_EVIDENCE_FRAMES);
     evidence.faults = t.faults.map((f) => ({ kind: f.kind, count: f.count, detail: f.detail, ...(f.status ? { status: f.status } : {}) }));
-    evidence.frames = bad.map((i) => ({ hex: frameHex(planned[i].frame), reason: t.faults.find((f) => f.frames.includes(i))!.detail }));
+    evidence.frames = bad.map((i) => ({ hex: frameHex(planned[i]!.frame), reason: t.faults.find((f) => f.frames.includes(i))!.detail }));
     const status = combineStatuses(t.faults.map((f) => f.status ?? 'fail'));
     return { status, message: `${what}: ${t.faults.map((f) => faultLine(f, planned)).join('; ')}`, evidence };
   }

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { sameOnesComplement } from '../../codec/checksum.js';
+import { NicmatrixError } from '../../codec/errors.js';
 import { buildUdpFrame, parseFrame, verifyL4, type IpFamily, type VlanSpec } from '../../codec/index.js';
 import type { Rng } from '../../codec/random.js';
 
@@ -82,9 +83,11 @@ function expectFor(kind: RxKind, family: IpFamily): 'deliver' | 'drop' {
  * unique within the plan, so a delivered datagram names the frame it came from.
  */
 export function planFrames(rng: Rng, specs: readonly FrameSpec[], lengths: readonly number[]): PlannedFrame[] {
+  if (lengths.length !== specs.length)
+    throw new NicmatrixError('INTERNAL', `planFrames: expected a payload length per spec (${specs.length}), found ${lengths.length}`);
   const seen = new Set<string>();
   return specs.map((s, index) => {
-    let len = lengths[index];
+    let len = lengths[index]!;
     let payload = rng.bytes(len);
     // Short payloads repeat by chance (two empty ones always do): lengthen until unique.
     while (seen.has(`${s.flow.family}:${payload.toString('hex')}`)) payload = rng.bytes(++len);

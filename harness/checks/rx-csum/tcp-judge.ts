@@ -51,7 +51,7 @@ export function judgeTcpRx(input: TcpRxInput): RxTally {
   if (stream.bytes < want.bytes) {
     // The first segment the socket did not get all of: was it seen at the DUT at all?
     const s = segs.find((x) => x.offset + x.good.length > stream.bytes)!;
-    const reached = seen[s.index] > 0;
+    const reached = seen[s.index]! > 0;
     faults.push({
       kind: reached ? 'dropped-good' : 'lost',
       count: 1,
@@ -60,7 +60,7 @@ export function judgeTcpRx(input: TcpRxInput): RxTally {
     });
   } else if (stream.bytes !== want.bytes || stream.sha256 !== want.sha256) {
     // Same length, other bytes: a corrupted copy was taken in place of a good segment.
-    const reachedBad = segs.filter((s) => seen[segs.length + s.index] > 0).map((s) => segs.length + s.index);
+    const reachedBad = segs.filter((s) => seen[segs.length + s.index]! > 0).map((s) => segs.length + s.index);
     faults.push({
       kind: 'delivered-bad',
       count: 1,

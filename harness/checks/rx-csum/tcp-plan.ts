@@ -37,9 +37,11 @@ export interface TcpEnds {
 const TCPOPT_MSS = 2;
 const TCPOPT_WSCALE = 3;
 const TCPOPT_TIMESTAMP = 8;
+/** The one length each option has (RFC 9293, 7323); Linux ignores an option of another size, and so do we. */
+const OPTION_LENGTH: Readonly<Record<number, number>> = { [TCPOPT_MSS]: 4, [TCPOPT_WSCALE]: 3, [TCPOPT_TIMESTAMP]: 10 };
 
 function option(tcp: TcpInfo, kind: number): number | undefined {
-  return tcp.options.find((o) => o.kind === kind && o.length >= 2)?.offset;
+  return tcp.options.find((o) => o.kind === kind && o.length === OPTION_LENGTH[kind])?.offset;
 }
 
 /** Reads the handshake the peer's capture saw: the DUT's SYN-ACK and the peer's last ACK. */
@@ -68,7 +70,7 @@ export function readHandshake(frames: readonly WireFrame[], e: TcpEnds): Handsha
   const hs: Handshake = {
     seq: ack.tcp.seq,
     ack: (synAck.tcp.seq + 1) >>> 0,
-    wscale: wsOff === undefined ? 0 : Math.min(14, synAck.f.data[wsOff + 2]),
+    wscale: wsOff === undefined ? 0 : Math.min(14, synAck.f.data[wsOff + 2]!),
     window: synAck.tcp.window,
   };
   // The DUT's later ACKs carry newer TSvals; echoing the SYN-ACK's is still valid (it is not from the future).

@@ -85,10 +85,11 @@ export async function tcpRxRound(
     let rounds = 0;
     for (let stalled = 0; st.acked < total && stalled < MAX_STALLED_ROUNDS && rounds < MAX_ROUNDS; rounds++) {
       const batch = nextBatch(segs, st);
-      const frames = batch.map((b) => planned[b.bad ? segs.length + b.seg : b.seg].frame.toString('base64'));
+      // planned is tcpPlannedFrames(segs): good segment i at i, its bad copy at segs.length + i.
+      const frames = batch.map((b) => planned[b.bad ? segs.length + b.seg : b.seg]!.frame.toString('base64'));
       for (const b of batch) {
         if (b.bad) st.badSent[b.seg] = true;
-        else sends[b.seg]++;
+        else sends[b.seg]!++;
       }
       const { frames: acks } = await peerCapturing(
         ctx,
@@ -119,9 +120,9 @@ export async function tcpRxRound(
     if (unseen.length > 0) {
       again = await injectFrames(
         ctx,
-        unseen.map((i) => planned[i].frame),
+        unseen.map((i) => planned[i]!.frame),
       );
-      unseen.forEach((i, k) => (traces[i] = again!.traces[k]));
+      unseen.forEach((i, k) => (traces[i] = again!.traces[k]!));
       captured.push(...again.dutIn);
     }
     await ctx.dut.run('peer', 'packet.send', { ifname: ctx.link.peer.ifname, frames: [finFrame(e, hs, total).toString('base64')] });

@@ -37,10 +37,11 @@ export async function udpRxRound(
   const families = [...new Set(planned.map((p) => p.family))];
   return withSysctls(ctx, 'dut', injectionSysctls(ctx, families), async () => {
     const counters = await nstatSince(ctx, 'dut');
-    const ids: string[] = [];
+    const opened: { id: string; receiver: Receiver }[] = [];
     let injection: Injection;
     try {
-      for (const r of receivers) ids.push((await ctx.dut.run('dut', 'udp.recvStart', { family: r.family, addr: r.addr, port: r.port })).id);
+      for (const r of receivers)
+        opened.push({ id: (await ctx.dut.run('dut', 'udp.recvStart', { family: r.family, addr: r.addr, port: r.port })).id, receiver: r });
       injection = await injectFrames(
         ctx,
         planned.map((p) => p.frame),
@@ -48,10 +49,10 @@ export async function udpRxRound(
       );
     } catch (e) {
       // No socket outlives a failed round.
-      await Promise.all(ids.map((id) => ctx.dut.run('dut', 'udp.recvStop', { id, settleMs: 0 }).catch(() => undefined)));
+      await Promise.all(opened.map(({ id }) => ctx.dut.run('dut', 'udp.recvStop', { id, settleMs: 0 }).catch(() => undefined)));
       throw e;
     }
-    const delivered = await collect(ctx, ids, receivers, planned);
+    const delivered = await collect(ctx, opened, planned);
     return { delivered, injection, counters: await counters() };
   });
 }
@@ -59,14 +60,13 @@ export async function udpRxRound(
 /** Stops the receivers, waiting for as many datagrams as frames must be delivered (a sound stack delivers them all at once). */
 async function collect(
   ctx: CheckContext,
-  ids: readonly string[],
-  receivers: readonly Receiver[],
+  opened: readonly { id: string; receiver: Receiver }[],
   planned: readonly PlannedFrame[],
 ): Promise<DeliveredDatagram[]> {
   // All stopped together, so one failing stop leaves no other socket open.
   const stops = await Promise.allSettled(
-    ids.map((id, k) => {
-      const expect = planned.filter((p) => p.family === receivers[k].family && p.expect === 'deliver').length;
+    opened.map(({ id, receiver }) => {
+      const expect = planned.filter((p) => p.family === receiver.family && p.expect === 'deliver').length;
       return ctx.dut.run(
         'dut',
         'udp.recvStop',
@@ -78,8 +78,9 @@ async function collect(
   const out: DeliveredDatagram[] = [];
   stops.forEach((s, k) => {
     if (s.status === 'rejected') throw s.reason;
-    for (const d of s.value.datagrams)
-      out.push({ family: receivers[k].family, payload: Buffer.from(d.data, 'base64'), from: d.from, port: d.port });
+    // allSettled answers in the order of opened.
+    const { family } = opened[k]!.receiver;
+    for (const d of s.value.datagrams) out.push({ family, payload: Buffer.from(d.data, 'base64'), from: d.from, port: d.port });
   });
   return out;
 }

@@ -40,15 +40,15 @@ function prefixOutside(s: SentFrame, data: Buffer): boolean {
 
 /** Names the bytes that differ from the most similar frame sent, so a misplaced checksum shows itself. */
 function closest(sent: readonly SentFrame[], taken: Set<number>, data: Buffer): string {
-  let best: { k: number; diffs: number[] } | undefined;
+  let best: { s: SentFrame; diffs: number[] } | undefined;
   sent.forEach((s, k) => {
     if (taken.has(k) || s.frame.length > data.length) return;
     const diffs: number[] = [];
     for (let i = 0; i < s.frame.length && diffs.length <= 16; i++) if (s.frame[i] !== data[i]) diffs.push(i);
-    if (!best || diffs.length < best.diffs.length) best = { k, diffs };
+    if (!best || diffs.length < best.diffs.length) best = { s, diffs };
   });
   if (!best || best.diffs.length > 16) return 'bytes outside the checksum field changed';
-  const s = sent[best.k];
+  const { s } = best;
   return `closest frame sent (csum_start ${s.csumStart}, csum_offset ${s.csumOffset}, field at ${s.csumStart + s.csumOffset}) differs at byte(s) ${best.diffs.join(', ')}`;
 }
 
@@ -63,18 +63,19 @@ export function judgeExact(
   for (const f of frames) {
     const { data, shift } = retag(f);
     const i = sent.findIndex((s, k) => !taken.has(k) && equalOutside(data, s.frame, s.csumStart + s.csumOffset));
-    if (i < 0) {
+    const s = sent[i];
+    if (s === undefined) {
       const cut = sent.findIndex((s, k) => !taken.has(k) && data.length < s.frame.length && prefixOutside(s, data));
-      if (cut >= 0) {
+      const c = sent[cut];
+      if (c !== undefined) {
         taken.add(cut);
-        tally.faults.push({ index: f.index, reason: `truncated: ${data.length} of the ${sent[cut].frame.length} bytes sent arrived` });
+        tally.faults.push({ index: f.index, reason: `truncated: ${data.length} of the ${c.frame.length} bytes sent arrived` });
         continue;
       }
       tally.faults.push({ index: f.index, reason: `frame of ${data.length} bytes matches no frame sent: ${closest(sent, taken, data)}` });
       continue;
     }
     taken.add(i);
-    const s = sent[i];
     const field = s.csumStart + s.csumOffset;
     // Bytes past the frame sent are padding only up to the minimum frame; beyond it the length is wrong.
     if (data.length > Math.max(s.frame.length, paddedLength(f))) {

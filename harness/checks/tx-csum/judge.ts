@@ -124,7 +124,7 @@ export function accountStream(
         return { ok: false, reason: `retransmitted byte at stream offset ${rel + i} differs from the first copy`, segments, retransmitted };
       again ||= have[rel + i] === 1;
       have[rel + i] = 1;
-      stream[rel + i] = bytes[i];
+      stream[rel + i] = bytes[i]!;
     }
     if (again) retransmitted++;
   }
@@ -134,7 +134,7 @@ export function accountStream(
     if (stream[i] !== sent[i])
       return {
         ok: false,
-        reason: `stream byte ${i} is 0x${stream[i].toString(16)} on the wire, 0x${sent[i].toString(16)} was written`,
+        reason: `stream byte ${i} is 0x${stream[i]!.toString(16)} on the wire, 0x${sent[i]!.toString(16)} was written`,
         segments,
         retransmitted,
       };

@@ -48,9 +48,9 @@ export function txOutcome(f: TxFindings): { outcome: CheckOutcome; offending: Wi
   if (f.setupLoss?.length) evidence.setupLoss = f.setupLoss;
   const problems: string[] = [];
   if (f.tally.faults.length > 0)
-    problems.push(`${f.tally.faults.length} of ${f.tally.frames} frames faulty (first: ${f.tally.faults[0].reason})`);
+    problems.push(`${f.tally.faults.length} of ${f.tally.frames} frames faulty (first: ${f.tally.faults[0]!.reason})`);
   problems.push(...f.accounting);
-  if (f.extraFaults?.length) problems.push(`${f.extraFaults.length} frame(s) matched nothing sent (first: ${f.extraFaults[0].reason})`);
+  if (f.extraFaults?.length) problems.push(`${f.extraFaults.length} frame(s) matched nothing sent (first: ${f.extraFaults[0]!.reason})`);
   if (problems.length > 0) return { outcome: { status: 'fail', message: `${f.what}: ${problems.join('; ')}`, evidence }, offending };
   if (f.setupLoss?.length) {
     return { outcome: { status: 'error', message: `${f.what}: set-up loss, not judged: ${f.setupLoss.join('; ')}`, evidence }, offending };

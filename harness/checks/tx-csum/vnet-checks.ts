@@ -157,8 +157,10 @@ async function judgeRound(ctx: CheckContext, what: string, sent: SentFrame[]): P
 
 /** Which conversation a frame belongs to: EtherType, addresses, protocol, ports. */
 function flowKey(data: Buffer): string {
-  const p = decodeCapture([{ data: data.toString('base64'), len: data.length, status: 0, pkttype: 0, vlanTci: 0, vlanTpid: 0, tsNs: 0 }])[0]
-    .parsed;
+  // One record in, one frame out.
+  const p = decodeCapture([
+    { data: data.toString('base64'), len: data.length, status: 0, pkttype: 0, vlanTci: 0, vlanTpid: 0, tsNs: 0 },
+  ])[0]!.parsed;
   if (!p.ip) return `eth:${p.eth?.src}>${p.eth?.dst}:${p.eth?.etherType}`;
   return `ip:${p.ip.src}>${p.ip.dst}:${p.ip.proto}:${p.l4?.sport ?? ''}>${p.l4?.dport ?? ''}`;
 }
