@@ -144,7 +144,7 @@ describe('the Node agent reads what the tools print (ioctls and files, no proces
       const r = await b.client.call('capture.stop', { id, expect: 21, timeoutMs: 10_000, ignoreOutgoing: true });
       const frags = r.frames.filter((f) => parseFrame(bytesOf(f)).ip?.fragment);
       expect(frags).toHaveLength(21);
-      const spreadMs = (frags[frags.length - 1].tsNs - frags[0].tsNs) / 1e6;
+      const spreadMs = (frags[frags.length - 1]!.tsNs - frags[0]!.tsNs) / 1e6;
       expect(spreadMs).toBeGreaterThan(80);
     } finally {
       await a.client.call('link.pace', { ifname: link.a.ifname, rateMbps: null });
@@ -194,7 +194,7 @@ describe('system actions', () => {
       return { before, off, unknown, fixed, back, lo: await a.call('ethtool.features', { ifname: 'lo' }) };
     });
     expect(r.before['tx-checksumming']).toEqual({ active: true, fixed: null, requested: null });
-    expect(r.off['tx-checksum-ip-generic'].active).toBe(false);
+    expect(r.off['tx-checksum-ip-generic']!.active).toBe(false);
     expect(r.back).toEqual(r.before);
   });
 
@@ -429,7 +429,7 @@ describe('zero-copy actions', () => {
       const poisoned = Buffer.from(report.poisoned, 'base64');
       const got = decodeMasks(rx.masks);
       // A block may show generation 0 or a generation written while in flight; never poison, never foreign bytes.
-      const unexplained = [...got].filter((m, i) => (m & ~(written[i] | 1)) !== 0 || (m & (1 << POISON)) !== 0).length;
+      const unexplained = [...got].filter((m, i) => (m & ~(written[i]! | 1)) !== 0 || (m & (1 << POISON)) !== 0).length;
       expect(GEN_OF[0]).toBe(0);
       return {
         sent: report.sent,
@@ -479,7 +479,7 @@ describe('link counters, pacing and scopes', () => {
     await conform(async (a, b) => {
       const { counters } = await a.call('link.stats', { ifname: link.a.ifname });
       // Two frames "counted dropped" before the capture (a device's overrun counters rise so): 3 sent + 2 counted = 5.
-      const before = { 'link.rx_packets': counters.rx_packets - 2 };
+      const before = { 'link.rx_packets': counters.rx_packets! - 2 };
       const { id } = await a.call('capture.start', { ifname: link.a.ifname });
       await b.call('packet.send', { ifname: link.b.ifname, frames: [b64(frame), b64(frame), b64(frame)] });
       const t0 = Date.now();
@@ -565,7 +565,7 @@ async function shown(netns: string, ifname: string) {
   const neigh = JSON.parse((await run('ip', ['-j', 'neigh', 'show', 'dev', ifname], { netns })).stdout) as unknown[];
   return {
     link: link.map(strip),
-    addresses: addr[0].addr_info.map((a) => `${a.family} ${a.local}/${a.prefixlen}`).sort(),
+    addresses: addr[0]!.addr_info.map((a) => `${a.family} ${a.local}/${a.prefixlen}`).sort(),
     neigh,
   };
 }
@@ -645,8 +645,8 @@ describe('link, VLAN and tunnel actions', () => {
         kind: 'vxlan' as const,
         ifname: 'nmcftun',
         underlay: link.a.ifname,
-        local: outer[0],
-        remote: outer[1],
+        local: outer[0]!,
+        remote: outer[1]!,
         vni: 4242,
         udpCsum: family === 4,
         mac: '02:4e:4d:00:00:01',
@@ -822,11 +822,11 @@ describe('checks through the native agent', () => {
       const r = await nicmatrix(['run', '--target', target, '--checks', 'tx-csum/*', '--checks', 'zc/*', '--out', out], { cwd: dir });
       expect(r.exitCode, r.stderr).toBe(0);
       const rec = readRecord(out);
-      expect(rec.targets[0].dimensions.agent).toBe(target.includes('native') ? 'native' : undefined);
+      expect(rec.targets[0]!.dimensions.agent).toBe(target.includes('native') ? 'native' : undefined);
       verdicts[target] = verdictLines(rec).map((l) => l.replace(/^\S+ /, ''));
     }
     expect(verdicts['veth,agent=native']).toEqual(verdicts.veth);
-    expect(verdicts.veth.length).toBeGreaterThan(20);
+    expect(verdicts.veth!.length).toBeGreaterThan(20);
   }, 300_000);
 
   it('`run --target veth,agent=native` gives the Node agent’s verdicts for tso/*, uso/*, tunnel*/* and sctp*/*', async () => {
@@ -841,6 +841,6 @@ describe('checks through the native agent', () => {
     }
     expect(verdicts['veth,agent=native']).toEqual(verdicts.veth);
     // Every family ran: the ones this kernel lacks (SCTP, GRE, GENEVE, 802.1Q) skip alike for both agents.
-    for (const family of ['tso/', 'uso/', 'tunnel-csum/', 'sctp-csum/']) expect(verdicts.veth.some((l) => l.includes(family))).toBe(true);
+    for (const family of ['tso/', 'uso/', 'tunnel-csum/', 'sctp-csum/']) expect(verdicts.veth!.some((l) => l.includes(family))).toBe(true);
   }, 400_000);
 });

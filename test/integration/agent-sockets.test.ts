@@ -50,7 +50,7 @@ describe('capture + udp.send', () => {
     );
     expect(dropped).toBe(0);
     expect(frames).toHaveLength(1);
-    const f = frames[0];
+    const f = frames[0]!;
     expect(f).toMatchObject({ pkttype: PACKET_HOST, vlanTci: 0, vlanTpid: 0, csumStart: 34, csumOffset: 6, vnetFlags: 1 });
     expect(f.status & TP_STATUS_CSUMNOTREADY).toBe(TP_STATUS_CSUMNOTREADY);
     expect(f.len).toBe(bytesOf(f).length);
@@ -89,7 +89,7 @@ describe('capture + udp.send', () => {
       }),
     );
     expect(v6.frames).toHaveLength(1);
-    expect(parseFrame(bytesOf(v6.frames[0])).ip).toMatchObject({ family: 6, nextHeader: 60, proto: 17 });
+    expect(parseFrame(bytesOf(v6.frames[0]!)).ip).toMatchObject({ family: 6, nextHeader: 60, proto: 17 });
   });
 });
 
@@ -117,9 +117,9 @@ describe('packet.send', () => {
         ).toEqual({ sent: 1 });
       });
       expect(frames).toHaveLength(1);
-      expect(frames[0].status & TP_STATUS_CSUMNOTREADY).toBe(0);
-      expect(frames[0].csumStart).toBeUndefined();
-      expect(verifyL4(bytesOf(frames[0]))).toMatchObject({ ok: true, state: 'good' });
+      expect(frames[0]!.status & TP_STATUS_CSUMNOTREADY).toBe(0);
+      expect(frames[0]!.csumStart).toBeUndefined();
+      expect(verifyL4(bytesOf(frames[0]!))).toMatchObject({ ok: true, state: 'good' });
     } finally {
       await setTxCsum(link.a, true);
     }
@@ -131,7 +131,7 @@ describe('packet.send', () => {
     );
     expect(frames).toHaveLength(1);
     expect(frames[0]).toMatchObject({ csumStart: 34, csumOffset: 6 });
-    expect(bytesOf(frames[0]).equals(frame())).toBe(true);
+    expect(bytesOf(frames[0]!).equals(frame())).toBe(true);
   });
 
   it('one header per frame is required, and a missing interface is a SYSCALL error naming the call', async () => {

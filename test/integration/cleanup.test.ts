@@ -13,8 +13,8 @@ async function descendants(pid: number): Promise<number[]> {
   const walk = (p: number) => {
     for (const [c, pp] of rows) {
       if (pp !== p) continue;
-      out.push(c);
-      walk(c);
+      out.push(c!);
+      walk(c!);
     }
   };
   walk(pid);
@@ -129,7 +129,7 @@ describe('bad input', () => {
     const out = path.join(tmpDir('bad'), 'run.json');
     const r = await nicmatrix(['run', '--target', 'phys:nonexist0,nm-none/nonexist1', '--checks', 'tx-csum/*', '--out', out]);
     expect(r.exitCode).toBe(2);
-    const t = readRecord(out).targets[0];
+    const t = readRecord(out).targets[0]!;
     // The missing port is named as the cause, and said once for the target, not once per check.
     expect(t.setupError?.message).toMatch(/expected an existing interface nonexist0 in the host namespace, found none/);
     expect(t.results.length).toBeGreaterThan(1);

@@ -62,7 +62,7 @@ async function brokenRun(tag: string, rules: string[]) {
   ]);
   expect(lines.filter((l) => l.includes('tx-csum/') && !/ (pass|unsupported)$/.test(l))).toEqual([]);
   expect(r.exitCode).toBe(1);
-  return record.targets[0].results.find((x) => x.check === 'gso/partial' && x.variant === 'software')!;
+  return record.targets[0]!.results.find((x) => x.check === 'gso/partial' && x.variant === 'software')!;
 }
 
 /** The VXLAN port the tunnels use (outer IPv4 and IPv6), and where the inner EtherType and TCP flags sit after the outer UDP header. */

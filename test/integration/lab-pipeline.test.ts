@@ -66,7 +66,7 @@ describe('lab pipeline (the workflow, simulated locally)', () => {
     ]);
     expect(failures).toHaveLength(1);
     expect(failures[0]).toContain('exit 1');
-    expect(sim.jobs[0].outputs.labels).toBe('["veth","ports","qemu"]');
+    expect(sim.jobs[0]!.outputs.labels).toBe('["veth","ports","qemu"]');
 
     // One artifact per label, one record per machine, each saying which lab machine ran it.
     for (const [label, machine] of [
@@ -76,10 +76,10 @@ describe('lab pipeline (the workflow, simulated locally)', () => {
     ]) {
       const record = readJson<RunRecord>(path.join(sim.artifactsDir, `run-records-${label}`, `${machine}.json`));
       expect(record.targets.length).toBe(1);
-      expect(record.targets[0].evidence.lab).toEqual({ inventory: 'simulated lab', file: inventory, machine, labels: [label] });
+      expect(record.targets[0]!.evidence.lab).toEqual({ inventory: 'simulated lab', file: inventory, machine, labels: [label] });
     }
     const ports = readJson<RunRecord>(path.join(sim.artifactsDir, 'run-records-ports', 'sim-ports.json'));
-    expect(ports.targets[0].results.filter((r) => r.status === 'fail').map((r) => `${r.check} [${r.variant}]`)).toEqual([
+    expect(ports.targets[0]!.results.filter((r) => r.status === 'fail').map((r) => `${r.check} [${r.variant}]`)).toEqual([
       'tx-csum/ipv4-udp [offload-on]',
       'tx-csum/ipv4-udp [offload-off]',
     ]);

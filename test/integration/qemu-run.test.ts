@@ -32,7 +32,7 @@ async function qemuChild(parent: number, device: string): Promise<number | undef
 async function runSignallingE1000(name: string, args: string[], signal: NodeJS.Signals) {
   const dirs = [tmpDir(name), tmpDir('cwd')];
   onTestFinished(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
-  const out = path.join(dirs[0], 'run.json');
+  const out = path.join(dirs[0]!, 'run.json');
   const sub = execa(process.execPath, [BIN, 'run', ...args, '--out', out], {
     reject: false,
     timeout: 600_000,
@@ -76,7 +76,7 @@ describe('nicmatrix run with QEMU targets', () => {
     const tulip = record.targets.find((t) => t.spec === 'qemu:tulip')!;
     const errors = e1000.results.filter((x) => x.status === 'error');
     expect(errors.length).toBeGreaterThan(0);
-    expect(errors[0].message).toMatch(/QEMU was killed by SIGKILL/);
+    expect(errors[0]!.message).toMatch(/QEMU was killed by SIGKILL/);
     expect(e1000.results.filter((x) => x.status !== 'error').length).toBeGreaterThan(0);
     expect(tulip.driver.name).toBe('tulip');
     expect(tulip.results.length).toBeGreaterThan(0);
@@ -96,16 +96,16 @@ describe('nicmatrix run with QEMU targets', () => {
       signalled: stopped,
     } = await runSignallingE1000('qemu-hang', ['--target', 'qemu:e1000', '--checks', checks], 'SIGSTOP');
     expect(stopped, r.stdout + r.stderr).toBeGreaterThan(0);
-    const t = readRecord(out).targets[0];
+    const t = readRecord(out).targets[0]!;
     const hung = t.results.filter((x) => x.evidence.guestLost !== undefined);
     expect(hung, r.stdout + r.stderr).toHaveLength(1);
     // Found by the agent's missed pings, long before the action's own time-out.
-    expect(hung[0].message).toContain("the guest's agent answered no ping");
-    expect(hung[0].message).toMatch(
+    expect(hung[0]!.message).toContain("the guest's agent answered no ping");
+    expect(hung[0]!.message).toMatch(
       /the guest stopped answering \(.*QEMU is still running but the guest does not answer.*\); the guest was restarted and the run went on/,
     );
     // After the restart every variant has a verdict of its own, none an error.
-    const after = t.results.slice(t.results.indexOf(hung[0]) + 1);
+    const after = t.results.slice(t.results.indexOf(hung[0]!) + 1);
     expect(after.length).toBeGreaterThan(0);
     expect(after.filter((x) => x.status === 'error')).toEqual([]);
     expect(await netnsOf(pid)).toEqual([]);

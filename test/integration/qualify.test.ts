@@ -68,7 +68,7 @@ describe('qualify', () => {
     expect(rep.run).toMatchObject({ file: recordFile, id: readRecord(recordFile).id, target: 'veth' });
     expect(rep.levels.find((l) => l.check === 'tx-csum/ipv4-udp')).toMatchObject({ level: 'partial' });
     // Nothing more than the profile needs: no generic or VLAN check, no offload-on variant of the software-only edge cases.
-    const ran = readRecord(recordFile).targets[0].results.map((x) => `${x.check} [${x.variant}]`);
+    const ran = readRecord(recordFile).targets[0]!.results.map((x) => `${x.check} [${x.variant}]`);
     expect(
       ran.filter((x) => x.startsWith('tx-csum/generic') || x.startsWith('tx-csum/vlan') || x === 'tx-csum/udp-zero [offload-on]'),
     ).toEqual([]);

@@ -34,7 +34,7 @@ async function peerState(): Promise<string> {
   const addr = await execa('ip', ['-n', ns.host, '-json', 'addr', 'show', 'dev', ifs.peer]);
   const neigh = await execa('ip', ['-n', ns.host, 'neigh', 'show', 'dev', ifs.peer]);
   const [info] = JSON.parse(addr.stdout) as { flags: string[]; addr_info: { local: string }[] }[];
-  return JSON.stringify({ flags: info.flags, addrs: info.addr_info.map((a) => a.local), neigh: neigh.stdout });
+  return JSON.stringify({ flags: info!.flags, addrs: info!.addr_info.map((a) => a.local), neigh: neigh.stdout });
 }
 
 /** The CLI run in the controller namespace, ssh configured by NICMATRIX_SSH_CONFIG. */
@@ -128,7 +128,7 @@ describe.skipIf(!haveSshd)('remote peer over ssh', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain('baseline MET');
     const record = readRecord(path.join(out, 'run.json'));
-    const t = record.targets[0];
+    const t = record.targets[0]!;
     expect(t.dimensions).toEqual({ peer: 'ssh' });
     expect(t.evidence.remotePeer).toEqual({ host: `root@${MGMT.host}:${MGMT.port}`, ifname: ifs.peer, agent: 'node' });
     expect(verdictLines(record).filter((l) => !/ pass$/.test(l))).toEqual([]);
@@ -147,7 +147,7 @@ describe.skipIf(!haveSshd)('remote peer over ssh', () => {
     const out = path.join(tmpDir('rbad'), 'run.json');
     const refused = await cli(['run', '--no-store', '--target', spec(MGMT.port + 1), '--checks', 'tx-csum/ipv4-udp', '--out', out]);
     expect(refused.exitCode).toBe(2);
-    expect(readRecord(out).targets[0].setupError?.message).toMatch(
+    expect(readRecord(out).targets[0]!.setupError?.message).toMatch(
       new RegExp(`remote peer root@${MGMT.host.replace(/\./g, '\\.')}:${MGMT.port + 1}: cannot connect`),
     );
     expect(await peerState()).toEqual(before);
@@ -161,7 +161,7 @@ describe.skipIf(!haveSshd)('remote peer over ssh', () => {
       NICMATRIX_REMOTE_NODE: 'no-such-node',
     });
     expect(r.exitCode, r.stderr).toBe(0);
-    const t = readRecord(out).targets[0];
+    const t = readRecord(out).targets[0]!;
     expect(t.evidence.remotePeer).toMatchObject({ agent: 'native (no no-such-node in PATH)' });
     expect(verdictLines(readRecord(out)).filter((l) => !/ (pass|unsupported)$/.test(l))).toEqual([]);
     expect(await peerState()).toEqual(before);

@@ -29,7 +29,7 @@ async function run(tag: string, pair: PortPair, checks: string[]) {
   const r = await nicmatrix(['run', '--target', pair.spec, ...checks.flatMap((c) => ['--checks', c]), '--out', out], {
     cwd: path.dirname(out),
   });
-  return { r, results: readRecord(out).targets[0].results };
+  return { r, results: readRecord(out).targets[0]!.results };
 }
 
 describe('a drop is only a pass for frames that reached the DUT', () => {

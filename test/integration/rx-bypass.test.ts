@@ -54,7 +54,7 @@ async function runCheck(id: string) {
   const ctx: CheckContext = {
     link,
     dut,
-    variant: RX_VARIANTS[0],
+    variant: RX_VARIANTS[0]!,
     features: await dut.run('dut', 'ethtool.features', { ifname: link.dut.ifname }),
     seed: 20261124,
     signal: new AbortController().signal,
@@ -93,7 +93,7 @@ describe('rx-csum on a DUT that trusts every checksum', () => {
     const o = await check.run({
       link,
       dut: veth,
-      variant: RX_VARIANTS[0],
+      variant: RX_VARIANTS[0]!,
       features: await veth.run('dut', 'ethtool.features', { ifname: link.dut.ifname }),
       seed: 20261124,
       signal: new AbortController().signal,

@@ -38,7 +38,7 @@ describe('rx-csum and frag on a sound device', () => {
       r.stderr,
     ).toEqual([]);
     expect(r.exitCode, r.stderr).toBe(0);
-    const results = record.targets[0].results;
+    const results = record.targets[0]!.results;
     // 8 rx-csum and 18 frag checks, two variants each.
     expect(results.length).toBe(52);
     const udp = find(results, 'rx-csum/ipv4-udp');
@@ -76,7 +76,7 @@ describe('rx-csum and frag catch a broken device', () => {
     const before = await pair.state();
     const out = path.join(tmpDir('rxb'), 'run.json');
     const r = await nicmatrix(['run', '--target', pair.spec, '--checks', 'rx-csum/*', '--out', out], { cwd: path.dirname(out) });
-    const results = readRecord(out).targets[0].results;
+    const results = readRecord(out).targets[0]!.results;
     expect(notPassing(results), r.stderr).toEqual(['rx-csum/ipv4-udp fail', 'rx-csum/vlan fail']);
     expect(r.exitCode).toBe(1);
     const failed = find(results, 'rx-csum/ipv4-udp');
@@ -101,7 +101,7 @@ describe('rx-csum and frag catch a broken device', () => {
     const fragTime = await sysctl();
     const out = path.join(tmpDir('frb'), 'run.json');
     const r = await nicmatrix(['run', '--target', pair.spec, '--checks', 'frag/ipv4-*', '--out', out], { cwd: path.dirname(out) });
-    const results = readRecord(out).targets[0].results;
+    const results = readRecord(out).targets[0]!.results;
     const failing = ['receive', 'in-order', 'reverse', 'shuffled', 'duplicate', 'bad-csum'].map((c) => `frag/ipv4-${c} fail`);
     expect(notPassing(results), r.stderr).toEqual(failing.sort());
     expect(r.exitCode).toBe(1);

@@ -46,7 +46,7 @@ describe('ingest, report and site commands', () => {
   it('lands a veth run in a fresh store, refuses a corrupted record and keeps the earlier run', async () => {
     const store = join(dir, 'fresh', 'matrix.db');
     const rec = vethRun();
-    rec.targets[0].results[2].evidence.pcap = 'run.pcap/fail.pcap';
+    rec.targets[0]!.results[2]!.evidence.pcap = 'run.pcap/fail.pcap';
     write('veth/run.pcap/fail.pcap', 'PCAP');
     const good = write('veth/run.json', rec);
     const first = await invoke(ingest, [good, '--store', store]);
@@ -76,7 +76,7 @@ describe('ingest, report and site commands', () => {
     expect((await invoke(report, ['--format', 'junit', '--run', file, '--out', out])).code).toBe(0);
     const doc = new XMLParser({ ignoreAttributes: false }).parse(readFileSync(out, 'utf8'));
     const cases = [doc.testsuites.testsuite].flat().flatMap((s: { testcase: unknown }) => [s.testcase].flat());
-    expect(cases).toHaveLength(runs[0].targets.reduce((n, t) => n + t.results.length, 0));
+    expect(cases).toHaveLength(runs[0]!.targets.reduce((n, t) => n + t.results.length, 0));
   });
 
   it('refuses bad usage clearly', async () => {
@@ -105,7 +105,7 @@ describe('ingest, report and site commands', () => {
     expect(index).toContain('Intel 82540EM (QEMU)');
     const pcaps = readdirSync(join(out, 'pcap'));
     expect(pcaps).toHaveLength(1);
-    expect(readFileSync(join(out, 'pcap', pcaps[0]), 'utf8')).toBe('PCAPBYTES');
+    expect(readFileSync(join(out, 'pcap', pcaps[0]!), 'utf8')).toBe('PCAPBYTES');
     writeFileSync(join(out, 'stale.html'), 'old');
     expect((await invoke(site, ['--store', store, '--out', out])).code).toBe(0);
     expect(existsSync(join(out, 'stale.html'))).toBe(false);

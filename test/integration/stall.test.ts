@@ -124,15 +124,15 @@ describe('a stall mid-check', () => {
       'tx-csum/ipv4-udp [offload-off] pass',
     ]);
     const [longWait, , hang] = target.results;
-    expect(longWait.message).toBe(`second round: 0 of ${COUNT} arrived`);
-    expect(longWait.durationMs).toBeLessThan(BUDGET_MS);
-    expect(hang.message).toMatch(
+    expect(longWait!.message).toBe(`second round: 0 of ${COUNT} arrived`);
+    expect(longWait!.durationMs).toBeLessThan(BUDGET_MS);
+    expect(hang!.message).toMatch(
       /^stalled at step 6 \(peer capture\.stop, called at [\d.]+ s\); the last step that answered was step 5 \(dut udp\.send/,
     );
-    expect(hang.message).toMatch(/both agents still answer/);
-    expect(hang.durationMs).toBeLessThan(BUDGET_MS + 8_000);
+    expect(hang!.message).toMatch(/both agents still answer/);
+    expect(hang!.durationMs).toBeLessThan(BUDGET_MS + 8_000);
     // The agent stopped the ten-minute wait and closed the capture the stalled scope had opened.
-    expect(hang.evidence.cancelled).toMatchObject({ peer: { aborted: 1, stillRunning: 0 } });
+    expect(hang!.evidence.cancelled).toMatchObject({ peer: { aborted: 1, stillRunning: 0 } });
     expect(agentStates).toEqual([{ inflight: 0, resources: [], inflightByScope: {} }]);
     expect(results.length).toBe(6);
   });
@@ -163,7 +163,7 @@ describe('a stall mid-check', () => {
       listener: {},
     });
     expect(target.results.map((r) => r.status)).toEqual(['error']);
-    expect(target.results[0].message).toMatch(/agent went away/);
+    expect(target.results[0]!.message).toMatch(/agent went away/);
   });
 });
 
@@ -205,13 +205,13 @@ describe('a device that stops passing traffic', () => {
       'test/blackholes-it fail',
       'test/never-runs error',
     ]);
-    expect(target.results[1].message).toMatch(
+    expect(target.results[1]!.message).toMatch(
       /^after this variant the device stopped passing traffic \(DUT → peer and peer → DUT: no datagram arrived in 3 tries\); the interface was set down and up, which brought the link back; the variant itself: pass/,
     );
-    expect(target.results[3].message).toMatch(
+    expect(target.results[3]!.message).toMatch(
       /DUT → peer: no datagram arrived in 3 tries\); the interface was set down and up did not bring it back/,
     );
-    expect(target.results[4].message).toMatch(/the link passes no traffic since test\/blackholes-it \[only\]/);
+    expect(target.results[4]!.message).toMatch(/the link passes no traffic since test\/blackholes-it \[only\]/);
     expect(await pair.state()).toEqual(before);
   });
 });

@@ -59,7 +59,7 @@ describe('matrix store', () => {
       const reordered = Object.fromEntries(Object.entries(rec).reverse());
       expect(store.ingest(reordered, 'mem').status).toBe('unchanged');
       expect(store.runCount()).toBe(1);
-      expect(store.resultCount()).toBe(rec.targets[0].results.length);
+      expect(store.resultCount()).toBe(rec.targets[0]!.results.length);
       expect(store.raw(rec.id)).toBe(readFileSync(file, 'utf8'));
       expect(canonicalJson(store.record(rec.id))).toBe(canonicalJson(rec));
     } finally {
@@ -70,7 +70,7 @@ describe('matrix store', () => {
   it('keeps the attempts of a flaky verdict as columns, lists them, and fills them in when it migrates a format-1 store', () => {
     const path = join(dir, 'flaky', 'matrix.db');
     const rec = vethRun();
-    rec.targets[0].results[0] = combineAttempts([
+    rec.targets[0]!.results[0] = combineAttempts([
       result('tx-csum/ipv4-udp', 'pass', 'offload-on', 'ok'),
       result('tx-csum/ipv4-udp', 'fail', 'offload-on', 'checksum wrong'),
     ]);
@@ -97,7 +97,7 @@ describe('matrix store', () => {
     store = MatrixStore.open(path);
     try {
       expect(store.flakyResults()).toEqual([expect.objectContaining({ checkId: 'tx-csum/ipv4-udp', attempts: 2, passes: 1 })]);
-      expect(store.resultCount()).toBe(rec.targets[0].results.length);
+      expect(store.resultCount()).toBe(rec.targets[0]!.results.length);
     } finally {
       store.close();
     }
@@ -109,7 +109,7 @@ describe('matrix store', () => {
       const good = vethRun();
       store.ingestFile(writeRecord('good.json', good));
       const bad = vethRun();
-      (bad.targets[0].results[2] as { status: string }).status = 'broken';
+      (bad.targets[0]!.results[2] as { status: string }).status = 'broken';
       const badFile = writeRecord('bad.json', bad);
       expect(errorOf(() => store.ingestFile(badFile))).toMatchObject({
         code: 'RECORD_INVALID',
@@ -144,11 +144,11 @@ describe('matrix store', () => {
     const store = MatrixStore.open(join(dir, 'd.db'));
     try {
       const cur = vethRun() as unknown as Record<string, unknown>;
-      const t = (cur.targets as Record<string, unknown>[])[0];
+      const t = (cur.targets as Record<string, unknown>[])[0]!;
       const { device: _d, dimensions: _x, evidence: _e, ...rest } = t;
       const old = { ...cur, schema: 'nicmatrix.run/0', targets: [rest] };
       expect(store.ingestFile(writeRecord('v0.json', old)).status).toBe('added');
-      expect(store.record(cur.id as string)?.targets[0].device.description).toBe('veth');
+      expect(store.record(cur.id as string)?.targets[0]!.device.description).toBe('veth');
       expect(JSON.parse(store.raw(cur.id as string)!).schema).toBe('nicmatrix.run/0');
       expect(errorOf(() => store.ingestFile(writeRecord('v2.json', { ...vethRun(), schema: 'nicmatrix.run/2' }))).code).toBe(
         'RECORD_VERSION',
@@ -163,9 +163,9 @@ describe('matrix store', () => {
     const store = MatrixStore.open(join(dir, 'e.db'));
     try {
       const rec = vethRun();
-      rec.targets[0].results[2].evidence.pcap = 'pcaps/fail.pcap';
-      rec.targets[0].results[3].evidence.pcap = '../../etc/passwd';
-      rec.targets[0].results[4].evidence.pcap = '/etc/passwd';
+      rec.targets[0]!.results[2]!.evidence.pcap = 'pcaps/fail.pcap';
+      rec.targets[0]!.results[3]!.evidence.pcap = '../../etc/passwd';
+      rec.targets[0]!.results[4]!.evidence.pcap = '/etc/passwd';
       writeRecord('withpcap/pcaps/fail.pcap', 'PCAPDATA');
       const out = store.ingestFile(writeRecord('withpcap/run.json', rec));
       expect(out.artifacts).toBe(1);

@@ -43,7 +43,7 @@ export async function makeVethLink(tag: string): Promise<VethLink> {
     await configureAddresses(nsA, ifA, plan.dut);
     await configureAddresses(nsB, ifB, plan.peer);
     const mac = async (ns: string, ifn: string) =>
-      (await runJson<{ address: string }[]>('ip', ['-n', ns, '-json', 'link', 'show', ifn]))[0].address;
+      (await runJson<{ address: string }[]>('ip', ['-n', ns, '-json', 'link', 'show', ifn]))[0]!.address;
     const a = { netns: nsA, ifname: ifA, mac: await mac(nsA, ifA), ipv4: plan.dut.ipv4, ipv6: plan.dut.ipv6 };
     const b = { netns: nsB, ifname: ifB, mac: await mac(nsB, ifB), ipv4: plan.peer.ipv4, ipv6: plan.peer.ipv6 };
     await pinNeighbours({ ...a, plan: plan.dut }, { ...b, plan: plan.peer });

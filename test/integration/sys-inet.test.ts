@@ -53,9 +53,9 @@ describe('UDP socket options', () => {
   it('SO_NO_CHECK: the IPv4 datagram leaves with checksum 0 (not partial, even with offload on) and is delivered', async () => {
     const { frames, delivered } = await udpFromA(4, 6001, Buffer.from('no checksum'), { noChecksum: true });
     expect(frames).toHaveLength(1);
-    expect(parseFrame(frames[0].data).l4?.checksum).toBe(0);
-    expect(frames[0].aux.status & C.TP_STATUS_CSUMNOTREADY).toBe(0);
-    expect(verifyL4(frames[0].data)).toMatchObject({ ok: true, state: 'absent' });
+    expect(parseFrame(frames[0]!.data).l4?.checksum).toBe(0);
+    expect(frames[0]!.aux.status & C.TP_STATUS_CSUMNOTREADY).toBe(0);
+    expect(verifyL4(frames[0]!.data)).toMatchObject({ ok: true, state: 'absent' });
     expect(delivered?.data.toString()).toBe('no checksum');
   });
 
@@ -67,8 +67,8 @@ describe('UDP socket options', () => {
     const options = Buffer.from([C.IPPROTO_IP + 1, 1, 1, 0]); // NOP NOP NOP END
     const { frames, delivered } = await udpFromA(4, 6002, Buffer.from('with options'), { ipOptions: options });
     expect(frames).toHaveLength(1);
-    const f = frames[0];
-    expect(f.data[14] & 0x0f).toBe(6);
+    const f = frames[0]!;
+    expect(f.data[14]! & 0x0f).toBe(6);
     expect(f.data.subarray(34, 38)).toEqual(options);
     expect(f.vnet).toMatchObject({ csumStart: 38, csumOffset: 6 });
     expect(delivered?.data.toString()).toBe('with options');
@@ -79,25 +79,25 @@ describe('UDP socket options', () => {
   it('IPV6_DSTOPTS (sticky): a destination-options header precedes UDP, whose checksum the stack completes itself', async () => {
     const { frames, delivered } = await udpFromA(6, 6003, Buffer.from('dstopts'), { ipv6DstOpts: dstOpts });
     expect(frames).toHaveLength(1);
-    const ip = parseFrame(frames[0].data).ip;
+    const ip = parseFrame(frames[0]!.data).ip;
     expect(ip).toMatchObject({ family: 6, nextHeader: 60, proto: 17 });
-    expect(frames[0].data.subarray(56, 62)).toEqual(dstOpts.subarray(2));
+    expect(frames[0]!.data.subarray(56, 62)).toEqual(dstOpts.subarray(2));
     // __ip6_append_data offers CHECKSUM_PARTIAL only for a bare 40-byte header: with extension headers the sum is done in software.
-    expect(frames[0].aux.status & C.TP_STATUS_CSUMNOTREADY).toBe(0);
-    expect(verifyL4(frames[0].data)).toMatchObject({ ok: true, state: 'good' });
+    expect(frames[0]!.aux.status & C.TP_STATUS_CSUMNOTREADY).toBe(0);
+    expect(verifyL4(frames[0]!.data)).toMatchObject({ ok: true, state: 'good' });
     expect(delivered?.data.toString()).toBe('dstopts');
   });
 
   it('IPV6_DSTOPTS as sendmsg ancillary data applies to that datagram', async () => {
     const control = buildCmsgs([{ level: C.SOL_IPV6, type: C.IPV6_DSTOPTS, data: dstOpts }]);
     const { frames } = await udpFromA(6, 6004, Buffer.from('cmsg dstopts'), {}, control);
-    expect(parseFrame(frames[0].data).ip).toMatchObject({ nextHeader: 60, proto: 17 });
+    expect(parseFrame(frames[0]!.data).ip).toMatchObject({ nextHeader: 60, proto: 17 });
   });
 
   it('IPV6_HOPOPTS and SO_BINDTODEVICE: a hop-by-hop header first, sent by the named device', async () => {
     const hop = Buffer.from([0, 0, 1, 4, 0, 0, 0, 0]); // PadN
     const { frames, delivered } = await udpFromA(6, 6005, Buffer.from('hop'), { ipv6HopOpts: hop, device: link.a.ifname });
-    expect(parseFrame(frames[0].data).ip).toMatchObject({ family: 6, nextHeader: 0, proto: 17 });
+    expect(parseFrame(frames[0]!.data).ip).toMatchObject({ family: 6, nextHeader: 0, proto: 17 });
     expect(delivered?.data.toString()).toBe('hop');
   });
 
@@ -136,8 +136,8 @@ describe('raw IPPROTO_RAW injection', () => {
       }
     });
     expect(frames).toHaveLength(1);
-    expect(frames[0].data.subarray(14).toString('hex')).toBe(packet.toString('hex'));
-    expect(frames[0].data.subarray(0, 6).toString('hex')).toBe(link.b.mac.replace(/:/g, ''));
+    expect(frames[0]!.data.subarray(14).toString('hex')).toBe(packet.toString('hex'));
+    expect(frames[0]!.data.subarray(0, 6).toString('hex')).toBe(link.b.mac.replace(/:/g, ''));
     expect(delivered?.data.toString()).toBe('injected');
   });
 });

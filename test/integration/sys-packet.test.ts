@@ -63,7 +63,7 @@ describe.each([4, 6] as const)('UDP over IPv%i, captured on the peer', (family) 
     const { frames, dropped, delivered } = await sendUdp(family, payload, 5000 + family);
     expect(dropped).toBe(0);
     expect(frames).toHaveLength(1);
-    const [f] = frames;
+    const f = frames[0]!;
     expect(f.pkttype).toBe(C.PACKET_HOST);
     expect(f.aux.status & C.TP_STATUS_CSUMNOTREADY).toBe(C.TP_STATUS_CSUMNOTREADY);
     expect(f.aux).toMatchObject({ len: f.data.length, snaplen: f.data.length, net: 14, vlanTci: 0, vlanTpid: 0 });
@@ -79,7 +79,7 @@ describe.each([4, 6] as const)('UDP over IPv%i, captured on the peer', (family) 
     try {
       const { frames, delivered } = await sendUdp(family, payload, 5100 + family);
       expect(frames).toHaveLength(1);
-      const [f] = frames;
+      const f = frames[0]!;
       expect(f.aux.status & C.TP_STATUS_CSUMNOTREADY).toBe(0);
       expect((f.vnet?.flags ?? 0) & C.VIRTIO_NET_HDR_F_NEEDS_CSUM).toBe(0);
       expect(verifyL4(f.data)).toMatchObject({ ok: true, state: 'good' });
@@ -117,7 +117,7 @@ describe('PACKET_VNET_HDR sends', () => {
     }
     const { frames } = await cap.stop({ expect: 1, keep: (f) => incoming(f) && parseFrame(f.data).l4?.sport === 41000 });
     expect(frames).toHaveLength(1);
-    return { frame, seen: frames[0] };
+    return { frame, seen: frames[0]! };
   }
 
   it('veth with tx on: the frame crosses still partial, with the same csum_start/offset', async () => {

@@ -49,7 +49,7 @@ async function brokenRun(tag: string, rules: string[]) {
   const r = await nicmatrix(['run', '--target', pair.spec, ...TOGETHER, '--out', out]);
   const record = readRecord(out);
   // tso/vlan is skipped where the kernel has no 802.1Q; every other case passes or fails.
-  const bad = record.targets[0].results.filter((x) => !['pass', 'unsupported', 'skip'].includes(x.status));
+  const bad = record.targets[0]!.results.filter((x) => !['pass', 'unsupported', 'skip'].includes(x.status));
   return { r, pair, record, bad, lines: verdictLines(record) };
 }
 

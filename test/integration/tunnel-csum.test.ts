@@ -38,7 +38,7 @@ describe('tunnel-csum on a sound device', () => {
     ).toEqual([]);
     expect(lines.filter((l) => /vxlan/.test(l)).every((l) => l.endsWith(' pass'))).toBe(true);
     expect(lines.filter((l) => /vxlan/.test(l))).toHaveLength(12);
-    const skipped = readRecord(out).targets[0].results.filter((x) => x.status === 'skip');
+    const skipped = readRecord(out).targets[0]!.results.filter((x) => x.status === 'skip');
     expect(skipped.every((x) => /kernel module (geneve|ip_gre|ip6_gre) missing/.test(x.message))).toBe(true);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(await netnsOf(r.pid)).toEqual([]);
@@ -62,7 +62,7 @@ describe('tunnel-csum catches a broken device', () => {
       await corruptEgress(pair.dutNs, pair.dutIf, rules);
       const out = path.join(tmpDir('tnlf'), 'run.json');
       const r = await nicmatrix(['run', '--target', pair.spec, '--checks', 'tunnel-csum/vxlan*', '--out', out]);
-      const results = readRecord(out).targets[0].results;
+      const results = readRecord(out).targets[0]!.results;
       const bad = results
         .filter((x) => x.status !== 'pass')
         .map((x) => `${x.check.replace('tunnel-csum/', '')} [${x.variant}] ${x.status}`);
@@ -93,7 +93,7 @@ describe('tunnel-csum and sctp-csum in a guest whose kernel has every module', (
       '--out',
       out,
     ]);
-    const results = readRecord(out).targets[0].results;
+    const results = readRecord(out).targets[0]!.results;
     expect(
       results
         .filter((x) => x.status !== 'pass' && x.status !== 'unsupported')

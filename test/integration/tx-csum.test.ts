@@ -51,7 +51,7 @@ describe('tx-csum catches a broken device', () => {
     ).toEqual([`${pair.spec} tx-csum/ipv4-tcp [offload-on] fail`, `${pair.spec} tx-csum/ipv4-tcp [offload-off] fail`]);
     expect(r.exitCode).toBe(1);
     expect(await pair.state()).toEqual(before);
-    const failed = readRecord(out).targets[0].results.find((x) => x.status === 'fail')!;
+    const failed = readRecord(out).targets[0]!.results.find((x) => x.status === 'fail')!;
     expect(failed.message).toMatch(/wrong/);
     expect(failed.evidence.pcap).toMatch(/\.pcap$/);
   });
@@ -73,7 +73,7 @@ describe('tx-csum catches a broken device', () => {
     const failing = [
       ...new Set(
         readRecord(out)
-          .targets[0].results.filter((x) => x.status !== 'pass' && x.status !== 'unsupported')
+          .targets[0]!.results.filter((x) => x.status !== 'pass' && x.status !== 'unsupported')
           .map((x) => `${x.check.replace('tx-csum/', '')} ${x.status}`),
       ),
     ];

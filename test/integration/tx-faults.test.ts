@@ -33,14 +33,14 @@ async function runBroken(fault: Fault, checks: string[]): Promise<{ record: RunR
 
 /** `check status` of every result that is not a pass or unsupported, once each. */
 function notPassing(record: RunRecord): string[] {
-  const out = record.targets[0].results
-    .filter((x) => x.status !== 'pass' && x.status !== 'unsupported')
-    .map((x) => `${x.check} ${x.status}`);
+  const out = record.targets[0]!.results.filter((x) => x.status !== 'pass' && x.status !== 'unsupported').map(
+    (x) => `${x.check} ${x.status}`,
+  );
   return [...new Set(out)].sort();
 }
 
 function messagesOf(record: RunRecord, check: string): string[] {
-  return record.targets[0].results.filter((x) => x.check === check).map((x) => x.message);
+  return record.targets[0]!.results.filter((x) => x.check === check).map((x) => x.message);
 }
 
 describe('transmit verdicts catch broken devices', () => {
@@ -89,7 +89,7 @@ describe('transmit verdicts catch broken devices', () => {
       ['tx-csum/ipv4-tcp', 'tx-csum/ipv6-tcp'],
     );
     expect(notPassing(record), stderr).toEqual(['tx-csum/ipv4-tcp fail']);
-    const r = record.targets[0].results.find((x) => x.check === 'tx-csum/ipv4-tcp')!;
+    const r = record.targets[0]!.results.find((x) => x.check === 'tx-csum/ipv4-tcp')!;
     expect(r.message).toMatch(/TCP retransmitted \d+ segment\(s\) over \d+ bytes: expected fewer than 10/);
     expect(r.evidence.retransmits).toMatchObject({ bound: 10, ok: false });
   });

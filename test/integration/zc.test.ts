@@ -42,7 +42,7 @@ describe('zc on veth', () => {
       r.stderr,
     ).toEqual([]);
     expect(r.exitCode, r.stderr).toBe(0);
-    const results = record.targets[0].results;
+    const results = record.targets[0]!.results;
 
     const sendfile = find(results, 'zc/sendfile', 'offload-on');
     expect(sendfile.status).toBe('pass');
@@ -93,7 +93,7 @@ describe('zc catches a device that alters payload bytes with valid checksums', (
     await execa('ip', ['netns', 'exec', pair.peerNs, 'ethtool', '-K', pair.peerIf, 'rx', 'off']);
     const out = path.join(tmpDir('zcf'), 'run.json');
     const r = await nicmatrix(['run', '--target', pair.spec, '--checks', 'zc/*', '--out', out]);
-    const results = readRecord(out).targets[0].results;
+    const results = readRecord(out).targets[0]!.results;
     const status = Object.fromEntries(results.map((x) => [`${x.check} [${x.variant}]`, x.status]));
     expect(status, r.stderr).toEqual({
       'zc/sendfile [offload-on]': 'fail',
@@ -129,7 +129,7 @@ describe('zc catches a device that alters payload bytes with valid checksums', (
     await corruptEgress(pair.dutNs, pair.dutIf, ['ip protocol tcp ip length > 1000 drop']);
     const out = path.join(tmpDir('zcs'), 'run.json');
     const r = await nicmatrix(['run', '--target', pair.spec, '--checks', 'zc/msg-zerocopy-mutate', '--out', out]);
-    const results = readRecord(out).targets[0].results;
+    const results = readRecord(out).targets[0]!.results;
     expect(
       results.map((x) => `${x.variant} ${x.status}`),
       r.stderr,
@@ -154,7 +154,7 @@ async function brokenRun(tag: string, side: 'dut-egress' | 'peer-ingress', rules
   else await corruptIngress(pair.peerNs, pair.peerIf, rules);
   const out = path.join(tmpDir(tag), 'run.json');
   const r = await nicmatrix(['run', '--target', pair.spec, '--checks', checks, '--out', out]);
-  const results = readRecord(out).targets[0].results;
+  const results = readRecord(out).targets[0]!.results;
   return { r, results, status: Object.fromEntries(results.map((x) => [`${x.check} [${x.variant}]`, x.status])) };
 }
 
