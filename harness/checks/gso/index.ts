@@ -21,7 +21,7 @@ export const GSO_PARTIAL = 'tx-gso-partial';
 const UDP_TNL_SEG = ['tx-udp_tnl-csum-segmentation', 'tx-udp_tnl-segmentation'];
 
 /** VXLAN with the outer UDP checksum on, over IPv4 and IPv6: the outer checksum GSO partial must get right for every segment. */
-export const PARTIAL_TUNNELS: readonly (TunnelCase & { title: string })[] = [
+export const PARTIAL_TUNNELS: readonly [TunnelCase & { title: string }, ...(TunnelCase & { title: string })[]] = [
   { name: 'vxlan4', kind: 'vxlan', outer: 4, udpCsum: true, title: 'TCP through VXLAN (outer IPv4, outer UDP checksum on)' },
   { name: 'vxlan6', kind: 'vxlan', outer: 6, udpCsum: true, title: 'TCP through VXLAN (outer IPv6, outer UDP checksum on)' },
 ];

@@ -98,17 +98,17 @@ export function arrivalRxFaults(a: ArrivalProof): RxFault[] {
   }));
 }
 
-/** Every per-frame count here is indexed by `index`: it must be the frame's place in the plan. */
-function checkIndexes(planned: readonly PlannedFrame[]): void {
+/** Per-frame counts are arrays indexed by `index`: it must be the frame's place in the plan. */
+export function checkIndexes(what: string, planned: readonly { index: number }[]): void {
   const k = planned.findIndex((p, i) => p.index !== i);
-  if (k >= 0) throw new NicmatrixError('INTERNAL', `rx-csum: expected planned frame ${k} to have index ${k}, found ${planned[k]!.index}`);
+  if (k >= 0) throw new NicmatrixError('INTERNAL', `${what}: expected planned frame ${k} to have index ${k}, found ${planned[k]!.index}`);
 }
 
 const dkey = (family: IpFamily, payload: Buffer) => `${family}:${payload.toString('hex')}`;
 
 /** How often the DUT's capture saw each planned frame, and which of those sightings were CSUM_VALID. */
 export function sightings(planned: readonly PlannedFrame[], captured: readonly WireFrame[]): { seen: number[]; valid: number[] } {
-  checkIndexes(planned);
+  checkIndexes('rx-csum', planned);
   const byKey = new Map(planned.map((p) => [p.key, p.index]));
   const seen = planned.map(() => 0);
   const valid = planned.map(() => 0);

@@ -81,7 +81,7 @@ async function runSctp(ctx: CheckContext, family: IpFamily, dir: 'tx' | 'rx'): P
     });
     const problems: string[] = [];
     if (tx.faults.length > 0)
-      problems.push(`${tx.faults.length} of ${tx.frames} SCTP packets from the DUT wrong (first: ${tx.faults[0].reason})`);
+      problems.push(`${tx.faults.length} of ${tx.frames} SCTP packets from the DUT wrong (first: ${tx.faults[0]!.reason})`);
     problems.push(...rx.faults.map((f) => `${f.count} ${f.detail}`));
     const evidence: Record<string, unknown> = {
       inits: planned.length,

@@ -8,6 +8,7 @@
  */
 import { checksum } from '../../codec/checksum.js';
 import { SCTP_CSUM_OFFSET, SCTP_INIT_ACK, verifySctpFrame } from '../../codec/index.js';
+import { checkIndexes } from '../rx-csum/judge.js';
 import { ipPacketKey } from '../rx-csum/plan.js';
 import type { WireFrame } from '../wire.js';
 import type { SctpPlanned } from './plan.js';
@@ -95,14 +96,15 @@ export interface SctpRxTally {
 }
 
 export function judgeSctpRx(input: SctpRxInput): SctpRxTally {
+  checkIndexes('sctp-csum', input.planned);
   const seen = input.planned.map(() => 0);
   const valid = input.planned.map(() => 0);
   const byKey = new Map(input.planned.map((p) => [p.key, p.index]));
   for (const f of input.dutIn) {
     const i = byKey.get(ipPacketKey(f.data) ?? '');
     if (i === undefined) continue;
-    seen[i]++;
-    if (f.csumValid) valid[i]++;
+    seen[i]!++;
+    if (f.csumValid) valid[i]!++;
   }
   const faults: SctpRxTally['faults'] = [];
   const add = (kind: string, pred: (p: SctpPlanned) => boolean, detail: string) => {
@@ -113,10 +115,10 @@ export function judgeSctpRx(input: SctpRxInput): SctpRxTally {
   add('delivered-bad', (p) => p.expect === 'drop' && got(p), 'INIT(s) with a wrong CRC32c were answered: the stack accepted them');
   add(
     'valid-bad',
-    (p) => p.expect === 'drop' && valid[p.index] > 0,
+    (p) => p.expect === 'drop' && valid[p.index]! > 0,
     'INIT(s) with a wrong CRC32c the device reported valid (TP_STATUS_CSUM_VALID)',
   );
-  add('dropped-good', (p) => p.expect === 'answer' && seen[p.index] > 0 && !got(p), 'good INIT(s) reached the DUT but got no INIT ACK');
+  add('dropped-good', (p) => p.expect === 'answer' && seen[p.index]! > 0 && !got(p), 'good INIT(s) reached the DUT but got no INIT ACK');
   // Every INIT had to reach the DUT: a good one to be answered, a corrupted one for its silence to prove anything.
   const missing = input.planned.filter((p) => seen[p.index] === 0 && !got(p)).map((p) => p.index);
   if (input.arrivals) {
@@ -132,7 +134,7 @@ export function judgeSctpRx(input: SctpRxInput): SctpRxTally {
   } else if (missing.length > 0) {
     faults.push({ kind: 'lost', count: missing.length, detail: "INIT(s) never reached the DUT's capture", frames: missing });
   }
-  const badReached = input.planned.filter((p) => p.expect === 'drop' && seen[p.index] > 0).reduce((n, p) => n + seen[p.index], 0);
+  const badReached = input.planned.filter((p) => p.expect === 'drop' && seen[p.index]! > 0).reduce((n, p) => n + seen[p.index]!, 0);
   const delta = input.counters.SctpChecksumErrors;
   let counted: SctpRxTally['counted'];
   if (badReached > 0) {

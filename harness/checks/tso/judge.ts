@@ -113,8 +113,8 @@ export function whereInWrites(writes: readonly number[], at: number): string {
 
 function writeOf(writes: readonly number[], at: number): { k: number; start: number; end: number } | undefined {
   let start = 0;
-  for (let k = 0; k < writes.length; k++) {
-    const end = start + writes[k];
+  for (const [k, w] of writes.entries()) {
+    const end = start + w;
     if (at < end) return { k, start, end };
     start = end;
   }
@@ -290,13 +290,13 @@ function judgeSegmentRules(
     const f = tcp.flags;
     if (f & TCP_RST && !x.reset) fault(s, `RST on a connection that ended cleanly${where}`);
     if (f & TCP_URG) fault(s, `URG set, no urgent data was sent${where}`);
-    if (f & TCP_SYN && (dataLen > 0 || tcp.seq !== segs[0].p.l4!.tcp!.seq)) fault(s, `SYN on a segment after the handshake${where}`);
+    if (f & TCP_SYN && (dataLen > 0 || tcp.seq !== segs[0]!.p.l4!.tcp!.seq)) fault(s, `SYN on a segment after the handshake${where}`);
     if (!(f & TCP_SYN) && !(f & TCP_ACK) && !(f & TCP_RST)) fault(s, `ACK missing from a segment after the handshake${where}`);
     if (f & (TCP_CWR | TCP_ECE) && !(f & TCP_SYN) && !x.ecn) fault(s, `${f & TCP_CWR ? 'CWR' : 'ECE'} set, ECN was not negotiated${where}`);
     if (f & TCP_PSH && dataLen > 0) t.pshSegments++;
     // The stack pushes data, never an empty segment: one is a segment the sender made of headers alone.
     if (f & TCP_PSH && dataLen === 0 && !(f & (TCP_SYN | TCP_FIN | TCP_RST)))
-      fault(s, `PSH on a header-only segment (no data, seq ${(tcp.seq - segs[0].p.l4!.tcp!.seq - 1) >>> 0} of the stream)${where}`);
+      fault(s, `PSH on a header-only segment (no data, seq ${(tcp.seq - segs[0]!.p.l4!.tcp!.seq - 1) >>> 0} of the stream)${where}`);
     // Options: the timestamp option on every segment (or none), the same layout on every data segment.
     if (!(f & TCP_SYN) && !(f & TCP_RST)) {
       const ts = tcp.options.find((o) => o.kind === TCPOPT_TIMESTAMP);
@@ -363,7 +363,7 @@ function judgeStream(
     if (bad >= 0) {
       fault(
         s,
-        `stream byte ${rel + bad} is ${hex8(bytes[bad])} on the wire, ${hex8(x.stream[rel + bad])} was written (${whereInWrites(x.writes, rel + bad)})${where}`,
+        `stream byte ${rel + bad} is ${hex8(bytes[bad]!)} on the wire, ${hex8(x.stream[rel + bad]!)} was written (${whereInWrites(x.writes, rel + bad)})${where}`,
       );
       continue;
     }
@@ -423,13 +423,13 @@ function pushSpacing(
     .sort((a, b) => a - b);
   const close: number[] = [];
   for (let i = 1; i < pushed.length; i++) {
-    const [a, b] = [pushed[i - 1], pushed[i]];
+    const [a, b] = [pushed[i - 1]!, pushed[i]!];
     if (writeEnds.has(b) || writeEnds.has(a)) continue;
     if (b - a <= x.mss && writeOf(x.writes, a - 1)?.k === writeOf(x.writes, b - 1)?.k) close.push(b);
   }
   if (close.length >= 2)
     fault(
       { index: -1, part: 0 },
-      `PSH on ${close.length + 1} neighbouring segments inside writes (first ending at stream byte ${close[0]}, ${whereInWrites(x.writes, close[0] - 1)}): PSH belongs on the last segment of a cut only`,
+      `PSH on ${close.length + 1} neighbouring segments inside writes (first ending at stream byte ${close[0]!}, ${whereInWrites(x.writes, close[0]! - 1)}): PSH belongs on the last segment of a cut only`,
     );
 }

@@ -21,6 +21,7 @@ import {
   type IpFamily,
 } from '../../codec/index.js';
 import { createRng, type Rng } from '../../codec/random.js';
+import { NicmatrixError } from '../../codec/errors.js';
 import type { CapturedFrame } from '../../agent/protocol.js';
 import { judgeRx, sightings } from '../rx-csum/judge.js';
 import { offendingFrames, rxOutcome } from '../rx-csum/outcome.js';
@@ -58,7 +59,9 @@ export function encapsulate(rng: Rng, ctx: CheckContext, c: TunnelCase, inner: B
   const o = outerEnds(ctx, c);
   if (c.kind === 'gre' || c.kind === 'ip6gre') {
     const ip = ipPacketOf(inner);
-    const protocol = ip[0] >> 4 === 4 ? ETH_P_IPV4 : ETH_P_IPV6;
+    const first = ip[0];
+    if (first === undefined) throw new NicmatrixError('INTERNAL', 'encapsulate: expected an IP packet in the inner frame, found none');
+    const protocol = first >> 4 === 4 ? ETH_P_IPV4 : ETH_P_IPV6;
     const good = buildGreFrame({ ...o, gre: { protocol, checksum: c.greCsum ? 'correct' : undefined }, inner: ip });
     if (!bad) return good;
     const encap = parseEncap(good).encap!;
@@ -101,7 +104,8 @@ export function planTunnelRx(rng: Rng, ctx: CheckContext, c: TunnelCase, t: Tunn
         lengths.push(n);
       }
     }
-  const order = rng.shuffle(specs.map((s, i) => ({ s, n: lengths[i], outer: i })));
+  // specs and lengths were pushed together, one each.
+  const order = rng.shuffle(specs.map((s, i) => ({ s, n: lengths[i]!, outer: i })));
   const innerPlan = planFrames(
     rng,
     order.map((o) => o.s),
@@ -110,7 +114,8 @@ export function planTunnelRx(rng: Rng, ctx: CheckContext, c: TunnelCase, t: Tunn
   // planFrames numbered kinds as given; the outer fault is set here, after the inner frame exists.
   const perFamily = specs.length / 2;
   return innerPlan.map((p, i) => {
-    const k = order[i].outer % perFamily;
+    // planFrames made one frame per entry of order.
+    const k = order[i]!.outer % perFamily;
     const kind: RxKind = k >= 2 * RX_PER_KIND ? outerKind! : p.kind;
     const bad = kind === 'bad-outer' || kind === 'bad-gre';
     const frame = encapsulate(rng, ctx, c, p.frame, outerSport, bad);
@@ -135,7 +140,8 @@ function innerCapture(frames: readonly CapturedFrame[], l2: boolean): CapturedFr
   if (l2) return [...frames];
   return frames.map((f) => {
     const data = Buffer.from(f.data, 'base64');
-    const v = data[0] >> 4;
+    // An empty frame is no IP packet: left as captured.
+    const v = (data[0] ?? 0) >> 4;
     if (v !== 4 && v !== 6) return f;
     const eth = Buffer.alloc(ETH_HLEN);
     eth.writeUInt16BE(v === 4 ? ETH_P_IPV4 : ETH_P_IPV6, 12);
@@ -164,7 +170,7 @@ export function innerValidBad(
   for (const f of inner) {
     const p = byKey.get(ipPacketKey(f.data) ?? '');
     if (!p || p.innerOk || !f.csumValid) continue;
-    if (outerValid[p.index] > 0) bothLevels++;
+    if (outerValid[p.index]! > 0) bothLevels++;
     else innerOnly++;
   }
   return { bothLevels, innerOnly };
@@ -220,15 +226,17 @@ export async function runTunnelRx(ctx: CheckContext, c: TunnelCase, title: strin
     if (bad.length > 0)
       outcome.evidence.pcap = await ctx.writePcap(
         'offending',
-        bad.map((i) => ({
-          data: planned[i].frame.toString('base64'),
-          len: planned[i].frame.length,
-          status: 0,
-          pkttype: 0,
-          vlanTci: 0,
-          vlanTpid: 0,
-          tsNs: 0,
-        })),
+        bad
+          .map((i) => planned[i]!)
+          .map((p) => ({
+            data: p.frame.toString('base64'),
+            len: p.frame.length,
+            status: 0,
+            pkttype: 0,
+            vlanTci: 0,
+            vlanTpid: 0,
+            tsNs: 0,
+          })),
       );
     return outcome;
   });

@@ -74,19 +74,21 @@ function judgeFlow(
   const inner: WireFrame[] = [];
   const faults: string[] = [];
   const offending: { frame: WireFrame; reason: string }[] = [];
+  // judgeTunnelFrames gives one verdict per frame of outer, in order.
   verdicts.forEach((v, k) => {
+    const frame = outer[k]!;
     // A frame whose tunnel or inner headers no longer parse cannot be told apart from our flow: it counts against us.
     if (!v.encap || innerMatches(v.encap, flow) || !v.encap.innerParsed.ip) {
-      mine.push(outer[k]);
-      if (v.encap) inner.push(innerWireFrame(outer[k], v.encap));
+      mine.push(frame);
+      if (v.encap) inner.push(innerWireFrame(frame, v.encap));
       if (v.fault) {
         faults.push(v.fault);
-        offending.push({ frame: outer[k], reason: v.fault });
+        offending.push({ frame, reason: v.fault });
       }
     }
   });
   const counted = (p: 'outer' | 'inner' | undefined) =>
-    verdicts.filter((v, k) => mine.includes(outer[k]) && !v.fault && v.partial === p).length;
+    verdicts.filter((v, k) => mine.includes(outer[k]!) && !v.fault && v.partial === p).length;
   return {
     part: { offending, frames: mine.length, complete: counted(undefined), innerPartial: counted('inner'), outerPartial: counted('outer') },
     mine,

@@ -81,7 +81,9 @@ async function runPadding(ctx: CheckContext): Promise<CheckOutcome> {
     ...(setup.length > 0 ? { setupLoss: setup } : {}),
   };
   const problems = [
-    ...(tally.faults.length > 0 ? [`${tally.faults.length} of ${tally.short} short frames faulty (first: ${tally.faults[0].reason})`] : []),
+    ...(tally.faults.length > 0
+      ? [`${tally.faults.length} of ${tally.short} short frames faulty (first: ${tally.faults[0]!.reason})`]
+      : []),
     ...device,
   ];
   if (problems.length > 0) return { status: 'fail', message: `short frames: ${problems.join('; ')}`, evidence };

@@ -47,7 +47,7 @@ export function judgePadding(frames: readonly WireFrame[]): PaddingTally {
     t.padded++;
     const leaked = nonZeroTrailer(f);
     if (leaked.length > 0) {
-      const bytes = leaked.map((i) => `${i}:0x${f.data[i].toString(16).padStart(2, '0')}`).join(', ');
+      const bytes = leaked.map((i) => `${i}:0x${f.data[i]!.toString(16).padStart(2, '0')}`).join(', ');
       t.faults.push({ index: f.index, reason: `non-zero padding after the ${ip.totalLen}-byte IP packet at byte(s) ${bytes}` });
     }
   }

@@ -81,12 +81,12 @@ export function usoOutcome(
     );
   if (t.missingOnWire.length > 0)
     problems.push(
-      `${t.missingOnWire.length} of ${planCount} datagrams never appeared on the wire (first: ${nameDatagram(t.missingOnWire[0], sends.length)})`,
+      `${t.missingOnWire.length} of ${planCount} datagrams never appeared on the wire (first: ${nameDatagram(t.missingOnWire[0]!, sends.length)})`,
     );
   if (t.duplicates > 0) problems.push(`${t.duplicates} datagram(s) appeared on the wire twice`);
   if (delivered.missing.length > 0)
     problems.push(
-      `the peer's socket received ${planCount - delivered.missing.length} of ${planCount} datagrams (first missing: ${nameDatagram(delivered.missing[0], sends.length)})`,
+      `the peer's socket received ${planCount - delivered.missing.length} of ${planCount} datagrams (first missing: ${nameDatagram(delivered.missing[0]!, sends.length)})`,
     );
   if (delivered.unexpected > 0) problems.push(`the peer's socket received ${delivered.unexpected} datagram(s) that were never sent`);
   if (delivered.duplicates > 0) problems.push(`the peer's socket received ${delivered.duplicates} datagram(s) twice`);
