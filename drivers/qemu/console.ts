@@ -39,7 +39,13 @@ export function parseNicLine(text: string): Record<string, string> | undefined {
 export function diagnoseGuest(text: string, exit: QemuExit | null): string {
   const line = (re: RegExp) => re.exec(text)?.[1]?.trim();
   const initFailed = line(new RegExp(`^.*${INIT_PREFIX} FAILED: (.*)$`, 'm'));
-  if (initFailed) return `the guest init failed: ${initFailed}`;
+  if (initFailed) {
+    // A driver that cannot load its firmware refuses to bring the link up: that, not the failing command, is the cause.
+    const firmware = [...new Set([...text.matchAll(/firmware: failed to load (\S+)/g)].map((m) => m[1]!))];
+    const why =
+      firmware.length > 0 ? ` (the driver could not load its firmware ${firmware.join(', ')}: the guest image has no such file)` : '';
+    return `the guest init failed: ${initFailed}${why}`;
+  }
   const panic = line(/Kernel panic - not syncing: (.*)$/m);
   if (panic) return `the guest kernel panicked: ${panic}`;
   const qemuErrors = [...text.matchAll(/^qemu-system-[\w-]+: (.*)$/gm)]

@@ -125,6 +125,15 @@ describe('guest console reading', () => {
     expect(diagnoseGuest('x\nnicmatrix-init: FAILED: no network interface has MAC 52:54\n', { code: 0, signal: null })).toBe(
       'the guest init failed: no network interface has MAC 52:54',
     );
+    const noFirmware = [
+      '[    8.77] e100 0000:00:04.0: firmware: failed to load e100/d102e_ucode.bin (-2)',
+      '[    8.78] e100 0000:00:04.0: firmware: failed to load e100/d102e_ucode.bin (-2)',
+      'RTNETLINK answers: No such file or directory',
+      'nicmatrix-init: FAILED: ip link set eth0 up',
+    ].join('\n');
+    expect(diagnoseGuest(noFirmware, { code: 0, signal: null })).toBe(
+      'the guest init failed: ip link set eth0 up (the driver could not load its firmware e100/d102e_ucode.bin: the guest image has no such file)',
+    );
     expect(diagnoseGuest('[ 1.2] Kernel panic - not syncing: No working init found.\n', { code: 0, signal: null })).toBe(
       'the guest kernel panicked: No working init found.',
     );
