@@ -42,9 +42,10 @@ export async function makePortPair(tag: string): Promise<PortPair> {
     for (const [ns, ifname] of [
       [pair.dutNs, pair.dutIf],
       [pair.peerNs, pair.peerIf],
-    ]) {
+    ] as const) {
       const addr = await execa('ip', ['-n', ns, '-json', 'addr', 'show', 'dev', ifname]);
       const info = (JSON.parse(addr.stdout) as { flags: string[]; mtu: number; addr_info: { local: string; prefixlen: number }[] }[])[0];
+      if (!info) throw new Error(`ip -n ${ns} -json addr show dev ${ifname}: expected the interface, found an empty list`);
       const feats = await execa('ip', ['netns', 'exec', ns, 'ethtool', '--json', '-k', ifname]);
       const neigh = await execa('ip', ['-n', ns, 'neigh', 'show', 'dev', ifname]);
       parts.push(

@@ -5,7 +5,7 @@ export function parseStats(text: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const m = /^\s+([^:]+):\s+(-?\d+)\s*$/.exec(line);
-    if (m) out[m[1].trim()] = Number(m[2]);
+    if (m) out[m[1]!.trim()] = Number(m[2]);
   }
   return out;
 }

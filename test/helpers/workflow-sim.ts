@@ -150,7 +150,8 @@ async function runJob(
   for (const [i, raw] of (job.steps as unknown[]).entries()) {
     const step = asMap(raw);
     const scope: ExpressionScope = { contexts: contexts(), status };
-    const label = interpolate(String(step.name ?? step.uses ?? step.run ?? `step ${i}`), scope).split('\n')[0];
+    // split gives one piece at least.
+    const label = interpolate(String(step.name ?? step.uses ?? step.run ?? `step ${i}`), scope).split('\n')[0]!;
     if (!condition(step.if as string | undefined, scope)) {
       outcome.steps.push({ name: label, result: 'skipped' });
       continue;
@@ -203,6 +204,11 @@ function emulateAction(
   sim: Simulation,
 ): Record<string, string> {
   const action = uses.replace(/@.*$/, '');
+  const input = (name: string): string => {
+    const v = withs[name];
+    if (v === undefined) throw new Error(`${action}: expected the input "${name}" in with:, found none`);
+    return v;
+  };
   switch (action) {
     case 'actions/checkout':
       // A checkout made of links: scripts find the repository through them, outputs stay in the workspace.
@@ -214,8 +220,8 @@ function emulateAction(
     case 'actions/configure-pages':
       return {};
     case 'actions/upload-artifact': {
-      const from = path.resolve(workspace, withs.path);
-      if (fs.existsSync(from)) copy(from, path.join(sim.artifactsDir, withs.name));
+      const from = path.resolve(workspace, input('path'));
+      if (fs.existsSync(from)) copy(from, path.join(sim.artifactsDir, input('name')));
       else if (withs['if-no-files-found'] === 'error') throw new Error(`upload-artifact: nothing at ${withs.path}`);
       return {};
     }
@@ -228,20 +234,21 @@ function emulateAction(
     }
     case 'actions/cache/restore': {
       const keys = fs.existsSync(sim.cacheDir) ? fs.readdirSync(sim.cacheDir).sort() : [];
-      const hit = keys.includes(withs.key)
-        ? withs.key
+      const key = input('key');
+      const hit = keys.includes(key)
+        ? key
         : keys.filter((k) => (withs['restore-keys'] ?? '').split('\n').some((p) => p.trim() && k.startsWith(p.trim()))).at(-1);
-      if (hit) copy(path.join(sim.cacheDir, hit), path.join(workspace, withs.path));
-      return { 'cache-hit': String(hit === withs.key), 'cache-matched-key': hit ?? '' };
+      if (hit) copy(path.join(sim.cacheDir, hit), path.join(workspace, input('path')));
+      return { 'cache-hit': String(hit === key), 'cache-matched-key': hit ?? '' };
     }
     case 'actions/cache/save': {
-      const from = path.join(workspace, withs.path);
-      if (fs.existsSync(from)) copy(from, path.join(sim.cacheDir, withs.key));
+      const from = path.join(workspace, input('path'));
+      if (fs.existsSync(from)) copy(from, path.join(sim.cacheDir, input('key')));
       return {};
     }
     case 'actions/upload-pages-artifact':
       fs.rmSync(sim.pagesDir, { recursive: true, force: true });
-      copy(path.resolve(workspace, withs.path), sim.pagesDir);
+      copy(path.resolve(workspace, input('path')), sim.pagesDir);
       return {};
     case 'actions/deploy-pages':
       sim.pageUrl = `file://${sim.pagesDir}/index.html`;
