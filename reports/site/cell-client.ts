@@ -24,28 +24,30 @@ export function cellClient(): void {
   const allTitle = title.innerHTML;
   const allDocTitle = document.title;
 
-  const verdict = (s: string): string => `<span class="badge s-${s}" title="${esc(T.status[s])}">${esc(s)}</span>`;
+  // cell-page.ts writes this JSON: every number in it is an index it made into S, R or C, and T names every state and status.
+  const str = (i: number | undefined): string => S[i!]!;
+  const verdict = (s: string): string => `<span class="badge s-${s}" title="${esc(T.status[s]!)}">${esc(s)}</span>`;
   function badge(state: string, regressed: boolean, claimed: boolean): string {
     return (
-      `<span class="badge v-${state}" title="${esc(T.title[state])}">${esc(T.text[state])}</span>` +
+      `<span class="badge v-${state}" title="${esc(T.title[state]!)}">${esc(T.text[state]!)}</span>` +
       (regressed ? '<span class="flag">▼ regression</span>' : '') +
       (claimed ? '<span class="flag">! claimed but broken</span>' : '')
     );
   }
   const run = (i: number): string => {
-    const [id, href] = R[i];
+    const [id, href] = R[i]!;
     return href ? `<a href="${esc(href)}"><code>${esc(id)}</code></a>` : `<code>${esc(id)}</code>`;
   };
 
   const rows = (text: string): string[][] => (text ? text.split(';').map((r) => r.split(',')) : []);
-  const list = (text: string): number[] => (text ? text.split('.').map(Number) : []);
+  const list = (text: string | undefined): number[] => (text ? text.split('.').map(Number) : []);
 
   function tablesHtml(i: number): string {
-    const [k, h] = data.C[i];
+    const [k, h] = data.C[i]!;
     const perKernel = rows(k)
       .map((f) => {
         const r = f.map(Number);
-        return `<tr><th scope="row">${esc(S[r[0]])}</th><td>${badge(S[r[1]], r[3] === 1, r[4] === 1)} ${verdict(S[r[2]])}</td><td>${esc(S[r[5]])}</td><td>${['no', 'yes', 'no claim read'][r[6]]}</td><td>${run(r[7])}</td><td>${esc(S[r[8]])}</td></tr>`;
+        return `<tr><th scope="row">${esc(str(r[0]))}</th><td>${badge(str(r[1]), r[3] === 1, r[4] === 1)} ${verdict(str(r[2]))}</td><td>${esc(str(r[5]))}</td><td>${['no', 'yes', 'no claim read'][r[6]!]}</td><td>${run(r[7]!)}</td><td>${esc(str(r[8]))}</td></tr>`;
       })
       .join('');
     const history = rows(h)
@@ -53,12 +55,12 @@ export function cellClient(): void {
         const r = f.map(Number);
         const v = list(f[6]);
         const variants: string[] = [];
-        for (let j = 0; j < v.length; j += 2) variants.push(`${esc(S[v[j]])}: ${verdict(S[v[j + 1]])}`);
-        const level = f[4] === '' ? '' : badge(S[r[4]], false, false);
+        for (let j = 0; j < v.length; j += 2) variants.push(`${esc(str(v[j]))}: ${verdict(str(v[j + 1]))}`);
+        const level = f[4] === '' ? '' : badge(str(r[4]), false, false);
         const messages = list(f[7])
-          .map((m) => esc(S[m]))
+          .map((m) => esc(str(m)))
           .join('<br>');
-        return `<tr><td>${esc(S[r[0]])}</td><td>${esc(S[r[1]])}</td><td>${run(r[2])}</td><td><code>${esc(S[r[3]])}</code></td><td>${level} ${verdict(S[r[5]])}</td><td>${variants.join(' ')}</td><td class="msg">${messages}</td></tr>`;
+        return `<tr><td>${esc(str(r[0]))}</td><td>${esc(str(r[1]))}</td><td>${run(r[2]!)}</td><td><code>${esc(str(r[3]))}</code></td><td>${level} ${verdict(str(r[5]))}</td><td>${variants.join(' ')}</td><td class="msg">${messages}</td></tr>`;
       })
       .join('');
     return `<h3>Level per kernel</h3><table class="list"><thead><tr><th scope="col">kernel</th><th scope="col">level and verdict</th><th scope="col">why</th><th scope="col">claimed</th><th scope="col">run</th><th scope="col">finished</th></tr></thead><tbody>${perKernel}</tbody></table>

@@ -47,7 +47,10 @@ function claimText(c: Cell): string {
 
 /** The newest observation on the cell's headline kernel. */
 function headObservation(c: Cell): Observation | undefined {
-  for (let i = c.history.length - 1; i >= 0; i--) if (c.history[i].kernel === c.kernel) return c.history[i];
+  for (let i = c.history.length - 1; i >= 0; i--) {
+    const o = c.history[i]!;
+    if (o.kernel === c.kernel) return o;
+  }
   return undefined;
 }
 
@@ -55,7 +58,7 @@ function evidenceFor(c: Cell): Observation[] {
   const head = headObservation(c);
   const picked: Observation[] = head ? [head] : [];
   for (let i = c.history.length - 1; i >= 0 && picked.length < MAX_EVIDENCE; i--) {
-    const o = c.history[i];
+    const o = c.history[i]!;
     if (o !== head && (o.status === 'fail' || o.status === 'error')) picked.push(o);
   }
   return picked;
@@ -65,7 +68,7 @@ function evidenceFor(c: Cell): Observation[] {
 export function leadSentence(c: Cell): string {
   const failed = headObservation(c)?.variants.find((v) => v.status === 'fail');
   if (c.level === 'broken' && failed) return findingOf(c.check, failed);
-  return `${LEVEL_TEXT[c.level][0].toUpperCase()}${LEVEL_TEXT[c.level].slice(1)} on kernel ${c.kernel}: ${c.note}`;
+  return `${LEVEL_TEXT[c.level].charAt(0).toUpperCase()}${LEVEL_TEXT[c.level].slice(1)} on kernel ${c.kernel}: ${c.note}`;
 }
 
 /** The shell command that runs this check again on this target, with the run's seed. */
@@ -118,7 +121,7 @@ function tables(cells: readonly Cell[], runPaths: ReadonlyMap<string, string>): 
   const C = cells.map((c): [string, string] => {
     const k: string[] = [];
     for (let i = c.perKernel.length - 1; i >= 0; i--) {
-      const v = c.perKernel[i];
+      const v = c.perKernel[i]!;
       const claimed = v.claimed === null ? 2 : v.claimed ? 1 : 0;
       k.push(
         `${of(v.kernel)},${of(v.level)},${of(v.status)},${v.regression ? 1 : 0},${v.claimed === true && v.status === 'fail' ? 1 : 0},${of(v.note)},${claimed},${run(v.runId)},${of(v.finishedAt)}`,
@@ -126,7 +129,7 @@ function tables(cells: readonly Cell[], runPaths: ReadonlyMap<string, string>): 
     }
     const h: string[] = [];
     for (let i = c.history.length - 1; i >= 0; i--) {
-      const o = c.history[i];
+      const o = c.history[i]!;
       let variants = '';
       let messages = '';
       const seen = new Set<string>();

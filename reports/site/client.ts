@@ -58,9 +58,10 @@ export function matrixClient(): void {
     s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
   const table = $<HTMLTableElement>('matrix');
   const grid = $<HTMLElement>('grid');
-  const tbody = table.tBodies[0];
-  const checkThs = Array.from(table.tHead!.rows[1].cells);
-  const famThs = Array.from(table.tHead!.rows[0].cells).slice(2);
+  // matrix-page.ts writes the table with its body and two header rows (families, then checks).
+  const tbody = table.tBodies[0]!;
+  const checkThs = Array.from(table.tHead!.rows[1]!.cells);
+  const famThs = Array.from(table.tHead!.rows[0]!.cells).slice(2);
   const checkIds = checkThs.map((th) => th.dataset.check!);
   const checks = checkIds.map((c) => c.toLowerCase());
   const famOf = checkThs.map((th) => Number(/\bf(\d+)\b/.exec(th.className)![1]));
@@ -103,6 +104,7 @@ export function matrixClient(): void {
   const MARK_RG = '<i title="regression: passed before, broken now">▼<span class="sr"> regression</span></i>';
   const MARK_CF = '<i title="the driver claims this offload">!<span class="sr"> claimed by the driver</span></i>';
 
+  // A tested device's codes: one string per check (j < checks.length), per kernel a LEVEL letter and a VERDICT letter.
   /** The two-letter code a cell shows in the current kernel view. */
   function codeAt(cell: string, k: number): string {
     let kk = k;
@@ -113,14 +115,15 @@ export function matrixClient(): void {
 
   /** A cell's state word (its `v-` class) in the current view. */
   function stateOf(d: Dev, j: number): string {
-    return d.codes ? LEVEL[codeAt(d.codes[j], kernel)[0]] : 'untested';
+    return d.codes ? LEVEL[codeAt(d.codes[j]!, kernel)[0]!]! : 'untested';
   }
 
   /** Whether a cell matches the level filter and the kernel diff. */
   function hits(d: Dev, j: number): boolean {
     if (!d.codes) return level === 'untested' && base < 0;
-    const now = codeAt(d.codes[j], kernel)[0];
-    if (base >= 0 && LEVEL[d.codes[j][base * 2]] === LEVEL[now]) return false;
+    const cell = d.codes[j]!;
+    const now = codeAt(cell, kernel)[0]!;
+    if (base >= 0 && LEVEL[cell[base * 2]!] === LEVEL[now]) return false;
     if (level === '') return true;
     if (level === 'rg') return 'rx'.includes(now);
     if (level === 'cf') return 'cx'.includes(now);
@@ -128,19 +131,20 @@ export function matrixClient(): void {
   }
 
   function cellHtml(d: Dev, j: number): string {
-    const lab = narrow.matches ? ` data-c="${esc(checkIds[j])}"` : '';
+    const check = checkIds[j]!;
+    const lab = narrow.matches ? ` data-c="${esc(check)}"` : '';
     const fam = ` f${famOf[j]}`;
     if (!d.codes)
       return `<td class="v v-untested${fam}${level === 'untested' && base < 0 ? ' hit' : ''}"${lab}><span tabindex="-1"><b>untested</b></span></td>`;
-    const cell = d.codes[j];
+    const cell = d.codes[j]!;
     const now = codeAt(cell, kernel);
-    const state = LEVEL[now[0]];
-    const rg = 'rx'.includes(now[0]);
-    const cf = 'cx'.includes(now[0]);
+    const state = LEVEL[now[0]!]!;
+    const rg = 'rx'.includes(now[0]!);
+    const cf = 'cx'.includes(now[0]!);
     let cls = `v v-${state}${fam}${rg ? ' rg' : ''}${cf ? ' cf' : ''}`;
-    let html = `<b>${WORD[state]}</b>${rg ? MARK_RG : ''}${cf ? MARK_CF : ''}${VERDICT[now[1]] ? `<small>${VERDICT[now[1]]}</small>` : ''}`;
+    let html = `<b>${WORD[state]}</b>${rg ? MARK_RG : ''}${cf ? MARK_CF : ''}${VERDICT[now[1]!] ? `<small>${VERDICT[now[1]!]}</small>` : ''}`;
     if (base >= 0) {
-      const then = LEVEL[cell[base * 2]];
+      const then = LEVEL[cell[base * 2]!]!;
       const changed = then !== state;
       cls += changed ? ' chg' : ' same';
       if (changed) html = `<small>${WORD[then]} →</small>${html}`;
@@ -148,9 +152,7 @@ export function matrixClient(): void {
     if ((level !== '' || base >= 0) && hits(d, j)) cls += ' hit';
     // A cell that never ran has no page; one that ran links to it, whatever kernel is shown.
     const ran = /[^.]/.test(cell);
-    const inner = ran
-      ? `<a href="c/${esc(d.slug)}.html#${esc(checkIds[j])}" tabindex="-1">${html}</a>`
-      : `<span tabindex="-1">${html}</span>`;
+    const inner = ran ? `<a href="c/${esc(d.slug)}.html#${esc(check)}" tabindex="-1">${html}</a>` : `<span tabindex="-1">${html}</span>`;
     return `<td class="${cls}"${lab}>${inner}</td>`;
   }
 
@@ -165,7 +167,7 @@ export function matrixClient(): void {
     const end = Math.min(upTo, visRows.length);
     if (end <= rendered) return;
     let html = '';
-    for (let i = rendered; i < end; i++) html += rowHtml(visRows[i]);
+    for (const d of visRows.slice(rendered, end)) html += rowHtml(d);
     tbody.insertAdjacentHTML('beforeend', html);
     rendered = end;
     markPos();
@@ -230,7 +232,7 @@ export function matrixClient(): void {
 
   /** Search terms: PCI ids found in the text (an `lspci -nn` line has them in brackets), else its words. */
   function terms(text: string): { pci: string[]; words: string[] } {
-    const pci = [...text.matchAll(/\[?\b([0-9a-f]{4}:[0-9a-f]{4})\b\]?/g)].map((m) => m[1]);
+    const pci = [...text.matchAll(/\[?\b([0-9a-f]{4}:[0-9a-f]{4})\b\]?/g)].map((m) => m[1]!);
     if (pci.length > 0 && /\[[0-9a-f]{4}:[0-9a-f]{4}\]/.test(text)) return { pci, words: [] };
     return { pci: [], words: text.split(/\s+/).filter(Boolean) };
   }
@@ -255,7 +257,7 @@ export function matrixClient(): void {
     const fam = sel.family.selectedIndex - 1;
     let cols = checks
       .map((_, j) => j)
-      .filter((j) => (fam < 0 || famOf[j] === fam) && colWords.every((w) => checks[j].includes(w)) && !unmatched);
+      .filter((j) => (fam < 0 || famOf[j] === fam) && colWords.every((w) => checks[j]!.includes(w)) && !unmatched);
     const byCells = level !== '' || base >= 0;
     const at = visRows[pos.r];
     table.classList.toggle('vf', byCells);
@@ -270,7 +272,7 @@ export function matrixClient(): void {
     );
     if (differ.checked && visRows.length > 1) {
       cols = cols.filter((j) => {
-        const first = stateOf(visRows[0], j);
+        const first = stateOf(visRows[0]!, j);
         return visRows.some((d) => stateOf(d, j) !== first);
       });
     }
@@ -292,7 +294,7 @@ export function matrixClient(): void {
       (base >= 0 ? ` (changes since ${sel.base.value})` : '');
     $<HTMLElement>('empty').hidden = visRows.length > 0 && visCols.length > 0;
     // The cursor stays on its cell while that stays in view, else it goes back to the first device.
-    const r = visRows.indexOf(at);
+    const r = at ? visRows.indexOf(at) : -1;
     pos = r < 0 || (pos.c >= 0 && !shown.has(pos.c)) ? { r: 0, c: -1 } : { r, c: pos.c };
     render();
   }
@@ -345,7 +347,7 @@ export function matrixClient(): void {
   function cellEl(r: number, c: number): HTMLElement | undefined {
     const row = tbody.rows[r];
     if (!row) return undefined;
-    if (c < 0) return row.cells[0].querySelector('a') ?? undefined;
+    if (c < 0) return row.cells[0]!.querySelector('a') ?? undefined;
     return (row.cells[2 + visCols.indexOf(c)]?.firstElementChild as HTMLElement | null) ?? undefined;
   }
   function markPos(): void {
@@ -401,22 +403,22 @@ export function matrixClient(): void {
         return;
     }
     ev.preventDefault();
-    setPos(Math.min(Math.max(r, 0), visRows.length - 1), cols[Math.min(Math.max(ci, 0), cols.length - 1)], true);
+    setPos(Math.min(Math.max(r, 0), visRows.length - 1), cols[Math.min(Math.max(ci, 0), cols.length - 1)]!, true);
   });
   table.addEventListener('focusin', (ev) => {
     const target = ev.target as HTMLElement;
     const td = target.closest('td,th') as HTMLTableCellElement | null;
     const row = td?.parentElement as HTMLTableRowElement | null;
     if (!td || !row || row.parentElement !== tbody || td.cellIndex === 1 || target.matches('input.pick')) return;
-    setPos(row.sectionRowIndex, td.cellIndex === 0 ? -1 : visCols[td.cellIndex - 2], false);
+    setPos(row.sectionRowIndex, td.cellIndex === 0 ? -1 : visCols[td.cellIndex - 2]!, false);
   });
   table.addEventListener('mouseover', (ev) => {
     const td = (ev.target as HTMLElement).closest('td.v') as HTMLTableCellElement | null;
     if (!td || td.title) return;
     const row = td.parentElement as HTMLTableRowElement;
-    const state = /\bv-([\w-]+)/.exec(td.className)![1];
+    const state = /\bv-([\w-]+)/.exec(td.className)![1]!;
     const flags = (td.classList.contains('rg') ? ' · regression' : '') + (td.classList.contains('cf') ? ' · claimed but broken' : '');
-    td.title = `${checkIds[visCols[td.cellIndex - 2]]} · ${row.cells[0].querySelector('a')!.textContent}: ${WORD[state] ?? state}${flags}`;
+    td.title = `${checkIds[visCols[td.cellIndex - 2]!]} · ${row.cells[0]!.querySelector('a')!.textContent}: ${WORD[state] ?? state}${flags}`;
   });
   function updateCompareLabel(): void {
     compareBtn.textContent = picked.size ? `Compare checked (${picked.size})` : 'Compare checked';

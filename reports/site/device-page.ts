@@ -45,7 +45,7 @@ export function devicePage(m: Matrix, d: DeviceRow, generatedAt: string): string
     const rows = m.checks
       .filter((c) => cells[c])
       .map((check) => {
-        const c = cells[check];
+        const c = cells[check]!;
         const by = new Map(c.perKernel.map((v) => [v.kernel, v]));
         const tds = d.kernels
           .map((k) => {

@@ -24,7 +24,8 @@ export interface EvidenceContext {
 
 function featuresHtml(f: FeatureSnapshot, relevant: readonly string[]): string {
   const row = (name: string): string => {
-    const s = f[name];
+    // Called with f's own keys, or names filtered on f having them.
+    const s = f[name]!;
     return `<tr><td><code>${esc(name)}</code></td><td>${s.active ? 'on' : 'off'}</td><td>${s.fixed === true ? '[fixed]' : ''}</td></tr>`;
   };
   const names = Object.keys(f).sort();

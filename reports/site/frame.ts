@@ -12,7 +12,8 @@ const hex = (b: Uint8Array, from: number, n: number): string =>
   Array.from(b.subarray(from, from + n))
     .map((x) => x.toString(16).padStart(2, '0'))
     .join('');
-const u16 = (b: Uint8Array, at: number): number => (b[at] << 8) | b[at + 1];
+// Callers read only bytes their length checks cover.
+const u16 = (b: Uint8Array, at: number): number => (b[at]! << 8) | b[at + 1]!;
 const mac = (b: Uint8Array, at: number): string =>
   Array.from(b.subarray(at, at + 6))
     .map((x) => x.toString(16).padStart(2, '0'))
@@ -37,10 +38,10 @@ function l4(b: Uint8Array, at: number, proto: number): Node | undefined {
       label: `UDP @${at}: ${u16(b, at)} → ${u16(b, at + 2)}, length ${u16(b, at + 4)}, checksum 0x${hex(b, at + 6, 2)} (bytes ${at + 6}–${at + 7})`,
     };
   if (proto === 6 && b.length >= at + 20) {
-    const flags = b[at + 13];
+    const flags = b[at + 13]!;
     const names = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG'].filter((_, i) => flags & (1 << i)).join(',');
     return {
-      label: `TCP @${at}: ${u16(b, at)} → ${u16(b, at + 2)}, seq ${((b[at + 4] << 24) >>> 0) + (b[at + 5] << 16) + (b[at + 6] << 8) + b[at + 7]}, flags ${names || 'none'}, checksum 0x${hex(b, at + 16, 2)} (bytes ${at + 16}–${at + 17})`,
+      label: `TCP @${at}: ${u16(b, at)} → ${u16(b, at + 2)}, seq ${((b[at + 4]! << 24) >>> 0) + (b[at + 5]! << 16) + (b[at + 6]! << 8) + b[at + 7]!}, flags ${names || 'none'}, checksum 0x${hex(b, at + 16, 2)} (bytes ${at + 16}–${at + 17})`,
     };
   }
   if (proto === 132 && b.length >= at + 12)
@@ -57,22 +58,22 @@ export function decodeFrame(b: Uint8Array): Node[] {
   nodes.push({ label: `Ethernet: ${mac(b, 6)} → ${mac(b, 0)}, type 0x${type.toString(16).padStart(4, '0')}` });
   while ((type === 0x8100 || type === 0x88a8) && b.length >= at + 4) {
     nodes.push({
-      label: `802.1Q tag @${at - 2}: VLAN ${u16(b, at) & 0xfff}, priority ${b[at] >> 5}, inner type 0x${u16(b, at + 2).toString(16)}`,
+      label: `802.1Q tag @${at - 2}: VLAN ${u16(b, at) & 0xfff}, priority ${b[at]! >> 5}, inner type 0x${u16(b, at + 2).toString(16)}`,
     });
     type = u16(b, at + 2);
     at += 4;
   }
   if (type === 0x0800 && b.length >= at + 20) {
-    const ihl = (b[at] & 0xf) * 4;
+    const ihl = (b[at]! & 0xf) * 4;
     const frag = u16(b, at + 6);
     const ip: Node = {
       label: `IPv4 @${at}: ${ipv4(b, at + 12)} → ${ipv4(b, at + 16)}, header ${ihl} bytes, total ${u16(b, at + 2)}, id ${u16(b, at + 4)}, ttl ${b[at + 8]}, protocol ${b[at + 9]}, header checksum 0x${hex(b, at + 10, 2)}${frag & 0x3fff ? `, fragment offset ${(frag & 0x1fff) * 8}${frag & 0x2000 ? ' (more)' : ''}` : ''}`,
     };
-    const inner = frag & 0x1fff ? undefined : l4(b, at + ihl, b[at + 9]);
+    const inner = frag & 0x1fff ? undefined : l4(b, at + ihl, b[at + 9]!);
     if (inner) ip.children = [inner];
     nodes.push(ip);
   } else if (type === 0x86dd && b.length >= at + 40) {
-    let next = b[at + 6];
+    let next = b[at + 6]!;
     const ip: Node = {
       label: `IPv6 @${at}: ${ipv6(b, at + 8)} → ${ipv6(b, at + 24)}, payload ${u16(b, at + 4)}, next header ${next}, hop limit ${b[at + 7]}`,
       children: [],
@@ -80,9 +81,9 @@ export function decodeFrame(b: Uint8Array): Node[] {
     let p = at + 40;
     // Walk extension headers (hop-by-hop, routing, destination options) to the transport header.
     while ((next === 0 || next === 43 || next === 60) && b.length >= p + 2) {
-      ip.children!.push({ label: `extension header ${next} @${p}: ${(b[p + 1] + 1) * 8} bytes` });
-      next = b[p];
-      p += (b[p + 1] + 1) * 8;
+      ip.children!.push({ label: `extension header ${next} @${p}: ${(b[p + 1]! + 1) * 8} bytes` });
+      next = b[p]!;
+      p += (b[p + 1]! + 1) * 8;
     }
     const inner = next === 44 ? { label: `fragment header @${p}` } : l4(b, p, next);
     if (inner) ip.children!.push(inner);
@@ -103,7 +104,7 @@ export function hexView(b: Uint8Array, mark: ReadonlySet<number> = new Set()): s
   for (let off = 0; off < b.length; off += 16) {
     const cells: string[] = [];
     for (let i = off; i < Math.min(off + 16, b.length); i++) {
-      const h = b[i].toString(16).padStart(2, '0');
+      const h = b[i]!.toString(16).padStart(2, '0');
       cells.push(mark.has(i) ? `<mark title="byte ${i} differs from the frame sent">${h}</mark>` : h);
     }
     lines.push(`<span class="off">${off.toString(16).padStart(4, '0')}</span>  ${cells.join(' ')}`);

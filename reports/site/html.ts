@@ -73,7 +73,7 @@ export function siteScript(): string {
       const el = (ev.target as HTMLElement).closest?.('.badge');
       if (!el || el.hasAttribute('title')) return;
       const cls = Array.from(el.classList).find((c) => c in t);
-      if (cls) el.setAttribute('title', t[cls]);
+      if (cls) el.setAttribute('title', t[cls]!);
     };
     document.addEventListener('mouseover', title);
     document.addEventListener('focusin', title);

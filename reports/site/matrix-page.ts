@@ -122,8 +122,9 @@ function searchText(d: DeviceRow): string {
   return [d.description, d.driver, d.model, d.pciId, d.firmware, ...d.specs, emulatedOf(d)].filter(Boolean).join(' ').toLowerCase();
 }
 
+/** `famOf` is `m.checks` mapped: one family index per check. */
 function rowHtml(m: Matrix, d: DeviceRow, famOf: number[]): string {
-  const cells = m.checks.map((check, i) => cellTd(d, check, famOf[i], m.cells[d.key]?.[check])).join('');
+  const cells = m.checks.map((check, i) => cellTd(d, check, famOf[i]!, m.cells[d.key]?.[check])).join('');
   return `<tr data-driver="${esc(d.driver)}"${d.untested ? ' class="untested"' : ''}><th scope="row"><a href="${esc(paths.device(d))}">${esc(d.description)}</a><small>${esc(subLine(d))}</small></th><td class="drv">${esc(d.driver)}</td>${cells}</tr>`;
 }
 
