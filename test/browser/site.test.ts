@@ -44,7 +44,7 @@ beforeAll(async () => {
   };
   syntheticRuns({ devices: 12, checks: 16, kernels: 3, devicesPerRun: 4 }).forEach((r, i) => save(`syn${i}.json`, r));
   const veth = vethRun();
-  veth.targets[0].results[2].evidence.pcap = 'veth.pcap/tx-csum-ipv6-udp.pcap';
+  veth.targets[0]!.results[2]!.evidence.pcap = 'veth.pcap/tx-csum-ipv6-udp.pcap';
   save('veth.pcap/tx-csum-ipv6-udp.pcap', 'not really a pcap');
   files.pop();
   save('veth.json', veth);
@@ -304,10 +304,13 @@ describe('compatibility website in Chromium', () => {
     const states = await page
       .locator('#matrix tbody tr')
       .evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td.v')).map((td) => /\bv-([\w-]+)/.exec(td.className)![1])));
-    expect(states[0].length).toBeGreaterThan(0);
-    expect(states[0].every((s, j) => s !== states[1][j])).toBe(true);
+    const [first, second] = states;
+    expect(first).toBeDefined();
+    expect(second).toBeDefined();
+    expect(first!.length).toBeGreaterThan(0);
+    expect(first!.every((s, j) => s !== second![j])).toBe(true);
     const total = await page.locator('#matrix thead th.chk').count();
-    expect(await page.locator('#matrix thead th.chk:visible').count()).toBe(states[0].length);
+    expect(await page.locator('#matrix thead th.chk:visible').count()).toBe(first!.length);
     await expect(page.locator('#shown').textContent()).resolves.toMatch(/^2 of 18 devices, \d+ of \d+ checks \(comparing 2\)$/);
     await page.screenshot({ path: join(SHOTS, 'matrix-compare.png') });
     const copy = await openMatrix(new URL(`index.html${search}`, server.url).href);

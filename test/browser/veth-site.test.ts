@@ -45,7 +45,7 @@ describe('a veth run, from the store to Chromium', () => {
     expect(again.stdout).toContain(`unchanged ${record.id} from run.json`);
     const corrupt = structuredClone(record) as unknown as { id: string; targets: { results: { status: string }[] }[] };
     corrupt.id = `${record.id}-corrupt`;
-    corrupt.targets[0].results[0].status = 'passed';
+    corrupt.targets[0]!.results[0]!.status = 'passed';
     writeFileSync(join(dir, 'corrupt.json'), JSON.stringify(corrupt));
     const refused = nicmatrix(['ingest', 'corrupt.json']);
     expect(refused.status).toBe(2);
@@ -74,7 +74,8 @@ describe('a veth run, from the store to Chromium', () => {
       page.on('pageerror', (e) => problems.push(e.message));
       await page.goto(server.url);
       await page.waitForFunction(() => document.documentElement.dataset.ready === '1');
-      const target = record.targets[0];
+      expect(record.targets[0]).toBeDefined();
+      const target = record.targets[0]!;
       const row = page.locator('#matrix tbody tr', { hasText: target.device.description });
       expect(await row.count()).toBe(1);
       const checks = new Set(target.results.map((r) => r.check));
