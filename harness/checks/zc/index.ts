@@ -18,21 +18,24 @@ const CSUM = 'tx-checksumming';
  * (GSO), the stack sends linear segments (no GSO), SG off (the kernel copies
  * the pages into linear skbs), everything off (software checksums too).
  */
+const OFFLOAD_ON: Variant = { name: 'offload-on', features: { [CSUM]: true, [SG]: true, [TSO]: true, [GSO]: true } };
+const TSO_OFF: Variant = { name: 'tso-off', features: { [CSUM]: true, [SG]: true, [TSO]: false, [GSO]: true } };
+const OFFLOAD_OFF: Variant = { name: 'offload-off', features: { [CSUM]: false, [SG]: false, [TSO]: false, [GSO]: false } };
+
 export const SENDFILE_VARIANTS: readonly Variant[] = [
-  { name: 'offload-on', features: { [CSUM]: true, [SG]: true, [TSO]: true, [GSO]: true } },
-  { name: 'tso-off', features: { [CSUM]: true, [SG]: true, [TSO]: false, [GSO]: true } },
+  OFFLOAD_ON,
+  TSO_OFF,
   { name: 'gso-off', features: { [CSUM]: true, [SG]: true, [TSO]: false, [GSO]: false } },
   { name: 'sg-off', features: { [CSUM]: true, [SG]: false, [TSO]: false } },
-  { name: 'offload-off', features: { [CSUM]: false, [SG]: false, [TSO]: false, [GSO]: false } },
+  OFFLOAD_OFF,
 ];
 
-export const MUTATE_VARIANTS: readonly Variant[] = [SENDFILE_VARIANTS[0], SENDFILE_VARIANTS[1], SENDFILE_VARIANTS[4]];
+export const MUTATE_VARIANTS: readonly Variant[] = [OFFLOAD_ON, TSO_OFF, OFFLOAD_OFF];
+
+const SG_ON: Variant = { name: 'sg-on', features: { [CSUM]: true, [SG]: true } };
 
 /** MSG_ZEROCOPY needs SG (and checksum offload, which SG depends on); without it the kernel copies. */
-export const ZEROCOPY_VARIANTS: readonly Variant[] = [
-  { name: 'sg-on', features: { [CSUM]: true, [SG]: true } },
-  { name: 'sg-off', features: { [SG]: false } },
-];
+export const ZEROCOPY_VARIANTS: readonly Variant[] = [SG_ON, { name: 'sg-off', features: { [SG]: false } }];
 
 export const zcFamily: Family = {
   name: 'zc',
@@ -79,7 +82,7 @@ function zcCheck(
 export const zcChecks: readonly Check[] = [
   zcCheck('sendfile', 'sendfile() to TCP arrives byte-exact: sizes, offsets, ranges, sparse files', SENDFILE_VARIANTS, runSendfile),
   zcCheck('msg-zerocopy', 'MSG_ZEROCOPY: every send completes exactly once, bytes exact', ZEROCOPY_VARIANTS, runMsgZerocopy),
-  zcCheck('msg-zerocopy-honoured', 'MSG_ZEROCOPY is honoured (sent from user pages, not copied)', [ZEROCOPY_VARIANTS[0]], runHonoured),
+  zcCheck('msg-zerocopy-honoured', 'MSG_ZEROCOPY is honoured (sent from user pages, not copied)', [SG_ON], runHonoured),
   zcCheck('sendfile-mutate', "pwrite() during sendfile: only the user's own generations on the wire", MUTATE_VARIANTS, runSendfileMutate),
   zcCheck(
     'msg-zerocopy-mutate',

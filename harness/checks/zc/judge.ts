@@ -4,6 +4,7 @@
  * Pure: facts in, faults out.
  */
 import type { Status } from '../../../matrix/record.js';
+import { NicmatrixError } from '../../codec/errors.js';
 import { judgeRetransmits, receiverDropSegments, type RetransJudgement, retransFromDelta } from '../retransmits.js';
 import type { ZerocopyMode } from '../../codec/zc/completions.js';
 import { POISON } from '../../codec/zc/pattern.js';
@@ -22,9 +23,9 @@ export function streamFaults(what: string, r: ExactResult): string[] {
   return out;
 }
 
-/** Blocks as "N block(s) (first at offset X)". */
+/** Blocks as "N block(s) (first at offset X)"; only called with a non-empty list. */
 function blocksText(blocks: number[], blockSize: number): string {
-  return `${blocks.length} block(s) of ${blockSize} bytes (first at offset ${blocks[0] * blockSize})`;
+  return `${blocks.length} block(s) of ${blockSize} bytes (first at offset ${blocks[0]! * blockSize})`;
 }
 
 export interface MutationFindings {
@@ -46,9 +47,10 @@ export interface MutationFindings {
 export function judgeMutation(what: string, written: Uint32Array, poisoned: Uint8Array, got: AttributionResult): MutationFindings {
   const faults: string[] = [];
   if (got.foreign > 0) {
+    // The receiver samples its first foreign bytes; an agent that sent none still has the count judged.
     const f = got.firstForeign[0];
     faults.push(
-      `${what}: ${got.foreign} byte(s) belong to no generation written there, first at offset ${f.offset} (generation 0 ${f.expected}, found ${f.found})`,
+      `${what}: ${got.foreign} byte(s) belong to no generation written there${f ? `, first at offset ${f.offset} (generation 0 ${f.expected}, found ${f.found})` : ''}`,
     );
   }
   const untouched: number[] = [];
@@ -58,9 +60,14 @@ export function judgeMutation(what: string, written: Uint32Array, poisoned: Uint
   let mixed = 0;
   let writtenBlocks = 0;
   let poisonedBlocks = 0;
-  for (let b = 0; b < got.masks.length; b++) {
-    const seen = got.masks[b];
-    const allowed = (written[b] | 1) >>> 0;
+  // The sender's block lists and the receiver's masks describe the same blocks of the same file.
+  if (written.length !== got.masks.length || poisoned.length !== got.masks.length)
+    throw new NicmatrixError(
+      'AGENT',
+      `${what}: expected the sender's written/poisoned lists to cover the receiver's ${got.masks.length} blocks, found ${written.length}/${poisoned.length}`,
+    );
+  for (const [b, seen] of got.masks.entries()) {
+    const allowed = (written[b]! | 1) >>> 0;
     if (written[b] !== 0) writtenBlocks++;
     if (poisoned[b]) poisonedBlocks++;
     if ((seen & ~1) !== 0) changed++;

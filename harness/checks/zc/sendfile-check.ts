@@ -5,6 +5,7 @@
  * peak memory.
  */
 import type { IpFamily } from '../../codec/index.js';
+import { NicmatrixError } from '../../codec/errors.js';
 import { createRng } from '../../codec/random.js';
 import { connectionSegments, judgeRetransmits, retransEvidence, sumSegments } from '../retransmits.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
@@ -113,6 +114,13 @@ export async function sendCase(
   };
 }
 
+/** The file a case names: a name the case list and the file list disagree on is our bug. */
+function named<V>(byName: Readonly<Record<string, V>>, name: string): V {
+  const v = byName[name];
+  if (v === undefined) throw new NicmatrixError('INTERNAL', `zc/sendfile: expected a file named ${JSON.stringify(name)}, found none`);
+  return v;
+}
+
 export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
   const port = portSource(createRng(ctx.seed));
   const probe = await ctx.dut.run('dut', 'zc.probe', {});
@@ -124,13 +132,16 @@ export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
     const out: CaseResult[] = [];
     const broken = () => out.some((r) => r.broken);
     await withFiles(ctx, files, async (ids) => {
-      sparseAllocated = ids.sparse.allocatedBytes;
+      sparseAllocated = named(ids, 'sparse').allocatedBytes;
       for (const c of smallCases())
-        if (!broken()) out.push(await sendCase(ctx, c, files[c.file], ids[c.file].id, port(), 4, { capture: c.name === WIRE_CASE }));
-      if (!broken()) out.push(await sendCase(ctx, smallCases()[0], files['1MiB'], ids['1MiB'].id, port(), 6));
+        if (!broken())
+          out.push(await sendCase(ctx, c, named(files, c.file), named(ids, c.file).id, port(), 4, { capture: c.name === WIRE_CASE }));
+      const [again] = smallCases();
+      if (!broken() && again) out.push(await sendCase(ctx, again, named(files, '1MiB'), named(ids, '1MiB').id, port(), 6));
     });
+    // Not broken: the first small case ran and did not break.
     if (broken()) return out;
-    const first = out[0];
+    const first = out[0]!;
     large = planLargeSize(first.elapsedMs > 0 ? (first.bytes * 1000) / first.elapsedMs : undefined, probe.memAvailableBytes);
     const layout = largeFile(ctx.seed, large.size);
     await withFiles(ctx, { large: layout }, async (ids) => {
@@ -178,7 +189,7 @@ export async function runSendfile(ctx: CheckContext): Promise<CheckOutcome> {
     ...(large.reason ? { largeReduced: { wanted: LARGE_SIZE, reason: large.reason } } : {}),
     peerPeakRssBytes: big?.peakRssBytes,
     peerRssStartBytes: big?.rssStartBytes,
-    sparse: { size: files.sparse.size, allocatedBytes: sparseAllocated },
+    sparse: { size: named(files, 'sparse').size, allocatedBytes: sparseAllocated },
     tmpdir: probe.tmpdir,
     peerCsumErrors: peer.TcpInCsumErrors ?? 0,
     retransmits: retransEvidence(transfer.retransmits),

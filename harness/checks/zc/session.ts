@@ -23,20 +23,23 @@ export function portSource(rng: Rng): () => number {
 }
 
 /** Creates the files on the DUT, runs `fn`, removes them on every path. */
-export async function withFiles<T>(
+export async function withFiles<K extends string, T>(
   ctx: CheckContext,
-  layouts: Record<string, FileLayout>,
-  fn: (ids: Record<string, { id: string; allocatedBytes: number }>) => Promise<T>,
+  layouts: Readonly<Record<K, FileLayout>>,
+  fn: (ids: Record<K, { id: string; allocatedBytes: number }>) => Promise<T>,
 ): Promise<T> {
-  const ids: Record<string, { id: string; allocatedBytes: number }> = {};
+  const ids: Partial<Record<K, { id: string; allocatedBytes: number }>> = {};
+  const created: string[] = [];
   try {
-    for (const [name, layout] of Object.entries(layouts)) {
-      const r = await ctx.dut.run('dut', 'zc.fileCreate', { layout }, { timeoutMs: 120_000 });
+    for (const name of Object.keys(layouts) as K[]) {
+      const r = await ctx.dut.run('dut', 'zc.fileCreate', { layout: layouts[name] }, { timeoutMs: 120_000 });
       ids[name] = { id: r.id, allocatedBytes: r.allocatedBytes };
+      created.push(r.id);
     }
-    return await fn(ids);
+    // The loop above set every name of layouts.
+    return await fn(ids as Record<K, { id: string; allocatedBytes: number }>);
   } finally {
-    for (const { id } of Object.values(ids)) await ctx.dut.run('dut', 'zc.fileRemove', { id }).catch(() => undefined);
+    for (const id of created) await ctx.dut.run('dut', 'zc.fileRemove', { id }).catch(() => undefined);
   }
 }
 

@@ -21,7 +21,7 @@ export function parsePacketSockets(text: string): PacketSocketLine[] {
   for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
     if (f.length < 9) continue;
-    const proto = Number.parseInt(f[3], 16);
+    const proto = Number.parseInt(f[3]!, 16);
     const ifindex = Number(f[4]);
     const inode = Number(f[8]);
     if (!Number.isFinite(proto) || !Number.isInteger(ifindex) || !Number.isInteger(inode)) continue;
