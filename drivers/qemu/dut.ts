@@ -275,7 +275,13 @@ export class QemuDut extends DutBase {
         bootCpuMs: this.bootCpuMs,
         agent: this.agentEntry ? { bundled: this.agentEntry.bundled, note: this.agentEntry.note } : undefined,
         accelReason: this.accel.reason,
-        image: { source: this.image.source, release: this.image.release, hash: this.image.hash },
+        image: {
+          source: this.image.source,
+          release: this.image.release,
+          hash: this.image.hash,
+          // Firmware the NIC drivers declare: in the image, or found nowhere (a driver may then refuse the link).
+          ...(this.image.firmware.included.length + this.image.firmware.missing.length > 0 ? { firmware: this.image.firmware } : {}),
+        },
         expectedDriver: this.model.driver,
         // sysfs (the init's view) and ethtool -i (the agent's) name the same driver when all is well.
         sysfsDriver: nic.driver,

@@ -12,6 +12,7 @@ import { run } from '../../harness/sys/exec.js';
 import { isStaticElf } from './binfmt.js';
 import { cacheRoot, exists, scratchDir, writeAtomic } from '../../harness/sys/cache.js';
 import { nicModules } from './catalogue.js';
+import { guestFirmware } from './firmware.js';
 import { type CpioEntry, writeCpio } from './cpio.js';
 import { IMAGE_FORMAT, inputsHash, moduleClosure, parseModulesBuiltin, parseModulesDep } from './image-plan.js';
 import { BASE_MODULES, initScript, PROTOCOL_MODULES } from './init-script.js';
@@ -31,6 +32,8 @@ export interface GuestImage {
   hash: string;
   /** Wanted modules the kernel has neither as module nor built in. */
   missingModules: string[];
+  /** Firmware the NIC modules declare: put in the image, found nowhere, and why not. */
+  firmware: { included: string[]; missing: string[]; notes: string[] };
 }
 
 export interface GuestImageOptions {
@@ -78,9 +81,17 @@ async function build(root: string, opts: GuestImageOptions, signal?: AbortSignal
       `${src.description}: expected modules ${missingWanted.join(', ')} (as modules or built in), found neither`,
     );
   }
+  const firmware = src.modulesDir
+    ? await guestFirmware(
+        root,
+        [...modules.files.keys()].map((rel) => path.join(src.modulesDir!, rel)),
+        signal,
+      )
+    : { files: new Map<string, Buffer>(), missing: [], notes: [] };
   const init = initScript();
   const inputs: (string | Buffer)[] = [IMAGE_FORMAT, init, busybox, modules.release];
   for (const [rel, data] of [...modules.files, ...modules.extra]) inputs.push(rel, data);
+  for (const [name, data] of firmware.files) inputs.push(`firmware/${name}`, data);
   const hash = inputsHash(inputs);
   const initrd = path.join(root, 'images', `initramfs-${modules.release}-${hash}.cpio.gz`);
   if (!(await exists(initrd))) {
@@ -92,10 +103,19 @@ async function build(root: string, opts: GuestImageOptions, signal?: AbortSignal
       ...['proc', 'sys', 'tmp', 'host'].map((d): CpioEntry => ({ type: 'dir', path: d })),
     ];
     if (modules.files.size > 0) entries.push(...(await depmodEntries(initrd, modules.release, modules.files, modules.extra, signal)));
+    for (const [name, data] of firmware.files) entries.push({ type: 'file', path: `lib/firmware/${name}`, data });
     await writeAtomic(initrd, zlib.gzipSync(writeCpio(entries), { level: 6 }));
   }
   const kernel = await bootableKernel(root, src.image, signal);
-  return { kernel, initrd, release: modules.release, source: src.description, hash, missingModules: modules.missing };
+  return {
+    kernel,
+    initrd,
+    release: modules.release,
+    source: src.description,
+    hash,
+    missingModules: modules.missing,
+    firmware: { included: [...firmware.files.keys()], missing: firmware.missing, notes: firmware.notes },
+  };
 }
 
 /** Files of the wanted modules and their dependencies, read from the kernel's modules tree. */

@@ -72,7 +72,9 @@ async function build(signal?: AbortSignal): Promise<GuestImage> {
   const hash = crypto.createHash('sha256').update('sparc64-initramfs-1\0').update(agent).digest('hex').slice(0, 16);
   const initrd = path.join(root, 'images', `initramfs-sparc64-${hash}.cpio.gz`);
   if (!(await exists(initrd))) await writeAtomic(initrd, zlib.gzipSync(writeCpio(entries), { level: 6 }));
-  return { kernel: kernel.image, initrd, release: kernel.release, source: kernel.source, hash, missingModules: [] };
+  // sunhme loads no firmware: its kernel is built for it alone.
+  const firmware = { included: [], missing: [], notes: [] };
+  return { kernel: kernel.image, initrd, release: kernel.release, source: kernel.source, hash, missingModules: [], firmware };
 }
 
 /** Builds (or finds) the kernel; its cache name is the hash of the recipe, the config, the source package and the compiler. */

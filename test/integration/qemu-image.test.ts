@@ -71,6 +71,13 @@ describe('guest image', () => {
     expect(image.missingModules).toEqual([]);
   });
 
+  it('holds the firmware the NIC drivers declare, from Debian (the 82551 cannot bring its link up without its microcode)', () => {
+    const entries = new Map(readCpio(zlib.gunzipSync(fs.readFileSync(image.initrd))).map((e) => [e.name, e]));
+    expect(image.firmware.included, image.firmware.notes.join('; ')).toContain('e100/d102e_ucode.bin');
+    for (const name of image.firmware.included) expect(entries.get(`lib/firmware/${name}`)?.data.length, name).toBeGreaterThan(0);
+    expect(image.firmware.missing).toEqual([]);
+  });
+
   it("boots Debian's kernel as a PVH vmlinux extracted into the cache", () => {
     expect(image.source).toMatch(/^debian linux-image-\S+-amd64 \S+$/);
     expect(hasPvhNote(fs.readFileSync(image.kernel))).toBe(true);
