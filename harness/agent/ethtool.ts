@@ -28,7 +28,7 @@ export function parseFeaturesJson(text: string, source = 'ethtool --json -k'): F
 export function parseDriverInfo(text: string): DriverInfo {
   const get = (key: string) => {
     const m = new RegExp(`^${key}:[ \\t]*(.*)$`, 'm').exec(text);
-    return m ? m[1].trim() : '';
+    return m ? m[1]!.trim() : '';
   };
   return { name: get('driver'), version: get('version'), firmware: get('firmware-version'), bus: get('bus-info') };
 }

@@ -4,6 +4,7 @@
  * device such as a virtio-serial port (a guest agent).
  */
 import fs from 'node:fs';
+import { NicmatrixError } from '../codec/errors.js';
 import './actions/index.js';
 import { serve } from './server.js';
 
@@ -11,6 +12,7 @@ async function agentMain(argv: string[]): Promise<void> {
   const portIdx = argv.indexOf('--port');
   if (portIdx >= 0) {
     const port = argv[portIdx + 1];
+    if (port === undefined) throw new NicmatrixError('USAGE', 'agent: expected a device path after --port, found none');
     const input = fs.createReadStream(port);
     const output = fs.createWriteStream(port, { flags: 'w' });
     await serve(input, output);

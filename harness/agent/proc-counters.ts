@@ -15,8 +15,9 @@ function put(out: Record<string, number>, name: string, value: string): void {
 export function parseSnmpTable(text: string, out: Record<string, number> = {}): Record<string, number> {
   const lines = text.split('\n').filter((l) => l.includes(':'));
   for (let i = 0; i + 1 < lines.length; i += 2) {
-    const [prefix, names] = lines[i].split(':');
-    const [vprefix, values] = lines[i + 1].split(':');
+    // Every line kept holds a colon: split gives at least two parts.
+    const [prefix, names = ''] = lines[i]!.split(':');
+    const [vprefix, values = ''] = lines[i + 1]!.split(':');
     if (prefix !== vprefix) continue;
     const n = names.trim().split(/\s+/);
     const v = values.trim().split(/\s+/);

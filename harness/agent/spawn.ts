@@ -21,7 +21,7 @@ export async function spawnLocalAgent(
   signal?: AbortSignal,
   kind: AgentKind = 'node',
 ): Promise<LocalAgent> {
-  const argv = kind === 'native' ? [await nativeAgentPath('host', signal)] : [process.execPath, agentMainPath];
+  const argv: [string, ...string[]] = kind === 'native' ? [await nativeAgentPath('host', signal)] : [process.execPath, agentMainPath];
   const [file, args] = netns ? ['ip', ['netns', 'exec', netns, ...argv]] : [argv[0], argv.slice(1)];
   return spawnAgentProcess(`agent ${name}`, name, file, args, signal);
 }

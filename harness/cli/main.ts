@@ -102,12 +102,13 @@ export async function main(argv: string[], io: CommandIO = defaultIO()): Promise
 export function joinNegativeValues(args: readonly string[], options: Record<string, { type: string }>): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    const m = /^--([^=]+)$/.exec(args[i]);
+    const arg = args[i]!;
+    const m = /^--([^=]+)$/.exec(arg);
     const next = args[i + 1];
-    if (m && options[m[1]]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
-      out.push(`${args[i]}=${next}`);
+    if (m && options[m[1]!]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
       i++;
-    } else out.push(args[i]);
+    } else out.push(arg);
   }
   return out;
 }

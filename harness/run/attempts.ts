@@ -1,6 +1,7 @@
 /** Several attempts of one variant as one result (pure): every attempt kept, a cell whose attempts disagree is flaky. */
 import type { ResultRecord } from '../../matrix/record.js';
 import { combineStatuses } from '../../matrix/verdict.js';
+import { NicmatrixError } from '../codec/errors.js';
 
 /**
  * The cell's verdict is the one verdict order over its attempts (a fail seen
@@ -9,7 +10,8 @@ import { combineStatuses } from '../../matrix/verdict.js';
  */
 export function combineAttempts(attempts: readonly ResultRecord[]): ResultRecord {
   const [first] = attempts;
-  if (attempts.length <= 1) return first;
+  if (first === undefined) throw new NicmatrixError('INTERNAL', 'combineAttempts: expected at least one attempt, found none');
+  if (attempts.length === 1) return first;
   const status = combineStatuses(attempts.map((a) => a.status));
   const shown = attempts.find((a) => a.status === status) ?? first;
   const passes = attempts.filter((a) => a.status === 'pass').length;
@@ -31,5 +33,7 @@ export function combineAttempts(attempts: readonly ResultRecord[]): ResultRecord
 export function wantsAnotherAttempt(attempts: readonly ResultRecord[], repeat: number, retryFailed: number): boolean {
   if (attempts.length < repeat) return true;
   const last = attempts[attempts.length - 1];
+  // No attempt and none due (repeat 0): nothing failed to retry.
+  if (last === undefined) return false;
   return (last.status === 'fail' || last.status === 'error') && attempts.length < repeat + retryFailed;
 }

@@ -86,7 +86,7 @@ export async function probeLink(dut: Dut, link: LinkInfo, signal: AbortSignal): 
   for (let attempt = 1; attempt <= PROBE_ATTEMPTS && !signal.aborted; attempt++) {
     try {
       const [toPeer, toDut] = link.sameInterface
-        ? await oneWay(dut, link, 'dut', signal).then((ok) => [ok, ok])
+        ? await oneWay(dut, link, 'dut', signal).then((ok): [boolean, boolean] => [ok, ok])
         : await Promise.all([oneWay(dut, link, 'dut', signal), oneWay(dut, link, 'peer', signal)]);
       last = { ok: toPeer && toDut, toDut, toPeer, attempts: attempt, ms: Date.now() - t0 };
     } catch (e) {

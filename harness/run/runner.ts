@@ -65,9 +65,10 @@ export async function runMatrix(opts: RunOptions): Promise<RunRecord> {
   let next = 0;
   const worker = async () => {
     while (next < opts.targets.length) {
+      // Taken with no await since the bound was checked: i < opts.targets.length.
       const i = next++;
       if (opts.signal.aborted) break;
-      slots[i] = await runTarget(opts.targets[i], {
+      slots[i] = await runTarget(opts.targets[i]!, {
         checks: opts.checks,
         runSeed: opts.seed,
         signal: opts.signal,

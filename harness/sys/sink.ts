@@ -96,7 +96,7 @@ export class TcpSink {
 
   /** Moves the hash on past finished connections, feeding what the next ones held. */
   private advance(): void {
-    while (this.current < this.conns.length && this.conns[this.current].eof) {
+    while (this.current < this.conns.length && this.conns[this.current]!.eof) {
       this.current++;
       const next = this.conns[this.current];
       if (next) for (const b of next.held.splice(0)) this.hash.update(b);

@@ -81,7 +81,8 @@ export class Socket {
    * ready or `timeoutMs` passed; resolves to revents, 0 on timeout or close.
    */
   async wait(events: number, timeoutMs: number): Promise<number> {
-    return (await pollSockets([{ sock: this, events }], timeoutMs))[0];
+    // One revents per entry polled.
+    return (await pollSockets([{ sock: this, events }], timeoutMs))[0]!;
   }
 
   /** Closes now, or as soon as a pending wait returns (at most POLL_SLICE_MS later). */

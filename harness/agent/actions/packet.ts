@@ -18,8 +18,8 @@ defineAction('packet.send', async ({ ifname, frames, vnet, rateMbps, refusals })
   let sent = 0;
   const refused: number[] = [];
   try {
-    for (let i = 0; i < frames.length; i++) {
-      const frame = Buffer.from(frames[i], 'base64');
+    for (const [i, text] of frames.entries()) {
+      const frame = Buffer.from(text, 'base64');
       await pacer.before(wireBits(frame.length));
       try {
         await sock.send(frame, vnet?.[i]);

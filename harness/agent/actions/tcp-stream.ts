@@ -79,8 +79,8 @@ export function readTcpInfo(conn: TcpConnection): TcpInfoFacts {
     totalRetrans,
     ...(dsackDups !== undefined ? { dsackDups } : {}),
     ...(dataSegsOut !== undefined ? { dataSegsOut } : {}),
-    timestamps: (b[5] & TCPI_OPT_TIMESTAMPS) !== 0,
-    ecn: (b[5] & TCPI_OPT_ECN) !== 0,
+    timestamps: (b.readUInt8(5) & TCPI_OPT_TIMESTAMPS) !== 0,
+    ecn: (b.readUInt8(5) & TCPI_OPT_ECN) !== 0,
   };
 }
 
@@ -129,10 +129,11 @@ defineAction('tcp.stream', async (p) => {
     let off = 0;
     const shortSends: number[] = [];
     let stalled: { write: number; unacked: number } | undefined;
-    for (let i = 0; i < writes.length && !stalled; i++) {
+    for (const [i, w] of writes.entries()) {
+      if (stalled) break;
       // No room in the send buffer for that long: the peer stopped acknowledging.
-      const whole = await writeAll(conn, data.subarray(off, off + writes[i]), off, shortSends, p.ackTimeoutMs);
-      off += writes[i];
+      const whole = await writeAll(conn, data.subarray(off, off + w), off, shortSends, p.ackTimeoutMs);
+      off += w;
       if (!whole || !(await conn.waitAcked(p.ackTimeoutMs))) stalled = { write: i, unacked: conn.unacked() };
     }
     const bytes = off;

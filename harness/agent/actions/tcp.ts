@@ -39,8 +39,8 @@ defineAction('tcp.send', async ({ family, src, dst, dport, sport, payloads, gapM
   let bytes = 0;
   try {
     await conn.connect(dst, dport);
-    for (let i = 0; i < payloads.length; i++) {
-      bytes += await conn.sendAll(Buffer.from(payloads[i], 'base64'));
+    for (const [i, text] of payloads.entries()) {
+      bytes += await conn.sendAll(Buffer.from(text, 'base64'));
       // The link is idle again once everything is acknowledged: the next send makes its own segment.
       if (i < payloads.length - 1) {
         await conn.waitAcked();

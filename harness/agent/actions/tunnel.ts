@@ -89,7 +89,7 @@ defineAction('tunnel.add', async (s, ctx) => {
       ['accept_ra', '0'],
       ['router_solicitations', '0'],
       ['accept_dad', '0'],
-    ])
+    ] as const)
       await sysctl(`net.ipv6.conf.${s.ifname}.${k}`, v);
     if (s.mac) await run('ip', ['link', 'set', s.ifname, 'address', s.mac]);
     await run('ip', ['addr', 'add', s.inner4, 'dev', s.ifname]);
@@ -108,8 +108,9 @@ defineAction('tunnel.add', async (s, ctx) => {
         'nud',
         'permanent',
       ]);
-    const info = JSON.parse((await run('ip', ['-json', 'link', 'show', 'dev', s.ifname])).stdout) as { mtu: number; address?: string }[];
-    return { ifname: s.ifname, mtu: info[0].mtu, mac: info[0].address ?? '' };
+    const [info] = JSON.parse((await run('ip', ['-json', 'link', 'show', 'dev', s.ifname])).stdout) as { mtu: number; address?: string }[];
+    if (!info) throw new NicmatrixError('COMMAND_FAILED', `ip link show dev ${s.ifname}: expected the tunnel's link, found an empty list`);
+    return { ifname: s.ifname, mtu: info.mtu, mac: info.address ?? '' };
   } catch (e) {
     await run('ip', ['link', 'del', s.ifname], { reject: false });
     throw e;

@@ -164,7 +164,8 @@ defineAction('zc.zerocopyMutate', async (p) => {
   const poison = () => {
     if (!zc) return;
     zc.readCompletions();
-    for (; seen < zc.completions.length; seen++) frontier.complete(zc.completions[seen].lo, zc.completions[seen].hi);
+    for (const c of zc.completions.slice(seen)) frontier.complete(c.lo, c.hi);
+    seen = zc.completions.length;
     const end = frontier.frontier();
     for (; (poisonedUpTo + 1) * p.blockSize <= end || (poisonedUpTo < log.blocks && end === p.size); poisonedUpTo++) {
       write(poisonedUpTo, POISON);
