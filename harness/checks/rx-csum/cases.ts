@@ -146,16 +146,14 @@ export async function runTcpRx(ctx: CheckContext, what: string, family: IpFamily
 
 async function attachPcap(ctx: CheckContext, outcome: CheckOutcome, planned: readonly PlannedFrame[], offending: number[]): Promise<void> {
   if (offending.length === 0) return;
-  const frames = offending
-    .map((i) => planned[i]!)
-    .map((p) => ({
-      data: p.frame.toString('base64'),
-      len: p.frame.length,
-      status: 0,
-      pkttype: 0,
-      vlanTci: 0,
-      vlanTpid: 0,
-      tsNs: 0,
-    }));
+  const frames = offending.map((i) => ({
+    data: planned[i]!.frame.toString('base64'),
+    len: planned[i]!.frame.length,
+    status: 0,
+    pkttype: 0,
+    vlanTci: 0,
+    vlanTpid: 0,
+    tsNs: 0,
+  }));
   outcome.evidence.pcap = await ctx.writePcap('offending', frames);
 }

@@ -226,17 +226,15 @@ export async function runTunnelRx(ctx: CheckContext, c: TunnelCase, title: strin
     if (bad.length > 0)
       outcome.evidence.pcap = await ctx.writePcap(
         'offending',
-        bad
-          .map((i) => planned[i]!)
-          .map((p) => ({
-            data: p.frame.toString('base64'),
-            len: p.frame.length,
-            status: 0,
-            pkttype: 0,
-            vlanTci: 0,
-            vlanTpid: 0,
-            tsNs: 0,
-          })),
+        bad.map((i) => ({
+          data: planned[i]!.frame.toString('base64'),
+          len: planned[i]!.frame.length,
+          status: 0,
+          pkttype: 0,
+          vlanTci: 0,
+          vlanTpid: 0,
+          tsNs: 0,
+        })),
       );
     return outcome;
   });
