@@ -1,7 +1,8 @@
 /** Runs every selected check on one target: start, collect, variants, restore, stop. */
 import { createDut } from '../../drivers/index.js';
+import { findQemuModel } from '../../drivers/qemu/catalogue.js';
 import { parseTargetSpec } from '../../drivers/spec.js';
-import type { Dut } from '../../drivers/types.js';
+import type { Dut, TargetSpec } from '../../drivers/types.js';
 import type { FeatureSnapshot, ResultRecord, TargetRecord } from '../../matrix/record.js';
 import type { Check } from '../checks/types.js';
 import { cleanup } from '../sys/cleanup.js';
@@ -41,6 +42,12 @@ function emptyTarget(spec: string): TargetRecord {
     evidence: {},
     results: [],
   };
+}
+
+/** What the spec alone says of the device, until the DUT reports it: a target that fails to start is still named. */
+function deviceFromSpec(parsed: TargetSpec): TargetRecord['device'] {
+  if (parsed.kind !== 'qemu') return { description: parsed.spec };
+  return { model: parsed.model, description: findQemuModel(parsed.model)?.description ?? parsed.spec };
 }
 
 /** An `error` verdict for what never ran because the target failed or the run stopped. */
@@ -84,6 +91,9 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
   try {
     const parsed = parseTargetSpec(spec);
     record.kind = parsed.kind;
+    record.device = deviceFromSpec(parsed);
+    // A QEMU model's catalogue says which driver binds it: a target that cannot be set up still shows on that device's row.
+    if (parsed.kind === 'qemu') record.driver.name = findQemuModel(parsed.model)?.driver ?? '';
     dut = await createDut(parsed);
     let link = await dut.start(signal);
     const running = dut;

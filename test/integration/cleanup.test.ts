@@ -132,6 +132,8 @@ describe('bad input', () => {
     const t = readRecord(out).targets[0]!;
     // The missing port is named as the cause, and said once for the target, not once per check.
     expect(t.setupError?.message).toMatch(/expected an existing interface nonexist0 in the host namespace, found none/);
+    // Named by its spec, so the matrix shows the error cells under the target that failed, not a nameless device.
+    expect(t.device.description).toBe('phys:nonexist0,nm-none/nonexist1');
     expect(t.results.length).toBeGreaterThan(1);
     expect(t.results.every((x) => x.status === 'error')).toBe(true);
     const lines = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => l.includes('ERROR'));
@@ -139,6 +141,17 @@ describe('bad input', () => {
       expect.stringMatching(/\[TARGET_SPEC\] target could not be set up: .*nonexist0.* \(\d+ verdict\(s\) not run, recorded as error\)$/),
     ]);
     expect(fs.existsSync(out)).toBe(true);
+  });
+
+  it('a QEMU target that cannot start shows on its model and catalogue driver, the cause named', async () => {
+    const out = path.join(tmpDir('bad-qemu'), 'run.json');
+    const r = await nicmatrix(['run', '--target', 'qemu:e1000,kernel=/nonexistent/vmlinuz', '--checks', 'tx-csum/ipv4-udp', '--out', out]);
+    expect(r.exitCode).toBe(2);
+    const t = readRecord(out).targets[0]!;
+    expect(t.setupError?.message).toContain('/nonexistent/vmlinuz');
+    expect(t.device).toEqual({ model: 'e1000', description: 'Intel 82540EM Gigabit Ethernet (QEMU e1000)' });
+    expect(t.driver.name).toBe('e1000');
+    expect(t.results.every((x) => x.status === 'error')).toBe(true);
   });
 
   it('--help is fast and lists the commands', async () => {
