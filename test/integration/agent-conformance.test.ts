@@ -45,6 +45,11 @@ afterAll(async () => {
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 const bytesOf = (f: CapturedFrame) => Buffer.from(f.data, 'base64');
+/** An IPv4 UDP frame from one end of the veth pair to the other, to port 9. */
+const udpFrame = (from: 'a' | 'b', sport: number, more: Pick<Parameters<typeof buildUdpFrame>[0], 'payload' | 'checksum'> = {}) => {
+  const [src, dst] = from === 'a' ? [link.a, link.b] : [link.b, link.a];
+  return buildUdpFrame({ family: 4, srcMac: src.mac, dstMac: dst.mac, src: src.ipv4, dst: dst.ipv4, sport, dport: 9, ...more });
+};
 type Side = LocalAgent['client'];
 
 /** An agent error as the caller sees it, without the agent's name (which differs by kind). */
@@ -266,17 +271,7 @@ describe('packets', () => {
   });
 
   it('packet.send with a virtio_net_hdr (generic checksum offsets survive to the peer capture)', async () => {
-    const frame = buildUdpFrame({
-      family: 4,
-      srcMac: link.a.mac,
-      dstMac: link.b.mac,
-      src: link.a.ipv4,
-      dst: link.b.ipv4,
-      sport: 40104,
-      dport: 9,
-      payload: Buffer.from('vnet via agent'),
-      checksum: 'partial',
-    });
+    const frame = udpFrame('a', 40104, { payload: Buffer.from('vnet via agent'), checksum: 'partial' });
     const vnet = { flags: 1, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 34, csumOffset: 6 };
     await conform(async (a, b) => ({
       withHdr: await capturedBy(b, 40104, 1, () => a.call('packet.send', { ifname: link.a.ifname, frames: [b64(frame)], vnet: [vnet] })),
@@ -467,15 +462,7 @@ describe('link counters, pacing and scopes', () => {
   });
 
   it('capture.stop ends its wait when the named counters account for the frames still missing', async () => {
-    const frame = buildUdpFrame({
-      family: 4,
-      srcMac: link.b.mac,
-      dstMac: link.a.mac,
-      src: link.b.ipv4,
-      dst: link.a.ipv4,
-      sport: 40106,
-      dport: 9,
-    });
+    const frame = udpFrame('b', 40106);
     await conform(async (a, b) => {
       const { counters } = await a.call('link.stats', { ifname: link.a.ifname });
       // Two frames "counted dropped" before the capture (a device's overrun counters rise so): 3 sent + 2 counted = 5.
@@ -496,16 +483,7 @@ describe('link counters, pacing and scopes', () => {
   });
 
   it('packet.send paced to rateMbps takes the frames’ wire time', async () => {
-    const frame = buildUdpFrame({
-      family: 4,
-      srcMac: link.a.mac,
-      dstMac: link.b.mac,
-      src: link.a.ipv4,
-      dst: link.b.ipv4,
-      sport: 40105,
-      dport: 9,
-      payload: Buffer.alloc(1000),
-    });
+    const frame = udpFrame('a', 40105, { payload: Buffer.alloc(1000) });
     await conform(async (a) => {
       const t0 = Date.now();
       // 20 frames of 1042 bytes at 10 Mb/s: about 17 ms of wire time.
