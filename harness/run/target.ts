@@ -97,18 +97,32 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
     dut = await createDut(parsed);
     let link = await dut.start(signal);
     const running = dut;
-    /** Brings a link that passes no traffic back: a new guest for QEMU, the interface down and up elsewhere. */
-    const recover = async (why: string | undefined): Promise<Recovery> => {
-      const how = record.kind === 'qemu' ? 'the guest was restarted' : 'the interface was set down and up';
+    /** The interface down and up (the driver resets the device), then whether traffic passes; failing is an answer too. */
+    const reup = async (): Promise<{ ok: boolean; detail?: string }> => {
       try {
-        if (record.kind === 'qemu') {
-          await running.stop();
-          link = await running.start(signal);
-          linkIf = link.dut.ifname;
-        } else {
-          await running.run('dut', 'link.reup', { ifname: link.dut.ifname });
-          await linkReady(running, link.dut.ifname, signal, (l) => listener.onLog?.(spec, l));
+        await running.run('dut', 'link.reup', { ifname: link.dut.ifname });
+        await linkReady(running, link.dut.ifname, signal, (l) => listener.onLog?.(spec, l));
+        const again = await probeLink(running, link, signal);
+        return { ok: again.ok, detail: again.error };
+      } catch (e) {
+        return { ok: false, detail: describeError(e) };
+      }
+    };
+    /**
+     * Brings a link back: a hung guest is restarted; a link that passes no traffic is set down and up first (a device
+     * the driver's reset revives says more, and costs less, than a new guest), then, on QEMU, the guest is restarted.
+     */
+    const recover = async (why: string | undefined, guestHung: boolean): Promise<Recovery> => {
+      let how = 'the interface was set down and up';
+      try {
+        if (!guestHung) {
+          const r = await reup();
+          if (r.ok || record.kind !== 'qemu') return { how, ok: r.ok, detail: r.ok ? undefined : (r.detail ?? why) };
         }
+        how = guestHung ? 'the guest was restarted' : `${how}, which did not bring it back, then the guest was restarted`;
+        await running.stop();
+        link = await running.start(signal);
+        linkIf = link.dut.ifname;
         const again = await probeLink(running, link, signal);
         return { how, ok: again.ok, detail: again.ok ? undefined : (again.error ?? why) };
       } catch (e) {
@@ -185,7 +199,7 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
           // The probe could not run at all: an agent is gone. A hung guest is restarted (a bounded number of times) and
           // the target goes on; anything else, or once too often, ends the target, which no verdict on the device may hide.
           // Only a hang: a QEMU that died (killed, crashed) ends the target, as it says.
-          const recovery = probe.guestHung && timing.guestRestarts < MAX_GUEST_RESTARTS ? await recover(probe.error) : undefined;
+          const recovery = probe.guestHung && timing.guestRestarts < MAX_GUEST_RESTARTS ? await recover(probe.error, true) : undefined;
           if (recovery) {
             timing.guestRestarts++;
             result = guestLostFinding(result, probe.error, recovery);
@@ -202,7 +216,7 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
           }
           if (group.features) applied = await applyFeatures({ dut, link, signal, log: groupLog }, group.features);
         } else if (!probe.ok && !signal.aborted) {
-          const recovery = await recover(probe.error);
+          const recovery = await recover(probe.error, false);
           result = linkLostFinding(result, probe, recovery);
           timing.recoveries++;
           counters.last = undefined;
