@@ -496,7 +496,18 @@ static int act_capture_stop(const jv *p, sb *out, err *e)
 		jv *drops = jget(p, "dropsFrom");
 		long long dropped = 0;
 		int64_t read_at = 0;
+		/* quietMs: the wait also ends once no frame arrived for that long (some expected frames may rightly never come). */
+		double quiet_ms = opt_num(p, "quietMs", -1);
+		size_t seen = capture_count(c, no_out);
+		int64_t grew_at = now_ms();
 		while ((double)(capture_count(c, no_out) + dropped) < expect && now_ms() < deadline && !c->failure.set && !call_cancelled()) {
+			size_t n = capture_count(c, no_out);
+			if (n > seen) {
+				seen = n;
+				grew_at = now_ms();
+			}
+			if (quiet_ms >= 0 && (double)(now_ms() - grew_at) >= quiet_ms)
+				break;
 			if (drops && drops->t == J_OBJ && now_ms() - read_at >= DROPS_POLL_MS) {
 				dropped = drops_since(drops);
 				read_at = now_ms();

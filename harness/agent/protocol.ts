@@ -93,6 +93,8 @@ export interface ActionMap {
       timeoutMs?: number;
       ignoreOutgoing?: boolean;
       dropsFrom?: { ifname: string; before: Record<string, number> };
+      /** With `expect`: the wait also ends once no frame arrived for this long (some expected frames may rightly never come). */
+      quietMs?: number;
     };
     result: { frames: CapturedFrame[]; dropped: number };
   };

@@ -33,6 +33,8 @@ export interface StopOptions {
   signal?: AbortSignal;
   /** Frames known not to come (a device counted them dropped): they count toward `expect`. */
   accountedElsewhere?: () => Promise<number>;
+  /** With `expect`: the wait also ends once no frame arrived for this long. */
+  quietMs?: number;
 }
 
 export interface CaptureResult {
@@ -127,10 +129,17 @@ export class Capture {
         const deadline = Date.now() + (opts.timeoutMs ?? 2000);
         await this.drainAll();
         const elsewhere = opts.accountedElsewhere ?? (() => Promise.resolve(0));
+        let seen = this.frames.length;
+        let grewAt = Date.now();
+        const quiet = () => {
+          if (this.frames.length > seen) [seen, grewAt] = [this.frames.length, Date.now()];
+          return opts.quietMs !== undefined && Date.now() - grewAt >= opts.quietMs;
+        };
         while (
           this.frames.length < opts.expect &&
           Date.now() < deadline &&
           !opts.signal?.aborted &&
+          !quiet() &&
           this.frames.length + (await elsewhere()) < opts.expect
         ) {
           await this.socket.sock.wait(C.POLLIN, Math.min(200, deadline - Date.now()));

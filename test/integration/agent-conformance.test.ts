@@ -482,6 +482,18 @@ describe('link counters, pacing and scopes', () => {
     }).then((r) => expect(r).toEqual({ frames: 3, early: true }));
   });
 
+  it('capture.stop with quietMs ends its wait once no frame came for that long, expected frames still missing', async () => {
+    const frame = udpFrame('b', 40108);
+    await conform(async (a, b) => {
+      const { id } = await a.call('capture.start', { ifname: link.a.ifname });
+      await b.call('packet.send', { ifname: link.b.ifname, frames: [b64(frame), b64(frame), b64(frame)] });
+      const t0 = Date.now();
+      const r = await a.call('capture.stop', { id, expect: 5, timeoutMs: 60_000, ignoreOutgoing: true, quietMs: 500 });
+      // Ended on the quiet, far from the 60 s time-out.
+      return { frames: r.frames.filter((f) => parseFrame(bytesOf(f)).l4?.sport === 40108).length, early: Date.now() - t0 < 30_000 };
+    }).then((r) => expect(r).toEqual({ frames: 3, early: true }));
+  });
+
   it('packet.send paced to rateMbps takes the frames’ wire time', async () => {
     const frame = udpFrame('a', 40105, { payload: Buffer.alloc(1000) });
     await conform(async (a) => {

@@ -66,14 +66,14 @@ function dropsSince(drops: { ifname: string; before: Record<string, number> }): 
   };
 }
 
-defineAction('capture.stop', async ({ id, settleMs, expect, timeoutMs, ignoreOutgoing, dropsFrom }, ctx) => {
+defineAction('capture.stop', async ({ id, settleMs, expect, timeoutMs, ignoreOutgoing, dropsFrom, quietMs }, ctx) => {
   const cap = ctx.resources.get(id);
   if (!(cap instanceof Capture))
     throw new NicmatrixError('AGENT', `capture.stop: expected an open capture "${id}", found ${cap ? 'another kind of resource' : 'none'}`);
   ctx.resources.delete(id);
   const keep = ignoreOutgoing ? (f: ReceivedFrame) => f.pkttype !== PACKET_OUTGOING : undefined;
   const accountedElsewhere = dropsFrom ? dropsSince(dropsFrom) : undefined;
-  const r = await cap.stop({ settleMs, expect, timeoutMs, keep, signal: callSignal(), accountedElsewhere });
+  const r = await cap.stop({ settleMs, expect, timeoutMs, keep, signal: callSignal(), accountedElsewhere, quietMs });
   const frames: CapturedFrame[] = [];
   for (const f of r.frames) {
     frames.push(toCapturedFrame(f, r.startNs));
