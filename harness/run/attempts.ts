@@ -23,7 +23,7 @@ export function combineAttempts(attempts: readonly ResultRecord[]): ResultRecord
     message: flaky ? `flaky: ${passes} of ${attempts.length} attempts passed; ${shown.message}` : shown.message,
     evidence: {
       ...shown.evidence,
-      attempts: attempts.map((a) => ({ status: a.status, durationMs: a.durationMs, message: a.message })),
+      attempts: attempts.map((a) => ({ status: a.status, durationMs: a.durationMs, message: a.message, seed: a.evidence.seed })),
       ...(flaky ? { flaky: { passes, attempts: attempts.length } } : {}),
     },
   };

@@ -42,6 +42,14 @@ export function deriveSeed(runSeed: number, ...parts: string[]): number {
   return h >>> 0;
 }
 
+/**
+ * The seed of attempt `k` of a variant whose seed is `seed`: the first attempt keeps it (a run reproduces with --seed),
+ * later ones get their own, so a repeat picks new ports instead of a 4-tuple its previous attempt left in TIME_WAIT.
+ */
+export function attemptSeed(seed: number, k: number): number {
+  return k === 0 ? seed : deriveSeed(seed, `attempt ${k}`);
+}
+
 /** One check variant at its place in the record (check order, then variant order). */
 export interface PlannedVariant<C = Check, V = Variant> {
   index: number;

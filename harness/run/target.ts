@@ -13,7 +13,7 @@ import { combineAttempts, wantsAnotherAttempt } from './attempts.js';
 import { linkReady } from '../checks/link-ready.js';
 import { probeLink } from './probe.js';
 import { guestLostFinding, linkLostFinding, type Recovery } from './stall.js';
-import { deriveSeed, groupByFeatures, type PlannedVariant } from './plan.js';
+import { attemptSeed, deriveSeed, groupByFeatures, type PlannedVariant } from './plan.js';
 import { type AppliedFeatures, applyFeatures, type Counters, runVariant } from './variant.js';
 
 export interface TargetRunOptions {
@@ -176,7 +176,7 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
                 dut,
                 link,
                 spec,
-                seed,
+                seed: attemptSeed(seed, attempts.length),
                 signal,
                 pcapDir: opts.pcapDir,
                 recordDir: opts.recordDir,

@@ -36,6 +36,23 @@ describe('segmentation offload on sound devices', () => {
     expect(tso.message).toMatch(/super-frames cut into \d+ segments/);
     expect(await netnsOf(r.pid)).toEqual([]);
   });
+
+  it('--repeat 3 on veth: every attempt of a sound device agrees, each on its own seed (its own ports)', { timeout: 300_000 }, async () => {
+    const out = path.join(tmpDir('tso-repeat'), 'run.json');
+    const r = await nicmatrix(['run', '--target', 'veth', '--checks', 'tso/ipv4', '--repeat', '3', '--out', out]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const results = readRecord(out).targets[0]!.results;
+    expect(results.length).toBeGreaterThan(0);
+    for (const x of results) {
+      const attempts = x.evidence.attempts as { status: string; seed: number }[];
+      expect(
+        attempts.map((a) => a.status),
+        `${x.variant}: ${x.message}`,
+      ).toEqual([x.status, x.status, x.status]);
+      expect(new Set(attempts.map((a) => a.seed)).size).toBe(3);
+      expect(x.evidence.flaky).toBeUndefined();
+    }
+  });
 });
 
 /** Checks run together with the segmentation family: tx-csum must not suffer from a super-frame-only fault. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Check } from '../../harness/checks/types.js';
 import { restoreSettings, unmetFeatures } from '../../harness/run/features.js';
-import { deriveSeed, featureKey, globToRegExp, groupByFeatures, selectChecks } from '../../harness/run/plan.js';
+import { attemptSeed, deriveSeed, featureKey, globToRegExp, groupByFeatures, selectChecks } from '../../harness/run/plan.js';
 
 const check = (id: string): Check => ({
   id,
@@ -32,6 +32,11 @@ describe('check selection', () => {
   it('derives stable, distinct seeds', () => {
     expect(deriveSeed(1, 'veth', 'a', 'on')).toBe(deriveSeed(1, 'veth', 'a', 'on'));
     expect(deriveSeed(1, 'veth', 'a', 'on')).not.toBe(deriveSeed(2, 'veth', 'a', 'on'));
+    // The first attempt keeps the variant's seed; each repeat gets its own, the same on every run.
+    const seed = deriveSeed(1, 'veth', 'a', 'on');
+    expect(attemptSeed(seed, 0)).toBe(seed);
+    expect(new Set([0, 1, 2].map((k) => attemptSeed(seed, k))).size).toBe(3);
+    expect(attemptSeed(seed, 2)).toBe(attemptSeed(seed, 2));
     expect(deriveSeed(1, 'veth', 'a', 'on')).not.toBe(deriveSeed(1, 'veth', 'a', 'off'));
     expect(deriveSeed(1, 'ab', 'c')).not.toBe(deriveSeed(1, 'a', 'bc'));
   });
