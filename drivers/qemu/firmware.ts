@@ -10,7 +10,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { run } from '../../harness/sys/exec.js';
-import { exists, scratchDir } from '../../harness/sys/cache.js';
+import { exists, publishDir, scratchDir } from '../../harness/sys/cache.js';
 
 /** The Debian package that carries the e100 (and other NIC) microcode. */
 export const FIRMWARE_PACKAGE = 'firmware-misc-nonfree';
@@ -84,11 +84,7 @@ async function debianFirmwareDir(root: string, notes: string[], signal?: AbortSi
     await run('dpkg', ['-x', path.join(scratch.dir, deb), scratch.dir], { timeoutMs: 120_000, signal });
     await fs.rm(path.join(scratch.dir, deb));
     await fs.rm(apt, { recursive: true });
-    await fs.writeFile(path.join(scratch.dir, '.complete'), `${deb}\n`);
-    await fs.rename(scratch.dir, dir).catch(async (e: NodeJS.ErrnoException) => {
-      // Another run unpacked it first: theirs is as good as ours.
-      if (!(await exists(path.join(dir, '.complete')))) throw e;
-    });
+    await publishDir(scratch.dir, dir, deb);
     return path.join(dir, 'lib', 'firmware');
   } finally {
     await scratch.done();

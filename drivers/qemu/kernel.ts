@@ -11,7 +11,7 @@ import { execa } from 'execa';
 import { NicmatrixError } from '../../harness/codec/errors.js';
 import { run } from '../../harness/sys/exec.js';
 import { bzImagePayload, hasPvhNote, isElf } from './binfmt.js';
-import { exists, scratchDir, writeAtomic } from '../../harness/sys/cache.js';
+import { exists, publishDir, scratchDir, writeAtomic } from '../../harness/sys/cache.js';
 import { inputsHash, parseAptDepends, parseAptVersion } from './image-plan.js';
 
 export const DEBIAN_KERNEL_META = 'linux-image-amd64';
@@ -74,11 +74,7 @@ export async function debianKernel(root: string, signal?: AbortSignal): Promise<
       const release = await onlyRelease(path.join(scratch.dir, 'root', 'lib', 'modules'));
       // Debian ships no modules.dep: depmod builds it inside the unpacked tree, never in /lib/modules.
       await run('depmod', ['-b', path.join(scratch.dir, 'root'), release], { timeoutMs: 120_000, signal });
-      await fs.writeFile(path.join(scratch.dir, '.complete'), `${pkg} ${version} ${release}\n`);
-      await fs.rename(scratch.dir, dir).catch(async (e: NodeJS.ErrnoException) => {
-        // Another run finished the same kernel first: theirs is as good as ours.
-        if (!(await exists(path.join(dir, '.complete')))) throw e;
-      });
+      await publishDir(scratch.dir, dir, `${pkg} ${version} ${release}`);
       await pruneOtherKernels(path.dirname(dir), path.basename(dir));
     } finally {
       await scratch.done();

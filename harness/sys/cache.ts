@@ -47,3 +47,14 @@ export async function scratchDir(target: string): Promise<{ dir: string; done():
   await fs.mkdir(dir, { recursive: true });
   return { dir, done: () => teardown.run() };
 }
+
+/**
+ * Marks a finished scratch tree complete (`what` in its marker) and renames it to `dir`; when another run finished
+ * `dir` first, theirs is as good as ours and stays.
+ */
+export async function publishDir(scratch: string, dir: string, what: string): Promise<void> {
+  await fs.writeFile(path.join(scratch, '.complete'), `${what}\n`);
+  await fs.rename(scratch, dir).catch(async (e: unknown) => {
+    if (!(await exists(path.join(dir, '.complete')))) throw e;
+  });
+}

@@ -56,30 +56,25 @@ async function runVlan(ctx: CheckContext): Promise<CheckOutcome> {
   if (ctx.link.sameInterface) return { status: 'skip', message: 'loopback carries no 802.1Q sub-interface', evidence: {} };
   const vid = createRng(ctx.seed ^ 0x9e3779b9).int(2, 4094);
   const a = vlanAddresses(vid);
-  const name = (side: string) => `nmv${side}${vid}`.slice(0, 15);
-  let dut: { id: string };
-  try {
-    dut = await ctx.dut.run('dut', 'vlan.add', {
-      parent: ctx.link.dut.ifname,
-      name: name('d'),
-      vid,
-      addresses: [`${a.v4[0]}/24`, `${a.v6[0]}/64`],
-    });
-  } catch (e) {
-    return noVlanSkip('DUT', e);
-  }
-  try {
-    let peer: { id: string };
+  /** The sub-interface on one side: the DUT holds the first address of each family, the peer the second. */
+  const add = async (side: 'dut' | 'peer'): Promise<{ id: string } | CheckOutcome> => {
+    const k = side === 'dut' ? 0 : 1;
     try {
-      peer = await ctx.dut.run('peer', 'vlan.add', {
-        parent: ctx.link.peer.ifname,
-        name: name('p'),
+      return await ctx.dut.run(side, 'vlan.add', {
+        parent: ctx.link[side].ifname,
+        name: `nmv${side[0]}${vid}`.slice(0, 15),
         vid,
-        addresses: [`${a.v4[1]}/24`, `${a.v6[1]}/64`],
+        addresses: [`${a.v4[k]}/24`, `${a.v6[k]}/64`],
       });
     } catch (e) {
-      return noVlanSkip('peer', e);
+      return noVlanSkip(side === 'dut' ? 'DUT' : 'peer', e);
     }
+  };
+  const dut = await add('dut');
+  if ('status' in dut) return dut;
+  try {
+    const peer = await add('peer');
+    if ('status' in peer) return peer;
     try {
       const via = (family: IpFamily) => ({
         src: family === 4 ? a.v4[0] : a.v6[0],
