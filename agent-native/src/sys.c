@@ -1,7 +1,7 @@
 /*
  * System actions: agent.ping, link.info, ethtool.* (SIOCETHTOOL, reported
  * under the names `ethtool --json -k` and `ethtool -S` use), nstat.read (the
- * counters nstat reads, named as it names them) and sysctl.set.
+ * counters nstat reads, named as it names them), sysctl.get and sysctl.set.
  */
 #define _GNU_SOURCE
 #include "agent.h"
@@ -719,23 +719,47 @@ static bool sysctl_name_ok(const char *name)
 	return run > 0 && parts >= 2;
 }
 
-static int act_sysctl_set(const jv *p, sb *out, err *e)
+/* The /proc/sys file of a dotted name into `path`; -1 (USAGE) when the name could leave /proc/sys. */
+static int sysctl_path(const char *act, const char *name, char *path, size_t size, err *e)
 {
-	const char *name, *value;
-	if (need_str(e, "sysctl.set", p, "name", &name) < 0 || need_str(e, "sysctl.set", p, "value", &value) < 0)
-		return -1;
 	if (!sysctl_name_ok(name)) {
 		sb q = {0};
 		sb_jcstr(&q, name);
-		fail(e, "USAGE", "sysctl.set: expected a dotted sysctl name like net.ipv4.ipfrag_time, found %s", q.p);
+		fail(e, "USAGE", "%s: expected a dotted sysctl name like net.ipv4.ipfrag_time, found %s", act, q.p);
 		sb_free(&q);
 		return -1;
 	}
-	char path[512];
-	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	snprintf(path, size, "/proc/sys/%s", name);
 	for (char *c = path + 10; *c; c++)
 		if (*c == '.')
 			*c = '/';
+	return 0;
+}
+
+static int act_sysctl_get(const jv *p, sb *out, err *e)
+{
+	const char *name;
+	char path[512];
+	if (need_str(e, "sysctl.get", p, "name", &name) < 0 || sysctl_path("sysctl.get", name, path, sizeof(path), e) < 0)
+		return -1;
+	char *value = read_file(path);
+	if (!value)
+		return fail(e, "AGENT", "sysctl.get: could not read %s (%s): %s", name, path, strerror(errno));
+	trim(value);
+	sb_open(out, '{');
+	sb_kstr(out, "value", value);
+	sb_close(out, '}');
+	free(value);
+	return 0;
+}
+
+static int act_sysctl_set(const jv *p, sb *out, err *e)
+{
+	const char *name, *value;
+	char path[512];
+	if (need_str(e, "sysctl.set", p, "name", &name) < 0 || need_str(e, "sysctl.set", p, "value", &value) < 0 ||
+	    sysctl_path("sysctl.set", name, path, sizeof(path), e) < 0)
+		return -1;
 	char *prev = read_file(path);
 	if (!prev)
 		return fail(e, "AGENT", "sysctl.set: could not set %s (%s) to %s: %s", name, path, value, strerror(errno));
@@ -773,6 +797,7 @@ const action sys_actions[] = {
 	{"zc.packetSockets", act_packet_sockets},
 	{"zc.linkDrops", act_link_drops},
 	{"nstat.read", act_nstat},
+	{"sysctl.get", act_sysctl_get},
 	{"sysctl.set", act_sysctl_set},
 	{NULL, NULL},
 };

@@ -68,6 +68,11 @@ export interface Check extends About {
   readonly family: string;
   /** One line for people. */
   readonly title: string;
+  /**
+   * The DUT sends frames the check built itself (AF_PACKET), and its judge compares every byte of them: the
+   * runner's judgement of the DUT stack's headers (TTL, DSCP, MACs) does not apply to them.
+   */
+  readonly craftsDutFrames?: boolean;
   /** The variants to run on this link, given the DUT's features when it came up. */
   variants(link: LinkInfo, features: FeatureSnapshot): Variant[];
   run(ctx: CheckContext): Promise<CheckOutcome>;

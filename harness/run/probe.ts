@@ -35,14 +35,20 @@ function mac(m: string): Buffer {
   return Buffer.from(m.split(':').map((x) => parseInt(x, 16)));
 }
 
-/** The probe's Ethernet header: to, from, EtherType. Arrival is judged on it alone, never on the payload. */
-function probeHeader(link: LinkInfo, from: Side, to: Side): Buffer {
-  return Buffer.concat([mac(link[to].mac), mac(link[from].mac), Buffer.from([PROBE_ETHERTYPE >> 8, PROBE_ETHERTYPE & 0xff])]);
-}
+const PROBE_TEXT = Buffer.from('nicmatrix link probe');
 
 function probeFrame(link: LinkInfo, from: Side, to: Side): Buffer {
+  const header = Buffer.concat([mac(link[to].mac), mac(link[from].mac), Buffer.from([PROBE_ETHERTYPE >> 8, PROBE_ETHERTYPE & 0xff])]);
   // Padded to the minimum frame, so no device has a reason to touch it.
-  return Buffer.concat([probeHeader(link, from, to), Buffer.from('nicmatrix link probe'), Buffer.alloc(26)]);
+  return Buffer.concat([header, PROBE_TEXT, Buffer.alloc(26)]);
+}
+
+/**
+ * A probe that arrived, however altered: its EtherType or its text is enough. A device that rewrites addresses or
+ * bytes still passes traffic, and the checks, which see those frames, not the probe, must judge what it does to them.
+ */
+export function isProbeFrame(data: Buffer): boolean {
+  return (data.length >= 14 && data.readUInt16BE(12) === PROBE_ETHERTYPE) || data.includes(PROBE_TEXT);
 }
 
 /**
@@ -72,9 +78,7 @@ async function oneWay(dut: Dut, link: LinkInfo, from: Side, signal: AbortSignal)
         { signal },
       )
       .catch(downIsFalse);
-    const header = probeHeader(link, from, to);
-    // A frame that arrived altered still passed: the checks, not the probe, judge what a device does to bytes.
-    sendOk &&= r !== false && r.frames.some((f) => Buffer.from(f.data, 'base64').subarray(0, header.length).equals(header));
+    sendOk &&= r !== false && r.frames.some((f) => isProbeFrame(Buffer.from(f.data, 'base64')));
   }
   return sendOk;
 }

@@ -11,6 +11,7 @@ import { restoreSettings } from './features.js';
 import type { RunListener } from './listener.js';
 import { combineAttempts, wantsAnotherAttempt } from './attempts.js';
 import { linkReady } from '../checks/link-ready.js';
+import { headerIntent, readStackDefaults } from './stack-defaults.js';
 import { probeLink } from './probe.js';
 import { guestLostFinding, linkLostFinding, type Recovery } from './stall.js';
 import { attemptSeed, deriveSeed, groupByFeatures, type PlannedVariant } from './plan.js';
@@ -97,6 +98,7 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
     dut = await createDut(parsed);
     let link = await dut.start(signal);
     const running = dut;
+    let stack = await readStackDefaults(running, link, signal);
     /** The interface down and up (the driver resets the device), then whether traffic passes; failing is an answer too. */
     const reup = async (): Promise<{ ok: boolean; detail?: string }> => {
       try {
@@ -123,6 +125,7 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
         await running.stop();
         link = await running.start(signal);
         linkIf = link.dut.ifname;
+        stack = await readStackDefaults(running, link, signal);
         const again = await probeLink(running, link, signal);
         return { how, ok: again.ok, detail: again.ok ? undefined : (again.error ?? why) };
       } catch (e) {
@@ -138,7 +141,7 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
       kernel: facts.kernel,
       features: facts.features,
       dimensions: facts.dimensions,
-      evidence: facts.evidence,
+      evidence: { ...facts.evidence, stackDefaults: stack },
     });
     original = facts.features;
     listener.onTargetReady?.(spec, record, Date.now() - started);
@@ -178,6 +181,7 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
                 spec,
                 seed: attemptSeed(seed, attempts.length),
                 signal,
+                headers: headerIntent(link, stack),
                 pcapDir: opts.pcapDir,
                 recordDir: opts.recordDir,
                 timeoutMs: opts.variantTimeoutMs,

@@ -4,7 +4,7 @@
  * budget (its own wait shortened to match), and is kept as a step, so a
  * stall can say where it happened.
  */
-import type { ActionName, ActionParams, ActionResult } from '../agent/protocol.js';
+import type { ActionName, ActionParams, ActionResult, CapturedFrame } from '../agent/protocol.js';
 import type { Dut, LinkInfo, RunActionOptions, Side, TargetFacts } from '../../drivers/types.js';
 import { ACTION_TIMEOUT_MS } from '../agent/client.js';
 import { describeError, errorCode, NicmatrixError } from '../codec/errors.js';
@@ -29,6 +29,8 @@ const MIN_CALL_MS = 1_000;
 
 export class VariantDut implements Dut {
   readonly steps: Step[] = [];
+  /** Every capture the peer returned: what crossed the wire, for the checks of the DUT's headers. */
+  readonly peerCaptures: CapturedFrame[][] = [];
   private readonly t0 = Date.now();
 
   constructor(
@@ -74,6 +76,7 @@ export class VariantDut implements Dut {
         scope: this.scope,
       });
       step.endMs = Date.now() - this.t0;
+      if (side === 'peer' && action === 'capture.stop') this.peerCaptures.push((r as ActionResult<'capture.stop'>).frames);
       return r;
     } catch (e) {
       step.endMs = Date.now() - this.t0;

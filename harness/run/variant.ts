@@ -5,6 +5,7 @@ import type { Dut, LinkInfo } from '../../drivers/types.js';
 import type { Evidence, FeatureSnapshot, ResultRecord } from '../../matrix/record.js';
 import type { CapturedFrame } from '../agent/protocol.js';
 import { CANCEL_DRAIN_MS } from '../agent/server.js';
+import { judgeCaptures, withHeaderFaults, type HeaderIntent } from '../checks/header-intent.js';
 import type { Check, CheckOutcome, Variant } from '../checks/types.js';
 import { describeError, errorCode, NicmatrixError } from '../codec/errors.js';
 import { pcapFile } from '../codec/pcap.js';
@@ -30,6 +31,8 @@ export interface VariantEnv {
   spec: string;
   seed: number;
   signal: AbortSignal;
+  /** What the DUT's stack writes into its frames' headers: every peer capture is judged against it (absent: not judged). */
+  headers?: HeaderIntent;
   /** Directory for pcaps, and the directory the record's relative paths start from. */
   pcapDir?: string;
   recordDir?: string;
@@ -169,6 +172,9 @@ export async function runVariant(env: VariantEnv, check: Check, variant: Variant
     };
   }
   if (cancelled) outcome.evidence = { ...outcome.evidence, cancelled };
+  // Checks that send hand-made frames compare every byte of them; on one shared interface no device carries them.
+  if (env.headers && !check.craftsDutFrames && !env.link.sameInterface)
+    outcome = withHeaderFaults(outcome, judgeCaptures(vdut.peerCaptures, env.headers), env.headers);
   const evidence: Evidence = { ...outcome.evidence, seed: env.seed, features, timing };
   if (linkWaitMs > 0) evidence.linkWaitMs = linkWaitMs;
   if (before) {

@@ -209,6 +209,14 @@ describe('system actions', () => {
     expect(Object.keys(r.node)).toEqual(expect.arrayContaining(['IpInReceives', 'UdpInDatagrams', 'Ip6InReceives', 'TcpExtTCPTimeouts']));
   });
 
+  it('sysctl.get reads a value (what a header must carry), and refuses names that are not dotted sysctls', async () => {
+    await conform(async (a) => ({
+      ttl: await a.call('sysctl.get', { name: 'net.ipv4.ip_default_ttl' }),
+      bad: await failure(a.call('sysctl.get', { name: '../../etc/passwd' })),
+      missing: (await failure(a.call('sysctl.get', { name: 'net.ipv4.no_such_sysctl' }))).code,
+    }));
+  });
+
   it('sysctl.set returns what was there, and refuses names that are not dotted sysctls', async () => {
     await conform(async (a) => {
       const first = await a.call('sysctl.set', { name: 'net.ipv4.ipfrag_time', value: '17' });

@@ -94,6 +94,47 @@ describe('transmit verdicts catch broken devices', () => {
     expect(r.evidence.retransmits).toMatchObject({ bound: 10, ok: false });
   });
 
+  it('a device that rewrites TTL, hop limit, DSCP or ECN and fixes the checksums fails the cases whose frames it touched', async () => {
+    const { record, exitCode, stderr } = await runBroken(
+      {
+        side: 'dut',
+        hook: 'egress',
+        rules: [
+          'ip protocol udp ip ttl set 7',
+          'ip6 nexthdr tcp ip6 hoplimit set 200',
+          'ip protocol tcp ip dscp set cs3',
+          'ip6 nexthdr udp ip6 ecn set ce',
+        ],
+      },
+      ['tx-csum/ipv4-udp', 'tx-csum/ipv4-tcp', 'tx-csum/ipv6-udp', 'tx-csum/ipv6-tcp', 'zc/msg-zerocopy'],
+    );
+    expect(notPassing(record), stderr).toEqual(
+      ['tx-csum/ipv4-tcp', 'tx-csum/ipv4-udp', 'tx-csum/ipv6-tcp', 'tx-csum/ipv6-udp', 'zc/msg-zerocopy'].map((c) => `${c} fail`),
+    );
+    const first = (check: string) => messagesOf(record, check).map((m) => /\(first: capture \d+, frame #\d+: ([^;]*?)\)[;)]/.exec(m)?.[1]);
+    expect(first('tx-csum/ipv4-udp')).toEqual(Array(2).fill('IPv4 TTL 7 where the stack wrote 64 (net.ipv4.ip_default_ttl'));
+    for (const m of messagesOf(record, 'tx-csum/ipv6-tcp')) expect(m).toMatch(/IPv6 hop limit 200 where the stack wrote 64/);
+    for (const m of messagesOf(record, 'tx-csum/ipv4-tcp')) expect(m).toMatch(/IPv4 TOS 0x60: DSCP 24 where the stack wrote 0/);
+    for (const m of messagesOf(record, 'tx-csum/ipv6-udp')) expect(m).toMatch(/IPv6 traffic class 0x03: ECN CE/);
+    // The bytes themselves were right: the check's own finding is kept beside the header fault.
+    for (const m of messagesOf(record, 'tx-csum/ipv4-udp')) expect(m).toMatch(/the check itself: pass: /);
+    expect(record.targets[0]!.evidence.stackDefaults).toEqual({ ttl: 64, hopLimit: 64 });
+    expect(exitCode).toBe(1);
+  });
+
+  it('a device that rewrites its source MAC fails the checks, and the link probe still sees it pass traffic (no harness error)', async () => {
+    const { record, exitCode, stderr } = await runBroken({ side: 'dut', hook: 'egress', rules: ['ether saddr set 02:11:22:33:44:55'] }, [
+      'tx-csum/ipv4-udp',
+      'frag/ipv4-send',
+    ]);
+    expect(notPassing(record), stderr).toEqual(['frag/ipv4-send fail', 'tx-csum/ipv4-udp fail']);
+    for (const x of record.targets[0]!.results) {
+      expect(x.message).toMatch(/Ethernet source 02:11:22:33:44:55 where the DUT's address [0-9a-f:]{17} was written/);
+      expect(x.message).not.toMatch(/stopped passing traffic/);
+    }
+    expect(exitCode).toBe(1);
+  });
+
   it('non-zero padding in short frames fails tx-frame/padding alone; the checksum columns stay clean', async () => {
     const { record, stderr } = await runBroken(
       { side: 'dut', hook: 'egress', rules: ['ip length < 46 meta length 60 @ll,464,8 set 0x55'] },

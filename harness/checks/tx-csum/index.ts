@@ -77,7 +77,7 @@ export const txCsumChecks: readonly Check[] = [
   txCheck('ipv4-tcp', 'IPv4 TCP checksums on the wire', (ctx) => runTcpCase(ctx, 'IPv4 TCP', 4)),
   txCheck('ipv6-udp', 'IPv6 UDP checksums on the wire', (ctx) => runUdpCase(ctx, 'IPv6 UDP', { family: 6 })),
   txCheck('ipv6-tcp', 'IPv6 TCP checksums on the wire', (ctx) => runTcpCase(ctx, 'IPv6 TCP', 6)),
-  txCheck('generic', 'Arbitrary csum_start/csum_offset (NETIF_F_HW_CSUM)', runGenericCase),
+  { ...txCheck('generic', 'Arbitrary csum_start/csum_offset (NETIF_F_HW_CSUM)', runGenericCase), craftsDutFrames: true },
   txCheck('udp-zero', 'A UDP sum folding to zero goes out as 0xFFFF', async (ctx) => {
     const v4 = await runUdpCase(ctx, 'IPv4 UDP folding to zero', { family: 4, rule: 'ffff', zeroSum: true, count: 50 });
     const v6 = await runUdpCase({ ...ctx, seed: (ctx.seed ^ 0x5bd1e995) >>> 0 }, 'IPv6 UDP folding to zero', {

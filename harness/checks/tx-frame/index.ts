@@ -109,6 +109,7 @@ export const txFrameChecks: readonly Check[] = [
     title: 'Short frames leave with zero padding (no etherleak)',
     definition: 'Sends IPv4 UDP frames shorter than 60 bytes, from a socket and hand-made through AF_PACKET (some already zero-padded).',
     proves: 'Every frame the device padded was padded with zeros: no memory contents leaked into the padding (etherleak).',
+    craftsDutFrames: true,
     variants: () => [...TX_VARIANTS],
     run: runPadding,
   },
