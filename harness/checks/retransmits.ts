@@ -10,7 +10,9 @@
  * socket's own count of data segments is known (tcpi_data_segs_in counts
  * every copy that reached it, duplicates too), lost is at most what the
  * sender put out (tcpi_data_segs_out) and the receiver never got: a
- * retransmission whose original arrived is not a loss, whatever timer sent it.
+ * retransmission whose original arrived is not a loss, whatever timer sent it;
+ * and a receiver that got more than the sender put out got copies the path
+ * made, a fault whatever the loss.
  * Pure: counters in, judgement out; the bound and the counters go into the evidence.
  */
 import { NicmatrixError } from '../codec/errors.js';
@@ -73,6 +75,8 @@ export interface RetransJudgement {
   found: number;
   /** Of them, proven duplicates (DSACK). */
   spurious: number;
+  /** Data segments the receiving socket got beyond what the sender put out (a duplicating path), when both counts are known. */
+  copies?: number;
   /** Data segments sent that never reached the receiving socket, when both counts are known. */
   wireLost?: number;
   /** found - spurious, at most wireLost: the segments the transfer lost. */
@@ -131,12 +135,20 @@ export function judgeRetransmits(input: RetransInput): RetransJudgement {
     ...(atReceiver > 0 ? [`${atReceiver} more lost in the receiver's own queues, per its counters: the harness's capacity`] : []),
   ];
   const note = why.length > 0 ? ` (${why.join('; ')})` : '';
-  const ok = deviceLost < bound;
-  const message = ok
-    ? `${what}${deviceLost} TCP segment(s) lost over ${bytesText(bytes)}${note}, below the bound of ${bound}`
-    : `${what}TCP retransmitted ${retransSegs} segment(s) over ${bytesText(bytes)}: expected fewer than ${bound} lost, found ${deviceLost}${note} (tso.py's ${TSO_PY_FAILS_AT} per 4 MiB, scaled)${segmentsText(input.segments)}${detailText(detail)}`;
+  // Every copy of a data segment the sender put out is in its data_segs_out: more at the receiver were made on the way.
+  const copies = input.segments && input.segments.received > input.segments.sent ? input.segments.received - input.segments.sent : 0;
+  const ok = deviceLost < bound && copies === 0;
+  const copyText =
+    copies > 0
+      ? `; the receiving socket got ${input.segments!.received} data segments, ${copies} more than the ${input.segments!.sent} the sender put out: copies made on the way (a cable never duplicates a frame)`
+      : '';
+  const message =
+    deviceLost < bound
+      ? `${what}${deviceLost} TCP segment(s) lost over ${bytesText(bytes)}${note}, below the bound of ${bound}${copyText}`
+      : `${what}TCP retransmitted ${retransSegs} segment(s) over ${bytesText(bytes)}: expected fewer than ${bound} lost, found ${deviceLost}${note} (tso.py's ${TSO_PY_FAILS_AT} per 4 MiB, scaled)${segmentsText(input.segments)}${detailText(detail)}${copyText}`;
   return {
     ok,
+    ...(copies > 0 ? { copies } : {}),
     bound,
     found: retransSegs,
     spurious,
@@ -213,6 +225,7 @@ export function retransEvidence(j: RetransJudgement): Record<string, unknown> {
     found: j.found,
     spurious: j.spurious,
     ...(j.wireLost !== undefined ? { wireLost: j.wireLost } : {}),
+    ...(j.copies !== undefined ? { copies: j.copies } : {}),
     lost: j.lost,
     atReceiver: j.atReceiver,
     deviceLost: j.deviceLost,

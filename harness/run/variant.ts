@@ -7,6 +7,7 @@ import type { CapturedFrame } from '../agent/protocol.js';
 import { CANCEL_DRAIN_MS } from '../agent/server.js';
 import { judgeCaptures, withHeaderFaults, type HeaderIntent } from '../checks/header-intent.js';
 import type { Check, CheckOutcome, Variant } from '../checks/types.js';
+import { judgeTcpCopies, withTcpCopies } from '../checks/wire-copies.js';
 import { describeError, errorCode, NicmatrixError } from '../codec/errors.js';
 import { pcapFile } from '../codec/pcap.js';
 import { counterDelta } from '../agent/ethtool.js';
@@ -175,7 +176,8 @@ export async function runVariant(env: VariantEnv, check: Check, variant: Variant
   // Checks that send hand-made frames compare every byte of them; on one shared interface no device carries them.
   if (env.headers && !check.craftsDutFrames && !env.link.sameInterface)
     outcome = withHeaderFaults(outcome, judgeCaptures(vdut.peerCaptures, env.headers), env.headers);
-  const evidence: Evidence = { ...outcome.evidence, seed: env.seed, features, timing };
+  const wire = env.link.sameInterface ? undefined : vdut.peerCaptures;
+  let evidence: Evidence = { ...outcome.evidence, seed: env.seed, features, timing };
   if (linkWaitMs > 0) evidence.linkWaitMs = linkWaitMs;
   if (before) {
     try {
@@ -190,6 +192,15 @@ export async function runVariant(env: VariantEnv, check: Check, variant: Variant
     } catch (e) {
       evidence.countersError = describeError(e);
     }
+  }
+  if (wire && evidence.counters?.nstat) {
+    const copies = judgeTcpCopies(
+      wire,
+      { dutAddrs: [env.link.dut.ipv4, env.link.dut.ipv6], peerAddrs: [env.link.peer.ipv4, env.link.peer.ipv6], mtu: env.link.dut.mtu },
+      evidence.counters.nstat,
+    );
+    outcome = withTcpCopies({ ...outcome, evidence }, copies);
+    evidence = outcome.evidence;
   }
   if (unmet.length > 0 && outcome.status === 'pass') {
     // The hardware path could not be selected; what ran was the software fallback, and it was right.

@@ -135,6 +135,28 @@ describe('transmit verdicts catch broken devices', () => {
     expect(exitCode).toBe(1);
   });
 
+  it("a device that sends copies of TCP segments fails, though TCP hides them from the peer's socket", async () => {
+    const pair = await makePortPair('txdup');
+    pairs.push(pair);
+    // A mark keeps the copy from being copied again on its own way out.
+    await corruptEgress(pair.dutNs, pair.dutIf, [
+      `meta mark != 0x77 meta l4proto tcp meta length > 200 numgen inc mod 9 == 0 meta mark set 0x77 dup to "${pair.dutIf}"`,
+    ]);
+    const out = path.join(tmpDir('txdup'), 'run.json');
+    const r = await nicmatrix(['run', '--target', pair.spec, '--checks', 'tx-csum/ipv4-tcp', '--checks', 'zc/sendfile', '--out', out]);
+    const record = readRecord(out);
+    expect(notPassing(record), r.stderr).toEqual(['tx-csum/ipv4-tcp fail', 'zc/sendfile fail']);
+    for (const m of messagesOf(record, 'tx-csum/ipv4-tcp'))
+      expect(m).toMatch(
+        /^the wire carried \d+ TCP segment\(s\) from the DUT, its stack sent \d+ \(TcpOutSegs \+ TcpRetransSegs\): the device sent \d+ copies; the check itself: pass/,
+      );
+    for (const m of messagesOf(record, 'zc/sendfile'))
+      expect(m).toMatch(
+        /the receiving socket got \d+ data segments, \d+ more than the \d+ the sender put out: copies made on the way|the device sent \d+ copies/,
+      );
+    expect(r.exitCode).toBe(1);
+  });
+
   it('non-zero padding in short frames fails tx-frame/padding alone; the checksum columns stay clean', async () => {
     const { record, stderr } = await runBroken(
       { side: 'dut', hook: 'egress', rules: ['ip length < 46 meta length 60 @ll,464,8 set 0x55'] },

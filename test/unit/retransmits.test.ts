@@ -80,6 +80,16 @@ describe('judgeRetransmits', () => {
     expect(retransEvidence(clean)).toMatchObject({ wireLost: 0, lost: 0 });
   });
 
+  it('a receiver that got more data segments than the sender put out fails, with no loss at all: the path made copies', () => {
+    const dup = judgeRetransmits({ bytes: MiB, retransSegs: 0, segments: { sent: 760, received: 790 } });
+    expect(dup).toMatchObject({ ok: false, lost: 0, copies: 30 });
+    expect(dup.message).toBe(
+      '0 TCP segment(s) lost over 1048576 bytes (1 MiB), below the bound of 10; the receiving socket got 790 data segments, 30 more than the 760 the sender put out: copies made on the way (a cable never duplicates a frame)',
+    );
+    expect(retransEvidence(dup)).toMatchObject({ copies: 30, ok: false });
+    expect(judgeRetransmits({ bytes: MiB, retransSegs: 0, segments: { sent: 760, received: 760 } })).not.toHaveProperty('copies');
+  });
+
   it("frames the receiving host's input backlogs dropped (softnet_stat) are the harness's capacity, like its interface's drops", () => {
     const counted = { peerNstat: {}, dutNstat: { TcpOutSegs: 20 }, dutLink: { tx_packets: 10 }, dutDeliversLocally: true };
     // Two segments per frame here (GSO frames on veth): each dropped frame carried two.
