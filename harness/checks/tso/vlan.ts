@@ -54,6 +54,14 @@ export function noVlanSkip(side: 'DUT' | 'peer', e: unknown): CheckOutcome {
 
 async function runVlan(ctx: CheckContext): Promise<CheckOutcome> {
   if (ctx.link.sameInterface) return { status: 'skip', message: 'loopback carries no 802.1Q sub-interface', evidence: {} };
+  // The driver says it cannot carry tagged frames of its own (e100 on chips before the 82558): no sub-interface exists.
+  const challenged = ctx.features['vlan-challenged'];
+  if (challenged?.active)
+    return {
+      status: 'unsupported',
+      message: `the device offers no 802.1Q sub-interface: ethtool -k says vlan-challenged: on${challenged.fixed ? ' [fixed]' : ''}, and the kernel refuses one on it`,
+      evidence: { vlanChallenged: challenged },
+    };
   const vid = createRng(ctx.seed ^ 0x9e3779b9).int(2, 4094);
   const a = vlanAddresses(vid);
   /** The sub-interface on one side: the DUT holds the first address of each family, the peer the second. */
