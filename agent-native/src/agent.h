@@ -171,6 +171,8 @@ typedef struct tcp_facts {
 int tcp_info_read(int fd, tcp_facts *t);
 /* Adds "tcp": {...} to an object being built (nothing when *t was never read). */
 void tcp_info_put(sb *out, const tcp_facts *t);
+/* The same facts under another key (a second connection's). */
+void tcp_info_put_as(sb *out, const char *key, const tcp_facts *t);
 void tcp_close_acked_info(int fd, int timeout_ms, tcp_facts *t);
 /* capture.stop's dropsFrom {ifname, before}: the largest rise of the named driver/link counters since `before`. */
 long long drops_since(const jv *drops);

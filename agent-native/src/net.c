@@ -215,9 +215,14 @@ int tcp_info_read(int fd, tcp_facts *t)
 
 void tcp_info_put(sb *out, const tcp_facts *t)
 {
+	tcp_info_put_as(out, "tcp", t);
+}
+
+void tcp_info_put_as(sb *out, const char *key, const tcp_facts *t)
+{
 	if (!t->valid)
 		return;
-	sb_key(out, "tcp");
+	sb_key(out, key);
 	sb_open(out, '{');
 	sb_kint(out, "totalRetrans", t->total_retrans);
 	sb_kint(out, "sndMss", t->snd_mss);

@@ -1507,6 +1507,8 @@ typedef struct neighbour {
 	size_t mem_size, chunk;
 	int wait_ms;
 	uint64_t sent;
+	/* The socket's TCP_INFO once its FIN was acknowledged. */
+	tcp_facts tcp;
 	err e;
 } neighbour;
 
@@ -1518,7 +1520,7 @@ static void *neighbour_sendfile(void *arg)
 		return NULL;
 	long long calls = 0;
 	if (sendfile_all(&nb->e, sock, nb->file_fd, 0, nb->file_size, nb->c.stall_ms, &nb->sent, &calls, tcp_what(nb->c.family)) == 0)
-		tcp_close_acked_info(sock, CLOSE_WAIT_MS, NULL);
+		tcp_close_acked_info(sock, CLOSE_WAIT_MS, &nb->tcp);
 	else
 		close(sock);
 	return NULL;
@@ -1542,7 +1544,7 @@ static void *neighbour_zerocopy(void *arg)
 	}
 	if (rc == 0) {
 		zs_wait_all(&z, nb->wait_ms);
-		tcp_close_acked_info(sock, CLOSE_WAIT_MS, NULL);
+		tcp_close_acked_info(sock, CLOSE_WAIT_MS, &nb->tcp);
 	} else {
 		close(sock);
 	}
@@ -1578,6 +1580,7 @@ static int act_sendfile_mutate(const jv *p, sb *out, err *e)
 	int fd = open(file->path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return fail_sys(e, "open()", file->path, errno);
+	tcp_facts tcp = {0};
 	neighbour nb = {0};
 	nb.c = f.c;
 	nb.c.dport = f.neighbour_dport;
@@ -1645,7 +1648,7 @@ static int act_sendfile_mutate(const jv *p, sb *out, err *e)
 			}
 		}
 		if (rc >= 0)
-			tcp_close_acked_info(sock, CLOSE_WAIT_MS, NULL);
+			tcp_close_acked_info(sock, CLOSE_WAIT_MS, &tcp);
 		else
 			close(sock);
 	}
@@ -1670,6 +1673,8 @@ static int act_sendfile_mutate(const jv *p, sb *out, err *e)
 		sb_kstr(out, "failure", failure);
 	if (nfailure[0])
 		sb_kstr(out, "neighbourFailure", nfailure);
+	tcp_info_put(out, &tcp);
+	tcp_info_put_as(out, "neighbourTcp", &nb.tcp);
 	sb_close(out, '}');
 	log_free(&l);
 	return 0;
@@ -1773,6 +1778,7 @@ static int act_zerocopy_mutate(const jv *p, sb *out, err *e)
 	m.mem = map_mem((size_t)m.f.size);
 	zc_layout main_l = {m.f.seed, m.f.size, 0, NULL};
 	fill_file(m.mem, (size_t)m.f.size, &main_l, 0);
+	tcp_facts tcp = {0};
 	neighbour nb = {0};
 	nb.c = m.f.c;
 	nb.c.dport = m.f.neighbour_dport;
@@ -1832,7 +1838,7 @@ static int act_zerocopy_mutate(const jv *p, sb *out, err *e)
 				wait_fd(sock, 0, 20);
 			}
 			zm_poison(&m);
-			tcp_close_acked_info(sock, CLOSE_WAIT_MS, NULL);
+			tcp_close_acked_info(sock, CLOSE_WAIT_MS, &tcp);
 			sock = -1;
 		}
 	}
@@ -1859,6 +1865,8 @@ static int act_zerocopy_mutate(const jv *p, sb *out, err *e)
 			sb_kstr(out, "failure", failure);
 		if (nfailure[0])
 			sb_kstr(out, "neighbourFailure", nfailure);
+		tcp_info_put(out, &tcp);
+		tcp_info_put_as(out, "neighbourTcp", &nb.tcp);
 		sb_close(out, '}');
 	}
 	free(m.z.comp);

@@ -444,6 +444,8 @@ describe('zero-copy actions', () => {
         wrote: report.writes > 0,
         rx: { bytes: rx.bytes, expected: rx.expected, foreign: rx.foreign, unexplained },
         neighbour: { bytes: nrx.bytes, wrongBytes: nrx.wrongBytes },
+        // Each sending socket's count of the data segments it put out, for the receiver's count to be held against.
+        senderSegments: [report.tcp?.dataSegsOut, report.neighbourTcp?.dataSegsOut].map((n) => typeof n === 'number' && n > 0),
       };
     });
   });

@@ -19,7 +19,7 @@ import * as C from '../../sys/consts.js';
 import { EAGAIN, syscallError } from '../../sys/errno.js';
 import { NativeBuffer } from '../../sys/memory.js';
 import { sendfileAll, sendfileOnce } from '../../sys/sendfile.js';
-import { TcpConnection } from '../../sys/tcp.js';
+import { TcpConnection, type TcpStats } from '../../sys/tcp.js';
 import { ZerocopySender } from '../../sys/zerocopy.js';
 import { defineAction } from '../registry.js';
 import { zcFile } from './zc-file.js';
@@ -51,6 +51,9 @@ export interface MutateReport {
   completions?: Completion[];
   failure?: string;
   neighbourFailure?: string;
+  /** The sending sockets' TCP_INFO once their FIN was acknowledged (data_segs_out counts every copy put out). */
+  tcp?: TcpStats;
+  neighbourTcp?: TcpStats;
 }
 
 declare module '../protocol.js' {
@@ -90,6 +93,7 @@ defineAction('zc.sendfileMutate', async (p, ctx) => {
   const nfd = fs.openSync(other.path, 'r');
   const conn = TcpConnection.open(p.family, { src: p.src });
   const nconn = TcpConnection.open(p.family, { src: p.src });
+  const stats: Pick<MutateReport, 'tcp' | 'neighbourTcp'> = {};
   let sent = 0;
   let calls = 0;
   let neighbourSent = 0;
@@ -121,15 +125,15 @@ defineAction('zc.sendfileMutate', async (p, ctx) => {
           fs.writeSync(fd, scratch, 0, b - a, a);
         }
       }
-      await conn.closeAcked(CLOSE_WAIT_MS);
+      await conn.closeAcked(CLOSE_WAIT_MS, (s) => (stats.tcp = s));
     });
     const neighbour = flow(async () => {
       await nconn.connect(p.dst, p.neighbourDport);
       neighbourSent = (await sendfileAll(nconn.sock, nfd, 0, other.layout.size, { stallMs: p.stallMs ?? STALL_MS })).sent;
-      await nconn.closeAcked(CLOSE_WAIT_MS);
+      await nconn.closeAcked(CLOSE_WAIT_MS, (s) => (stats.neighbourTcp = s));
     });
     const [failure, neighbourFailure] = await Promise.all([main, neighbour]);
-    return report(log, { sent, calls, neighbourSent, failure, neighbourFailure });
+    return report(log, { sent, calls, neighbourSent, failure, neighbourFailure, ...stats });
   } finally {
     conn.close();
     nconn.close();
@@ -148,6 +152,7 @@ defineAction('zc.zerocopyMutate', async (p) => {
   fillFile(nmem.bytes, { seed: p.neighbourSeed, size: p.neighbourSize }, 0);
   const conn = TcpConnection.open(p.family, { src: p.src });
   const nconn = TcpConnection.open(p.family, { src: p.src });
+  const stats: Pick<MutateReport, 'tcp' | 'neighbourTcp'> = {};
   let zc: ZerocopySender | undefined;
   let nzc: ZerocopySender | undefined;
   let sent = 0;
@@ -205,7 +210,7 @@ defineAction('zc.zerocopyMutate', async (p) => {
         await conn.sock.wait(0, 20);
       }
       poison();
-      await conn.closeAcked(CLOSE_WAIT_MS);
+      await conn.closeAcked(CLOSE_WAIT_MS, (s) => (stats.tcp = s));
     });
     const neighbour = flow(async () => {
       await nconn.connect(p.dst, p.neighbourDport);
@@ -213,7 +218,7 @@ defineAction('zc.zerocopyMutate', async (p) => {
       for (let off = 0; off < p.neighbourSize; off += p.chunk)
         nsent += await nzc.sendAll(nmem, off, Math.min(p.chunk, p.neighbourSize - off), p.stallMs ?? STALL_MS);
       await nzc.waitAll(p.completionWaitMs ?? COMPLETION_WAIT_MS);
-      await nconn.closeAcked(CLOSE_WAIT_MS);
+      await nconn.closeAcked(CLOSE_WAIT_MS, (s) => (stats.neighbourTcp = s));
     });
     const [failure, neighbourFailure] = await Promise.all([main, neighbour]);
     return report(log, {
@@ -223,6 +228,7 @@ defineAction('zc.zerocopyMutate', async (p) => {
       completions: zc ? [...zc.completions] : [],
       failure,
       neighbourFailure,
+      ...stats,
     });
   } finally {
     zc?.dispose();

@@ -9,7 +9,7 @@ import type { MutateReport } from '../../agent/actions/zc-mutate.js';
 import { createRng } from '../../codec/random.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
 import { type CompletionTally, tallyCompletions } from '../../codec/zc/completions.js';
-import { retransEvidence } from '../retransmits.js';
+import { connectionSegments, retransEvidence, sumSegments } from '../retransmits.js';
 import { judgeMutation, streamFaults, transferFaults } from './judge.js';
 import type { FileLayout } from '../../codec/zc/pattern.js';
 import { addresses, connectionFaults, counting, deliveryOf, portSource, startReceiver, withFiles, withReceivers } from './session.js';
@@ -47,7 +47,12 @@ async function mutationRound(ctx: CheckContext, p: Plan, send: () => Promise<Mut
     counting(ctx, async () => {
       const r = await send();
       const wait = r.failure || r.neighbourFailure ? 2000 : END_WAIT_MS;
-      return { r, main: await main.stop(wait), neighbour: await neighbour.stop(wait), wait };
+      return {
+        r,
+        main: await main.stop(wait, r.tcp?.dataSegsOut),
+        neighbour: await neighbour.stop(wait, r.neighbourTcp?.dataSegsOut),
+        wait,
+      };
     }),
   );
 }
@@ -64,7 +69,11 @@ function judgeRound(
   const attribution = { ...got, masks: decodeMasks(got.masks) };
   const poisoned = new Uint8Array(Buffer.from(r.poisoned, 'base64'));
   const m = judgeMutation(what, decodeMasks(r.written), poisoned, attribution);
-  const transfer = transferFaults(what, r.sent + r.neighbourSent, round, localDelivery);
+  const segments = sumSegments([
+    { segments: connectionSegments(r.tcp, main.tcp) },
+    { segments: connectionSegments(r.neighbourTcp, neighbour.tcp) },
+  ]);
+  const transfer = transferFaults(what, r.sent + r.neighbourSent, round, localDelivery, segments);
   const faults = [
     ...(r.failure ? [`${what}: the DUT's send failed: ${r.failure}`] : []),
     ...(r.neighbourFailure ? [`neighbour flow: the DUT's send failed: ${r.neighbourFailure}`] : []),
