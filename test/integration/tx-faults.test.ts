@@ -157,6 +157,23 @@ describe('transmit verdicts catch broken devices', () => {
     expect(r.exitCode).toBe(1);
   });
 
+  it('a device that sends fragments twice fails frag/*-send (reassembly would hide the copies)', async () => {
+    const pair = await makePortPair('fragdup');
+    pairs.push(pair);
+    await corruptEgress(pair.dutNs, pair.dutIf, [
+      `meta mark != 0x77 ip frag-off & 0x3fff != 0 numgen inc mod 7 == 0 meta mark set 0x77 dup to "${pair.dutIf}"`,
+      `meta mark != 0x77 ip6 nexthdr ipv6-frag numgen inc mod 7 == 0 meta mark set 0x77 dup to "${pair.dutIf}"`,
+    ]);
+    const out = path.join(tmpDir('fragdup'), 'run.json');
+    const r = await nicmatrix(['run', '--target', pair.spec, '--checks', 'frag/ipv4-send', '--checks', 'frag/ipv6-send', '--out', out]);
+    const record = readRecord(out);
+    expect(notPassing(record), r.stderr).toEqual(['frag/ipv4-send fail', 'frag/ipv6-send fail']);
+    for (const x of record.targets[0]!.results)
+      expect(x.message).toMatch(
+        /\d+ frame\(s\) reached the wire more than once \(a sender sends each fragment once: the device made copies\); first: fragment ID \d+, offset \d+/,
+      );
+  });
+
   it('non-zero padding in short frames fails tx-frame/padding alone; the checksum columns stay clean', async () => {
     const { record, stderr } = await runBroken(
       { side: 'dut', hook: 'egress', rules: ['ip length < 46 meta length 60 @ll,464,8 set 0x55'] },

@@ -183,6 +183,17 @@ describe('frames a sender put on the wire', () => {
     expect(f[2]!.detail).toMatch(/wrong IPv4 header checksum; first: frame 0 \(IP ID\/fragment 77, offset 0\): 0x/);
   });
 
+  it('names a fragment that reached the wire twice; another datagram with other IDs is not a copy', () => {
+    const [a, b, c] = frags();
+    const other = buildIpv4Fragments(buildUdpFrame({ ...flow, payload: Buffer.alloc(3000, 7), ipv4: { id: 78 } }), 1480, { id: 78 });
+    expect(judgeSentFrames(wire([...frags(), ...other]))).toEqual([]);
+    const f = judgeSentFrames(wire([a!, b!, b!, c!, c!]));
+    expect(f.map((x) => [x.kind, x.count])).toEqual([['fragment-copies', 2]]);
+    expect(f[0]!.detail).toBe(
+      '2 frame(s) reached the wire more than once (a sender sends each fragment once: the device made copies); first: fragment ID 77, offset 1480 (frame 2)',
+    );
+  });
+
   it('counts datagrams whose fragments do not cover them', () => {
     const [a, b, c] = frags();
     expect(incompleteDatagrams(wire([a!, b!, c!]))).toBe(0);

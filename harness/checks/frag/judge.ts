@@ -25,7 +25,9 @@ export type FragFaultKind =
   /** Frames a sender put on the wire malformed (transmit): wrong length, truncated, wrong IPv4 header checksum. */
   | 'wrong-length'
   | 'truncated'
-  | 'bad-ip-checksum';
+  | 'bad-ip-checksum'
+  /** The same fragment on the wire more than once: a sender never repeats one, a duplicating device does. */
+  | 'fragment-copies';
 
 export interface FragFault {
   kind: FragFaultKind;
@@ -236,16 +238,25 @@ export function fragmentArrivals(
  * Faults of the frames a sender put on the wire (pure): a frame shorter than
  * its IP length says (truncated), one carrying bytes past it beyond the
  * minimum-frame padding (wrong length), an IPv4 header checksum that does not
- * verify. Each kind has its own message; `frames` are the sender's frames as
+ * verify, a fragment sent twice. Each kind has its own message; `frames` are the sender's frames as
  * the receiving side captured them.
  */
 export function judgeSentFrames(frames: readonly WireFrame[]): FragFault[] {
   const truncated: string[] = [];
   const long: string[] = [];
   const badSum: string[] = [];
+  const copies: string[] = [];
+  const seen = new Map<string, number>();
   for (const f of frames) {
     const ip = f.parsed.ip;
     if (!ip) continue;
+    if (ip.fragment) {
+      // IP IDs are per datagram: the same ID, offset and length twice is one fragment sent twice.
+      const key = `${ip.family}/${ip.src}/${ip.dst}/${ip.fragment.id}/${ip.fragment.offset}/${ip.totalLen}`;
+      const n = (seen.get(key) ?? 0) + 1;
+      seen.set(key, n);
+      if (n === 2) copies.push(`fragment ID ${ip.fragment.id}, offset ${ip.fragment.offset} (frame ${f.index})`);
+    }
     const have = Math.max(f.data.length, f.raw.len) - ip.offset;
     const what = `frame ${f.index} (IP ID/fragment ${ip.fragment?.id ?? (ip.family === 4 ? ip.id : '-')}, offset ${ip.fragment?.offset ?? 0})`;
     const lengths = `${what}: ${have} bytes, its IP length says ${ip.totalLen}`;
@@ -263,6 +274,7 @@ export function judgeSentFrames(frames: readonly WireFrame[]): FragFault[] {
   add('truncated', truncated, 'left the sender shorter than their IP length (truncated)');
   add('wrong-length', long, 'left the sender longer than their IP length (wrong length, beyond padding)');
   add('bad-ip-checksum', badSum, 'left the sender with a wrong IPv4 header checksum');
+  add('fragment-copies', copies, 'reached the wire more than once (a sender sends each fragment once: the device made copies)');
   return out;
 }
 
