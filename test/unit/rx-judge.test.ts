@@ -208,6 +208,20 @@ describe('judgeRx', () => {
     });
   });
 
+  it('names a delivered datagram that is a sent frame altered, with the bytes that differ', () => {
+    const input = sound(plan([['good', flow4]]));
+    const altered = Buffer.from(input.delivered[0]!.payload);
+    altered[5]! ^= 0xff;
+    altered[9]! ^= 0x01;
+    input.delivered[0] = { ...input.delivered[0]!, payload: altered };
+    const [fault] = judgeRx(input).faults;
+    const sent = input.planned[0]!.payload;
+    expect(fault).toMatchObject({ kind: 'corrupt', count: 1 });
+    expect(fault!.detail).toBe(
+      `1 delivered datagram(s) differ from what was sent; first: frame 0 was delivered altered: 2 of its ${sent.length} payload bytes differ, first at offset 5 (sent ${sent.subarray(5, 13).toString('hex')}, delivered ${altered.subarray(5, 13).toString('hex')})`,
+    );
+  });
+
   it('judges an address written differently as the same source', () => {
     const input = sound(plan([['good', flow6]]));
     input.delivered[0]!.from = '2001:0db8:0:0::2';

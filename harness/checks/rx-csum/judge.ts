@@ -165,6 +165,20 @@ export function deviceFacts(
   };
 }
 
+/**
+ * A delivered datagram that matches nothing sent: when a frame of the same source port and length was sent, it is
+ * that frame altered, said with the bytes that differ; otherwise it is foreign.
+ */
+function alteredOrForeign(planned: readonly PlannedFrame[], d: DeliveredDatagram): string {
+  const twin = planned.find((p) => p.family === d.family && p.sport === d.port && p.payload.length === d.payload.length);
+  if (!twin) return `a ${d.payload.length}-byte IPv${d.family} datagram from ${d.from} port ${d.port} matches no frame sent`;
+  const at: number[] = [];
+  for (let k = 0; k < d.payload.length; k++) if (d.payload[k] !== twin.payload[k]) at.push(k);
+  const first = at[0] ?? 0;
+  const hex = (b: Buffer) => b.subarray(first, first + 8).toString('hex');
+  return `frame ${twin.index} was delivered altered: ${at.length} of its ${d.payload.length} payload bytes differ, first at offset ${first} (sent ${hex(twin.payload)}, delivered ${hex(d.payload)})`;
+}
+
 /** Judges a datagram case: every frame delivered or dropped as planned, intact, from its source, once. */
 export function judgeRx(input: RxInput): RxTally {
   const { planned, sent, delivered } = input;
@@ -182,7 +196,7 @@ export function judgeRx(input: RxInput): RxTally {
   for (const d of delivered) {
     const i = byPayload.get(dkey(d.family, d.payload));
     if (i === undefined) {
-      corrupt.push(`a ${d.payload.length}-byte IPv${d.family} datagram from ${d.from} port ${d.port} matches no frame sent`);
+      corrupt.push(alteredOrForeign(planned, d));
       continue;
     }
     got[i]!++;
