@@ -3,6 +3,7 @@
  * veth pair driven as `phys:` breaks one thing, and exactly the cases it
  * touches fail, with the message that names it, while the rest still pass.
  */
+import { execa } from 'execa';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../matrix/record.js';
@@ -120,6 +121,31 @@ describe('transmit verdicts catch broken devices', () => {
     for (const m of messagesOf(record, 'tx-csum/ipv4-udp')) expect(m).toMatch(/the check itself: pass: /);
     expect(record.targets[0]!.evidence.stackDefaults).toEqual({ ttl: 64, hopLimit: 64 });
     expect(exitCode).toBe(1);
+  });
+
+  it('a sound DUT whose stack writes another TTL and hop limit passes: its own sysctls are what its frames must carry', async () => {
+    const pair = await makePortPair('ttl');
+    pairs.push(pair);
+    await execa('ip', ['netns', 'exec', pair.dutNs, 'sysctl', '-qw', 'net.ipv4.ip_default_ttl=99']);
+    await execa('ip', ['netns', 'exec', pair.dutNs, 'sysctl', '-qw', `net.ipv6.conf.${pair.dutIf}.hop_limit=99`]);
+    const out = path.join(tmpDir('ttl'), 'run.json');
+    const r = await nicmatrix([
+      'run',
+      '--target',
+      pair.spec,
+      '--checks',
+      'tx-csum/*',
+      '--checks',
+      'tx-frame/*',
+      '--checks',
+      'frag/*-send',
+      '--out',
+      out,
+    ]);
+    const record = readRecord(out);
+    expect(notPassing(record), r.stderr).toEqual([]);
+    expect(record.targets[0]!.evidence.stackDefaults).toEqual({ ttl: 99, hopLimit: 99 });
+    expect(r.exitCode).toBe(0);
   });
 
   it('a device that rewrites its source MAC fails the checks, and the link probe still sees it pass traffic (no harness error)', async () => {

@@ -97,7 +97,7 @@ export const txCsumChecks: readonly Check[] = [
   txCheck('ipv6-exthdr', 'IPv6 with an extension header before UDP', (ctx) =>
     runUdpCase(ctx, 'IPv6 UDP after a destination options header', { family: 6, ipv6DstOpts: IPV6_DSTOPTS_PADN }),
   ),
-  txCheck('vlan', '802.1Q-tagged frames with checksum offload', runVlanCase),
+  { ...txCheck('vlan', '802.1Q-tagged frames with checksum offload', runVlanCase), craftsDutFrames: true },
 ];
 
 /** Two halves of one check: the worse verdict wins, both messages and evidences kept. */
