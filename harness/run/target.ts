@@ -202,8 +202,10 @@ export async function runTarget(spec: string, opts: TargetRunOptions): Promise<T
         if (probe.error !== undefined && !signal.aborted) {
           // The probe could not run at all: an agent is gone. A hung guest is restarted (a bounded number of times) and
           // the target goes on; anything else, or once too often, ends the target, which no verdict on the device may hide.
-          // Only a hang: a QEMU that died (killed, crashed) ends the target, as it says.
-          const recovery = probe.guestHung && timing.guestRestarts < MAX_GUEST_RESTARTS ? await recover(probe.error, true) : undefined;
+          // Only a hang: a QEMU that died (killed, crashed) ends the target, as it says. A guest agent that still answers
+          // but let the probe's action time out is stuck as surely (seen on the sparc64 guest under load): restarted too.
+          const hung = probe.guestHung || (record.kind === 'qemu' && probe.errorCode === 'TIMEOUT');
+          const recovery = hung && timing.guestRestarts < MAX_GUEST_RESTARTS ? await recover(probe.error, true) : undefined;
           if (recovery) {
             timing.guestRestarts++;
             result = guestLostFinding(result, probe.error, recovery);
