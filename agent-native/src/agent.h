@@ -169,6 +169,8 @@ typedef struct tcp_facts {
 	unsigned total_retrans, snd_mss, data_segs_in, data_segs_out, dsack_dups;
 } tcp_facts;
 int tcp_info_read(int fd, tcp_facts *t);
+/* How long a receiver waits, after the stream's end, for the sender's last copies to be counted (the Node agent's too). */
+#define LATE_COPY_WAIT_MS 1000
 /* Adds "tcp": {...} to an object being built (nothing when *t was never read). */
 void tcp_info_put(sb *out, const tcp_facts *t);
 /* The same facts under another key (a second connection's). */

@@ -970,11 +970,13 @@ static int act_tcp_send(const jv *p, sb *out, err *e)
 		}
 	}
 	int sport = local_port(fd);
-	tcp_close_acked_info(fd, 2000, NULL);
+	tcp_facts t = {0};
+	tcp_close_acked_info(fd, 2000, &t);
 	sb_open(out, '{');
 	sb_kint(out, "sent", (long long)payloads->len);
 	sb_kint(out, "bytes", bytes);
 	sb_kint(out, "sport", sport);
+	tcp_info_put(out, &t);
 	sb_close(out, '}');
 	return 0;
 }
@@ -1119,6 +1121,22 @@ static void *sink_thread(void *arg)
 	return NULL;
 }
 
+/* The data segments the connections' sockets counted (TCP_INFO data_segs_in, every copy); -1 unless each had one. */
+static long long sink_segs_in(sink *s)
+{
+	long long sum = 0;
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->n && sum >= 0; i++) {
+		tcp_facts t = {0};
+		if (s->conns[i].fd < 0 || tcp_info_read(s->conns[i].fd, &t) < 0 || !t.has_data_segs)
+			sum = -1;
+		else
+			sum += t.data_segs_in;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return sum;
+}
+
 /* Stops the thread and closes every socket; *segs_in (if given) gets their TCP_INFO data_segs_in summed, -1 unless each had one. */
 static void sink_shutdown_counting(sink *s, long long *segs_in)
 {
@@ -1233,6 +1251,17 @@ static int act_tcp_listen_close(const jv *p, sb *out, err *e)
 		pthread_mutex_unlock(&s->lock);
 		if (s->failure.set || all || now_ms() >= deadline)
 			break;
+		sleep_ms(5);
+	}
+	/* The sender's last copies may still be on their way: its count of data segments put out is waited for, a little. */
+	long long expect = -1;
+	if (jhas(p, "expectSegsIn") && opt_num(p, "expectSegsIn", -1) >= 0)
+		expect = (long long)opt_num(p, "expectSegsIn", -1);
+	for (int64_t late = now_ms() + LATE_COPY_WAIT_MS; expect >= 0 && !s->failure.set && now_ms() < late;) {
+		long long got = sink_segs_in(s);
+		if (got < 0 || got >= expect)
+			break;
+		sink_pass(s, buf, 262144);
 		sleep_ms(5);
 	}
 	free(buf);

@@ -129,14 +129,6 @@ export interface ActionMap {
     };
     result: { sent: number };
   };
-  /** Opens a TCP listener that accepts and counts/discards what it receives. */
-  'tcp.listen': { params: { family: 4 | 6; addr: string; port: number }; result: { id: string } };
-  'tcp.listenClose': { params: { id: string }; result: { bytes: number; connections: number; sha256: string; dataSegsIn?: number } };
-  /** Connects and writes each payload as its own segment (TCP_NODELAY, one send per payload). */
-  'tcp.send': {
-    params: { family: 4 | 6; src?: string; dst: string; dport: number; sport?: number; payloads: string[]; gapMs?: number };
-    result: { sent: number; bytes: number; sport: number };
-  };
 }
 
 export type ActionName = keyof ActionMap;

@@ -8,10 +8,11 @@
  * 2766 retransmissions of a clean veth run were DSACKed). DSACK undercounts
  * (one block per ACK; late ones miss the count), so where the receiving
  * socket's own count of data segments is known (tcpi_data_segs_in counts
- * every copy that reached it, duplicates too), lost is at most what the
+ * every copy that reached it, duplicates too), lost is exactly what the
  * sender put out (tcpi_data_segs_out) and the receiver never got: a
- * retransmission whose original arrived is not a loss, whatever timer sent it;
- * and a receiver that got more than the sender put out got copies the path
+ * retransmission whose original arrived is not a loss, whatever timer sent it,
+ * and a segment that never arrived is a fault however few, retransmitted or
+ * not (the bound is for loss only inferred from retransmissions); and a receiver that got more than the sender put out got copies the path
  * made, a fault whatever the loss.
  * Pure: counters in, judgement out; the bound and the counters go into the evidence.
  */
@@ -75,11 +76,13 @@ export interface RetransJudgement {
   found: number;
   /** Of them, proven duplicates (DSACK). */
   spurious: number;
+  /** Both sockets' counts, when known. */
+  segments?: { sent: number; received: number };
   /** Data segments the receiving socket got beyond what the sender put out (a duplicating path), when both counts are known. */
   copies?: number;
   /** Data segments sent that never reached the receiving socket, when both counts are known. */
   wireLost?: number;
-  /** found - spurious, at most wireLost: the segments the transfer lost. */
+  /** wireLost when both counts are known, else found - spurious: the segments the transfer lost. */
   lost: number;
   /** Of the lost, those the receiving side's counters account for: the harness's capacity, reported, not judged. */
   atReceiver: number;
@@ -122,7 +125,9 @@ export function judgeRetransmits(input: RetransInput): RetransJudgement {
     throw new NicmatrixError('INTERNAL', `judgeRetransmits: expected a DSACKed segment count ≥ 0, found ${input.spuriousSegs}`);
   const wireLost = segmentsLost(input.segments);
   const unrepaired = retransSegs - spurious;
-  const lost = wireLost === undefined ? unrepaired : Math.min(unrepaired, wireLost);
+  // Both counts make the loss exact: what the sender put out and the receiving socket never got, retransmitted or not
+  // (a device that dropped 3 of 103 segments left no retransmission in the counters, and the stream still arrived whole).
+  const lost = wireLost === undefined ? unrepaired : wireLost;
   const atReceiver = Math.min(lost, Math.max(0, Math.floor(input.receiverDropSegs ?? 0)));
   const deviceLost = lost - atReceiver;
   const detail = { ...(input.detail ?? {}) };
@@ -137,17 +142,22 @@ export function judgeRetransmits(input: RetransInput): RetransJudgement {
   const note = why.length > 0 ? ` (${why.join('; ')})` : '';
   // Every copy of a data segment the sender put out is in its data_segs_out: more at the receiver were made on the way.
   const copies = input.segments && input.segments.received > input.segments.sent ? input.segments.received - input.segments.sent : 0;
-  const ok = deviceLost < bound && copies === 0;
+  // With both sockets' counts the loss is exact, not inferred from retransmissions: then no segment may be lost at all.
+  const exact = wireLost !== undefined;
+  const withinBound = exact ? deviceLost === 0 : deviceLost < bound;
+  const ok = withinBound && copies === 0;
   const copyText =
     copies > 0
       ? `; the receiving socket got ${input.segments!.received} data segments, ${copies} more than the ${input.segments!.sent} the sender put out: copies made on the way (a cable never duplicates a frame)`
       : '';
-  const message =
-    deviceLost < bound
-      ? `${what}${deviceLost} TCP segment(s) lost over ${bytesText(bytes)}${note}, below the bound of ${bound}${copyText}`
+  const message = withinBound
+    ? `${what}${deviceLost} TCP segment(s) lost over ${bytesText(bytes)}${note}, below the bound of ${bound}${copyText}`
+    : exact
+      ? `${what}${deviceLost} TCP data segment(s) the sender put out never reached the receiving socket (it got ${input.segments!.received} of ${input.segments!.sent}; ${retransSegs} retransmitted over ${bytesText(bytes)}${note})${detailText(detail)}${copyText}`
       : `${what}TCP retransmitted ${retransSegs} segment(s) over ${bytesText(bytes)}: expected fewer than ${bound} lost, found ${deviceLost}${note} (tso.py's ${TSO_PY_FAILS_AT} per 4 MiB, scaled)${segmentsText(input.segments)}${detailText(detail)}${copyText}`;
   return {
     ok,
+    ...(input.segments ? { segments: input.segments } : {}),
     ...(copies > 0 ? { copies } : {}),
     bound,
     found: retransSegs,
@@ -225,6 +235,7 @@ export function retransEvidence(j: RetransJudgement): Record<string, unknown> {
     found: j.found,
     spurious: j.spurious,
     ...(j.wireLost !== undefined ? { wireLost: j.wireLost } : {}),
+    ...(j.segments ? { segments: j.segments } : {}),
     ...(j.copies !== undefined ? { copies: j.copies } : {}),
     lost: j.lost,
     atReceiver: j.atReceiver,

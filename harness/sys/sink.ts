@@ -10,7 +10,7 @@ import * as C from './consts.js';
 import { syscallErrno } from './errno.js';
 import { pollSockets, sleep } from './socket.js';
 import { TcpListener } from './listener.js';
-import type { TcpConnection } from './tcp.js';
+import { LATE_COPY_WAIT_MS, type TcpConnection } from './tcp.js';
 
 /** What a sink received. */
 export interface SinkResult {
@@ -103,11 +103,17 @@ export class TcpSink {
     }
   }
 
+  /** The data segments the connections' sockets counted (TCP_INFO data_segs_in, every copy), undefined unless each has one. */
+  private segsIn(): number | undefined {
+    const segs = this.conns.map((k) => k.c.statsOrUndefined()?.dataSegsIn);
+    return segs.every((n) => n !== undefined) ? segs.reduce((a: number, n) => a + n!, 0) : undefined;
+  }
+
   /**
    * Waits up to `graceMs` for every connection (accepted or still queued) to
    * end, reads the rest, closes everything and reports.
    */
-  async close(graceMs = 2000): Promise<SinkResult> {
+  async close(graceMs = 2000, expectSegsIn?: number): Promise<SinkResult> {
     const deadline = Date.now() + graceMs;
     try {
       for (;;) {
@@ -116,15 +122,20 @@ export class TcpSink {
         if (this.conns.every((k) => k.eof) || Date.now() >= deadline) break;
         await sleep(5);
       }
+      // The sender's last copies may still be on their way: its count of data segments put out is waited for, a little.
+      const late = Date.now() + LATE_COPY_WAIT_MS;
+      while (expectSegsIn !== undefined && Date.now() < late && (this.segsIn() ?? expectSegsIn) < expectSegsIn) {
+        this.pass();
+        await sleep(5);
+      }
     } finally {
       this.stopping = true;
       this.listener.close();
       await this.loop;
     }
-    const segs = this.conns.map((k) => k.c.statsOrUndefined()?.dataSegsIn);
+    const dataSegsIn = this.segsIn();
     for (const k of this.conns) k.c.close();
     for (const k of this.conns.slice(this.current + 1)) for (const b of k.held.splice(0)) this.hash.update(b);
-    const dataSegsIn = segs.every((n) => n !== undefined) ? segs.reduce((a: number, n) => a + n!, 0) : undefined;
     return {
       bytes: this.bytes,
       connections: this.conns.length,

@@ -22,6 +22,9 @@ export interface TcpConnectOptions {
 }
 
 /** What TCP_INFO says about a connection (struct tcp_info, linux/tcp.h), the fields the checks judge. */
+/** How long a receiver waits, after the stream's end, for the sender's last copies to be counted (a veth backlog, a slow guest). */
+export const LATE_COPY_WAIT_MS = 1000;
+
 export interface TcpStats {
   /** tcpi_total_retrans: segments this connection retransmitted over its life. */
   totalRetrans: number;

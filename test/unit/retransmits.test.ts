@@ -68,9 +68,19 @@ describe('judgeRetransmits', () => {
     // A device dropping 30 frames: the receiver lacks them, whatever the DSACKs say.
     const dropping = judgeRetransmits({ bytes: MiB, retransSegs: 30, spuriousSegs: 0, segments: { sent: 760, received: 730 } });
     expect(dropping).toMatchObject({ ok: false, lost: 30, wireLost: 30 });
-    expect(dropping.message).toContain('; the receiving socket got 730 of the 760 data segments sent');
-    // The wire count never adds loss the retransmissions do not show (a segment lost and never resent is the stream's fault, judged there).
-    expect(judgeRetransmits({ bytes: MiB, retransSegs: 3, segments: { sent: 760, received: 700 } })).toMatchObject({ ok: true, lost: 3 });
+    expect(dropping.message).toBe(
+      '30 TCP data segment(s) the sender put out never reached the receiving socket (it got 730 of 760; 30 retransmitted over 1048576 bytes (1 MiB))',
+    );
+    // With both counts the loss is exact, whatever the retransmissions say: 60 never arrived, though 3 were retransmitted.
+    expect(judgeRetransmits({ bytes: MiB, retransSegs: 3, segments: { sent: 760, received: 700 } })).toMatchObject({ ok: false, lost: 60 });
+    // A veth whose egress dropped 3 of 103 segments: no retransmission in the counters, the stream whole, 3 lost.
+    expect(judgeRetransmits({ bytes: 75891, retransSegs: 0, segments: { sent: 103, received: 100 } })).toMatchObject({
+      ok: false,
+      lost: 3,
+      bound: 10,
+    });
+    // Without them, the bound applies to what the retransmissions suggest.
+    expect(judgeRetransmits({ bytes: MiB, retransSegs: 3 })).toMatchObject({ ok: true, lost: 3 });
     // More copies received than sent: a duplicating device could hide losses behind its copies, so the count is not used.
     expect(judgeRetransmits({ bytes: MiB, retransSegs: 30, segments: { sent: 700, received: 760 } })).toMatchObject({
       ok: false,

@@ -2,8 +2,26 @@
 import { NicmatrixError } from '../../codec/errors.js';
 import { TcpSink } from '../../sys/sink.js';
 import { sleep } from '../../sys/socket.js';
-import { TcpConnection } from '../../sys/tcp.js';
+import { TcpConnection, type TcpStats } from '../../sys/tcp.js';
 import { defineAction } from '../registry.js';
+
+declare module '../protocol.js' {
+  interface ActionMap {
+    /** Opens a TCP listener that accepts and counts/discards what it receives. */
+    'tcp.listen': { params: { family: 4 | 6; addr: string; port: number }; result: { id: string } };
+    /** `expectSegsIn`: the sender's count of data segments put out (TCP_INFO), waited for a little so late copies count. */
+    'tcp.listenClose': {
+      params: { id: string; expectSegsIn?: number };
+      result: { bytes: number; connections: number; sha256: string; dataSegsIn?: number };
+    };
+    /** Connects and writes each payload as its own segment (TCP_NODELAY, one send per payload). */
+    'tcp.send': {
+      params: { family: 4 | 6; src?: string; dst: string; dport: number; sport?: number; payloads: string[]; gapMs?: number };
+      /** `tcp`: the socket's TCP_INFO once its FIN was acknowledged. */
+      result: { sent: number; bytes: number; sport: number; tcp?: TcpStats };
+    };
+  }
+}
 
 /** Default pause between payloads, after the previous one was acknowledged. */
 const DEFAULT_GAP_MS = 2;
@@ -23,7 +41,7 @@ defineAction('tcp.listen', async ({ family, addr, port }, ctx) => {
   return { id };
 });
 
-defineAction('tcp.listenClose', async ({ id }, ctx) => {
+defineAction('tcp.listenClose', async ({ id, expectSegsIn }, ctx) => {
   const res = ctx.resources.get(id);
   if (!(res instanceof SinkResource))
     throw new NicmatrixError(
@@ -31,7 +49,7 @@ defineAction('tcp.listenClose', async ({ id }, ctx) => {
       `tcp.listenClose: expected an open listener "${id}", found ${res ? 'another kind of resource' : 'none'}`,
     );
   ctx.resources.delete(id);
-  return res.sink.close();
+  return res.sink.close(undefined, expectSegsIn);
 });
 
 defineAction('tcp.send', async ({ family, src, dst, dport, sport, payloads, gapMs }) => {
@@ -48,8 +66,9 @@ defineAction('tcp.send', async ({ family, src, dst, dport, sport, payloads, gapM
       }
     }
     const port = conn.local().port;
-    await conn.closeAcked();
-    return { sent: payloads.length, bytes, sport: port };
+    let tcp: TcpStats | undefined;
+    await conn.closeAcked(undefined, (s) => (tcp = s));
+    return { sent: payloads.length, bytes, sport: port, ...(tcp ? { tcp } : {}) };
   } finally {
     conn.close();
   }

@@ -12,7 +12,7 @@ import * as C from '../../sys/consts.js';
 import { TcpListener } from '../../sys/listener.js';
 import { sleep } from '../../sys/socket.js';
 import { readToEnd } from '../../sys/stream-reader.js';
-import type { TcpConnection, TcpStats } from '../../sys/tcp.js';
+import { LATE_COPY_WAIT_MS, type TcpConnection, type TcpStats } from '../../sys/tcp.js';
 import { defineAction } from '../registry.js';
 
 /** What a peer's stream receiver found. */
@@ -50,7 +50,6 @@ declare module '../protocol.js' {
 }
 
 /** Longest wait, after the end of the stream, for copies still in flight: a backlog on a loaded CPU holds them for ms. */
-const LATE_COPY_WAIT_MS = 1000;
 
 function procStatusBytes(field: string): number | undefined {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(fs.readFileSync('/proc/self/status', 'utf8'));

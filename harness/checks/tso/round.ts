@@ -118,7 +118,7 @@ export async function runConnection(ctx: CheckContext, p: ConnectionPlan, c: Con
       { timeoutMs: 60_000 },
     );
     const dut = await ctx.dut.run('dut', 'capture.stop', { id: dutCap, settleMs: 0 }, { timeoutMs: 60_000 });
-    const received = await ctx.dut.run('peer', 'tcp.listenClose', { id: listener });
+    const received = await ctx.dut.run('peer', 'tcp.listenClose', { id: listener, expectSegsIn: sent?.info.dataSegsOut });
     listenerOpen = false;
     if (sendError !== undefined || !sent) throw sendError;
     // The bytes the DUT was asked to write: after a stall, the writes up to the stalled one.

@@ -6,12 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { Evidence } from '../../../matrix/record.js';
+import type { ActionResult } from '../../agent/protocol.js';
 import { combineStatuses } from '../../../matrix/verdict.js';
 import { IPPROTO_GRE, type EncapKind, type IpFamily } from '../../codec/index.js';
 import { describeError } from '../../codec/errors.js';
 import { createRng, type Rng } from '../../codec/random.js';
 import { captureWhile, SETTLE_MS } from '../capture-round.js';
-import { judgeRetransmits, retransEvidence, retransFromNstat } from '../retransmits.js';
+import { connectionSegments, judgeRetransmits, retransEvidence, retransFromNstat } from '../retransmits.js';
 import { accountStream } from '../tx-csum/judge.js';
 import { payloadLengths } from '../payloads.js';
 import type { CheckContext, CheckOutcome } from '../types.js';
@@ -167,20 +168,28 @@ async function tcpPart(ctx: CheckContext, c: TunnelCase, t: Tunnels, rng: Rng): 
   const stream = Buffer.concat(payloads);
   const what = 'inner IPv4 TCP';
   const { id } = await ctx.dut.run('peer', 'tcp.listen', { family, addr: dst, port: dport });
-  let received = { bytes: 0, sha256: '' };
+  let received: { bytes: number; sha256: string; dataSegsIn?: number } = { bytes: 0, sha256: '' };
   const before = await ctx.dut.run('dut', 'nstat.read', {});
   let cap: Awaited<ReturnType<typeof captureWhile>>;
+  let sent: ActionResult<'tcp.send'> | undefined;
   try {
     cap = await captureWhile(
       ctx,
       'peer',
       payloads.length + 3,
-      () => ctx.dut.run('dut', 'tcp.send', { family, src, dst, sport, dport, payloads: payloads.map((p) => p.toString('base64')) }),
+      async () =>
+        (sent = await ctx.dut.run('dut', 'tcp.send', {
+          family,
+          src,
+          dst,
+          sport,
+          dport,
+          payloads: payloads.map((p) => p.toString('base64')),
+        })),
       { vnetHdr: true },
     );
   } finally {
-    const r = await ctx.dut.run('peer', 'tcp.listenClose', { id });
-    received = { bytes: r.bytes, sha256: r.sha256 };
+    received = await ctx.dut.run('peer', 'tcp.listenClose', { id, expectSegsIn: sent?.tcp?.dataSegsOut });
   }
   const after = await ctx.dut.run('dut', 'nstat.read', {});
   const all = decodeCapture(cap.frames);
@@ -201,7 +210,8 @@ async function tcpPart(ctx: CheckContext, c: TunnelCase, t: Tunnels, rng: Rng): 
   const evidence: Evidence = { sent: payloads.length, bytes: stream.length, framesOnWire: j.part.frames, captureDropped: cap.dropped };
   const rt = retransFromNstat(before, after);
   if (rt) {
-    const r = judgeRetransmits({ bytes: stream.length, retransSegs: rt.retransSegs, detail: rt.detail, what });
+    const segments = connectionSegments(sent?.tcp, received);
+    const r = judgeRetransmits({ bytes: stream.length, retransSegs: rt.retransSegs, detail: rt.detail, what, segments });
     evidence.retransmits = retransEvidence(r);
     if (!r.ok) problems.push(r.message);
   }

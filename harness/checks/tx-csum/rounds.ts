@@ -2,9 +2,10 @@
  * One transmit round: the peer captures, the DUT sends, the peer's capture is
  * decoded and cut down to the flow. The judging happens elsewhere (pure).
  */
-import type { CapturedFrame } from '../../agent/protocol.js';
+import type { ActionResult, CapturedFrame } from '../../agent/protocol.js';
 import type { IpFamily } from '../../codec/index.js';
 import { captureWhile, SETTLE_MS } from '../capture-round.js';
+import { connectionSegments } from '../retransmits.js';
 import type { DeliveredDatagram } from '../delivered.js';
 import { nstatSince } from '../context.js';
 import { counterDelta } from '../../agent/ethtool.js';
@@ -108,12 +109,15 @@ export async function tcpRound(
   captureDropped: number;
   /** DUT nstat deltas over the connection (retransmissions). */
   dutCounters: Record<string, number>;
+  /** Data segments the DUT's socket put out and the peer's got, every copy counted (TCP_INFO), when both were read. */
+  segments?: { sent: number; received: number };
 }> {
   const { src, dst } = addresses(ctx, r.family);
   const { id: listener } = await ctx.dut.run('peer', 'tcp.listen', { family: r.family, addr: dst, port: r.dport });
   // The source port is ours, so the frames of a connection that never came up can still be found.
   const sport = r.sport;
-  let received = { bytes: 0, sha256: '' };
+  let received: { bytes: number; sha256: string; dataSegsIn?: number } = { bytes: 0, sha256: '' };
+  let sent: ActionResult<'tcp.send'> | undefined;
   try {
     // A connection that fails (its SYN carried a bad checksum) is judged on what reached the wire.
     const dutCounters = await nstatSince(ctx, 'dut');
@@ -122,7 +126,7 @@ export async function tcpRound(
       dropped,
       sendError,
     } = await capturingAll(ctx, r.payloads.length + 3, async () => {
-      await ctx.dut.run('dut', 'tcp.send', {
+      sent = await ctx.dut.run('dut', 'tcp.send', {
         family: r.family,
         src,
         dst,
@@ -132,15 +136,24 @@ export async function tcpRound(
       });
     });
     const frames = decodeCapture(raw).filter(flowFilter({ src, dst, proto: 6, sport, dport: r.dport }));
-    return { frames, raw, received: await closeListener(), sendError, captureDropped: dropped, dutCounters: await dutCounters() };
+    const got = await closeListener();
+    const segments = connectionSegments(sent?.tcp, got);
+    return {
+      frames,
+      raw,
+      received: got,
+      sendError,
+      captureDropped: dropped,
+      dutCounters: await dutCounters(),
+      ...(segments ? { segments } : {}),
+    };
   } finally {
     await closeListener().catch(() => undefined);
   }
 
-  async function closeListener(): Promise<{ bytes: number; sha256: string }> {
+  async function closeListener(): Promise<{ bytes: number; sha256: string; dataSegsIn?: number }> {
     if (received.sha256 !== '' || listener === '') return received;
-    const res = await ctx.dut.run('peer', 'tcp.listenClose', { id: listener });
-    received = { bytes: res.bytes, sha256: res.sha256 };
+    received = await ctx.dut.run('peer', 'tcp.listenClose', { id: listener, expectSegsIn: sent?.tcp?.dataSegsOut });
     return received;
   }
 }

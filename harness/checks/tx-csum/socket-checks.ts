@@ -82,7 +82,12 @@ export async function runTcpCase(ctx: CheckContext, what: string, family: IpFami
   const lengths = payloadLengths(rng, PACKETS_PER_CASE, 1, max);
   const payloads = randomPayloads(rng, lengths);
   const stream = Buffer.concat(payloads);
-  const { frames, raw, received, sendError, captureDropped, dutCounters } = await tcpRound(ctx, { family, payloads, sport, dport });
+  const { frames, raw, received, sendError, captureDropped, dutCounters, segments } = await tcpRound(ctx, {
+    family,
+    payloads,
+    sport,
+    dport,
+  });
   const tally = judgeChecksums(frames, 'correct');
   // A failed connection is the device's fault only when its frames were wrong on the wire.
   if (sendError !== undefined && tally.faults.length === 0) throw sendError;
@@ -95,7 +100,7 @@ export async function runTcpCase(ctx: CheckContext, what: string, family: IpFami
   if (!acct.ok && socketExact && captureDropped > 0)
     setupLoss.push(`the peer's capture dropped ${captureDropped} frame(s) in its own buffer: ${acct.reason ?? ''}`);
   else if (!acct.ok) accounting.push(`byte stream on the wire: ${acct.reason ?? ''}`);
-  const retrans = judgeRetransmits({ bytes: stream.length, ...retransFromDelta(dutCounters), what: 'the DUT' });
+  const retrans = judgeRetransmits({ bytes: stream.length, ...retransFromDelta(dutCounters), what: 'the DUT', segments });
   if (!retrans.ok) accounting.push(retrans.message);
   if (!socketExact) {
     accounting.push(
