@@ -45,3 +45,27 @@ export async function nstatSince(ctx: CheckContext, side: Side): Promise<() => P
   const before = await ctx.dut.run(side, 'nstat.read', {});
   return async () => counterDelta(before, await ctx.dut.run(side, 'nstat.read', {}));
 }
+
+/** Between two readings of settled counters nothing may change for this long. */
+const SETTLE_QUIET_MS = 150;
+/** Longest a stack's counters are waited for after the frames reached it. */
+const SETTLE_MAX_MS = 1000;
+
+/**
+ * Like nstatSince, but the reading waits until the counters stop moving: a frame the DUT's tap saw may still be in
+ * its input backlog (a slow guest) when the capture ends, and its drop counted a moment later.
+ */
+export async function nstatSettledSince(ctx: CheckContext, side: Side): Promise<() => Promise<Record<string, number>>> {
+  const since = await nstatSince(ctx, side);
+  return async () => {
+    const deadline = Date.now() + SETTLE_MAX_MS;
+    let last = await since();
+    for (;;) {
+      if (Date.now() >= deadline) return last;
+      await new Promise((r) => setTimeout(r, SETTLE_QUIET_MS));
+      const now = await since();
+      if (JSON.stringify(now) === JSON.stringify(last)) return now;
+      last = now;
+    }
+  };
+}

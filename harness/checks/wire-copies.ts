@@ -71,7 +71,7 @@ export function judgeTcpCopies(
 /** A variant's outcome with the copies found: a duplicating device fails, whatever the check concluded. */
 export function withTcpCopies(outcome: CheckOutcome, j: CopiesJudgement | undefined): CheckOutcome {
   if (!j || j.copies === 0) return outcome;
-  const line = `the wire carried ${j.onWire} TCP segment(s) from the DUT, its stack sent ${j.sent} (TcpOutSegs + TcpRetransSegs): the device sent ${j.copies} copies`;
+  const line = `the wire carried ${j.onWire} TCP segment(s) from the DUT, its stack sent ${j.sent} (TcpOutSegs + TcpRetransSegs): the device sent ${j.copies} it was not given (copies, or frames of its own)`;
   const evidence = { ...outcome.evidence, tcpCopies: j };
   if (outcome.status === 'fail') return { ...outcome, message: `${outcome.message}; ${line}`, evidence };
   return { status: 'fail', message: `${line}; the check itself: ${outcome.status}: ${outcome.message}`, evidence };

@@ -42,7 +42,7 @@ describe('judgeTcpCopies', () => {
     expect(o).toMatchObject({
       status: 'fail',
       message:
-        'the wire carried 113 TCP segment(s) from the DUT, its stack sent 104 (TcpOutSegs + TcpRetransSegs): the device sent 9 copies; the check itself: pass: all right',
+        'the wire carried 113 TCP segment(s) from the DUT, its stack sent 104 (TcpOutSegs + TcpRetransSegs): the device sent 9 it was not given (copies, or frames of its own); the check itself: pass: all right',
       evidence: { tcpCopies: { copies: 9 } },
     });
   });

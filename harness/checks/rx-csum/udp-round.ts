@@ -8,7 +8,7 @@ import type { IpFamily } from '../../codec/index.js';
 import { ARRIVAL_TIMEOUT_MS, SETTLE_MS } from '../capture-round.js';
 import { injectFrames, type Injection } from '../inject.js';
 import type { CheckContext } from '../types.js';
-import { injectionSysctls, nstatSince, withSysctls } from '../context.js';
+import { injectionSysctls, nstatSettledSince, withSysctls } from '../context.js';
 import type { DeliveredDatagram } from '../delivered.js';
 import type { PlannedFrame } from './plan.js';
 
@@ -36,7 +36,7 @@ export async function udpRxRound(
 ): Promise<UdpRxResult> {
   const families = [...new Set(planned.map((p) => p.family))];
   return withSysctls(ctx, 'dut', injectionSysctls(ctx, families), async () => {
-    const counters = await nstatSince(ctx, 'dut');
+    const counters = await nstatSettledSince(ctx, 'dut');
     const opened: { id: string; receiver: Receiver }[] = [];
     let injection: Injection;
     try {
