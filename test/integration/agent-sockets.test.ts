@@ -155,7 +155,9 @@ describe('tcp.listen / tcp.send / tcp.listenClose', () => {
     const sport = 41000 + family;
     const { frames } = await captured(sport, payloads.length + 3, async () => {
       const r = await agentA.client.call('tcp.send', { family, src, dst, dport: port, sport, payloads: payloads.map((p) => b64(p)) });
-      expect(r).toEqual({ sent: 3, bytes: 1101, sport });
+      // tcp: the sending socket's TCP_INFO, read once its FIN was acknowledged: three data segments put out.
+      expect(r).toMatchObject({ sent: 3, bytes: 1101, sport, tcp: { dataSegsOut: 3 } });
+      expect(Object.keys(r).sort()).toEqual(['bytes', 'sent', 'sport', 'tcp']);
     });
     const res = await agentB.client.call('tcp.listenClose', { id });
     // dataSegsIn: each payload was its own segment, and the receiving socket counted the three.

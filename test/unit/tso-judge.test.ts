@@ -283,6 +283,16 @@ describe('judgeSegments over crafted connections', () => {
     expect(t.fixedIds).toBe(1);
   });
 
+  it('passes frames a link reordered (veth queues per CPU): IPv4 IDs are judged in the order the stack gave them', () => {
+    const frames = connection(stream, sound).frames;
+    const reordered = [frames[0]!, frames[2]!, frames[1]!, ...frames.slice(3)];
+    const t = judge(reordered, expectFor(stream, [3000]));
+    expect(reasons(t)).toEqual([]);
+    expect(t.lostFrames).toBe(0);
+    // A frame that never arrived is still a skipped ID.
+    expect(judge([frames[0]!, ...frames.slice(2)], expectFor(stream, [3000])).lostFrames).toBe(1);
+  });
+
   it('fails a header-only segment with PSH after a super-frame of whole MSS (QEMU e1000 pattern), naming the ID it took', () => {
     // Write 1 (2920 bytes = 2 × 1460) cut into two segments and then an empty one the stack never counted: the
     // next write's first segment reuses its ID, since the stack reserved only two.

@@ -222,6 +222,53 @@ function frameFaults(f: WireFrame, x: TcpFlowExpect): { faults: string[]; whole:
   return { faults: out, whole: true };
 }
 
+/**
+ * IPv4 IDs one apart per segment, judged in the order the stack gave them (each segment's ID relative to the
+ * first's): a link that reorders frames (veth queues per CPU) moves no ID, while a skipped ID is a frame that never
+ * arrived and a repeated one a segment the stack never counted. Equal IDs keep their arrival order.
+ */
+function judgeIpIds(
+  segs: readonly Seg[],
+  x: TcpFlowExpect,
+  t: SegmentTally,
+  fault: (s: { index: number; part: number }, reason: string) => void,
+): void {
+  const v4 = segs.filter((s) => s.p.ip?.family === 4);
+  const base = v4[0]?.p.ip?.family === 4 ? v4[0].p.ip.id : 0;
+  const idOf = (s: Seg) => (s.p.ip?.family === 4 ? s.p.ip.id : 0);
+  const ordered = [...v4].sort((a, b) => ((idOf(a) - base) & 0xffff) - ((idOf(b) - base) & 0xffff));
+  let prevId: number | undefined;
+  let prevEmpty = false;
+  let expectedId: number | undefined;
+  for (const s of ordered) {
+    const id = idOf(s);
+    const tcp = s.p.l4!.tcp!;
+    const dataLen = s.p.payload?.length ?? 0;
+    const where = s.cut ? ` (segment ${s.part + 1} of ${s.of} of a super-frame)` : '';
+    const ahead = expectedId === undefined ? 0 : (id - expectedId) & 0xffff;
+    if (expectedId === undefined || ahead === 0) expectedId = (id + 1) & 0xffff;
+    else if (x.mangleId && id === prevId) {
+      // A cut that kept its super-frame's ID: the stack still counted one ID per segment.
+      t.fixedIds++;
+      expectedId = (expectedId + 1) & 0xffff;
+    } else if (ahead < ID_GAP_LIMIT) {
+      // The IDs skipped belong to frames the DUT sent that never arrived.
+      t.lostFrames += ahead;
+      expectedId = (id + 1) & 0xffff;
+    } else {
+      // A header-only segment just before, holding this very ID: the device made a segment the stack never counted.
+      const extra = id === prevId && prevEmpty ? '; the header-only segment before it carried the same ID' : '';
+      fault(
+        s,
+        `IPv4 ID ${id} where ${expectedId} was due (one more than the previous segment's)${where}${x.mangleId ? '' : '; tx-tcp-mangleid-segmentation is off'}${extra}`,
+      );
+      expectedId = (id + 1) & 0xffff;
+    }
+    prevId = id;
+    prevEmpty = dataLen === 0 && !(tcp.flags & (TCP_SYN | TCP_FIN | TCP_RST));
+  }
+}
+
 function judgeSegmentRules(
   segs: readonly Seg[],
   x: TcpFlowExpect,
@@ -229,9 +276,7 @@ function judgeSegmentRules(
   fault: (s: { index: number; part: number }, reason: string) => void,
 ): void {
   const first = segs[0]?.p.ip;
-  let prevId: number | undefined;
-  let prevEmpty = false;
-  let expectedId: number | undefined;
+  const from = t.faults.length;
   let lastTs: number | undefined;
   let layout: string | undefined;
   for (const s of segs) {
@@ -258,28 +303,6 @@ function judgeSegmentRules(
           s,
           `IPv4 DF/TTL/TOS ${+ip.df}/${ip.ttl}/${ip.tos} differ from the connection's ${+first.df}/${first.ttl}/${first.tos}${where}`,
         );
-      const id = ip.id;
-      const ahead = expectedId === undefined ? 0 : (id - expectedId) & 0xffff;
-      if (expectedId === undefined || ahead === 0) expectedId = (id + 1) & 0xffff;
-      else if (x.mangleId && id === prevId) {
-        // A cut that kept its super-frame's ID: the stack still counted one ID per segment.
-        t.fixedIds++;
-        expectedId = (expectedId + 1) & 0xffff;
-      } else if (ahead < ID_GAP_LIMIT) {
-        // The IDs skipped belong to frames the DUT sent that never arrived.
-        t.lostFrames += ahead;
-        expectedId = (id + 1) & 0xffff;
-      } else {
-        // A header-only segment just before, holding this very ID: the device made a segment the stack never counted.
-        const extra = id === prevId && prevEmpty ? '; the header-only segment before it carried the same ID' : '';
-        fault(
-          s,
-          `IPv4 ID ${id} where ${expectedId} was due (one more than the previous segment's)${where}${x.mangleId ? '' : '; tx-tcp-mangleid-segmentation is off'}${extra}`,
-        );
-        expectedId = (id + 1) & 0xffff;
-      }
-      prevId = id;
-      prevEmpty = dataLen === 0 && !(tcp.flags & (TCP_SYN | TCP_FIN | TCP_RST));
     } else if (ip.family === 6 && first?.family === 6 && (ip.hopLimit !== first.hopLimit || ip.trafficClass !== first.trafficClass)) {
       fault(
         s,
@@ -319,6 +342,10 @@ function judgeSegmentRules(
     if (dataLen > 0 && dataLen + tcp.hdrLen - 20 > x.mss)
       fault(s, `segment of ${dataLen} data + ${tcp.hdrLen - 20} option bytes exceeds the MSS ${x.mss}${where}`);
   }
+  judgeIpIds(segs, x, t, fault);
+  // The IDs were judged in the stack's order: their faults join the others in the capture's.
+  const mine = t.faults.splice(from).sort((a, b) => a.index - b.index || a.part - b.part);
+  t.faults.push(...mine);
 }
 
 function judgeStream(
