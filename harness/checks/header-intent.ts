@@ -7,22 +7,40 @@
  * carry what the stack wrote: its MAC to the peer's, the TTL / hop limit its
  * sysctls give an unconnected socket, DSCP 0 (no check sets one), never CE.
  */
-import type { CapturedFrame } from '../agent/protocol.js';
 import { canonicalIp } from '../codec/index.js';
 import type { CheckOutcome } from './types.js';
-import { decodeCapture, type WireFrame } from './wire.js';
+import type { WireFrame } from './wire.js';
 
 /** IP protocols whose frames the stack builds from a socket's defaults: TCP, UDP (tunnels' outer headers too), SCTP. */
 const SOCKET_PROTOCOLS = new Set([6, 17, 132]);
 /** ECN codepoint "congestion experienced": a router's mark, never a sender's. */
 const ECN_CE = 3;
 
-export interface HeaderIntent {
-  dutMac: string;
-  peerMac: string;
-  /** The DUT's and the peer's test addresses: a frame from one of the first to one of the second is the DUT's. */
+/** The DUT's and the peer's test addresses: a frame from one of the first to one of the second is the DUT's. */
+export interface LinkEnds {
   dutAddrs: readonly string[];
   peerAddrs: readonly string[];
+}
+
+/** Whether an IP packet went from the DUT to the peer (addresses compared in canonical form). */
+export function dutToPeer(ends: LinkEnds): (ip: { src: string; dst: string }) => boolean {
+  const dut = new Set(ends.dutAddrs.map(canonicalIp));
+  const peer = new Set(ends.peerAddrs.map(canonicalIp));
+  return (ip) => dut.has(canonicalIp(ip.src)) && peer.has(canonicalIp(ip.dst));
+}
+
+/**
+ * A variant's outcome with a fault the runner found on the wire: a device finding whatever the check concluded (a
+ * pass, a skip or unsupported becomes a fail, and an error too, since the wire proves the fault).
+ */
+export function withWireFinding(outcome: CheckOutcome, line: string, evidence: CheckOutcome['evidence']): CheckOutcome {
+  if (outcome.status === 'fail') return { ...outcome, message: `${outcome.message}; ${line}`, evidence };
+  return { status: 'fail', message: `${line}; the check itself: ${outcome.status}: ${outcome.message}`, evidence };
+}
+
+export interface HeaderIntent extends LinkEnds {
+  dutMac: string;
+  peerMac: string;
   /** net.ipv4.ip_default_ttl on the DUT; unknown when it could not be read (then not judged). */
   ttl?: number;
   /** net.ipv6.conf.IF.hop_limit on the DUT. */
@@ -44,13 +62,11 @@ export interface HeaderJudgement {
 
 /** The frames of `frames` the DUT's stack sent to the peer, each judged against `intent`. */
 export function judgeHeaders(frames: readonly WireFrame[], intent: HeaderIntent): HeaderJudgement {
-  const dut = new Set(intent.dutAddrs.map(canonicalIp));
-  const peer = new Set(intent.peerAddrs.map(canonicalIp));
+  const fromDut = dutToPeer(intent);
   const out: HeaderJudgement = { checked: 0, faults: [] };
   for (const f of frames) {
     const { ip, eth } = f.parsed;
-    if (!ip || !eth || !SOCKET_PROTOCOLS.has(ip.proto)) continue;
-    if (!dut.has(canonicalIp(ip.src)) || !peer.has(canonicalIp(ip.dst))) continue;
+    if (!ip || !eth || !SOCKET_PROTOCOLS.has(ip.proto) || !fromDut(ip)) continue;
     out.checked++;
     const reasons = headerFaults(f, intent);
     if (reasons.length > 0) out.faults.push({ index: f.index, reason: reasons.join('; ') });
@@ -87,10 +103,10 @@ export function describeHeaderFaults(j: HeaderJudgement): string {
 }
 
 /** Every capture the peer returned during a variant, judged; frames are named by capture and position. */
-export function judgeCaptures(captures: readonly CapturedFrame[][], intent: HeaderIntent): HeaderJudgement {
+export function judgeCaptures(captures: readonly (readonly WireFrame[])[], intent: HeaderIntent): HeaderJudgement {
   const out: HeaderJudgement = { checked: 0, faults: [] };
   captures.forEach((frames, k) => {
-    const j = judgeHeaders(decodeCapture(frames), intent);
+    const j = judgeHeaders(frames, intent);
     out.checked += j.checked;
     for (const f of j.faults) out.faults.push({ ...f, capture: k + 1 });
   });
@@ -100,17 +116,11 @@ export function judgeCaptures(captures: readonly CapturedFrame[][], intent: Head
 /** Faults kept in a record: enough to see the pattern, the pcap has the rest. */
 const MAX_FAULTS_KEPT = 8;
 
-/**
- * A variant's outcome with the header faults the runner found: altered headers are a device finding whatever the
- * check concluded (a pass, a skip or unsupported becomes a fail, and an error too, since the wire proves the fault).
- */
+/** A variant's outcome with the header faults the runner found (see withWireFinding). */
 export function withHeaderFaults(outcome: CheckOutcome, j: HeaderJudgement, intent: HeaderIntent): CheckOutcome {
   if (j.faults.length === 0) return outcome;
-  const line = describeHeaderFaults(j);
-  const evidence = {
+  return withWireFinding(outcome, describeHeaderFaults(j), {
     ...outcome.evidence,
     headerFaults: { checked: j.checked, count: j.faults.length, first: j.faults.slice(0, MAX_FAULTS_KEPT), intent },
-  };
-  if (outcome.status === 'fail') return { ...outcome, message: `${outcome.message}; ${line}`, evidence };
-  return { status: 'fail', message: `${line}; the check itself: ${outcome.status}: ${outcome.message}`, evidence };
+  });
 }

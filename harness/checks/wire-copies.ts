@@ -8,14 +8,12 @@
  * lost frames, or super-frames counted low can only hide copies, never
  * invent them.
  */
-import type { CapturedFrame } from '../agent/protocol.js';
 import { canonicalIp, TCP_SYN } from '../codec/index.js';
+import { dutToPeer, withWireFinding, type LinkEnds } from './header-intent.js';
 import type { CheckOutcome } from './types.js';
-import { decodeCapture } from './wire.js';
+import type { WireFrame } from './wire.js';
 
-export interface CopiesInput {
-  dutAddrs: readonly string[];
-  peerAddrs: readonly string[];
+export interface CopiesInput extends LinkEnds {
   /** The DUT interface's MTU: a super-frame longer than it counts as the segments it holds at most this size. */
   mtu: number;
 }
@@ -34,28 +32,26 @@ export interface CopiesJudgement {
  * arrival time, same bytes) is one frame. Undefined when the DUT's counters are missing.
  */
 export function judgeTcpCopies(
-  captures: readonly CapturedFrame[][],
+  captures: readonly (readonly WireFrame[])[],
   input: CopiesInput,
   dutNstat: Record<string, number> | undefined,
 ): CopiesJudgement | undefined {
   const out = dutNstat?.TcpOutSegs;
   if (out === undefined) return undefined;
   const sent = out + (dutNstat?.TcpRetransSegs ?? 0);
-  const dut = new Set(input.dutAddrs.map(canonicalIp));
-  const peer = new Set(input.peerAddrs.map(canonicalIp));
+  const fromDut = dutToPeer(input);
   const seen = new Set<string>();
   const segments = new Map<string, number>();
   /** Connections the DUT opened or answered during the variant: a late frame of an earlier one is not counted. */
   const opened = new Set<string>();
   for (const frames of captures) {
-    for (const raw of frames) {
-      const key = `${raw.tsNs}:${raw.data}`;
+    for (const f of frames) {
+      const key = `${f.raw.tsNs}:${f.raw.data}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const [f] = decodeCapture([raw]);
-      const ip = f?.parsed.ip;
-      const tcp = f?.parsed.l4?.tcp;
-      if (!ip || !tcp || ip.fragment || !dut.has(canonicalIp(ip.src)) || !peer.has(canonicalIp(ip.dst))) continue;
+      const ip = f.parsed.ip;
+      const tcp = f.parsed.l4?.tcp;
+      if (!ip || !tcp || ip.fragment || !fromDut(ip)) continue;
       const conn = `${canonicalIp(ip.src)} ${tcp.sport} ${canonicalIp(ip.dst)} ${tcp.dport}`;
       if (tcp.flags & TCP_SYN) opened.add(conn);
       const data = ip.totalLen - ip.hdrLen - tcp.hdrLen;
@@ -68,11 +64,9 @@ export function judgeTcpCopies(
   return { onWire, sent, copies: Math.max(0, onWire - sent) };
 }
 
-/** A variant's outcome with the copies found: a duplicating device fails, whatever the check concluded. */
+/** A variant's outcome with the copies found (see withWireFinding): a duplicating device fails. */
 export function withTcpCopies(outcome: CheckOutcome, j: CopiesJudgement | undefined): CheckOutcome {
   if (!j || j.copies === 0) return outcome;
   const line = `the wire carried ${j.onWire} TCP segment(s) from the DUT, its stack sent ${j.sent} (TcpOutSegs + TcpRetransSegs): the device sent ${j.copies} it was not given (copies, or frames of its own)`;
-  const evidence = { ...outcome.evidence, tcpCopies: j };
-  if (outcome.status === 'fail') return { ...outcome, message: `${outcome.message}; ${line}`, evidence };
-  return { status: 'fail', message: `${line}; the check itself: ${outcome.status}: ${outcome.message}`, evidence };
+  return withWireFinding(outcome, line, { ...outcome.evidence, tcpCopies: j });
 }

@@ -1,6 +1,6 @@
 /** What the DUT's stack writes into the headers of its frames, read from its sysctls once per (re)started target. */
 import type { Dut, LinkInfo } from '../../drivers/types.js';
-import type { HeaderIntent } from '../checks/header-intent.js';
+import type { HeaderIntent, LinkEnds } from '../checks/header-intent.js';
 import { describeError } from '../codec/errors.js';
 
 export interface StackDefaults {
@@ -34,13 +34,17 @@ export async function readStackDefaults(dut: Dut, link: LinkInfo, signal: AbortS
   return { ttl, hopLimit, ...(unread.length > 0 ? { unread } : {}) };
 }
 
+/** The test addresses of each end of the link. */
+export function linkEnds(link: LinkInfo): LinkEnds {
+  return { dutAddrs: [link.dut.ipv4, link.dut.ipv6], peerAddrs: [link.peer.ipv4, link.peer.ipv6] };
+}
+
 /** The headers every DUT frame to the peer must carry on this link. */
 export function headerIntent(link: LinkInfo, stack: StackDefaults): HeaderIntent {
   return {
+    ...linkEnds(link),
     dutMac: link.dut.mac,
     peerMac: link.peer.mac,
-    dutAddrs: [link.dut.ipv4, link.dut.ipv6],
-    peerAddrs: [link.peer.ipv4, link.peer.ipv6],
     ttl: stack.ttl,
     hopLimit: stack.hopLimit,
   };

@@ -8,6 +8,8 @@ import { CANCEL_DRAIN_MS } from '../agent/server.js';
 import { judgeCaptures, withHeaderFaults, type HeaderIntent } from '../checks/header-intent.js';
 import type { Check, CheckOutcome, Variant } from '../checks/types.js';
 import { judgeTcpCopies, withTcpCopies } from '../checks/wire-copies.js';
+import { decodeCapture } from '../checks/wire.js';
+import { linkEnds } from './stack-defaults.js';
 import { describeError, errorCode, NicmatrixError } from '../codec/errors.js';
 import { pcapFile } from '../codec/pcap.js';
 import { counterDelta } from '../agent/ethtool.js';
@@ -173,10 +175,10 @@ export async function runVariant(env: VariantEnv, check: Check, variant: Variant
     };
   }
   if (cancelled) outcome.evidence = { ...outcome.evidence, cancelled };
-  // Checks that send hand-made frames compare every byte of them; on one shared interface no device carries them.
-  if (env.headers && !check.craftsDutFrames && !env.link.sameInterface)
-    outcome = withHeaderFaults(outcome, judgeCaptures(vdut.peerCaptures, env.headers), env.headers);
-  const wire = env.link.sameInterface ? undefined : vdut.peerCaptures;
+  // What the peer captured, decoded once for the runner's own rules; on one shared interface no device carries it.
+  const wire = env.link.sameInterface ? undefined : vdut.peerCaptures.map((c) => decodeCapture(c));
+  // Checks that send hand-made frames compare every byte of them: the stack's headers are not theirs to judge.
+  if (wire && env.headers && !check.craftsDutFrames) outcome = withHeaderFaults(outcome, judgeCaptures(wire, env.headers), env.headers);
   let evidence: Evidence = { ...outcome.evidence, seed: env.seed, features, timing };
   if (linkWaitMs > 0) evidence.linkWaitMs = linkWaitMs;
   if (before) {
@@ -194,11 +196,7 @@ export async function runVariant(env: VariantEnv, check: Check, variant: Variant
     }
   }
   if (wire && evidence.counters?.nstat) {
-    const copies = judgeTcpCopies(
-      wire,
-      { dutAddrs: [env.link.dut.ipv4, env.link.dut.ipv6], peerAddrs: [env.link.peer.ipv4, env.link.peer.ipv6], mtu: env.link.dut.mtu },
-      evidence.counters.nstat,
-    );
+    const copies = judgeTcpCopies(wire, { ...linkEnds(env.link), mtu: env.link.dut.mtu }, evidence.counters.nstat);
     outcome = withTcpCopies({ ...outcome, evidence }, copies);
     evidence = outcome.evidence;
   }

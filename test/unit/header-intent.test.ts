@@ -61,7 +61,7 @@ describe('judgeHeaders', () => {
 });
 
 describe('withHeaderFaults', () => {
-  const faulty = judgeCaptures([[], [captured(buildUdpFrame({ ...v4, ipv4: { ttl: 7 } }))]], intent);
+  const faulty = judgeCaptures([[], decodeCapture([captured(buildUdpFrame({ ...v4, ipv4: { ttl: 7 } }))])], intent);
 
   it('names the capture and frame of the first fault', () => {
     expect(faulty.faults).toEqual([{ capture: 2, index: 0, reason: expect.stringMatching(/^IPv4 TTL 7/) }]);
@@ -82,6 +82,6 @@ describe('withHeaderFaults', () => {
 
   it('leaves an outcome alone when the headers were right', () => {
     const o = { status: 'pass' as const, message: 'ok', evidence: {} };
-    expect(withHeaderFaults(o, judgeCaptures([[captured(buildUdpFrame(v4))]], intent), intent)).toBe(o);
+    expect(withHeaderFaults(o, judgeCaptures([decodeCapture([captured(buildUdpFrame(v4))])], intent), intent)).toBe(o);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CapturedFrame } from '../../harness/agent/protocol.js';
 import { buildTcpFrame } from '../../harness/codec/index.js';
 import { judgeTcpCopies, withTcpCopies } from '../../harness/checks/wire-copies.js';
+import { decodeCapture } from '../../harness/checks/wire.js';
 import { captured } from '../helpers/frames.js';
 
 const ends = { dutAddrs: ['198.18.0.1', '2001:db8::1'], peerAddrs: ['198.18.0.2', '2001:db8::2'], mtu: 1500 };
@@ -19,22 +20,29 @@ const conn = (t: number) => [
   seg('FA', 0, 30000, t + 3),
 ];
 
+/** The captures as the runner hands them over: decoded once. */
+const wire = (...captures: CapturedFrame[][]) => captures.map((c) => decodeCapture(c));
+
 describe('judgeTcpCopies', () => {
   it('counts the DUT segments of connections begun in the variant against TcpOutSegs + TcpRetransSegs', () => {
-    expect(judgeTcpCopies([conn(10)], ends, { TcpOutSegs: 3, TcpRetransSegs: 1 })).toEqual({ onWire: 4, sent: 4, copies: 0 });
+    expect(judgeTcpCopies(wire(conn(10)), ends, { TcpOutSegs: 3, TcpRetransSegs: 1 })).toEqual({ onWire: 4, sent: 4, copies: 0 });
     const copy = { ...conn(10)[1]!, tsNs: 99 };
-    expect(judgeTcpCopies([[...conn(10), copy]], ends, { TcpOutSegs: 4 })).toEqual({ onWire: 5, sent: 4, copies: 1 });
+    expect(judgeTcpCopies(wire([...conn(10), copy]), ends, { TcpOutSegs: 4 })).toEqual({ onWire: 5, sent: 4, copies: 1 });
   });
 
   it('counts a frame two overlapping captures both saw once, a super-frame as the segments it holds, and no earlier connection', () => {
     const late = seg('A', 1000, 31000, 5);
     const jumbo = seg('A', 14_600, 30000, 20);
-    expect(judgeTcpCopies([conn(10), [...conn(10), jumbo, late]], ends, { TcpOutSegs: 14 })).toEqual({ onWire: 14, sent: 14, copies: 0 });
+    expect(judgeTcpCopies(wire(conn(10), [...conn(10), jumbo, late]), ends, { TcpOutSegs: 14 })).toEqual({
+      onWire: 14,
+      sent: 14,
+      copies: 0,
+    });
   });
 
   it('says nothing without the DUT counters', () => {
-    expect(judgeTcpCopies([conn(10)], ends, undefined)).toBeUndefined();
-    expect(judgeTcpCopies([conn(10)], ends, {})).toBeUndefined();
+    expect(judgeTcpCopies(wire(conn(10)), ends, undefined)).toBeUndefined();
+    expect(judgeTcpCopies(wire(conn(10)), ends, {})).toBeUndefined();
   });
 
   it('fails a pass with the counts, keeping what the check said', () => {
