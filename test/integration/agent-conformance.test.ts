@@ -146,7 +146,8 @@ describe('the Node agent reads what the tools print (ioctls and files, no proces
       // One 30 000-byte datagram: 21 fragments the kernel hands over at once (within a few ms), ~120 ms of wire time at 2 Mb/s.
       const payload = Buffer.alloc(30_000, 7);
       await a.client.call('udp.send', { family: 4, src: link.a.ipv4, dst: link.b.ipv4, sport: 40107, dport: 9, payloads: [b64(payload)] });
-      const r = await b.client.call('capture.stop', { id, expect: 21, timeoutMs: 10_000, ignoreOutgoing: true });
+      // Any other frame (an IPv6 router solicitation) must not end the capture before the 21st fragment: it ends on quiet.
+      const r = await b.client.call('capture.stop', { id, expect: 1000, quietMs: 1000, timeoutMs: 10_000, ignoreOutgoing: true });
       const frags = r.frames.filter((f) => parseFrame(bytesOf(f)).ip?.fragment);
       expect(frags).toHaveLength(21);
       const spreadMs = (frags[frags.length - 1]!.tsNs - frags[0]!.tsNs) / 1e6;
